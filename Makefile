@@ -1,0 +1,44 @@
+# One command runs the app on the offline local stack, one runs the tests.
+# Set-up is idempotent: the venv and node_modules are rebuilt only when their
+# pinned inputs change.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_FLAGS := --disable-pip-version-check --no-input -q
+
+.PHONY: run test lint typecheck unit integration bench setup clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setup: installing Python dependencies into $(VENV)"
+	@$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "setup: installing Azurite (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: setup
+	$(PY) -m devstack up $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy .
+
+unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test: lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench $(ARGS)
+
+clean:
+	rm -rf .devstack .pytest_cache .mypy_cache .ruff_cache
