@@ -1,0 +1,200 @@
+// azd entry point: one resource group with everything the app needs, secretless.
+//
+// Identity: one user-assigned managed identity runs the app and holds every data-plane role.
+// No resource here hands out a key, a SAS or a connection string built from a key, and no
+// output carries a secret. See docs/deploy.md for the walk-through and tests/infra for the
+// offline checks that hold this template to those claims.
+
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds resource names.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource (must offer the Flex Consumption plan).')
+param location string
+
+@description('Object id of whoever runs azd; gets the roles local development and setting the partner key need. Empty: none.')
+param principalId string = ''
+
+@description('Kind of that principal: User for a developer, ServicePrincipal for CI.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param principalType string = 'User'
+
+@minLength(1)
+@description('Client id of the Entra app registration that protects the API (the preprovision hook creates or finds it).')
+param apiClientId string
+
+@minLength(1)
+@description('Base URL of the partner API the jobs endpoint calls.')
+param partnerApiUrl string
+
+@description('Put Storage and Key Vault behind private endpoints in a virtual network (default off).')
+param vnetEnabled bool = false
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var deploymentContainerName = 'app-package-${resourceToken}'
+var partnerApiKeySecretName = 'partner-api-key'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  scope: rg
+  name: 'identity'
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+    enableTelemetry: false
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    appInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Two accounts: the host's own (runtime state and the deployment package) and the app's data
+// (the JobsStorage connection), so the app's narrow queue and container roles mean something.
+module hostStorage 'modules/storage.bicep' = {
+  scope: rg
+  name: 'host-storage'
+  params: {
+    name: 'sthost${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: [
+      deploymentContainerName
+    ]
+    tablesEnabled: true
+    privateNetworking: vnetEnabled
+  }
+}
+
+module jobsStorage 'modules/storage.bicep' = {
+  scope: rg
+  name: 'jobs-storage'
+  params: {
+    name: 'stjobs${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: [
+      'jobs'
+      'results'
+      'posture'
+    ]
+    queueNames: [
+      'jobs'
+      'jobs-poison'
+    ]
+    privateNetworking: vnetEnabled
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  scope: rg
+  name: 'key-vault'
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    privateNetworking: vnetEnabled
+  }
+}
+
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  scope: rg
+  name: 'network'
+  params: {
+    vnetName: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    hostStorageId: hostStorage.outputs.id
+    jobsStorageId: jobsStorage.outputs.id
+    keyVaultId: keyVault.outputs.id
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  scope: rg
+  name: 'rbac'
+  params: {
+    appPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+    hostStorageName: hostStorage.outputs.name
+    jobsStorageName: jobsStorage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+// The app is created after its role assignments, so its first start already has them (they
+// still take minutes to propagate; docs/deploy.md says what to expect).
+module app 'modules/function-app.bicep' = {
+  scope: rg
+  name: 'function-app'
+  params: {
+    planName: 'plan-${resourceToken}'
+    appName: 'func-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    hostBlobEndpoint: hostStorage.outputs.blobEndpoint
+    hostQueueEndpoint: hostStorage.outputs.queueEndpoint
+    hostTableEndpoint: hostStorage.outputs.tableEndpoint
+    deploymentContainerName: deploymentContainerName
+    jobsBlobEndpoint: jobsStorage.outputs.blobEndpoint
+    jobsQueueEndpoint: jobsStorage.outputs.queueEndpoint
+    keyVaultUri: keyVault.outputs.uri
+    appInsightsName: monitoring.outputs.appInsightsName
+    partnerApiUrl: partnerApiUrl
+    partnerApiKeySecretName: partnerApiKeySecretName
+    apiClientId: apiClientId
+    subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+  }
+  dependsOn: [
+    rbac
+  ]
+}
+
+// Outputs azd stores in .azure/<env>/.env; the postprovision hook builds local.settings.json
+// from them. Names, URLs and ids only: nothing here is a secret.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.name
+output SERVICE_API_NAME string = app.outputs.name
+output SERVICE_API_URI string = app.outputs.uri
+output API_CLIENT_ID string = apiClientId
+output AZURE_UAMI_CLIENT_ID string = identity.outputs.clientId
+output AZURE_STORAGE_HOST_BLOB_ENDPOINT string = hostStorage.outputs.blobEndpoint
+output AZURE_STORAGE_HOST_QUEUE_ENDPOINT string = hostStorage.outputs.queueEndpoint
+output AZURE_STORAGE_HOST_TABLE_ENDPOINT string = hostStorage.outputs.tableEndpoint
+output AZURE_STORAGE_JOBS_BLOB_ENDPOINT string = jobsStorage.outputs.blobEndpoint
+output AZURE_STORAGE_JOBS_QUEUE_ENDPOINT string = jobsStorage.outputs.queueEndpoint
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output KEY_VAULT_URI string = keyVault.outputs.uri
+output PARTNER_API_URL string = partnerApiUrl
+output PARTNER_API_KEY_SECRET_NAME string = partnerApiKeySecretName
+output VNET_ENABLED bool = vnetEnabled

@@ -1,0 +1,194 @@
+// Optional private networking (vnetEnabled): a virtual network the app integrates with for
+// outbound traffic, and private endpoints so Storage and Key Vault can close their public
+// endpoints. Off by default: it adds cost and makes local development against the cloud
+// resources impossible from outside the network (see docs/deploy.md).
+
+@description('Virtual network name.')
+param vnetName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+@description('Resource id of the host storage account.')
+param hostStorageId string
+
+@description('Resource id of the jobs storage account.')
+param jobsStorageId string
+
+@description('Resource id of the Key Vault.')
+param keyVaultId string
+
+var storageSuffix = environment().suffixes.storage
+
+// One private endpoint per (resource, sub-resource) the app reaches.
+var endpoints = [
+  {
+    name: 'host-blob'
+    target: hostStorageId
+    groupId: 'blob'
+    zone: 'privatelink.blob.${storageSuffix}'
+  }
+  {
+    name: 'host-queue'
+    target: hostStorageId
+    groupId: 'queue'
+    zone: 'privatelink.queue.${storageSuffix}'
+  }
+  {
+    name: 'host-table'
+    target: hostStorageId
+    groupId: 'table'
+    zone: 'privatelink.table.${storageSuffix}'
+  }
+  {
+    name: 'jobs-blob'
+    target: jobsStorageId
+    groupId: 'blob'
+    zone: 'privatelink.blob.${storageSuffix}'
+  }
+  {
+    name: 'jobs-queue'
+    target: jobsStorageId
+    groupId: 'queue'
+    zone: 'privatelink.queue.${storageSuffix}'
+  }
+  {
+    name: 'vault'
+    target: keyVaultId
+    groupId: 'vault'
+    zone: 'privatelink.vaultcore.azure.net'
+  }
+]
+
+var zoneNames = [
+  'privatelink.blob.${storageSuffix}'
+  'privatelink.queue.${storageSuffix}'
+  'privatelink.table.${storageSuffix}'
+  'privatelink.vaultcore.azure.net'
+]
+
+resource appSubnetNsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {
+  name: '${vnetName}-app-nsg'
+  location: location
+  tags: tags
+  properties: {
+    securityRules: []
+  }
+}
+
+resource endpointSubnetNsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {
+  name: '${vnetName}-pe-nsg'
+  location: location
+  tags: tags
+  properties: {
+    securityRules: []
+  }
+}
+
+resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
+  name: vnetName
+  location: location
+  tags: tags
+  properties: {
+    addressSpace: {
+      addressPrefixes: [
+        '10.0.0.0/16'
+      ]
+    }
+    subnets: [
+      {
+        // Flex Consumption integrates through a subnet delegated to Microsoft.App/environments.
+        name: 'app'
+        properties: {
+          addressPrefix: '10.0.1.0/24'
+          networkSecurityGroup: {
+            id: appSubnetNsg.id
+          }
+          delegations: [
+            {
+              name: 'flex'
+              properties: {
+                serviceName: 'Microsoft.App/environments'
+              }
+            }
+          ]
+        }
+      }
+      {
+        name: 'private-endpoints'
+        properties: {
+          addressPrefix: '10.0.2.0/24'
+          networkSecurityGroup: {
+            id: endpointSubnetNsg.id
+          }
+          privateEndpointNetworkPolicies: 'Disabled'
+        }
+      }
+    ]
+  }
+}
+
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [for zoneName in zoneNames: {
+  name: zoneName
+  location: 'global'
+  tags: tags
+}]
+
+resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [for (zoneName, i) in zoneNames: {
+  parent: zones[i]
+  name: '${vnetName}-link'
+  location: 'global'
+  tags: tags
+  properties: {
+    registrationEnabled: false
+    virtualNetwork: {
+      id: vnet.id
+    }
+  }
+}]
+
+resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [for endpoint in endpoints: {
+  name: 'pe-${endpoint.name}'
+  location: location
+  tags: tags
+  properties: {
+    subnet: {
+      id: '${vnet.id}/subnets/private-endpoints'
+    }
+    privateLinkServiceConnections: [
+      {
+        name: endpoint.name
+        properties: {
+          privateLinkServiceId: endpoint.target
+          groupIds: [
+            endpoint.groupId
+          ]
+        }
+      }
+    ]
+  }
+}]
+
+resource zoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = [for (endpoint, i) in endpoints: {
+  parent: privateEndpoints[i]
+  name: 'default'
+  properties: {
+    privateDnsZoneConfigs: [
+      {
+        name: endpoint.groupId
+        properties: {
+          privateDnsZoneId: resourceId('Microsoft.Network/privateDnsZones', endpoint.zone)
+        }
+      }
+    ]
+  }
+  dependsOn: [
+    zones
+  ]
+}]
+
+@description('Subnet the function app integrates with for outbound traffic.')
+output appSubnetId string = '${vnet.id}/subnets/app'
