@@ -59,9 +59,7 @@ class MintedToken:
 class TokenIssuer:
     """Mints and verifies RS256 access tokens for the local tenant."""
 
-    def __init__(
-        self, private_key: rsa.RSAPrivateKey, *, tenant_id: str = DEV_TENANT_ID
-    ) -> None:
+    def __init__(self, private_key: rsa.RSAPrivateKey, *, tenant_id: str = DEV_TENANT_ID) -> None:
         self._key = private_key
         self._public_key = private_key.public_key()
         self.tenant_id = tenant_id
@@ -156,9 +154,7 @@ class TokenIssuer:
 
         Raises :class:`InvalidTokenError` with a reason that never contains the token.
         """
-        return verify_token(
-            token, key=self._public_key, issuer=self.issuer, audience=audience
-        )
+        return verify_token(token, key=self._public_key, issuer=self.issuer, audience=audience)
 
     def jwks(self) -> dict[str, Any]:
         """The public key as a JSON Web Key Set, served by the identity endpoint."""
@@ -167,9 +163,7 @@ class TokenIssuer:
         return {"keys": [jwk]}
 
 
-def verify_token(
-    token: str, *, key: Any, issuer: str, audience: str | list[str]
-) -> dict[str, Any]:
+def verify_token(token: str, *, key: Any, issuer: str, audience: str | list[str]) -> dict[str, Any]:
     """Verify an RS256 token against ``key``; shared by the issuer and the host's JWKS path."""
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -194,3 +188,23 @@ def verify_token(
     except jwt.PyJWTError as exc:
         raise InvalidTokenError(f"malformed token ({type(exc).__name__})") from exc
     return claims
+
+
+class IssuerCredential:
+    """A ``TokenCredential`` minting app-identity tokens straight from the issuer.
+
+    The devstack itself uses it to provision queues and containers before the
+    app starts; tests use it where the identity endpoint is not the subject.
+    """
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        self._issuer = issuer
+
+    def get_token(self, *scopes: str, **_: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        minted = self._issuer.mint_for_app_identity(scopes[0])
+        return AccessToken(minted.token, minted.expires_on)
+
+    def close(self) -> None:
+        """Nothing to release; present so the credential can be closed like the SDK's."""

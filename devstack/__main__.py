@@ -1,0 +1,133 @@
+"""``python -m devstack``: the offline local stack.
+
+up       start Azurite, the identity endpoint, the vault, the partner stub and
+         the function host; print a banner; Ctrl-C stops everything
+token    print a caller token for the local API (as Entra would issue one)
+env      print the app's environment as shell exports (run scripts as the app)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from devstack.tokens import DEFAULT_APP_AUDIENCE, DEV_CALLER_OBJECT_ID, TokenIssuer
+
+DEFAULT_STATE = Path(".devstack")
+CALLER_APP_ID = "44444444-4444-4444-8444-444444444444"
+
+
+def _endpoints(state_dir: Path) -> dict[str, object]:
+    path = state_dir / "endpoints.json"
+    if not path.exists():
+        raise SystemExit(f"no running devstack found ({path} missing): start it with `make run`")
+    document: dict[str, object] = json.loads(path.read_text())
+    return document
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise SystemExit(f"--app-setting expects NAME=VALUE, got {item!r}")
+    return name, value
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from devstack.ports import PortInUseError
+    from devstack.stack import StackOptions, run_stack
+
+    options = StackOptions(
+        app_dir=args.app_dir,
+        state_dir=args.state_dir,
+        memory=args.memory,
+        free_ports=args.free_ports,
+        host=args.host,
+        banner=not args.no_banner,
+        extra_app_env=dict(_pair(item) for item in args.app_setting),
+    )
+    try:
+        return asyncio.run(run_stack(options))
+    except PortInUseError as exc:
+        print(f"devstack cannot start: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    issuer = TokenIssuer.load_or_create(args.state_dir / "identity" / "signing-key.pem")
+    audience = args.audience or DEFAULT_APP_AUDIENCE
+    minted = issuer.mint(
+        audience,
+        object_id=args.object_id,
+        app_id=CALLER_APP_ID,
+        lifetime=args.lifetime,
+        roles=args.role,
+        extra={"name": args.name},
+    )
+    print(minted.token)
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    endpoints = _endpoints(args.state_dir)
+    env = json.loads(Path(str(endpoints["app_env_file"])).read_text())
+    for name in sorted(env):
+        print(f"export {name}={shlex.quote(env[name])}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=DEFAULT_STATE,
+        help="where the stack keeps its state (default .devstack)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the stack")
+    up.add_argument("--app-dir", type=Path, default=Path.cwd())
+    up.add_argument("--memory", action="store_true", help="keep Azurite and vault in memory")
+    up.add_argument("--free-ports", action="store_true", help="pick free ports (tests)")
+    up.add_argument(
+        "--host",
+        choices=("devstack", "func", "none"),
+        default="devstack",
+        help="function host: the devstack's own, Core Tools (`func start`), or none",
+    )
+    up.add_argument("--no-banner", action="store_true")
+    up.add_argument(
+        "--app-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="add or override an app setting for this run (repeatable)",
+    )
+    up.set_defaults(handler=cmd_up)
+
+    token = commands.add_parser("token", help="print a caller token for the local API")
+    token.add_argument("audience", nargs="?", help=f"default: {DEFAULT_APP_AUDIENCE}")
+    token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
+    token.add_argument("--object-id", default=DEV_CALLER_OBJECT_ID)
+    token.add_argument("--name", default="dev caller")
+    token.add_argument("--lifetime", type=int, default=3600, help="seconds")
+    token.set_defaults(handler=cmd_token)
+
+    env = commands.add_parser("env", help="print the app's environment as shell exports")
+    env.set_defaults(handler=cmd_env)
+
+    args = parser.parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

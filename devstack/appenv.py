@@ -1,0 +1,88 @@
+"""The app's environment on the devstack: the same setting names as in Azure.
+
+Values come from ``local.settings.json`` (yours, git-ignored) or else
+``local.settings.sample.json``; URLs that point at a devstack default port on
+loopback are rewritten to the ports actually in use, so tests on free ports
+and a stack with moved ports need no second settings file. Only a few
+operating-system variables are inherited: an ``AZURE_CLIENT_SECRET`` in your
+shell must not silently change which credential the app uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+INHERITED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TMPDIR",
+    "SYSTEMROOT",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+
+
+class SettingsFileError(ValueError):
+    """local.settings(.sample).json is missing or malformed."""
+
+
+def settings_file(app_dir: Path) -> Path:
+    own = app_dir / "local.settings.json"
+    return own if own.exists() else app_dir / "local.settings.sample.json"
+
+
+def load_local_settings(path: Path) -> dict[str, str]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SettingsFileError(f"{path} not found") from exc
+    except json.JSONDecodeError as exc:
+        raise SettingsFileError(f"{path} is not valid JSON (line {exc.lineno})") from exc
+    values = document.get("Values")
+    if not isinstance(values, dict):
+        raise SettingsFileError(f'{path} has no "Values" object')
+    return {str(key): str(value) for key, value in values.items()}
+
+
+def rewrite_loopback_url(value: str, port_map: dict[int, int]) -> str:
+    """Move a loopback URL on a default devstack port to the port in use."""
+    if not value.startswith(("http://", "https://")):
+        return value
+    parts = urlsplit(value)
+    if parts.hostname not in LOOPBACK_HOSTS or parts.port not in port_map:
+        return value
+    netloc = f"{parts.hostname}:{port_map[parts.port]}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def build_app_env(
+    values: dict[str, str],
+    *,
+    port_map: dict[int, int],
+    identity_endpoint: str,
+    identity_header: str,
+    ca_bundle: Path,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    env.update({name: rewrite_loopback_url(value, port_map) for name, value in values.items()})
+    env.update(
+        {
+            "IDENTITY_ENDPOINT": identity_endpoint,
+            "IDENTITY_HEADER": identity_header,
+            "REQUESTS_CA_BUNDLE": str(ca_bundle),
+            "SSL_CERT_FILE": str(ca_bundle),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env

@@ -1,0 +1,35 @@
+"""The banner printed when the stack is ready: where everything is, what to paste."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
+    api = endpoints["api"]
+    python = shlex.quote(sys.executable) if "/.venv/" not in sys.executable else ".venv/bin/python"
+    state = "" if state_dir == Path(".devstack") else f" --state-dir {shlex.quote(str(state_dir))}"
+    lines = [
+        "",
+        f"devstack is up in {elapsed:.1f}s (state in {state_dir}; Ctrl-C stops everything)",
+        "",
+        f"  API (function host: {endpoints['host']})  {api}",
+        f"  Blob      {endpoints['blob']}",
+        f"  Queue     {endpoints['queue']}",
+        f"  Vault     {endpoints['vault']}",
+        f"  Partner   {endpoints['partner']}",
+        f"  Identity  {endpoints['identity']}",
+        f"  CA bundle {endpoints['ca_bundle']}",
+        "",
+        "Try it:",
+        f"  curl -s {api}/health",
+        f"  TOKEN=$({python} -m devstack token{state} --role Jobs.Submit)",
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        f'       -d \'{{"text": "hello secretless world"}}\' {api}/jobs',
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/jobs/<id from Location>',
+        "",
+    ]
+    return "\n".join(lines)

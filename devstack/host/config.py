@@ -1,0 +1,108 @@
+"""host.json, read the way the Functions host reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$")
+
+
+class HostConfigError(ValueError):
+    """host.json is missing a required part or holds a value the host would reject."""
+
+
+def parse_timespan(value: str) -> float:
+    """Parse a .NET TimeSpan (``[d.]hh:mm:ss[.fffffff]``) into seconds."""
+    match = _TIMESPAN.match(value.strip())
+    if not match:
+        raise HostConfigError(f"not a TimeSpan (expected hh:mm:ss): {value!r}")
+    days, hours, minutes, seconds, fraction = match.groups()
+    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+    if fraction:
+        total += int(fraction) / 10 ** len(fraction)
+    return float(total)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOptions:
+    """``extensions.queues`` with the Storage extension 5.x defaults."""
+
+    batch_size: int = 16
+    new_batch_threshold: int = 8
+    max_dequeue_count: int = 5
+    visibility_timeout: float = 0.0
+    max_polling_interval: float = 60.0
+    message_encoding: str = "base64"
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    route_prefix: str = "api"
+    queues: QueueOptions = QueueOptions()
+
+
+def _queue_options(section: dict[str, Any]) -> QueueOptions:
+    batch_size = int(section.get("batchSize", 16))
+    if not 1 <= batch_size <= 32:
+        raise HostConfigError("extensions.queues.batchSize must be between 1 and 32")
+    threshold = int(section.get("newBatchThreshold", batch_size // 2))
+    encoding = str(section.get("messageEncoding", "base64")).lower()
+    if encoding not in {"base64", "none"}:
+        raise HostConfigError("extensions.queues.messageEncoding must be base64 or none")
+    max_dequeue = int(section.get("maxDequeueCount", 5))
+    if max_dequeue < 1:
+        raise HostConfigError("extensions.queues.maxDequeueCount must be at least 1")
+    return QueueOptions(
+        batch_size=batch_size,
+        new_batch_threshold=threshold,
+        max_dequeue_count=max_dequeue,
+        visibility_timeout=parse_timespan(str(section.get("visibilityTimeout", "00:00:00"))),
+        max_polling_interval=parse_timespan(str(section.get("maxPollingInterval", "00:01:00"))),
+        message_encoding=encoding,
+    )
+
+
+OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
+
+
+def _apply_overrides(document: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Apply ``AzureFunctionsJobHost__a__b`` app settings over host.json, as the host does."""
+    for name, value in environ.items():
+        if not name.startswith(OVERRIDE_PREFIX):
+            continue
+        path = name[len(OVERRIDE_PREFIX) :].split("__")
+        node = document
+        for part in path[:-1]:
+            child = next((k for k in node if k.lower() == part.lower()), part)
+            node = node.setdefault(child, {})
+        leaf = next((k for k in node if k.lower() == path[-1].lower()), path[-1])
+        node[leaf] = value
+
+
+def load_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) -> HostConfig:
+    """Read ``host.json`` in ``app_dir`` plus its app-setting overrides.
+
+    The real host refuses to start without host.json; so does this one.
+    """
+    path = app_dir / "host.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise HostConfigError(f"{path} not found") from exc
+    except json.JSONDecodeError as exc:
+        raise HostConfigError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    _apply_overrides(document, os.environ if environ is None else environ)
+    if str(document.get("version")) != "2.0":
+        raise HostConfigError(f'{path}: "version" must be "2.0"')
+    extensions = document.get("extensions", {})
+    http = extensions.get("http", {})
+    return HostConfig(
+        route_prefix=str(http.get("routePrefix", "api")).strip("/"),
+        queues=_queue_options(extensions.get("queues", {})),
+    )

@@ -1,0 +1,241 @@
+"""Queue triggers with the Storage extension's semantics (see HOST-SEMANTICS.md).
+
+One listener thread per queue-triggered function: receive up to ``batchSize``
+messages with a 10-minute visibility timeout (renewed while a function runs),
+run them concurrently, and fetch more once in-flight work falls to
+``newBatchThreshold``. Success deletes the message; failure makes it visible
+again after ``visibilityTimeout``, and once ``dequeue_count`` reaches
+``maxDequeueCount`` the message is copied, unchanged, to ``<queue>-poison``.
+A message that is not valid base64 is poisoned without running the function.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+import os
+import random
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.functions.queue import QueueMessage as FunctionQueueMessage
+from azure.storage.queue import QueueClient, QueueMessage, QueueServiceClient
+
+from devstack.host.config import QueueOptions
+from devstack.host.functions import IndexedFunction, Invoker
+
+logger = logging.getLogger("devstack.host")
+
+RECEIVE_VISIBILITY_SECONDS = 600
+RENEW_EVERY_SECONDS = 300
+MIN_POLL_SECONDS = 0.1
+
+
+class ConnectionSettingError(RuntimeError):
+    """A trigger's connection has no usable identity-based setting."""
+
+
+def queue_service_uri(connection: str, environ: dict[str, str] | None = None) -> str:
+    """``<CONN>__queueServiceUri`` wins over ``<CONN>__serviceUri``, as in the host."""
+    env = os.environ if environ is None else environ
+    for key in (f"{connection}__queueServiceUri", f"{connection}__serviceUri"):
+        value = env.get(key)
+        if value:
+            return value
+    if env.get(connection):
+        raise ConnectionSettingError(
+            f"connection {connection!r} is a connection string; the devstack host only runs "
+            f"identity-based connections ({connection}__queueServiceUri)"
+        )
+    raise ConnectionSettingError(f"connection {connection!r}: set {connection}__queueServiceUri")
+
+
+class QueueListener:
+    """Polls one queue and dispatches its messages to one function."""
+
+    def __init__(
+        self,
+        *,
+        function: IndexedFunction,
+        credential: TokenCredential,
+        options: QueueOptions,
+        invoker: Invoker,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        trigger = function.trigger
+        self.function = function
+        self.queue_name: str = trigger.queue_name
+        self.options = options
+        self.invoker = invoker
+        service = QueueServiceClient(queue_service_uri(trigger.connection, environ), credential)
+        self.queue: QueueClient = service.get_queue_client(self.queue_name)
+        self.poison: QueueClient = service.get_queue_client(f"{self.queue_name}-poison")
+        self._pool = ThreadPoolExecutor(
+            max_workers=options.batch_size, thread_name_prefix=f"queue-{self.queue_name}"
+        )
+        self._in_flight = 0
+        self._lock = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"listener-{self.queue_name}", daemon=True
+        )
+        self._rng = random.Random()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._lock:
+            self._lock.notify_all()
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- polling ------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = MIN_POLL_SECONDS
+        while not self._stop.is_set():
+            with self._lock:
+                while (
+                    self._in_flight > self.options.new_batch_threshold and not self._stop.is_set()
+                ):
+                    self._lock.wait(0.5)
+                room = self.options.batch_size - self._in_flight
+            try:
+                messages = list(
+                    self.queue.receive_messages(
+                        max_messages=max(1, room), visibility_timeout=RECEIVE_VISIBILITY_SECONDS
+                    )
+                )
+            except ResourceNotFoundError:
+                messages = []
+                logger.debug("queue %s does not exist yet; backing off", self.queue_name)
+            except AzureError as exc:
+                messages = []
+                logger.warning(
+                    "queue %s: receive failed (%s); backing off",
+                    self.queue_name,
+                    type(exc).__name__,
+                )
+            if messages:
+                delay = MIN_POLL_SECONDS
+                for message in messages:
+                    self._dispatch(message)
+                continue
+            # Randomised exponential back-off, as the host's polling strategy does.
+            delay = min(self.options.max_polling_interval, delay * 2)
+            self._stop.wait(self._rng.uniform(delay / 2, delay))
+
+    def _dispatch(self, message: QueueMessage) -> None:
+        with self._lock:
+            self._in_flight += 1
+        future: Future[None] = self._pool.submit(self._process, message)
+        future.add_done_callback(self._done)
+
+    def _done(self, _: Future[None]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._lock.notify_all()
+
+    # -- one message --------------------------------------------------------
+
+    def _process(self, message: QueueMessage) -> None:
+        try:
+            self._handle(message)
+        except Exception:
+            logger.exception(
+                "queue %s: message %s could not be settled", self.queue_name, message.id
+            )
+
+    def _decode(self, content: Any) -> bytes | None:
+        text = content if isinstance(content, str) else bytes(content).decode("utf-8")
+        if self.options.message_encoding == "none":
+            return text.encode("utf-8")
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+
+    def _handle(self, message: QueueMessage) -> None:
+        maximum = self.options.max_dequeue_count
+        body = self._decode(message.content)
+        dequeue_count = message.dequeue_count or 1
+        if body is None or dequeue_count > maximum:
+            self._poison(message)
+            return
+        renewal = _Renewal(self.queue, message)
+        renewal.start()
+        try:
+            self.invoker.invoke(
+                self.function,
+                FunctionQueueMessage(  # type: ignore[no-untyped-call]
+                    id=message.id,
+                    body=body,
+                    dequeue_count=message.dequeue_count,
+                    expiration_time=message.expires_on,
+                    insertion_time=message.inserted_on,
+                    time_next_visible=message.next_visible_on,
+                    pop_receipt=renewal.pop_receipt,
+                ),
+                reason=f"New queue message detected on '{self.queue_name}'.",
+            )
+        except Exception:
+            renewal.stop()
+            if dequeue_count >= maximum:
+                self._poison(message, pop_receipt=renewal.pop_receipt)
+            else:
+                self.queue.update_message(
+                    message.id,
+                    pop_receipt=renewal.pop_receipt,
+                    visibility_timeout=int(self.options.visibility_timeout),
+                )
+            return
+        renewal.stop()
+        self.queue.delete_message(message.id, renewal.pop_receipt)
+
+    def _poison(self, message: QueueMessage, *, pop_receipt: str | None = None) -> None:
+        logger.warning(
+            "Message has reached MaxDequeueCount of %d. Moving message to queue '%s-poison'.",
+            self.options.max_dequeue_count,
+            self.queue_name,
+        )
+        with contextlib.suppress(ResourceExistsError):
+            self.poison.create_queue()
+        self.poison.send_message(message.content)
+        self.queue.delete_message(message.id, pop_receipt or message.pop_receipt)
+
+
+class _Renewal:
+    """Keeps a message invisible while its function runs (the host renews it too)."""
+
+    def __init__(self, queue: QueueClient, message: QueueMessage) -> None:
+        self._queue = queue
+        self._message = message
+        self.pop_receipt: str = message.pop_receipt or ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(RENEW_EVERY_SECONDS):
+            try:
+                updated = self._queue.update_message(
+                    self._message.id,
+                    pop_receipt=self.pop_receipt,
+                    visibility_timeout=RECEIVE_VISIBILITY_SECONDS,
+                )
+                self.pop_receipt = updated.pop_receipt or self.pop_receipt
+            except AzureError:
+                logger.warning("could not renew visibility of message %s", self._message.id)

@@ -1,0 +1,122 @@
+"""The local managed-identity endpoint (App Service protocol).
+
+With ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER`` in its environment,
+``DefaultAzureCredential`` takes its managed-identity path exactly as it does
+in App Service and Azure Functions: ``GET {IDENTITY_ENDPOINT}?api-version=
+2019-08-01&resource=R`` with the ``X-IDENTITY-HEADER`` header. This endpoint
+answers that call with a signed JWT for ``R``, so the app's production code
+runs unchanged. Like App Service's own endpoint it speaks plain HTTP on
+loopback: no bearer token travels to it, only the per-start header value.
+
+It also serves the issuer's JWKS (the host's authentication emulation verifies
+caller tokens with it) and a stats URL counting tokens per audience, which the
+benchmarks use to prove token caching.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from collections import Counter
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from devstack.tokens import APP_IDENTITY_CLIENT_ID, TokenIssuer
+
+API_VERSION = "2019-08-01"
+TOKEN_PATH = "/msi/token"  # noqa: S105 - a URL path, not a password
+JWKS_PATH = "/.well-known/jwks.json"
+
+logger = logging.getLogger("devstack.identity")
+
+
+class TokenStats:
+    """Thread-safe count of tokens issued per audience."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_audience: Counter[str] = Counter()
+
+    def record(self, audience: str) -> None:
+        with self._lock:
+            self._by_audience[audience] += 1
+
+    def snapshot(self) -> dict[str, object]:
+        with self._lock:
+            return {
+                "tokens_issued": dict(self._by_audience),
+                "total": sum(self._by_audience.values()),
+            }
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_audience.clear()
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"statusCode": status, "message": message}, status_code=status)
+
+
+def create_identity_app(
+    *, issuer: TokenIssuer, identity_header: str, client_id: str = APP_IDENTITY_CLIENT_ID
+) -> Starlette:
+    """Build the endpoint; ``identity_header`` is the per-start ``IDENTITY_HEADER`` value."""
+    stats = TokenStats()
+
+    async def token(request: Request) -> Response:
+        presented = request.headers.get("x-identity-header", "")
+        if not hmac.compare_digest(presented.encode(), identity_header.encode()):
+            return _error(401, "X-IDENTITY-HEADER missing or wrong")
+        params = request.query_params
+        if params.get("api-version") != API_VERSION:
+            return _error(400, f"api-version must be {API_VERSION}")
+        resource = params.get("resource", "").strip()
+        if not resource:
+            return _error(400, "resource is required")
+        requested = params.get("client_id")
+        if requested is not None and requested != client_id:
+            return _error(400, "No managed identity with that client_id is assigned")
+        if params.get("mi_res_id") or params.get("object_id"):
+            return _error(400, "Select the identity by client_id on the devstack")
+        minted = issuer.mint_for_app_identity(resource, client_id=client_id)
+        audience = resource.removesuffix("/.default")
+        stats.record(audience)
+        logger.info("token issued for audience %s", audience)
+        return JSONResponse(
+            {
+                "access_token": minted.token,
+                "expires_on": str(minted.expires_on),
+                "resource": audience,
+                "token_type": "Bearer",
+                "client_id": client_id,
+            }
+        )
+
+    async def jwks(_: Request) -> Response:
+        return JSONResponse(issuer.jwks())
+
+    async def get_stats(_: Request) -> Response:
+        return JSONResponse(stats.snapshot())
+
+    async def reset_stats(_: Request) -> Response:
+        stats.reset()
+        return Response(status_code=204)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route(TOKEN_PATH, token, methods=["GET"]),
+            Route(JWKS_PATH, jwks, methods=["GET"]),
+            Route("/devstack/stats", get_stats, methods=["GET"]),
+            Route("/devstack/stats", reset_stats, methods=["DELETE"]),
+            Route("/devstack/health", health, methods=["GET"]),
+        ]
+    )
+    app.state.stats = stats
+    return app

@@ -1,0 +1,102 @@
+"""Child processes of the stack, their prefixed logs, and their log files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+
+
+class PrefixFormatter(logging.Formatter):
+    """``[piece] message``: the piece is the last part of ``devstack.<piece>``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        name = record.name.removeprefix("devstack.").split(".")[0]
+        return f"[{name}] {super().format(record)}"
+
+
+def configure_logging(log_dir: Path, *, stream: TextIO | None = None) -> None:
+    """Log the stack's own pieces to the console and to ``<state>/logs/devstack.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    console = logging.StreamHandler(stream or sys.stdout)
+    console.setFormatter(PrefixFormatter("%(message)s"))
+    file = logging.FileHandler(log_dir / "devstack.log", encoding="utf-8")
+    file.setFormatter(PrefixFormatter("%(asctime)s %(levelname)s %(message)s"))
+    root.addHandler(console)
+    root.addHandler(file)
+    for noisy in ("uvicorn", "uvicorn.error", "uvicorn.access", "azure", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class ChildProcess:
+    """A child whose output is prefixed with its name and copied to a log file."""
+
+    def __init__(
+        self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path
+    ) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.log_path = log_dir / f"{name}.log"
+        self.process: asyncio.subprocess.Process | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self.lines: list[str] = []
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._pump = asyncio.create_task(self._copy_output())
+
+    async def _copy_output(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        with self.log_path.open("a", encoding="utf-8") as log:
+            async for raw in self.process.stdout:
+                line = raw.decode("utf-8", errors="replace").rstrip()
+                self.lines = [*self.lines[-200:], line]
+                log.write(line + "\n")
+                log.flush()
+                print(f"[{self.name}] {line}", flush=True)
+
+    async def wait(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was not started")
+        code = await self.process.wait()
+        if self._pump is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pump, timeout=2)
+        return code
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the child's process group, then SIGKILL what is left."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.wait(), timeout=timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            await self.wait()

@@ -1,0 +1,387 @@
+"""``devstack up``: every piece of the offline stack, started, watched and stopped together.
+
+Start order: dev CA -> token issuer -> identity endpoint, vault, partner stub
+(uvicorn servers in this process) -> Azurite (node) -> storage provisioning
+(what the Bicep template creates in Azure) -> the function host (a child
+process whose environment is the app's). When everything answers,
+``<state>/endpoints.json`` is written and a banner printed. Ctrl-C stops it
+all; a piece that dies stops the rest with a message naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from devstack import provision
+from devstack.appenv import build_app_env, load_local_settings, settings_file
+from devstack.certs import DevCertificates, create_dev_certificates
+from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
+from devstack.partner_server import create_partner_app
+from devstack.ports import LOOPBACK, Ports, resolve_ports
+from devstack.processes import ChildProcess, configure_logging
+from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
+from devstack.vault_server import VaultStore, create_vault_app
+
+logger = logging.getLogger("devstack.stack")
+
+ACCOUNT = "devstoreaccount1"
+DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
+DEFAULT_KEY_HEADER = "X-Api-Key"
+AUTH_EXCLUDED_PATHS = ("/api/health", "/api/openapi.json")
+STARTUP_TIMEOUT = 90.0
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says which piece and what to do."""
+
+
+@dataclass
+class StackOptions:
+    app_dir: Path
+    state_dir: Path
+    memory: bool = False
+    free_ports: bool = False
+    host: str = "devstack"  # or "func" (Core Tools), or "none"
+    banner: bool = True
+    extra_app_env: dict[str, str] = field(default_factory=dict)
+
+
+def azurite_entry(app_dir: Path) -> Path:
+    entry = app_dir / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
+    if not entry.is_file():
+        raise StackError("Azurite is not installed: run `make setup` (npm ci) first")
+    return entry
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the stack (one Ctrl-C stops all)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve(app: Starlette, port: int, certs: DevCertificates | None) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=LOOPBACK,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ssl_certfile=str(certs.server_cert) if certs else None,
+        ssl_keyfile=str(certs.server_key) if certs else None,
+    )
+    server = _EmbeddedServer(config)
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if task.done():
+            raise StackError(f"a local service could not listen on port {port}")
+        if time.monotonic() > deadline:
+            raise StackError(f"a local service on port {port} did not start")
+        await asyncio.sleep(0.05)
+    server.__dict__["_task"] = task
+    return server
+
+
+async def _wait_for_port(port: int, child: ChildProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.running:
+            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(LOOPBACK, port)
+            writer.close()
+            return
+        await asyncio.sleep(0.1)
+    raise StackError(f"{child.name} did not open port {port} within {timeout:.0f}s")
+
+
+async def _wait_for_http(url: str, child: ChildProcess, timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.running:
+            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
+        try:
+            await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise StackError(f"{child.name} did not answer {url} within {timeout:.0f}s")
+
+
+class Stack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.state = options.state_dir.resolve()
+        self.children: list[ChildProcess] = []
+        self.servers: list[uvicorn.Server] = []
+        self.endpoints: dict[str, Any] = {}
+
+    # -- start --------------------------------------------------------------
+
+    async def start(self) -> None:
+        opts = self.options
+        app_dir = opts.app_dir.resolve()
+        log_dir = self.state / "logs"
+        ports = resolve_ports(free=opts.free_ports)
+        settings = load_local_settings(settings_file(app_dir))
+        entry = azurite_entry(app_dir)
+        certs = create_dev_certificates(self.state / "certs")
+        issuer = TokenIssuer.load_or_create(self.state / "identity" / "signing-key.pem")
+        identity_header = secrets.token_urlsafe(32)
+
+        secret_name = settings.get("PARTNER_API_KEY_SECRET_NAME", DEFAULT_SECRET_NAME)
+        store = VaultStore(None if opts.memory else self.state / "vault" / "secrets.json")
+        if store.current_value(secret_name) is None:
+            store.set_secret(secret_name, secrets.token_urlsafe(32))
+            logger.info("vault: generated a random value for secret %r", secret_name)
+
+        vault_origin = f"https://{LOOPBACK}:{ports['vault']}"
+        identity_base = f"http://{LOOPBACK}:{ports['identity']}"
+        self.servers = [
+            await _serve(
+                create_identity_app(issuer=issuer, identity_header=identity_header),
+                ports["identity"],
+                None,
+            ),
+            await _serve(
+                create_vault_app(store=store, issuer=issuer, origin=vault_origin),
+                ports["vault"],
+                certs,
+            ),
+            await _serve(
+                create_partner_app(
+                    accepted_key=lambda: store.current_value(secret_name),
+                    header_name=settings.get("PARTNER_API_KEY_HEADER", DEFAULT_KEY_HEADER),
+                ),
+                ports["partner"],
+                certs,
+            ),
+        ]
+        logger.info("identity endpoint, vault and partner stub are listening")
+
+        azurite = await self._start_azurite(entry, ports, certs, log_dir)
+        blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
+        queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
+        table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
+        await asyncio.to_thread(
+            provision.provision_storage,
+            blob_url=blob,
+            queue_url=queue,
+            credential=IssuerCredential(issuer),
+            ca_bundle=certs.ca_bundle,
+        )
+        del azurite
+
+        app_env = build_app_env(
+            settings,
+            port_map=ports.rewrite_map(),
+            identity_endpoint=f"{identity_base}{TOKEN_PATH}",
+            identity_header=identity_header,
+            ca_bundle=certs.ca_bundle,
+            extra=opts.extra_app_env,
+        )
+        api = f"http://{LOOPBACK}:{ports['api']}"
+        if opts.host != "none":
+            await self._start_host(app_dir, ports, issuer, identity_base, app_env, log_dir)
+
+        self.endpoints = {
+            "api": f"{api}/api",
+            "blob": blob,
+            "queue": queue,
+            "table": table,
+            "vault": vault_origin + "/",
+            "partner": f"https://{LOOPBACK}:{ports['partner']}",
+            "identity": f"{identity_base}{TOKEN_PATH}",
+            "jwks": f"{identity_base}{JWKS_PATH}",
+            "stats": {
+                "identity": f"{identity_base}/devstack/stats",
+                "vault": f"{vault_origin}/devstack/stats",
+                "partner": f"https://{LOOPBACK}:{ports['partner']}/devstack/stats",
+            },
+            "partner_faults": f"https://{LOOPBACK}:{ports['partner']}/devstack/faults",
+            "ca_bundle": str(certs.ca_bundle),
+            "ca_cert": str(certs.ca_cert),
+            "audience": DEFAULT_APP_AUDIENCE,
+            "issuer": issuer.issuer,
+            "tenant_id": issuer.tenant_id,
+            "signing_key": str(self.state / "identity" / "signing-key.pem"),
+            "partner_secret_name": secret_name,
+            "app_env_file": str(self.state / "app-env.json"),
+            "host": opts.host,
+            "pid": os.getpid(),
+            "ports": ports.by_piece,
+        }
+        _write_private_json(self.state / "app-env.json", app_env)
+        _write_private_json(self.state / "endpoints.json", self.endpoints)
+
+    async def _start_azurite(
+        self, entry: Path, ports: Ports, certs: DevCertificates, log_dir: Path
+    ) -> ChildProcess:
+        node = shutil.which("node")
+        if node is None:
+            raise StackError("node is not on PATH: Azurite needs Node.js 20")
+        args = [
+            node,
+            str(entry),
+            "--blobHost",
+            LOOPBACK,
+            "--blobPort",
+            str(ports["blob"]),
+            "--queueHost",
+            LOOPBACK,
+            "--queuePort",
+            str(ports["queue"]),
+            "--tableHost",
+            LOOPBACK,
+            "--tablePort",
+            str(ports["table"]),
+            "--oauth",
+            "basic",
+            "--cert",
+            str(certs.server_cert),
+            "--key",
+            str(certs.server_key),
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+        ]
+        if self.options.memory:
+            args.append("--inMemoryPersistence")
+        else:
+            location = self.state / "azurite"
+            location.mkdir(parents=True, exist_ok=True)
+            args += ["--location", str(location)]
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        child = ChildProcess("azurite", args, env=env, cwd=self.state, log_dir=log_dir)
+        await child.start()
+        self.children.append(child)
+        for piece in ("blob", "queue", "table"):
+            await _wait_for_port(ports[piece], child, STARTUP_TIMEOUT)
+        return child
+
+    async def _start_host(
+        self,
+        app_dir: Path,
+        ports: Ports,
+        issuer: TokenIssuer,
+        identity_base: str,
+        app_env: dict[str, str],
+        log_dir: Path,
+    ) -> None:
+        if self.options.host == "func":
+            func = shutil.which("func")
+            if func is None:
+                raise StackError("--host func needs Azure Functions Core Tools (`func`) on PATH")
+            argv = [func, "start", "--port", str(ports["api"])]
+        else:
+            argv = [
+                sys.executable,
+                "-m",
+                "devstack.host",
+                "--app-dir",
+                str(app_dir),
+                "--port",
+                str(ports["api"]),
+                "--state-dir",
+                str(self.state / "host"),
+                "--auth-issuer",
+                issuer.issuer,
+                "--auth-audience",
+                DEFAULT_APP_AUDIENCE,
+                "--auth-jwks-url",
+                f"{identity_base}{JWKS_PATH}",
+            ]
+            for path in AUTH_EXCLUDED_PATHS:
+                argv += ["--auth-exclude", path]
+        env = dict(app_env)
+        devstack_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (devstack_root, env.get("PYTHONPATH")) if p)
+        child = ChildProcess("host", argv, env=env, cwd=app_dir, log_dir=log_dir)
+        await child.start()
+        self.children.append(child)
+        await _wait_for_http(
+            f"http://{LOOPBACK}:{ports['api']}/admin/host/ping", child, STARTUP_TIMEOUT
+        )
+
+    # -- run and stop -------------------------------------------------------
+
+    async def watch(self, stop: asyncio.Event) -> int:
+        """Wait for Ctrl-C or a dead piece; return the exit code."""
+        waits = {asyncio.create_task(child.wait()): child.name for child in self.children}
+        for server in self.servers:
+            waits[server.__dict__["_task"]] = "local services"
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *waits], return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            return 0
+        dead = next(waits[task] for task in done if task in waits)
+        logger.error("%s stopped unexpectedly; stopping the stack", dead)
+        return 1
+
+    async def stop(self) -> None:
+        for child in reversed(self.children):
+            await child.stop()
+        for server in self.servers:
+            server.should_exit = True
+        for server in self.servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.__dict__["_task"], timeout=5)
+        (self.state / "endpoints.json").unlink(missing_ok=True)
+
+
+def _write_private_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+    temporary.replace(path)
+
+
+async def run_stack(options: StackOptions) -> int:
+    """Start the stack, print the banner, run until stopped."""
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(options.state_dir / "logs")
+    stack = Stack(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    started = time.monotonic()
+    try:
+        await stack.start()
+    except (StackError, OSError, ValueError) as exc:
+        logger.error("devstack cannot start: %s", exc)
+        await stack.stop()
+        return 2
+    if options.banner:
+        from devstack.banner import banner
+
+        print(banner(stack.endpoints, options.state_dir, time.monotonic() - started), flush=True)
+    else:
+        logger.info("devstack ready in %.1fs", time.monotonic() - started)
+    code = await stack.watch(stop)
+    logger.info("stopping")
+    await stack.stop()
+    return code
