@@ -1,0 +1,13 @@
+"""The function app: one FunctionApp that registers the blueprints, nothing else.
+
+HTTP functions are anonymous at the function level on purpose: a function key
+is a shared secret. Callers authenticate with Entra tokens, checked in front
+of the app by App Service Authentication (emulated by the devstack locally).
+"""
+
+import azure.functions as func
+
+from blueprints.health import bp as health
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(health)

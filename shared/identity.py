@@ -1,0 +1,65 @@
+"""One ``DefaultAzureCredential`` per process, shared by every client.
+
+A credential caches its tokens; creating one per request throws that cache
+away and hammers the identity endpoint (and Entra). So the app builds one,
+lazily, on first use, and every Storage and Key Vault client takes it. In
+Azure it resolves to the user-assigned managed identity named by
+``AZURE_CLIENT_ID`` (set ``AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential``
+there so it never falls back to a developer credential); on the devstack to
+the local managed-identity endpoint; on a laptop against real Azure to
+``az login``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+
+from azure.identity import DefaultAzureCredential
+
+_lock = threading.Lock()
+_credential: DefaultAzureCredential | None = None
+
+_SECRET_BASED = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_PASSWORD")
+
+
+def get_credential() -> DefaultAzureCredential:
+    """The process-wide credential, created on first call."""
+    global _credential
+    if _credential is None:
+        with _lock:
+            if _credential is None:
+                _credential = DefaultAzureCredential()
+    return _credential
+
+
+def reset_credential() -> None:
+    """Close and forget the shared credential (tests, or after settings change)."""
+    global _credential
+    with _lock:
+        if _credential is not None:
+            _credential.close()
+        _credential = None
+
+
+def identity_source(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Which credential ``DefaultAzureCredential`` will use here, judged from the environment.
+
+    Cheap (no token request) and safe to show: names and a client id, never a
+    secret. The order mirrors DefaultAzureCredential's own.
+    """
+    env = os.environ if environ is None else environ
+    client_id = env.get("AZURE_CLIENT_ID") or None
+    pinned = env.get("AZURE_TOKEN_CREDENTIALS") or None
+    if any(env.get(name) for name in _SECRET_BASED) and env.get("AZURE_TENANT_ID"):
+        source = "environment (secret-based service principal)"
+    elif env.get("AZURE_FEDERATED_TOKEN_FILE"):
+        source = "workload identity"
+    elif env.get("IDENTITY_ENDPOINT") and env.get("IDENTITY_HEADER"):
+        source = "managed identity (App Service endpoint)"
+    elif env.get("MSI_ENDPOINT") or env.get("IMDS_ENDPOINT"):
+        source = "managed identity"
+    else:
+        source = "developer sign-in (Azure CLI, azd, PowerShell or VS Code)"
+    return {"source": source, "client_id": client_id, "pinned": pinned}
