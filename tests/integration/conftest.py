@@ -1,0 +1,106 @@
+"""Fixtures for host-semantics tests: a second host running tests/hostapp on the same stack."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.queue import QueueServiceClient
+
+from devstack.ports import free_port
+from devstack.tokens import IssuerCredential
+from tests.support.devstack import ROOT, RunningStack, stop_process
+
+HOSTAPP_DIR = ROOT / "tests" / "hostapp"
+HOSTAPP_QUEUES = ("hostapp-ok", "hostapp-fail")
+
+
+@dataclass
+class HostApp:
+    base: str
+    output_dir: Path
+    log_path: Path
+    queues: QueueServiceClient
+
+    def records(self, kind: str) -> list[dict[str, object]]:
+        import json
+
+        path = self.output_dir / f"{kind}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def hostapp(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostApp]:
+    work = tmp_path_factory.mktemp("hostapp")
+    output = work / "out"
+    output.mkdir()
+    queues = QueueServiceClient(
+        stack.endpoints["queue"],
+        IssuerCredential(stack.issuer()),
+        connection_verify=stack.ca_bundle,
+    )
+    for name in HOSTAPP_QUEUES:
+        with contextlib.suppress(ResourceExistsError):
+            queues.create_queue(name)
+    port = free_port()
+    env = dict(stack.app_env)
+    env.update(
+        {
+            "HOSTAPP_OUTPUT_DIR": str(output),
+            "HOSTAPP_TIMER_SCHEDULE": "*/2 * * * * *",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "devstack.host",
+        "--app-dir",
+        str(HOSTAPP_DIR),
+        "--port",
+        str(port),
+        "--state-dir",
+        str(work / "state"),
+        "--auth-issuer",
+        str(stack.endpoints["issuer"]),
+        "--auth-audience",
+        str(stack.endpoints["audience"]),
+        "--auth-jwks-url",
+        str(stack.endpoints["jwks"]),
+        "--auth-exclude",
+        "/api/public/ping",
+    ]
+    log_path = work / "host.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/admin/host/ping", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            raise RuntimeError("test host did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.2)
+    try:
+        yield HostApp(base=base, output_dir=output, log_path=log_path, queues=queues)
+    finally:
+        stop_process(process)

@@ -1,0 +1,76 @@
+"""shared.settings: declared once, validated early, never echoing a secret."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from shared.settings import SettingsError, declared_settings, load_settings
+from tests.support import secret_shapes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sample_values() -> dict[str, str]:
+    values: dict[str, str] = json.loads(
+        (ROOT / "local.settings.sample.json").read_text())["Values"]
+    return values
+
+
+def test_sample_settings_load() -> None:
+    settings = load_settings(sample_values())
+    assert settings.partner_api_key_secret_name == "partner-api-key"
+    assert settings.secret_cache_ttl == 300
+    assert settings.key_vault_uri.startswith("https://")
+
+
+def test_sample_declares_exactly_the_local_settings() -> None:
+    local = {s.name for s in declared_settings() if "local" in s.where}
+    required = {s.name for s in declared_settings() if "local" in s.where and s.required}
+    sample = set(sample_values())
+    assert sample <= local, f"undeclared in shared/settings.py: {sorted(sample - local)}"
+    assert required <= sample, f"missing from the sample: {sorted(required - sample)}"
+
+
+@pytest.mark.parametrize("name", ["KEY_VAULT_URI", "JobsStorage__queueServiceUri"])
+def test_missing_setting_is_named(name: str) -> None:
+    values = sample_values()
+    del values[name]
+    with pytest.raises(SettingsError) as error:
+        load_settings(values)
+    assert error.value.setting == name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("KEY_VAULT_URI", "http://vault.example"), ("SECRET_CACHE_TTL_SECONDS", "soon"),
+     ("SECRET_CACHE_TTL_SECONDS", "-1"), ("PARTNER_API_KEY_HEADER", "X Api Key"),
+     ("PARTNER_API_KEY_SECRET_NAME", "bad_name!")],
+)
+def test_malformed_setting_is_named(name: str, value: str) -> None:
+    values = {**sample_values(), name: value}
+    with pytest.raises(SettingsError) as error:
+        load_settings(values)
+    assert error.value.setting == name
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: secret_shapes.storage_connection_string_planted(rng).text,
+        lambda rng: secret_shapes.sas_url_planted(rng).text,
+        secret_shapes.entra_client_secret,
+    ],
+    ids=["account-key", "sas", "client-secret"],
+)
+def test_secret_shaped_value_fails_without_echoing_it(make) -> None:  # type: ignore[no-untyped-def]
+    secret = make(random.Random(7))
+    values = {**sample_values(), "PARTNER_API_URL": secret}
+    with pytest.raises(SettingsError) as error:
+        load_settings(values)
+    assert error.value.setting == "PARTNER_API_URL"
+    assert secret not in str(error.value)
+    assert secret[-12:] not in str(error.value)
