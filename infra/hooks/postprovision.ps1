@@ -1,0 +1,58 @@
+# azd postprovision hook (PowerShell). Same job as postprovision.sh: writes
+# local.settings.json with identity-based settings only (no __credential, no
+# AZURE_CLIENT_ID, no secret), then prints how to store the partner API key without it
+# entering shell history.
+$ErrorActionPreference = 'Stop'
+
+$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$target = Join-Path $root 'local.settings.json'
+
+$required = @(
+  'AZURE_STORAGE_HOST_BLOB_ENDPOINT', 'AZURE_STORAGE_HOST_QUEUE_ENDPOINT',
+  'AZURE_STORAGE_HOST_TABLE_ENDPOINT', 'AZURE_STORAGE_JOBS_BLOB_ENDPOINT',
+  'AZURE_STORAGE_JOBS_QUEUE_ENDPOINT', 'KEY_VAULT_URI', 'KEY_VAULT_NAME', 'PARTNER_API_URL',
+  'PARTNER_API_KEY_SECRET_NAME'
+)
+foreach ($name in $required) {
+  if (-not [Environment]::GetEnvironmentVariable($name)) {
+    throw "postprovision: $name is not set; run this hook through azd (azd provision)."
+  }
+}
+function Get-Setting([string]$name) { [Environment]::GetEnvironmentVariable($name) }
+
+if (Test-Path $target) {
+  Move-Item -Force $target "$target.bak"
+  Write-Host 'postprovision: kept the previous local.settings.json as local.settings.json.bak'
+}
+
+$values = [ordered]@{
+  'FUNCTIONS_WORKER_RUNTIME'             = 'python'
+  'AzureWebJobsStorage__blobServiceUri'  = Get-Setting 'AZURE_STORAGE_HOST_BLOB_ENDPOINT'
+  'AzureWebJobsStorage__queueServiceUri' = Get-Setting 'AZURE_STORAGE_HOST_QUEUE_ENDPOINT'
+  'AzureWebJobsStorage__tableServiceUri' = Get-Setting 'AZURE_STORAGE_HOST_TABLE_ENDPOINT'
+  'JobsStorage__queueServiceUri'         = Get-Setting 'AZURE_STORAGE_JOBS_QUEUE_ENDPOINT'
+  'JobsStorage__blobServiceUri'          = Get-Setting 'AZURE_STORAGE_JOBS_BLOB_ENDPOINT'
+  'KEY_VAULT_URI'                        = Get-Setting 'KEY_VAULT_URI'
+  'PARTNER_API_URL'                      = Get-Setting 'PARTNER_API_URL'
+  'PARTNER_API_KEY_SECRET_NAME'          = Get-Setting 'PARTNER_API_KEY_SECRET_NAME'
+  'PARTNER_API_KEY_HEADER'               = 'X-Api-Key'
+  'SECRET_CACHE_TTL_SECONDS'             = '300'
+  'POSTURE_SCHEDULE'                     = '0 0 */6 * * *'
+}
+[ordered]@{ IsEncrypted = $false; Values = $values } |
+  ConvertTo-Json -Depth 3 | Set-Content -Encoding utf8 -Path $target
+Write-Host 'postprovision: wrote local.settings.json (identity-based, no secrets).'
+
+$vault = Get-Setting 'KEY_VAULT_NAME'
+$secret = Get-Setting 'PARTNER_API_KEY_SECRET_NAME'
+Write-Host @"
+
+Next: store the partner API key in Key Vault, once. The template never sets it.
+Read-Host -AsSecureString keeps it off the screen, out of history and off any command line
+(needs the Az.KeyVault module: Install-Module Az.KeyVault; Connect-AzAccount):
+
+  Set-AzKeyVaultSecret -VaultName $vault -Name $secret -SecretValue (Read-Host -AsSecureString 'Partner API key')
+
+Role assignments can take a few minutes to apply; if that answers 403 (Forbidden), wait and
+run it again. See docs/deploy.md.
+"@
