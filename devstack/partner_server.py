@@ -1,0 +1,342 @@
+"""The third-party ("partner") API stub: it demands the key kept in the vault and fails on cue.
+
+The app's outbound path is only proven if something on the other end checks the key and can
+misbehave the way real APIs do. This stub accepts exactly the vault's current value of the
+partner secret (asked through ``accepted_key`` on every call, so a rotation in the vault takes
+effect at once), compares it in constant time, and never echoes or logs it.
+
+``POST /v1/analyze`` answers a deterministic toy analysis. An ``Idempotency-Key`` header makes a
+retry return the first answer (same ``analysis_id``, header ``Idempotent-Replayed: true``);
+reusing a key for a different body is refused with 422, as the IETF Idempotency-Key draft
+advises, so a caller that recycles keys across jobs is caught.
+
+Faults (``PUT /devstack/faults``) are decided before the key is checked, as an outage in front
+of the API would be. ``latency_ms`` delays every injected fault; the modes are:
+
+* ``status``: answer ``status`` (default 503), with ``Retry-After`` when ``retry_after`` is set;
+* ``timeout``: wait ``latency_ms``, then answer 504;
+* ``slow``: wait ``latency_ms``, then answer normally (for client-side timeouts);
+* ``reset``: close the connection without any response. ASGI has no way to say that, so the
+  app returns a non-None value, on which uvicorn (h11 and httptools alike) closes the transport
+  without writing and logs one error line quoting :data:`RESET_MARKER`. This holds only when the
+  app is handed to uvicorn directly: a wrapper that drops the return value turns it into a 500.
+  The peer sees EOF (a TLS close), not a TCP RST.
+
+``count`` limits the fault to the next N calls (then it clears itself); ``rate`` is the chance
+that each of those calls is hit, drawn from an RNG seeded by ``seed`` for repeatable runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import random
+import re
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+__all__ = ["RESET_MARKER", "FaultPlan", "PartnerState", "analyze_text", "create_partner_app"]
+
+logger = logging.getLogger("devstack.partner")
+
+ANALYZE_PATH = "/v1/analyze"
+RESET_MARKER = "devstack partner fault: connection closed without a response"
+MODES = ("status", "timeout", "slow", "reset")
+MAX_TEXT_CHARS = 100_000
+MAX_REMEMBERED_KEYS = 10_000
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_POSITIVE = _wordset(
+    "good great excellent happy love like nice wonderful fast helpful thanks success "
+    "pleased amazing perfect reliable"
+)
+_NEGATIVE = _wordset(
+    "bad poor terrible sad hate awful slow broken fail failed failure error angry "
+    "useless wrong problem"
+)
+_STOPWORDS = _wordset(
+    "the and for are but not you all any can had her was one our out has his how its may "
+    "new now see two who did get him let say she too use with this that from have they "
+    "will your what when were been than then them into more some such only also very"
+)
+
+
+def analyze_text(text: str, language: str | None = None) -> dict[str, Any]:
+    """A deterministic toy analysis: counts, a word-list sentiment and the top five keywords."""
+    words = _WORD.findall(text.lower())
+    score = sum(w in _POSITIVE for w in words) - sum(w in _NEGATIVE for w in words)
+    sentiment = "positive" if score > 0 else "negative" if score < 0 else "neutral"
+    counts = Counter(w for w in words if len(w) > 2 and w not in _STOPWORDS)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return {
+        "language": language or "en",
+        "word_count": len(words),
+        "characters": len(text),
+        "sentiment": sentiment,
+        "keywords": [word for word, _ in ranked[:5]],
+    }
+
+
+@dataclass(slots=True)
+class FaultPlan:
+    """What to break, how often and for how long; ``count`` counts down as calls arrive."""
+
+    mode: str
+    status: int = 503
+    rate: float = 1.0
+    latency_ms: int = 0
+    count: int | None = None
+    retry_after: int | None = None
+    seed: int | None = None
+
+    @classmethod
+    def parse(cls, body: object) -> FaultPlan:
+        """Validate a ``PUT /devstack/faults`` body; ``ValueError`` says what is wrong."""
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        unknown = set(body) - set(cls.__slots__)
+        if unknown:
+            raise ValueError(f"unknown fields: {sorted(unknown)}")
+        if body.get("mode") not in MODES:
+            raise ValueError(f"mode must be one of {list(MODES)}")
+        plan = cls(mode=body["mode"])
+        plan.status = _int(body, "status", 503, low=400, high=599)
+        plan.latency_ms = _int(body, "latency_ms", 0, low=0, high=600_000)
+        plan.count = _optional_int(body, "count", low=1)
+        plan.retry_after = _optional_int(body, "retry_after", low=0)
+        plan.seed = _optional_int(body, "seed", low=None)
+        rate = body.get("rate", 1.0)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise ValueError("rate must be a number from 0 to 1")
+        plan.rate = float(rate)
+        return plan
+
+
+class PartnerState:
+    """Faults, counters and remembered idempotent answers of one partner app."""
+
+    def __init__(self) -> None:
+        self.plan: FaultPlan | None = None
+        self.rng = random.Random()
+        self.counters: Counter[str] = Counter()
+        self.by_idempotency_key: Counter[str] = Counter()
+        self.answers: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+
+    def set_plan(self, plan: FaultPlan | None) -> None:
+        self.plan = plan
+        if plan is not None and plan.seed is not None:
+            self.rng.seed(plan.seed)
+
+    def arrive(self, idempotency_key: str | None) -> FaultPlan | None:
+        """Count an analyze call and decide whether a fault hits it."""
+        self.counters["calls"] += 1
+        if idempotency_key is not None:
+            self.by_idempotency_key[idempotency_key] += 1
+        plan = self.plan
+        if plan is None:
+            return None
+        if plan.count is not None:
+            plan.count -= 1
+            if plan.count <= 0:
+                self.plan = None
+        if self.rng.random() >= plan.rate:
+            return None
+        self.counters["faults"] += 1
+        return plan
+
+    def remember(self, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
+        self.answers[key] = (fingerprint, answer)
+        while len(self.answers) > MAX_REMEMBERED_KEYS:
+            self.answers.popitem(last=False)
+
+    def stats(self) -> dict[str, Any]:
+        names = ("calls", "ok", "unauthorized", "bad_request", "faults")
+        return {
+            **{name: self.counters[name] for name in names},
+            "by_idempotency_key": dict(self.by_idempotency_key),
+        }
+
+    def reset_stats(self) -> None:
+        self.counters.clear()
+        self.by_idempotency_key.clear()
+
+
+def create_partner_app(
+    *, accepted_key: Callable[[], str | None], header_name: str = "X-Api-Key"
+) -> Starlette:
+    """The partner API; ``accepted_key()`` is the only key it takes (None: it takes none)."""
+    if not header_name:
+        raise ValueError("header_name must not be empty")
+    state = PartnerState()
+
+    async def analyze(request: Request) -> Response:
+        presented = request.headers.get(header_name)
+        if not presented:
+            return _refuse(state, 401, "unauthorized", "missing_api_key")
+        expected = accepted_key()
+        if expected is None or not hmac.compare_digest(presented.encode(), expected.encode()):
+            return _refuse(state, 401, "unauthorized", "invalid_api_key")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        problem = _body_problem(body)
+        idempotency_key = request.headers.get("idempotency-key")
+        if problem is None and idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+            problem = "Idempotency-Key must be 1-255 characters"
+        if problem is not None:
+            return _refuse(state, 400, "bad_request", "invalid_request", detail=problem)
+        text, language = body["text"], body.get("language")
+        fingerprint = hashlib.sha256(json.dumps([text, language]).encode()).hexdigest()
+        if idempotency_key is not None and idempotency_key in state.answers:
+            first_fingerprint, answer = state.answers[idempotency_key]
+            if first_fingerprint != fingerprint:
+                return _refuse(state, 422, "bad_request", "idempotency_key_reused")
+            state.counters["ok"] += 1
+            return JSONResponse(answer, headers={"Idempotent-Replayed": "true"})
+        answer = {"analysis_id": str(uuid.uuid4()), **analyze_text(text, language)}
+        if idempotency_key is not None:
+            state.remember(idempotency_key, fingerprint, answer)
+        state.counters["ok"] += 1
+        return JSONResponse(answer)
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.set_plan(None)
+            return Response(status_code=204)
+        if request.method == "PUT":
+            try:
+                state.set_plan(FaultPlan.parse(json.loads(await request.body())))
+            except ValueError as exc:
+                return JSONResponse({"error": "invalid_fault", "detail": str(exc)}, 400)
+        return JSONResponse({"fault": asdict(state.plan) if state.plan else None})
+
+    async def stats(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.reset_stats()
+            return Response(status_code=204)
+        return JSONResponse(state.stats())
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    routes = [
+        Route(ANALYZE_PATH, analyze, methods=["POST"]),
+        Route("/devstack/faults", faults, methods=["GET", "PUT", "DELETE"]),
+        Route("/devstack/stats", stats, methods=["GET", "DELETE"]),
+        Route("/devstack/health", health, methods=["GET"]),
+    ]
+    app = _PartnerApp(routes=routes)
+    app.partner = state
+    return app
+
+
+class _PartnerApp(Starlette):
+    """Starlette with a fault gate and an access log in front of everything else.
+
+    The gate sits in ``__call__`` because a ``reset`` must reach the server as a return
+    value, which Starlette's own middleware stack would swallow.
+    """
+
+    partner: PartnerState
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return None
+        status = 0
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        outcome = "aborted"
+        try:
+            if scope["method"] == "POST" and scope["path"] == ANALYZE_PATH:
+                plan = self.partner.arrive(_header(scope, b"idempotency-key"))
+                if plan is not None:
+                    if plan.latency_ms:
+                        await asyncio.sleep(plan.latency_ms / 1000)
+                    if plan.mode == "reset":
+                        outcome = "reset"
+                        return RESET_MARKER
+                    if plan.mode != "slow":
+                        await _fault_response(plan)(scope, receive, capture)
+                        return None
+            await super().__call__(scope, receive, capture)
+            return None
+        finally:
+            # Method, path and status only: the key travels in a header and is never logged.
+            logger.info("%s %s -> %s", scope["method"], scope["path"], status or outcome)
+
+
+def _fault_response(plan: FaultPlan) -> Response:
+    if plan.mode == "timeout":
+        return JSONResponse({"error": "upstream_timeout"}, status_code=504)
+    headers = {"Retry-After": str(plan.retry_after)} if plan.retry_after is not None else None
+    return JSONResponse(
+        {"error": "injected_fault", "status": plan.status}, status_code=plan.status, headers=headers
+    )
+
+
+def _refuse(
+    state: PartnerState, status: int, counter: str, error: str, *, detail: str | None = None
+) -> Response:
+    state.counters[counter] += 1
+    body = {"error": error} if detail is None else {"error": error, "detail": detail}
+    return JSONResponse(body, status_code=status)
+
+
+def _body_problem(body: object) -> str | None:
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    text = body.get("text")
+    if not isinstance(text, str) or not 0 < len(text) <= MAX_TEXT_CHARS:
+        return f"text must be a string of 1-{MAX_TEXT_CHARS} characters"
+    language = body.get("language")
+    if language is not None and (not isinstance(language, str) or not 2 <= len(language) <= 16):
+        return "language must be a string of 2-16 characters"
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _int(body: dict[str, Any], key: str, default: int, *, low: int, high: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{key} must be an integer from {low} to {high}")
+    return value
+
+
+def _optional_int(body: dict[str, Any], key: str, *, low: int | None) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
+        bound = "" if low is None else f" >= {low}"
+        raise ValueError(f"{key} must be null or an integer{bound}")
+    return value
