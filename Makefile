@@ -8,12 +8,21 @@ PIP_FLAGS := --disable-pip-version-check --no-input -q
 
 .PHONY: run test lint typecheck unit integration bench setup clean
 
-setup: $(VENV)/.installed node_modules/.installed
+INFRA_VENV := .venv-infra
+
+setup: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "setup: installing Python dependencies into $(VENV)"
 	@$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	@touch $@
+
+# checkov brings a large, self-pinned dependency tree: it lives in its own venv.
+$(INFRA_VENV)/.installed: requirements-infra.txt
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	@echo "setup: installing infra checks (checkov) into $(INFRA_VENV)"
+	@$(INFRA_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-infra.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -11,7 +11,7 @@ from typing import Any
 def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
     api = endpoints["api"]
     python = shlex.quote(sys.executable) if "/.venv/" not in sys.executable else ".venv/bin/python"
-    state = "" if state_dir == Path(".devstack") else f" --state-dir {shlex.quote(str(state_dir))}"
+    state = "" if state_dir == Path(".devstack") else f"--state-dir {shlex.quote(str(state_dir))} "
     lines = [
         "",
         f"devstack is up in {elapsed:.1f}s (state in {state_dir}; Ctrl-C stops everything)",
@@ -26,7 +26,7 @@ def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
         "",
         "Try it:",
         f"  curl -s {api}/health",
-        f"  TOKEN=$({python} -m devstack token{state} --role Jobs.Submit)",
+        f"  TOKEN=$({python} -m devstack {state}token --role Jobs.Submit)",
         "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
         f'       -d \'{{"text": "hello secretless world"}}\' {api}/jobs',
         f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/jobs/<id from Location>',

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -38,7 +39,10 @@ def configure_logging(log_dir: Path, *, stream: TextIO | None = None) -> None:
 
 
 class ChildProcess:
-    """A child whose output is prefixed with its name and copied to a log file."""
+    """A child whose output is prefixed with its name and copied to a log file.
+
+    Lines matching ``quiet`` (e.g. Azurite's access log) go to the file only.
+    """
 
     def __init__(
         self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path
@@ -51,6 +55,7 @@ class ChildProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._pump: asyncio.Task[None] | None = None
         self.lines: list[str] = []
+        self._quiet = quiet
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -73,7 +78,8 @@ class ChildProcess:
                 self.lines = [*self.lines[-200:], line]
                 log.write(line + "\n")
                 log.flush()
-                print(f"[{self.name}] {line}", flush=True)
+                if self._quiet is None or not self._quiet.search(line):
+                    print(f"[{self.name}] {line}", flush=True)
 
     async def wait(self) -> int:
         if self.process is None:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -45,6 +46,7 @@ DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
 DEFAULT_KEY_HEADER = "X-Api-Key"
 AUTH_EXCLUDED_PATHS = ("/api/health", "/api/openapi.json")
 STARTUP_TIMEOUT = 90.0
+AZURITE_ACCESS_LOG = re.compile(r'^\S+ - - \[[^\]]+\] "')
 
 
 class StackError(RuntimeError):
@@ -272,7 +274,8 @@ class Stack:
             location.mkdir(parents=True, exist_ok=True)
             args += ["--location", str(location)]
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-        child = ChildProcess("azurite", args, env=env, cwd=self.state, log_dir=log_dir)
+        child = ChildProcess("azurite", args, env=env, cwd=self.state, log_dir=log_dir,
+                             quiet=AZURITE_ACCESS_LOG)
         await child.start()
         self.children.append(child)
         for piece in ("blob", "queue", "table"):
