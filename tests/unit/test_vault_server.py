@@ -1,0 +1,573 @@
+"""The devstack vault against Key Vault's REST contract, over real HTTP.
+
+One uvicorn server per module; each test plugs a freshly built app (own store, own clock)
+into it, and talks to it with ``requests``. Ids and links name the vault's configured origin,
+which is not the address the server listens on here: that keeps the two apart on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import socket
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import uvicorn
+from starlette.applications import Starlette
+
+from devstack.tokens import TokenIssuer
+from devstack.vault_server import VaultStore, challenge_resource, create_vault_app
+
+ORIGIN = "https://127.0.0.1:7073"
+RESOURCE = "https://0.0.1:7073"
+API = {"api-version": "2026-04-01"}
+T0 = 1_700_000_000
+DAY = 86_400
+
+
+class Switch:
+    """The ASGI app the module's server runs: it forwards to whichever app the test set."""
+
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        return await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Switch, str]]:
+    switch, sock = Switch(), socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(switch, lifespan="off", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert server.started, "the test server did not start"
+    yield switch, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+class Http(requests.Session):
+    """A session on one base address; absolute URLs on the vault's origin are mapped to it."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, self.base + str(url).removeprefix(ORIGIN), *args, **kwargs)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = float(T0)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def issuer() -> TokenIssuer:
+    return TokenIssuer.generate()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(clock: Clock) -> VaultStore:
+    return VaultStore(None, clock=clock)
+
+
+@pytest.fixture
+def app(served: tuple[Switch, str], store: VaultStore, issuer: TokenIssuer) -> Starlette:
+    served[0].app = create_vault_app(store=store, issuer=issuer, origin=ORIGIN)
+    return served[0].app  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def anon(served: tuple[Switch, str], app: Starlette) -> Iterator[Http]:
+    with Http(served[1]) as http:
+        yield http
+
+
+@pytest.fixture
+def client(anon: Http, issuer: TokenIssuer) -> Http:
+    anon.headers["Authorization"] = f"Bearer {issuer.mint_for_app_identity(RESOURCE).token}"
+    return anon
+
+
+def wait_for(condition: Callable[[], bool]) -> bool:
+    """Server-side log lines are written just after the response: give them a moment."""
+    deadline = time.monotonic() + 5
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def value() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def put(client: Http, name: str, secret: str, **body: Any) -> dict[str, Any]:
+    response = client.put(f"/secrets/{name}", params=API, json={"value": secret, **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def error(response: Any) -> tuple[int, str, str]:
+    body = response.json()["error"]
+    return response.status_code, body["code"], body["message"]
+
+
+# -- the challenge and the token ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("origin", "resource"),
+    [
+        ("https://127.0.0.1:7073", "https://0.0.1:7073"),
+        ("https://127.0.0.1:7073/", "https://0.0.1:7073"),
+        ("https://myvault.vault.azure.net", "https://vault.azure.net"),
+        ("https://vault.localhost:8443", "https://localhost:8443"),
+    ],
+)
+def test_challenge_resource_is_the_parent_domain(origin: str, resource: str) -> None:
+    assert challenge_resource(origin) == resource
+
+
+@pytest.mark.parametrize("origin", ["https://localhost:7073", "http://127.0.0.1:7073", "vault"])
+def test_challenge_resource_refuses_origins_the_sdk_cannot_verify(origin: str) -> None:
+    with pytest.raises(ValueError, match="vault"):
+        challenge_resource(origin)
+
+
+def test_request_without_token_gets_key_vaults_challenge(anon: Http, issuer: TokenIssuer) -> None:
+    response = anon.get("/secrets/anything", params=API)
+    assert error(response) == (401, "Unauthorized", "Request is missing a Bearer or PoP token.")
+    assert response.headers["WWW-Authenticate"] == (
+        f'Bearer authorization="https://login.microsoftonline.com/{issuer.tenant_id}", '
+        f'resource="{RESOURCE}"'
+    )
+
+
+def test_challenge_is_answered_before_api_version_or_body_is_looked_at(anon: Http) -> None:
+    # The SDK's discovery request is a bodiless copy of the first real request.
+    response = anon.put("/secrets/x", headers={"Content-Length": "0"})
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response.headers
+
+
+@pytest.mark.parametrize("scheme", ["Basic abc", "Bearer", "Bearer   ", "bearer-ish x"])
+def test_a_non_bearer_authorization_is_a_missing_token(anon: Http, scheme: str) -> None:
+    response = anon.get("/secrets", params=API, headers={"Authorization": scheme})
+    assert error(response)[:2] == (401, "Unauthorized")
+    assert "missing a Bearer" in error(response)[2]
+
+
+@pytest.mark.parametrize(
+    "audience",
+    ["https://storage.azure.com", ORIGIN, ORIGIN + "/", RESOURCE + "/", "https://vault.azure.net"],
+)
+def test_only_the_exact_challenge_resource_is_a_valid_audience(
+    anon: Http, issuer: TokenIssuer, audience: str
+) -> None:
+    token = issuer.mint_for_app_identity(audience).token
+    response = anon.get("/secrets", params=API, headers={"Authorization": f"Bearer {token}"})
+    status, code, message = error(response)
+    assert (status, code) == (401, "Unauthorized")
+    assert message == f"AKV10022: Invalid audience. Expected {RESOURCE}, found: {audience}."
+    assert "WWW-Authenticate" in response.headers
+    assert token not in response.text
+
+
+def test_expired_token_is_refused_like_key_vault(anon: Http, issuer: TokenIssuer) -> None:
+    token = issuer.mint_for_app_identity(RESOURCE)
+    expired = issuer.mint(RESOURCE, object_id="o", app_id="a", lifetime=-60).token
+    response = anon.get("/secrets", params=API, headers={"Authorization": f"Bearer {expired}"})
+    assert error(response) == (
+        401,
+        "Unauthorized",
+        "[TokenExpired] Error validating token: 'S2S12086'.",
+    )
+    assert "WWW-Authenticate" in response.headers
+    assert expired not in response.text
+    assert token.token not in response.text
+
+
+@pytest.mark.parametrize("fault", ["foreign-signature", "not-yet-valid", "garbage"])
+def test_other_bad_tokens_are_refused_without_echoing_them(
+    anon: Http, issuer: TokenIssuer, fault: str
+) -> None:
+    if fault == "foreign-signature":
+        token = TokenIssuer.generate().mint_for_app_identity(RESOURCE).token
+    elif fault == "not-yet-valid":
+        later = issuer.mint(RESOURCE, object_id="o", app_id="a", not_before=T0 * 2)
+        token = later.token
+    else:
+        token = secrets.token_urlsafe(40)
+    response = anon.get("/secrets", params=API, headers={"Authorization": f"Bearer {token}"})
+    status, code, message = error(response)
+    assert (status, code) == (401, "Unauthorized")
+    assert message.startswith("Error validating token: ")
+    assert token not in response.text
+    assert response.headers["WWW-Authenticate"].startswith("Bearer authorization=")
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def test_api_version_is_required_but_any_value_is_accepted(client: Http) -> None:
+    assert error(client.get("/secrets"))[:2] == (400, "BadParameter")
+    for version in ("7.4", "2026-04-01", "2099-01-01-preview"):
+        assert client.get("/secrets", params={"api-version": version}).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["under_score", "a" * 128, "dot.ted", "sp%20ace"])
+def test_invalid_secret_names_are_bad_parameters(client: Http, name: str) -> None:
+    assert error(client.get(f"/secrets/{name}", params=API))[:2] == (400, "BadParameter")
+    response = client.put(f"/secrets/{name}", params=API, json={"value": value()})
+    assert error(response)[:2] == (400, "BadParameter")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        [],
+        {},
+        {"value": 42},
+        {"value": "v", "attributes": {"enabled": "yes"}},
+        {"value": "v", "attributes": {"exp": "2030-01-01"}},
+        {"value": "v", "tags": {f"t{i}": "x" for i in range(16)}},
+        {"value": "v", "contentType": "x" * 256},
+        {"value": "x" * (25 * 1024 + 1)},
+    ],
+)
+def test_malformed_set_requests_are_bad_parameters(client: Http, body: Any) -> None:
+    content = body if isinstance(body, str) else json.dumps(body)
+    response = client.put("/secrets/ok-name", params=API, data=content)
+    assert error(response)[:2] == (400, "BadParameter")
+
+
+def test_unknown_routes_and_methods_answer_json_errors(client: Http) -> None:
+    assert error(client.get("/keys/abc", params=API))[0] == 404
+    assert error(client.post("/secrets/abc", params=API))[0] == 405
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+
+def test_set_then_get_latest_and_by_version_in_key_vaults_shape(client: Http) -> None:
+    first, second = value(), value()
+    created = put(client, "partner-api-key", first)
+    version = created["id"].rsplit("/", 1)[1]
+    assert re.fullmatch(r"[0-9a-f]{32}", version)
+    assert created == {
+        "value": first,
+        "id": f"{ORIGIN}/secrets/partner-api-key/{version}",
+        "attributes": {
+            "enabled": True,
+            "created": T0,
+            "updated": T0,
+            "recoveryLevel": "Recoverable+Purgeable",
+            "recoverableDays": 90,
+        },
+    }
+    newer = put(client, "partner-api-key", second)
+    for path in ("/secrets/partner-api-key", "/secrets/partner-api-key/"):
+        assert client.get(path, params=API).json() == newer
+    assert client.get(f"/secrets/partner-api-key/{version}", params=API).json() == created
+
+
+def test_optional_properties_round_trip(client: Http) -> None:
+    tags = {"owner": "jobs", "rotation": "90d"}
+    body = put(
+        client,
+        "with-props",
+        value(),
+        contentType="text/plain",
+        tags=tags,
+        attributes={"nbf": T0 - DAY, "exp": T0 + DAY},
+    )
+    assert body["contentType"] == "text/plain"
+    assert body["tags"] == tags
+    assert body["attributes"]["nbf"] == T0 - DAY
+    assert body["attributes"]["exp"] == T0 + DAY
+    assert client.get("/secrets/with-props", params=API).json() == body
+
+
+@pytest.mark.parametrize("window", [{"exp": T0 - DAY}, {"nbf": T0 + DAY}])
+def test_expired_and_not_yet_valid_secrets_are_still_returned(
+    client: Http, window: dict[str, int]
+) -> None:
+    secret = value()
+    put(client, "outside-window", secret, attributes=window)
+    response = client.get("/secrets/outside-window", params=API)
+    assert response.status_code == 200
+    assert response.json()["value"] == secret
+    assert window.items() <= response.json()["attributes"].items()
+
+
+def test_a_disabled_version_is_forbidden_but_older_versions_stay_readable(
+    client: Http, store: VaultStore
+) -> None:
+    older = put(client, "rotating", value())
+    put(client, "rotating", value(), attributes={"enabled": False})
+    response = client.get("/secrets/rotating", params=API)
+    assert error(response) == (
+        403,
+        "Forbidden",
+        "Operation get is not allowed on a disabled secret.",
+    )
+    assert response.json()["error"]["innererror"] == {"code": "SecretDisabled"}
+    assert client.get(older["id"], params=API).json() == older
+    assert store.current_value("rotating") is None
+
+
+def test_unknown_secrets_and_versions_are_not_found(client: Http) -> None:
+    put(client, "known", value())
+    status, code, message = error(client.get("/secrets/unknown", params=API))
+    assert (status, code) == (404, "SecretNotFound")
+    assert message.startswith("A secret with (name/id) unknown was not found in this key vault.")
+    for version in ("0" * 32, "not-a-version"):
+        assert error(client.get(f"/secrets/known/{version}", params=API))[:2] == (
+            404,
+            "SecretNotFound",
+        )
+
+
+def test_names_are_case_insensitive_and_keep_their_first_spelling(client: Http) -> None:
+    put(client, "Partner-Key", value())
+    latest = value()
+    put(client, "partner-key", latest)
+    body = client.get("/secrets/PARTNER-KEY", params=API).json()
+    assert body["value"] == latest
+    assert "/secrets/Partner-Key/" in body["id"]
+
+
+def test_update_changes_properties_and_never_returns_the_value(client: Http, clock: Clock) -> None:
+    secret = value()
+    first = put(client, "props", secret)
+    put(client, "props", value())
+    clock.now += 60
+    response = client.patch(
+        "/secrets/props/", params=API, json={"attributes": {"enabled": False}, "tags": {"a": "b"}}
+    )
+    assert response.status_code == 200
+    assert "value" not in response.json()
+    assert response.json()["attributes"]["enabled"] is False
+    assert response.json()["attributes"]["updated"] == T0 + 60
+    assert response.json()["tags"] == {"a": "b"}
+    by_version = client.patch(first["id"], params=API, json={"contentType": "text/plain"})
+    assert by_version.json()["contentType"] == "text/plain"
+    assert client.get(first["id"], params=API).json()["value"] == secret
+    refused = client.patch("/secrets/props", params=API, json={"value": value()})
+    assert error(refused)[:2] == (400, "BadParameter")
+    assert error(client.patch("/secrets/nope", params=API, json={}))[0] == 404
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+
+def follow(client: Http, path: str, **params: Any) -> list[dict[str, Any]]:
+    pages, url, query = [], path, {**API, **params}
+    while url:
+        response = client.get(url, params=query)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        url, query = response.json()["nextLink"], {}
+    return pages
+
+
+def test_list_pages_with_absolute_next_links_and_no_values(client: Http) -> None:
+    names = [f"paged-{i}" for i in range(7)]
+    for name in reversed(names):
+        put(client, name, value())
+    pages = follow(client, "/secrets", maxresults="3")
+    assert [len(p["value"]) for p in pages] == [3, 3, 1]
+    for page in pages[:-1]:
+        assert page["nextLink"].startswith(f"{ORIGIN}/secrets?api-version=2026-04-01&$skiptoken=")
+        assert page["nextLink"].endswith("&maxresults=3")
+    assert pages[-1]["nextLink"] is None
+    items = [item for page in pages for item in page["value"]]
+    assert [item["id"] for item in items] == [f"{ORIGIN}/secrets/{n}" for n in names]
+    assert all("value" not in item and item["attributes"]["enabled"] for item in items)
+
+
+def test_list_defaults_to_pages_of_25(client: Http, store: VaultStore) -> None:
+    for i in range(27):
+        store.set_secret(f"many-{i:02d}", value())
+    assert [len(p["value"]) for p in follow(client, "/secrets")] == [25, 2]
+
+
+@pytest.mark.parametrize("query", [{"maxresults": "0"}, {"maxresults": "26"}, {"maxresults": "x"}])
+def test_out_of_range_maxresults_is_a_bad_parameter(client: Http, query: dict[str, str]) -> None:
+    assert error(client.get("/secrets", params={**API, **query}))[:2] == (400, "BadParameter")
+
+
+def test_a_forged_skiptoken_is_a_bad_parameter(client: Http) -> None:
+    response = client.get("/secrets", params={**API, "$skiptoken": "not-a-token"})
+    assert error(response)[:2] == (400, "BadParameter")
+
+
+def test_versions_are_listed_oldest_first_with_their_ids(client: Http) -> None:
+    ids = [put(client, "versioned", value())["id"] for _ in range(5)]
+    pages = follow(client, "/secrets/versioned/versions", maxresults="2")
+    assert [len(p["value"]) for p in pages] == [2, 2, 1]
+    assert [item["id"] for page in pages for item in page["value"]] == ids
+    assert error(client.get("/secrets/ghost/versions", params=API))[0] == 404
+
+
+# -- soft delete ------------------------------------------------------------------------------
+
+
+def test_soft_delete_recover_and_purge(client: Http, store: VaultStore, clock: Clock) -> None:
+    secret = value()
+    created = put(client, "doomed", secret)
+    clock.now += 10
+    deleted = client.delete("/secrets/doomed", params=API)
+    assert deleted.status_code == 200
+    assert deleted.json() == {
+        "recoveryId": f"{ORIGIN}/deletedsecrets/doomed",
+        "deletedDate": T0 + 10,
+        "scheduledPurgeDate": T0 + 10 + 90 * DAY,
+        "id": created["id"],
+        "attributes": created["attributes"],
+    }
+    assert error(client.get("/secrets/doomed", params=API))[0] == 404
+    assert client.get("/secrets", params=API).json()["value"] == []
+    assert store.current_value("doomed") is None
+    listed = client.get("/deletedsecrets", params=API).json()
+    assert [item["recoveryId"] for item in listed["value"]] == [deleted.json()["recoveryId"]]
+    assert listed["value"][0]["id"] == f"{ORIGIN}/secrets/doomed"
+    assert client.get("/deletedsecrets/doomed", params=API).json() == deleted.json()
+
+    conflict = client.put("/secrets/doomed", params=API, json={"value": value()})
+    assert error(conflict)[:2] == (409, "Conflict")
+    assert conflict.json()["error"]["innererror"] == {"code": "ObjectIsDeletedButRecoverable"}
+
+    recovered = client.post("/deletedsecrets/doomed/recover", params=API)
+    assert recovered.status_code == 200
+    assert "value" not in recovered.json()
+    assert client.get("/secrets/doomed", params=API).json()["value"] == secret
+
+    client.delete("/secrets/doomed", params=API)
+    assert client.delete("/deletedsecrets/doomed", params=API).status_code == 204
+    gone = client.get("/deletedsecrets/doomed", params=API)
+    assert error(gone) == (404, "SecretNotFound", "Deleted Secret not found: doomed")
+    put(client, "doomed", value())  # the name is free again
+
+
+def test_recover_purge_and_delete_of_unknown_names_are_not_found(client: Http) -> None:
+    put(client, "alive", value())
+    assert error(client.post("/deletedsecrets/alive/recover", params=API))[0] == 404
+    assert error(client.delete("/deletedsecrets/alive", params=API))[0] == 404
+    assert error(client.delete("/secrets/ghost", params=API))[0] == 404
+
+
+# -- the store: persistence, backdate, current value, stats -------------------------------------
+
+
+def test_state_survives_a_new_store_on_the_same_path(tmp_path: Path) -> None:
+    path = tmp_path / "vault" / "secrets.json"
+    first, kept = VaultStore(path), value()
+    version = first.set_secret("kept", kept, content_type="text/plain", tags={"k": "v"})
+    first.set_secret("gone", value())
+    first.delete("gone")
+    first.backdate("kept", days=200)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert list(path.parent.iterdir()) == [path]  # no temp files left behind
+
+    second = VaultStore(path)
+    assert second.current_value("kept") == kept
+    assert second.get_version("kept", version) == first.get_version("kept", version)
+    assert second.get_deleted("gone") == first.get_deleted("gone")
+    assert [s.name for s in second.list_latest()] == ["kept"]
+
+
+def test_an_unreadable_state_file_is_named_without_its_content(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.json"
+    leaked = value()
+    path.write_text(json.dumps({"secrets": [{"name": "x", "value": leaked}]}))
+    with pytest.raises(ValueError, match="unreadable") as caught:
+        VaultStore(path)
+    assert leaked not in str(caught.value)
+
+
+def test_current_value_is_the_latest_enabled_value(store: VaultStore) -> None:
+    assert store.current_value("missing") is None
+    latest = value()
+    store.set_secret("key", value())
+    store.set_secret("key", latest)
+    assert store.current_value("KEY") == latest
+    store.update_properties("key", None, {"enabled": False})
+    assert store.current_value("key") is None
+
+
+def test_backdate_moves_the_latest_version_back(client: Http, store: VaultStore) -> None:
+    put(client, "stale", value())
+    response = client.post("/devstack/secrets/stale/backdate", params={"days": "200"})
+    assert response.status_code == 200
+    attributes = client.get("/secrets/stale", params=API).json()["attributes"]
+    assert attributes["created"] == attributes["updated"] == T0 - 200 * DAY
+    assert store.backdate("stale", days=0.5).updated == T0 - 200 * DAY - DAY // 2
+    assert client.post("/devstack/secrets/stale/backdate").status_code == 400
+    assert error(client.post("/devstack/secrets/ghost/backdate", params={"days": "1"}))[0] == 404
+
+
+def test_stats_count_operations_and_refusals(anon: Http, issuer: TokenIssuer) -> None:
+    anon.get("/secrets/x", params=API)  # refused: no token
+    anon.headers["Authorization"] = f"Bearer {issuer.mint_for_app_identity(RESOURCE).token}"
+    put(anon, "counted", value())
+    anon.get("/secrets/counted", params=API)
+    anon.get("/secrets/counted/", params=API)
+    anon.get("/secrets", params=API)
+    del anon.headers["Authorization"]  # the control routes need no token
+    stats = anon.get("/devstack/stats").json()
+    assert stats["get_secret"] == 2
+    assert stats["set_secret"] == 1
+    assert stats["list"] == 1
+    assert stats["unauthorized"] == 1
+    assert stats["total"] == 4
+    assert anon.delete("/devstack/stats").status_code == 204
+    assert anon.get("/devstack/stats").json()["total"] == 0
+
+
+def test_health_names_the_accepted_audience(anon: Http, app: Starlette) -> None:
+    assert anon.get("/devstack/health").json() == {"status": "ok", "resource": RESOURCE}
+    assert app.state.resource == RESOURCE
+
+
+def test_logs_carry_no_value_token_or_query(client: Http, caplog: pytest.LogCaptureFixture) -> None:
+    secret = value()
+    with caplog.at_level(logging.DEBUG, logger="devstack.vault"):
+        put(client, "logged", secret)
+        client.get("/secrets/logged", params=API)
+        client.get("/secrets/logged", params=API, headers={"Authorization": "Bearer bad"})
+
+        def vault_log() -> str:
+            return "\n".join(r.getMessage() for r in caplog.records if r.name == "devstack.vault")
+
+        assert wait_for(lambda: "GET /secrets/logged -> 401" in vault_log())
+    token = str(client.headers["Authorization"]).split()[1]
+    assert "PUT /secrets/logged -> 200" in vault_log()
+    for needle in (secret, token, "api-version", "Bearer"):
+        assert needle not in vault_log()
