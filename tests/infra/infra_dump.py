@@ -1,0 +1,66 @@
+"""Parse every Bicep and YAML file the infra tests look at, and print the trees as JSON.
+
+Runs under `.venv-infra/bin/python` (pycep-parser and PyYAML live there, beside checkov), not
+under the project's main venv: the tests start it once per session and read its output, so
+the test process itself needs neither package.
+
+Usage: infra_dump.py ROOT  ->  {"bicep": {path: {"tree": ...} | {"error": ...}},
+                                "yaml": {path: data | {"__error__": ...}}}
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+YAML_FILES = ("azure.yaml",)
+YAML_DIRS = (".github/workflows",)
+
+
+def parse_bicep(root: Path) -> dict[str, dict[str, Any]]:
+    """Parse each .bicep file under infra/; a failure is recorded, not raised."""
+    pycep = importlib.import_module("pycep")
+    parser = pycep.BicepParser()
+    trees: dict[str, dict[str, Any]] = {}
+    for path in sorted((root / "infra").rglob("*.bicep")):
+        rel = path.relative_to(root).as_posix()
+        try:
+            trees[rel] = {"tree": parser.parse(text=path.read_text(encoding="utf-8"))}
+        except Exception as exc:  # any parser failure is a finding
+            trees[rel] = {"error": f"{type(exc).__name__}: {exc}"}
+    return trees
+
+
+def load_yaml(root: Path) -> dict[str, Any]:
+    """Load azure.yaml and the workflows; YAML's `on:` key becomes the string 'on'."""
+    yaml = importlib.import_module("yaml")
+    paths = [root / name for name in YAML_FILES]
+    for folder in YAML_DIRS:
+        paths.extend(sorted((root / folder).glob("*.y*ml")))
+    data: dict[str, Any] = {}
+    for path in paths:
+        if not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except Exception as exc:
+            data[rel] = {"__error__": f"{type(exc).__name__}: {exc}"}
+            continue
+        if isinstance(loaded, dict) and True in loaded:
+            loaded["on"] = loaded.pop(True)
+        data[rel] = loaded
+    return data
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[1]).resolve()
+    json.dump({"bicep": parse_bicep(root), "yaml": load_yaml(root)}, sys.stdout, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

@@ -1,0 +1,244 @@
+"""Every connection the code uses has the roles it needs, at the narrowest scope, and no more.
+
+NEEDS below is the table: which identity-based connection or service call needs which
+built-in role on which resource. The role assignments in infra/modules/rbac.bicep must
+cover it exactly for the app's identity (a missing role breaks the app in Azure; an extra
+one is privilege nobody asked for). Role ids are checked against ROLE_IDS, copied from the
+Azure built-in roles reference, so a role named in Bicep is the role it claims to be.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.infra import bicep_model as bm
+from tests.infra.conftest import INFRA
+
+# Azure built-in roles reference (role-based-access-control/built-in-roles): name -> id.
+ROLE_IDS = {
+    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Queue Data Reader": "19e7f393-937e-4f77-808e-94535e297925",
+    "Storage Queue Data Message Processor": "8a0f0c08-91a1-4084-bc3d-661d67233fed",
+    "Storage Queue Data Message Sender": "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a",
+    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "Key Vault Reader": "21090545-7ca7-4776-b22c-e363652d74d2",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+
+HOST = "storageAccount:hostStorageName"
+JOBS = "storageAccount:jobsStorageName"
+JOBS_QUEUE = "queue:jobsStorageName/jobs"
+POISON_QUEUE = "queue:jobsStorageName/jobs-poison"
+VAULT = "vault:keyVaultName"
+INSIGHTS = "component:appInsightsName"
+
+# connection or call -> [(scope, role)] the app's user-assigned identity needs.
+NEEDS: dict[str, list[tuple[str, str]]] = {
+    "AzureWebJobsStorage (host: leases, timers, keys; Flex deployment package)": [
+        (HOST, "Storage Blob Data Owner"),
+    ],
+    "AzureWebJobsStorage (host queues and diagnostics tables)": [
+        (HOST, "Storage Queue Data Contributor"),
+        (HOST, "Storage Table Data Contributor"),
+    ],
+    "JobsStorage queue trigger on `jobs` (worker)": [
+        (JOBS_QUEUE, "Storage Queue Data Reader"),
+        (JOBS_QUEUE, "Storage Queue Data Message Processor"),
+    ],
+    "JobsStorage sender to `jobs` (POST /api/jobs)": [
+        (JOBS_QUEUE, "Storage Queue Data Message Sender"),
+    ],
+    "JobsStorage `jobs-poison` (host creates it if missing and moves messages; poison handler)": [
+        (POISON_QUEUE, "Storage Queue Data Contributor"),
+    ],
+    "JobsStorage blobs: job state, results, posture reports": [
+        ("container:jobsStorageName/jobs", "Storage Blob Data Contributor"),
+        ("container:jobsStorageName/results", "Storage Blob Data Contributor"),
+        ("container:jobsStorageName/posture", "Storage Blob Data Contributor"),
+    ],
+    "KEY_VAULT_URI: partner key fetched just before use": [(VAULT, "Key Vault Secrets User")],
+    "posture checker: secret metadata (expiry, rotation)": [(VAULT, "Key Vault Reader")],
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING (local auth disabled)": [
+        (INSIGHTS, "Monitoring Metrics Publisher"),
+    ],
+}
+
+# What the principal running azd needs: run the app locally against the cloud resources
+# with its own identity, and set the partner key.
+DEPLOYER_NEEDS: dict[str, list[tuple[str, str]]] = {
+    "local host storage": [
+        (HOST, "Storage Blob Data Owner"),
+        (HOST, "Storage Queue Data Contributor"),
+        (HOST, "Storage Table Data Contributor"),
+    ],
+    "local JobsStorage (trigger, sender, blobs)": [
+        (JOBS, "Storage Queue Data Contributor"),
+        (JOBS, "Storage Blob Data Contributor"),
+    ],
+    "set (and locally read) the partner key": [(VAULT, "Key Vault Secrets Officer")],
+}
+
+SCOPE_KINDS = {
+    "Microsoft.Storage/storageAccounts": "storageAccount",
+    "Microsoft.Storage/storageAccounts/queueServices/queues": "queue",
+    "Microsoft.Storage/storageAccounts/blobServices/containers": "container",
+    "Microsoft.KeyVault/vaults": "vault",
+    "Microsoft.Insights/components": "component",
+}
+
+
+def rbac_tree(bicep: dict[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = bicep["infra/modules/rbac.bicep"]
+    return tree
+
+
+def root_account(tree: dict[str, Any], symbol: str) -> str:
+    """Name expression of the storage account a queue or container belongs to."""
+    resource = tree["resources"][symbol]
+    while resource["type"] != "Microsoft.Storage/storageAccounts":
+        resource = tree["resources"][bm.body(resource)["parent"]]
+    return str(bm.body(resource)["name"])
+
+
+def scope_key(tree: dict[str, Any], symbol: str) -> str:
+    """`kind:name` of the resource a role assignment is scoped to."""
+    resource = tree["resources"][symbol]
+    kind = SCOPE_KINDS[resource["type"]]
+    name = bm.body(resource)["name"]
+    if kind in ("queue", "container"):
+        return f"{kind}:{root_account(tree, symbol)}/{name}"
+    return f"{kind}:{name}"
+
+
+def grants(tree: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
+    """principal expression -> {(scope, role name)} from the role assignment resources."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for symbol, resource in bm.resources_of_type(tree, "Microsoft.Authorization/roleAssignments"):
+        array = bm.loop_array(resource)
+        assert array, f"{symbol}: each role assignment loops over a list of role names"
+        roles = tree["variables"][array]["value"]
+        body = bm.body(resource)
+        item = resource["config"]["loop_type"]["detail"]["item_name"]
+        role_id = bm.get(body, "properties", "roleDefinitionId", "function", "parameters")
+        assert bm.render(role_id["resource_name_1"]) == f"roleIds[{item}]", (
+            f"{symbol}: the role id must come from the roleIds table by role name"
+        )
+        principal = body["properties"]["principalId"]
+        scope = scope_key(tree, body["scope"])
+        found.setdefault(principal, set()).update((scope, role) for role in roles)
+    return found
+
+
+def flatten(needs: dict[str, list[tuple[str, str]]]) -> set[tuple[str, str]]:
+    return {pair for pairs in needs.values() for pair in pairs}
+
+
+def test_role_ids_match_their_names(bicep: dict[str, Any]) -> None:
+    table = bm.unquote_keys(rbac_tree(bicep)["variables"]["roleIds"]["value"])
+    wrong = {name: guid for name, guid in table.items() if ROLE_IDS.get(name) != guid}
+    assert not wrong, f"role ids that are not the named built-in role: {wrong}"
+
+
+def test_every_role_id_literal_in_infra_is_a_known_role() -> None:
+    guid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+    known = set(ROLE_IDS.values())
+    stray = {
+        (p.name, g)
+        for p in INFRA.rglob("*.bicep")
+        for g in guid.findall(p.read_text(encoding="utf-8"))
+        if g.lower() not in known
+    }
+    assert not stray, f"GUID literals outside the role table: {stray}"
+
+
+def test_app_identity_has_every_role_its_connections_need(bicep: dict[str, Any]) -> None:
+    have = grants(rbac_tree(bicep)).get("appPrincipalId", set())
+    missing = {
+        need: [pair for pair in pairs if pair not in have]
+        for need, pairs in NEEDS.items()
+        if any(pair not in have for pair in pairs)
+    }
+    assert not missing, f"connections without the roles they need: {missing}"
+
+
+def test_app_identity_has_no_role_beyond_the_table(bicep: dict[str, Any]) -> None:
+    have = grants(rbac_tree(bicep)).get("appPrincipalId", set())
+    extra = sorted(have - flatten(NEEDS))
+    assert not extra, f"roles no connection needs (least privilege): {extra}"
+
+
+def test_deployer_gets_what_local_development_needs_and_no_more(bicep: dict[str, Any]) -> None:
+    have = grants(rbac_tree(bicep)).get("deployerPrincipalId", set())
+    assert have == flatten(DEPLOYER_NEEDS), (
+        f"missing: {sorted(flatten(DEPLOYER_NEEDS) - have)}; extra: "
+        f"{sorted(have - flatten(DEPLOYER_NEEDS))}"
+    )
+
+
+def test_no_other_principal_gets_a_role(bicep: dict[str, Any]) -> None:
+    assert set(grants(rbac_tree(bicep))) == {"appPrincipalId", "deployerPrincipalId"}
+
+
+def test_assignments_name_their_principal_type(bicep: dict[str, Any]) -> None:
+    # A principalType spares ARM the directory lookup that fails for a just-created identity.
+    tree = rbac_tree(bicep)
+    for symbol, resource in bm.resources_of_type(tree, "Microsoft.Authorization/roleAssignments"):
+        props = bm.body(resource)["properties"]
+        if props["principalId"] == "appPrincipalId":
+            assert props["principalType"] == "ServicePrincipal", symbol
+            assert bm.condition(resource) is None, f"{symbol}: app roles are unconditional"
+        else:
+            assert props["principalType"] == "deployerPrincipalType", symbol
+            # No deploying principal (e.g. azd run without one): no assignment at all.
+            assert "deployerPrincipalId" in bm.identifiers(bm.condition(resource)), symbol
+
+
+def test_connections_point_at_the_resources_the_roles_are_on(bicep: dict[str, Any]) -> None:
+    # The roles above are on rbac.bicep's parameters; main.bicep must feed those parameters
+    # and the app's connection settings from the same modules.
+    main = bicep["infra/main.bicep"]["modules"]
+    rbac = {k: bm.render(v) for k, v in main["rbac"]["config"]["params"].items()}
+    app = {k: bm.render(v) for k, v in main["app"]["config"]["params"].items()}
+    expected_rbac = {
+        "appPrincipalId": "identity.outputs.principalId",
+        "hostStorageName": "hostStorage.outputs.name",
+        "jobsStorageName": "jobsStorage.outputs.name",
+        "keyVaultName": "keyVault.outputs.name",
+        "appInsightsName": "monitoring.outputs.appInsightsName",
+    }
+    expected_app = {
+        "identityId": "identity.outputs.resourceId",
+        "identityClientId": "identity.outputs.clientId",
+        "hostBlobEndpoint": "hostStorage.outputs.blobEndpoint",
+        "hostQueueEndpoint": "hostStorage.outputs.queueEndpoint",
+        "hostTableEndpoint": "hostStorage.outputs.tableEndpoint",
+        "jobsBlobEndpoint": "jobsStorage.outputs.blobEndpoint",
+        "jobsQueueEndpoint": "jobsStorage.outputs.queueEndpoint",
+        "keyVaultUri": "keyVault.outputs.uri",
+        "appInsightsName": "monitoring.outputs.appInsightsName",
+    }
+    assert {k: rbac.get(k) for k in expected_rbac} == expected_rbac
+    assert {k: app.get(k) for k in expected_app} == expected_app
+    # The app starts only after its roles exist.
+    assert main["app"]["config"]["dependsOn"] == ["rbac"]
+
+
+def test_role_scopes_exist_in_the_template(bicep: dict[str, Any]) -> None:
+    # The queues and containers the roles are scoped to are the ones main.bicep creates.
+    params = bicep["infra/main.bicep"]["modules"]["jobsStorage"]["config"]["params"]
+    created = {f"queue:jobsStorageName/{q}" for q in params["queueNames"]}
+    created |= {f"container:jobsStorageName/{c}" for c in params["containerNames"]}
+    scoped = {
+        scope
+        for pairs in grants(rbac_tree(bicep)).values()
+        for scope, _ in pairs
+        if scope.startswith(("queue:", "container:"))
+    }
+    assert scoped <= created, (
+        f"roles on queues/containers the template never creates: {scoped - created}"
+    )

@@ -1,0 +1,179 @@
+"""The app settings in Bicep, in local.settings.sample.json and in shared/settings.py agree.
+
+shared/settings.py declares every setting the app reads and where it is set ("local",
+"azure"). Bicep must set every required Azure setting and nothing undeclared; the sample
+local settings and the postprovision hook must do the same for "local". A drift in any
+direction fails here, naming the setting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra import bicep_model as bm
+from tests.infra.conftest import INFRA, ROOT
+
+SAMPLE = ROOT / "local.settings.sample.json"
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the infra needs to know of each declared setting."""
+
+    names: frozenset[str]
+    required: frozenset[str]
+
+
+def declared(where: str) -> Declared:
+    """Settings that shared/settings.py declares for `where` ('local' or 'azure')."""
+    from shared.settings import declared_settings  # imported here: a missing module fails one test
+
+    settings = [s for s in declared_settings() if where in s.where]
+    return Declared(
+        names=frozenset(s.name for s in settings),
+        required=frozenset(s.name for s in settings if s.required),
+    )
+
+
+def check_names(where: str, actual: set[str], origin: str) -> None:
+    """Every required setting is set, and nothing is set that is not declared."""
+    decl = declared(where)
+    missing = sorted(decl.required - actual)
+    undeclared = sorted(actual - decl.names)
+    problems = []
+    if missing:
+        problems.append(f"{origin} lacks required {where} settings: {missing}")
+    if undeclared:
+        problems.append(
+            f"{origin} sets settings shared/settings.py does not declare for {where}: {undeclared}"
+        )
+    assert not problems, "\n".join(problems)
+
+
+def bicep_app_settings(bicep: dict[str, Any]) -> dict[str, Any]:
+    tree = bicep["infra/modules/function-app.bicep"]
+    settings: dict[str, Any] = tree["variables"]["appSettings"]["value"]
+    return settings
+
+
+def test_bicep_sets_every_azure_setting_and_only_those(bicep: dict[str, Any]) -> None:
+    check_names("azure", set(bicep_app_settings(bicep)), "infra/modules/function-app.bicep")
+
+
+def test_the_site_gets_exactly_the_declared_settings_object(bicep: dict[str, Any]) -> None:
+    # The list checked above is only meaningful if it is what the site is created with.
+    tree = bicep["infra/modules/function-app.bicep"]
+    ((_, site),) = bm.resources_of_type(tree, "Microsoft.Web/sites")
+    app_settings = bm.get(bm.body(site), "properties", "siteConfig", "appSettings")
+    assert app_settings["loop_type"]["type"] == "object"
+    assert app_settings["loop_type"]["detail"]["object_name"] == "appSettings"
+    assert bm.render(app_settings["config"]["name"]).endswith(".key")
+    configs = list(bm.resources_of_type(tree, "Microsoft.Web/sites/config"))
+    assert all(bm.body(r)["name"] != "appsettings" for _, r in configs), (
+        "a second appsettings resource would replace the list checked here"
+    )
+
+
+def test_flex_runtime_is_not_an_app_setting(bicep: dict[str, Any]) -> None:
+    # Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME; the runtime is in functionAppConfig.
+    assert "FUNCTIONS_WORKER_RUNTIME" not in bicep_app_settings(bicep)
+
+
+def test_fixed_setting_values_in_bicep(bicep: dict[str, Any]) -> None:
+    settings = bicep_app_settings(bicep)
+    fixed = {
+        "AzureWebJobsStorage__credential": "managedidentity",
+        "JobsStorage__credential": "managedidentity",
+        "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential",
+        "PARTNER_API_KEY_HEADER": "X-Api-Key",
+        "SECRET_CACHE_TTL_SECONDS": "300",
+        "POSTURE_SCHEDULE": "0 0 */6 * * *",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": (
+            "ClientId=${identityClientId};Authorization=AAD"
+        ),
+    }
+    wrong = {k: settings.get(k) for k, v in fixed.items() if settings.get(k) != v}
+    assert not wrong, f"unexpected values: {wrong}"
+    # The client ids are the user-assigned identity's, never a literal.
+    for name in ("AZURE_CLIENT_ID", "AzureWebJobsStorage__clientId", "JobsStorage__clientId"):
+        assert settings.get(name) == "identityClientId", name
+    # Telemetry goes where the component says, read from its properties (not built from a key).
+    assert bm.render(settings.get("APPLICATIONINSIGHTS_CONNECTION_STRING")) == (
+        "appInsights.properties.ConnectionString"
+    )
+    main = bicep["infra/main.bicep"]
+    assert main["variables"]["partnerApiKeySecretName"]["value"] == "partner-api-key"
+
+
+def test_sample_local_settings_match_declared_local_settings() -> None:
+    if not SAMPLE.is_file():
+        pytest.fail(f"{SAMPLE.name} is missing", pytrace=False)
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    assert sample.get("IsEncrypted") is False
+    check_names("local", set(sample["Values"]), SAMPLE.name)
+
+
+def run_postprovision(tmp_path: Path) -> dict[str, Any]:
+    """Run the POSIX hook in a copy of the project layout, as azd would after provisioning."""
+    hooks = tmp_path / "infra" / "hooks"
+    hooks.mkdir(parents=True)
+    script = hooks / "postprovision.sh"
+    script.write_bytes((INFRA / "hooks" / "postprovision.sh").read_bytes())
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AZURE_STORAGE_HOST_BLOB_ENDPOINT": "https://sthost.blob.core.windows.net/",
+        "AZURE_STORAGE_HOST_QUEUE_ENDPOINT": "https://sthost.queue.core.windows.net/",
+        "AZURE_STORAGE_HOST_TABLE_ENDPOINT": "https://sthost.table.core.windows.net/",
+        "AZURE_STORAGE_JOBS_BLOB_ENDPOINT": "https://stjobs.blob.core.windows.net/",
+        "AZURE_STORAGE_JOBS_QUEUE_ENDPOINT": "https://stjobs.queue.core.windows.net/",
+        "KEY_VAULT_URI": "https://kv-example.vault.azure.net/",
+        "KEY_VAULT_NAME": "kv-example",
+        "PARTNER_API_URL": "https://partner.example.com/",
+        "PARTNER_API_KEY_SECRET_NAME": "partner-api-key",
+    }
+    proc = subprocess.run(
+        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    written: dict[str, Any] = json.loads((tmp_path / "local.settings.json").read_text())
+    written["__stdout__"] = proc.stdout
+    return written
+
+
+def test_postprovision_writes_the_declared_local_settings(tmp_path: Path) -> None:
+    written = run_postprovision(tmp_path)
+    assert written["IsEncrypted"] is False
+    values = written["Values"]
+    check_names("local", set(values), "infra/hooks/postprovision.sh")
+    # Local runs use the developer's az login: forcing a managed identity would fail.
+    assert not [k for k in values if k.endswith("__credential") or k == "AZURE_CLIENT_ID"]
+    assert values["JobsStorage__queueServiceUri"] == "https://stjobs.queue.core.windows.net/"
+
+
+def test_postprovision_explains_setting_the_key_without_shell_history(tmp_path: Path) -> None:
+    out = run_postprovision(tmp_path)["__stdout__"]
+    assert "stty -echo" in out, "the key must be read with echo off"
+    assert "read -r" in out
+    assert "--file /dev/stdin" in out, "the key must reach az on stdin"
+    assert "Read-Host -AsSecureString" in out
+    assert "--value" not in out, "a --value argument would put the key on the command line"
+
+
+def test_powershell_hook_writes_the_same_names_as_the_posix_hook(tmp_path: Path) -> None:
+    # pwsh is not on every machine; the names it writes are compared as text.
+    posix_names = set(run_postprovision(tmp_path)["Values"])
+    ps1 = (INFRA / "hooks" / "postprovision.ps1").read_text(encoding="utf-8")
+    table = ps1[ps1.index("$values = [ordered]@{") :]
+    table = table[: table.index("\n}")]
+    ps1_names = set(re.findall(r"^\s*'([A-Za-z_]+)'\s*=", table, flags=re.MULTILINE))
+    assert ps1_names == posix_names, (
+        f"only in .sh: {sorted(posix_names - ps1_names)}; only in .ps1: "
+        f"{sorted(ps1_names - posix_names)}"
+    )
