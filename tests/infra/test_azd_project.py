@@ -1,0 +1,100 @@
+"""azure.yaml, the parameters file and the workflows fit together and with main.bicep.
+
+azd and GitHub are not reachable offline, so these check what they would read: the service
+and hooks azd runs, the environment values it substitutes into main.parameters.json, and
+the federated (secretless) login of the deploy workflow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+from tests.infra import bicep_model as bm
+from tests.infra.conftest import INFRA, ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def test_azure_yaml_declares_one_python_function_service(yaml_docs: dict[str, Any]) -> None:
+    project = yaml_docs["azure.yaml"]
+    assert "__error__" not in project, project
+    assert project["services"] == {
+        "api": {"project": ".", "language": "python", "host": "function", "remoteBuild": True}
+    }
+    assert project["infra"]["path"] == "infra"
+
+
+def test_azure_yaml_hooks_exist_for_posix_and_windows(yaml_docs: dict[str, Any]) -> None:
+    hooks = yaml_docs["azure.yaml"]["hooks"]
+    assert set(hooks) == {"preprovision", "postprovision"}
+    for event, hook in hooks.items():
+        assert hook["posix"]["shell"] == "sh", event
+        assert hook["windows"]["shell"] == "pwsh", event
+        for platform in ("posix", "windows"):
+            script = ROOT / hook[platform]["run"]
+            assert script.is_file(), f"{event}/{platform}: {script} missing"
+        assert os.access(ROOT / hook["posix"]["run"], os.X_OK), f"{event}: not executable"
+
+
+def test_parameters_file_covers_main_bicep(bicep: dict[str, Any]) -> None:
+    main_params = bicep["infra/main.bicep"]["parameters"]
+    file_params = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert set(file_params) <= set(main_params), set(file_params) - set(main_params)
+    without_default = {n for n, p in main_params.items() if p.get("default") is None}
+    assert without_default <= set(file_params), without_default - set(file_params)
+    used = {
+        m.group(1) for p in file_params.values() for m in re.finditer(r"\$\{(\w+)", str(p["value"]))
+    }
+    # azd's own variables, so developer logins and CI service principals both work.
+    expected = {"AZURE_ENV_NAME", "AZURE_LOCATION", "AZURE_PRINCIPAL_ID", "AZURE_PRINCIPAL_TYPE"}
+    assert expected <= used, expected - used
+
+
+def test_outputs_feed_the_postprovision_hook(bicep: dict[str, Any]) -> None:
+    outputs = set(bicep["infra/main.bicep"]["outputs"])
+    hook = (INFRA / "hooks" / "postprovision.sh").read_text(encoding="utf-8")
+    read = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", hook))
+    assert read, "the hook reads no output"
+    assert read <= outputs, f"the hook reads values main.bicep does not output: {read - outputs}"
+    assert {"SERVICE_API_NAME", "AZURE_FUNCTION_APP_NAME", "API_CLIENT_ID"} <= outputs
+
+
+def test_the_site_is_tagged_for_the_azd_service(bicep: dict[str, Any]) -> None:
+    tree = bicep["infra/modules/function-app.bicep"]
+    ((_, site),) = bm.resources_of_type(tree, "Microsoft.Web/sites")
+    assert "api" in bm.identifiers(bm.body(site)["tags"]), "azd finds the app by its tag"
+
+
+def test_ci_runs_the_test_command_on_python_311_and_node_20(yaml_docs: dict[str, Any]) -> None:
+    ci = yaml_docs[".github/workflows/ci.yml"]
+    steps = ci["jobs"]["test"]["steps"]
+    uses = {s.get("uses", "").split("@")[0]: s.get("with", {}) for s in steps}
+    assert uses["actions/setup-python"]["python-version"] == "3.11"
+    assert str(uses["actions/setup-node"]["node-version"]) == "20"
+    assert any("make test" in s.get("run", "") for s in steps)
+    assert ci["jobs"]["test"]["runs-on"].startswith("ubuntu")
+
+
+def test_deploy_logs_in_by_federation_and_runs_azd(yaml_docs: dict[str, Any]) -> None:
+    deploy = yaml_docs[".github/workflows/deploy.yml"]
+    assert deploy["permissions"]["id-token"] == "write"
+    steps = deploy["jobs"]["deploy"]["steps"]
+    (login,) = [s for s in steps if s.get("uses", "").startswith("azure/login@")]
+    assert login["with"] == {
+        "client-id": "${{ vars.AZURE_CLIENT_ID }}",
+        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+    }
+    runs = [s.get("run", "") for s in steps]
+    assert any(r.startswith("azd provision") for r in runs)
+    assert any(r.startswith("azd deploy") for r in runs)
+
+
+def test_workflows_use_no_stored_secret() -> None:
+    for path in WORKFLOWS.glob("*.y*ml"):
+        text = path.read_text(encoding="utf-8")
+        assert "secrets." not in text, f"{path.name} reads a stored secret"
+        assert "creds:" not in text, f"{path.name} passes azure/login a credential blob"
