@@ -45,7 +45,7 @@ var tags = {
 var deploymentContainerName = 'app-package-${resourceToken}'
 var partnerApiKeySecretName = 'partner-api-key'
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
