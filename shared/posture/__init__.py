@@ -1,0 +1,1 @@
+"""Posture checks: how secretless the running deployment is, and the secret patterns behind them."""
