@@ -57,6 +57,7 @@ def served() -> Iterator[tuple[Switch, str]]:
     assert server.started, "the test server did not start"
     yield switch, f"http://127.0.0.1:{sock.getsockname()[1]}"
     server.should_exit = True
+    server.force_exit = True  # every request is done; idle keep-alives need no grace
     thread.join(timeout=10)
 
 
