@@ -290,10 +290,16 @@ class VaultStore:
         if unknown:
             raise ValueError(f"cannot update {sorted(unknown)}")
         _check_properties(changes.get("content_type"), changes.get("tags"))
+        normalized = dict(changes)
+        for stamp in ("not_before", "expires_on"):
+            if stamp in normalized:
+                normalized[stamp] = _epoch(normalized[stamp])
+        if normalized.get("tags") is not None:
+            normalized["tags"] = dict(normalized["tags"])
         with self._lock:
             current = self.get_version(name, version)
             entry = self._entries[name.lower()]
-            updated = replace(current, **dict(changes), updated=self._now())
+            updated = replace(current, **normalized, updated=self._now())
             entry.versions[entry.versions.index(current)] = updated
             self._save()
             return updated

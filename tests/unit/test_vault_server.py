@@ -16,6 +16,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -521,6 +522,17 @@ def test_current_value_is_the_latest_enabled_value(store: VaultStore) -> None:
     assert store.current_value("KEY") == latest
     store.update_properties("key", None, {"enabled": False})
     assert store.current_value("key") is None
+
+
+def test_the_store_takes_datetimes_and_stores_epoch_seconds(store: VaultStore) -> None:
+    expiry = datetime(2031, 1, 2, tzinfo=UTC)
+    version = store.set_secret("dated", value(), not_before=datetime(2030, 1, 1, tzinfo=UTC))
+    updated = store.update_properties("dated", version, {"expires_on": expiry, "tags": {"a": "b"}})
+    assert updated.not_before == int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+    assert updated.expires_on == int(expiry.timestamp())
+    assert updated.updated == T0
+    with pytest.raises(ValueError, match="cannot update"):
+        store.update_properties("dated", None, {"value": value()})
 
 
 def test_backdate_moves_the_latest_version_back(client: Http, store: VaultStore) -> None:
