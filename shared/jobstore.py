@@ -1,0 +1,188 @@
+"""Job state in Blob Storage: one JSON blob per job, updated with ETags.
+
+Why blobs: the app already has Blob access through its identity, and
+conditional writes (``If-None-Match: *`` to create, ``If-Match: <etag>`` to
+update) give exactly the guarantees the pipeline needs: an idempotency key is
+claimed once, a redelivered message cannot overwrite newer state, a result is
+written once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.storage.blob import ContainerClient, ContentSettings
+
+QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
+_JSON = ContentSettings(content_type="application/json")
+
+
+class JobStoreError(RuntimeError):
+    """State could not be read or written consistently."""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """A stable digest of a request body, to tell a replay from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    id: str
+    owner: str
+    status: str
+    input: dict[str, Any]
+    request_hash: str
+    created: str = field(default_factory=now)
+    updated: str = field(default_factory=now)
+    analysis: dict[str, Any] | None = None
+    result: str | None = None
+    reason: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What the API shows the job's owner: no owner id, no internal error detail."""
+        view: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "created": self.created,
+            "updated": self.updated,
+        }
+        if self.status == FAILED:
+            view["reason"] = self.reason
+        return view
+
+    def evolve(self, **changes: Any) -> JobRecord:
+        return replace(self, updated=now(), **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    job_id: str
+    request_hash: str
+
+
+def _idempotency_blob(owner: str, key: str) -> str:
+    digest = hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+    return f"idempotency/{digest}.json"
+
+
+class JobStore:
+    """Job records in ``jobs/``, results in ``results/``."""
+
+    def __init__(self, *, jobs: ContainerClient, results: ContainerClient) -> None:
+        self.jobs = jobs
+        self.results = results
+
+    # -- jobs -----------------------------------------------------------------
+
+    def create(self, record: JobRecord) -> None:
+        self.jobs.upload_blob(
+            f"{record.id}.json",
+            json.dumps(asdict(record)),
+            overwrite=False,
+            content_settings=_JSON,
+        )
+
+    def get(self, job_id: str) -> tuple[JobRecord, str] | None:
+        try:
+            downloader = self.jobs.download_blob(f"{job_id}.json")
+        except ResourceNotFoundError:
+            return None
+        document = json.loads(downloader.readall())
+        return JobRecord(**document), str(downloader.properties.etag)
+
+    def update(
+        self, job_id: str, change: Callable[[JobRecord], JobRecord | None], *, attempts: int = 8
+    ) -> JobRecord | None:
+        """Apply ``change`` with optimistic concurrency; ``None`` from it means no write."""
+        for _ in range(attempts):
+            found = self.get(job_id)
+            if found is None:
+                return None
+            record, etag = found
+            updated = change(record)
+            if updated is None:
+                return record
+            try:
+                self.jobs.upload_blob(
+                    f"{job_id}.json",
+                    json.dumps(asdict(updated)),
+                    overwrite=True,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                    content_settings=_JSON,
+                )
+            except ResourceModifiedError:
+                continue
+            return updated
+        raise JobStoreError(f"job {job_id}: too many concurrent updates")
+
+    def delete(self, job_id: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            self.jobs.delete_blob(f"{job_id}.json")
+
+    # -- idempotency ------------------------------------------------------------
+
+    def claim_idempotency(
+        self, owner: str, key: str, claim: IdempotencyRecord
+    ) -> IdempotencyRecord | None:
+        """Claim ``key`` for ``claim.job_id``; return the earlier claim if there is one."""
+        name = _idempotency_blob(owner, key)
+        try:
+            self.jobs.upload_blob(
+                name, json.dumps(asdict(claim)), overwrite=False, content_settings=_JSON
+            )
+            return None
+        except ResourceExistsError:
+            pass
+        return self.get_idempotency(owner, key)
+
+    def get_idempotency(self, owner: str, key: str) -> IdempotencyRecord | None:
+        try:
+            data = self.jobs.download_blob(_idempotency_blob(owner, key)).readall()
+        except ResourceNotFoundError:
+            return None
+        return IdempotencyRecord(**json.loads(data))
+
+    def release_idempotency(self, owner: str, key: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            self.jobs.delete_blob(_idempotency_blob(owner, key))
+
+    # -- results and kept messages ------------------------------------------------
+
+    def write_result(self, job_id: str, result: dict[str, Any]) -> str:
+        """Write the result once; a redelivered message finds it already there."""
+        name = f"{job_id}.json"
+        with contextlib.suppress(ResourceExistsError):
+            self.results.upload_blob(
+                name, json.dumps(result), overwrite=False, content_settings=_JSON
+            )
+        return name
+
+    def read_result(self, job_id: str) -> dict[str, Any] | None:
+        try:
+            data = self.results.download_blob(f"{job_id}.json").readall()
+        except ResourceNotFoundError:
+            return None
+        result: dict[str, Any] = json.loads(data)
+        return result
+
+    def keep_poison_message(self, job_id: str | None, message_id: str, content: str) -> str:
+        """Keep a poisoned message verbatim, for inspection and replay."""
+        name = f"poison/{job_id or 'unknown'}/{message_id}.txt"
+        self.jobs.upload_blob(name, content.encode(), overwrite=True)
+        return name

@@ -1,0 +1,71 @@
+"""Blob and Queue clients for the app, built lazily from the shared credential.
+
+One client per service per process, reused across invocations (clients pool
+their connections). The queue client base64-encodes what it sends
+(``TextBase64EncodePolicy``) because the queue trigger expects base64 by
+default; azure-storage-queue sends raw text unless told otherwise, and a raw
+message would go straight to the poison queue.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.queue import (
+    QueueClient,
+    QueueServiceClient,
+    TextBase64DecodePolicy,
+    TextBase64EncodePolicy,
+)
+
+from shared.identity import get_credential
+from shared.settings import get_settings
+
+JOBS_QUEUE = "jobs"
+POISON_QUEUE = "jobs-poison"
+JOBS_CONTAINER = "jobs"
+RESULTS_CONTAINER = "results"
+POSTURE_CONTAINER = "posture"
+
+_lock = threading.Lock()
+_blob: BlobServiceClient | None = None
+_queue: QueueServiceClient | None = None
+
+
+def blob_service() -> BlobServiceClient:
+    global _blob
+    if _blob is None:
+        with _lock:
+            if _blob is None:
+                _blob = BlobServiceClient(get_settings().jobs_blob_service_uri, get_credential())
+    return _blob
+
+
+def queue_service() -> QueueServiceClient:
+    global _queue
+    if _queue is None:
+        with _lock:
+            if _queue is None:
+                _queue = QueueServiceClient(get_settings().jobs_queue_service_uri, get_credential())
+    return _queue
+
+
+def container(name: str) -> ContainerClient:
+    return blob_service().get_container_client(name)
+
+
+def queue(name: str = JOBS_QUEUE) -> QueueClient:
+    """A queue client that speaks the trigger's base64 encoding both ways."""
+    return queue_service().get_queue_client(
+        name,
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
+
+
+def reset_clients() -> None:
+    """Forget the clients (tests; a settings change)."""
+    global _blob, _queue
+    with _lock:
+        _blob = _queue = None
