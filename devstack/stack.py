@@ -345,7 +345,9 @@ class Stack:
         for child in reversed(self.children):
             await child.stop()
         for server in self.servers:
+            # Clients keep idle keep-alive connections open; do not wait for them.
             server.should_exit = True
+            server.force_exit = True
         for server in self.servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.__dict__["_task"], timeout=5)
