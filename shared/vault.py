@@ -1,0 +1,336 @@
+"""Key Vault secrets, fetched just before use and cached in memory for a short time.
+
+``SecretProvider`` wraps a ``SecretClient`` the caller builds (the process-wide, lazily
+created client lives elsewhere; nothing here creates a credential or a client).
+
+Caching: values are kept in memory only, keyed by (vault URL, name, version), for ``ttl``
+seconds (``max_age`` per call). Concurrent callers of one key share a single fetch
+(single-flight), so a cold start or an expiry under load costs the vault one request, not
+one per thread; different keys never wait for each other. Failures are never cached: the
+next call asks the vault again.
+
+Brief vault outages: a refresh that fails *transiently* (vault unreachable, timeout, 5xx,
+429) serves the cached value if it is past its freshness limit by no more than
+``stale_grace`` seconds (default: ``ttl``), and logs one warning naming the secret (never
+its value). The value was valid minutes ago and the partner API will say so if it is not.
+With no such value the call fails fast with ``VaultUnavailableError``. A definite answer
+from the vault (not found, disabled, access denied) is never papered over: the cached value
+is dropped and the specific error raised. ``force_fetch=True`` never serves stale, because
+the caller has just learnt that the cached value is wrong (a partner 401 after rotation).
+
+Errors carry safe identifiers only (secret name, vault host, HTTP status); the SDK's own
+exception is chained for debugging but its text is never copied into ours.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.keyvault.secrets import SecretClient
+
+from shared.redaction import Secret, scrub
+
+__all__ = [
+    "SecretDisabledError",
+    "SecretNotFoundError",
+    "SecretProvider",
+    "VaultAccessDeniedError",
+    "VaultError",
+    "VaultUnavailableError",
+]
+
+_LOG = logging.getLogger(__name__)
+
+# Key Vault's own rules; checking them up front keeps names safe to put in messages.
+_NAME_RE = re.compile(r"[0-9A-Za-z-]{1,127}")
+_VERSION_RE = re.compile(r"[0-9A-Za-z]{1,64}")
+_TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class VaultError(Exception):
+    """Base class: a secret could not be obtained. Carries safe identifiers only."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        secret_name: str | None = None,
+        vault: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(scrub(message))
+        self.secret_name = secret_name
+        self.vault = vault
+        self.status = status
+
+
+class SecretNotFoundError(VaultError):
+    """The vault has no such secret (or no such version)."""
+
+
+class SecretDisabledError(VaultError):
+    """The secret exists but is disabled: somebody switched it off on purpose."""
+
+
+class VaultAccessDeniedError(VaultError):
+    """The app's identity was refused (401/403) or could not obtain a token at all."""
+
+
+class VaultUnavailableError(VaultError):
+    """Transient: the vault could not be reached, timed out, failed (5xx) or throttled (429)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        secret_name: str | None = None,
+        vault: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, secret_name=secret_name, vault=vault, status=status)
+        self.retry_after = retry_after
+
+
+_Key = tuple[str, str, str]  # (vault URL, name, version or "" for latest)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    secret: Secret
+    fetched_at: float
+    seq: int  # which fetch produced it; a slower, older fetch never overwrites a newer value
+
+
+@dataclass
+class _Flight:
+    seq: int
+    forced: bool
+    future: Future[_Entry] = field(default_factory=Future)
+
+
+class SecretProvider:
+    """Fetches secrets from one vault with an in-memory TTL cache and single-flight.
+
+    :param client: the ``SecretClient`` to read with (the caller owns and closes it).
+    :keyword ttl: seconds a fetched value is served without asking the vault again.
+    :keyword stale_grace: seconds past its freshness limit a cached value may still be
+        served when a refresh fails transiently; defaults to ``ttl``; 0 disables.
+    :keyword clock: monotonic time source (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        client: SecretClient,
+        *,
+        ttl: float = 300.0,
+        stale_grace: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ttl < 0 or (stale_grace is not None and stale_grace < 0):
+            raise ValueError("ttl and stale_grace must not be negative")
+        self._client = client
+        self._ttl = ttl
+        self._grace = ttl if stale_grace is None else stale_grace
+        self._clock = clock
+        self._host = urlparse(client.vault_url).netloc
+        self._lock = threading.Lock()
+        self._entries: dict[_Key, _Entry] = {}
+        self._inflight: dict[_Key, _Flight] = {}
+        self._seq = 0
+        self._floor = 0  # fetches with seq <= floor started before an invalidate: not stored
+
+    @property
+    def vault_url(self) -> str:
+        """The vault this provider reads from (part of every cache key)."""
+        return self._client.vault_url
+
+    def get(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        max_age: float | None = None,
+        force_fetch: bool = False,
+    ) -> Secret:
+        """Return the secret ``name`` as a :class:`Secret`, from cache when fresh enough.
+
+        :param name: the secret's name in the vault.
+        :keyword version: a specific version; latest when omitted (cached separately).
+        :keyword max_age: freshness limit in seconds for this call instead of ``ttl``.
+        :keyword force_fetch: ignore the cache and refresh it, e.g. after the partner
+            answered 401 because the key was rotated. Concurrent forced callers still share
+            one fetch. Never answered from a stale value.
+        :raises SecretNotFoundError: no such secret/version (any cached value is dropped).
+        :raises SecretDisabledError: the secret is disabled (any cached value is dropped).
+        :raises VaultAccessDeniedError: 401/403, or no token could be obtained.
+        :raises VaultUnavailableError: transient failure and no cached value within
+            ``stale_grace`` of its freshness limit (or ``force_fetch``). Within the grace
+            the stale value is returned instead and one warning is logged.
+        :raises VaultError: any other failure.
+        """
+        if not _NAME_RE.fullmatch(name):
+            raise ValueError("secret name must be 1-127 letters, digits or dashes")
+        if version is not None and not _VERSION_RE.fullmatch(version):
+            raise ValueError("secret version must be 1-64 letters or digits")
+        key: _Key = (self.vault_url, name, version or "")
+        fresh_for = self._ttl if max_age is None else max_age
+        try:
+            return self._fresh_or_fetch(key, fresh_for, force_fetch).secret
+        except VaultUnavailableError as exc:
+            stale = None if force_fetch else self._usable_stale(key, fresh_for)
+            if stale is None:
+                raise
+            _LOG.warning(
+                "Serving cached secret %r from %s %.0f s old: refresh failed (%s)",
+                name,
+                self._host,
+                self._clock() - stale.fetched_at,
+                type(exc).__name__ if exc.status is None else f"HTTP {exc.status}",
+            )
+            return stale.secret
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Forget the cached value(s) of ``name`` (every version), or of every secret.
+
+        A fetch already in flight still answers its callers but no longer fills the cache.
+        """
+        with self._lock:
+            self._seq += 1
+            self._floor = self._seq
+            for table in (self._entries, self._inflight):
+                for key in [k for k in table if name is None or k[1] == name]:
+                    del table[key]
+
+    def _fresh_or_fetch(self, key: _Key, fresh_for: float, force: bool) -> _Entry:
+        with self._lock:
+            entry = self._entries.get(key)
+            if not force and entry is not None and self._clock() - entry.fetched_at < fresh_for:
+                return entry
+            flight = self._inflight.get(key)
+            # A forced caller must not join a fetch that may have started before the
+            # rotation it just noticed; it joins only another forced fetch.
+            joining = flight is not None and (flight.forced or not force)
+            if flight is None or not joining:
+                self._seq += 1
+                flight = self._inflight[key] = _Flight(self._seq, force)
+        if joining:
+            return flight.future.result()
+        return self._lead(key, flight)
+
+    def _lead(self, key: _Key, flight: _Flight) -> _Entry:
+        started = self._clock()
+        try:
+            secret = self._fetch(key)
+        except BaseException as exc:
+            with self._lock:
+                self._land(key, flight)
+                current = self._entries.get(key)
+                definite = (SecretNotFoundError, SecretDisabledError, VaultAccessDeniedError)
+                if isinstance(exc, definite) and current is not None and current.seq < flight.seq:
+                    del self._entries[key]
+            flight.future.set_exception(exc)
+            raise
+        entry = _Entry(secret, started, flight.seq)
+        with self._lock:
+            self._land(key, flight)
+            current = self._entries.get(key)
+            if flight.seq > self._floor and (current is None or current.seq < flight.seq):
+                self._entries[key] = entry
+        flight.future.set_result(entry)
+        return entry
+
+    def _land(self, key: _Key, flight: _Flight) -> None:
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+
+    def _usable_stale(self, key: _Key, fresh_for: float) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and self._clock() - entry.fetched_at < fresh_for + self._grace:
+                return entry
+            return None
+
+    def _fetch(self, key: _Key) -> Secret:
+        _, name, version = key
+        try:
+            fetched = self._client.get_secret(name, version or None)
+        except AzureError as exc:
+            raise _translate(exc, name, self._host) from exc
+        if fetched.value is None:
+            raise VaultError(
+                f"secret {name!r} in {self._host} has no value", secret_name=name, vault=self._host
+            )
+        _LOG.debug("Fetched secret %r from %s", name, self._host)
+        return Secret(fetched.value, name=name)
+
+
+def _translate(exc: AzureError, name: str, host: str) -> VaultError:
+    """Map an SDK exception to ours, keeping only the status and the service's error code."""
+    if isinstance(exc, ResourceNotFoundError):
+        message = f"secret {name!r} not found in {host}"
+        return SecretNotFoundError(message, secret_name=name, vault=host, status=404)
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        return _translate_status(exc, exc.status_code, name, host)
+    if isinstance(exc, ClientAuthenticationError):
+        # No HTTP status: the credential itself could not produce a token. That is an
+        # identity configuration problem, not a vault outage, so no stale value is served.
+        message = f"no token for vault {host} to read {name!r} ({type(exc).__name__})"
+        return VaultAccessDeniedError(message, secret_name=name, vault=host)
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        message = f"vault {host} unreachable reading {name!r} ({type(exc).__name__})"
+        return VaultUnavailableError(message, secret_name=name, vault=host)
+    message = f"reading secret {name!r} from {host} failed ({type(exc).__name__})"
+    return VaultError(message, secret_name=name, vault=host)
+
+
+def _translate_status(exc: HttpResponseError, status: int, name: str, host: str) -> VaultError:
+    code = exc.error.code if exc.error is not None else None
+    inner = (exc.error.innererror or {}).get("code") if exc.error is not None else None
+    detail = f"HTTP {status}" + (f" {code}" if code else "")
+    if status == 403 and "SecretDisabled" in (inner, code):
+        message = f"secret {name!r} in {host} is disabled"
+        return SecretDisabledError(message, secret_name=name, vault=host, status=status)
+    if status in (401, 403):
+        message = f"access to secret {name!r} in {host} denied ({detail})"
+        return VaultAccessDeniedError(message, secret_name=name, vault=host, status=status)
+    if status in _TRANSIENT_STATUSES:
+        headers = getattr(exc.response, "headers", None) or {}
+        return VaultUnavailableError(
+            f"vault {host} unavailable reading {name!r} ({detail})",
+            secret_name=name,
+            vault=host,
+            status=status,
+            retry_after=_retry_after(headers.get("Retry-After")),
+        )
+    message = f"reading secret {name!r} from {host} failed ({detail})"
+    return VaultError(message, secret_name=name, vault=host, status=status)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
