@@ -159,7 +159,7 @@ _RULES: Final = (
     _Rule(KIND_CONNECTION_STRING_KEY, 6, "sharedaccesskey=", True,
           _keyword_value("SharedAccessKey", _OPEN_B64_VALUE)),
     _Rule(KIND_CONNECTION_STRING_KEY, 6, "sharedaccesssignature=", True, _keyword_value(
-        "SharedAccessSignature", "(?i:SharedAccessSignature )?[^;\\s\"'<>]{16,4096}+"
+        "SharedAccessSignature", "(?i:SharedAccessSignature )?[^;,\\s\"'<>]{16,4096}+"
     )),
     _Rule(KIND_INSTRUMENTATION_KEY, 9, "instrumentationkey=", True, _keyword_value(
         "InstrumentationKey", "[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
@@ -308,12 +308,13 @@ def classify_sas(text: str) -> list[SasInfo]:
         for m in found[bisect_left(positions, lo) : bisect_left(positions, hi)]:
             if not start <= m.start() < end:  # ignore look-alikes inside the signature
                 params.setdefault(m.group(1), m.group(2))
+        delegated = "skoid" in params or "sktid" in params  # user delegation key
         result.append(
             SasInfo(
                 finding=Finding(KIND_SAS_SIGNATURE, start, end, fingerprint(text[start:end])),
                 expiry=_parse_expiry(params.get("se")),
                 permissions=unquote(params["sp"]) if "sp" in params else None,
-                signed_with_account_key="skoid" not in params and "sktid" not in params,
+                signed_with_account_key=not delegated,
                 version=params.get("sv"),
             )
         )
