@@ -25,6 +25,7 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any, Final, NoReturn, TypeVar, final
 from urllib.parse import quote, quote_plus
 
@@ -36,27 +37,42 @@ _HASH_KEY: Final = secrets.token_bytes(32)  # per process: hashes cannot be prec
 
 
 class _Registry:
-    """Registered values and one combined regex, rebuilt lazily after registrations."""
+    """Registered values, matched by a few combined regexes.
+
+    Compiling one regex over every form is the fast way to match, but compiling
+    is slow for thousands of forms, so new forms go into a small regex of their
+    own and regexes of similar size are merged, as in a binary counter: a
+    registration costs amortised O(log n) recompiles and :func:`scrub` runs
+    O(log n) regexes. Compilation happens lazily, on the first scrub after
+    registrations.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._forms: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-        self._stale = False
+        self._known: set[str] = set()
+        self._pending: set[str] = set()
+        self._levels: list[tuple[set[str], re.Pattern[str]]] = []
+        self._patterns: tuple[re.Pattern[str], ...] = ()
 
     def add(self, forms: set[str]) -> None:
         with self._lock:
-            if not forms <= self._forms:
-                self._forms |= forms
-                self._stale = True
+            new = forms - self._known
+            self._known |= new
+            self._pending |= new
 
-    def pattern(self) -> re.Pattern[str] | None:
-        if self._stale:
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        if self._pending:
             with self._lock:
-                if self._stale:
-                    self._pattern = re.compile(_trie_pattern(self._forms))
-                    self._stale = False
-        return self._pattern
+                if self._pending:
+                    level, self._pending = self._pending, set()
+                    while self._levels and len(self._levels[-1][0]) <= 2 * len(level):
+                        level = self._levels.pop()[0] | level
+                    # A look-ahead reports a match at every offset, so values that
+                    # overlap in the text are all found, not only the leftmost.
+                    regex = re.compile(f"(?=({_trie_pattern(level)}))")
+                    self._levels.append((level, regex))
+                    self._patterns = tuple(pattern for _, pattern in self._levels)
+        return self._patterns
 
 
 _REGISTRY: Final = _Registry()
@@ -139,9 +155,21 @@ def scrub(text: str) -> str:
     was there. Registered values go first: they are exact and may not look like
     any known shape.
     """
-    pattern = _REGISTRY.pattern()
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+    spans = sorted(m.span(1) for p in _REGISTRY.patterns() for m in p.finditer(text))
+    if spans:  # one pass over the union of matches: overlapping values leave no tail
+        parts: list[str] = []
+        pos = 0
+        for start, end in spans:
+            if end <= pos:
+                continue
+            if start >= pos:
+                parts += (text[pos:start], REDACTED)
+            pos = end
+        text = "".join([*parts, text[pos:]])
+    return _redact_findings(text)
+
+
+def _redact_findings(text: str) -> str:
     findings = [f for f in scan(text) if f.kind in SECRET_KINDS]
     if not findings:
         return text
@@ -301,18 +329,41 @@ def redacting_handler(handler: _H) -> _H:
     return handler
 
 
+class _RedactingAddHandler:
+    """Stands in for a logger's ``addHandler``: every handler added gets the filter."""
+
+    def __init__(self, add_handler: Callable[[logging.Handler], None]) -> None:
+        self._add_handler = add_handler
+
+    def __call__(self, hdlr: logging.Handler) -> None:
+        self._add_handler(redacting_handler(hdlr))
+
+
+def _redact_new_handlers(logger: logging.Logger) -> None:
+    if not isinstance(vars(logger).get("addHandler"), _RedactingAddHandler):
+        logger.addHandler = _RedactingAddHandler(logger.addHandler)  # type: ignore[method-assign]
+
+
 def install_log_redaction() -> None:
     """Scrub every log record the process writes. Idempotent.
 
-    A filter on a *logger* runs only for records logged on that very logger, not
-    for records propagated from its children (``azure.storage.blob`` reaching the
-    root), so the filter goes where records are written: on every handler of the
-    root logger and of the ``azure``/``urllib3``/``requests`` loggers, on
-    ``logging.lastResort`` (used when no handler is configured), and on every
-    handler added to the root logger later (``basicConfig``, ``dictConfig`` and
-    the Functions host's own handler all call ``addHandler``). The loggers get the
-    filter too, which covers records written by a handler that somebody attaches
-    to one of them without going through :func:`redacting_handler`.
+    Why the filter sits where it does:
+
+    * A filter on a *logger* runs only for records logged on that very logger, not
+      for records propagated from its children (``azure.storage.blob`` reaching the
+      root handlers), so the filter goes on the *handlers* of the root logger and of
+      the ``azure``/``urllib3``/``requests`` loggers, where records are written.
+    * Handlers added to those loggers later get it too: their ``addHandler`` is
+      wrapped, and ``basicConfig``, ``dictConfig`` and the Functions host's handler
+      all go through ``addHandler``. ``logging.lastResort`` (used when no handler is
+      configured at all) gets it as well.
+    * The loggers keep a filter of their own, so records logged on them are already
+      clean when they reach a handler somebody attached elsewhere.
+    * A log-record factory was not used: it runs before ``extra`` attributes are set
+      and is one global slot that other libraries (OpenTelemetry) replace.
+
+    A handler attached later to any other logger should be passed through
+    :func:`redacting_handler`.
     """
     with _INSTALL_LOCK:
         for name in LOGGER_NAMES:
@@ -320,26 +371,19 @@ def install_log_redaction() -> None:
             logger.addFilter(_FILTER)
             for handler in logger.handlers:
                 handler.addFilter(_FILTER)
+            _redact_new_handlers(logger)
         if logging.lastResort is not None:
             logging.lastResort.addFilter(_FILTER)
-        root = logging.getLogger()
-        if "addHandler" not in vars(root):
-            add_handler = root.addHandler
-
-            def add_redacting_handler(hdlr: logging.Handler) -> None:
-                add_handler(redacting_handler(hdlr))
-
-            root.addHandler = add_redacting_handler  # type: ignore[method-assign]
 
 
 def uninstall_log_redaction() -> None:
     """Undo :func:`install_log_redaction` everywhere (tests and hot reload)."""
     with _INSTALL_LOCK:
-        root = logging.getLogger()
-        vars(root).pop("addHandler", None)
-        loggers = [root, *logging.Logger.manager.loggerDict.values()]
+        loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
         for logger in loggers:
             if isinstance(logger, logging.Logger):
+                if isinstance(vars(logger).get("addHandler"), _RedactingAddHandler):
+                    del vars(logger)["addHandler"]
                 logger.removeFilter(_FILTER)
                 for handler in logger.handlers:
                     handler.removeFilter(_FILTER)
