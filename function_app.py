@@ -8,6 +8,10 @@ of the app by App Service Authentication (emulated by the devstack locally).
 import azure.functions as func
 
 from blueprints.health import bp as health
+from blueprints.jobs import bp as jobs
+from blueprints.worker import bp as worker
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(health)
+app.register_functions(jobs)
+app.register_functions(worker)

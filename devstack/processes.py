@@ -45,7 +45,14 @@ class ChildProcess:
     """
 
     def __init__(
-        self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        cwd: Path,
+        log_dir: Path,
+        quiet: re.Pattern[str] | None = None,
     ) -> None:
         self.name = name
         self.argv = argv

@@ -1,0 +1,261 @@
+"""The jobs API: submit a job, read its status, retry a failed one.
+
+``POST /api/jobs`` is the product's main flow: validate -> idempotency check ->
+partner key from Key Vault (cached) -> partner call with the key in its
+header -> job state written -> message enqueued -> ``202`` + ``Location``.
+A failure anywhere before the enqueue leaves nothing behind; every error is a
+JSON body naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import uuid
+from typing import Any
+
+import azure.functions as func
+from azure.core.exceptions import AzureError
+
+from shared import storage
+from shared.jobstore import FAILED, QUEUED, IdempotencyRecord, JobRecord, JobStore, request_hash
+from shared.messages import JobMessage
+from shared.outbound import OutboundError, PartnerUnavailableError
+from shared.partner import analyze
+from shared.principal import Principal, PrincipalError, principal_from_headers
+from shared.responses import error_response, json_response
+from shared.vault import VaultError, VaultUnavailableError
+
+logger = logging.getLogger("app.jobs")
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+SUBMIT_ROLE = "Jobs.Submit"
+ADMIN_ROLE = "Jobs.Admin"
+MAX_BODY_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 10_000
+MAX_IDEMPOTENCY_KEY = 200
+FIELDS = {"text", "language"}
+DEFAULT_RETRY_AFTER = 5
+
+
+def job_store() -> JobStore:
+    return JobStore(
+        jobs=storage.container(storage.JOBS_CONTAINER),
+        results=storage.container(storage.RESULTS_CONTAINER),
+    )
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, code: str, message: str, target: str | None = None) -> None:
+        super().__init__(message)
+        self.response = error_response(status, code, message, target=target)
+
+
+def _caller(req: func.HttpRequest, role: str | None) -> Principal:
+    try:
+        principal = principal_from_headers(req.headers)
+    except PrincipalError as exc:
+        raise BadRequest(401, "unauthenticated", "an authenticated caller is required") from exc
+    if role is not None and not principal.has_role(role):
+        raise BadRequest(403, "forbidden", f"the caller lacks the app role {role}")
+    return principal
+
+
+def _job_body(req: func.HttpRequest) -> dict[str, Any]:
+    content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadRequest(415, "unsupported_media_type", "send the job as application/json")
+    raw = req.get_body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(413, "payload_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest(400, "invalid_encoding", "the body is not valid UTF-8") from None
+    except (json.JSONDecodeError, RecursionError):
+        raise BadRequest(400, "invalid_json", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest(400, "invalid_body", "the body must be a JSON object")
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise BadRequest(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest(400, "invalid_field", "text must be a non-empty string", "text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadRequest(400, "invalid_field", f"text exceeds {MAX_TEXT_CHARS} characters", "text")
+    language = body.get("language")
+    if language is not None and not (
+        isinstance(language, str)
+        and 2 <= len(language) <= 8
+        and language.isascii()
+        and language.replace("-", "").isalpha()
+    ):
+        raise BadRequest(
+            400, "invalid_field", "language must be a language tag such as 'en'", "language"
+        )
+    return {"text": text, **({"language": language} if language else {})}
+
+
+def _idempotency_key(req: func.HttpRequest) -> str | None:
+    key = req.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+        raise BadRequest(
+            400,
+            "invalid_header",
+            "Idempotency-Key must be 1-200 printable ASCII characters",
+            "Idempotency-Key",
+        )
+    return key
+
+
+def _accepted(record: JobRecord) -> func.HttpResponse:
+    return json_response(
+        record.public(), status=202, headers={"Location": f"/api/jobs/{record.id}"}
+    )
+
+
+def _unavailable(message: str, retry_after: float | None) -> func.HttpResponse:
+    seconds = max(1, math.ceil(retry_after or DEFAULT_RETRY_AFTER))
+    return error_response(
+        503, "dependency_unavailable", message, headers={"Retry-After": str(seconds)}
+    )
+
+
+@bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def submit_job(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        caller = _caller(req, SUBMIT_ROLE)
+        body = _job_body(req)
+        key = _idempotency_key(req)
+    except BadRequest as bad:
+        return bad.response
+    digest = request_hash(body)
+    store = job_store()
+    if key is not None:
+        earlier = store.get_idempotency(caller.object_id, key)
+        if earlier is not None:
+            return _replay(store, earlier, digest)
+
+    job_id = str(uuid.uuid4())
+    try:
+        analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
+    except (VaultUnavailableError, PartnerUnavailableError) as exc:
+        logger.warning("job not accepted: %s", type(exc).__name__)
+        return _unavailable("a dependency is unavailable; retry later", exc.retry_after)
+    except (VaultError, OutboundError, ValueError) as exc:
+        logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
+        return error_response(502, "partner_error", "the partner API refused or failed the call")
+
+    record = JobRecord(
+        id=job_id,
+        owner=caller.object_id,
+        status=QUEUED,
+        input=body,
+        request_hash=digest,
+        analysis=analysis,
+    )
+    try:
+        store.create(record)
+        if key is not None:
+            earlier = store.claim_idempotency(
+                caller.object_id, key, IdempotencyRecord(job_id, digest)
+            )
+            if earlier is not None:  # a concurrent request with the same key won
+                store.delete(job_id)
+                return _replay(store, earlier, digest)
+        storage.queue().send_message(JobMessage(job_id).encode())
+    except AzureError as exc:
+        logger.error("job %s not accepted: storage failed (%s)", job_id, type(exc).__name__)
+        _undo(store, record, caller, key)
+        return _unavailable("storage is unavailable; retry later", None)
+    logger.info("job %s accepted", job_id)
+    return _accepted(record)
+
+
+def _replay(store: JobStore, earlier: IdempotencyRecord, digest: str) -> func.HttpResponse:
+    if earlier.request_hash != digest:
+        return error_response(
+            409,
+            "idempotency_conflict",
+            "this Idempotency-Key was used with a different body",
+            target="Idempotency-Key",
+        )
+    found = store.get(earlier.job_id)
+    if found is None:
+        return error_response(
+            409,
+            "idempotency_conflict",
+            "the job for this Idempotency-Key is being created; retry",
+            target="Idempotency-Key",
+        )
+    return _accepted(found[0])
+
+
+def _undo(store: JobStore, record: JobRecord, caller: Principal, key: str | None) -> None:
+    """Best effort: leave nothing half-written when the job could not be enqueued."""
+    try:
+        store.delete(record.id)
+        if key is not None:
+            claim = store.get_idempotency(caller.object_id, key)
+            if claim is not None and claim.job_id == record.id:
+                store.release_idempotency(caller.object_id, key)
+    except AzureError:
+        logger.error("job %s: clean-up after a failed enqueue also failed", record.id)
+
+
+def _valid_id(value: str | None) -> str | None:
+    try:
+        return str(uuid.UUID(value or ""))
+    except ValueError:
+        return None
+
+
+@bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        caller = _caller(req, None)
+    except BadRequest as bad:
+        return bad.response
+    job_id = _valid_id(req.route_params.get("id"))
+    if job_id is None:
+        return error_response(404, "not_found", "no such job", target="id")
+    store = job_store()
+    found = store.get(job_id)
+    if found is None or (found[0].owner != caller.object_id and not caller.has_role(ADMIN_ROLE)):
+        return error_response(404, "not_found", "no such job", target="id")
+    record = found[0]
+    view = record.public()
+    if record.result is not None:
+        view["result"] = store.read_result(job_id)
+    return json_response(view)
+
+
+@bp.route(route="jobs/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def retry_job(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        _caller(req, ADMIN_ROLE)
+    except BadRequest as bad:
+        return bad.response
+    job_id = _valid_id(req.route_params.get("id"))
+    store = job_store()
+    if job_id is None or store.get(job_id) is None:
+        return error_response(404, "not_found", "no such job", target="id")
+
+    requeued: list[bool] = []
+
+    def requeue(record: JobRecord) -> JobRecord | None:
+        if record.status != FAILED:
+            return None
+        requeued.append(True)
+        return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
+
+    record = store.update(job_id, requeue)
+    if record is None or not requeued:
+        return error_response(409, "not_failed", "only a failed job can be retried", target="id")
+    storage.queue().send_message(JobMessage(job_id).encode())
+    logger.info("job %s re-enqueued", job_id)
+    return _accepted(record)

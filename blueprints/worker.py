@@ -1,0 +1,124 @@
+"""The queue worker: processes jobs idempotently; the poison handler records failures.
+
+A redelivered message never redoes completed work: the result blob is written
+once (``If-None-Match: *``) and state changes are ETag-conditional. A failure
+raises, so the host retries; after ``maxDequeueCount`` attempts the host moves
+the message to ``jobs-poison``, where :func:`record_poisoned_job` marks the
+job ``failed`` with a reason and keeps the original message for replay.
+Nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import azure.functions as func
+
+from blueprints.jobs import job_store
+from shared import storage
+from shared.jobstore import COMPLETED, FAILED, PROCESSING, JobRecord, now
+from shared.messages import MessageSchemaError, decode_message
+
+logger = logging.getLogger("app.worker")
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+WORDS_PER_MINUTE = 200
+
+
+class InvalidJobError(ValueError):
+    """The job's stored state cannot be processed (retrying will not help)."""
+
+
+def compute_result(record: JobRecord) -> dict[str, Any]:
+    """The work itself: text statistics combined with the partner's analysis."""
+    text = record.input.get("text") if isinstance(record.input, dict) else None
+    analysis = record.analysis or {}
+    if not isinstance(text, str) or not text:
+        raise InvalidJobError("job input has no text")
+    if "analysis_id" not in analysis:
+        raise InvalidJobError("job has no partner analysis")
+    words = [w.lower() for w in WORDS.findall(text)]
+    return {
+        "job_id": record.id,
+        "analysis_id": analysis["analysis_id"],
+        "language": analysis.get("language"),
+        "sentiment": analysis.get("sentiment"),
+        "characters": len(text),
+        "word_count": len(words),
+        "unique_words": len(set(words)),
+        "top_words": [w for w, _ in Counter(words).most_common(5)],
+        "reading_time_seconds": math.ceil(len(words) * 60 / WORDS_PER_MINUTE),
+        "completed": now(),
+    }
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=storage.JOBS_QUEUE, connection="JobsStorage")
+def process_job(msg: func.QueueMessage) -> None:
+    message = decode_message(msg.get_body())
+    store = job_store()
+    found = store.get(message.job_id)
+    if found is None:
+        raise InvalidJobError(f"job {message.job_id} has no state")
+    if found[0].status in (COMPLETED, FAILED):
+        logger.info("job %s already %s; message ignored", message.job_id, found[0].status)
+        return
+
+    def start(record: JobRecord) -> JobRecord | None:
+        return record.evolve(status=PROCESSING, attempts=record.attempts + 1)
+
+    record = store.update(message.job_id, start)
+    if record is None:
+        raise InvalidJobError(f"job {message.job_id} disappeared")
+    try:
+        result = compute_result(record)
+        name = store.write_result(record.id, result)
+    except Exception as exc:
+        error = (
+            f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, InvalidJobError)
+            else (type(exc).__name__)
+        )
+        store.update(record.id, lambda r: r.evolve(last_error=error))
+        raise
+
+    def finish(current: JobRecord) -> JobRecord | None:
+        if current.status in (COMPLETED, FAILED):
+            return None
+        return current.evolve(status=COMPLETED, result=name, last_error=None)
+
+    store.update(record.id, finish)
+    logger.info("job %s completed", record.id)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=storage.POISON_QUEUE, connection="JobsStorage")
+def record_poisoned_job(msg: func.QueueMessage) -> None:
+    raw = msg.get_body()
+    content = raw.decode("utf-8", errors="replace")
+    try:
+        job_id: str | None = decode_message(raw).job_id
+    except MessageSchemaError:
+        job_id = None
+    store = job_store()
+    kept = store.keep_poison_message(job_id, msg.id or "unknown", content)
+    if job_id is None:
+        logger.error(
+            "a message that is not a job landed in %s; kept as %s", storage.POISON_QUEUE, kept
+        )
+        return
+
+    def fail(record: JobRecord) -> JobRecord | None:
+        if record.status == COMPLETED:
+            return None
+        detail = record.last_error or "unknown error"
+        reason = f"processing failed after {record.attempts} attempt(s): {detail}"
+        return record.evolve(status=FAILED, reason=reason)
+
+    if store.update(job_id, fail) is None:
+        logger.error("poisoned job %s has no state; message kept as %s", job_id, kept)
+        return
+    logger.warning("job %s failed; its message is kept as %s", job_id, kept)
