@@ -77,8 +77,8 @@ class ChildProcess:
         self._pump = asyncio.create_task(self._copy_output())
 
     async def _copy_output(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
+        if self.process is None or self.process.stdout is None:
+            raise RuntimeError(f"{self.name} was not started")
         with self.log_path.open("a", encoding="utf-8") as log:
             async for raw in self.process.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip()

@@ -274,8 +274,9 @@ class Stack:
             location.mkdir(parents=True, exist_ok=True)
             args += ["--location", str(location)]
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-        child = ChildProcess("azurite", args, env=env, cwd=self.state, log_dir=log_dir,
-                             quiet=AZURITE_ACCESS_LOG)
+        child = ChildProcess(
+            "azurite", args, env=env, cwd=self.state, log_dir=log_dir, quiet=AZURITE_ACCESS_LOG
+        )
         await child.start()
         self.children.append(child)
         for piece in ("blob", "queue", "table"):

@@ -51,8 +51,11 @@ def test_defaults_and_overrides(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "document",
-    [{}, {"version": "2.0", "extensions": {"queues": {"batchSize": 64}}},
-     {"version": "2.0", "extensions": {"queues": {"messageEncoding": "utf16"}}}],
+    [
+        {},
+        {"version": "2.0", "extensions": {"queues": {"batchSize": 64}}},
+        {"version": "2.0", "extensions": {"queues": {"messageEncoding": "utf16"}}},
+    ],
 )
 def test_host_json_the_host_refuses(tmp_path: Path, document: dict[str, object]) -> None:
     (tmp_path / "host.json").write_text(json.dumps(document))

@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def sample_values() -> dict[str, str]:
-    values: dict[str, str] = json.loads(
-        (ROOT / "local.settings.sample.json").read_text())["Values"]
+    values: dict[str, str] = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     return values
 
 
@@ -46,9 +45,13 @@ def test_missing_setting_is_named(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("KEY_VAULT_URI", "http://vault.example"), ("SECRET_CACHE_TTL_SECONDS", "soon"),
-     ("SECRET_CACHE_TTL_SECONDS", "-1"), ("PARTNER_API_KEY_HEADER", "X Api Key"),
-     ("PARTNER_API_KEY_SECRET_NAME", "bad_name!")],
+    [
+        ("KEY_VAULT_URI", "http://vault.example"),
+        ("SECRET_CACHE_TTL_SECONDS", "soon"),
+        ("SECRET_CACHE_TTL_SECONDS", "-1"),
+        ("PARTNER_API_KEY_HEADER", "X Api Key"),
+        ("PARTNER_API_KEY_SECRET_NAME", "bad_name!"),
+    ],
 )
 def test_malformed_setting_is_named(name: str, value: str) -> None:
     values = {**sample_values(), name: value}
