@@ -99,7 +99,7 @@ def _job_body(req: func.HttpRequest) -> dict[str, Any]:
 
 
 def _idempotency_key(req: func.HttpRequest) -> str | None:
-    key = req.headers.get("idempotency-key")
+    key: str | None = req.headers.get("idempotency-key")
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():

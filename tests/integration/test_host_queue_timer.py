@@ -52,7 +52,7 @@ def test_failing_message_runs_max_dequeue_count_times_then_poison(hostapp: HostA
     eventually(lambda: encoded in _poison_contents(hostapp, "hostapp-fail"), timeout=60)
     runs = [r for r in hostapp.records("queue_fail") if r["body"] == marker]
     # tests/hostapp/host.json sets maxDequeueCount to 3.
-    assert sorted(r["dequeue_count"] for r in runs) == [1, 2, 3]
+    assert sorted(int(str(r["dequeue_count"])) for r in runs) == [1, 2, 3]
     assert "Moving message to queue 'hostapp-fail-poison'" in hostapp.log_text()
 
 

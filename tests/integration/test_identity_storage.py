@@ -85,7 +85,7 @@ def _storage_token(stack: RunningStack, **overrides: object) -> str:
         ("tampered issuer", lambda s: _storage_token(s, iss="https://evil.example/")),
     ],
 )
-def test_azurite_refuses_bad_tokens(stack: RunningStack, case: str, make) -> None:  # type: ignore[no-untyped-def]
+def test_azurite_refuses_bad_tokens(stack: RunningStack, case: str, make) -> None:
     client = BlobServiceClient(
         stack.endpoints["blob"], StaticToken(make(stack)), connection_verify=stack.ca_bundle
     )

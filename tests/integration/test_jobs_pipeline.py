@@ -39,8 +39,12 @@ class Api:
         Api.recorded.append(f"{response.status_code}\n{headers}\n{response.text}")
 
     def headers(self, *roles: str, object_id: str | None = None) -> dict[str, str]:
-        kwargs = {"object_id": object_id} if object_id else {}
-        return {"Authorization": f"Bearer {self.stack.caller_token(*roles, **kwargs)}"}
+        token = (
+            self.stack.caller_token(*roles, object_id=object_id)
+            if object_id
+            else self.stack.caller_token(*roles)
+        )
+        return {"Authorization": f"Bearer {token}"}
 
     def submit(
         self,

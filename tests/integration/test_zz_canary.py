@@ -63,9 +63,9 @@ def _outputs(stack: RunningStack) -> dict[str, str]:
         stack.endpoints["blob"], credential, connection_verify=stack.ca_bundle
     )
     for container in blobs.list_containers():
-        client = blobs.get_container_client(container.name)
-        for blob in client.list_blobs():
-            data = client.download_blob(blob.name).readall()
+        container_client = blobs.get_container_client(container.name)
+        for blob in container_client.list_blobs():
+            data = container_client.download_blob(blob.name).readall()
             outputs[f"blob {container.name}/{blob.name}"] = data.decode(errors="replace")
     return outputs
 

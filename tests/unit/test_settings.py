@@ -69,7 +69,7 @@ def test_malformed_setting_is_named(name: str, value: str) -> None:
     ],
     ids=["account-key", "sas", "client-secret"],
 )
-def test_secret_shaped_value_fails_without_echoing_it(make) -> None:  # type: ignore[no-untyped-def]
+def test_secret_shaped_value_fails_without_echoing_it(make) -> None:
     secret = make(random.Random(7))
     values = {**sample_values(), "PARTNER_API_URL": secret}
     with pytest.raises(SettingsError) as error:
