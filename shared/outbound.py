@@ -179,7 +179,8 @@ class OutboundClient:
     :keyword total_retries: retries after the first attempt, across all causes.
     :keyword backoff_factor: exponential backoff base in seconds between retries.
     :keyword max_retry_after: longest wait honoured, from ``Retry-After`` or backoff.
-    :keyword session: a session to use (e.g. with a CA bundle); it is not closed by us.
+    :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
+        mounted on it for ``base_url``, and it is left open by :meth:`close`.
     :raises KeyPlacementError: ``header_name`` is one that gets logged or forwarded.
     """
 
