@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -26,7 +27,7 @@ from shared.outbound import (
 )
 from shared.redaction import Secret
 
-FAST = {"backoff_factor": 0.01, "read_timeout": 2.0}
+FAST: dict[str, Any] = {"backoff_factor": 0.01, "read_timeout": 2.0}
 
 
 @dataclass

@@ -464,9 +464,9 @@ def test_error_text_never_contains_the_value(vault, client, provider, clock):
     provider.get("k")
     clock.advance(TTL)
     # A vault (or proxy) that echoes the value in its error body must not leak it to us.
-    echo = {"error": {"code": "Forbidden", "message": f"denied for {value}"}}
-    for error in [(403, echo, {}), (503, echo, {}), (400, echo, {})]:
-        vault.error = error
+    echo: dict[str, object] = {"error": {"code": "Forbidden", "message": f"denied for {value}"}}
+    for status in (403, 503, 400):
+        vault.error = (status, echo, {})
         provider.invalidate()
         with pytest.raises(VaultError) as caught:
             provider.get("k")
