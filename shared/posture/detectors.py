@@ -151,7 +151,7 @@ _RULES: Final = (
           _keyword_value("AccountKey", f"[{_B64}]{{86}}==(?![{_B64}=])")),
     _Rule(KIND_ENTRA_CLIENT_SECRET, 5, "Q~", False, re.compile(
         r"(?<![A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}+)"
-        r"(?![A-Za-z0-9_~.-])"
+        r"(?=\.?(?![A-Za-z0-9_~.-]))"  # a full stop may end the sentence, not the secret
     )),
     # Whatever follows a key keyword in a connection string is a key, whatever its length.
     _Rule(KIND_CONNECTION_STRING_KEY, 6, "accountkey=", True,

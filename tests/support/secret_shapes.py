@@ -134,9 +134,10 @@ def container_registry_key(rng: random.Random) -> str:
     return key[:46] + rng.choice("ABCD") + key[47:]
 
 
-def entra_client_secret(rng: random.Random) -> str:
+def entra_client_secret(rng: random.Random, *, tail: int | None = None) -> str:
     head = "".join(rng.choices(ENTRA_HEAD_CHARS, k=3)) + str(rng.randint(0, 9)) + "Q~"
-    return head + "".join(rng.choices(ENTRA_TAIL_CHARS, k=rng.randint(31, 34)))
+    length = rng.randint(31, 34) if tail is None else tail
+    return head + "".join(rng.choices(ENTRA_TAIL_CHARS, k=length))
 
 
 def _b64url_json(obj: object) -> str:
@@ -239,9 +240,14 @@ def entra_client_secret_planted(rng: random.Random) -> Planted:
             ("AZURE_CLIENT_SECRET=", ""),
             ('{"clientSecret": "', '"}'),
             ("client_secret=", "&grant_type=client_credentials"),
+            ("rotated the client secret, it is now ", "."),
         ]
     )
-    return plant(d.KIND_ENTRA_CLIENT_SECRET, before, entra_client_secret(rng), after)
+    # A full stop after a shorter secret could be its last character; the detector
+    # then takes it in (redacting one character more). Only the full-length secret
+    # makes the sentence's full stop unambiguous.
+    secret = entra_client_secret(rng, tail=34 if after == "." else None)
+    return plant(d.KIND_ENTRA_CLIENT_SECRET, before, secret, after)
 
 
 def functions_key_planted(rng: random.Random) -> Planted:

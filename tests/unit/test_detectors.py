@@ -125,6 +125,17 @@ def test_truncated_private_key_block_is_still_found() -> None:
     assert _spans(d.scan(text)) == [(d.KIND_PRIVATE_KEY, len("log line: "), len(text))]
 
 
+def test_a_full_stop_after_a_client_secret_never_hides_it() -> None:
+    prefix = "new client secret: "
+    for i in range(200):
+        secret = ss.entra_client_secret(_rng("full-stop", i))
+        (finding,) = d.scan(f"{prefix}{secret}. Rotate the old one.")
+        # A shorter secret may end in "." itself, so the full stop is taken in.
+        full_stop_taken = len(secret) - 6 < 34
+        assert finding.start == len(prefix), f"seed={SEED} sample={i}"
+        assert finding.end == len(prefix) + len(secret) + full_stop_taken, f"seed={SEED} {i}"
+
+
 def _near_misses(rng: random.Random) -> dict[str, str]:
     secret = ss.entra_client_secret(rng)
     head = secret[:6]
@@ -135,7 +146,7 @@ def _near_misses(rng: random.Random) -> dict[str, str]:
     query, sig = ss.sas_query(rng, expiry=datetime(2030, 1, 1, tzinfo=UTC), permissions="r")
     return {
         "entra tail too short": head + "".join(rng.choices(tail_chars, k=30)),
-        "entra tail too long": head + "".join(rng.choices(tail_chars, k=35)),
+        "entra tail too long": head + "".join(rng.choices(tail_chars, k=34)) + "x",
         "entra without digit": "abcdQ~" + "".join(rng.choices(tail_chars, k=32)),
         "marker one place late": rng.choice(ss.B64_CHARS) + sb_key,
         "marker then wrong letter": sb_key[:37] + "z" + sb_key[38:],
