@@ -36,6 +36,8 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m tests.security.gates bandit
+	$(PY) -m tests.security.gates secrets
 
 typecheck: setup
 	$(VENV)/bin/mypy .

@@ -1,0 +1,75 @@
+"""bandit and detect-secrets, run exactly as ``make lint`` runs them, and proven able to fail.
+
+Each scanner runs over the real tree (it must be clean) and over a tiny positive
+generated here at run time (it must fail on it with the same options): an exclusion
+or a threshold that silently disabled a scanner would turn the gate into decoration.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from pathlib import Path
+
+from tests.security import gates
+
+
+def test_bandit_finds_nothing_of_medium_or_higher_severity() -> None:
+    result = gates.run(gates.bandit_command())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bandit_fails_on_a_generated_positive(tmp_path: Path) -> None:
+    planted = tmp_path / "app" / "runner.py"
+    planted.parent.mkdir()
+    planted.write_text(
+        "import subprocess\n\n\ndef run(command: str) -> int:\n"
+        "    return subprocess.call(command, shell=True)\n"
+    )
+    result = gates.run([*gates.bandit_command([planted.parent]), "--format", "json"])
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert {issue["test_id"] for issue in report["results"]} == {"B602"}
+    assert {issue["issue_severity"] for issue in report["results"]} == {"HIGH"}
+
+
+def test_tracked_files_hold_no_secret() -> None:
+    files = gates.tracked_files()
+    assert len(files) > 50, "too few tracked files: is this a git checkout?"
+    result = gates.run(gates.secrets_command(files))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _fake_access_key_id() -> str:
+    return "AK" + "IA" + "".join(secrets.choice(string.ascii_uppercase) for _ in range(16))
+
+
+def test_detect_secrets_fails_on_generated_positives(tmp_path: Path) -> None:
+    key_value = secrets.token_urlsafe(24)
+    planted = {
+        "keyword.py": f'partner_api_key = "{key_value}"\n',
+        "cloud.env": f"ACCESS_KEY_ID={_fake_access_key_id()}\n",
+        "key.pem": "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
+    }
+    for name, text in planted.items():
+        (tmp_path / name).write_text(text)
+    for name in planted:
+        result = gates.run([*gates.secrets_command([tmp_path / name]), "--json"])
+        assert result.returncode == 1, (name, result.stdout, result.stderr)
+        assert name in result.stdout
+
+
+def test_detect_secrets_exclusions_are_only_names_and_short_words(tmp_path: Path) -> None:
+    """What the exclusion pattern lets through is exactly what the gate documents."""
+    benign = tmp_path / "settings.py"
+    benign.write_text(
+        'PARTNER_API_KEY_SECRET_NAME = "partner-api-key"\n'
+        'PARTNER_API_KEY_HEADER = "X-Api-Key"\n'
+        'secret = "get"\n'
+    )
+    assert gates.run(gates.secrets_command([benign])).returncode == 0
+    suspicious = tmp_path / "more.py"
+    assignment = "sec" + "ret = "
+    suspicious.write_text(f'{assignment}"partner-api-key-{secrets.token_hex(8)}"\n')
+    assert gates.run(gates.secrets_command([suspicious])).returncode == 1
