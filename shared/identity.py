@@ -15,22 +15,51 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from typing import Any
 
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
 from azure.identity import DefaultAzureCredential
 
 _lock = threading.Lock()
-_credential: DefaultAzureCredential | None = None
+_credential: SharedCredential | None = None
+
+
+class SharedCredential:
+    """The process's credential, with token requests made one at a time.
+
+    azure-identity caches tokens, but two clients asking for the same scope at
+    the same moment on a cold cache both go to the identity endpoint. Taking
+    tokens one at a time lets the second find the first's token in the cache;
+    a cached token is returned in microseconds, so the lock costs nothing.
+    """
+
+    def __init__(self, inner: DefaultAzureCredential) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        with self._lock:
+            return self._inner.get_token(*scopes, **kwargs)
+
+    def get_token_info(
+        self, *scopes: str, options: TokenRequestOptions | None = None
+    ) -> AccessTokenInfo:
+        with self._lock:
+            return self._inner.get_token_info(*scopes, options=options)
+
+    def close(self) -> None:
+        self._inner.close()
 
 _SECRET_BASED = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_PASSWORD")
 
 
-def get_credential() -> DefaultAzureCredential:
+def get_credential() -> SharedCredential:
     """The process-wide credential, created on first call."""
     global _credential
     if _credential is None:
         with _lock:
             if _credential is None:
-                _credential = DefaultAzureCredential()
+                _credential = SharedCredential(DefaultAzureCredential())
     return _credential
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextvars
 import http
+import inspect
 import ipaddress
 import json as _json
 import logging
@@ -118,6 +119,7 @@ class _Call:
     idempotent_post: bool
     increments: int = 0  # attempts urllib3 judged failed
     attempts: int = 0  # requests sent, for the per-call log line
+    secret: Secret | None = None  # the key this call last sent (to name a rejected one)
 
 
 # Per-call facts for _Retry. The adapter's Retry is shared by every call, so what differs
@@ -205,6 +207,7 @@ class OutboundClient:
             raise KeyPlacementError(f"the key must not travel in the {header_name} header")
         self._header_name = header_name
         self._key_provider = key_provider
+        self._passes_rejected = _accepts_keyword(key_provider, "rejected")
         self._timeout = (connect_timeout, read_timeout)
         self._host = urlsplit(self._base_url).netloc
         retry = _Retry(
@@ -352,7 +355,13 @@ class OutboundClient:
         force_fetch: bool,
     ) -> requests.Response:
         """One call through the retrying adapter, with the key fetched just before it."""
-        secret = self._key_provider(force_fetch=True) if force_fetch else self._key_provider()
+        if not force_fetch:
+            secret = self._key_provider()
+        elif self._passes_rejected and call.secret is not None:
+            secret = self._key_provider(force_fetch=True, rejected=call.secret)
+        else:
+            secret = self._key_provider(force_fetch=True)
+        call.secret = secret
         headers = dict(extra)
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -415,6 +424,17 @@ class OutboundClient:
         if 300 <= status < 400:
             raise PartnerRejectedError(f"{where}: {answered}, redirect not followed", status=status)
         raise PartnerRejectedError(f"{where}: {answered}", status=status)
+
+
+def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` takes ``name`` (SecretProvider.get does; a bare lambda may not)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 def _checked_base_url(base_url: str) -> str:

@@ -168,6 +168,7 @@ class SecretProvider:
         version: str | None = None,
         max_age: float | None = None,
         force_fetch: bool = False,
+        rejected: Secret | None = None,
     ) -> Secret:
         """Return the secret ``name`` as a :class:`Secret`, from cache when fresh enough.
 
@@ -177,6 +178,10 @@ class SecretProvider:
         :keyword force_fetch: ignore the cache and refresh it, e.g. after the partner
             answered 401 because the key was rotated. Concurrent forced callers still share
             one fetch. Never answered from a stale value.
+        :keyword rejected: with ``force_fetch``, the value the caller saw refused. If the
+            cache already holds a different value (another caller refreshed it after the
+            same rotation), that value is returned without a fetch: a burst of callers
+            noticing one rotation costs one vault read, not one each.
         :raises SecretNotFoundError: no such secret/version (any cached value is dropped).
         :raises SecretDisabledError: the secret is disabled (any cached value is dropped).
         :raises VaultAccessDeniedError: 401/403, or no token could be obtained.
@@ -192,7 +197,7 @@ class SecretProvider:
         key: _Key = (self.vault_url, name, version or "")
         fresh_for = self._ttl if max_age is None else max_age
         try:
-            return self._fresh_or_fetch(key, fresh_for, force_fetch).secret
+            return self._fresh_or_fetch(key, fresh_for, force_fetch, rejected).secret
         except VaultUnavailableError as exc:
             stale = None if force_fetch else self._usable_stale(key, fresh_for)
             if stale is None:
@@ -218,10 +223,17 @@ class SecretProvider:
                 for key in [k for k in table if name is None or k[1] == name]:
                     del table[key]
 
-    def _fresh_or_fetch(self, key: _Key, fresh_for: float, force: bool) -> _Entry:
+    def _fresh_or_fetch(
+        self, key: _Key, fresh_for: float, force: bool, rejected: Secret | None = None
+    ) -> _Entry:
         with self._lock:
             entry = self._entries.get(key)
-            if not force and entry is not None and self._clock() - entry.fetched_at < fresh_for:
+            fresh = entry is not None and self._clock() - entry.fetched_at < fresh_for
+            if (
+                entry is not None
+                and fresh
+                and (not force or (rejected is not None and entry.secret != rejected))
+            ):
                 return entry
             flight = self._inflight.get(key)
             # A forced caller must not join a fetch that may have started before the

@@ -320,7 +320,9 @@ def analyze_with_timeout(http: Http, key: Key, timeout: float) -> Any:
 def test_a_reset_fault_closes_the_connection_without_an_answer(http: Http, key: Key) -> None:
     set_fault(http, mode="reset", count=1)
     # The client sees the close either as an empty answer or as a reset, by timing.
-    with pytest.raises(requests.exceptions.ConnectionError, match="without response|reset by peer"):
+    with pytest.raises(
+        requests.exceptions.ConnectionError, match=r"without response|reset by peer"
+    ):
         analyze(http, key.value)
     assert analyze(http, key.value).status_code == 200
     assert stats(http)["faults"] == 1
