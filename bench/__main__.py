@@ -1,0 +1,99 @@
+"""``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P7, report.
+
+Each measure is a ratio against a baseline run in the same process on the same
+stack, because shared machines are noisy; nothing here is a timed assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import cases
+from bench.report import Row, machine, markdown, render, write_json
+from tests.support.devstack import start_stack, stop_process
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+def _wait_for_idle_jobs_queue(bench: cases.Bench, timeout: float = 600) -> None:
+    from azure.storage.queue import QueueClient
+
+    queue = QueueClient(
+        bench.stack.endpoints["queue"],
+        "jobs",
+        credential=bench.credential,
+        connection_verify=bench.ca,
+    )
+    deadline = time.monotonic() + timeout
+    while queue.get_queue_properties().approximate_message_count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the jobs queue did not drain")
+        time.sleep(0.5)
+
+
+def _after_idle(bench: cases.Bench, case: Callable[[cases.Bench], Row]) -> Row:
+    _wait_for_idle_jobs_queue(bench)
+    return case(bench)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--only", default="P1,P2,P4,P5,P6,P7", help="comma-separated ids (P2 also reports P3)"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply job counts (e.g. 0.1 for a quick look)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    args = parser.parse_args(argv)
+    wanted = {item.strip().upper() for item in args.only.split(",")}
+
+    with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
+        print("bench: starting the devstack on free ports ...", flush=True)
+        stack = start_stack(
+            Path(state),
+            app_settings={
+                "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02",
+            },
+        )
+        bench = cases.Bench(stack, scale=args.scale)
+        steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
+            ("P1", lambda: cases.p1_cold_import(bench)),
+            ("P2", lambda: cases.p2_p3_vault_and_tokens(bench)),
+            ("P4", lambda: cases.p4_latency(bench)),
+            ("P5", lambda: _after_idle(bench, cases.p5_drain)),
+            ("P6", lambda: cases.p6_posture(bench)),
+            ("P7", lambda: cases.p7_memory(bench)),
+        ]
+        rows: list[Row] = []
+        try:
+            for ident, step in steps:
+                if ident not in wanted:
+                    continue
+                print(f"bench: {ident} ...", flush=True)
+                started = time.perf_counter()
+                result = step()
+                rows.extend(result if isinstance(result, list) else [result])
+                print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
+        finally:
+            stop_process(stack.process)
+    print()
+    print(render(rows))
+    if args.markdown:
+        print()
+        print(markdown(rows))
+        print()
+        print(f"machine: {machine()}")
+    write_json(rows, args.out)
+    print(f"\nbench: results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,419 @@
+"""The benchmarks P1-P7, each a ratio against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import requests
+from azure.identity import DefaultAzureCredential
+from azure.keyvault.secrets import SecretClient
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+from bench.load import JOB, JobPoster, run_concurrently
+from bench.report import Row
+from bench.stats import Summary
+from devstack.tokens import IssuerCredential
+from tests.support.devstack import ROOT, RunningStack
+
+TTL_SECONDS = 300.0
+#: P6 lives beside the posture checker it measures; absent, the row says so.
+POSTURE_CASE = "bench.posture_case"
+
+
+def _json(url: str, ca: str) -> dict[str, Any]:
+    answer: dict[str, Any] = requests.get(url, verify=ca, timeout=10).json()
+    return answer
+
+
+class Bench:
+    """What every case needs: the stack, a caller token, counters."""
+
+    def __init__(self, stack: RunningStack, *, scale: float = 1.0) -> None:
+        self.stack = stack
+        self.scale = scale
+        self.ca = stack.ca_bundle
+        self.poster = JobPoster(stack.api, stack.caller_token("Jobs.Submit", lifetime=7200))
+        self.credential = IssuerCredential(stack.issuer())
+        # The baselines run in this process as the app would: with the app's settings.
+        os.environ.update(stack.app_env)
+
+    def n(self, count: int) -> int:
+        return max(10, int(count * self.scale))
+
+    def vault_gets(self) -> int:
+        return int(_json(self.stack.endpoints["stats"]["vault"], self.ca).get("get_secret", 0))
+
+    def tokens(self) -> dict[str, int]:
+        stats = _json(self.stack.endpoints["stats"]["identity"], self.ca)
+        return {k: int(v) for k, v in stats["tokens_issued"].items()}
+
+    def host_rss_kib(self) -> int:
+        pid = _host_pid(int(self.stack.endpoints["pid"]))
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("VmRSS not found")
+
+
+def _host_pid(stack_pid: int) -> int:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == stack_pid and b"devstack.host" in cmdline:
+            return int(entry.name)
+    raise RuntimeError("the function host process was not found")
+
+
+# -- P1 ------------------------------------------------------------------------------
+
+
+def _import_seconds(statement: str, env: dict[str, str], runs: int) -> list[float]:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return samples
+
+
+def p1_cold_import(bench: Bench, runs: int = 11) -> Row:
+    env = {**os.environ, **bench.stack.app_env}
+    baseline = Summary.of(_import_seconds("import azure.functions", env, runs))
+    app = Summary.of(_import_seconds("import function_app", env, runs))
+    ratio = app.median / baseline.median
+    return Row(
+        "P1",
+        "cold import of function_app (median of 11 fresh interpreters)",
+        f"{app.median * 1000:.0f} ms",
+        f"{baseline.median * 1000:.0f} ms (import azure.functions)",
+        ratio,
+        "<= 1.3x",
+        ratio <= 1.3,
+        {"app": asdict(app), "baseline": asdict(baseline)},
+    )
+
+
+# -- P2 and P3 -----------------------------------------------------------------------
+
+
+def _naive(bench: Bench, count: int) -> tuple[int, int, float]:
+    """Per job: a new credential, a new SecretClient, one get_secret (the anti-pattern)."""
+    name = bench.stack.endpoints["partner_secret_name"]
+    gets, tokens = bench.vault_gets(), sum(bench.tokens().values())
+    started = time.perf_counter()
+    with bench.stack.as_app():
+        for _ in range(count):
+            credential = DefaultAzureCredential()
+            SecretClient(bench.stack.endpoints["vault"], credential).get_secret(name)
+            credential.close()
+    elapsed = time.perf_counter() - started
+    return bench.vault_gets() - gets, sum(bench.tokens().values()) - tokens, elapsed
+
+
+def p2_p3_vault_and_tokens(bench: Bench, jobs: int = 2000, naive_jobs: int = 200) -> list[Row]:
+    jobs, naive_jobs = bench.n(jobs), bench.n(naive_jobs)
+    gets_before, tokens_before = bench.vault_gets(), bench.tokens()
+    half = jobs // 2
+    started = time.perf_counter()
+    run_concurrently(bench.poster, count=half, concurrency=8)
+    rotate(bench)
+    run_concurrently(bench.poster, count=jobs - half, concurrency=8)
+    duration = time.perf_counter() - started
+    app_gets = bench.vault_gets() - gets_before
+    tokens_after = bench.tokens()
+    app_tokens = {aud: tokens_after.get(aud, 0) - tokens_before.get(aud, 0) for aud in tokens_after}
+    naive_gets, naive_tokens, naive_time = _naive(bench, naive_jobs)
+    scale = jobs / naive_jobs
+    windows = math.ceil(duration / TTL_SECONDS)
+    allowed_gets = windows + 1
+    p2 = Row(
+        "P2",
+        f"Key Vault GETs for {jobs} jobs (1 rotation mid-run)",
+        str(app_gets),
+        f"{naive_gets * scale:.0f} naive (measured on {naive_jobs}, scaled)",
+        app_gets / max(1.0, naive_gets * scale),
+        f"<= {allowed_gets} ({windows} TTL window(s) + 1 rotation)",
+        app_gets <= allowed_gets,
+        {"duration_s": duration, "naive_gets": naive_gets, "naive_s": naive_time},
+    )
+    lifetimes = max(1, math.ceil(duration / 3600))
+    worst = max(app_tokens.values(), default=0)
+    p3 = Row(
+        "P3",
+        f"identity-endpoint token requests for {jobs} jobs",
+        json.dumps(app_tokens, sort_keys=True),
+        f"{naive_tokens * scale:.0f} naive",
+        sum(app_tokens.values()) / max(1.0, naive_tokens * scale),
+        "<= 1 per audience per token lifetime",
+        worst <= lifetimes,
+        {"naive_tokens": naive_tokens},
+    )
+    return [p2, p3]
+
+
+def rotate(bench: Bench) -> None:
+    """Give the partner key a new value, as an operator rotating it would."""
+    name = bench.stack.endpoints["partner_secret_name"]
+    with bench.stack.as_app():
+        client = SecretClient(bench.stack.endpoints["vault"], bench.credential)
+        client.set_secret(name, secrets.token_urlsafe(32))
+
+
+# -- P4 ------------------------------------------------------------------------------
+
+
+class _Floor:
+    """The raw work of a submission, done directly: the partner call and the enqueue."""
+
+    def __init__(self, bench: Bench) -> None:
+        stack = bench.stack
+        with stack.as_app():
+            self.key = (
+                SecretClient(stack.endpoints["vault"], bench.credential)
+                .get_secret(stack.endpoints["partner_secret_name"])
+                .value
+                or ""
+            )
+        self.url = f"{stack.endpoints['partner']}/v1/analyze"
+        self.queue = QueueClient(
+            stack.endpoints["queue"],
+            "bench-floor",
+            credential=bench.credential,
+            connection_verify=bench.ca,
+            message_encode_policy=TextBase64EncodePolicy(),
+        )
+        self.queue.create_queue()
+        self.ca = bench.ca
+        self._local = threading.local()
+
+    def __call__(self, _: int) -> None:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        response = session.post(
+            self.url,
+            data=JOB,
+            timeout=30,
+            verify=self.ca,
+            headers={"X-Api-Key": self.key, "Content-Type": "application/json"},
+        )
+        response.raise_for_status()
+        self.queue.send_message(json.dumps({"job_id": str(uuid.uuid4())}))
+
+    def close(self) -> None:
+        self.queue.delete_queue()
+
+
+def p4_latency(bench: Bench) -> list[Row]:
+    floor = _Floor(bench)
+    rows = []
+    try:
+        for concurrency, count in ((1, 150), (8, 400), (32, 640)):
+            count = bench.n(count)
+            base = Summary.of(run_concurrently(floor, count=count, concurrency=concurrency))
+            app = Summary.of(run_concurrently(bench.poster, count=count, concurrency=concurrency))
+            p50, p99 = app.p50 / base.p50, app.p99 / base.p99
+            rows.append(
+                Row(
+                    f"P4.c{concurrency}",
+                    f"POST /api/jobs latency at concurrency {concurrency}",
+                    f"p50 {app.p50 * 1000:.0f} ms, p99 {app.p99 * 1000:.0f} ms",
+                    f"p50 {base.p50 * 1000:.0f} ms, p99 {base.p99 * 1000:.0f} ms (raw partner + "
+                    "enqueue)",
+                    p50,
+                    "p50 <= 1.2x, p99 <= 1.5x",
+                    p50 <= 1.2 and p99 <= 1.5,
+                    {"app": asdict(app), "floor": asdict(base), "p99_ratio": p99},
+                )
+            )
+    finally:
+        floor.close()
+    return rows
+
+
+# -- P5 ------------------------------------------------------------------------------
+
+
+def _seed_jobs(bench: Bench, count: int) -> list[str]:
+    from shared.jobstore import JobRecord, request_hash
+
+    blobs = BlobServiceClient(
+        bench.stack.endpoints["blob"], bench.credential, connection_verify=bench.ca
+    ).get_container_client("jobs")
+    body = {"text": JOB.decode()}
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+
+    def seed(index: int) -> None:
+        record = JobRecord(
+            id=ids[index],
+            owner="bench",
+            status="queued",
+            input=body,
+            request_hash=request_hash(body),
+            analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
+        )
+        blobs.upload_blob(f"{record.id}.json", json.dumps(asdict(record)))
+
+    run_concurrently(seed, count=count, concurrency=16)
+    return ids
+
+
+def _results_present(bench: Bench, ids: list[str]) -> int:
+    results = BlobServiceClient(
+        bench.stack.endpoints["blob"], bench.credential, connection_verify=bench.ca
+    ).get_container_client("results")
+    wanted = {f"{i}.json" for i in ids}
+    return sum(1 for blob in results.list_blobs() if blob.name in wanted)
+
+
+def _raw_drain(bench: Bench, ids: list[str]) -> float:
+    """Receive, process exactly as the worker does, delete: the SDK loop with 16 threads."""
+    from blueprints.worker import compute_result
+    from shared.jobstore import COMPLETED, JobStore
+
+    service = BlobServiceClient(
+        bench.stack.endpoints["blob"], bench.credential, connection_verify=bench.ca
+    )
+    store = JobStore(
+        jobs=service.get_container_client("jobs"), results=service.get_container_client("results")
+    )
+    queue = QueueClient(
+        bench.stack.endpoints["queue"],
+        "bench-raw",
+        credential=bench.credential,
+        connection_verify=bench.ca,
+    )
+    queue.create_queue()
+    for job_id in ids:
+        queue.send_message(job_id)
+    started = time.perf_counter()
+    done = 0
+    from concurrent.futures import ThreadPoolExecutor
+
+    def handle(message: Any) -> None:
+        found = store.get(message.content)
+        if found is None:
+            raise RuntimeError("job missing")
+        record = store.update(found[0].id, lambda r: r.evolve(status="processing"))
+        if record is None:
+            raise RuntimeError("job missing")
+        name = store.write_result(record.id, compute_result(record))
+        store.update(record.id, lambda r: r.evolve(status=COMPLETED, result=name))
+        queue.delete_message(message)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        while done < len(ids):
+            batch = list(queue.receive_messages(max_messages=16, visibility_timeout=600))
+            list(pool.map(handle, batch))
+            done += len(batch)
+    elapsed = time.perf_counter() - started
+    queue.delete_queue()
+    return elapsed
+
+
+def p5_drain(bench: Bench, count: int = 500) -> Row:
+    count = bench.n(count)
+    raw_ids = _seed_jobs(bench, count)
+    raw_seconds = _raw_drain(bench, raw_ids)
+    host_ids = _seed_jobs(bench, count)
+    queue = QueueClient(
+        bench.stack.endpoints["queue"],
+        "jobs",
+        credential=bench.credential,
+        connection_verify=bench.ca,
+        message_encode_policy=TextBase64EncodePolicy(),
+    )
+
+    def send(i: int) -> None:
+        queue.send_message(json.dumps({"schema": "jobs.v1", "job_id": host_ids[i]}))
+
+    run_concurrently(send, count=count, concurrency=16)
+    started = time.perf_counter()
+    deadline = started + 600
+    while _results_present(bench, host_ids) < count:
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the host did not drain the queue within 10 minutes")
+        time.sleep(0.25)
+    host_seconds = time.perf_counter() - started
+    host_rate, raw_rate = count / host_seconds, count / raw_seconds
+    ratio = host_rate / raw_rate
+    return Row(
+        "P5",
+        f"queue drain of {count} jobs through the host",
+        f"{host_rate:.0f} jobs/s",
+        f"{raw_rate:.0f} jobs/s (raw SDK loop, 16 threads)",
+        ratio,
+        ">= 0.8x",
+        ratio >= 0.8,
+        {"host_s": host_seconds, "raw_s": raw_seconds},
+    )
+
+
+# -- P6 ------------------------------------------------------------------------------
+
+
+def p6_posture(bench: Bench) -> Row:
+    import importlib
+
+    try:
+        module = importlib.import_module(POSTURE_CASE)
+    except ImportError:
+        return Row(
+            "P6",
+            "full posture run, 1,000 settings and 200 vault secrets",
+            "-",
+            "-",
+            None,
+            "<= 2 s",
+            None,
+            {"note": "posture checker not present"},
+        )
+    row: Row = module.run_posture_case(bench)
+    return row
+
+
+# -- P7 ------------------------------------------------------------------------------
+
+
+def p7_memory(bench: Bench, first: int = 1000, total: int = 10_000) -> Row:
+    first, total = bench.n(first), bench.n(total)
+    run_concurrently(bench.poster, count=first, concurrency=16)
+    after_first = bench.host_rss_kib()
+    run_concurrently(bench.poster, count=total - first, concurrency=16)
+    after_total = bench.host_rss_kib()
+    growth = after_total / after_first
+    return Row(
+        "P7",
+        f"host memory after {total} jobs vs after {first}",
+        f"{after_total / 1024:.0f} MiB",
+        f"{after_first / 1024:.0f} MiB",
+        growth,
+        "growth <= 10%",
+        growth <= 1.10,
+        {"rss_kib_first": after_first, "rss_kib_total": after_total},
+    )

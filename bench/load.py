@@ -1,0 +1,57 @@
+"""Load generation against the running API: bounded, loopback only."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+JOB = b'{"text": "benchmarks measure ratios against baselines run on the same stack"}'
+
+
+class LoadError(RuntimeError):
+    """A request in a load run did not get the expected answer."""
+
+
+def run_concurrently(call: Callable[[int], None], *, count: int, concurrency: int) -> list[float]:
+    """Run ``call(i)`` ``count`` times on ``concurrency`` threads; return each latency (s)."""
+    latencies: list[float] = [0.0] * count
+    errors: list[str] = []
+
+    def one(index: int) -> None:
+        started = time.perf_counter()
+        try:
+            call(index)
+        except Exception as exc:
+            errors.append(type(exc).__name__)
+        latencies[index] = time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(one, range(count)))
+    if errors:
+        raise LoadError(f"{len(errors)} of {count} calls failed (first: {errors[0]})")
+    return latencies
+
+
+class JobPoster:
+    """POST /api/jobs with one pooled session per thread."""
+
+    def __init__(self, api: str, token: str) -> None:
+        self.url = f"{api}/jobs"
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+        return session
+
+    def __call__(self, _: int) -> None:
+        response = self._session().post(self.url, data=JOB, headers=self.headers, timeout=60)
+        if response.status_code != 202:
+            raise LoadError(f"POST /api/jobs answered {response.status_code}")
