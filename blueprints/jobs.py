@@ -13,19 +13,20 @@ import json
 import logging
 import math
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
-from azure.core.exceptions import AzureError
+
+if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
+    from shared.jobstore import JobStore
 
 from shared import storage
-from shared.jobstore import FAILED, QUEUED, IdempotencyRecord, JobRecord, JobStore, request_hash
+from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
+from shared.jobmodel import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
 from shared.messages import JobMessage
-from shared.outbound import OutboundError, PartnerUnavailableError
 from shared.partner import analyze
 from shared.principal import Principal, PrincipalError, principal_from_headers
 from shared.responses import error_response, json_response
-from shared.vault import VaultError, VaultUnavailableError
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -40,6 +41,8 @@ DEFAULT_RETRY_AFTER = 5
 
 
 def job_store() -> JobStore:
+    from shared.jobstore import JobStore
+
     return JobStore(
         jobs=storage.container(storage.JOBS_CONTAINER),
         results=storage.container(storage.RESULTS_CONTAINER),
@@ -127,6 +130,8 @@ def _unavailable(message: str, retry_after: float | None) -> func.HttpResponse:
 
 @bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
+    from azure.core.exceptions import AzureError
+
     try:
         caller = _caller(req, SUBMIT_ROLE)
         body = _job_body(req)
@@ -197,6 +202,8 @@ def _replay(store: JobStore, earlier: IdempotencyRecord, digest: str) -> func.Ht
 
 def _undo(store: JobStore, record: JobRecord, caller: Principal, key: str | None) -> None:
     """Best effort: leave nothing half-written when the job could not be enqueued."""
+    from azure.core.exceptions import AzureError
+
     try:
         store.delete(record.id)
         if key is not None:

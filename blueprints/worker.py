@@ -20,7 +20,7 @@ import azure.functions as func
 
 from blueprints.jobs import job_store
 from shared import storage
-from shared.jobstore import COMPLETED, FAILED, PROCESSING, JobRecord, now
+from shared.jobmodel import COMPLETED, FAILED, PROCESSING, JobRecord, now
 from shared.messages import MessageSchemaError, decode_message
 
 logger = logging.getLogger("app.worker")

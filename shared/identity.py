@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
-from azure.identity import DefaultAzureCredential
+if TYPE_CHECKING:  # imported on first use: azure.identity costs ~100 ms at cold start
+    from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
+    from azure.identity import DefaultAzureCredential
 
 _lock = threading.Lock()
 _credential: SharedCredential | None = None
@@ -50,6 +51,7 @@ class SharedCredential:
     def close(self) -> None:
         self._inner.close()
 
+
 _SECRET_BASED = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_PASSWORD")
 
 
@@ -59,6 +61,8 @@ def get_credential() -> SharedCredential:
     if _credential is None:
         with _lock:
             if _credential is None:
+                from azure.identity import DefaultAzureCredential
+
                 _credential = SharedCredential(DefaultAzureCredential())
     return _credential
 

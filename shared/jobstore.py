@@ -10,69 +10,53 @@ written once.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import asdict
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.storage.blob import ContainerClient, ContentSettings
 
-QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
-_JSON = ContentSettings(content_type="application/json")
+from shared.jobmodel import (
+    COMPLETED,
+    FAILED,
+    PROCESSING,
+    QUEUED,
+    IdempotencyRecord,
+    JobRecord,
+    now,
+    request_hash,
+)
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient, ContentSettings
+
+__all__ = [
+    "COMPLETED",
+    "FAILED",
+    "PROCESSING",
+    "QUEUED",
+    "IdempotencyRecord",
+    "JobRecord",
+    "JobStore",
+    "JobStoreError",
+    "now",
+    "request_hash",
+]
+
+
+@cache
+def _json_content() -> ContentSettings:
+    from azure.storage.blob import ContentSettings
+
+    return ContentSettings(content_type="application/json")
 
 
 class JobStoreError(RuntimeError):
     """State could not be read or written consistently."""
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def request_hash(body: dict[str, Any]) -> str:
-    """A stable digest of a request body, to tell a replay from a different request."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class JobRecord:
-    id: str
-    owner: str
-    status: str
-    input: dict[str, Any]
-    request_hash: str
-    created: str = field(default_factory=now)
-    updated: str = field(default_factory=now)
-    analysis: dict[str, Any] | None = None
-    result: str | None = None
-    reason: str | None = None
-    attempts: int = 0
-    last_error: str | None = None
-
-    def public(self) -> dict[str, Any]:
-        """What the API shows the job's owner: no owner id, no internal error detail."""
-        view: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "created": self.created,
-            "updated": self.updated,
-        }
-        if self.status == FAILED:
-            view["reason"] = self.reason
-        return view
-
-    def evolve(self, **changes: Any) -> JobRecord:
-        return replace(self, updated=now(), **changes)
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    job_id: str
-    request_hash: str
 
 
 def _idempotency_blob(owner: str, key: str) -> str:
@@ -94,7 +78,7 @@ class JobStore:
             f"{record.id}.json",
             json.dumps(asdict(record)),
             overwrite=False,
-            content_settings=_JSON,
+            content_settings=_json_content(),
         )
 
     def get(self, job_id: str) -> tuple[JobRecord, str] | None:
@@ -124,7 +108,7 @@ class JobStore:
                     overwrite=True,
                     etag=etag,
                     match_condition=MatchConditions.IfNotModified,
-                    content_settings=_JSON,
+                    content_settings=_json_content(),
                 )
             except ResourceModifiedError:
                 continue
@@ -144,7 +128,7 @@ class JobStore:
         name = _idempotency_blob(owner, key)
         try:
             self.jobs.upload_blob(
-                name, json.dumps(asdict(claim)), overwrite=False, content_settings=_JSON
+                name, json.dumps(asdict(claim)), overwrite=False, content_settings=_json_content()
             )
             return None
         except ResourceExistsError:
@@ -169,7 +153,7 @@ class JobStore:
         name = f"{job_id}.json"
         with contextlib.suppress(ResourceExistsError):
             self.results.upload_blob(
-                name, json.dumps(result), overwrite=False, content_settings=_JSON
+                name, json.dumps(result), overwrite=False, content_settings=_json_content()
             )
         return name
 

@@ -51,6 +51,13 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
+from shared.errors import (
+    KeyPlacementError,
+    OutboundError,
+    PartnerAuthError,
+    PartnerRejectedError,
+    PartnerUnavailableError,
+)
 from shared.redaction import Secret, scrub
 
 __all__ = [
@@ -82,36 +89,6 @@ _RESERVED_HEADERS = frozenset(
 )  # fmt: skip
 _RESERVED_PREFIXES = ("content-", "accept", "if-", "proxy-", "x-forwarded-", "sec-", "x-ms-")
 _POOL_MAXSIZE = 32  # enough for the Functions worker's thread pool; more connections wait
-
-
-class OutboundError(Exception):
-    """Base class for failures calling a partner; the message is always scrubbed."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(scrub(message))
-        self.status = status
-
-
-class PartnerUnavailableError(OutboundError):
-    """Transient: unreachable, timed out, or 429/5xx after the retries were spent."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
-
-
-class PartnerAuthError(OutboundError):
-    """The partner refused the key twice, the second time with a freshly fetched one."""
-
-
-class PartnerRejectedError(OutboundError):
-    """The partner rejected the request itself (a 4xx other than 401/403/429, or a 3xx)."""
-
-
-class KeyPlacementError(ValueError):
-    """The key would be sent somewhere other than its one header (URL, body, other header)."""
 
 
 @dataclass

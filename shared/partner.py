@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any
-
-from azure.keyvault.secrets import SecretClient
+from typing import TYPE_CHECKING, Any
 
 from shared.identity import get_credential
-from shared.outbound import OutboundClient
 from shared.settings import get_settings
-from shared.vault import SecretProvider
+
+if TYPE_CHECKING:  # Key Vault SDK and requests load on the first partner call
+    from shared.outbound import OutboundClient
+    from shared.vault import SecretProvider
 
 ANALYZE_PATH = "analyze"
 
@@ -31,6 +31,10 @@ def secret_provider() -> SecretProvider:
     if _provider is None:
         with _lock:
             if _provider is None:
+                from azure.keyvault.secrets import SecretClient
+
+                from shared.vault import SecretProvider
+
                 settings = get_settings()
                 _provider = SecretProvider(
                     SecretClient(settings.key_vault_uri, get_credential()),
@@ -45,6 +49,8 @@ def partner_client() -> OutboundClient:
         provider = secret_provider()
         with _lock:
             if _client is None:
+                from shared.outbound import OutboundClient
+
                 settings = get_settings()
                 _client = OutboundClient(
                     settings.partner_api_url,

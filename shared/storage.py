@@ -10,14 +10,11 @@ message would go straight to the poison queue.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from azure.storage.blob import BlobServiceClient, ContainerClient
-from azure.storage.queue import (
-    QueueClient,
-    QueueServiceClient,
-    TextBase64DecodePolicy,
-    TextBase64EncodePolicy,
-)
+if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
+    from azure.storage.blob import BlobServiceClient, ContainerClient
+    from azure.storage.queue import QueueClient, QueueServiceClient
 
 from shared.identity import get_credential
 from shared.settings import get_settings
@@ -38,6 +35,8 @@ def blob_service() -> BlobServiceClient:
     if _blob is None:
         with _lock:
             if _blob is None:
+                from azure.storage.blob import BlobServiceClient
+
                 _blob = BlobServiceClient(get_settings().jobs_blob_service_uri, get_credential())
     return _blob
 
@@ -47,6 +46,8 @@ def queue_service() -> QueueServiceClient:
     if _queue is None:
         with _lock:
             if _queue is None:
+                from azure.storage.queue import QueueServiceClient
+
                 _queue = QueueServiceClient(get_settings().jobs_queue_service_uri, get_credential())
     return _queue
 
@@ -57,6 +58,8 @@ def container(name: str) -> ContainerClient:
 
 def queue(name: str = JOBS_QUEUE) -> QueueClient:
     """A queue client that speaks the trigger's base64 encoding both ways."""
+    from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+
     return queue_service().get_queue_client(
         name,
         message_encode_policy=TextBase64EncodePolicy(),

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from azure.core.exceptions import (
@@ -42,9 +43,18 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.keyvault.secrets import SecretClient
 
-from shared.redaction import Secret, scrub
+if TYPE_CHECKING:
+    from azure.keyvault.secrets import SecretClient
+
+from shared.errors import (
+    SecretDisabledError,
+    SecretNotFoundError,
+    VaultAccessDeniedError,
+    VaultError,
+    VaultUnavailableError,
+)
+from shared.redaction import Secret
 
 __all__ = [
     "SecretDisabledError",
@@ -61,51 +71,6 @@ _LOG = logging.getLogger(__name__)
 _NAME_RE = re.compile(r"[0-9A-Za-z-]{1,127}")
 _VERSION_RE = re.compile(r"[0-9A-Za-z]{1,64}")
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-
-class VaultError(Exception):
-    """Base class: a secret could not be obtained. Carries safe identifiers only."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        secret_name: str | None = None,
-        vault: str | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(scrub(message))
-        self.secret_name = secret_name
-        self.vault = vault
-        self.status = status
-
-
-class SecretNotFoundError(VaultError):
-    """The vault has no such secret (or no such version)."""
-
-
-class SecretDisabledError(VaultError):
-    """The secret exists but is disabled: somebody switched it off on purpose."""
-
-
-class VaultAccessDeniedError(VaultError):
-    """The app's identity was refused (401/403) or could not obtain a token at all."""
-
-
-class VaultUnavailableError(VaultError):
-    """Transient: the vault could not be reached, timed out, failed (5xx) or throttled (429)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        secret_name: str | None = None,
-        vault: str | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, secret_name=secret_name, vault=vault, status=status)
-        self.retry_after = retry_after
 
 
 _Key = tuple[str, str, str]  # (vault URL, name, version or "" for latest)
