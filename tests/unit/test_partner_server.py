@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,39 +15,19 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 from devstack import partner_server
 from devstack.partner_server import PartnerState, analyze_text, create_partner_app
+from tests.support.servers import Switch, serve
 
 HEADER = "X-Api-Key"
 
 
-class Switch:
-    """The ASGI app the module's server runs: it forwards to whichever app the test set."""
-
-    app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
-        return await self.app(scope, receive, send)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Switch, str]]:
-    switch, sock = Switch(), socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(switch, lifespan="off", log_level="critical", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert server.started, "the test server did not start"
-    yield switch, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    server.force_exit = True  # every request is done; idle keep-alives need no grace
-    thread.join(timeout=10)
+    switch = Switch()
+    with serve(switch, log_level="critical") as (base, _):
+        yield switch, base
 
 
 class Http(requests.Session):

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trustme
-import uvicorn
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -32,6 +28,7 @@ from starlette.applications import Starlette
 
 from devstack.tokens import TokenIssuer
 from devstack.vault_server import VaultStore, challenge_resource, create_vault_app
+from tests.support.servers import Switch, serve
 
 
 class IssuerCredential:
@@ -72,25 +69,10 @@ def server_pem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @contextlib.contextmanager
 def https_vault(pem: Path, build: Callable[[str], Starlette]) -> Iterator[str]:
     """Serve ``build(origin)`` over HTTPS on a free loopback port; yield the origin."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    origin = f"https://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        build(origin), ssl_certfile=str(pem), lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert server.started, "the vault did not start"
-    try:
+    switch = Switch()
+    with serve(switch, certfile=pem) as (origin, _):
+        switch.app = build(origin)
         yield origin
-    finally:
-        server.should_exit = True
-        server.force_exit = True  # every request is done; idle keep-alives need no grace
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

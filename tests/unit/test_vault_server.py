@@ -11,9 +11,7 @@ import json
 import logging
 import re
 import secrets
-import socket
 import stat
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -22,11 +20,11 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
 from starlette.applications import Starlette
 
 from devstack.tokens import TokenIssuer
 from devstack.vault_server import VaultStore, challenge_resource, create_vault_app
+from tests.support.servers import Switch, serve
 
 ORIGIN = "https://127.0.0.1:7073"
 RESOURCE = "https://0.0.1:7073"
@@ -35,31 +33,11 @@ T0 = 1_700_000_000
 DAY = 86_400
 
 
-class Switch:
-    """The ASGI app the module's server runs: it forwards to whichever app the test set."""
-
-    app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
-        return await self.app(scope, receive, send)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Switch, str]]:
-    switch, sock = Switch(), socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(switch, lifespan="off", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert server.started, "the test server did not start"
-    yield switch, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    server.force_exit = True  # every request is done; idle keep-alives need no grace
-    thread.join(timeout=10)
+    switch = Switch()
+    with serve(switch, log_level="warning") as (base, _):
+        yield switch, base
 
 
 class Http(requests.Session):
