@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import requests
 import uvicorn
 
 
@@ -52,3 +53,25 @@ def serve(
         server.should_exit = True
         server.force_exit = True  # every request is done; idle keep-alives need no grace
         thread.join(timeout=10)
+
+
+class BaseUrlSession(requests.Session):
+    """A session on one base address; ``origin`` in absolute URLs is mapped onto it."""
+
+    def __init__(self, base: str, *, origin: str = "") -> None:
+        super().__init__()
+        self.base = base
+        self.origin = origin
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", 10)
+        path = str(url).removeprefix(self.origin) if self.origin else str(url)
+        return super().request(method, self.base + path, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def switched(*, log_level: str = "warning") -> Iterator[tuple[Switch, str]]:
+    """One plain-HTTP server per test module, serving whichever app each test sets."""
+    switch = Switch()
+    with serve(switch, log_level=log_level) as (base, _):
+        yield switch, base

@@ -18,26 +18,18 @@ import requests
 
 from devstack import partner_server
 from devstack.partner_server import PartnerState, analyze_text, create_partner_app
-from tests.support.servers import Switch, serve
+from tests.support.servers import BaseUrlSession, Switch, switched
 
 HEADER = "X-Api-Key"
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Switch, str]]:
-    switch = Switch()
-    with serve(switch, log_level="critical") as (base, _):
-        yield switch, base
+    with switched(log_level="critical") as served:
+        yield served
 
 
-class Http(requests.Session):
-    def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = base
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", 10)
-        return super().request(method, self.base + str(url), *args, **kwargs)
+Http = BaseUrlSession
 
 
 class Key:

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from starlette.applications import Starlette
 
 from devstack.tokens import TokenIssuer
 from devstack.vault_server import VaultStore, challenge_resource, create_vault_app
-from tests.support.servers import Switch, serve
+from tests.support.servers import BaseUrlSession, Switch, switched
 
 ORIGIN = "https://127.0.0.1:7073"
 RESOURCE = "https://0.0.1:7073"
@@ -35,21 +34,15 @@ DAY = 86_400
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Switch, str]]:
-    switch = Switch()
-    with serve(switch, log_level="warning") as (base, _):
-        yield switch, base
+    with switched() as served:
+        yield served
 
 
-class Http(requests.Session):
-    """A session on one base address; absolute URLs on the vault's origin are mapped to it."""
+class Http(BaseUrlSession):
+    """Absolute URLs on the vault's origin (ids, nextLinks) are mapped to the test server."""
 
     def __init__(self, base: str) -> None:
-        super().__init__()
-        self.base = base
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", 10)
-        return super().request(method, self.base + str(url).removeprefix(ORIGIN), *args, **kwargs)
+        super().__init__(base, origin=ORIGIN)
 
 
 class Clock:
