@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from azure.core.exceptions import HttpResponseError
-
 from shared.posture.context import CheckContext, SettingValueError
 from shared.posture.model import Evidence, EvidenceValue, Rule, RuleResult, Status, all_rules
 from shared.redaction import scrub
@@ -43,6 +41,8 @@ class Run:
 
 def failure_reason(exc: BaseException) -> str:
     """Why a rule could not evaluate, safe to show: type, status and service code only."""
+    from azure.core.exceptions import HttpResponseError  # rules import the SDKs; indexing does not
+
     if isinstance(exc, SettingValueError):
         return str(exc)
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:

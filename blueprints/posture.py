@@ -1,0 +1,254 @@
+"""The posture checker: on a schedule, on demand, and its reports over HTTP.
+
+* Timer ``%POSTURE_SCHEDULE%`` (every 6 hours by default; not on start-up, so a
+  restart loop cannot hammer the vault and the control plane): runs every rule,
+  stores ``posture/<yyyy>/<mm>/<dd>/<HHMMSS>.json`` and ``posture/latest.json``, logs
+  one summary line and one warning per failed rule (names and counts, no value).
+* ``GET /api/posture`` (role ``Posture.Read``): the latest report as JSON, or as an
+  HTML page when the client prefers ``text/html`` (a browser does).
+* ``GET /api/posture/history?days=N`` (``Posture.Read``): the counts of every report
+  of the last N days (1-90, default 7), oldest first.
+* ``POST /api/posture/run`` (role ``Posture.Admin``): runs now, stores and returns it.
+
+``Posture.Admin`` may read too. Errors use the one JSON error shape. ``OPENAPI_PATHS``
+and ``OPENAPI_SCHEMAS`` describe these routes for the app's OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.functions as func
+
+from shared import storage
+from shared.posture.context import CheckContext
+from shared.posture.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
+from shared.posture.report import build_report, headline
+from shared.posture.runner import run_rules
+from shared.posture.schema import REPORT_SCHEMA
+from shared.posture.store import MAX_HISTORY_DAYS, ReportStore
+from shared.principal import PrincipalError, principal_from_headers
+from shared.responses import error_response, json_response
+
+logger = logging.getLogger("app.posture")
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+READ_ROLE = "Posture.Read"
+ADMIN_ROLE = "Posture.Admin"
+DEFAULT_HISTORY_DAYS = 7
+
+
+def report_store() -> ReportStore:
+    return ReportStore(storage.container(storage.POSTURE_CONTAINER))
+
+
+def run_and_publish() -> dict[str, Any]:
+    """Run every rule against this process's environment, store the report, log it."""
+    context = CheckContext()
+    report = build_report(run_rules(context), context)
+    name = report_store().save(report)
+    logger.info("%s (report %s)", headline(report), name)
+    for result in report["results"]:
+        if result["status"] == "fail":
+            logger.warning(
+                "posture rule %s failed (%s): %s",
+                result["id"],
+                result["severity"],
+                result["message"],
+            )
+    return report
+
+
+@bp.timer_trigger(
+    schedule="%POSTURE_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True
+)
+def posture_timer(timer: func.TimerRequest) -> None:
+    if timer.past_due:
+        logger.info("posture run is past due; running now")
+    run_and_publish()
+
+
+def _refusal(req: func.HttpRequest, *roles: str) -> func.HttpResponse | None:
+    try:
+        principal = principal_from_headers(req.headers)
+    except PrincipalError:
+        return error_response(401, "unauthenticated", "an authenticated caller is required")
+    if not any(principal.has_role(role) for role in roles):
+        return error_response(403, "forbidden", f"the caller lacks the app role {roles[0]}")
+    return None
+
+
+def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.HttpResponse:
+    if prefers_html(req.headers.get("accept")):
+        return func.HttpResponse(
+            to_html(report),
+            status_code=200,
+            mimetype="text/html",
+            charset="utf-8",
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "X-Content-Type-Options": "nosniff",
+                "Vary": "Accept",
+            },
+        )
+    return json_response(report, headers={"Vary": "Accept"})
+
+
+@bp.route(route="posture", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def get_posture(req: func.HttpRequest) -> func.HttpResponse:
+    refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
+    if refused is not None:
+        return refused
+    report = report_store().latest()
+    if report is None:
+        return error_response(
+            404,
+            "not_found",
+            "no posture report yet: wait for the schedule or POST /api/posture/run",
+        )
+    return _report_response(req, report)
+
+
+@bp.route(route="posture/history", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def posture_history(req: func.HttpRequest) -> func.HttpResponse:
+    refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
+    if refused is not None:
+        return refused
+    raw = req.params.get("days", str(DEFAULT_HISTORY_DAYS)).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_HISTORY_DAYS:
+        return error_response(
+            400,
+            "invalid_parameter",
+            f"days must be a whole number from 1 to {MAX_HISTORY_DAYS}",
+            target="days",
+        )
+    days = int(raw)
+    return json_response({"days": days, "reports": report_store().history(days=days)})
+
+
+@bp.route(route="posture/run", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def run_posture(req: func.HttpRequest) -> func.HttpResponse:
+    from azure.core.exceptions import AzureError  # not at indexing: cold start
+
+    refused = _refusal(req, ADMIN_ROLE)
+    if refused is not None:
+        return refused
+    try:
+        report = run_and_publish()
+    except AzureError as exc:
+        logger.error("posture report not stored (%s)", type(exc).__name__)
+        return error_response(
+            503,
+            "dependency_unavailable",
+            "the report could not be stored; retry later",
+            headers={"Retry-After": "5"},
+        )
+    return _report_response(req, report)
+
+
+# -- the routes above, described for the OpenAPI document (blueprints/openapi.py) ------------
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _report(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PostureReport"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+
+
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "PostureReport": {k: v for k, v in REPORT_SCHEMA.items() if not k.startswith("$")},
+    "PostureHistory": {
+        "type": "object",
+        "required": ["days", "reports"],
+        "properties": {
+            "days": {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY_DAYS},
+            "reports": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["generated_at", "report", "by_status", "failed"],
+                    "properties": {
+                        "generated_at": {"type": ["string", "null"]},
+                        "report": {"type": "string"},
+                        "by_status": _COUNTS,
+                        "failed": _COUNTS,
+                    },
+                },
+            },
+        },
+    },
+}
+OPENAPI_PATHS: dict[str, Any] = {
+    "/posture": {
+        "get": {
+            "operationId": "get_posture",
+            "summary": "The latest posture report; HTML when the client prefers text/html.",
+            "security": [{"entra": [READ_ROLE]}],
+            "responses": {
+                "200": _report("The latest report."),
+                "401": _error("No valid Entra token."),
+                "403": _error(f"The caller lacks the app role {READ_ROLE}."),
+                "404": _error("No report yet."),
+            },
+        }
+    },
+    "/posture/history": {
+        "get": {
+            "operationId": "posture_history",
+            "summary": "Counts of every report of the last N days, oldest first.",
+            "security": [{"entra": [READ_ROLE]}],
+            "parameters": [
+                {
+                    "name": "days",
+                    "in": "query",
+                    "required": False,
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_HISTORY_DAYS,
+                        "default": DEFAULT_HISTORY_DAYS,
+                    },
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The trend.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/PostureHistory"}
+                        }
+                    },
+                },
+                "400": _error("`days` is not a whole number from 1 to 90 (`target`: days)."),
+                "401": _error("No valid Entra token."),
+                "403": _error(f"The caller lacks the app role {READ_ROLE}."),
+            },
+        }
+    },
+    "/posture/run": {
+        "post": {
+            "operationId": "run_posture",
+            "summary": "Run every posture rule now; store and return the report.",
+            "security": [{"entra": [ADMIN_ROLE]}],
+            "responses": {
+                "200": _report("The new report."),
+                "401": _error("No valid Entra token."),
+                "403": _error(f"The caller lacks the app role {ADMIN_ROLE}."),
+                "503": _error("The report could not be stored."),
+            },
+        }
+    },
+}
