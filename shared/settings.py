@@ -119,10 +119,25 @@ DECLARED: tuple[Setting, ...] = (
         required=False,
     ),
     Setting(
+        "POSTURE_RESOURCE_GROUPS",
+        "Comma-separated resource groups narrowing the control-plane rules (default: all).",
+        required=False,
+    ),
+    Setting(
+        "POSTURE_ARM_ENDPOINT",
+        "Azure Resource Manager endpoint (another cloud's); default https://management.azure.com.",
+        required=False,
+    ),
+    Setting(
         "POSTURE_GRAPH_ENABLED",
         "`true` to run the Microsoft Graph (Entra) rules.",
         required=False,
         default="false",
+    ),
+    Setting(
+        "POSTURE_GRAPH_ENDPOINT",
+        "Microsoft Graph endpoint (another cloud's); default https://graph.microsoft.com.",
+        required=False,
     ),
     Setting(
         "POSTURE_SECRET_EXPIRY_DAYS",

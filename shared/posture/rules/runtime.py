@@ -28,12 +28,22 @@ PINNED_VALUES = frozenset({"prod", "managedidentitycredential"})
 
 
 def environment_facts(context: CheckContext) -> dict[str, SettingFacts]:
-    """The run's analysis of the environment, computed once and shared by the rules."""
+    """The run's analysis of the environment, computed once and shared by the rules.
+
+    Only when something is found, and the control plane is configured, are the
+    findings labelled as Key Vault references or inline values (one ARM call).
+    """
 
     def build() -> dict[str, SettingFacts]:
         from shared.posture.arm import key_vault_reference_names
 
-        return analyze_environment(context.env, kv_references=key_vault_reference_names(context))
+        facts = analyze_environment(context.env)
+        if not any(f.owner != OWNER_PLATFORM for f in facts.values()):
+            return facts
+        references = key_vault_reference_names(context)
+        if references is None:
+            return facts
+        return analyze_environment(context.env, kv_references=references)
 
     return context.memo("env-facts", build)
 
