@@ -32,6 +32,7 @@ FALLBACK_SETTINGS: Final = (
     "AZURE_USERNAME",
 )
 HOST_STORAGE: Final = "AzureWebJobsStorage"
+APPSETTING_PREFIX: Final = "APPSETTING_"
 CONTENT_SHARE_CONNECTION: Final = "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"
 #: Injected by App Service for its own use; secret-shaped by design, outside the app's control.
 PLATFORM_MANAGED: Final = frozenset(
@@ -126,6 +127,12 @@ def _owner(name: str, secrets: list[Finding], sas: list[SasInfo], keyed: tuple[s
     return OWNER_SECRETS if secrets else ""
 
 
+def _mirror(env: Mapping[str, str], name: str) -> bool:
+    """App Service also exposes each app setting X as APPSETTING_X: one setting, one finding."""
+    original = name.removeprefix(APPSETTING_PREFIX)
+    return original != name and env.get(original) == env[name]
+
+
 def analyze_environment(
     env: Mapping[str, str], *, kv_references: frozenset[str] | None = None
 ) -> dict[str, SettingFacts]:
@@ -138,7 +145,7 @@ def analyze_environment(
     facts: dict[str, SettingFacts] = {}
     for name in sorted(env):
         value = env[name]
-        if not value:
+        if not value or _mirror(env, name):
             continue
         secrets = [f for f in scan(value) if f.is_secret]
         sas = classify_sas(value)

@@ -161,6 +161,23 @@ def test_secret_evidence_names_setting_kind_and_fingerprint_only() -> None:
     assert len(str(evidence[0]["fingerprint"])) == 12
 
 
+def test_app_service_mirrors_of_a_setting_are_one_finding() -> None:
+    secret = ss.entra_client_secret(rng("mirror"))
+    keyed = _keyed_storage()
+    env = {
+        **clean_env(),
+        "AZURE_CLIENT_SECRET": secret,
+        "APPSETTING_AZURE_CLIENT_SECRET": secret,
+        "ReportsStorage": keyed,
+        "APPSETTING_ReportsStorage": keyed,
+    }
+    results = evaluate(env)
+    assert failing(env) == {"RT-CRED-FALLBACK", "RT-CONN-KEYED"}
+    assert [e["setting"] for e in results["RT-CONN-KEYED"][2]] == ["ReportsStorage"]
+    different = {**clean_env(), "APPSETTING_PARTNER_TOKEN": ss.jwt_like(rng("mirror-jwt"))}
+    assert failing(different) == {"RT-ENV-SECRETS"}
+
+
 def test_platform_injected_secrets_are_noted_not_failed() -> None:
     env = {**clean_env(), "MSI_SECRET": ss.jwt_like(rng("platform"))}
     status, _, evidence = evaluate(env)["RT-ENV-SECRETS"]
