@@ -10,10 +10,12 @@ import azure.functions as func
 from blueprints.health import bp as health
 from blueprints.jobs import bp as jobs
 from blueprints.openapi import bp as openapi
+from blueprints.posture import bp as posture
 from blueprints.worker import bp as worker
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(health)
 app.register_functions(jobs)
 app.register_functions(openapi)
+app.register_functions(posture)
 app.register_functions(worker)

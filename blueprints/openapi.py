@@ -24,8 +24,10 @@ from blueprints.jobs import (
     MAX_TEXT_CHARS,
     SUBMIT_ROLE,
 )
+from blueprints.posture import OPENAPI_PATHS as POSTURE_PATHS
+from blueprints.posture import OPENAPI_SCHEMAS as POSTURE_SCHEMAS
 from shared import __version__
-from shared.jobstore import COMPLETED, FAILED, PROCESSING, QUEUED
+from shared.jobmodel import COMPLETED, FAILED, PROCESSING, QUEUED
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -269,7 +271,7 @@ def document() -> dict[str, Any]:
             "title": "secretless-functions",
             "version": __version__,
             "description": (
-                "Jobs API of a secretless Azure Functions app. Every operation but "
+                "Jobs and posture API of a secretless Azure Functions app. Every operation but "
                 "`/health` and `/openapi.json` needs an Entra access token for the app; "
                 "the platform answers 401 without a valid one. Errors are always "
                 '`{"error": {"code", "message", "target"?}}`. A method a route does not '
@@ -278,9 +280,9 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api"}],
         "security": [{SCHEME: []}],
-        "paths": json.loads(json.dumps(PATHS)),
+        "paths": json.loads(json.dumps({**PATHS, **POSTURE_PATHS})),
         "components": {
-            "schemas": json.loads(json.dumps(SCHEMAS)),
+            "schemas": json.loads(json.dumps({**SCHEMAS, **POSTURE_SCHEMAS})),
             "securitySchemes": {
                 SCHEME: {
                     "type": "http",

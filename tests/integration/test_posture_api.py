@@ -1,11 +1,11 @@
-"""The posture blueprint through the devstack host: the report API and the timer.
+"""The posture checker through the devstack host: the report API, the timer, the session stack.
 
-A host of its own serves an app made of the posture blueprint alone (written to a
-temporary directory), against a stack of its own, so "before any run" and "a clean
-stack" are exact statements. The timer test starts a second such host whose
-``POSTURE_SCHEDULE`` fires every two seconds, after seeding a secret without an
-expiry date: its report and its warning must name that rule, and neither the log nor
-the report may hold the partner key's value.
+The API tests get a stack of their own, so "before any run" and "a clean stack" are
+exact. The timer gets another with a two-second ``POSTURE_SCHEDULE``: the schedule is
+read from the app setting and reports are written by the host's process with the
+app's identity. A secret without an expiry date is seeded there, so KV-SECRET-NOEXPIRY
+fails: its warning is checked along with the summary line, and the partner key's value
+is searched for in both.
 """
 
 from __future__ import annotations
@@ -13,15 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import subprocess
-import sys
-import time
-import uuid
+import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -31,11 +26,10 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from devstack.ports import free_port
 from devstack.tokens import IssuerCredential
 from shared.posture.schema import REPORT_SCHEMA
 from shared.posture.store import LATEST, blob_name
-from tests.support.devstack import ROOT, RunningStack, eventually, start_stack, stop_process
+from tests.support.devstack import RunningStack, eventually, start_stack, stop_process
 
 KV_RULES = (
     "KV-SECRET-NOEXPIRY",
@@ -54,67 +48,6 @@ def posture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         stop_process(running.process)
 
 
-POSTURE_APP = """import azure.functions as func
-
-from blueprints.posture import bp
-
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-app.register_functions(bp)
-"""
-
-
-@dataclass
-class Host:
-    api: str
-    log_path: Path
-    process: subprocess.Popen[bytes]
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@contextlib.contextmanager
-def posture_host(stack: RunningStack, work: Path, **settings: str) -> Iterator[Host]:
-    """The devstack host serving the posture blueprint with the stack's app settings."""
-    app_dir = work / "app"
-    app_dir.mkdir(parents=True)
-    (app_dir / "function_app.py").write_text(POSTURE_APP)
-    (app_dir / "host.json").write_text((ROOT / "host.json").read_text())
-    port = free_port()
-    argv = [
-        sys.executable, "-m", "devstack.host", "--app-dir", str(app_dir), "--port", str(port),
-        "--state-dir", str(work / "state"), "--auth-issuer", str(stack.endpoints["issuer"]),
-        "--auth-audience", str(stack.endpoints["audience"]),
-        "--auth-jwks-url", str(stack.endpoints["jwks"]),
-    ]  # fmt: skip
-    env = {**stack.app_env, **settings, "PYTHONPATH": str(ROOT)}
-    log_path = work / "host.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        with contextlib.suppress(requests.ConnectionError):
-            if requests.get(f"{base}/admin/host/ping", timeout=2).status_code == 200:
-                break
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise RuntimeError("posture host did not start:\n" + log_path.read_text()[-3000:])
-        time.sleep(0.2)
-    try:
-        yield Host(f"{base}/api", log_path, process)
-    finally:
-        stop_process(process)
-
-
-@pytest.fixture(scope="module")
-def host(posture_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
-    with posture_host(posture_stack, tmp_path_factory.mktemp("posture-host")) as running:
-        yield running
-
-
 @pytest.fixture(scope="module")
 def reports(posture_stack: RunningStack) -> ContainerClient:
     blobs = BlobServiceClient(
@@ -127,7 +60,7 @@ def reports(posture_stack: RunningStack) -> ContainerClient:
 
 @pytest.fixture(scope="module")
 def dated_partner_key(posture_stack: RunningStack) -> str:
-    """The devstack generates the partner key without an expiry date; a clean deployment has one."""
+    """The partner key with a known expiry date (the devstack dates it; this pins it)."""
     name = str(posture_stack.endpoints["partner_secret_name"])
     vault = SecretClient(
         posture_stack.endpoints["vault"],
@@ -139,12 +72,12 @@ def dated_partner_key(posture_stack: RunningStack) -> str:
 
 
 def call(
-    stack: RunningStack, host: Host, method: str, path: str, *roles: str, **kwargs: Any
+    stack: RunningStack, method: str, path: str, *roles: str, **kwargs: Any
 ) -> requests.Response:
     headers = dict(kwargs.pop("headers", {}))
     if roles:
         headers["Authorization"] = f"Bearer {stack.caller_token(*roles)}"
-    return requests.request(method, f"{host.api}/{path}", headers=headers, timeout=60, **kwargs)
+    return requests.request(method, f"{stack.api}/{path}", headers=headers, timeout=60, **kwargs)
 
 
 class _Rows(HTMLParser):
@@ -159,19 +92,19 @@ class _Rows(HTMLParser):
 
 
 def test_before_any_run_the_report_is_a_404(
-    posture_stack: RunningStack, host: Host, reports: ContainerClient
+    posture_stack: RunningStack, reports: ContainerClient
 ) -> None:
     with contextlib.suppress(ResourceNotFoundError):
         reports.delete_blob(LATEST)
-    response = call(posture_stack, host, "GET", "posture", "Posture.Read")
+    response = call(posture_stack, "GET", "posture", "Posture.Read")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
 def test_run_on_a_clean_stack_stores_and_serves_a_report_without_critical_or_high_failures(
-    posture_stack: RunningStack, host: Host, reports: ContainerClient, dated_partner_key: str
+    posture_stack: RunningStack, reports: ContainerClient, dated_partner_key: str
 ) -> None:
-    response = call(posture_stack, host, "POST", "posture/run", "Posture.Admin")
+    response = call(posture_stack, "POST", "posture/run", "Posture.Admin")
     assert response.status_code == 200, response.text
     report = response.json()
     jsonschema.validate(report, REPORT_SCHEMA, format_checker=jsonschema.FormatChecker())
@@ -193,13 +126,11 @@ def test_run_on_a_clean_stack_stores_and_serves_a_report_without_critical_or_hig
     dated = blob_name(datetime.fromisoformat(report["generated_at"]))
     assert reports.download_blob(dated).readall() == reports.download_blob(LATEST).readall()
 
-    latest = call(posture_stack, host, "GET", "posture", "Posture.Read")
+    latest = call(posture_stack, "GET", "posture", "Posture.Read")
     assert latest.headers["Content-Type"].startswith("application/json")
     assert latest.json() == report
 
-    page = call(
-        posture_stack, host, "GET", "posture", "Posture.Read", headers={"Accept": "text/html"}
-    )
+    page = call(posture_stack, "GET", "posture", "Posture.Read", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
@@ -207,72 +138,92 @@ def test_run_on_a_clean_stack_stores_and_serves_a_report_without_critical_or_hig
     rows.feed(page.text)
     assert len(rows.row_classes) == len(report["results"])
 
-    history = call(
-        posture_stack, host, "GET", "posture/history", "Posture.Read", params={"days": "1"}
-    )
+    history = call(posture_stack, "GET", "posture/history", "Posture.Read", params={"days": "1"})
     assert history.status_code == 200
     entries = {e["report"]: e for e in history.json()["reports"]}
     assert entries[dated]["failed"] == report["summary"]["failed"]
     assert entries[dated]["by_status"] == report["summary"]["by_status"]
 
 
-def test_roles_are_required(posture_stack: RunningStack, host: Host) -> None:
-    assert call(posture_stack, host, "GET", "posture").status_code == 401
-    assert call(posture_stack, host, "GET", "posture", "Jobs.Submit").status_code == 403
-    read_only = call(posture_stack, host, "POST", "posture/run", "Posture.Read")
+def test_roles_are_required(posture_stack: RunningStack) -> None:
+    assert call(posture_stack, "GET", "posture").status_code == 401
+    assert call(posture_stack, "GET", "posture", "Jobs.Submit").status_code == 403
+    read_only = call(posture_stack, "POST", "posture/run", "Posture.Read")
     assert read_only.status_code == 403
     assert read_only.json()["error"]["code"] == "forbidden"
-    assert call(posture_stack, host, "GET", "posture/history", "Jobs.Admin").status_code == 403
+    assert call(posture_stack, "GET", "posture/history", "Jobs.Admin").status_code == 403
 
 
 @pytest.mark.parametrize("days", ["0", "91", "abc", "-1", "1.5", ""])
-def test_history_names_days_when_it_is_not_1_to_90(
-    posture_stack: RunningStack, host: Host, days: str
-) -> None:
-    response = call(
-        posture_stack, host, "GET", "posture/history", "Posture.Read", params={"days": days}
-    )
+def test_history_names_days_when_it_is_not_1_to_90(posture_stack: RunningStack, days: str) -> None:
+    response = call(posture_stack, "GET", "posture/history", "Posture.Read", params={"days": days})
     assert response.status_code == 400
     assert response.json()["error"]["target"] == "days"
 
 
-# -- the timer --------------------------------------------------------------------------------
+# -- the timer and the session's stack -----------------------------------------------------
 
 DATED = re.compile(r"\d{4}/\d{2}/\d{2}/\d{6}\.json")
 
 
-def test_timer_stores_dated_reports_and_logs_a_summary_and_one_warning_per_failure(
-    posture_stack: RunningStack, reports: ContainerClient, tmp_path: Path
-) -> None:
-    credential = IssuerCredential(posture_stack.issuer())
-    vault = SecretClient(
-        posture_stack.endpoints["vault"], credential, connection_verify=posture_stack.ca_bundle
+@pytest.fixture(scope="module")
+def timer_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    running = start_stack(
+        tmp_path_factory.mktemp("posture-timer"),
+        app_settings={"POSTURE_SCHEDULE": "*/2 * * * * *"},
     )
-    seeded = f"posture-timer-{uuid.uuid4().hex[:8]}"
-    vault.set_secret(seeded, uuid.uuid4().hex)  # no expiry date: KV-SECRET-NOEXPIRY fails
-    before = {b.name for b in reports.list_blobs()}
     try:
-        with posture_host(posture_stack, tmp_path, POSTURE_SCHEDULE="*/2 * * * * *") as timer:
-
-            def dated() -> list[str]:
-                names = {b.name for b in reports.list_blobs()} - before
-                return sorted(name for name in names if DATED.fullmatch(name))
-
-            names = eventually(dated, timeout=60)
-            warning = "posture rule KV-SECRET-NOEXPIRY failed (high)"
-            log = eventually(lambda: warning in timer.log_text() and timer.log_text())
+        yield running
     finally:
-        vault.begin_delete_secret(seeded).wait()
-        vault.purge_deleted_secret(seeded)
-    report = json.loads(reports.download_blob(names[0]).readall())
+        stop_process(running.process)
+
+
+def test_timer_stores_dated_reports_and_logs_a_summary_and_one_warning_per_failure(
+    timer_stack: RunningStack,
+) -> None:
+    credential = IssuerCredential(timer_stack.issuer())
+    container = BlobServiceClient(
+        timer_stack.endpoints["blob"], credential, connection_verify=timer_stack.ca_bundle
+    ).get_container_client("posture")
+
+    with timer_stack.as_app():
+        SecretClient(timer_stack.endpoints["vault"], credential).set_secret(
+            "undated-secret", secrets.token_urlsafe(16)
+        )
+
+    def failing_report() -> dict[str, Any] | None:
+        names = sorted(b.name for b in container.list_blobs() if DATED.fullmatch(b.name))
+        if not names:
+            return None
+        latest: dict[str, Any] = json.loads(container.download_blob(names[-1]).readall())
+        fails = {r["id"] for r in latest["results"] if r["status"] == "fail"}
+        return latest if "KV-SECRET-NOEXPIRY" in fails else None
+
+    report = eventually(failing_report, timeout=60)
     jsonschema.validate(report, REPORT_SCHEMA)
+    assert json.loads(container.download_blob(LATEST).readall())["kind"] == "posture-report"
     failed = [r["id"] for r in report["results"] if r["status"] == "fail"]
-    assert failed == ["KV-SECRET-NOEXPIRY"]
-    assert seeded in json.dumps(report)
+    assert "KV-SECRET-NOEXPIRY" in failed
+
+    warning = "posture rule KV-SECRET-NOEXPIRY failed (high)"
+    log = eventually(lambda: warning in timer_stack.log_text() and timer_stack.log_text())
     assert re.search(r"posture: \d+ pass, \d+ fail, \d+ error, \d+ skipped of \d+ rules", log)
     assert set(re.findall(r"posture rule (\S+) failed \(", log)) == set(failed)
-    name = posture_stack.endpoints["partner_secret_name"]
-    key = vault.get_secret(name).value
+
+    name = timer_stack.endpoints["partner_secret_name"]
+    with timer_stack.as_app():
+        key = SecretClient(timer_stack.endpoints["vault"], credential).get_secret(name).value
     assert key
     assert key not in log
     assert key not in json.dumps(report)
+
+
+def test_a_run_on_the_session_stack_is_stored_for_the_leak_canary(stack: RunningStack) -> None:
+    token = stack.caller_token("Posture.Admin")
+    response = requests.post(
+        f"{stack.api}/posture/run", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    jsonschema.validate(report, REPORT_SCHEMA)
+    assert report["environment"]["identity"]["source"].startswith("managed identity")
