@@ -15,8 +15,9 @@ from pathlib import Path
 
 from bench import cases
 from bench.report import Row, machine, markdown, render, write_json
-from tests.support.devstack import start_stack, stop_process
+from tests.support.devstack import running_stack
 
+BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -54,14 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = {item.strip().upper() for item in args.only.split(",")}
 
-    with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
-        print("bench: starting the devstack on free ports ...", flush=True)
-        stack = start_stack(
-            Path(state),
-            app_settings={
-                "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02",
-            },
-        )
+    print("bench: starting the devstack on free ports ...", flush=True)
+    rows: list[Row] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-devstack-") as state,
+        running_stack(Path(state), app_settings=BENCH_SETTINGS) as stack,
+    ):
         bench = cases.Bench(stack, scale=args.scale)
         steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
             ("P1", lambda: cases.p1_cold_import(bench)),
@@ -71,18 +70,14 @@ def main(argv: list[str] | None = None) -> int:
             ("P6", lambda: cases.p6_posture(bench)),
             ("P7", lambda: cases.p7_memory(bench)),
         ]
-        rows: list[Row] = []
-        try:
-            for ident, step in steps:
-                if ident not in wanted:
-                    continue
-                print(f"bench: {ident} ...", flush=True)
-                started = time.perf_counter()
-                result = step()
-                rows.extend(result if isinstance(result, list) else [result])
-                print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
-        finally:
-            stop_process(stack.process)
+        for ident, step in steps:
+            if ident not in wanted:
+                continue
+            print(f"bench: {ident} ...", flush=True)
+            started = time.perf_counter()
+            result = step()
+            rows.extend(result if isinstance(result, list) else [result])
+            print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
     print()
     print(render(rows))
     if args.markdown:

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from bench.load import JOB, JobPoster, run_concurrently
 from bench.report import Row
 from bench.stats import Summary
 from devstack.tokens import IssuerCredential
+from shared.jobmodel import COMPLETED, JobRecord, request_hash
+from shared.jobstore import JobStore
 from tests.support.devstack import ROOT, RunningStack
 
 TTL_SECONDS = 300.0
@@ -48,6 +51,9 @@ class Bench:
         self.credential = IssuerCredential(stack.issuer())
         # The baselines run in this process as the app would: with the app's settings.
         os.environ.update(stack.app_env)
+        self.blobs = BlobServiceClient(
+            stack.endpoints["blob"], self.credential, connection_verify=self.ca
+        )
 
     def n(self, count: int) -> int:
         return max(10, int(count * self.scale))
@@ -260,11 +266,7 @@ def p4_latency(bench: Bench) -> list[Row]:
 
 
 def _seed_jobs(bench: Bench, count: int) -> list[str]:
-    from shared.jobstore import JobRecord, request_hash
-
-    blobs = BlobServiceClient(
-        bench.stack.endpoints["blob"], bench.credential, connection_verify=bench.ca
-    ).get_container_client("jobs")
+    blobs = bench.blobs.get_container_client("jobs")
     body = {"text": JOB.decode()}
     ids = [str(uuid.uuid4()) for _ in range(count)]
 
@@ -284,23 +286,18 @@ def _seed_jobs(bench: Bench, count: int) -> list[str]:
 
 
 def _results_present(bench: Bench, ids: list[str]) -> int:
-    results = BlobServiceClient(
-        bench.stack.endpoints["blob"], bench.credential, connection_verify=bench.ca
-    ).get_container_client("results")
+    results = bench.blobs.get_container_client("results")
     wanted = {f"{i}.json" for i in ids}
     return sum(1 for blob in results.list_blobs() if blob.name in wanted)
 
 
 def _raw_drain(bench: Bench, ids: list[str]) -> float:
     """Receive, process exactly as the worker does, delete: the SDK loop with 16 threads."""
-    from blueprints.worker import compute_result
-    from shared.jobstore import COMPLETED, JobStore
+    from blueprints.worker import compute_result  # needs the app settings Bench put in place
 
-    service = BlobServiceClient(
-        bench.stack.endpoints["blob"], bench.credential, connection_verify=bench.ca
-    )
     store = JobStore(
-        jobs=service.get_container_client("jobs"), results=service.get_container_client("results")
+        jobs=bench.blobs.get_container_client("jobs"),
+        results=bench.blobs.get_container_client("results"),
     )
     queue = QueueClient(
         bench.stack.endpoints["queue"],
@@ -313,7 +310,6 @@ def _raw_drain(bench: Bench, ids: list[str]) -> float:
         queue.send_message(job_id)
     started = time.perf_counter()
     done = 0
-    from concurrent.futures import ThreadPoolExecutor
 
     def handle(message: Any) -> None:
         found = store.get(message.content)

@@ -248,8 +248,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     except BadRequest as bad:
         return bad.response
     job_id = _valid_id(req.route_params.get("id"))
-    store = job_store()
-    if job_id is None or store.get(job_id) is None:
+    if job_id is None:
         return error_response(404, "not_found", "no such job", target="id")
 
     requeued: list[bool] = []
@@ -260,8 +259,10 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         requeued.append(True)
         return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
 
-    record = store.update(job_id, requeue)
-    if record is None or not requeued:
+    record = job_store().update(job_id, requeue)
+    if record is None:
+        return error_response(404, "not_found", "no such job", target="id")
+    if not requeued:
         return error_response(409, "not_failed", "only a failed job can be retried", target="id")
     storage.queue().send_message(JobMessage(job_id).encode())
     logger.info("job %s re-enqueued", job_id)

@@ -27,6 +27,7 @@ from blueprints.jobs import (
 from blueprints.posture import OPENAPI_PATHS as POSTURE_PATHS
 from blueprints.posture import OPENAPI_SCHEMAS as POSTURE_SCHEMAS
 from shared import __version__
+from shared.identity import IDENTITY_SOURCE_SCHEMA
 from shared.jobmodel import COMPLETED, FAILED, PROCESSING, QUEUED
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -159,15 +160,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "status": {"const": "ok"},
             "version": {"type": "string"},
-            "identity": {
-                "type": "object",
-                "required": ["source"],
-                "properties": {
-                    "source": {"type": "string"},
-                    "client_id": {"type": ["string", "null"]},
-                    "pinned": {"type": ["string", "null"]},
-                },
-            },
+            "identity": IDENTITY_SOURCE_SCHEMA,
         },
     },
 }

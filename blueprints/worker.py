@@ -61,28 +61,25 @@ def compute_result(record: JobRecord) -> dict[str, Any]:
 def process_job(msg: func.QueueMessage) -> None:
     message = decode_message(msg.get_body())
     store = job_store()
-    found = store.get(message.job_id)
-    if found is None:
-        raise InvalidJobError(f"job {message.job_id} has no state")
-    if found[0].status in (COMPLETED, FAILED):
-        logger.info("job %s already %s; message ignored", message.job_id, found[0].status)
-        return
 
     def start(record: JobRecord) -> JobRecord | None:
+        if record.status in (COMPLETED, FAILED):
+            return None  # a redelivered message: the work is already settled
         return record.evolve(status=PROCESSING, attempts=record.attempts + 1)
 
     record = store.update(message.job_id, start)
     if record is None:
-        raise InvalidJobError(f"job {message.job_id} disappeared")
+        raise InvalidJobError(f"job {message.job_id} has no state")
+    if record.status in (COMPLETED, FAILED):
+        logger.info("job %s already %s; message ignored", record.id, record.status)
+        return
     try:
         result = compute_result(record)
         name = store.write_result(record.id, result)
     except Exception as exc:
-        error = (
-            f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, InvalidJobError)
-            else (type(exc).__name__)
-        )
+        error = type(exc).__name__
+        if isinstance(exc, InvalidJobError):  # our own message, safe to keep
+            error = f"{error}: {exc}"
         store.update(record.id, lambda r: r.evolve(last_error=error))
         raise
 

@@ -61,7 +61,6 @@ class ChildProcess:
         self.log_path = log_dir / f"{name}.log"
         self.process: asyncio.subprocess.Process | None = None
         self._pump: asyncio.Task[None] | None = None
-        self.lines: list[str] = []
         self._quiet = quiet
 
     async def start(self) -> None:
@@ -82,7 +81,6 @@ class ChildProcess:
         with self.log_path.open("a", encoding="utf-8") as log:
             async for raw in self.process.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip()
-                self.lines = [*self.lines[-200:], line]
                 log.write(line + "\n")
                 log.flush()
                 if self._quiet is None or not self._quiet.search(line):

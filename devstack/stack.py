@@ -76,12 +76,14 @@ def azurite_entry(app_dir: Path) -> Path:
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the stack (one Ctrl-C stops all)."""
 
+    task: asyncio.Task[None] | None = None  # the serve() task, watched by the stack
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
 
-async def _serve(app: Starlette, port: int, certs: DevCertificates | None) -> uvicorn.Server:
+async def _serve(app: Starlette, port: int, certs: DevCertificates | None) -> _EmbeddedServer:
     config = uvicorn.Config(
         app,
         host=LOOPBACK,
@@ -101,7 +103,7 @@ async def _serve(app: Starlette, port: int, certs: DevCertificates | None) -> uv
         if time.monotonic() > deadline:
             raise StackError(f"a local service on port {port} did not start")
         await asyncio.sleep(0.05)
-    server.__dict__["_task"] = task
+    server.task = task
     return server
 
 
@@ -138,7 +140,7 @@ class Stack:
         self.options = options
         self.state = options.state_dir.resolve()
         self.children: list[ChildProcess] = []
-        self.servers: list[uvicorn.Server] = []
+        self.servers: list[_EmbeddedServer] = []
         self.endpoints: dict[str, Any] = {}
 
     # -- start --------------------------------------------------------------
@@ -186,7 +188,7 @@ class Stack:
         ]
         logger.info("identity endpoint, vault and partner stub are listening")
 
-        azurite = await self._start_azurite(entry, ports, certs, log_dir)
+        await self._start_azurite(entry, ports, certs, log_dir)
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
@@ -197,7 +199,6 @@ class Stack:
             credential=IssuerCredential(issuer),
             ca_bundle=certs.ca_bundle,
         )
-        del azurite
 
         app_env = build_app_env(
             settings,
@@ -243,7 +244,7 @@ class Stack:
 
     async def _start_azurite(
         self, entry: Path, ports: Ports, certs: DevCertificates, log_dir: Path
-    ) -> ChildProcess:
+    ) -> None:
         node = shutil.which("node")
         if node is None:
             raise StackError("node is not on PATH: Azurite needs Node.js 20")
@@ -285,7 +286,6 @@ class Stack:
         self.children.append(child)
         for piece in ("blob", "queue", "table"):
             await _wait_for_port(ports[piece], child, STARTUP_TIMEOUT)
-        return child
 
     async def _start_host(
         self,
@@ -335,9 +335,12 @@ class Stack:
 
     async def watch(self, stop: asyncio.Event) -> int:
         """Wait for Ctrl-C or a dead piece; return the exit code."""
-        waits = {asyncio.create_task(child.wait()): child.name for child in self.children}
+        waits: dict[asyncio.Task[Any], str] = {
+            asyncio.create_task(child.wait()): child.name for child in self.children
+        }
         for server in self.servers:
-            waits[server.__dict__["_task"]] = "local services"
+            if server.task is not None:
+                waits[server.task] = "local services"
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopper, *waits], return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
@@ -354,8 +357,9 @@ class Stack:
             server.should_exit = True
             server.force_exit = True
         for server in self.servers:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.__dict__["_task"], timeout=5)
+            if server.task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(server.task, timeout=5)
         (self.state / "endpoints.json").unlink(missing_ok=True)
 
 

@@ -76,6 +76,18 @@ def reset_credential() -> None:
         _credential = None
 
 
+#: JSON schema of :func:`identity_source`'s answer (health endpoint, posture report).
+IDENTITY_SOURCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["source"],
+    "properties": {
+        "source": {"type": "string"},
+        "client_id": {"type": ["string", "null"]},
+        "pinned": {"type": ["string", "null"]},
+    },
+}
+
+
 def identity_source(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
     """Which credential ``DefaultAzureCredential`` will use here, judged from the environment.
 

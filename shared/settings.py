@@ -1,17 +1,20 @@
 """Every setting the app reads, declared once, with its meaning.
 
-The same names appear in ``local.settings.sample.json``, in the devstack's
-environment and in ``infra/`` app settings; tests hold them against this
-list. Reading settings fails early and loudly: a missing or malformed value
-is a start-up error naming the setting, and so is a value shaped like a
-secret, because this app keeps no secret in its configuration. Such an error
-names the setting and the kind of secret, never the value.
+Every required setting appears in ``local.settings.sample.json`` (local),
+the devstack's environment and ``infra/`` app settings (Azure); optional ones
+(with a default, or off unless set) are declared here and set only where used.
+Tests hold all three against this list.
+
+Reading settings fails early and loudly: a missing or malformed value is a
+start-up error naming the setting, and so is a value shaped like a secret,
+because this app keeps no secret in its configuration. Such an error names
+the setting and the kind of secret, never the value.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -239,33 +242,36 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every declared setting present in ``environ``."""
     env = os.environ if environ is None else environ
+    for spec in DECLARED:  # every value once, read by the app or not
+        if env.get(spec.name):
+            check_not_secret(spec.name, env[spec.name])
 
-    def value(name: str, parse: Callable[[str, str], object] = lambda n, v: v) -> object:
+    def raw(name: str) -> str:
         spec = _BY_NAME[name]
-        raw = env.get(name, "").strip() or spec.default
-        if raw is None:
+        value = env.get(name, "").strip() or spec.default
+        if value is None:
             raise SettingsError(name, f"is not set ({spec.meaning})")
-        check_not_secret(name, raw)
-        return parse(name, raw)
+        return value
 
-    for spec in DECLARED:
-        raw = env.get(spec.name)
-        if raw:
-            check_not_secret(spec.name, raw)
+    def url(name: str) -> str:
+        return _https_url(name, raw(name))
+
+    def seconds(name: str) -> float:
+        return _positive_float(name, raw(name))
 
     return Settings(
-        jobs_queue_service_uri=str(value("JobsStorage__queueServiceUri", _https_url)),
-        jobs_blob_service_uri=str(value("JobsStorage__blobServiceUri", _https_url)),
-        key_vault_uri=str(value("KEY_VAULT_URI", _https_url)),
-        partner_api_url=str(value("PARTNER_API_URL", _https_url)),
-        partner_api_key_secret_name=str(value("PARTNER_API_KEY_SECRET_NAME", _secret_name)),
-        partner_api_key_header=str(value("PARTNER_API_KEY_HEADER", _header)),
-        partner_connect_timeout=float(
-            str(value("PARTNER_CONNECT_TIMEOUT_SECONDS", _positive_float))
+        jobs_queue_service_uri=url("JobsStorage__queueServiceUri"),
+        jobs_blob_service_uri=url("JobsStorage__blobServiceUri"),
+        key_vault_uri=url("KEY_VAULT_URI"),
+        partner_api_url=url("PARTNER_API_URL"),
+        partner_api_key_secret_name=_secret_name(
+            "PARTNER_API_KEY_SECRET_NAME", raw("PARTNER_API_KEY_SECRET_NAME")
         ),
-        partner_read_timeout=float(str(value("PARTNER_READ_TIMEOUT_SECONDS", _positive_float))),
-        secret_cache_ttl=float(str(value("SECRET_CACHE_TTL_SECONDS", _positive_float))),
-        posture_schedule=str(value("POSTURE_SCHEDULE")),
+        partner_api_key_header=_header("PARTNER_API_KEY_HEADER", raw("PARTNER_API_KEY_HEADER")),
+        partner_connect_timeout=seconds("PARTNER_CONNECT_TIMEOUT_SECONDS"),
+        partner_read_timeout=seconds("PARTNER_READ_TIMEOUT_SECONDS"),
+        secret_cache_ttl=seconds("SECRET_CACHE_TTL_SECONDS"),
+        posture_schedule=raw("POSTURE_SCHEDULE"),
     )
 
 

@@ -6,16 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.devstack import RunningStack, start_stack, stop_process
+from tests.support.devstack import RunningStack, running_stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("devstack"))
-    try:
+    with running_stack(tmp_path_factory.mktemp("devstack")) as running:
         yield running
-    finally:
-        stop_process(running.process)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from shared.identity import IDENTITY_SOURCE_SCHEMA
+
 _STATUSES: Final = ["pass", "fail", "error", "skipped"]
 _SEVERITIES: Final = ["critical", "high", "medium", "low", "info"]
 _COUNT: Final = {"type": "integer", "minimum": 0}
@@ -50,15 +52,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
                 "in_azure": {"type": "boolean"},
                 "site": {"type": ["string", "null"]},
                 "app_version": {"type": "string"},
-                "identity": {
-                    "type": "object",
-                    "required": ["source"],
-                    "properties": {
-                        "source": {"type": "string"},
-                        "client_id": {"type": ["string", "null"]},
-                        "pinned": {"type": ["string", "null"]},
-                    },
-                },
+                "identity": IDENTITY_SOURCE_SCHEMA,
                 "control_plane": {"type": "boolean"},
                 "graph": {"type": "boolean"},
             },

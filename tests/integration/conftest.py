@@ -16,7 +16,6 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueServiceClient
 
 from devstack.ports import free_port
-from devstack.tokens import IssuerCredential
 from tests.support.devstack import ROOT, RunningStack, stop_process
 
 HOSTAPP_DIR = ROOT / "tests" / "hostapp"
@@ -47,11 +46,7 @@ def hostapp(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> It
     work = tmp_path_factory.mktemp("hostapp")
     output = work / "out"
     output.mkdir()
-    queues = QueueServiceClient(
-        stack.endpoints["queue"],
-        IssuerCredential(stack.issuer()),
-        connection_verify=stack.ca_bundle,
-    )
+    queues = stack.queue_service()
     for name in HOSTAPP_QUEUES:
         with contextlib.suppress(ResourceExistsError):
             queues.create_queue(name)

@@ -25,11 +25,10 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from azure.storage.blob import BlobServiceClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from devstack.tokens import IssuerCredential, issuer_url
+from devstack.tokens import issuer_url
 from tests.integration.test_jobs_pipeline import Api
 from tests.support.devstack import RunningStack
 
@@ -62,12 +61,8 @@ class Footprint:
 
     @classmethod
     def of(cls, stack: RunningStack) -> Footprint:
-        blobs = BlobServiceClient(
-            stack.endpoints["blob"],
-            IssuerCredential(stack.issuer()),
-            connection_verify=stack.ca_bundle,
-        )
-        names = [blob.name for blob in blobs.get_container_client("jobs").list_blobs()]
+        jobs = stack.blob_service().get_container_client("jobs")
+        names = [blob.name for blob in jobs.list_blobs()]
         stats = requests.get(
             stack.endpoints["stats"]["partner"], verify=stack.ca_bundle, timeout=10
         ).json()

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import requests
 from azure.keyvault.secrets import SecretClient
-from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueServiceClient, TextBase64EncodePolicy
+from azure.storage.queue import TextBase64EncodePolicy
 
 from devstack.tokens import IssuerCredential
 from tests.support.devstack import RunningStack, eventually
@@ -113,9 +112,7 @@ def test_submit_to_completed_with_result(api: Api, stack: RunningStack) -> None:
     assert result["word_count"] == 12
     assert result["top_words"][0] == "the"
     assert result["language"] == "en"
-    blobs = BlobServiceClient(
-        stack.endpoints["blob"], IssuerCredential(stack.issuer()), connection_verify=stack.ca_bundle
-    )
+    blobs = stack.blob_service()
     stored = json.loads(
         blobs.get_blob_client("results", f"{job['id']}.json").download_blob().readall()
     )
@@ -202,9 +199,7 @@ def test_key_rotation_needs_one_401_and_one_refetch(api: Api, stack: RunningStac
 
 
 def _job_blob_names(stack: RunningStack) -> set[str]:
-    blobs = BlobServiceClient(
-        stack.endpoints["blob"], IssuerCredential(stack.issuer()), connection_verify=stack.ca_bundle
-    )
+    blobs = stack.blob_service()
     return {b.name for b in blobs.get_container_client("jobs").list_blobs()}
 
 
@@ -232,15 +227,12 @@ def test_a_job_that_always_fails_ends_failed_via_poison(api: Api, stack: Running
         "created": "2026-01-01T00:00:00+00:00",
         "updated": "2026-01-01T00:00:00+00:00",
     }
-    credential = IssuerCredential(stack.issuer())
-    blobs = BlobServiceClient(
-        stack.endpoints["blob"], credential, connection_verify=stack.ca_bundle
-    )
+    blobs = stack.blob_service()
     blobs.get_blob_client("jobs", f"{job_id}.json").upload_blob(json.dumps(broken))
     message = json.dumps({"schema": "jobs.v1", "job_id": job_id, "attempt": 1})
-    QueueServiceClient(
-        stack.endpoints["queue"], credential, connection_verify=stack.ca_bundle
-    ).get_queue_client("jobs", message_encode_policy=TextBase64EncodePolicy()).send_message(message)
+    stack.queue_service().get_queue_client(
+        "jobs", message_encode_policy=TextBase64EncodePolicy()
+    ).send_message(message)
     failed = api.wait_for(job_id, "failed", timeout=90, object_id=owner)
     assert "5 attempt(s)" in failed["reason"]
     assert "job input has no text" in failed["reason"]

@@ -24,12 +24,12 @@ import pytest
 import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
-from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.blob import ContainerClient
 
 from devstack.tokens import IssuerCredential
 from shared.posture.schema import REPORT_SCHEMA
 from shared.posture.store import LATEST, blob_name
-from tests.support.devstack import RunningStack, eventually, start_stack, stop_process
+from tests.support.devstack import RunningStack, eventually, running_stack
 
 KV_RULES = (
     "KV-SECRET-NOEXPIRY",
@@ -41,21 +41,13 @@ KV_RULES = (
 
 @pytest.fixture(scope="module")
 def posture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("posture-api"))
-    try:
+    with running_stack(tmp_path_factory.mktemp("posture-api")) as running:
         yield running
-    finally:
-        stop_process(running.process)
 
 
 @pytest.fixture(scope="module")
 def reports(posture_stack: RunningStack) -> ContainerClient:
-    blobs = BlobServiceClient(
-        posture_stack.endpoints["blob"],
-        IssuerCredential(posture_stack.issuer()),
-        connection_verify=posture_stack.ca_bundle,
-    )
-    return blobs.get_container_client("posture")
+    return posture_stack.blob_service().get_container_client("posture")
 
 
 @pytest.fixture(scope="module")
@@ -168,23 +160,18 @@ DATED = re.compile(r"\d{4}/\d{2}/\d{2}/\d{6}\.json")
 
 @pytest.fixture(scope="module")
 def timer_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(
+    with running_stack(
         tmp_path_factory.mktemp("posture-timer"),
         app_settings={"POSTURE_SCHEDULE": "*/2 * * * * *"},
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        stop_process(running.process)
 
 
 def test_timer_stores_dated_reports_and_logs_a_summary_and_one_warning_per_failure(
     timer_stack: RunningStack,
 ) -> None:
     credential = IssuerCredential(timer_stack.issuer())
-    container = BlobServiceClient(
-        timer_stack.endpoints["blob"], credential, connection_verify=timer_stack.ca_bundle
-    ).get_container_client("posture")
+    container = timer_stack.blob_service().get_container_client("posture")
 
     with timer_stack.as_app():
         SecretClient(timer_stack.endpoints["vault"], credential).set_secret(

@@ -27,7 +27,7 @@ from shared.posture.context import CheckContext
 from shared.posture.model import RuleResult, Severity, Status, get_rule
 from shared.posture.runner import run_rules
 from tests.support import secret_shapes as ss
-from tests.support.devstack import RunningStack, start_stack, stop_process
+from tests.support.devstack import RunningStack, running_stack
 from tests.support.servers import Switch, serve
 
 KV_RULES = (
@@ -40,11 +40,8 @@ KV_RULES = (
 
 @pytest.fixture(scope="module")
 def posture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("posture-stack"))
-    try:
+    with running_stack(tmp_path_factory.mktemp("posture-stack")) as running:
         yield running
-    finally:
-        stop_process(running.process)
 
 
 @pytest.fixture(scope="module")

