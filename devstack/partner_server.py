@@ -10,35 +10,20 @@ retry return the first answer (same ``analysis_id``, header ``Idempotent-Replaye
 reusing a key for a different body is refused with 422, as the IETF Idempotency-Key draft
 advises, so a caller that recycles keys across jobs is caught.
 
-Faults (``PUT /devstack/faults``) are decided before the key is checked, as an outage in front
-of the API would be. ``latency_ms`` delays every injected fault; the modes are:
-
-* ``status``: answer ``status`` (default 503), with ``Retry-After`` when ``retry_after`` is set;
-* ``timeout``: wait ``latency_ms``, then answer 504;
-* ``slow``: wait ``latency_ms``, then answer normally (for client-side timeouts);
-* ``reset``: close the connection without any response. ASGI has no way to say that, so the
-  app returns a non-None value, on which uvicorn (h11 and httptools alike) closes the transport
-  without writing and logs one error line quoting :data:`RESET_MARKER`. This holds only when the
-  app is handed to uvicorn directly: a wrapper that drops the return value turns it into a 500.
-  The peer sees EOF (a TLS close), not a TCP RST.
-
-``count`` limits the fault to the next N calls (then it clears itself); ``rate`` is the chance
-that each of those calls is hit, drawn from an RNG seeded by ``seed`` for repeatable runs.
+Faults (``PUT /devstack/faults``, see :mod:`devstack.faults`) strike ``POST /v1/analyze``
+only, before the key is checked, as an outage in front of the API would.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
-import random
 import re
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -47,13 +32,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["RESET_MARKER", "FaultPlan", "PartnerState", "analyze_text", "create_partner_app"]
+from devstack.faults import RESET_MARKER, FaultGate, Strike
+
+__all__ = ["PartnerState", "analyze_text", "create_partner_app"]
 
 logger = logging.getLogger("devstack.partner")
 
 ANALYZE_PATH = "/v1/analyze"
-RESET_MARKER = "devstack partner fault: connection closed without a response"
-MODES = ("status", "timeout", "slow", "reset")
 MAX_TEXT_CHARS = 100_000
 MAX_REMEMBERED_KEYS = 10_000
 
@@ -94,72 +79,24 @@ def analyze_text(text: str, language: str | None = None) -> dict[str, Any]:
     }
 
 
-@dataclass(slots=True)
-class FaultPlan:
-    """What to break, how often and for how long; ``count`` counts down as calls arrive."""
-
-    mode: str
-    status: int = 503
-    rate: float = 1.0
-    latency_ms: int = 0
-    count: int | None = None
-    retry_after: int | None = None
-    seed: int | None = None
-
-    @classmethod
-    def parse(cls, body: object) -> FaultPlan:
-        """Validate a ``PUT /devstack/faults`` body; ``ValueError`` says what is wrong."""
-        if not isinstance(body, dict):
-            raise ValueError("body must be a JSON object")
-        unknown = set(body) - set(cls.__slots__)
-        if unknown:
-            raise ValueError(f"unknown fields: {sorted(unknown)}")
-        if body.get("mode") not in MODES:
-            raise ValueError(f"mode must be one of {list(MODES)}")
-        plan = cls(mode=body["mode"])
-        plan.status = _int(body, "status", 503, low=400, high=599)
-        plan.latency_ms = _int(body, "latency_ms", 0, low=0, high=600_000)
-        plan.count = _optional_int(body, "count", low=1)
-        plan.retry_after = _optional_int(body, "retry_after", low=0)
-        plan.seed = _optional_int(body, "seed", low=None)
-        rate = body.get("rate", 1.0)
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-            raise ValueError("rate must be a number from 0 to 1")
-        plan.rate = float(rate)
-        return plan
-
-
 class PartnerState:
     """Faults, counters and remembered idempotent answers of one partner app."""
 
     def __init__(self) -> None:
-        self.plan: FaultPlan | None = None
-        self.rng = random.Random()
+        self.faults = FaultGate()
         self.counters: Counter[str] = Counter()
         self.by_idempotency_key: Counter[str] = Counter()
         self.answers: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
-    def set_plan(self, plan: FaultPlan | None) -> None:
-        self.plan = plan
-        if plan is not None and plan.seed is not None:
-            self.rng.seed(plan.seed)
-
-    def arrive(self, idempotency_key: str | None) -> FaultPlan | None:
+    def arrive(self, idempotency_key: str | None) -> Strike | None:
         """Count an analyze call and decide whether a fault hits it."""
         self.counters["calls"] += 1
         if idempotency_key is not None:
             self.by_idempotency_key[idempotency_key] += 1
-        plan = self.plan
-        if plan is None:
-            return None
-        if plan.count is not None:
-            plan.count -= 1
-            if plan.count <= 0:
-                self.plan = None
-        if self.rng.random() >= plan.rate:
-            return None
-        self.counters["faults"] += 1
-        return plan
+        strike = self.faults.strike()
+        if strike is not None:
+            self.counters["faults"] += 1
+        return strike
 
     def remember(self, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
         self.answers[key] = (fingerprint, answer)
@@ -217,17 +154,6 @@ def create_partner_app(
         state.counters["ok"] += 1
         return JSONResponse(answer)
 
-    async def faults(request: Request) -> Response:
-        if request.method == "DELETE":
-            state.set_plan(None)
-            return Response(status_code=204)
-        if request.method == "PUT":
-            try:
-                state.set_plan(FaultPlan.parse(json.loads(await request.body())))
-            except ValueError as exc:
-                return JSONResponse({"error": "invalid_fault", "detail": str(exc)}, 400)
-        return JSONResponse({"fault": asdict(state.plan) if state.plan else None})
-
     async def stats(request: Request) -> Response:
         if request.method == "DELETE":
             state.reset_stats()
@@ -239,7 +165,7 @@ def create_partner_app(
 
     routes = [
         Route(ANALYZE_PATH, analyze, methods=["POST"]),
-        Route("/devstack/faults", faults, methods=["GET", "PUT", "DELETE"]),
+        Route("/devstack/faults", state.faults.endpoint, methods=["GET", "PUT", "DELETE"]),
         Route("/devstack/stats", stats, methods=["GET", "DELETE"]),
         Route("/devstack/health", health, methods=["GET"]),
     ]
@@ -272,30 +198,19 @@ class _PartnerApp(Starlette):
         outcome = "aborted"
         try:
             if scope["method"] == "POST" and scope["path"] == ANALYZE_PATH:
-                plan = self.partner.arrive(_header(scope, b"idempotency-key"))
-                if plan is not None:
-                    if plan.latency_ms:
-                        await asyncio.sleep(plan.latency_ms / 1000)
-                    if plan.mode == "reset":
+                strike = self.partner.arrive(_header(scope, b"idempotency-key"))
+                if strike is not None:
+                    answered = await strike.carry_out(scope, receive, capture)
+                    if answered == RESET_MARKER:
                         outcome = "reset"
-                        return RESET_MARKER
-                    if plan.mode != "slow":
-                        await _fault_response(plan)(scope, receive, capture)
+                        return answered
+                    if answered is None:
                         return None
             await super().__call__(scope, receive, capture)
             return None
         finally:
             # Method, path and status only: the key travels in a header and is never logged.
             logger.info("%s %s -> %s", scope["method"], scope["path"], status or outcome)
-
-
-def _fault_response(plan: FaultPlan) -> Response:
-    if plan.mode == "timeout":
-        return JSONResponse({"error": "upstream_timeout"}, status_code=504)
-    headers = {"Retry-After": str(plan.retry_after)} if plan.retry_after is not None else None
-    return JSONResponse(
-        {"error": "injected_fault", "status": plan.status}, status_code=plan.status, headers=headers
-    )
 
 
 def _refuse(
@@ -323,20 +238,3 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
-
-
-def _int(body: dict[str, Any], key: str, default: int, *, low: int, high: int) -> int:
-    value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{key} must be an integer from {low} to {high}")
-    return value
-
-
-def _optional_int(body: dict[str, Any], key: str, *, low: int | None) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
-        bound = "" if low is None else f" >= {low}"
-        raise ValueError(f"{key} must be null or an integer{bound}")
-    return value

@@ -34,8 +34,10 @@ Behaviours matched to Key Vault, and where they were confirmed:
 * api-version is required (400 ``BadParameter``; the message text is ours), any value accepted.
 
 Differences, on purpose: no RBAC (any valid token of the local tenant may do anything), no
-scheduled purge, no backup/restore. Names are case-insensitive as in Key Vault; the first
-spelling is kept. Logs carry method, path and status only: never a value, query or token.
+scheduled purge, no backup/restore. An outage can be rehearsed: ``PUT /devstack/faults`` (see
+:mod:`devstack.faults`) strikes every Key Vault route, e.g. 503 for ``seconds``.
+Names are case-insensitive as in Key Vault; the first spelling is kept. Logs carry method,
+path and status only: never a value, query or token.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from devstack.faults import FaultGate
 from devstack.tokens import InvalidTokenError, TokenIssuer
 
 __all__ = ["VaultError", "VaultStore", "challenge_resource", "create_vault_app"]
@@ -258,10 +261,12 @@ class VaultStore:
             self._stats[operation] += 1
 
     def stats(self) -> dict[str, int]:
-        """Requests per operation, ``unauthorized`` (401s) and ``total`` (authorized requests)."""
+        """Requests per operation, ``unauthorized`` (401s), ``faults`` (injected) and ``total``
+        (authorized requests)."""
         with self._lock:
             counts = {op: self._stats[op] for op in OPERATIONS}
             counts["unauthorized"] = self._stats["unauthorized"]
+            counts["faults"] = self._stats["faults"]
             counts["total"] = sum(self._stats[op] for op in OPERATIONS)
             return counts
 
@@ -497,11 +502,39 @@ def create_vault_app(
         Route("/devstack/stats", api.stats, methods=["GET", "DELETE"]),
         Route("/devstack/secrets/{name}/backdate", api.backdate, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = _VaultApp(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.faults = FaultGate()
+    app.store = store
+    app.router.routes.append(
+        Route("/devstack/faults", app.faults.endpoint, methods=["GET", "PUT", "DELETE"])
+    )
     app.router.redirect_slashes = False  # Key Vault answers 404, it does not redirect
     app.state.resource = api.resource
     app.add_middleware(AccessLog, logger=logger)
     return app
+
+
+class _VaultApp(Starlette):
+    """Starlette with a fault gate in front of every Key Vault route (not ``/devstack/``).
+
+    The gate sits in ``__call__`` because a ``reset`` must reach the server as a return
+    value, which Starlette's middleware stack would swallow.
+    """
+
+    faults: FaultGate
+    store: VaultStore
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        if scope["type"] == "http" and not scope["path"].startswith("/devstack/"):
+            strike = self.faults.strike()
+            if strike is not None:
+                self.store.count("faults")
+                answered = await strike.carry_out(scope, receive, send)
+                logger.info("%s %s -> injected %s", scope["method"], scope["path"], strike.mode)
+                if answered != "pass":
+                    return answered
+        await super().__call__(scope, receive, send)
+        return None
 
 
 class _VaultApi:

@@ -373,3 +373,15 @@ def wait_for(condition: Callable[[], bool]) -> bool:
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
     return condition()
+
+
+def test_a_mixed_plan_answers_errors_and_slow_calls(http: Http, key: Key) -> None:
+    set_fault(http, mode=["status", "slow"], latency_ms=300, seed=5, count=20)
+    outcomes = []
+    for _ in range(20):
+        started = time.monotonic()
+        status = analyze(http, key.value).status_code
+        outcomes.append((status, time.monotonic() - started >= 0.3))
+    assert (503, True) in outcomes  # an error, delayed
+    assert (200, True) in outcomes  # slow but answered
+    assert stats(http)["faults"] == sum(1 for _, late in outcomes if late)

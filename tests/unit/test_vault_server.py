@@ -555,3 +555,21 @@ def test_logs_carry_no_value_token_or_query(client: Http, caplog: pytest.LogCapt
     assert "PUT /secrets/logged -> 200" in vault_log()
     for needle in (secret, token, "api-version", "Bearer"):
         assert needle not in vault_log()
+
+
+# -- faults -----------------------------------------------------------------------------------
+
+
+def test_an_outage_window_strikes_key_vault_routes_but_not_the_devstack_ones(
+    client: Http, anon: Http
+) -> None:
+    put(client, "partner-key", value())
+    fault = anon.put("/devstack/faults", json={"mode": "status", "retry_after": 2, "seconds": 30})
+    assert fault.status_code == 200, fault.text
+    refused = client.get("/secrets/partner-key", params=API)
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "2"
+    assert anon.get("/devstack/health").status_code == 200
+    assert anon.get("/devstack/stats").json()["faults"] == 1
+    assert anon.delete("/devstack/faults").status_code == 204
+    assert client.get("/secrets/partner-key", params=API).status_code == 200
