@@ -78,5 +78,5 @@ def test_a_strike_answers_the_plans_status_and_retry_after() -> None:
     ],
 )
 def test_invalid_plans_say_what_is_wrong(body: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="mode|seconds"):
+    with pytest.raises(ValueError, match=r"mode|seconds"):
         FaultPlan.parse(body)
