@@ -141,9 +141,13 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     digest = request_hash(body)
     store = job_store()
     if key is not None:
-        earlier = store.get_idempotency(caller.object_id, key)
-        if earlier is not None:
-            return _replay(store, earlier, digest)
+        try:
+            earlier = store.get_idempotency(caller.object_id, key)
+            if earlier is not None:
+                return _replay(store, earlier, digest)
+        except AzureError as exc:
+            logger.error("job not accepted: storage failed (%s)", type(exc).__name__)
+            return _unavailable("storage is unavailable; retry later", None)
 
     job_id = str(uuid.uuid4())
     try:
@@ -169,7 +173,9 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
             earlier = store.claim_idempotency(
                 caller.object_id, key, IdempotencyRecord(job_id, digest)
             )
-            if earlier is not None:  # a concurrent request with the same key won
+            # Another request with the same key won (a claim naming this job is this very
+            # claim, written by an upload the SDK retried after losing its answer).
+            if earlier is not None and earlier.job_id != job_id:
                 store.delete(job_id)
                 return _replay(store, earlier, digest)
         storage.queue().send_message(JobMessage(job_id).encode())
@@ -223,6 +229,8 @@ def _valid_id(value: str | None) -> str | None:
 
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    from azure.core.exceptions import AzureError
+
     try:
         caller = _caller(req, None)
     except BadRequest as bad:
@@ -231,18 +239,26 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
     if job_id is None:
         return error_response(404, "not_found", "no such job", target="id")
     store = job_store()
-    found = store.get(job_id)
-    if found is None or (found[0].owner != caller.object_id and not caller.has_role(ADMIN_ROLE)):
-        return error_response(404, "not_found", "no such job", target="id")
-    record = found[0]
-    view = record.public()
-    if record.result is not None:
-        view["result"] = store.read_result(job_id)
+    try:
+        found = store.get(job_id)
+        if found is None or (
+            found[0].owner != caller.object_id and not caller.has_role(ADMIN_ROLE)
+        ):
+            return error_response(404, "not_found", "no such job", target="id")
+        record = found[0]
+        view = record.public()
+        if record.result is not None:
+            view["result"] = store.read_result(job_id)
+    except AzureError as exc:
+        logger.error("job %s not read: storage failed (%s)", job_id, type(exc).__name__)
+        return _unavailable("storage is unavailable; retry later", None)
     return json_response(view)
 
 
 @bp.route(route="jobs/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def retry_job(req: func.HttpRequest) -> func.HttpResponse:
+    from azure.core.exceptions import AzureError
+
     try:
         _caller(req, ADMIN_ROLE)
     except BadRequest as bad:
@@ -251,19 +267,50 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     if job_id is None:
         return error_response(404, "not_found", "no such job", target="id")
 
-    requeued: list[bool] = []
+    failed: list[JobRecord] = []
 
     def requeue(record: JobRecord) -> JobRecord | None:
         if record.status != FAILED:
             return None
-        requeued.append(True)
+        failed.append(record)
         return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
 
-    record = job_store().update(job_id, requeue)
+    store = job_store()
+    try:
+        record = store.update(job_id, requeue)
+    except AzureError as exc:
+        logger.error("job %s not retried: storage failed (%s)", job_id, type(exc).__name__)
+        return _unavailable("storage is unavailable; retry later", None)
     if record is None:
         return error_response(404, "not_found", "no such job", target="id")
-    if not requeued:
+    if not failed:
         return error_response(409, "not_failed", "only a failed job can be retried", target="id")
-    storage.queue().send_message(JobMessage(job_id).encode())
+    try:
+        storage.queue().send_message(JobMessage(job_id).encode())
+    except AzureError as exc:
+        logger.error("job %s not re-enqueued: storage failed (%s)", job_id, type(exc).__name__)
+        _restore_failed(store, failed[-1])
+        return _unavailable("storage is unavailable; retry later", None)
     logger.info("job %s re-enqueued", job_id)
     return _accepted(record)
+
+
+def _restore_failed(store: JobStore, before: JobRecord) -> None:
+    """Put a job back to ``failed`` when its retry could not be enqueued, so it can be
+    retried again rather than sit ``queued`` with no message."""
+    from azure.core.exceptions import AzureError
+
+    def restore(current: JobRecord) -> JobRecord | None:
+        if current.status != QUEUED or current.attempts != 0:
+            return None  # something else has moved it on
+        return current.evolve(
+            status=FAILED,
+            reason=before.reason,
+            last_error=before.last_error,
+            attempts=before.attempts,
+        )
+
+    try:
+        store.update(before.id, restore)
+    except AzureError:
+        logger.error("job %s: could not restore failed after a failed re-enqueue", before.id)

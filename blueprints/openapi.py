@@ -214,6 +214,7 @@ PATHS: dict[str, Any] = {
                 "404": _error(
                     f"No such job, or another caller's (callers with {ADMIN_ROLE} see all)."
                 ),
+                "503": _error("Storage is unavailable.", RETRY_AFTER),
             },
         }
     },
@@ -229,6 +230,7 @@ PATHS: dict[str, Any] = {
                 "403": _error(f"The caller lacks the app role {ADMIN_ROLE}."),
                 "404": _error("No such job."),
                 "409": _error("The job is not failed."),
+                "503": _error("Storage is unavailable; the job stays failed.", RETRY_AFTER),
             },
         }
     },

@@ -101,7 +101,13 @@ def get_posture(req: func.HttpRequest) -> func.HttpResponse:
     refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
     if refused is not None:
         return refused
-    report = report_store().latest()
+    from azure.core.exceptions import AzureError
+
+    try:
+        report = report_store().latest()
+    except AzureError as exc:
+        logger.error("posture report not read (%s)", type(exc).__name__)
+        return _storage_unavailable("the report could not be read; retry later")
     if report is None:
         return error_response(
             404,
@@ -125,7 +131,14 @@ def posture_history(req: func.HttpRequest) -> func.HttpResponse:
             target="days",
         )
     days = int(raw)
-    return json_response({"days": days, "reports": report_store().history(days=days)})
+    from azure.core.exceptions import AzureError
+
+    try:
+        reports = report_store().history(days=days)
+    except AzureError as exc:
+        logger.error("posture history not read (%s)", type(exc).__name__)
+        return _storage_unavailable("the history could not be read; retry later")
+    return json_response({"days": days, "reports": reports})
 
 
 @bp.route(route="posture/run", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -139,13 +152,12 @@ def run_posture(req: func.HttpRequest) -> func.HttpResponse:
         report = run_and_publish()
     except AzureError as exc:
         logger.error("posture report not stored (%s)", type(exc).__name__)
-        return error_response(
-            503,
-            "dependency_unavailable",
-            "the report could not be stored; retry later",
-            headers={"Retry-After": "5"},
-        )
+        return _storage_unavailable("the report could not be stored; retry later")
     return _report_response(req, report)
+
+
+def _storage_unavailable(message: str) -> func.HttpResponse:
+    return error_response(503, "dependency_unavailable", message, headers={"Retry-After": "5"})
 
 
 # -- the routes above, described for the OpenAPI document (blueprints/openapi.py) ------------
@@ -202,6 +214,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "401": _error("No valid Entra token."),
                 "403": _error(f"The caller lacks the app role {READ_ROLE}."),
                 "404": _error("No report yet."),
+                "503": _error("Storage is unavailable."),
             },
         }
     },
@@ -235,6 +248,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "400": _error("`days` is not a whole number from 1 to 90 (`target`: days)."),
                 "401": _error("No valid Entra token."),
                 "403": _error(f"The caller lacks the app role {READ_ROLE}."),
+                "503": _error("Storage is unavailable."),
             },
         }
     },

@@ -4,6 +4,7 @@ up       start Azurite, the identity endpoint, the vault, the partner stub and
          the function host; print a banner; Ctrl-C stops everything
 token    print a caller token for the local API (as Entra would issue one)
 env      print the app's environment as shell exports (run scripts as the app)
+azurite  stop or start Azurite in the running stack (rehearse a storage outage)
 """
 
 from __future__ import annotations
@@ -79,6 +80,20 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_azurite(args: argparse.Namespace) -> int:
+    import requests
+
+    endpoints = _endpoints(args.state_dir)
+    url = str(endpoints["azurite_control"])
+    if args.action == "status":
+        response = requests.get(url, timeout=10)
+    else:
+        response = requests.post(f"{url}/{args.action}", timeout=120)
+    response.raise_for_status()
+    print("azurite is running" if response.json().get("running") else "azurite is stopped")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
@@ -123,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
 
     env = commands.add_parser("env", help="print the app's environment as shell exports")
     env.set_defaults(handler=cmd_env)
+
+    azurite = commands.add_parser(
+        "azurite", help="stop or start Azurite in the running stack (storage outage rehearsal)"
+    )
+    azurite.add_argument("action", choices=("stop", "start", "status"))
+    azurite.set_defaults(handler=cmd_azurite)
 
     args = parser.parse_args(argv)
     code: int = args.handler(args)

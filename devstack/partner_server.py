@@ -199,6 +199,10 @@ class _PartnerApp(Starlette):
         try:
             if scope["method"] == "POST" and scope["path"] == ANALYZE_PATH:
                 strike = self.partner.arrive(_header(scope, b"idempotency-key"))
+                if strike is not None and strike.mode == "slow":
+                    # Read the request now: a slow partner has the call and does the work,
+                    # even if the caller has given up waiting by the time it answers.
+                    receive = await _buffered(receive)
                 if strike is not None:
                     answered = await strike.carry_out(scope, receive, capture)
                     if answered == RESET_MARKER:
@@ -211,6 +215,28 @@ class _PartnerApp(Starlette):
         finally:
             # Method, path and status only: the key travels in a header and is never logged.
             logger.info("%s %s -> %s", scope["method"], scope["path"], status or outcome)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now; replay it to the app later."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _refuse(

@@ -6,6 +6,11 @@ Start order: dev CA -> token issuer -> identity endpoint, vault, partner stub
 process whose environment is the app's). When everything answers,
 ``<state>/endpoints.json`` is written and a banner printed. Ctrl-C stops it
 all; a piece that dies stops the rest with a message naming it.
+
+A storage outage can be rehearsed: ``POST /devstack/azurite/stop`` and ``.../start`` on the
+identity endpoint's port (or ``python -m devstack azurite stop|start``) stop Azurite
+gracefully and start it again on the same ports, re-provisioned; its data survives unless the
+stack runs ``--memory``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -22,13 +28,16 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from devstack import provision
 from devstack.appenv import build_app_env, load_local_settings, settings_file
@@ -47,6 +56,7 @@ DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
 DEFAULT_KEY_HEADER = "X-Api-Key"
 AUTH_EXCLUDED_PATHS = ("/api/health", "/api/openapi.json")
 STARTUP_TIMEOUT = 90.0
+AZURITE_CONTROL_PATH = "/devstack/azurite"
 PARTNER_KEY_LIFETIME_DAYS = 90
 AZURITE_ACCESS_LOG = re.compile(r'^\S+ - - \[[^\]]+\] "')
 
@@ -142,6 +152,11 @@ class Stack:
         self.children: list[ChildProcess] = []
         self.servers: list[_EmbeddedServer] = []
         self.endpoints: dict[str, Any] = {}
+        self._azurite_setup: tuple[Path, Ports, DevCertificates, Path] | None = None
+        self._paused: set[str] = set()  # children stopped on purpose (not a failure)
+        self._changed = asyncio.Event()  # the set of running children changed
+        self._control_lock = asyncio.Lock()
+        self._provisioner: Callable[[], None] | None = None
 
     # -- start --------------------------------------------------------------
 
@@ -166,12 +181,10 @@ class Stack:
 
         vault_origin = f"https://{LOOPBACK}:{ports['vault']}"
         identity_base = f"http://{LOOPBACK}:{ports['identity']}"
+        identity_app = create_identity_app(issuer=issuer, identity_header=identity_header)
+        identity_app.router.routes.extend(self._control_routes())
         self.servers = [
-            await _serve(
-                create_identity_app(issuer=issuer, identity_header=identity_header),
-                ports["identity"],
-                None,
-            ),
+            await _serve(identity_app, ports["identity"], None),
             await _serve(
                 create_vault_app(store=store, issuer=issuer, origin=vault_origin),
                 ports["vault"],
@@ -188,17 +201,18 @@ class Stack:
         ]
         logger.info("identity endpoint, vault and partner stub are listening")
 
-        await self._start_azurite(entry, ports, certs, log_dir)
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
-        await asyncio.to_thread(
+        self._azurite_setup = (entry, ports, certs, log_dir)
+        self._provisioner = functools.partial(
             provision.provision_storage,
             blob_url=blob,
             queue_url=queue,
             credential=IssuerCredential(issuer),
             ca_bundle=certs.ca_bundle,
         )
+        await self._start_azurite()
 
         app_env = build_app_env(
             settings,
@@ -227,6 +241,8 @@ class Stack:
                 "partner": f"https://{LOOPBACK}:{ports['partner']}/devstack/stats",
             },
             "partner_faults": f"https://{LOOPBACK}:{ports['partner']}/devstack/faults",
+            "vault_faults": f"{vault_origin}/devstack/faults",
+            "azurite_control": f"{identity_base}{AZURITE_CONTROL_PATH}",
             "ca_bundle": str(certs.ca_bundle),
             "ca_cert": str(certs.ca_cert),
             "audience": DEFAULT_APP_AUDIENCE,
@@ -242,9 +258,10 @@ class Stack:
         _write_private_json(self.state / "app-env.json", app_env)
         _write_private_json(self.state / "endpoints.json", self.endpoints)
 
-    async def _start_azurite(
-        self, entry: Path, ports: Ports, certs: DevCertificates, log_dir: Path
-    ) -> None:
+    async def _start_azurite(self) -> None:
+        if self._azurite_setup is None:
+            raise StackError("Azurite cannot start before the stack has")
+        entry, ports, certs, log_dir = self._azurite_setup
         node = shutil.which("node")
         if node is None:
             raise StackError("node is not on PATH: Azurite needs Node.js 20")
@@ -283,9 +300,12 @@ class Stack:
             "azurite", args, env=env, cwd=self.state, log_dir=log_dir, quiet=AZURITE_ACCESS_LOG
         )
         await child.start()
-        self.children.append(child)
+        self.children = [c for c in self.children if c.name != child.name] + [child]
+        self._changed.set()
         for piece in ("blob", "queue", "table"):
             await _wait_for_port(ports[piece], child, STARTUP_TIMEOUT)
+        if self._provisioner is not None:  # what infra/ creates; idempotent
+            await asyncio.to_thread(self._provisioner)
 
     async def _start_host(
         self,
@@ -334,20 +354,68 @@ class Stack:
     # -- run and stop -------------------------------------------------------
 
     async def watch(self, stop: asyncio.Event) -> int:
-        """Wait for Ctrl-C or a dead piece; return the exit code."""
-        waits: dict[asyncio.Task[Any], str] = {
-            asyncio.create_task(child.wait()): child.name for child in self.children
-        }
-        for server in self.servers:
-            if server.task is not None:
-                waits[server.task] = "local services"
+        """Wait for Ctrl-C or a dead piece; return the exit code.
+
+        A child stopped on purpose (``POST /devstack/azurite/stop``) is not a failure: the
+        watch re-arms whenever the set of running children changes.
+        """
         stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopper, *waits], return_when=asyncio.FIRST_COMPLETED)
-        if stopper in done:
-            return 0
-        dead = next(waits[task] for task in done if task in waits)
-        logger.error("%s stopped unexpectedly; stopping the stack", dead)
-        return 1
+        servers = {s.task: "local services" for s in self.servers if s.task is not None}
+        while True:
+            self._changed.clear()
+            changed = asyncio.create_task(self._changed.wait())
+            waits: dict[asyncio.Task[Any], str] = {
+                asyncio.create_task(child.wait()): child.name
+                for child in self.children
+                if child.running
+            }
+            done, _ = await asyncio.wait(
+                [stopper, changed, *waits, *servers], return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in [changed, *waits]:
+                task.cancel()
+            if stopper in done:
+                return 0
+            dead = [name for task, name in {**waits, **servers}.items() if task in done]
+            dead = [name for name in dead if name not in self._paused]
+            if dead:
+                logger.error("%s stopped unexpectedly; stopping the stack", dead[0])
+                return 1
+
+    # -- rehearsing a storage outage ------------------------------------------------
+
+    def _control_routes(self) -> list[Route]:
+        async def status(_: Request) -> Response:
+            return JSONResponse({"running": self._azurite_running()})
+
+        async def stop(_: Request) -> Response:
+            async with self._control_lock:
+                child = next((c for c in self.children if c.name == "azurite"), None)
+                if child is not None and child.running:
+                    self._paused.add("azurite")
+                    logger.warning("azurite: stopping on request (storage outage rehearsal)")
+                    await child.stop()
+            return JSONResponse({"running": self._azurite_running()})
+
+        async def start(_: Request) -> Response:
+            async with self._control_lock:
+                if not self._azurite_running():
+                    logger.warning("azurite: starting again on request")
+                    try:
+                        await self._start_azurite()
+                    except StackError as exc:
+                        return JSONResponse({"error": str(exc)}, status_code=500)
+                    self._paused.discard("azurite")
+            return JSONResponse({"running": self._azurite_running()})
+
+        return [
+            Route(AZURITE_CONTROL_PATH, status, methods=["GET"]),
+            Route(f"{AZURITE_CONTROL_PATH}/stop", stop, methods=["POST"]),
+            Route(f"{AZURITE_CONTROL_PATH}/start", start, methods=["POST"]),
+        ]
+
+    def _azurite_running(self) -> bool:
+        return any(c.name == "azurite" and c.running for c in self.children)
 
     async def stop(self) -> None:
         for child in reversed(self.children):

@@ -74,12 +74,18 @@ class JobStore:
     # -- jobs -----------------------------------------------------------------
 
     def create(self, record: JobRecord) -> None:
-        self.jobs.upload_blob(
-            f"{record.id}.json",
-            json.dumps(asdict(record)),
-            overwrite=False,
-            content_settings=_json_content(),
-        )
+        """Write a new job's state once.
+
+        Job ids are fresh UUIDs, so a blob that already exists was written by this very call:
+        the SDK retried an upload whose first answer was lost (a dropped connection).
+        """
+        with contextlib.suppress(ResourceExistsError):
+            self.jobs.upload_blob(
+                f"{record.id}.json",
+                json.dumps(asdict(record)),
+                overwrite=False,
+                content_settings=_json_content(),
+            )
 
     def get(self, job_id: str) -> tuple[JobRecord, str] | None:
         try:

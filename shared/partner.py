@@ -21,6 +21,15 @@ if TYPE_CHECKING:  # Key Vault SDK and requests load on the first partner call
 
 ANALYZE_PATH = "analyze"
 
+#: The vault is read on the request path: two quick retries, not azure-core's default ten
+#: with back-off up to two minutes. A longer outage is ridden out by the provider's stale
+#: grace, or answered 503 with Retry-After when nothing is cached.
+VAULT_RETRY_OPTIONS: dict[str, Any] = {
+    "retry_total": 2,
+    "retry_backoff_factor": 0.5,
+    "retry_backoff_max": 4,
+}
+
 _lock = threading.Lock()
 _provider: SecretProvider | None = None
 _client: OutboundClient | None = None
@@ -37,7 +46,7 @@ def secret_provider() -> SecretProvider:
 
                 settings = get_settings()
                 _provider = SecretProvider(
-                    SecretClient(settings.key_vault_uri, get_credential()),
+                    SecretClient(settings.key_vault_uri, get_credential(), **VAULT_RETRY_OPTIONS),
                     ttl=settings.secret_cache_ttl,
                 )
     return _provider

@@ -39,6 +39,15 @@ class QueueOptions:
     visibility_timeout: float = 0.0
     max_polling_interval: float = 60.0
     message_encoding: str = "base64"
+    #: How long a received message stays invisible (renewed at half of it). The host's is
+    #: fixed at 10 minutes; ``DEVSTACK_QUEUE_LEASE_SECONDS`` shortens it for outage
+    #: rehearsals, where a receive whose answer was lost would otherwise hide a message
+    #: for the full 10 minutes.
+    lease_seconds: float = 600.0
+
+
+LEASE_SETTING = "DEVSTACK_QUEUE_LEASE_SECONDS"
+MIN_LEASE_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,20 @@ class HostConfig:
     queues: QueueOptions = QueueOptions()
 
 
-def _queue_options(section: dict[str, Any]) -> QueueOptions:
+def _lease_seconds(environ: Mapping[str, str]) -> float:
+    raw = environ.get(LEASE_SETTING)
+    if raw is None:
+        return 600.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not MIN_LEASE_SECONDS <= seconds <= 600:
+        raise HostConfigError(f"{LEASE_SETTING} must be a number of seconds from 10 to 600")
+    return seconds
+
+
+def _queue_options(section: dict[str, Any], lease_seconds: float = 600.0) -> QueueOptions:
     batch_size = int(section.get("batchSize", 16))
     if not 1 <= batch_size <= 32:
         raise HostConfigError("extensions.queues.batchSize must be between 1 and 32")
@@ -65,6 +87,7 @@ def _queue_options(section: dict[str, Any]) -> QueueOptions:
         visibility_timeout=parse_timespan(str(section.get("visibilityTimeout", "00:00:00"))),
         max_polling_interval=parse_timespan(str(section.get("maxPollingInterval", "00:01:00"))),
         message_encoding=encoding,
+        lease_seconds=lease_seconds,
     )
 
 
@@ -97,12 +120,13 @@ def load_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) ->
         raise HostConfigError(f"{path} not found") from exc
     except json.JSONDecodeError as exc:
         raise HostConfigError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    _apply_overrides(document, os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    _apply_overrides(document, env)
     if str(document.get("version")) != "2.0":
         raise HostConfigError(f'{path}: "version" must be "2.0"')
     extensions = document.get("extensions", {})
     http = extensions.get("http", {})
     return HostConfig(
         route_prefix=str(http.get("routePrefix", "api")).strip("/"),
-        queues=_queue_options(extensions.get("queues", {})),
+        queues=_queue_options(extensions.get("queues", {}), _lease_seconds(env)),
     )

@@ -1,12 +1,14 @@
 """Queue triggers with the Storage extension's semantics (see HOST-SEMANTICS.md).
 
 One listener thread per queue-triggered function: receive up to ``batchSize``
-messages with a 10-minute visibility timeout (renewed while a function runs),
+messages with a 10-minute visibility timeout, the lease (renewed at half of it
+while a function runs; ``DEVSTACK_QUEUE_LEASE_SECONDS`` shortens it for rehearsals),
 run them concurrently, and fetch more once in-flight work falls to
 ``newBatchThreshold``. Success deletes the message; failure makes it visible
 again after ``visibilityTimeout``, and once ``dequeue_count`` reaches
 ``maxDequeueCount`` the message is copied, unchanged, to ``<queue>-poison``.
 A message that is not valid base64 is poisoned without running the function.
+Settling a message is retried through a storage outage (see :meth:`QueueListener._settle`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,20 @@ import logging
 import os
 import random
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.functions.queue import QueueMessage as FunctionQueueMessage
 from azure.storage.queue import QueueClient, QueueMessage, QueueServiceClient
 
@@ -31,9 +42,17 @@ from devstack.host.functions import IndexedFunction, Invoker
 
 logger = logging.getLogger("devstack.host")
 
-RECEIVE_VISIBILITY_SECONDS = 600
-RENEW_EVERY_SECONDS = 300
 MIN_POLL_SECONDS = 0.1
+#: Settling a message (delete, release, poison) is retried through a storage outage for up
+#: to half its lease, so a short outage does not strand it for the whole lease.
+SETTLE_MAX_BACKOFF_SECONDS = 5.0
+#: The client's own retries stay short: the listener backs off and settling retries itself.
+RETRY_OPTIONS: dict[str, Any] = {
+    "retry_total": 2,
+    "initial_backoff": 0,
+    "increment_base": 2,
+    "random_jitter_range": 1,
+}
 
 
 class ConnectionSettingError(RuntimeError):
@@ -72,7 +91,9 @@ class QueueListener:
         self.queue_name: str = trigger.queue_name
         self.options = options
         self.invoker = invoker
-        service = QueueServiceClient(queue_service_uri(trigger.connection, environ), credential)
+        service = QueueServiceClient(
+            queue_service_uri(trigger.connection, environ), credential, **RETRY_OPTIONS
+        )
         self.queue: QueueClient = service.get_queue_client(self.queue_name)
         self.poison: QueueClient = service.get_queue_client(f"{self.queue_name}-poison")
         self._pool = ThreadPoolExecutor(
@@ -110,7 +131,8 @@ class QueueListener:
             try:
                 messages = list(
                     self.queue.receive_messages(
-                        max_messages=max(1, room), visibility_timeout=RECEIVE_VISIBILITY_SECONDS
+                        max_messages=max(1, room),
+                        visibility_timeout=int(self.options.lease_seconds),
                     )
                 )
             except ResourceNotFoundError:
@@ -169,7 +191,7 @@ class QueueListener:
         if body is None or dequeue_count > maximum:
             self._poison(message)
             return
-        renewal = _Renewal(self.queue, message)
+        renewal = _Renewal(self.queue, message, self.options.lease_seconds)
         renewal.start()
         try:
             self.invoker.invoke(
@@ -190,14 +212,20 @@ class QueueListener:
             if dequeue_count >= maximum:
                 self._poison(message, pop_receipt=renewal.pop_receipt)
             else:
-                self.queue.update_message(
-                    message.id,
-                    pop_receipt=renewal.pop_receipt,
-                    visibility_timeout=int(self.options.visibility_timeout),
+                self._settle(
+                    "release",
+                    message,
+                    lambda: self.queue.update_message(
+                        message.id,
+                        pop_receipt=renewal.pop_receipt,
+                        visibility_timeout=int(self.options.visibility_timeout),
+                    ),
                 )
             return
         renewal.stop()
-        self.queue.delete_message(message.id, renewal.pop_receipt)
+        self._settle(
+            "delete", message, lambda: self.queue.delete_message(message.id, renewal.pop_receipt)
+        )
 
     def _poison(self, message: QueueMessage, *, pop_receipt: str | None = None) -> None:
         logger.warning(
@@ -205,17 +233,53 @@ class QueueListener:
             self.options.max_dequeue_count,
             self.queue_name,
         )
-        with contextlib.suppress(ResourceExistsError):
-            self.poison.create_queue()
-        self.poison.send_message(message.content)
-        self.queue.delete_message(message.id, pop_receipt or message.pop_receipt)
+
+        def create_poison_queue() -> None:
+            with contextlib.suppress(ResourceExistsError):
+                self.poison.create_queue()
+
+        self._settle("create poison queue", message, create_poison_queue)
+        self._settle("poison", message, lambda: self.poison.send_message(message.content))
+        self._settle(
+            "delete",
+            message,
+            lambda: self.queue.delete_message(message.id, pop_receipt or message.pop_receipt),
+        )
+
+    def _settle(self, what: str, message: QueueMessage, step: Callable[[], object]) -> None:
+        """Run one settling step, retrying transient storage failures with back-off.
+
+        A definite answer (the message is gone, its pop receipt is stale) ends it: the
+        message will come back after its visibility timeout, as in the host.
+        """
+        deadline = time.monotonic() + self.options.lease_seconds / 2
+        delay = 0.5
+        while True:
+            try:
+                step()
+                return
+            except (ServiceRequestError, ServiceResponseError, HttpResponseError) as exc:
+                status = getattr(exc, "status_code", None)
+                transient = status is None or status >= 500 or status in (408, 429)
+                if not transient or time.monotonic() > deadline or self._stop.is_set():
+                    raise
+                logger.warning(
+                    "queue %s: %s of message %s failed (%s); retrying",
+                    self.queue_name,
+                    what,
+                    message.id,
+                    type(exc).__name__,
+                )
+            self._stop.wait(self._rng.uniform(delay / 2, delay))
+            delay = min(SETTLE_MAX_BACKOFF_SECONDS, delay * 2)
 
 
 class _Renewal:
     """Keeps a message invisible while its function runs (the host renews it too)."""
 
-    def __init__(self, queue: QueueClient, message: QueueMessage) -> None:
+    def __init__(self, queue: QueueClient, message: QueueMessage, lease_seconds: float) -> None:
         self._queue = queue
+        self._lease = lease_seconds
         self._message = message
         self.pop_receipt: str = message.pop_receipt or ""
         self._stop = threading.Event()
@@ -229,12 +293,12 @@ class _Renewal:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(RENEW_EVERY_SECONDS):
+        while not self._stop.wait(self._lease / 2):
             try:
                 updated = self._queue.update_message(
                     self._message.id,
                     pop_receipt=self.pop_receipt,
-                    visibility_timeout=RECEIVE_VISIBILITY_SECONDS,
+                    visibility_timeout=int(self._lease),
                 )
                 self.pop_receipt = updated.pop_receipt or self.pop_receipt
             except AzureError:

@@ -123,8 +123,10 @@ class RunningStack:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def start_stack(state_dir: Path, *, app_settings: dict[str, str] | None = None) -> RunningStack:
-    """``python -m devstack up`` on free ports, in memory; wait for endpoints.json."""
+def start_stack(
+    state_dir: Path, *, app_settings: dict[str, str] | None = None, memory: bool = True
+) -> RunningStack:
+    """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "stack-output.log"
     argv = [
@@ -134,7 +136,7 @@ def start_stack(state_dir: Path, *, app_settings: dict[str, str] | None = None) 
         "--state-dir",
         str(state_dir),
         "up",
-        "--memory",
+        *(["--memory"] if memory else []),
         "--free-ports",
         "--no-banner",
     ]
@@ -161,10 +163,10 @@ def start_stack(state_dir: Path, *, app_settings: dict[str, str] | None = None) 
 
 @contextmanager
 def running_stack(
-    state_dir: Path, *, app_settings: dict[str, str] | None = None
+    state_dir: Path, *, app_settings: dict[str, str] | None = None, memory: bool = True
 ) -> Iterator[RunningStack]:
     """A stack for the length of a ``with`` block (a fixture's or a benchmark's)."""
-    running = start_stack(state_dir, app_settings=app_settings)
+    running = start_stack(state_dir, app_settings=app_settings, memory=memory)
     try:
         yield running
     finally:

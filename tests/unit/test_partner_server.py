@@ -385,3 +385,19 @@ def test_a_mixed_plan_answers_errors_and_slow_calls(http: Http, key: Key) -> Non
     assert (503, True) in outcomes  # an error, delayed
     assert (200, True) in outcomes  # slow but answered
     assert stats(http)["faults"] == sum(1 for _, late in outcomes if late)
+
+
+def test_a_slow_call_the_caller_gave_up_on_is_still_done_and_replayed(http: Http, key: Key) -> None:
+    job = str(uuid.uuid4())
+    set_fault(http, mode="slow", latency_ms=400, count=1)
+    with pytest.raises(requests.exceptions.Timeout):
+        http.post(
+            "/v1/analyze",
+            json={"text": "late but done"},
+            headers={HEADER: str(key.value), "Idempotency-Key": job},
+            timeout=0.1,
+        )
+    time.sleep(0.5)  # the partner finishes the call after the caller left
+    retried = analyze(http, key.value, {"text": "late but done"}, **{"Idempotency-Key": job})
+    assert retried.status_code == 200
+    assert retried.headers["Idempotent-Replayed"] == "true"

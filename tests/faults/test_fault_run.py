@@ -1,0 +1,279 @@
+"""The long fault run: jobs keep flowing through partner failures, a vault outage and a
+storage restart, and none is lost or done twice.
+
+One stack of its own (Azurite on disk, so a restart keeps its data), a short secret cache
+(so the vault outage hits a refresh), a short partner read timeout (so ``slow`` partner
+answers become client timeouts) and a short queue lease (see ``APP_SETTINGS``). A client
+submits ``FAULT_RUN_JOBS`` jobs (default 1,000), each with its own ``Idempotency-Key``, and
+resubmits after a 502/503 as a well-behaved client would, honouring ``Retry-After`` (capped
+at 2 s to keep the run short). Meanwhile:
+
+* the partner fails 30% of calls, half with 503 and half by answering too late;
+* at a quarter of the run the vault answers 503 for a few seconds;
+* at half of the run Azurite is stopped and, a few seconds later, started again.
+
+At the end every job is ``completed`` or ``failed`` with a reason, the queues are empty
+(sent = completed + failed), each job called the partner no more often than the outbound
+retry policy allows, each completed job has exactly one result blob, the stack never
+restarted, and the partner key is in no output.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+
+from shared.outbound import OutboundClient
+from tests.support.canary import leaks, outputs, partner_keys
+from tests.support.devstack import RunningStack, eventually, running_stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+JOBS = int(os.environ.get("FAULT_RUN_JOBS", "1000"))
+CONCURRENCY = 16
+MAX_SUBMISSIONS = 40  # per job: far more than the faults need, so a stuck job shows as one
+RETRY_AFTER_CAP = 2.0
+READ_TIMEOUT = 1.0
+PARTNER_FAULTS = {
+    "mode": ["status", "slow"],
+    "status": 503,
+    "rate": 0.3,
+    "latency_ms": int(READ_TIMEOUT * 1000) + 300,
+    "seed": 20261121,
+}
+VAULT_OUTAGE_SECONDS = 4
+STORAGE_OUTAGE_SECONDS = 5
+SETTLE_TIMEOUT = 240.0
+LEASE_SECONDS = 20
+APP_SETTINGS = {
+    "SECRET_CACHE_TTL_SECONDS": "3",
+    "PARTNER_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
+    # A receive whose answer is lost when Azurite stops hides its message for the lease;
+    # the host's is 10 minutes, shortened here so the run shows the message coming back.
+    "DEVSTACK_QUEUE_LEASE_SECONDS": str(LEASE_SECONDS),
+}
+
+
+def progress(message: str) -> None:
+    print(f"[fault run] {message}", flush=True)
+
+
+@pytest.fixture(scope="module")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with running_stack(
+        tmp_path_factory.mktemp("fault-run"), app_settings=APP_SETTINGS, memory=False
+    ) as stack:
+        yield stack
+
+
+@dataclass
+class Run:
+    """What the client saw: one accepted job per submission key, every response kept."""
+
+    stack: RunningStack
+    accepted: dict[str, str] = field(default_factory=dict)  # idempotency key -> job id
+    refusals: Counter[int] = field(default_factory=Counter)
+    responses: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONCURRENCY)
+        self.session.mount("http://", adapter)
+        self.token = self.stack.caller_token("Jobs.Submit", lifetime=3600)
+
+    def post(self, key: str | None, text: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        response = self.session.post(
+            f"{self.stack.api}/jobs", data=json.dumps({"text": text}), headers=headers, timeout=120
+        )
+        with self.lock:
+            self.responses.append(
+                f"{response.status_code} {dict(response.headers)} {response.text}"
+            )
+        return response
+
+    def submit(self, index: int) -> None:
+        key = f"fault-run-{index}"
+        text = f"job {index}: a good day with a slow but reliable partner, number {index}"
+        for _ in range(MAX_SUBMISSIONS):
+            response = self.post(key, text)
+            if response.status_code == 202:
+                with self.lock:
+                    self.accepted[key] = response.json()["id"]
+                return
+            assert response.status_code in (502, 503), response.text
+            assert response.json()["error"]["code"] in ("dependency_unavailable", "partner_error")
+            with self.lock:
+                self.refusals[response.status_code] += 1
+            wait = float(response.headers.get("Retry-After", "1"))
+            time.sleep(min(wait, RETRY_AFTER_CAP))
+        raise AssertionError(f"job {index} was never accepted")
+
+
+def control(stack: RunningStack, url_key: str, method: str, path: str = "", **body: Any) -> Any:
+    response = requests.request(
+        method,
+        stack.endpoints[url_key] + path,
+        json=body or None,
+        verify=stack.ca_bundle,
+        timeout=120,
+    )
+    assert response.ok, response.text
+    return response.json() if response.content else None
+
+
+def stats(stack: RunningStack, piece: str) -> dict[str, Any]:
+    result: dict[str, Any] = requests.get(
+        stack.endpoints["stats"][piece], verify=stack.ca_bundle, timeout=10
+    ).json()
+    return result
+
+
+def test_a_vault_outage_with_an_empty_cache_is_a_503_with_retry_after(
+    fault_stack: RunningStack,
+) -> None:
+    """First, before any job has warmed the app's secret cache."""
+    control(fault_stack, "vault_faults", "PUT", mode="status", retry_after=3, seconds=60)
+    try:
+        response = Run(fault_stack).post(None, "nothing to see")
+    finally:
+        control(fault_stack, "vault_faults", "DELETE")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "3"
+    assert response.json()["error"]["code"] == "dependency_unavailable"
+    assert stats(fault_stack, "vault")["faults"] >= 1
+    assert stats(fault_stack, "partner")["calls"] == 0
+    jobs = fault_stack.blob_service().get_container_client("jobs")
+    assert list(jobs.list_blobs()) == []
+    queue = fault_stack.queue_service().get_queue_client("jobs")
+    assert queue.get_queue_properties().approximate_message_count == 0
+
+
+def _faults_on_cue(run: Run, stop: threading.Event) -> list[str]:
+    """Drive the vault and storage outages as the run passes a quarter and a half."""
+    stack, done = run.stack, []
+
+    def reached(fraction: float) -> bool:
+        while not stop.is_set():
+            if len(run.accepted) >= JOBS * fraction:
+                return True
+            stop.wait(0.1)
+        return False
+
+    if reached(0.25):
+        progress(f"vault outage for {VAULT_OUTAGE_SECONDS}s at {len(run.accepted)} jobs")
+        control(
+            stack, "vault_faults", "PUT", mode="status", retry_after=1, seconds=VAULT_OUTAGE_SECONDS
+        )
+        done.append("vault")
+    if reached(0.5):
+        progress(f"Azurite stopped at {len(run.accepted)} jobs")
+        assert control(stack, "azurite_control", "POST", "/stop") == {"running": False}
+        stop.wait(STORAGE_OUTAGE_SECONDS)
+        assert control(stack, "azurite_control", "POST", "/start") == {"running": True}
+        progress(f"Azurite started again at {len(run.accepted)} jobs")
+        done.append("storage")
+    return done
+
+
+def _job_records(stack: RunningStack) -> dict[str, dict[str, Any]]:
+    jobs = stack.blob_service().get_container_client("jobs")
+    records = {}
+    for blob in jobs.list_blobs():
+        if "/" in blob.name:  # idempotency claims and kept poison messages
+            continue
+        records[blob.name.removesuffix(".json")] = json.loads(
+            jobs.download_blob(blob.name).readall()
+        )
+    return records
+
+
+def _queues_drained(stack: RunningStack) -> bool:
+    queues = stack.queue_service()
+    return all(
+        queues.get_queue_client(name).get_queue_properties().approximate_message_count == 0
+        for name in ("jobs", "jobs-poison")
+    )
+
+
+@pytest.mark.timeout(900)
+def test_jobs_survive_partner_failures_a_vault_outage_and_a_storage_restart(
+    fault_stack: RunningStack,
+) -> None:
+    stack = fault_stack
+    requests.delete(stack.endpoints["stats"]["partner"], verify=stack.ca_bundle, timeout=10)
+    control(stack, "partner_faults", "PUT", **PARTNER_FAULTS)
+    run = Run(stack)
+    stop = threading.Event()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1) as cue:
+        outages = cue.submit(_faults_on_cue, run, stop)
+        try:
+            with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+                for index, _ in enumerate(pool.map(run.submit, range(JOBS)), start=1):
+                    if index % 200 == 0:
+                        progress(f"{index}/{JOBS} submitted ({time.monotonic() - started:.0f}s)")
+        finally:
+            stop.set()
+        assert outages.result() == ["vault", "storage"]
+    control(stack, "partner_faults", "DELETE")
+    progress(f"all {JOBS} accepted in {time.monotonic() - started:.0f}s; refusals {run.refusals}")
+
+    eventually(lambda: _queues_drained(stack), timeout=SETTLE_TIMEOUT, interval=1.0)
+    records = eventually(
+        lambda: (
+            (r := _job_records(stack))
+            and all(x["status"] in ("completed", "failed") for x in r.values())
+            and r
+        ),
+        timeout=60,
+        interval=1.0,
+    )
+    progress(f"settled in {time.monotonic() - started:.0f}s")
+
+    # Every submission became exactly one job, and every job is settled.
+    sent = set(run.accepted.values())
+    assert len(run.accepted) == JOBS
+    assert len(sent) == JOBS
+    assert set(records) == sent, "a job state without an accepted submission, or one missing"
+    statuses = Counter(record["status"] for record in records.values())
+    assert statuses["completed"] + statuses["failed"] == JOBS, statuses
+    failed = [r for r in records.values() if r["status"] == "failed"]
+    assert all(r.get("reason") for r in failed), failed[:3]
+    progress(f"outcome {dict(statuses)}")
+
+    # One result blob per completed job, none for any other.
+    results = {
+        blob.name.removesuffix(".json")
+        for blob in stack.blob_service().get_container_client("results").list_blobs()
+    }
+    completed = {job for job, r in records.items() if r["status"] == "completed"}
+    assert results == completed
+
+    # The faults really happened, and no job called the partner more than its retries allow.
+    partner = stats(stack, "partner")
+    assert partner["faults"] > JOBS * 0.15, partner["faults"]
+    assert stats(stack, "vault")["faults"] >= 1
+    attempts = 1 + inspect.signature(OutboundClient).parameters["total_retries"].default
+    per_job = {job: partner["by_idempotency_key"].get(job, 0) for job in sent}
+    assert min(per_job.values()) >= 1
+    assert max(per_job.values()) <= attempts, max(per_job.values())
+
+    # The stack never stopped (a dead piece stops it all), and nothing leaked.
+    assert stack.process.poll() is None
+    assert requests.get(f"{stack.api}/health", timeout=10).status_code == 200
+    assert leaks(partner_keys(stack), outputs(stack, run.responses)) == []

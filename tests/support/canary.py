@@ -1,0 +1,69 @@
+"""Search everything a stack produced for a secret: logs, state files, responses, queues, blobs.
+
+A value counts as found in any of the encodings a careless log line or URL would give it:
+raw, base64 (standard and URL-safe, unpadded) and URL-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+from azure.keyvault.secrets import SecretClient
+
+from devstack.tokens import IssuerCredential
+from tests.support.devstack import RunningStack
+
+
+def encodings(value: str) -> set[str]:
+    raw = value.encode()
+    return {
+        value,
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        quote(value, safe=""),
+        quote_plus(value),
+    }
+
+
+def partner_keys(stack: RunningStack) -> set[str]:
+    """Every version of the partner key the stack's vault ever held."""
+    name = stack.endpoints["partner_secret_name"]
+    with stack.as_app():
+        vault = SecretClient(stack.endpoints["vault"], IssuerCredential(stack.issuer()))
+        versions = [p.version for p in vault.list_properties_of_secret_versions(name)]
+        values = {vault.get_secret(name, version).value or "" for version in versions}
+    assert values, "the vault holds no partner key"
+    return values
+
+
+def outputs(stack: RunningStack, responses: Iterable[str] = ()) -> dict[str, str]:
+    """Every output of the stack, by name: logs, state files but the vault's own store,
+    the given HTTP responses, queue messages and blobs."""
+    found = {"stack log": stack.log_text()}
+    for path in Path(stack.state_dir).rglob("*"):
+        relative = path.relative_to(stack.state_dir).parts
+        if path.is_file() and "vault" not in relative:
+            found[str(path)] = path.read_text(errors="replace")
+    for index, response in enumerate(responses):
+        found[f"HTTP response {index}"] = response
+    queues = stack.queue_service()
+    for queue in queues.list_queues():
+        client = queues.get_queue_client(queue.name)
+        for message in client.peek_messages(max_messages=32):
+            found[f"queue {queue.name}/{message.id}"] = str(message.content)
+    blobs = stack.blob_service()
+    for container in blobs.list_containers():
+        container_client = blobs.get_container_client(container.name)
+        for blob in container_client.list_blobs():
+            data = container_client.download_blob(blob.name).readall()
+            found[f"blob {container.name}/{blob.name}"] = data.decode(errors="replace")
+    return found
+
+
+def leaks(values: Iterable[str], searched: dict[str, str]) -> list[str]:
+    """Names of the outputs that contain any of ``values`` in any encoding."""
+    needles = set().union(*(encodings(v) for v in values))
+    return sorted(name for name, text in searched.items() if any(n in text for n in needles))
