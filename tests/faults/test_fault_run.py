@@ -45,7 +45,7 @@ CONCURRENCY = 16
 MAX_SUBMISSIONS = 40  # per job: far more than the faults need, so a stuck job shows as one
 RETRY_AFTER_CAP = 2.0
 READ_TIMEOUT = 1.0
-PARTNER_FAULTS = {
+PARTNER_FAULTS: dict[str, Any] = {
     "mode": ["status", "slow"],
     "status": 503,
     "rate": 0.3,
