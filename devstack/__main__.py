@@ -30,6 +30,14 @@ def _endpoints(state_dir: Path) -> dict[str, object]:
     return document
 
 
+def _running_audience(state_dir: Path) -> str:
+    """The audience the running stack's host accepts (the default when none is running)."""
+    path = state_dir / "endpoints.json"
+    if path.exists():
+        return str(json.loads(path.read_text()).get("audience") or DEFAULT_APP_AUDIENCE)
+    return DEFAULT_APP_AUDIENCE
+
+
 def _pair(item: str) -> tuple[str, str]:
     name, sep, value = item.partition("=")
     if not sep or not name:
@@ -48,6 +56,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         free_ports=args.free_ports,
         host=args.host,
         banner=not args.no_banner,
+        audience=args.audience,
         extra_app_env=dict(_pair(item) for item in args.app_setting),
     )
     try:
@@ -59,7 +68,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     issuer = TokenIssuer.load_or_create(args.state_dir / "identity" / "signing-key.pem")
-    audience = args.audience or DEFAULT_APP_AUDIENCE
+    audience = args.audience or _running_audience(args.state_dir)
     minted = issuer.mint(
         audience,
         object_id=args.object_id,
@@ -120,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     up.add_argument("--no-banner", action="store_true")
     up.add_argument(
+        "--audience",
+        default=DEFAULT_APP_AUDIENCE,
+        help=f"the audience callers' tokens must carry (default {DEFAULT_APP_AUDIENCE})",
+    )
+    up.add_argument(
         "--app-setting",
         action="append",
         default=[],
@@ -129,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(handler=cmd_up)
 
     token = commands.add_parser("token", help="print a caller token for the local API")
-    token.add_argument("audience", nargs="?", help=f"default: {DEFAULT_APP_AUDIENCE}")
+    token.add_argument(
+        "audience", nargs="?", help=f"default: the running stack's ({DEFAULT_APP_AUDIENCE})"
+    )
     token.add_argument("--role", action="append", default=[], help="app role (repeatable)")
     token.add_argument("--object-id", default=DEV_CALLER_OBJECT_ID)
     token.add_argument("--name", default="dev caller")

@@ -73,6 +73,7 @@ class StackOptions:
     free_ports: bool = False
     host: str = "devstack"  # or "func" (Core Tools), or "none"
     banner: bool = True
+    audience: str = DEFAULT_APP_AUDIENCE  # what callers' tokens must be issued for
     extra_app_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -245,7 +246,7 @@ class Stack:
             "azurite_control": f"{identity_base}{AZURITE_CONTROL_PATH}",
             "ca_bundle": str(certs.ca_bundle),
             "ca_cert": str(certs.ca_cert),
-            "audience": DEFAULT_APP_AUDIENCE,
+            "audience": opts.audience,
             "issuer": issuer.issuer,
             "tenant_id": issuer.tenant_id,
             "signing_key": str(self.state / "identity" / "signing-key.pem"),
@@ -335,7 +336,7 @@ class Stack:
                 "--auth-issuer",
                 issuer.issuer,
                 "--auth-audience",
-                DEFAULT_APP_AUDIENCE,
+                self.options.audience,
                 "--auth-jwks-url",
                 f"{identity_base}{JWKS_PATH}",
             ]

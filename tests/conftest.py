@@ -6,12 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.tokens import DEFAULT_APP_AUDIENCE
+from tests.support.canary import AUDIENCE_MARKER
 from tests.support.devstack import RunningStack, running_stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(tmp_path_factory.mktemp("devstack")) as running:
+    with running_stack(
+        tmp_path_factory.mktemp("devstack"), audience=f"{DEFAULT_APP_AUDIENCE}/{AUDIENCE_MARKER}"
+    ) as running:
         yield running
 
 

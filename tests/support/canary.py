@@ -7,6 +7,9 @@ raw, base64 (standard and URL-safe, unpadded) and URL-encoded.
 from __future__ import annotations
 
 import base64
+import binascii
+import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -15,6 +18,12 @@ from azure.keyvault.secrets import SecretClient
 
 from devstack.tokens import IssuerCredential
 from tests.support.devstack import RunningStack
+
+#: Fresh for every session, in the audience of every caller token the session's stack
+#: accepts (tests/conftest.py): the host hands the token's claims to the app, and the leak
+#: canary (tests/integration/test_zz_canary.py) proves that neither tokens nor claims are
+#: written anywhere.
+AUDIENCE_MARKER = f"canary-{secrets.token_hex(12)}"
 
 
 def encodings(value: str) -> set[str]:
@@ -63,7 +72,29 @@ def outputs(stack: RunningStack, responses: Iterable[str] = ()) -> dict[str, str
     return found
 
 
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.(eyJ[A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*")
+
+
+def token_claims(text: str) -> list[str]:
+    """The decoded claim sets of every JWT-shaped string in ``text``."""
+    found = []
+    for match in JWT.finditer(text):
+        payload = match.group(1)
+        try:
+            found.append(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode())
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+    return found
+
+
 def leaks(values: Iterable[str], searched: dict[str, str]) -> list[str]:
-    """Names of the outputs that contain any of ``values`` in any encoding."""
+    """Names of the outputs that contain any of ``values`` in any encoding, or inside the
+    claims of a token written there."""
     needles = set().union(*(encodings(v) for v in values))
-    return sorted(name for name, text in searched.items() if any(n in text for n in needles))
+
+    def holds(text: str) -> bool:
+        return any(n in text for n in needles) or any(
+            n in claims for claims in token_claims(text) for n in needles
+        )
+
+    return sorted(name for name, text in searched.items() if holds(text))

@@ -81,13 +81,14 @@ class RunningStack:
         self,
         *roles: str,
         object_id: str = DEV_CALLER_OBJECT_ID,
-        audience: str = DEFAULT_APP_AUDIENCE,
+        audience: str | None = None,
         lifetime: int = 600,
     ) -> str:
+        """A caller token for the stack's API (its audience unless told otherwise)."""
         return (
             self.issuer()
             .mint(
-                audience,
+                audience or str(self.endpoints["audience"]),
                 object_id=object_id,
                 app_id="caller",
                 roles=list(roles),
@@ -124,7 +125,11 @@ class RunningStack:
 
 
 def start_stack(
-    state_dir: Path, *, app_settings: dict[str, str] | None = None, memory: bool = True
+    state_dir: Path,
+    *,
+    app_settings: dict[str, str] | None = None,
+    memory: bool = True,
+    audience: str = DEFAULT_APP_AUDIENCE,
 ) -> RunningStack:
     """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json."""
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -139,6 +144,8 @@ def start_stack(
         *(["--memory"] if memory else []),
         "--free-ports",
         "--no-banner",
+        "--audience",
+        audience,
     ]
     for name, value in {**TEST_APP_SETTINGS, **(app_settings or {})}.items():
         argv += ["--app-setting", f"{name}={value}"]
@@ -163,10 +170,14 @@ def start_stack(
 
 @contextmanager
 def running_stack(
-    state_dir: Path, *, app_settings: dict[str, str] | None = None, memory: bool = True
+    state_dir: Path,
+    *,
+    app_settings: dict[str, str] | None = None,
+    memory: bool = True,
+    audience: str = DEFAULT_APP_AUDIENCE,
 ) -> Iterator[RunningStack]:
     """A stack for the length of a ``with`` block (a fixture's or a benchmark's)."""
-    running = start_stack(state_dir, app_settings=app_settings, memory=memory)
+    running = start_stack(state_dir, app_settings=app_settings, memory=memory, audience=audience)
     try:
         yield running
     finally:
