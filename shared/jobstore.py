@@ -70,6 +70,9 @@ class JobStore:
     def __init__(self, *, jobs: ContainerClient, results: ContainerClient) -> None:
         self.jobs = jobs
         self.results = results
+        # The last version of each job this store read or wrote, with its ETag: one store
+        # serves one request or one message, so this stays small and short-lived.
+        self._known: dict[str, tuple[JobRecord, str]] = {}
 
     # -- jobs -----------------------------------------------------------------
 
@@ -93,23 +96,36 @@ class JobStore:
         except ResourceNotFoundError:
             return None
         document = json.loads(downloader.readall())
-        return JobRecord(**document), str(downloader.properties.etag)
+        found = JobRecord(**document), str(downloader.properties.etag)
+        self._known[job_id] = found
+        return found
 
     def update(
         self, job_id: str, change: Callable[[JobRecord], JobRecord | None], *, attempts: int = 8
     ) -> JobRecord | None:
-        """Apply ``change`` with optimistic concurrency; ``None`` from it means no write."""
+        """Apply ``change`` with optimistic concurrency; ``None`` from it means no write.
+
+        The version this store last wrote or read is tried first, without reading it again
+        (the worker's second update of a job costs one request, not two); if the stored
+        job has moved on, ``If-Match`` refuses the write and the job is read afresh. A "no
+        change" decided on a remembered version is confirmed on the stored one.
+        """
+        known = self._known.pop(job_id, None)
         for _ in range(attempts):
-            found = self.get(job_id)
-            if found is None:
-                return None
-            record, etag = found
+            fresh = known is None
+            if known is None:
+                known = self.get(job_id)
+                if known is None:
+                    return None
+            record, etag = known
+            known = None
             updated = change(record)
             if updated is None:
-                return record
+                if fresh:
+                    return record
+                continue
             try:
-                self.jobs.upload_blob(
-                    f"{job_id}.json",
+                written = self.jobs.get_blob_client(f"{job_id}.json").upload_blob(
                     json.dumps(asdict(updated)),
                     overwrite=True,
                     etag=etag,
@@ -118,10 +134,12 @@ class JobStore:
                 )
             except ResourceModifiedError:
                 continue
+            self._known[job_id] = (updated, str(written["etag"]))
             return updated
         raise JobStoreError(f"job {job_id}: too many concurrent updates")
 
     def delete(self, job_id: str) -> None:
+        self._known.pop(job_id, None)
         with contextlib.suppress(ResourceNotFoundError):
             self.jobs.delete_blob(f"{job_id}.json")
 

@@ -30,6 +30,7 @@ from devstack.host.functions import (
     IndexingError,
     Invoker,
     index_functions,
+    is_disabled,
     load_function_app,
 )
 from devstack.host.http import HttpHost
@@ -76,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_host_config(app_dir, environ)
         app = load_function_app(app_dir, environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py"))
-        functions = index_functions(app)
+        indexed = index_functions(app)
+        disabled = [f for f in indexed if is_disabled(f.name, environ)]
+        functions = [f for f in indexed if f not in disabled]
         invoker = Invoker(app_dir=app_dir)
         http = HttpHost(
             functions=functions, invoker=invoker, route_prefix=config.route_prefix, auth=_auth(args)
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     for function in functions:
         if function.trigger_type != HTTP_TRIGGER:
             logger.info("    %s: %s", function.name, function.trigger_type)
+    for function in disabled:
+        logger.info("Function 'Functions.%s' is disabled", function.name)
 
     server = uvicorn.Server(
         uvicorn.Config(

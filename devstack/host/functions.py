@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +139,13 @@ def index_functions(app: FunctionRegister) -> list[IndexedFunction]:
             )
         )
     return indexed
+
+
+def is_disabled(name: str, environ: Mapping[str, str]) -> bool:
+    """``AzureWebJobs.<name>.Disabled`` = ``true`` (or ``1``) turns a function off, as in the
+    host: its trigger is not listened to and an HTTP route answers 404."""
+    value = environ.get(f"AzureWebJobs.{name}.Disabled", "")
+    return value.strip().lower() in ("true", "1")
 
 
 class Invoker:

@@ -55,6 +55,12 @@ def public_ping(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("pong")
 
 
+@app.route(route="switched-off", methods=["GET"])
+def switched_off(req: func.HttpRequest) -> func.HttpResponse:
+    """Disabled by the app setting AzureWebJobs.switched_off.Disabled in the tests."""
+    return func.HttpResponse("should never answer")
+
+
 @app.route(route="boom", methods=["GET"])
 def boom(req: func.HttpRequest) -> func.HttpResponse:
     raise RuntimeError("internal detail that must not reach the caller")

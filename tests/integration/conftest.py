@@ -56,6 +56,7 @@ def hostapp(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> It
         {
             "HOSTAPP_OUTPUT_DIR": str(output),
             "HOSTAPP_TIMER_SCHEDULE": "*/2 * * * * *",
+            "AzureWebJobs.switched_off.Disabled": "true",
             "PYTHONPATH": str(ROOT),
         }
     )

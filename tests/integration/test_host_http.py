@@ -56,6 +56,14 @@ def test_unknown_route_404_and_unlisted_method_405(hostapp: HostApp, auth: dict[
     assert "GET" in wrong.headers["Allow"]
 
 
+def test_a_disabled_function_is_not_served(hostapp: HostApp, auth: dict[str, str]) -> None:
+    response = requests.get(f"{hostapp.base}/api/switched-off", headers=auth, timeout=10)
+    assert response.status_code == 404
+    assert "Function 'Functions.switched_off' is disabled" in hostapp.log_text()
+    # Only that one: its neighbours still answer.
+    assert requests.get(f"{hostapp.base}/api/items/special", headers=auth, timeout=10).ok
+
+
 def test_raising_function_gives_bare_500(hostapp: HostApp, auth: dict[str, str]) -> None:
     response = requests.get(f"{hostapp.base}/api/boom", headers=auth, timeout=10)
     assert response.status_code == 500
