@@ -106,8 +106,10 @@ class QueueListener:
             target=self._run, name=f"listener-{self.queue_name}", daemon=True
         )
         self._rng = random.Random()
+        self._leases = _Leases(self.queue, options.lease_seconds, self._stop)
 
     def start(self) -> None:
+        self._leases.start()
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -115,6 +117,7 @@ class QueueListener:
         with self._lock:
             self._lock.notify_all()
         self._thread.join(timeout)
+        self._leases.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- polling ------------------------------------------------------------
@@ -191,8 +194,7 @@ class QueueListener:
         if body is None or dequeue_count > maximum:
             self._poison(message)
             return
-        renewal = _Renewal(self.queue, message, self.options.lease_seconds)
-        renewal.start()
+        lease = self._leases.hold(message)
         try:
             self.invoker.invoke(
                 self.function,
@@ -203,29 +205,27 @@ class QueueListener:
                     expiration_time=message.expires_on,
                     insertion_time=message.inserted_on,
                     time_next_visible=message.next_visible_on,
-                    pop_receipt=renewal.pop_receipt,
+                    pop_receipt=lease.pop_receipt,
                 ),
                 reason=f"New queue message detected on '{self.queue_name}'.",
             )
         except Exception:
-            renewal.stop()
+            pop_receipt = self._leases.release(lease)
             if dequeue_count >= maximum:
-                self._poison(message, pop_receipt=renewal.pop_receipt)
+                self._poison(message, pop_receipt=pop_receipt)
             else:
                 self._settle(
                     "release",
                     message,
                     lambda: self.queue.update_message(
                         message.id,
-                        pop_receipt=renewal.pop_receipt,
+                        pop_receipt=pop_receipt,
                         visibility_timeout=int(self.options.visibility_timeout),
                     ),
                 )
             return
-        renewal.stop()
-        self._settle(
-            "delete", message, lambda: self.queue.delete_message(message.id, renewal.pop_receipt)
-        )
+        pop_receipt = self._leases.release(lease)
+        self._settle("delete", message, lambda: self.queue.delete_message(message.id, pop_receipt))
 
     def _poison(self, message: QueueMessage, *, pop_receipt: str | None = None) -> None:
         logger.warning(
@@ -274,32 +274,74 @@ class QueueListener:
             delay = min(SETTLE_MAX_BACKOFF_SECONDS, delay * 2)
 
 
-class _Renewal:
-    """Keeps a message invisible while its function runs (the host renews it too)."""
+class _Lease:
+    """One received message kept invisible while its function runs."""
 
-    def __init__(self, queue: QueueClient, message: QueueMessage, lease_seconds: float) -> None:
+    def __init__(self, message: QueueMessage, due: float) -> None:
+        self.message = message
+        self.pop_receipt: str = message.pop_receipt or ""
+        self.due = due
+        self.lock = threading.Lock()  # held while renewing; released leases are not renewed
+        self.held = True
+
+
+class _Leases:
+    """Renews the leases of every message one listener is running: one thread, not one per
+    message (the host renews at half the visibility timeout too)."""
+
+    def __init__(self, queue: QueueClient, lease_seconds: float, stop: threading.Event) -> None:
         self._queue = queue
         self._lease = lease_seconds
-        self._message = message
-        self.pop_receipt: str = message.pop_receipt or ""
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._stop = stop
+        self._leases: dict[str, _Lease] = {}
+        self._lock = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="lease-renewal", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+    def join(self, timeout: float) -> None:
+        with self._lock:
+            self._lock.notify_all()
+        self._thread.join(timeout)
+
+    def hold(self, message: QueueMessage) -> _Lease:
+        lease = _Lease(message, time.monotonic() + self._lease / 2)
+        with self._lock:
+            self._leases[message.id] = lease
+        return lease
+
+    def release(self, lease: _Lease) -> str:
+        """Stop renewing; return the pop receipt to settle the message with."""
+        with self._lock:
+            self._leases.pop(lease.message.id, None)
+        with lease.lock:  # wait for a renewal in flight
+            lease.held = False
+            return lease.pop_receipt
 
     def _run(self) -> None:
-        while not self._stop.wait(self._lease / 2):
+        while not self._stop.is_set():
+            now = time.monotonic()
+            with self._lock:
+                due = [lease for lease in self._leases.values() if lease.due <= now]
+                soonest = min((lease.due for lease in self._leases.values()), default=None)
+                if not due:
+                    self._lock.wait(self._lease / 2 if soonest is None else soonest - now)
+                    continue
+            for lease in due:
+                self._renew(lease)
+
+    def _renew(self, lease: _Lease) -> None:
+        with lease.lock:
+            if not lease.held:
+                return
+            lease.due = time.monotonic() + self._lease / 2
             try:
                 updated = self._queue.update_message(
-                    self._message.id,
-                    pop_receipt=self.pop_receipt,
+                    lease.message.id,
+                    pop_receipt=lease.pop_receipt,
                     visibility_timeout=int(self._lease),
                 )
-                self.pop_receipt = updated.pop_receipt or self.pop_receipt
+                lease.pop_receipt = updated.pop_receipt or lease.pop_receipt
             except AzureError:
-                logger.warning("could not renew visibility of message %s", self._message.id)
+                logger.warning("could not renew visibility of message %s", lease.message.id)

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import threading
+import time
 
 import azure.functions as func
 
@@ -75,6 +76,14 @@ def queue_ok(msg: func.QueueMessage) -> None:
 def queue_fail(msg: func.QueueMessage) -> None:
     _record("queue_fail", id=msg.id, body=msg.get_body().decode(), dequeue_count=msg.dequeue_count)
     raise RuntimeError("this message always fails")
+
+
+@app.queue_trigger(arg_name="msg", queue_name="hostapp-slow", connection="JobsStorage")
+def queue_slow(msg: func.QueueMessage) -> None:
+    """Runs longer than the tests' lease (DEVSTACK_QUEUE_LEASE_SECONDS), so it must be renewed."""
+    _record("queue_slow_start", id=msg.id, dequeue_count=msg.dequeue_count)
+    time.sleep(float(os.environ.get("HOSTAPP_SLOW_SECONDS", "12")))
+    _record("queue_slow_end", id=msg.id)
 
 
 @app.timer_trigger(

@@ -19,7 +19,8 @@ from devstack.ports import free_port
 from tests.support.devstack import ROOT, RunningStack, stop_process
 
 HOSTAPP_DIR = ROOT / "tests" / "hostapp"
-HOSTAPP_QUEUES = ("hostapp-ok", "hostapp-fail")
+HOSTAPP_QUEUES = ("hostapp-ok", "hostapp-fail", "hostapp-slow")
+HOSTAPP_LEASE_SECONDS = 10
 
 
 @dataclass
@@ -57,6 +58,7 @@ def hostapp(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> It
             "HOSTAPP_OUTPUT_DIR": str(output),
             "HOSTAPP_TIMER_SCHEDULE": "*/2 * * * * *",
             "AzureWebJobs.switched_off.Disabled": "true",
+            "DEVSTACK_QUEUE_LEASE_SECONDS": str(HOSTAPP_LEASE_SECONDS),
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -56,6 +56,22 @@ def test_failing_message_runs_max_dequeue_count_times_then_poison(hostapp: HostA
     assert "Moving message to queue 'hostapp-fail-poison'" in hostapp.log_text()
 
 
+def test_a_message_outliving_its_lease_is_renewed_and_runs_once(hostapp: HostApp) -> None:
+    sender = hostapp.queues.get_queue_client(
+        "hostapp-slow", message_encode_policy=TextBase64EncodePolicy()
+    )
+    sent = sender.send_message("slow")
+    # The function sleeps 12 s; the lease is 10 s. Without renewal the message would be
+    # received again at 10 s and run a second time.
+    eventually(
+        lambda: [r for r in hostapp.records("queue_slow_end") if r["id"] == sent.id], timeout=40
+    )
+    eventually(lambda: _drained(hostapp, "hostapp-slow"))
+    starts = [r for r in hostapp.records("queue_slow_start") if r["id"] == sent.id]
+    assert len(starts) == 1
+    assert starts[0]["dequeue_count"] == 1
+
+
 def test_timer_runs_on_startup_and_on_its_seconds_schedule(hostapp: HostApp) -> None:
     ticks = eventually(
         lambda: len(hostapp.records("tick")) >= 3 and hostapp.records("tick"), timeout=20
