@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from shared.jobmodel import FAILED, QUEUED, IdempotencyRecord, JobRecord, reques
 from shared.messages import JobMessage
 from shared.partner import analyze
 from shared.principal import Principal, PrincipalError, principal_from_headers
-from shared.responses import error_response, json_response
+from shared.responses import error_response, json_response, unavailable_response
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -37,7 +36,6 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 10_000
 MAX_IDEMPOTENCY_KEY = 200
 FIELDS = {"text", "language"}
-DEFAULT_RETRY_AFTER = 5
 
 
 def job_store() -> JobStore:
@@ -121,13 +119,6 @@ def _accepted(record: JobRecord) -> func.HttpResponse:
     )
 
 
-def _unavailable(message: str, retry_after: float | None) -> func.HttpResponse:
-    seconds = max(1, math.ceil(retry_after or DEFAULT_RETRY_AFTER))
-    return error_response(
-        503, "dependency_unavailable", message, headers={"Retry-After": str(seconds)}
-    )
-
-
 @bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     from azure.core.exceptions import AzureError
@@ -147,14 +138,16 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
                 return _replay(store, earlier, digest)
         except AzureError as exc:
             logger.error("job not accepted: storage failed (%s)", type(exc).__name__)
-            return _unavailable("storage is unavailable; retry later", None)
+            return unavailable_response("storage is unavailable; retry later")
 
     job_id = str(uuid.uuid4())
     try:
         analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
     except (VaultUnavailableError, PartnerUnavailableError) as exc:
         logger.warning("job not accepted: %s", type(exc).__name__)
-        return _unavailable("a dependency is unavailable; retry later", exc.retry_after)
+        return unavailable_response(
+            "a dependency is unavailable; retry later", retry_after=exc.retry_after
+        )
     except (VaultError, OutboundError, ValueError) as exc:
         logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
         return error_response(502, "partner_error", "the partner API refused or failed the call")
@@ -182,7 +175,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     except AzureError as exc:
         logger.error("job %s not accepted: storage failed (%s)", job_id, type(exc).__name__)
         _undo(store, record, caller, key)
-        return _unavailable("storage is unavailable; retry later", None)
+        return unavailable_response("storage is unavailable; retry later")
     logger.info("job %s accepted", job_id)
     return _accepted(record)
 
@@ -251,7 +244,7 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
             view["result"] = store.read_result(job_id)
     except AzureError as exc:
         logger.error("job %s not read: storage failed (%s)", job_id, type(exc).__name__)
-        return _unavailable("storage is unavailable; retry later", None)
+        return unavailable_response("storage is unavailable; retry later")
     return json_response(view)
 
 
@@ -280,7 +273,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         record = store.update(job_id, requeue)
     except AzureError as exc:
         logger.error("job %s not retried: storage failed (%s)", job_id, type(exc).__name__)
-        return _unavailable("storage is unavailable; retry later", None)
+        return unavailable_response("storage is unavailable; retry later")
     if record is None:
         return error_response(404, "not_found", "no such job", target="id")
     if not failed:
@@ -290,7 +283,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     except AzureError as exc:
         logger.error("job %s not re-enqueued: storage failed (%s)", job_id, type(exc).__name__)
         _restore_failed(store, failed[-1])
-        return _unavailable("storage is unavailable; retry later", None)
+        return unavailable_response("storage is unavailable; retry later")
     logger.info("job %s re-enqueued", job_id)
     return _accepted(record)
 

@@ -29,7 +29,7 @@ from shared.posture.runner import run_rules
 from shared.posture.schema import REPORT_SCHEMA
 from shared.posture.store import MAX_HISTORY_DAYS, ReportStore
 from shared.principal import PrincipalError, principal_from_headers
-from shared.responses import error_response, json_response
+from shared.responses import error_response, json_response, unavailable_response
 
 logger = logging.getLogger("app.posture")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -107,7 +107,7 @@ def get_posture(req: func.HttpRequest) -> func.HttpResponse:
         report = report_store().latest()
     except AzureError as exc:
         logger.error("posture report not read (%s)", type(exc).__name__)
-        return _storage_unavailable("the report could not be read; retry later")
+        return unavailable_response("the report could not be read; retry later")
     if report is None:
         return error_response(
             404,
@@ -137,7 +137,7 @@ def posture_history(req: func.HttpRequest) -> func.HttpResponse:
         reports = report_store().history(days=days)
     except AzureError as exc:
         logger.error("posture history not read (%s)", type(exc).__name__)
-        return _storage_unavailable("the history could not be read; retry later")
+        return unavailable_response("the history could not be read; retry later")
     return json_response({"days": days, "reports": reports})
 
 
@@ -152,12 +152,8 @@ def run_posture(req: func.HttpRequest) -> func.HttpResponse:
         report = run_and_publish()
     except AzureError as exc:
         logger.error("posture report not stored (%s)", type(exc).__name__)
-        return _storage_unavailable("the report could not be stored; retry later")
+        return unavailable_response("the report could not be stored; retry later")
     return _report_response(req, report)
-
-
-def _storage_unavailable(message: str) -> func.HttpResponse:
-    return error_response(503, "dependency_unavailable", message, headers={"Retry-After": "5"})
 
 
 # -- the routes above, described for the OpenAPI document (blueprints/openapi.py) ------------

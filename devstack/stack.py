@@ -84,6 +84,17 @@ def azurite_entry(app_dir: Path) -> Path:
     return entry
 
 
+@dataclass(frozen=True)
+class _AzuriteSetup:
+    """What starting Azurite takes, kept so it can be started again on the same ports."""
+
+    entry: Path
+    ports: Ports
+    certs: DevCertificates
+    log_dir: Path
+    provision: Callable[[], None]
+
+
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the stack (one Ctrl-C stops all)."""
 
@@ -153,11 +164,10 @@ class Stack:
         self.children: list[ChildProcess] = []
         self.servers: list[_EmbeddedServer] = []
         self.endpoints: dict[str, Any] = {}
-        self._azurite_setup: tuple[Path, Ports, DevCertificates, Path] | None = None
+        self._azurite: _AzuriteSetup | None = None  # how to (re)start Azurite
         self._paused: set[str] = set()  # children stopped on purpose (not a failure)
         self._changed = asyncio.Event()  # the set of running children changed
         self._control_lock = asyncio.Lock()
-        self._provisioner: Callable[[], None] | None = None
 
     # -- start --------------------------------------------------------------
 
@@ -205,13 +215,18 @@ class Stack:
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
-        self._azurite_setup = (entry, ports, certs, log_dir)
-        self._provisioner = functools.partial(
-            provision.provision_storage,
-            blob_url=blob,
-            queue_url=queue,
-            credential=IssuerCredential(issuer),
-            ca_bundle=certs.ca_bundle,
+        self._azurite = _AzuriteSetup(
+            entry,
+            ports,
+            certs,
+            log_dir,
+            provision=functools.partial(
+                provision.provision_storage,
+                blob_url=blob,
+                queue_url=queue,
+                credential=IssuerCredential(issuer),
+                ca_bundle=certs.ca_bundle,
+            ),
         )
         await self._start_azurite()
 
@@ -260,15 +275,16 @@ class Stack:
         _write_private_json(self.state / "endpoints.json", self.endpoints)
 
     async def _start_azurite(self) -> None:
-        if self._azurite_setup is None:
+        setup = self._azurite
+        if setup is None:
             raise StackError("Azurite cannot start before the stack has")
-        entry, ports, certs, log_dir = self._azurite_setup
+        ports, certs = setup.ports, setup.certs
         node = shutil.which("node")
         if node is None:
             raise StackError("node is not on PATH: Azurite needs Node.js 20")
         args = [
             node,
-            str(entry),
+            str(setup.entry),
             "--blobHost",
             LOOPBACK,
             "--blobPort",
@@ -298,15 +314,19 @@ class Stack:
             args += ["--location", str(location)]
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
         child = ChildProcess(
-            "azurite", args, env=env, cwd=self.state, log_dir=log_dir, quiet=AZURITE_ACCESS_LOG
+            "azurite",
+            args,
+            env=env,
+            cwd=self.state,
+            log_dir=setup.log_dir,
+            quiet=AZURITE_ACCESS_LOG,
         )
         await child.start()
         self.children = [c for c in self.children if c.name != child.name] + [child]
         self._changed.set()
         for piece in ("blob", "queue", "table"):
             await _wait_for_port(ports[piece], child, STARTUP_TIMEOUT)
-        if self._provisioner is not None:  # what infra/ creates; idempotent
-            await asyncio.to_thread(self._provisioner)
+        await asyncio.to_thread(setup.provision)  # what infra/ creates; idempotent
 
     async def _start_host(
         self,

@@ -480,6 +480,7 @@ def create_vault_app(
     tells callers which audience the vault accepts.
     """
     api = _VaultApi(store=store, issuer=issuer, origin=origin.rstrip("/"), resource=resource)
+    faults = FaultGate()
     kv = api.operation
     routes = [
         Route("/secrets", kv("list", api.list_secrets), methods=["GET"]),
@@ -501,13 +502,11 @@ def create_vault_app(
         Route("/devstack/health", api.health, methods=["GET"]),
         Route("/devstack/stats", api.stats, methods=["GET", "DELETE"]),
         Route("/devstack/secrets/{name}/backdate", api.backdate, methods=["POST"]),
+        Route("/devstack/faults", faults.endpoint, methods=["GET", "PUT", "DELETE"]),
     ]
     app = _VaultApp(routes=routes, exception_handlers={HTTPException: _http_error})
-    app.faults = FaultGate()
+    app.faults = faults
     app.store = store
-    app.router.routes.append(
-        Route("/devstack/faults", app.faults.endpoint, methods=["GET", "PUT", "DELETE"])
-    )
     app.router.redirect_slashes = False  # Key Vault answers 404, it does not redirect
     app.state.resource = api.resource
     app.add_middleware(AccessLog, logger=logger)

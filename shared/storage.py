@@ -1,10 +1,12 @@
 """Blob and Queue clients for the app, built lazily from the shared credential.
 
-One client per service per process, reused across invocations (clients pool
-their connections). The queue client base64-encodes what it sends
-(``TextBase64EncodePolicy``) because the queue trigger expects base64 by
-default; azure-storage-queue sends raw text unless told otherwise, and a raw
-message would go straight to the poison queue.
+One client per service (and per container and queue) per process, built on
+first use and reused across invocations (clients pool their connections; two
+callers racing on the first use may build one each, and one is dropped). The
+queue client base64-encodes what it sends (``TextBase64EncodePolicy``) because
+the queue trigger expects base64 by default; azure-storage-queue sends raw
+text unless told otherwise, and a raw message would go straight to the poison
+queue.
 
 Retries are bounded tighter than the SDK's default (three retries 15 s and more apart,
 over a minute before an outage surfaces): three retries about 2, 4 and 8 s apart, so a
@@ -14,7 +16,7 @@ instead of holding an HTTP request for minutes.
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
@@ -39,73 +41,45 @@ RETRY_OPTIONS: dict[str, Any] = {
     "random_jitter_range": 1,
 }
 
-_lock = threading.Lock()
-_blob: BlobServiceClient | None = None
-_queue: QueueServiceClient | None = None
-_containers: dict[str, ContainerClient] = {}
-_queues: dict[str, QueueClient] = {}
 
-
+@functools.cache
 def blob_service() -> BlobServiceClient:
-    global _blob
-    if _blob is None:
-        with _lock:
-            if _blob is None:
-                from azure.storage.blob import BlobServiceClient
+    from azure.storage.blob import BlobServiceClient
 
-                _blob = BlobServiceClient(
-                    get_settings().jobs_blob_service_uri,
-                    get_credential(),
-                    **RETRY_OPTIONS,
-                )
-    return _blob
+    return BlobServiceClient(
+        get_settings().jobs_blob_service_uri, get_credential(), **RETRY_OPTIONS
+    )
 
 
+@functools.cache
 def queue_service() -> QueueServiceClient:
-    global _queue
-    if _queue is None:
-        with _lock:
-            if _queue is None:
-                from azure.storage.queue import QueueServiceClient
+    from azure.storage.queue import QueueServiceClient
 
-                _queue = QueueServiceClient(
-                    get_settings().jobs_queue_service_uri,
-                    get_credential(),
-                    **RETRY_OPTIONS,
-                )
-    return _queue
+    return QueueServiceClient(
+        get_settings().jobs_queue_service_uri, get_credential(), **RETRY_OPTIONS
+    )
 
 
+@functools.cache
 def container(name: str) -> ContainerClient:
     """One client per container, shared by every invocation (clients are thread-safe; building
     two per request cost more than a quarter of a millisecond)."""
-    client = _containers.get(name)
-    if client is None:
-        client = _containers.setdefault(name, blob_service().get_container_client(name))
-    return client
+    return blob_service().get_container_client(name)
 
 
+@functools.cache
 def queue(name: str = JOBS_QUEUE) -> QueueClient:
     """A queue client that speaks the trigger's base64 encoding both ways (one per queue)."""
-    client = _queues.get(name)
-    if client is None:
-        from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+    from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 
-        client = _queues.setdefault(
-            name,
-            queue_service().get_queue_client(
-                name,
-                message_encode_policy=TextBase64EncodePolicy(),
-                message_decode_policy=TextBase64DecodePolicy(),
-            ),
-        )
-    return client
+    return queue_service().get_queue_client(
+        name,
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
 
 
 def reset_clients() -> None:
     """Forget the clients (tests; a settings change)."""
-    global _blob, _queue
-    with _lock:
-        _blob = _queue = None
-        _containers.clear()
-        _queues.clear()
+    for factory in (queue, container, queue_service, blob_service):
+        factory.cache_clear()

@@ -29,6 +29,9 @@ def parse_timespan(value: str) -> float:
     return float(total)
 
 
+DEFAULT_LEASE_SECONDS = 600.0  # the host's visibility timeout for a received message
+
+
 @dataclass(frozen=True, slots=True)
 class QueueOptions:
     """``extensions.queues`` with the Storage extension 5.x defaults."""
@@ -43,7 +46,7 @@ class QueueOptions:
     #: fixed at 10 minutes; ``DEVSTACK_QUEUE_LEASE_SECONDS`` shortens it for outage
     #: rehearsals, where a receive whose answer was lost would otherwise hide a message
     #: for the full 10 minutes.
-    lease_seconds: float = 600.0
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
 
 
 LEASE_SETTING = "DEVSTACK_QUEUE_LEASE_SECONDS"
@@ -59,17 +62,19 @@ class HostConfig:
 def _lease_seconds(environ: Mapping[str, str]) -> float:
     raw = environ.get(LEASE_SETTING)
     if raw is None:
-        return 600.0
+        return DEFAULT_LEASE_SECONDS
     try:
         seconds = float(raw)
     except ValueError:
         seconds = -1.0
-    if not MIN_LEASE_SECONDS <= seconds <= 600:
+    if not MIN_LEASE_SECONDS <= seconds <= DEFAULT_LEASE_SECONDS:
         raise HostConfigError(f"{LEASE_SETTING} must be a number of seconds from 10 to 600")
     return seconds
 
 
-def _queue_options(section: dict[str, Any], lease_seconds: float = 600.0) -> QueueOptions:
+def _queue_options(
+    section: dict[str, Any], lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> QueueOptions:
     batch_size = int(section.get("batchSize", 16))
     if not 1 <= batch_size <= 32:
         raise HostConfigError("extensions.queues.batchSize must be between 1 and 32")

@@ -136,13 +136,6 @@ def control(stack: RunningStack, url_key: str, method: str, path: str = "", **bo
     return response.json() if response.content else None
 
 
-def stats(stack: RunningStack, piece: str) -> dict[str, Any]:
-    result: dict[str, Any] = requests.get(
-        stack.endpoints["stats"][piece], verify=stack.ca_bundle, timeout=10
-    ).json()
-    return result
-
-
 def test_a_vault_outage_with_an_empty_cache_is_a_503_with_retry_after(
     fault_stack: RunningStack,
 ) -> None:
@@ -155,8 +148,8 @@ def test_a_vault_outage_with_an_empty_cache_is_a_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "3"
     assert response.json()["error"]["code"] == "dependency_unavailable"
-    assert stats(fault_stack, "vault")["faults"] >= 1
-    assert stats(fault_stack, "partner")["calls"] == 0
+    assert fault_stack.stats("vault")["faults"] >= 1
+    assert fault_stack.stats("partner")["calls"] == 0
     jobs = fault_stack.blob_service().get_container_client("jobs")
     assert list(jobs.list_blobs()) == []
     queue = fault_stack.queue_service().get_queue_client("jobs")
@@ -265,9 +258,9 @@ def test_jobs_survive_partner_failures_a_vault_outage_and_a_storage_restart(
     assert results == completed
 
     # The faults really happened, and no job called the partner more than its retries allow.
-    partner = stats(stack, "partner")
+    partner = stack.stats("partner")
     assert partner["faults"] > JOBS * 0.15, partner["faults"]
-    assert stats(stack, "vault")["faults"] >= 1
+    assert stack.stats("vault")["faults"] >= 1
     attempts = 1 + inspect.signature(OutboundClient).parameters["total_retries"].default
     per_job = {job: partner["by_idempotency_key"].get(job, 0) for job in sent}
     assert min(per_job.values()) >= 1

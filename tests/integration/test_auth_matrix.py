@@ -63,10 +63,7 @@ class Footprint:
     def of(cls, stack: RunningStack) -> Footprint:
         jobs = stack.blob_service().get_container_client("jobs")
         names = [blob.name for blob in jobs.list_blobs()]
-        stats = requests.get(
-            stack.endpoints["stats"]["partner"], verify=stack.ca_bundle, timeout=10
-        ).json()
-        return cls(job_blobs=len(names), partner_calls=int(stats["calls"]))
+        return cls(job_blobs=len(names), partner_calls=int(stack.stats("partner")["calls"]))
 
 
 def secured_operations(document: dict[str, Any]) -> list[Operation]:

@@ -81,13 +81,6 @@ def api(stack: RunningStack) -> Api:
     return Api(stack)
 
 
-def _stats(stack: RunningStack, piece: str) -> dict[str, Any]:
-    stats: dict[str, Any] = requests.get(
-        stack.endpoints["stats"][piece], verify=stack.ca_bundle, timeout=10
-    ).json()
-    return stats
-
-
 @pytest.fixture
 def partner_faults(stack: RunningStack) -> Iterator[Any]:
     url = stack.endpoints["partner_faults"]
@@ -127,7 +120,7 @@ def test_idempotent_resubmission(api: Api, stack: RunningStack) -> None:
     assert first.status_code == second.status_code == 202
     job_id = first.json()["id"]
     assert second.json()["id"] == job_id
-    assert _stats(stack, "partner")["by_idempotency_key"].get(job_id) == 1
+    assert stack.stats("partner")["by_idempotency_key"].get(job_id) == 1
     done = api.wait_for(job_id, "completed")
     assert done["result"]["job_id"] == job_id
     conflict = api.submit({"text": "a different body"}, key=key)
@@ -189,10 +182,10 @@ def test_key_rotation_needs_one_401_and_one_refetch(api: Api, stack: RunningStac
     with stack.as_app():
         vault = SecretClient(stack.endpoints["vault"], IssuerCredential(stack.issuer()))
         vault.set_secret(name, secrets.token_urlsafe(32))
-    partner_before = _stats(stack, "partner")
+    partner_before = stack.stats("partner")
     response = api.submit({"text": "after rotation"})
     assert response.status_code == 202, response.text
-    partner_after = _stats(stack, "partner")
+    partner_after = stack.stats("partner")
     assert partner_after["unauthorized"] - partner_before["unauthorized"] == 1
     assert partner_after["ok"] - partner_before["ok"] == 1
     api.wait_for(response.json()["id"], "completed")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
@@ -119,6 +120,13 @@ class RunningStack:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+    def stats(self, piece: str) -> dict[str, Any]:
+        """The counters of one devstack piece (``identity``, ``vault`` or ``partner``)."""
+        stats: dict[str, Any] = requests.get(
+            self.endpoints["stats"][piece], verify=self.ca_bundle, timeout=10
+        ).json()
+        return stats
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
