@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -253,28 +254,46 @@ class _Floor:
         self.queue.delete_queue()
 
 
+#: Each concurrency level is split into rounds, and the sides take turns within each round
+#: in a rotating order, so that the stack drifting (Azurite slows as it fills) or a noisy
+#: neighbour lands on every side alike instead of on whichever runs last.
+P4_ROUNDS = 5
+
+
+def interleaved(
+    sides: dict[str, Callable[[int], None]], *, count: int, concurrency: int, rounds: int
+) -> dict[str, list[float]]:
+    """Latencies of ``count`` calls per side, run in ``rounds`` with the order rotating."""
+    names = list(sides)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(rounds):
+        share = count // rounds + (1 if round_index < count % rounds else 0)
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name] += run_concurrently(sides[name], count=share, concurrency=concurrency)
+    return samples
+
+
 def p4_latency(bench: Bench) -> list[Row]:
     floors = {
         "P4": (_Floor(bench, with_state=False), "raw partner + enqueue"),
         "P4s": (_Floor(bench, with_state=True), "raw partner + state write + enqueue"),
     }
+    sides: dict[str, Callable[[int], None]] = {ident: floor for ident, (floor, _) in floors.items()}
+    sides["app"] = bench.poster
     rows = []
     # Steady state: the first requests pay one-time costs (SDK imports deferred for cold
     # start, connection pools, token fetches) that P1 and P3 measure on their own.
-    warm_up: list[Callable[[int], None]] = [floor for floor, _ in floors.values()]
-    warm_up.append(bench.poster)
-    for call in warm_up:
+    for call in sides.values():
         run_concurrently(call, count=64, concurrency=8)
     try:
         for concurrency, count in ((1, 150), (8, 400), (32, 640)):
-            count = bench.n(count)
-            bases = {
-                ident: Summary.of(run_concurrently(floor, count=count, concurrency=concurrency))
-                for ident, (floor, _) in floors.items()
-            }
-            app = Summary.of(run_concurrently(bench.poster, count=count, concurrency=concurrency))
+            samples = interleaved(
+                sides, count=bench.n(count), concurrency=concurrency, rounds=P4_ROUNDS
+            )
+            app = Summary.of(samples["app"])
             for ident, (_, label) in floors.items():
-                base = bases[ident]
+                base = Summary.of(samples[ident])
                 p50, p99 = app.p50 / base.p50, app.p99 / base.p99
                 rows.append(
                     Row(
@@ -442,13 +461,35 @@ def p6_posture(bench: Bench) -> Row:
 # -- P7 ------------------------------------------------------------------------------
 
 
-def p7_memory(bench: Bench, first: int = 1000, total: int = 10_000) -> Row:
+def p7_memory(
+    bench: Bench,
+    first: int = 1000,
+    total: int = 10_000,
+    *,
+    points: int = 4,
+) -> Row:
+    """Host RSS after ``first`` jobs and after ``total``, with readings in between.
+
+    The readings in between show whether growth per job is steady (a leak) or falling
+    (the allocator settling). RSS is read as soon as the jobs are accepted: waiting for
+    the worker to drain them was measured to change no reading (glibc keeps what it
+    grew), and Azurite in memory slows down as it fills, so it would only lengthen the run.
+    """
     first, total = bench.n(first), bench.n(total)
-    run_concurrently(bench.poster, count=first, concurrency=16)
-    after_first = bench.host_rss_kib()
-    run_concurrently(bench.poster, count=total - first, concurrency=16)
-    after_total = bench.host_rss_kib()
+    marks = [first + (total - first) * step // points for step in range(points + 1)]
+    curve: list[tuple[int, int]] = []
+    done = 0
+    for mark in marks:
+        run_concurrently(bench.poster, count=mark - done, concurrency=16)
+        done = mark
+        curve.append((done, bench.host_rss_kib()))
+        print(f"bench: P7 {done} jobs, host RSS {curve[-1][1] / 1024:.0f} MiB", flush=True)
+    after_first, after_total = curve[0][1], curve[-1][1]
     growth = after_total / after_first
+    per_thousand = [
+        round((rss - previous_rss) / 1024 / ((jobs - previous_jobs) / 1000), 2)
+        for (previous_jobs, previous_rss), (jobs, rss) in itertools.pairwise(curve)
+    ]
     return Row(
         "P7",
         f"host memory after {total} jobs vs after {first}",
@@ -457,5 +498,10 @@ def p7_memory(bench: Bench, first: int = 1000, total: int = 10_000) -> Row:
         growth,
         "growth <= 10%",
         growth <= 1.10,
-        {"rss_kib_first": after_first, "rss_kib_total": after_total},
+        {
+            "rss_kib_first": after_first,
+            "rss_kib_total": after_total,
+            "curve": [{"jobs": jobs, "rss_kib": rss} for jobs, rss in curve],
+            "mib_per_1000_jobs": per_thousand,
+        },
     )
