@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import cases
 from bench.report import Row, machine, markdown, render, write_json
-from tests.support.devstack import running_stack
+from tests.support.devstack import RunningStack, running_stack
 
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
 P4_APP_SETTINGS = {**BENCH_SETTINGS, **cases.P4_SETTINGS}
@@ -62,6 +62,34 @@ def _p4_on_its_own_stack(main: cases.Bench, scale: float, extra: dict[str, str])
         os.environ.update(main.stack.app_env)  # the other cases run as the main stack's app
 
 
+def _run(
+    stack: RunningStack,
+    wanted: set[str],
+    scale: float,
+    extra: dict[str, str],
+    heap: cases.HeapProbe | None,
+) -> list[Row]:
+    bench = cases.Bench(stack, scale=scale)
+    steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
+        ("P1", lambda: cases.p1_cold_import(bench)),
+        ("P2", lambda: cases.p2_p3_vault_and_tokens(bench)),
+        ("P4", lambda: _p4_on_its_own_stack(bench, scale, extra)),
+        ("P5", lambda: _after_idle(bench, cases.p5_drain)),
+        ("P6", lambda: cases.p6_posture(bench)),
+        ("P7", lambda: cases.p7_memory(bench, heap=heap)),
+    ]
+    rows: list[Row] = []
+    for ident, step in steps:
+        if ident not in wanted:
+            continue
+        print(f"bench: {ident} ...", flush=True)
+        started = time.perf_counter()
+        result = step()
+        rows.extend(result if isinstance(result, list) else [result])
+        print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -77,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="an extra app setting for the stacks' host (repeatable), to compare a tuning",
     )
+    parser.add_argument(
+        "--trace-heap",
+        action="store_true",
+        help="P7 also reads the host's Python heap (tracemalloc; slows the host)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     args = parser.parse_args(argv)
@@ -89,28 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         extra[name] = value
 
     print("bench: starting the devstack on free ports ...", flush=True)
-    rows: list[Row] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-devstack-") as state,
-        running_stack(Path(state), app_settings={**BENCH_SETTINGS, **extra}) as stack,
-    ):
-        bench = cases.Bench(stack, scale=args.scale)
-        steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
-            ("P1", lambda: cases.p1_cold_import(bench)),
-            ("P2", lambda: cases.p2_p3_vault_and_tokens(bench)),
-            ("P4", lambda: _p4_on_its_own_stack(bench, args.scale, extra)),
-            ("P5", lambda: _after_idle(bench, cases.p5_drain)),
-            ("P6", lambda: cases.p6_posture(bench)),
-            ("P7", lambda: cases.p7_memory(bench)),
-        ]
-        for ident, step in steps:
-            if ident not in wanted:
-                continue
-            print(f"bench: {ident} ...", flush=True)
-            started = time.perf_counter()
-            result = step()
-            rows.extend(result if isinstance(result, list) else [result])
-            print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
+        heap = cases.HeapProbe(Path(state) / "heap") if args.trace_heap else None
+        settings = {**BENCH_SETTINGS, **extra}
+        if heap is not None:
+            heap.directory.mkdir()
+            settings.update(heap.settings())
+        with running_stack(Path(state) / "stack", app_settings=settings) as stack:
+            rows = _run(stack, wanted, args.scale, extra, heap)
     print()
     print(render(rows))
     if args.markdown:

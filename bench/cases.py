@@ -7,6 +7,7 @@ import json
 import math
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -68,12 +69,47 @@ class Bench:
         stats = _json(self.stack.endpoints["stats"]["identity"], self.ca)
         return {k: int(v) for k, v in stats["tokens_issued"].items()}
 
+    def host_pid(self) -> int:
+        return _host_pid(int(self.stack.endpoints["pid"]))
+
     def host_rss_kib(self) -> int:
-        pid = _host_pid(int(self.stack.endpoints["pid"]))
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.host_pid()}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
         raise RuntimeError("VmRSS not found")
+
+
+class HeapProbe:
+    """Bytes held by Python objects in the host, read through ``bench/heaptrace``.
+
+    The host must run with the settings from :meth:`settings` (tracemalloc on, which
+    slows it about twofold, hence opt-in: ``python -m bench --trace-heap``).
+    """
+
+    SITE = Path(__file__).resolve().parent / "heaptrace"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._reads = 0
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "PYTHONTRACEMALLOC": "1",
+            "PYTHONPATH": str(self.SITE),
+            "BENCH_HEAP_DIR": str(self.directory),
+        }
+
+    def traced_kib(self, pid: int, timeout: float = 60.0) -> int:
+        """Ask process ``pid`` (started with :meth:`settings`) for its traced bytes."""
+        self._reads += 1
+        target = self.directory / f"heap-{self._reads}.json"
+        os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while not target.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the host wrote no heap reading (was it started traced?)")
+            time.sleep(0.1)
+        return int(json.loads(target.read_text())["traced_bytes"]) // 1024
 
 
 def _host_pid(stack_pid: int) -> int:
@@ -467,6 +503,7 @@ def p7_memory(
     total: int = 10_000,
     *,
     points: int = 4,
+    heap: HeapProbe | None = None,
 ) -> Row:
     """Host RSS after ``first`` jobs and after ``total``, with readings in between.
 
@@ -478,12 +515,17 @@ def p7_memory(
     first, total = bench.n(first), bench.n(total)
     marks = [first + (total - first) * step // points for step in range(points + 1)]
     curve: list[tuple[int, int]] = []
+    traced: list[int] = []
     done = 0
     for mark in marks:
         run_concurrently(bench.poster, count=mark - done, concurrency=16)
         done = mark
         curve.append((done, bench.host_rss_kib()))
-        print(f"bench: P7 {done} jobs, host RSS {curve[-1][1] / 1024:.0f} MiB", flush=True)
+        line = f"bench: P7 {done} jobs, host RSS {curve[-1][1] / 1024:.0f} MiB"
+        if heap is not None:
+            traced.append(heap.traced_kib(bench.host_pid()))
+            line += f", Python objects {traced[-1] / 1024:.1f} MiB"
+        print(line, flush=True)
     after_first, after_total = curve[0][1], curve[-1][1]
     growth = after_total / after_first
     per_thousand = [
@@ -503,5 +545,6 @@ def p7_memory(
             "rss_kib_total": after_total,
             "curve": [{"jobs": jobs, "rss_kib": rss} for jobs, rss in curve],
             "mib_per_1000_jobs": per_thousand,
+            **({"python_heap_kib": traced} if traced else {}),
         },
     )
