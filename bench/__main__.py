@@ -23,30 +23,8 @@ P4_APP_SETTINGS = {**BENCH_SETTINGS, **cases.P4_SETTINGS}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
-def _wait_for_idle_jobs_queue(bench: cases.Bench, timeout: float = 600) -> None:
-    from azure.core.exceptions import AzureError
-    from azure.storage.queue import QueueClient
-
-    queue = QueueClient(
-        bench.stack.endpoints["queue"],
-        "jobs",
-        credential=bench.credential,
-        connection_verify=bench.ca,
-    )
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if not queue.get_queue_properties().approximate_message_count:
-                return
-        except AzureError as exc:  # a busy Azurite answers late; the deadline still holds
-            print(f"bench: queue length not read ({type(exc).__name__}), retrying", flush=True)
-        if time.monotonic() > deadline:
-            raise RuntimeError("the jobs queue did not drain")
-        time.sleep(0.5)
-
-
 def _after_idle(bench: cases.Bench, case: Callable[[cases.Bench], Row]) -> Row:
-    _wait_for_idle_jobs_queue(bench)
+    cases.wait_for_backlog(bench, at_most=0)
     return case(bench)
 
 
