@@ -40,6 +40,21 @@ def _p4_on_its_own_stack(main: cases.Bench, scale: float, extra: dict[str, str])
         os.environ.update(main.stack.app_env)  # the other cases run as the main stack's app
 
 
+def _p7_on_its_own_stack(
+    main: cases.Bench, scale: float, extra: dict[str, str], heap: cases.HeapProbe | None
+) -> Row:
+    print("bench: P7 starts a stack of its own ...", flush=True)
+    settings = {**BENCH_SETTINGS, **extra, **(heap.settings() if heap else {})}
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-p7-") as state,
+            running_stack(Path(state), app_settings=settings) as stack,
+        ):
+            return cases.p7_memory(cases.Bench(stack, scale=scale), heap=heap)
+    finally:
+        os.environ.update(main.stack.app_env)
+
+
 def _run(
     stack: RunningStack,
     wanted: set[str],
@@ -54,7 +69,7 @@ def _run(
         ("P4", lambda: _p4_on_its_own_stack(bench, scale, extra)),
         ("P5", lambda: _after_idle(bench, cases.p5_drain)),
         ("P6", lambda: cases.p6_posture(bench)),
-        ("P7", lambda: cases.p7_memory(bench, heap=heap)),
+        ("P7", lambda: _p7_on_its_own_stack(bench, scale, extra, heap)),
     ]
     rows: list[Row] = []
     for ident, step in steps:
@@ -102,10 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     print("bench: starting the devstack on free ports ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
         heap = cases.HeapProbe(Path(state) / "heap") if args.trace_heap else None
-        settings = {**BENCH_SETTINGS, **extra}
         if heap is not None:
-            heap.directory.mkdir()
-            settings.update(heap.settings())
+            heap.directory.mkdir()  # only P7's own stack runs traced
+        settings = {**BENCH_SETTINGS, **extra}
         with running_stack(Path(state) / "stack", app_settings=settings) as stack:
             rows = _run(stack, wanted, args.scale, extra, heap)
     print()

@@ -519,13 +519,6 @@ def p6_posture(bench: Bench) -> Row:
 # -- P7 ------------------------------------------------------------------------------
 
 
-#: Jobs are sent in chunks, and the next chunk waits until the worker has the backlog down
-#: to one chunk: the API accepts jobs about three times as fast as the worker finishes them,
-#: and Azurite's queue slows down with its length (a backlog of thousands stalled requests
-#: for minutes), so unthrottled sending measured Azurite instead of the host.
-P7_CHUNK = 250
-
-
 def p7_memory(
     bench: Bench,
     first: int = 1000,
@@ -540,7 +533,8 @@ def p7_memory(
     (the allocator settling). RSS is read as soon as the jobs are accepted: waiting for
     the worker to drain them was measured to change no reading (glibc keeps what it
     grew), and Azurite in memory slows down as it fills, so it would only lengthen the run.
-    The host works through the jobs as they come (see :data:`P7_CHUNK`).
+    P7 runs on a stack of its own: Azurite in memory slows down with every job it
+    holds, and after the other cases it stalled requests for minutes.
     """
     first, total = bench.n(first), bench.n(total)
     marks = [first + (total - first) * step // points for step in range(points + 1)]
@@ -548,11 +542,8 @@ def p7_memory(
     traced: list[int] = []
     done = 0
     for mark in marks:
-        while done < mark:
-            chunk = min(P7_CHUNK, mark - done)
-            run_concurrently(bench.poster, count=chunk, concurrency=16)
-            done += chunk
-            wait_for_backlog(bench, at_most=P7_CHUNK)
+        run_concurrently(bench.poster, count=mark - done, concurrency=16)
+        done = mark
         curve.append((done, bench.host_rss_kib()))
         line = f"bench: P7 {done} jobs, host RSS {curve[-1][1] / 1024:.0f} MiB"
         if heap is not None:
