@@ -11,7 +11,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench import cases
@@ -24,35 +25,33 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
 def _after_idle(bench: cases.Bench, case: Callable[[cases.Bench], Row]) -> Row:
-    cases.wait_for_backlog(bench, at_most=0)
+    cases.wait_for_drain(bench)
     return case(bench)
 
 
-def _p4_on_its_own_stack(main: cases.Bench, scale: float, extra: dict[str, str]) -> list[Row]:
-    print("bench: P4 starts a stack of its own, worker off ...", flush=True)
+@contextmanager
+def _own_stack(main: cases.Bench, name: str, settings: dict[str, str]) -> Iterator[cases.Bench]:
+    """A stack for one case, so what the other cases left in Azurite does not weigh on it."""
+    print(f"bench: {name} starts a stack of its own ...", flush=True)
     try:
         with (
-            tempfile.TemporaryDirectory(prefix="bench-p4-") as state,
-            running_stack(Path(state), app_settings={**P4_APP_SETTINGS, **extra}) as stack,
+            tempfile.TemporaryDirectory(prefix=f"bench-{name.lower()}-") as state,
+            running_stack(Path(state), app_settings=settings) as stack,
         ):
-            return cases.p4_latency(cases.Bench(stack, scale=scale))
+            yield cases.Bench(stack, scale=main.scale)
     finally:
         os.environ.update(main.stack.app_env)  # the other cases run as the main stack's app
 
 
-def _p7_on_its_own_stack(
-    main: cases.Bench, scale: float, extra: dict[str, str], heap: cases.HeapProbe | None
-) -> Row:
-    print("bench: P7 starts a stack of its own ...", flush=True)
+def _p4(main: cases.Bench, extra: dict[str, str]) -> list[Row]:
+    with _own_stack(main, "P4", {**P4_APP_SETTINGS, **extra}) as bench:  # worker off
+        return cases.p4_latency(bench)
+
+
+def _p7(main: cases.Bench, extra: dict[str, str], heap: cases.HeapProbe | None) -> Row:
     settings = {**BENCH_SETTINGS, **extra, **(heap.settings() if heap else {})}
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-p7-") as state,
-            running_stack(Path(state), app_settings=settings) as stack,
-        ):
-            return cases.p7_memory(cases.Bench(stack, scale=scale), heap=heap)
-    finally:
-        os.environ.update(main.stack.app_env)
+    with _own_stack(main, "P7", settings) as bench:
+        return cases.p7_memory(bench, heap=heap)
 
 
 def _run(
@@ -66,10 +65,10 @@ def _run(
     steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
         ("P1", lambda: cases.p1_cold_import(bench)),
         ("P2", lambda: cases.p2_p3_vault_and_tokens(bench)),
-        ("P4", lambda: _p4_on_its_own_stack(bench, scale, extra)),
+        ("P4", lambda: _p4(bench, extra)),
         ("P5", lambda: _after_idle(bench, cases.p5_drain)),
         ("P6", lambda: cases.p6_posture(bench)),
-        ("P7", lambda: _p7_on_its_own_stack(bench, scale, extra, heap)),
+        ("P7", lambda: _p7(bench, extra, heap)),
     ]
     rows: list[Row] = []
     for ident, step in steps:

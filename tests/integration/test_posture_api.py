@@ -27,16 +27,13 @@ from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 
 from devstack.tokens import IssuerCredential
+from shared.posture.model import Category, all_rules
 from shared.posture.schema import REPORT_SCHEMA
 from shared.posture.store import LATEST, blob_name
 from tests.support.devstack import RunningStack, eventually, running_stack
 
-KV_RULES = (
-    "KV-SECRET-NOEXPIRY",
-    "KV-SECRET-EXPIRING",
-    "KV-SECRET-STALE",
-    "KV-SECRET-DISABLED-IN-USE",
-)
+#: The rules that read the vault's secrets (KV-SECRET-*), as registered.
+KV_RULES = tuple(r.id for r in all_rules() if r.category is Category.KEY_VAULT)
 
 
 @pytest.fixture(scope="module")

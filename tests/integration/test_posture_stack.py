@@ -24,18 +24,14 @@ from azure.keyvault.secrets import SecretClient
 from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.vault_server import VaultStore, create_vault_app
 from shared.posture.context import CheckContext
-from shared.posture.model import RuleResult, Severity, Status, get_rule
+from shared.posture.model import Category, RuleResult, Severity, Status, all_rules, get_rule
 from shared.posture.runner import run_rules
 from tests.support import secret_shapes as ss
 from tests.support.devstack import RunningStack, running_stack
 from tests.support.servers import Switch, serve
 
-KV_RULES = (
-    "KV-SECRET-NOEXPIRY",
-    "KV-SECRET-EXPIRING",
-    "KV-SECRET-STALE",
-    "KV-SECRET-DISABLED-IN-USE",
-)
+#: The rules that read the vault's secrets (KV-SECRET-*), as registered.
+KV_RULES = tuple(r.id for r in all_rules() if r.category is Category.KEY_VAULT)
 
 
 @pytest.fixture(scope="module")

@@ -51,8 +51,16 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+#: What each plane says when the model makes it refuse every request.
+_REFUSALS = {
+    "arm": "The client does not have authorization.",
+    "graph": "Insufficient privileges to complete the operation.",
+}
+
+
 def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
-    async def record(request: Request) -> Response | None:
+    async def admit(request: Request, plane: str) -> Response | None:
+        """Record the request; return its refusal (no token, or the plane's set failure)."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         body = await request.body()
         audience = None
@@ -69,15 +77,16 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
         )
         if audience is None:
             return _error(401, "AuthenticationFailed", "Authentication failed.")
+        failure = model.arm_failure if plane == "arm" else model.graph_failure
+        if failure:
+            status, code = failure
+            return _error(status, code, _REFUSALS[plane])
         return None
 
     async def resource_graph(request: Request) -> Response:
-        refused = await record(request)
+        refused = await admit(request, "arm")
         if refused is not None:
             return refused
-        if model.arm_failure:
-            status, code = model.arm_failure
-            return _error(status, code, "The client does not have authorization.")
         options = (model.requests[-1]["body"] or {}).get("options") or {}
         start = int(options.get("$skipToken") or 0)
         rows = model.resources[start : start + model.page_size]
@@ -93,12 +102,9 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
         return JSONResponse(answer)
 
     async def arm_get(request: Request) -> Response:
-        refused = await record(request)
+        refused = await admit(request, "arm")
         if refused is not None:
             return refused
-        if model.arm_failure:
-            status, code = model.arm_failure
-            return _error(status, code, "The client does not have authorization.")
         path = request.url.path
         for suffix in ("ftp", "scm"):
             site = path.removesuffix(f"/basicPublishingCredentialsPolicies/{suffix}")
@@ -128,12 +134,9 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
 
     def graph_collection(attribute: str, name: str) -> Any:
         async def endpoint(request: Request) -> Response:
-            refused = await record(request)
+            refused = await admit(request, "graph")
             if refused is not None:
                 return refused
-            if model.graph_failure:
-                status, code = model.graph_failure
-                return _error(status, code, "Insufficient privileges to complete the operation.")
             items: list[dict[str, Any]] = getattr(model, attribute)
             start = int(request.query_params.get("$skiptoken") or 0)
             page: dict[str, Any] = {
@@ -147,12 +150,9 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
         return endpoint
 
     async def graph_policy(request: Request) -> Response:
-        refused = await record(request)
+        refused = await admit(request, "graph")
         if refused is not None:
             return refused
-        if model.graph_failure:
-            status, code = model.graph_failure
-            return _error(status, code, "Insufficient privileges to complete the operation.")
         return JSONResponse(model.policy)
 
     return Starlette(
