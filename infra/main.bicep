@@ -12,8 +12,50 @@ targetScope = 'subscription'
 @description('azd environment name; names the resource group and seeds resource names.')
 param environmentName string
 
+// azd offers only these regions when it asks for a location (the `azd` location metadata),
+// and ARM refuses any other before creating anything. They are the regions that offer the
+// Flex Consumption plan, as listed by the Azure Functions Flex Consumption azd quickstarts;
+// `az functionapp list-flexconsumption-locations` gives the current list (docs/deploy.md).
 @minLength(1)
 @description('Region for every resource (must offer the Flex Consumption plan).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Object id of whoever runs azd; gets the roles local development and setting the partner key need. Empty: none.')
@@ -38,6 +80,9 @@ param partnerApiUrl string
 @description('Put Storage and Key Vault behind private endpoints in a virtual network (default off).')
 param vnetEnabled bool = false
 
+@description('Random salt of the Key Vault name, kept in the azd environment (KEY_VAULT_SALT) by the hooks: a purge-protected vault keeps its name for 90 days after deletion, so each new deployment after `azd down` gets a new name.')
+param keyVaultSalt string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -45,7 +90,7 @@ var tags = {
 var deploymentContainerName = 'app-package-${resourceToken}'
 var partnerApiKeySecretName = 'partner-api-key'
 
-resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
@@ -114,10 +159,11 @@ module keyVault 'modules/keyvault.bicep' = {
   scope: rg
   name: 'key-vault'
   params: {
-    name: 'kv-${resourceToken}'
+    name: 'kv-${take(toLower(uniqueString(subscription().id, environmentName, location, keyVaultSalt)), 13)}'
     location: location
     tags: tags
     privateNetworking: vnetEnabled
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 

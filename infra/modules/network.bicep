@@ -21,7 +21,13 @@ param jobsStorageId string
 @description('Resource id of the Key Vault.')
 param keyVaultId string
 
+// Private DNS zone names differ per cloud (privatelink.blob.core.windows.net in Azure,
+// privatelink.blob.core.usgovcloudapi.net in Azure Government, ...): derive every one from
+// environment() instead of writing the public cloud's. The vault's zone is the vault DNS
+// suffix with 'vault' read as 'vaultcore' (privatelink.vaultcore.azure.net and its
+// counterparts), per the private endpoint DNS zone values reference.
 var storageSuffix = environment().suffixes.storage
+var vaultZone = 'privatelink${replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.')}'
 
 // One private endpoint per (resource, sub-resource) the app reaches.
 var endpoints = [
@@ -59,7 +65,7 @@ var endpoints = [
     name: 'vault'
     target: keyVaultId
     groupId: 'vault'
-    zone: 'privatelink.vaultcore.azure.net'
+    zone: vaultZone
   }
 ]
 
@@ -67,7 +73,7 @@ var zoneNames = [
   'privatelink.blob.${storageSuffix}'
   'privatelink.queue.${storageSuffix}'
   'privatelink.table.${storageSuffix}'
-  'privatelink.vaultcore.azure.net'
+  vaultZone
 ]
 
 resource appSubnetNsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {
@@ -131,13 +137,13 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   }
 }
 
-resource zones 'Microsoft.Network/privateDnsZones@2020-06-01' = [for zoneName in zoneNames: {
+resource zones 'Microsoft.Network/privateDnsZones@2024-06-01' = [for zoneName in zoneNames: {
   name: zoneName
   location: 'global'
   tags: tags
 }]
 
-resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = [for (zoneName, i) in zoneNames: {
+resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [for (zoneName, i) in zoneNames: {
   parent: zones[i]
   name: '${vnetName}-link'
   location: 'global'

@@ -89,3 +89,20 @@ def checkov_report() -> dict[str, Any]:
     found: dict[str, Any] = bicep_reports[0]
     found["stderr"] = proc.stderr
     return found
+
+
+def parse_infra_copy(root: Path) -> dict[str, Any]:
+    """Parse the infra/ folder of another root (a generated broken copy) like `dump` does."""
+    _require_infra_venv()
+    proc = subprocess.run(
+        [str(INFRA_PYTHON), str(Path(__file__).with_name("infra_dump.py")), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, f"infra_dump.py failed:\n{proc.stderr}"
+    parsed: dict[str, Any] = json.loads(proc.stdout)
+    errors = {p: v["error"] for p, v in parsed["bicep"].items() if "error" in v}
+    assert not errors, f"the broken copy does not even parse: {errors}"
+    return parsed
