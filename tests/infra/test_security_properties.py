@@ -74,7 +74,11 @@ def test_function_app_is_flex_python311_with_identity_deployment(bicep: dict[str
     assert set(config["scaleAndConcurrency"]) >= {"maximumInstanceCount", "instanceMemoryMB"}
     site_config = props["siteConfig"]
     assert site_config["minTlsVersion"] == "1.2"
-    assert site_config["ftpsState"] == "Disabled"
+    # Flex Consumption rejects siteConfig.ftpsState (the Flex Consumption plan deprecations
+    # table, https://learn.microsoft.com/azure/azure-functions/functions-app-settings
+    # #flex-consumption-plan-deprecations): FTP is off through basicPublishingCredentialsPolicies
+    # (test_basic_publishing_credentials_are_disabled) and the property must stay out.
+    assert "ftpsstate" not in {k.lower() for k in site_config}
 
 
 def test_basic_publishing_credentials_are_disabled(bicep: dict[str, Any]) -> None:
