@@ -40,7 +40,6 @@ var roleIds = {
   'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6'
   'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
-  'Key Vault Reader': '21090545-7ca7-4776-b22c-e363652d74d2'
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -74,11 +73,11 @@ var appContainerRoles = [
   'Storage Blob Data Contributor'
 ]
 
-// The vault: read the partner key (Secrets User) and, for the posture checker, the secrets'
-// metadata such as expiry dates (Reader; it cannot read values).
+// The vault: read the partner key. Secrets User also carries the secrets' readMetadata
+// action, which is all the posture checker needs to list secrets and their expiry dates;
+// Key Vault Reader would add control-plane reads nothing here uses.
 var appVaultRoles = [
   'Key Vault Secrets User'
-  'Key Vault Reader'
 ]
 
 // Application Insights with local auth disabled accepts telemetry only with this role.
@@ -87,6 +86,10 @@ var appInsightsRoles = [
 ]
 
 // --- the deploying principal (local development against the cloud, setting the key) -------
+// Only a person (or a group of people) gets these data-plane roles: they exist so a developer
+// can run the app locally against the cloud resources and set the partner key. A CI service
+// principal only deploys (control plane) and never reads or writes the data, so it gets none.
+var deployerGetsDataRoles = !empty(deployerPrincipalId) && deployerPrincipalType != 'ServicePrincipal'
 
 var deployerHostStorageRoles = [
   'Storage Blob Data Owner'
@@ -234,7 +237,7 @@ resource appTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = [fo
   }
 }]
 
-resource deployerHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in deployerHostStorageRoles: if (!empty(deployerPrincipalId)) {
+resource deployerHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in deployerHostStorageRoles: if (deployerGetsDataRoles) {
   name: guid(hostStorage.id, deployerPrincipalId, roleIds[role])
   scope: hostStorage
   properties: {
@@ -244,7 +247,7 @@ resource deployerHostStorage 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }]
 
-resource deployerJobsStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in deployerJobsStorageRoles: if (!empty(deployerPrincipalId)) {
+resource deployerJobsStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in deployerJobsStorageRoles: if (deployerGetsDataRoles) {
   name: guid(jobsStorage.id, deployerPrincipalId, roleIds[role])
   scope: jobsStorage
   properties: {
@@ -254,7 +257,7 @@ resource deployerJobsStorage 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }]
 
-resource deployerVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in deployerVaultRoles: if (!empty(deployerPrincipalId)) {
+resource deployerVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in deployerVaultRoles: if (deployerGetsDataRoles) {
   name: guid(vault.id, deployerPrincipalId, roleIds[role])
   scope: vault
   properties: {

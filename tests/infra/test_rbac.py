@@ -26,7 +26,6 @@ ROLE_IDS = {
     "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-    "Key Vault Reader": "21090545-7ca7-4776-b22c-e363652d74d2",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 
@@ -62,7 +61,10 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("container:jobsStorageName/posture", "Storage Blob Data Contributor"),
     ],
     "KEY_VAULT_URI: partner key fetched just before use": [(VAULT, "Key Vault Secrets User")],
-    "posture checker: secret metadata (expiry, rotation)": [(VAULT, "Key Vault Reader")],
+    # Key Vault Secrets User carries Microsoft.KeyVault/vaults/secrets/readMetadata/action
+    # (built-in roles reference, security: Key Vault Secrets User), which listing secret
+    # properties needs; Key Vault Reader is not needed on top of it.
+    "posture checker: secret metadata (expiry, rotation)": [(VAULT, "Key Vault Secrets User")],
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING (local auth disabled)": [
         (INSIGHTS, "Monitoring Metrics Publisher"),
     ],
@@ -194,8 +196,19 @@ def test_assignments_name_their_principal_type(bicep: dict[str, Any]) -> None:
             assert bm.condition(resource) is None, f"{symbol}: app roles are unconditional"
         else:
             assert props["principalType"] == "deployerPrincipalType", symbol
-            # No deploying principal (e.g. azd run without one): no assignment at all.
-            assert "deployerPrincipalId" in bm.identifiers(bm.condition(resource)), symbol
+            # No deploying principal, or a CI service principal: no data-plane role at all.
+            assert bm.condition(resource) == "deployerGetsDataRoles", symbol
+
+
+def test_a_ci_service_principal_gets_no_data_plane_role(bicep: dict[str, Any]) -> None:
+    # CI deploys through the control plane only; the data roles are for a developer running
+    # the app locally and setting the partner key (docs/deploy.md, continuous deployment).
+    condition = rbac_tree(bicep)["variables"]["deployerGetsDataRoles"]["value"]
+    text = (INFRA / "modules" / "rbac.bicep").read_text(encoding="utf-8")
+    assert "deployerPrincipalType != 'ServicePrincipal'" in text
+    assert {"deployerPrincipalId", "deployerPrincipalType", "ServicePrincipal"} <= bm.identifiers(
+        condition
+    )
 
 
 def test_connections_point_at_the_resources_the_roles_are_on(bicep: dict[str, Any]) -> None:
