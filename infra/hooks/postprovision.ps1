@@ -1,11 +1,15 @@
 # azd postprovision hook (PowerShell). Same job as postprovision.sh: writes
 # local.settings.json with identity-based settings only (no __credential, no
-# AZURE_CLIENT_ID, no secret), then prints how to store the partner API key without it
-# entering shell history.
+# AZURE_CLIENT_ID, no secret), with the functions that consume production work (queue
+# worker, poison handler, posture timer) disabled locally, then prints how to store the
+# partner API key. ConvertTo-Json does the quoting.
 $ErrorActionPreference = 'Stop'
 
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $target = Join-Path $root 'local.settings.json'
+
+# Functions that consume production work (blueprints/worker.py, blueprints/posture.py).
+$consumers = @('process_job', 'record_poisoned_job', 'posture_timer')
 
 $required = @(
   'AZURE_STORAGE_HOST_BLOB_ENDPOINT', 'AZURE_STORAGE_HOST_QUEUE_ENDPOINT',
@@ -39,20 +43,23 @@ $values = [ordered]@{
   'SECRET_CACHE_TTL_SECONDS'             = '300'
   'POSTURE_SCHEDULE'                     = '0 0 */6 * * *'
 }
+foreach ($function in $consumers) { $values["AzureWebJobs.$function.Disabled"] = 'true' }
 [ordered]@{ IsEncrypted = $false; Values = $values } |
   ConvertTo-Json -Depth 3 | Set-Content -Encoding utf8 -Path $target
-Write-Host 'postprovision: wrote local.settings.json (identity-based, no secrets).'
+Write-Host 'postprovision: wrote local.settings.json (identity-based, no secrets; the queue and'
+Write-Host '  timer functions are disabled locally so they never take the cloud app''s work).'
 
 $vault = Get-Setting 'KEY_VAULT_NAME'
 $secret = Get-Setting 'PARTNER_API_KEY_SECRET_NAME'
 Write-Host @"
 
-Next: store the partner API key in Key Vault, once. The template never sets it.
-Read-Host -AsSecureString keeps it off the screen, out of history and off any command line
-(needs the Az.KeyVault module: Install-Module Az.KeyVault; Connect-AzAccount):
+Next: store the partner API key in Key Vault, once, with an expiry date. The template never
+sets it. Read-Host -AsSecureString keeps it off the screen, out of history and off any command
+line (needs the Az.KeyVault module: Install-Module Az.KeyVault; Connect-AzAccount):
 
-  Set-AzKeyVaultSecret -VaultName $vault -Name $secret -SecretValue (Read-Host -AsSecureString 'Partner API key')
+  Set-AzKeyVaultSecret -VaultName $vault -Name $secret -Expires (Get-Date).AddDays(90).ToUniversalTime() -SecretValue (Read-Host -AsSecureString 'Partner API key')
 
-Role assignments can take a few minutes to apply; if that answers 403 (Forbidden), wait and
-run it again. See docs/deploy.md.
+With VNET_ENABLED=true the vault has no public endpoint: store the key through Azure Resource
+Manager instead (docs/deploy.md, "Private networking"). Role assignments can take a few
+minutes to apply; if it answers 403 (Forbidden), wait and run it again.
 "@

@@ -3,11 +3,19 @@
 # machine runs the same code against the resources just provisioned, as the signed-in
 # developer (az login): identity-based settings only, no __credential (that would force a
 # managed identity, which a laptop does not have), no AZURE_CLIENT_ID, no secret.
-# Then it prints how to store the partner API key without it entering shell history.
+#
+# A laptop must never take work meant for the cloud app: the functions that consume
+# production work (the jobs queue worker, the poison-queue handler, the posture timer) are
+# switched off locally with the host's AzureWebJobs.<function>.Disabled setting, so they
+# neither dequeue messages the cloud worker should process nor take the timer's lease. The
+# HTTP functions stay on. Then it prints how to store the partner API key.
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target="$root/local.settings.json"
+
+# Functions that consume production work (blueprints/worker.py, blueprints/posture.py).
+consumers="process_job record_poisoned_job posture_timer"
 
 require() {
   eval "value=\${$1:-}"
@@ -22,45 +30,55 @@ for name in AZURE_STORAGE_HOST_BLOB_ENDPOINT AZURE_STORAGE_HOST_QUEUE_ENDPOINT \
   PARTNER_API_KEY_SECRET_NAME; do
   require "$name"
 done
+command -v python3 >/dev/null 2>&1 || {
+  echo "postprovision: python3 is needed to write local.settings.json" >&2
+  exit 1
+}
 
 if [ -f "$target" ]; then
   mv "$target" "$target.bak"
   echo "postprovision: kept the previous local.settings.json as local.settings.json.bak"
 fi
 
-# Every value below is a URL, a name or a fixed option: nothing needs escaping for JSON.
-cat > "$target" <<JSON
-{
-  "IsEncrypted": false,
-  "Values": {
-    "FUNCTIONS_WORKER_RUNTIME": "python",
-    "AzureWebJobsStorage__blobServiceUri": "$AZURE_STORAGE_HOST_BLOB_ENDPOINT",
-    "AzureWebJobsStorage__queueServiceUri": "$AZURE_STORAGE_HOST_QUEUE_ENDPOINT",
-    "AzureWebJobsStorage__tableServiceUri": "$AZURE_STORAGE_HOST_TABLE_ENDPOINT",
-    "JobsStorage__queueServiceUri": "$AZURE_STORAGE_JOBS_QUEUE_ENDPOINT",
-    "JobsStorage__blobServiceUri": "$AZURE_STORAGE_JOBS_BLOB_ENDPOINT",
-    "KEY_VAULT_URI": "$KEY_VAULT_URI",
-    "PARTNER_API_URL": "$PARTNER_API_URL",
-    "PARTNER_API_KEY_SECRET_NAME": "$PARTNER_API_KEY_SECRET_NAME",
-    "PARTNER_API_KEY_HEADER": "X-Api-Key",
-    "SECRET_CACHE_TTL_SECONDS": "300",
-    "POSTURE_SCHEDULE": "0 0 */6 * * *"
-  }
-}
-JSON
-echo "postprovision: wrote local.settings.json (identity-based, no secrets)."
+# NAME VALUE pairs; python's json.dumps does the quoting, whatever the values hold.
+set -- \
+  FUNCTIONS_WORKER_RUNTIME python \
+  AzureWebJobsStorage__blobServiceUri "$AZURE_STORAGE_HOST_BLOB_ENDPOINT" \
+  AzureWebJobsStorage__queueServiceUri "$AZURE_STORAGE_HOST_QUEUE_ENDPOINT" \
+  AzureWebJobsStorage__tableServiceUri "$AZURE_STORAGE_HOST_TABLE_ENDPOINT" \
+  JobsStorage__queueServiceUri "$AZURE_STORAGE_JOBS_QUEUE_ENDPOINT" \
+  JobsStorage__blobServiceUri "$AZURE_STORAGE_JOBS_BLOB_ENDPOINT" \
+  KEY_VAULT_URI "$KEY_VAULT_URI" \
+  PARTNER_API_URL "$PARTNER_API_URL" \
+  PARTNER_API_KEY_SECRET_NAME "$PARTNER_API_KEY_SECRET_NAME" \
+  PARTNER_API_KEY_HEADER X-Api-Key \
+  SECRET_CACHE_TTL_SECONDS 300 \
+  POSTURE_SCHEDULE "0 0 */6 * * *"
+for function in $consumers; do
+  set -- "$@" "AzureWebJobs.$function.Disabled" true
+done
+umask 077
+python3 - "$@" > "$target" <<'PY'
+import json
+import sys
+
+pairs = sys.argv[1:]
+values = dict(zip(pairs[::2], pairs[1::2]))
+print(json.dumps({"IsEncrypted": False, "Values": values}, indent=2))
+PY
+echo "postprovision: wrote local.settings.json (identity-based, no secrets; the queue and"
+echo "  timer functions are disabled locally so they never take the cloud app's work)."
 
 cat <<EOF2
 
 Next: store the partner API key in Key Vault, once. The template never sets it.
-It is read from the terminal with echo off, so it is neither shown nor kept in shell history
-nor passed on a command line:
+The script reads it from the terminal with echo off (never shown, never in shell history,
+never on a command line) and gives it an expiry date:
 
-  printf 'Partner API key: '; stty -echo; IFS= read -r key; stty echo; echo
-  printf '%s' "\$key" | az keyvault secret set --vault-name $KEY_VAULT_NAME \\
-      --name $PARTNER_API_KEY_SECRET_NAME --file /dev/stdin --output none; unset key
+  infra/scripts/set-partner-key.sh
 
-(PowerShell: Set-AzKeyVaultSecret -VaultName $KEY_VAULT_NAME -Name $PARTNER_API_KEY_SECRET_NAME -SecretValue (Read-Host -AsSecureString 'Partner API key'))
-Role assignments can take a few minutes to apply; if that command answers 403 (Forbidden),
-wait and run it again. See docs/deploy.md.
+With VNET_ENABLED=true the vault has no public endpoint and the script stores the key
+through Azure Resource Manager instead (--via arm); see docs/deploy.md.
+Role assignments can take a few minutes to apply; if it answers 403 (Forbidden), wait and
+run it again.
 EOF2

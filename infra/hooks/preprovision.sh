@@ -1,31 +1,36 @@
 #!/bin/sh
-# azd preprovision hook (POSIX sh). Finds or creates the Entra app registration that
-# protects the API, and stores its client id in the azd environment (API_CLIENT_ID) for
-# main.parameters.json. The registration exposes the app roles in app-roles.json, accepts
-# v2 tokens for api://<client id>, and pre-authorizes the Azure CLI so that
-#   az account get-access-token --resource api://<client id>
-# works for a signed-in user. It has no client secret and no certificate: the API only
-# validates bearer tokens.
+# azd preprovision hook (POSIX sh). Two jobs, both kept in the azd environment so a re-run
+# finds what the first run made:
 #
-# Set API_CLIENT_ID yourself (azd env set API_CLIENT_ID <id>) to use an existing
-# registration; CI does this, since creating registrations needs directory permissions a
-# deployment identity should not have.
+# 1. KEY_VAULT_SALT: a random salt for the Key Vault name. The vault has purge protection,
+#    so after `azd down` its name stays taken for 90 days; the postdown hook draws a new
+#    salt, and this one draws the first (CI passes its own, see docs/deploy.md).
+# 2. API_CLIENT_ID: the Entra app registration that protects the API. It is created once and
+#    found again by its client id (never by display name, which anyone in the tenant can
+#    reuse), and changed only if the signed-in user owns it. It exposes the app roles in
+#    app-roles.json, accepts v2 tokens for api://<client id>, pre-authorizes the Azure CLI so
+#      az account get-access-token --resource api://<client id>
+#    works, and requires an app role assignment before anyone gets a token for it. It has no
+#    client secret and no certificate: the API only validates bearer tokens.
+#
+# Set API_CLIENT_ID yourself (azd env set API_CLIENT_ID <id>) to use a registration this
+# hook did not create; it is then used as is. CI always does this: creating registrations
+# needs directory permissions a deployment identity should not have.
 set -eu
 
-if [ -n "${API_CLIENT_ID:-}" ]; then
-  echo "preprovision: using the API app registration $API_CLIENT_ID"
-  exit 0
-fi
-if ! command -v az >/dev/null 2>&1; then
-  echo "preprovision: the Azure CLI (az) is needed to create the API app registration;" >&2
-  echo "  install it and run 'az login', or set an existing one: azd env set API_CLIENT_ID <id>" >&2
-  exit 1
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
-display_name="secretless-functions-${AZURE_ENV_NAME:?run this hook through azd}"
+: "${AZURE_ENV_NAME:?run this hook through azd}"
 azure_cli_app_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 graph="https://graph.microsoft.com/v1.0"
+
+fail() {
+  echo "preprovision: $*" >&2
+  exit 1
+}
+
+in_ci() {
+  [ "${GITHUB_ACTIONS:-}" = "true" ] || [ "${TF_BUILD:-}" = "True" ]
+}
 
 new_uuid() {
   if command -v uuidgen >/dev/null 2>&1; then uuidgen | tr 'A-F' 'a-f'
@@ -34,64 +39,134 @@ new_uuid() {
   fi
 }
 
-app_id=$(az ad app list --display-name "$display_name" --query "[0].appId" -o tsv)
-if [ -z "$app_id" ]; then
+is_guid() {
+  printf '%s' "$1" | grep -Eq '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+}
+
+# Request bodies are built by json.dumps, never by pasting values into a JSON string.
+graph_body() {
+  python3 - "$@" <<'PY'
+import json
+import sys
+
+kind, *args = sys.argv[1:]
+scope = {
+    "adminConsentDescription": "Lets the signed-in user call the API.",
+    "adminConsentDisplayName": "Call the secretless functions API",
+    "isEnabled": True,
+    "type": "User",
+    "userConsentDescription": "Lets you call the API as yourself.",
+    "userConsentDisplayName": "Call the secretless functions API",
+    "value": "user_impersonation",
+}
+if kind == "scopes":  # app id, scope id
+    app_id, scope_id = args
+    body = {
+        "identifierUris": [f"api://{app_id}"],
+        "api": {"requestedAccessTokenVersion": 2, "oauth2PermissionScopes": [{**scope, "id": scope_id}]},
+    }
+elif kind == "api":  # scope id, pre-authorized client app id: the whole api object again,
+    scope_id, client = args  # since a PATCH replaces a complex property as a whole
+    body = {
+        "api": {
+            "requestedAccessTokenVersion": 2,
+            "oauth2PermissionScopes": [{**scope, "id": scope_id}],
+            "preAuthorizedApplications": [{"appId": client, "delegatedPermissionIds": [scope_id]}],
+        }
+    }
+elif kind == "assignment-required":
+    body = {"appRoleAssignmentRequired": True}
+elif kind == "role":  # principal id, resource (service principal) id, app role id
+    principal, resource, role = args
+    body = {"principalId": principal, "resourceId": resource, "appRoleId": role}
+else:
+    raise SystemExit(f"unknown body {kind}")
+print(json.dumps(body))
+PY
+}
+
+# --- 1. the Key Vault name's salt -----------------------------------------------------------
+if [ -z "${KEY_VAULT_SALT:-}" ] && ! in_ci; then
+  salt=$(new_uuid | cut -c1-8)
+  azd env set KEY_VAULT_SALT "$salt"
+  echo "preprovision: Key Vault name salt $salt (kept in the azd environment)"
+fi
+
+# --- 2. the API's app registration ----------------------------------------------------------
+if [ -n "${API_CLIENT_ID:-}" ] && [ "${API_APP_MANAGED:-}" != "true" ]; then
+  is_guid "$API_CLIENT_ID" || fail "API_CLIENT_ID is not a client id (a GUID): $API_CLIENT_ID"
+  echo "preprovision: using the API app registration $API_CLIENT_ID as it is"
+  exit 0
+fi
+if in_ci; then
+  fail "API_CLIENT_ID is not set. CI does not create app registrations: create it once with
+  azd up on your machine, then: gh variable set API_CLIENT_ID --body <client id>"
+fi
+command -v az >/dev/null 2>&1 || fail "the Azure CLI (az) is needed to create the API app
+  registration; install it and run 'az login', or set an existing one: azd env set API_CLIENT_ID <id>"
+command -v python3 >/dev/null 2>&1 || fail "python3 is needed to build the Microsoft Graph requests"
+
+user_id=$(az ad signed-in-user show --query id -o tsv 2>/dev/null || true)
+is_guid "$user_id" || fail "sign in to the Azure CLI as a user (az login): the app registration
+  is created and owned by you"
+
+if [ -z "${API_CLIENT_ID:-}" ]; then
+  display_name="secretless-functions-$AZURE_ENV_NAME-$(new_uuid | cut -c1-8)"
   echo "preprovision: creating the app registration $display_name"
   app_id=$(az ad app create --display-name "$display_name" --sign-in-audience AzureADMyOrg \
     --app-roles "@$here/app-roles.json" --query appId -o tsv)
+  is_guid "$app_id" || fail "az ad app create returned no client id"
+  # Kept at once: if a later step fails, the next run finishes this registration instead
+  # of creating another.
+  azd env set API_CLIENT_ID "$app_id"
+  azd env set API_APP_MANAGED true
+else
+  app_id=$API_CLIENT_ID
+  is_guid "$app_id" || fail "API_CLIENT_ID is not a client id (a GUID): $app_id"
 fi
+
 object_id=$(az ad app show --id "$app_id" --query id -o tsv)
+is_guid "$object_id" || fail "app registration $app_id not found; unset API_CLIENT_ID and
+  API_APP_MANAGED (azd env set API_CLIENT_ID '') to create a new one"
+owners=$(az ad app owner list --id "$app_id" --query "[?id=='$user_id'] | length(@)" -o tsv)
+[ "$owners" = "1" ] || fail "you are not an owner of the app registration $app_id, so this
+  hook will not change it; ask an owner, or set API_APP_MANAGED to false to use it as it is"
 
 # A delegated scope lets a user's CLI ask for a token; v2 tokens carry aud=<client id>.
-scope_id=$(az ad app show --id "$app_id" --query "api.oauth2PermissionScopes[0].id" -o tsv)
-if [ -z "$scope_id" ]; then
+scope_id=$(az ad app show --id "$app_id" \
+  --query "api.oauth2PermissionScopes[?value=='user_impersonation'].id | [0]" -o tsv)
+if ! is_guid "$scope_id"; then
   scope_id=$(new_uuid)
   az rest --method PATCH --url "$graph/applications/$object_id" \
-    --headers "Content-Type=application/json" --body "{
-      \"identifierUris\": [\"api://$app_id\"],
-      \"api\": {
-        \"requestedAccessTokenVersion\": 2,
-        \"oauth2PermissionScopes\": [{
-          \"id\": \"$scope_id\", \"value\": \"user_impersonation\", \"type\": \"User\",
-          \"isEnabled\": true,
-          \"adminConsentDisplayName\": \"Call the secretless functions API\",
-          \"adminConsentDescription\": \"Lets the signed-in user call the API.\",
-          \"userConsentDisplayName\": \"Call the secretless functions API\",
-          \"userConsentDescription\": \"Lets you call the API as yourself.\"
-        }]
-      }
-    }"
+    --headers "Content-Type=application/json" --body "$(graph_body scopes "$app_id" "$scope_id")"
 fi
+# The scope must exist before a client can be pre-authorized for it: a second PATCH, with
+# the whole api object.
 az rest --method PATCH --url "$graph/applications/$object_id" \
-  --headers "Content-Type=application/json" --body "{
-    \"api\": {\"preAuthorizedApplications\": [
-      {\"appId\": \"$azure_cli_app_id\", \"delegatedPermissionIds\": [\"$scope_id\"]}
-    ]}
-  }"
+  --headers "Content-Type=application/json" --body "$(graph_body api "$scope_id" "$azure_cli_app_id")"
 
-# The enterprise application (service principal) is where app roles are assigned.
+# The enterprise application (service principal) is where app roles are assigned; with
+# appRoleAssignmentRequired, Entra issues tokens for the API only to those assigned a role.
 sp_id=$(az ad sp list --filter "appId eq '$app_id'" --query "[0].id" -o tsv)
-if [ -z "$sp_id" ]; then
+if ! is_guid "$sp_id"; then
   sp_id=$(az ad sp create --id "$app_id" --query id -o tsv)
 fi
+az rest --method PATCH --url "$graph/servicePrincipals/$sp_id" \
+  --headers "Content-Type=application/json" --body "$(graph_body assignment-required)"
 
 # Give the signed-in user the everyday roles, so the API can be called right after deploy.
 # Admin roles are granted deliberately, by hand (docs/deploy.md).
-user_id=$(az ad signed-in-user show --query id -o tsv 2>/dev/null || true)
-if [ -n "$user_id" ]; then
-  for role in Jobs.Submit Posture.Read; do
-    role_id=$(az ad sp show --id "$sp_id" --query "appRoles[?value=='$role'].id | [0]" -o tsv)
-    assigned=$(az rest --method GET --url "$graph/servicePrincipals/$sp_id/appRoleAssignedTo" \
-      --query "value[?principalId=='$user_id' && appRoleId=='$role_id'] | length(@)" -o tsv)
-    if [ "$assigned" = "0" ]; then
-      az rest --method POST --url "$graph/servicePrincipals/$sp_id/appRoleAssignedTo" \
-        --headers "Content-Type=application/json" \
-        --body "{\"principalId\": \"$user_id\", \"resourceId\": \"$sp_id\", \"appRoleId\": \"$role_id\"}" \
-        --output none
-      echo "preprovision: gave you the app role $role"
-    fi
-  done
-fi
+for role in Jobs.Submit Posture.Read; do
+  role_id=$(az ad sp show --id "$sp_id" --query "appRoles[?value=='$role'].id | [0]" -o tsv)
+  is_guid "$role_id" || fail "app role $role missing on $app_id"
+  assigned=$(az rest --method GET --url "$graph/servicePrincipals/$sp_id/appRoleAssignedTo" \
+    --query "value[?principalId=='$user_id' && appRoleId=='$role_id'] | length(@)" -o tsv)
+  if [ "$assigned" = "0" ]; then
+    az rest --method POST --url "$graph/servicePrincipals/$sp_id/appRoleAssignedTo" \
+      --headers "Content-Type=application/json" \
+      --body "$(graph_body role "$user_id" "$sp_id" "$role_id")" --output none
+    echo "preprovision: gave you the app role $role"
+  fi
+done
 
-azd env set API_CLIENT_ID "$app_id"
 echo "preprovision: API app registration $app_id (audience api://$app_id)"

@@ -29,7 +29,7 @@ def test_azure_yaml_declares_one_python_function_service(yaml_docs: dict[str, An
 
 def test_azure_yaml_hooks_exist_for_posix_and_windows(yaml_docs: dict[str, Any]) -> None:
     hooks = yaml_docs["azure.yaml"]["hooks"]
-    assert set(hooks) == {"preprovision", "postprovision"}
+    assert set(hooks) == {"preprovision", "postprovision", "postdown"}
     for event, hook in hooks.items():
         assert hook["posix"]["shell"] == "sh", event
         assert hook["windows"]["shell"] == "pwsh", event

@@ -9,8 +9,10 @@ direction fails here, naming the setting.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,26 +122,38 @@ def test_sample_local_settings_match_declared_local_settings() -> None:
     check_names("local", set(sample["Values"]), SAMPLE.name)
 
 
-def run_postprovision(tmp_path: Path) -> dict[str, Any]:
+POSTPROVISION_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "AZURE_STORAGE_HOST_BLOB_ENDPOINT": "https://sthost.blob.core.windows.net/",
+    "AZURE_STORAGE_HOST_QUEUE_ENDPOINT": "https://sthost.queue.core.windows.net/",
+    "AZURE_STORAGE_HOST_TABLE_ENDPOINT": "https://sthost.table.core.windows.net/",
+    "AZURE_STORAGE_JOBS_BLOB_ENDPOINT": "https://stjobs.blob.core.windows.net/",
+    "AZURE_STORAGE_JOBS_QUEUE_ENDPOINT": "https://stjobs.queue.core.windows.net/",
+    "KEY_VAULT_URI": "https://kv-example.vault.azure.net/",
+    "KEY_VAULT_NAME": "kv-example",
+    "PARTNER_API_URL": "https://partner.example.com/",
+    "PARTNER_API_KEY_SECRET_NAME": "partner-api-key",
+}
+
+# The host's per-function switch (https://learn.microsoft.com/azure/azure-functions/disable-function:
+# "AzureWebJobs.<FUNCTION_NAME>.Disabled" in local.settings.json). Not an app setting the app
+# reads, so not in shared/settings.py: it names a function, and is checked against them.
+DISABLED = re.compile(r"^AzureWebJobs\.(\w+)\.Disabled$")
+
+
+def run_postprovision(tmp_path: Path, **overrides: str) -> dict[str, Any]:
     """Run the POSIX hook in a copy of the project layout, as azd would after provisioning."""
     hooks = tmp_path / "infra" / "hooks"
     hooks.mkdir(parents=True)
     script = hooks / "postprovision.sh"
     script.write_bytes((INFRA / "hooks" / "postprovision.sh").read_bytes())
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "AZURE_STORAGE_HOST_BLOB_ENDPOINT": "https://sthost.blob.core.windows.net/",
-        "AZURE_STORAGE_HOST_QUEUE_ENDPOINT": "https://sthost.queue.core.windows.net/",
-        "AZURE_STORAGE_HOST_TABLE_ENDPOINT": "https://sthost.table.core.windows.net/",
-        "AZURE_STORAGE_JOBS_BLOB_ENDPOINT": "https://stjobs.blob.core.windows.net/",
-        "AZURE_STORAGE_JOBS_QUEUE_ENDPOINT": "https://stjobs.queue.core.windows.net/",
-        "KEY_VAULT_URI": "https://kv-example.vault.azure.net/",
-        "KEY_VAULT_NAME": "kv-example",
-        "PARTNER_API_URL": "https://partner.example.com/",
-        "PARTNER_API_KEY_SECRET_NAME": "partner-api-key",
-    }
     proc = subprocess.run(
-        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=30, check=False
+        ["sh", str(script)],
+        env={**POSTPROVISION_ENV, **overrides},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     written: dict[str, Any] = json.loads((tmp_path / "local.settings.json").read_text())
@@ -147,23 +161,77 @@ def run_postprovision(tmp_path: Path) -> dict[str, Any]:
     return written
 
 
+def functions_by_trigger() -> dict[str, str]:
+    """Function name -> trigger type, from the app's own index (as the host builds it)."""
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))["Values"]
+    code = (
+        "import json, function_app; print(json.dumps({f.get_function_name(): "
+        "f.get_trigger().type for f in function_app.app.get_functions()}))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **sample},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    found: dict[str, str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return found
+
+
+def split_switches(values: dict[str, str]) -> tuple[dict[str, str], set[str]]:
+    """(app settings, names of functions switched off)."""
+    settings = {k: v for k, v in values.items() if not DISABLED.match(k)}
+    disabled = {m.group(1) for k, v in values.items() if (m := DISABLED.match(k)) and v == "true"}
+    return settings, disabled
+
+
 def test_postprovision_writes_the_declared_local_settings(tmp_path: Path) -> None:
     written = run_postprovision(tmp_path)
     assert written["IsEncrypted"] is False
-    values = written["Values"]
+    values, _ = split_switches(written["Values"])
     check_names("local", set(values), "infra/hooks/postprovision.sh")
     # Local runs use the developer's az login: forcing a managed identity would fail.
     assert not [k for k in values if k.endswith("__credential") or k == "AZURE_CLIENT_ID"]
     assert values["JobsStorage__queueServiceUri"] == "https://stjobs.queue.core.windows.net/"
 
 
-def test_postprovision_explains_setting_the_key_without_shell_history(tmp_path: Path) -> None:
+def test_a_local_run_never_consumes_production_work(tmp_path: Path) -> None:
+    # Every function that takes work off the cloud resources (queue and timer triggers) is
+    # disabled in the local settings postprovision writes; every HTTP function stays on.
+    _, disabled = split_switches(run_postprovision(tmp_path)["Values"])
+    functions = functions_by_trigger()
+    consumers = {name for name, trigger in functions.items() if trigger != "httpTrigger"}
+    assert consumers, f"no queue or timer function found in {functions}"
+    assert disabled == consumers, (
+        f"not disabled: {sorted(consumers - disabled)}; disabled but not a consumer (or no "
+        f"such function): {sorted(disabled - consumers)}"
+    )
+
+
+def test_postprovision_escapes_what_it_writes(tmp_path: Path) -> None:
+    # A value with JSON's special characters still round-trips (json.dumps, not a heredoc).
+    odd = 'https://partner.example.com/a"b\\c/'
+    written = run_postprovision(tmp_path, PARTNER_API_URL=odd)
+    assert written["Values"]["PARTNER_API_URL"] == odd
+
+
+def test_postprovision_points_to_the_key_script(tmp_path: Path) -> None:
     out = run_postprovision(tmp_path)["__stdout__"]
-    assert "stty -echo" in out, "the key must be read with echo off"
-    assert "read -r" in out
-    assert "--file /dev/stdin" in out, "the key must reach az on stdin"
-    assert "Read-Host -AsSecureString" in out
-    assert "--value" not in out, "a --value argument would put the key on the command line"
+    assert "infra/scripts/set-partner-key.sh" in out
+    assert "VNET_ENABLED=true" in out, "say what to do when the vault is private"
+    script = (INFRA / "scripts" / "set-partner-key.sh").read_text(encoding="utf-8")
+    assert "stty -echo" in script, "the key must be read with echo off"
+    assert "read -r key" in script
+    assert "--file /dev/stdin" in script, "the key must reach az on stdin"
+    assert "--expires" in script, "the posture checker flags a secret without an expiry"
+    assert "--value" not in script, "a --value argument would put the key on the command line"
+    ps1 = (INFRA / "hooks" / "postprovision.ps1").read_text(encoding="utf-8")
+    assert "Read-Host -AsSecureString" in ps1
+    assert "-Expires" in ps1
 
 
 def test_powershell_hook_writes_the_same_names_as_the_posix_hook(tmp_path: Path) -> None:
@@ -173,6 +241,9 @@ def test_powershell_hook_writes_the_same_names_as_the_posix_hook(tmp_path: Path)
     table = ps1[ps1.index("$values = [ordered]@{") :]
     table = table[: table.index("\n}")]
     ps1_names = set(re.findall(r"^\s*'([A-Za-z_]+)'\s*=", table, flags=re.MULTILINE))
+    consumers = re.search(r"^\$consumers = @\((.*)\)$", ps1, flags=re.MULTILINE)
+    assert consumers, "the PowerShell hook lists the functions it disables"
+    ps1_names |= {f"AzureWebJobs.{n}.Disabled" for n in re.findall(r"'(\w+)'", consumers[1])}
     assert ps1_names == posix_names, (
         f"only in .sh: {sorted(posix_names - ps1_names)}; only in .ps1: "
         f"{sorted(ps1_names - posix_names)}"

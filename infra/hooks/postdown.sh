@@ -1,0 +1,18 @@
+#!/bin/sh
+# azd postdown hook (POSIX sh). `azd down` deleted the Key Vault, but purge protection keeps
+# a deleted vault, and its name, for 90 days (it cannot be purged early). Draw a new name
+# salt so the next `azd up` in this environment creates a vault under a new name instead of
+# failing on the old one. To get the old vault (and its secret) back instead, see
+# docs/deploy.md, "Tear down". CI keeps its salt in a repository variable and is left alone.
+set -eu
+
+if [ "${GITHUB_ACTIONS:-}" = "true" ] || [ "${TF_BUILD:-}" = "True" ]; then
+  exit 0
+fi
+if command -v uuidgen >/dev/null 2>&1; then salt=$(uuidgen | tr 'A-F' 'a-f' | cut -c1-8)
+elif [ -r /proc/sys/kernel/random/uuid ]; then salt=$(cut -c1-8 /proc/sys/kernel/random/uuid)
+else salt=$(python3 -c 'import uuid; print(uuid.uuid4().hex[:8])')
+fi
+azd env set KEY_VAULT_SALT "$salt"
+echo "postdown: the next azd up creates its Key Vault under a new name (salt $salt);"
+echo "  the deleted vault stays recoverable for 90 days (docs/deploy.md, Tear down)."
