@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 
-.PHONY: run test lint typecheck unit integration bench setup clean
+.PHONY: run test lint typecheck unit integration bench setup clean smoke
 
 INFRA_VENV := .venv-infra
 
@@ -50,6 +50,12 @@ test: lint typecheck
 
 bench: setup
 	$(PY) -m bench $(ARGS)
+
+# Post-deploy smoke check (docs/deploy.md): SMOKE_TOKEN=<caller token> make smoke URL=<app URL>.
+# ARGS passes more options, e.g. ARGS="--ca-bundle <devstack CA> --wait 300".
+smoke: $(VENV)/.installed
+	@test -n "$(URL)" || { echo "usage: SMOKE_TOKEN=<token> make smoke URL=<app base URL>" >&2; exit 2; }
+	$(PY) -m smoke --url "$(URL)" $(ARGS)
 
 clean:
 	rm -rf .devstack .pytest_cache .mypy_cache .ruff_cache

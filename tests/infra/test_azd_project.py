@@ -80,7 +80,6 @@ def test_ci_runs_the_test_command_on_python_311_and_node_20(yaml_docs: dict[str,
 
 def test_deploy_logs_in_by_federation_and_runs_azd(yaml_docs: dict[str, Any]) -> None:
     deploy = yaml_docs[".github/workflows/deploy.yml"]
-    assert deploy["permissions"]["id-token"] == "write"
     steps = deploy["jobs"]["deploy"]["steps"]
     (login,) = [s for s in steps if s.get("uses", "").startswith("azure/login@")]
     assert login["with"] == {
@@ -91,6 +90,70 @@ def test_deploy_logs_in_by_federation_and_runs_azd(yaml_docs: dict[str, Any]) ->
     runs = [s.get("run", "") for s in steps]
     assert any(r.startswith("azd provision") for r in runs)
     assert any(r.startswith("azd deploy") for r in runs)
+
+
+def test_only_the_deploy_job_can_mint_an_azure_token(yaml_docs: dict[str, Any]) -> None:
+    """`id-token: write` on the deploy job alone; every other job read-only.
+
+    GitHub grants `permissions` per workflow or per job, and a job's own block replaces the
+    workflow's (https://docs.github.com/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idpermissions);
+    a job with id-token: write can request the OIDC token azure/login exchanges. The test job
+    runs npm ci, pip install and the whole suite: it must not be able to.
+    """
+    deploy = yaml_docs[".github/workflows/deploy.yml"]
+    assert deploy["permissions"] == {}, "nothing granted at workflow level"
+    jobs = deploy["jobs"]
+    assert jobs["deploy"]["permissions"] == {"id-token": "write", "contents": "read"}
+    for name, job in jobs.items():
+        if name != "deploy":
+            assert job["permissions"] == {"contents": "read"}, name
+    ci = yaml_docs[".github/workflows/ci.yml"]
+    assert ci["permissions"] == {"contents": "read"}
+    assert "id-token" not in str(ci), "CI never needs an Azure token"
+
+
+def test_deploy_waits_for_a_reviewed_environment_and_smoke_tests(yaml_docs: dict[str, Any]) -> None:
+    """The deploy job runs in a GitHub environment (required reviewers are set on it,
+    https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment),
+    and `python -m smoke` runs after `azd deploy`, so a broken deployment fails the run."""
+    job = yaml_docs[".github/workflows/deploy.yml"]["jobs"]["deploy"]
+    assert job["environment"] == "production"
+    runs = [s.get("run", "") for s in job["steps"]]
+    deploy_at = next(i for i, r in enumerate(runs) if r.startswith("azd deploy"))
+    smoke_at = next(i for i, r in enumerate(runs) if "python -m smoke" in r)
+    assert smoke_at > deploy_at
+    smoke = runs[smoke_at]
+    assert 'az account get-access-token --resource "api://$API_CLIENT_ID"' in smoke
+    assert "::add-mask::" in smoke, "the token is masked in the log"
+    assert "SMOKE_TOKEN=" in smoke, "the token reaches the smoke check by environment"
+    assert job["env"]["AZURE_PRINCIPAL_TYPE"] == "ServicePrincipal"
+    assert job["env"]["KEY_VAULT_SALT"] == "${{ vars.KEY_VAULT_SALT }}"
+
+
+def test_azure_yaml_requires_an_azd_that_supports_what_it_uses(yaml_docs: dict[str, Any]) -> None:
+    """azd >= 1.21.0 re-reads .env after the preprovision hook, before the parameters file
+    (azd CHANGELOG 1.21.0, #6063 "Reload env before loading parameters in bicep provider");
+    azd >= 1.23.5 knows `remoteBuild` for Flex Consumption apps (1.23.5, #6748)."""
+    required = yaml_docs["azure.yaml"]["requiredVersions"]["azd"]
+    match = re.fullmatch(r">=\s*(\d+)\.(\d+)\.(\d+)", required)
+    assert match, required
+    assert tuple(int(p) for p in match.groups()) >= (1, 23, 5)
+
+
+def test_location_is_an_azd_location_limited_to_flex_regions(bicep: dict[str, Any]) -> None:
+    """azd reads `@metadata({azd: {type: 'location'}})` with `@allowed` to offer only those
+    regions (azd CHANGELOG, #4752); the list is of regions offering Flex Consumption."""
+    decorators = bicep["infra/main.bicep"]["parameters"]["location"]["decorators"]
+    by_type = {d["type"]: d["argument"] for d in decorators}
+    assert by_type["metadata"] == {"azd": {"type": "location"}}
+    allowed = set(by_type["allowed"])
+    assert {"eastus", "eastus2", "westeurope", "northeurope", "swedencentral"} <= allowed
+    assert not {r for r in allowed if r.endswith("euap")}, "no canary regions"
+
+
+def test_parameters_file_passes_the_vault_salt() -> None:
+    params = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert params["keyVaultSalt"]["value"] == "${KEY_VAULT_SALT=}"
 
 
 def test_workflows_use_no_stored_secret() -> None:
