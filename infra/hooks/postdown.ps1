@@ -8,4 +8,5 @@ $salt = [guid]::NewGuid().ToString('N').Substring(0, 8)
 azd env set KEY_VAULT_SALT $salt
 if ($LASTEXITCODE -ne 0) { throw 'postdown: azd env set KEY_VAULT_SALT failed' }
 Write-Host "postdown: the next azd up creates its Key Vault under a new name (salt $salt);"
-Write-Host '  the deleted vault stays recoverable for 90 days (docs/deploy.md, Tear down).'
+Write-Host '  the deleted vault stays recoverable for 90 days: to get it back, recover it and'
+Write-Host "  azd env set KEY_VAULT_SALT '$($env:KEY_VAULT_SALT)' (docs/deploy.md, Tear down)."

@@ -15,4 +15,5 @@ else salt=$(python3 -c 'import uuid; print(uuid.uuid4().hex[:8])')
 fi
 azd env set KEY_VAULT_SALT "$salt"
 echo "postdown: the next azd up creates its Key Vault under a new name (salt $salt);"
-echo "  the deleted vault stays recoverable for 90 days (docs/deploy.md, Tear down)."
+echo "  the deleted vault stays recoverable for 90 days: to get it back, recover it and"
+echo "  azd env set KEY_VAULT_SALT ${KEY_VAULT_SALT:-''} (docs/deploy.md, Tear down)."
