@@ -88,6 +88,9 @@ var tags = {
   'azd-env-name': environmentName
 }
 var deploymentContainerName = 'app-package-${resourceToken}'
+// No salt (an environment provisioned before salts, or CI's fixed choice) keeps the plain name.
+var keyVaultSaltedToken = take(toLower(uniqueString(subscription().id, environmentName, location, keyVaultSalt)), 13)
+var keyVaultName = empty(keyVaultSalt) ? 'kv-${resourceToken}' : 'kv-${keyVaultSaltedToken}'
 var partnerApiKeySecretName = 'partner-api-key'
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -159,7 +162,7 @@ module keyVault 'modules/keyvault.bicep' = {
   scope: rg
   name: 'key-vault'
   params: {
-    name: 'kv-${take(toLower(uniqueString(subscription().id, environmentName, location, keyVaultSalt)), 13)}'
+    name: keyVaultName
     location: location
     tags: tags
     privateNetworking: vnetEnabled

@@ -30,7 +30,8 @@ function Invoke-Graph([string]$method, [string]$url, $body) {
 }
 
 # --- 1. the Key Vault name's salt -----------------------------------------------------------
-if (-not $env:KEY_VAULT_SALT -and -not $inCi) {
+# Only for an environment never provisioned: one that already has a vault keeps its name.
+if (-not $env:KEY_VAULT_SALT -and -not $env:KEY_VAULT_NAME -and -not $inCi) {
   $salt = [guid]::NewGuid().ToString('N').Substring(0, 8)
   azd env set KEY_VAULT_SALT $salt
   Write-Host "preprovision: Key Vault name salt $salt (kept in the azd environment)"

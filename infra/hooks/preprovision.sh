@@ -86,7 +86,9 @@ PY
 }
 
 # --- 1. the Key Vault name's salt -----------------------------------------------------------
-if [ -z "${KEY_VAULT_SALT:-}" ] && ! in_ci; then
+# Only for an environment never provisioned: one that already has a vault (KEY_VAULT_NAME)
+# keeps it, under its unsalted name.
+if [ -z "${KEY_VAULT_SALT:-}" ] && [ -z "${KEY_VAULT_NAME:-}" ] && ! in_ci; then
   salt=$(new_uuid | cut -c1-8)
   azd env set KEY_VAULT_SALT "$salt"
   echo "preprovision: Key Vault name salt $salt (kept in the azd environment)"

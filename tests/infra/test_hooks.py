@@ -178,6 +178,16 @@ def test_preprovision_reuses_the_existing_scope_on_a_rerun(tmp_path: Path) -> No
     assert "KEY_VAULT_SALT" not in [c["args"][2] for c in tools.calls() if c["tool"] == "azd"]
 
 
+def test_an_environment_that_already_has_a_vault_keeps_its_name(tmp_path: Path) -> None:
+    # Provisioned before salts: no salt keeps the plain vault name (main.bicep), so none is
+    # drawn and the existing vault, with the partner key in it, stays the app's vault.
+    tools = Tools(tmp_path, [], {})
+    env = {"AZURE_ENV_NAME": "dev", "API_CLIENT_ID": APP, "KEY_VAULT_NAME": "kv-existing"}
+    proc = tools.run(HOOKS / "preprovision.sh", env)
+    assert proc.returncode == 0, proc.stderr
+    assert "KEY_VAULT_SALT" not in tools.azd_env()
+
+
 def test_preprovision_refuses_to_change_a_registration_it_does_not_own(tmp_path: Path) -> None:
     tools = Tools(tmp_path, fresh_answers(owner="0"), {})
     env = {"AZURE_ENV_NAME": "dev", "API_CLIENT_ID": APP, "API_APP_MANAGED": "true"}
