@@ -25,7 +25,8 @@ param keyVaultId string
 // privatelink.blob.core.usgovcloudapi.net in Azure Government, ...): derive every one from
 // environment() instead of writing the public cloud's. The vault's zone is the vault DNS
 // suffix with 'vault' read as 'vaultcore' (privatelink.vaultcore.azure.net and its
-// counterparts), per the private endpoint DNS zone values reference.
+// counterparts), per the private endpoint DNS zone values reference
+// (https://learn.microsoft.com/azure/private-link/private-endpoint-dns).
 var storageSuffix = environment().suffixes.storage
 var vaultZone = 'privatelink${replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.')}'
 

@@ -161,3 +161,16 @@ def test_workflows_use_no_stored_secret() -> None:
         text = path.read_text(encoding="utf-8")
         assert "secrets." not in text, f"{path.name} reads a stored secret"
         assert "creds:" not in text, f"{path.name} passes azure/login a credential blob"
+
+
+def test_private_dns_zone_names_come_from_the_cloud_environment(bicep: dict[str, Any]) -> None:
+    """Zone names differ per Azure cloud (privatelink.vaultcore.azure.net in Azure,
+    privatelink.vaultcore.usgovcloudapi.net in Azure Government, privatelink.vaultcore.azure.cn
+    in Azure China: https://learn.microsoft.com/azure/private-link/private-endpoint-dns), so no
+    public-cloud suffix is written in the template: each is built from environment()."""
+    text = (INFRA / "modules" / "network.bicep").read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in text.splitlines())
+    assert not re.search(r"(core\.windows\.net|vaultcore\.azure\.net|azure\.cn)", code)
+    variables = bicep["infra/modules/network.bicep"]["variables"]
+    assert "keyvaultDns" in json.dumps(variables["vaultZone"]["value"])
+    assert "storage" in json.dumps(variables["storageSuffix"]["value"])
