@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from shared.posture.detectors import INFO_KINDS, scan
+from shared.secretshapes import INFO_KINDS, scan
 
 BOTH = frozenset({"local", "azure"})
 AZURE = frozenset({"azure"})

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from shared.posture.detectors import Finding, SasInfo, classify_sas, scan
+from shared.secretshapes import Finding, SasInfo, classify_sas, scan
 from shared.settings import declared_settings
 
 FALLBACK_SETTINGS: Final = (

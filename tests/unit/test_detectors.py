@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.posture import detectors as d
+from shared import secretshapes as d
 from tests.support import secret_shapes as ss
 
 SEED = 20251121

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.posture.context import CheckContext
-from shared.posture.detectors import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 from shared.posture.envfacts import (
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
@@ -22,6 +21,7 @@ from shared.posture.envfacts import (
     analyze_environment,
 )
 from shared.posture.model import Category, Evidence, RuleResult, Severity, rule
+from shared.secretshapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 
 NO_PERMISSION = "none (the app's own environment)"
 PINNED_VALUES = frozenset({"prod", "managedidentitycredential"})
@@ -79,7 +79,7 @@ def _secret_evidence(facts: SettingFacts) -> list[Evidence]:
         "the secret to Key Vault and read it with the managed identity at run time; then "
         "rotate the exposed secret, since it has been in configuration."
     ),
-    reads="process environment (app settings), secret patterns of shared/posture/detectors.py",
+    reads="process environment (app settings), secret patterns of shared/secretshapes.py",
     permission=NO_PERMISSION,
 )
 def env_secrets(context: CheckContext) -> RuleResult:
