@@ -14,8 +14,8 @@ from azure.keyvault.secrets import SecretClient
 
 from bench.report import Row
 from bench.stats import Summary
-from shared.posture.context import CheckContext
-from shared.posture.runner import run_rules
+from posture.context import CheckContext
+from posture.runner import run_rules
 from tests.support.secret_shapes import ordinary_values
 
 if TYPE_CHECKING:

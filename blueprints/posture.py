@@ -21,13 +21,13 @@ from typing import Any
 
 import azure.functions as func
 
+from posture.context import CheckContext
+from posture.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
+from posture.report import build_report, headline
+from posture.runner import run_rules
+from posture.schema import REPORT_SCHEMA
+from posture.store import MAX_HISTORY_DAYS, ReportStore
 from shared import storage
-from shared.posture.context import CheckContext
-from shared.posture.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
-from shared.posture.report import build_report, headline
-from shared.posture.runner import run_rules
-from shared.posture.schema import REPORT_SCHEMA
-from shared.posture.store import MAX_HISTORY_DAYS, ReportStore
 from shared.principal import PrincipalError, principal_from_headers
 from shared.responses import error_response, json_response, unavailable_response
 

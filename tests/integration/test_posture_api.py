@@ -27,9 +27,9 @@ from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 
 from devstack.tokens import IssuerCredential
-from shared.posture.model import Category, all_rules
-from shared.posture.schema import REPORT_SCHEMA
-from shared.posture.store import LATEST, blob_name
+from posture.model import Category, all_rules
+from posture.schema import REPORT_SCHEMA
+from posture.store import LATEST, blob_name
 from tests.support.devstack import RunningStack, eventually, running_stack
 
 #: The rules that read the vault's secrets (KV-SECRET-*), as registered.

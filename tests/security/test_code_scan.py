@@ -1,7 +1,7 @@
 """The app code never uses a key: no connection string, no account key, no secret credential.
 
-A syntax-tree scan of everything that is deployed (``shared/``, ``blueprints/``,
-``function_app.py``). It looks for *use*, not mention: a docstring or a comment may
+A syntax-tree scan of everything that is deployed (``shared/``, ``posture/``,
+``blueprints/``, ``function_app.py``). It looks for *use*, not mention: a docstring or a comment may
 explain what an account key is, and the secret-shape detectors may name the
 ``AccountKey`` keyword they look for, but no code may
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_CODE = (ROOT / "shared", ROOT / "blueprints", ROOT / "function_app.py")
+APP_CODE = (ROOT / "shared", ROOT / "posture", ROOT / "blueprints", ROOT / "function_app.py")
 
 FROM_CONN = "from_" + "connection_string"
 SIGNING_FIELD = "Account" + "Key"

@@ -20,10 +20,10 @@ import pytest
 import trustme
 
 from devstack.tokens import IssuerCredential, TokenIssuer
-from shared.posture.context import CheckContext
-from shared.posture.model import Category, RuleResult, Status, all_rules
-from shared.posture.report import build_report
-from shared.posture.runner import run_rules
+from posture.context import CheckContext
+from posture.model import Category, RuleResult, Status, all_rules
+from posture.report import build_report
+from posture.runner import run_rules
 from tests.support.arm_stub import CloudModel, create_cloud_stub
 from tests.support.servers import Switch, serve
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from shared.posture.model import Rule, all_rules
+from posture.model import Rule, all_rules
 from shared.settings import declared_settings
 from tests.support.devstack import ROOT
 

@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from shared.posture.context import CheckContext
-from shared.posture.model import (
+from posture.context import CheckContext
+from posture.model import (
     Category,
     Rule,
     RuleRegistryError,
@@ -28,10 +28,10 @@ from shared.posture.model import (
     get_rule,
     rule,
 )
-from shared.posture.page import to_html
-from shared.posture.report import build_report, headline, to_markdown
-from shared.posture.runner import failures_at_or_above, run_rules
-from shared.posture.schema import REPORT_SCHEMA
+from posture.page import to_html
+from posture.report import build_report, headline, to_markdown
+from posture.runner import failures_at_or_above, run_rules
+from posture.schema import REPORT_SCHEMA
 from tests.support import secret_shapes as ss
 from tests.support.devstack import ROOT
 
@@ -259,7 +259,7 @@ def test_failures_at_or_above_a_threshold() -> None:
 def _cli(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **(extra_env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "shared.posture", *args],
+        [sys.executable, "-m", "posture", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

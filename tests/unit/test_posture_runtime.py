@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.posture.context import CheckContext
-from shared.posture.model import Status, get_rule
-from shared.posture.page import to_html
-from shared.posture.report import build_report, to_markdown
-from shared.posture.runner import run_rules
+from posture.context import CheckContext
+from posture.model import Status, get_rule
+from posture.page import to_html
+from posture.report import build_report, to_markdown
+from posture.runner import run_rules
 from tests.support import secret_shapes as ss
 
 ENV_RULES = (

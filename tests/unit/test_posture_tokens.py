@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from shared.posture.context import CheckContext
-from shared.posture.model import Status, get_rule
-from shared.posture.probes import (
+from posture.context import CheckContext
+from posture.model import Status, get_rule
+from posture.probes import (
     OK,
     REFUSED,
     Endpoint,
@@ -20,7 +20,7 @@ from shared.posture.probes import (
     identity_endpoints,
     token_claims,
 )
-from shared.posture.runner import run_rules
+from posture.runner import run_rules
 
 MI_CLIENT = "22222222-2222-4222-8222-222222222222"
 MIRID = (

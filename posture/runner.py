@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.posture.context import CheckContext, SettingValueError
-from shared.posture.model import Evidence, EvidenceValue, Rule, RuleResult, Status, all_rules
+from posture.context import CheckContext, SettingValueError
+from posture.model import Evidence, EvidenceValue, Rule, RuleResult, Status, all_rules
 from shared.redaction import scrub
 
 

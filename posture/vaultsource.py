@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from shared.posture.context import CheckContext
+from posture.context import CheckContext
 from shared.settings import declared_settings
 
 VAULT_SETTING: Final = "KEY_VAULT_URI"

@@ -1,4 +1,4 @@
-"""``python -m shared.posture``: run the posture rules against this environment, print the report.
+"""``python -m posture``: run the posture rules against this environment, print the report.
 
 A CI gate and a local check in one: ``--fail-on high`` exits 1 when a rule of severity
 high or worse failed (``error`` and ``skipped`` never fail the gate: they say the rule
@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shared.posture.context import CheckContext
-from shared.posture.model import RuleRegistryError, Severity, get_rule
-from shared.posture.page import to_html
-from shared.posture.report import build_report, headline, to_markdown
-from shared.posture.runner import failures_at_or_above, run_rules
+from posture.context import CheckContext
+from posture.model import RuleRegistryError, Severity, get_rule
+from posture.page import to_html
+from posture.report import build_report, headline, to_markdown
+from posture.runner import failures_at_or_above, run_rules
 from shared.redaction import install_log_redaction
 
 EXIT_FAILED = 1
@@ -26,7 +26,7 @@ EXIT_USAGE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.posture",
+        prog="python -m posture",
         description="Prove how secretless this deployment is: run the posture rules and report.",
     )
     parser.add_argument("--format", choices=("json", "md", "html"), default="md")

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from shared.posture.context import CheckContext
+    from posture.context import CheckContext
 
 DOCS_PAGE: Final = "docs/posture.md"
 DEFAULT_BUDGET_SECONDS: Final = 20.0
@@ -155,7 +155,7 @@ def rule(
 
 def all_rules() -> list[Rule]:
     """Every registered rule, in catalogue order (category, then registration)."""
-    from shared.posture import rules  # noqa: F401  (importing registers the rules)
+    from posture import rules  # noqa: F401  (importing registers the rules)
 
     order = list(Category)
     return sorted(_REGISTRY.values(), key=lambda r: order.index(r.category))

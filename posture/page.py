@@ -11,8 +11,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Final
 
-from shared.posture.model import Severity
-from shared.posture.report import STATUS_LABELS, headline
+from posture.model import Severity
+from posture.report import STATUS_LABELS, headline
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "

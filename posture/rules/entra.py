@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.posture.context import CheckContext
-from shared.posture.graph import (
+from posture.context import CheckContext
+from posture.graph import (
     ENABLED_SETTING,
     AppCredential,
     GraphError,
@@ -19,7 +19,7 @@ from shared.posture.graph import (
     parse_duration,
     restriction,
 )
-from shared.posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.model import Category, Evidence, RuleResult, Severity, rule
 
 NOT_ENABLED = f"Microsoft Graph rules are off ({ENABLED_SETTING} is not true)"
 APPS = "Graph application permission Application.Read.All"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from shared.posture import arm
-from shared.posture.arm import ArmResource
-from shared.posture.context import CheckContext
-from shared.posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture import arm
+from posture.arm import ArmResource
+from posture.context import CheckContext
+from posture.model import Category, Evidence, RuleResult, Severity, rule
 
 READER = "Reader on the subscriptions (or resource groups) of POSTURE_SUBSCRIPTION_IDS"
 NOT_CONFIGURED = f"no subscription to inspect ({arm.SUBSCRIPTIONS_SETTING} is not set)"

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from shared.posture.context import CheckContext, SettingValueError
+from posture.context import CheckContext, SettingValueError
 
 if TYPE_CHECKING:
     from azure.mgmt.resource.resources import ResourceManagementClient

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import requests
 
-from shared.posture.context import CheckContext, SettingValueError
+from posture.context import CheckContext, SettingValueError
 
 ENABLED_SETTING: Final = "POSTURE_GRAPH_ENABLED"
 ENDPOINT_SETTING: Final = "POSTURE_GRAPH_ENDPOINT"

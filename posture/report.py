@@ -1,4 +1,4 @@
-"""The posture report: one JSON document (schema in :mod:`shared.posture.schema`) and Markdown.
+"""The posture report: one JSON document (schema in :mod:`posture.schema`) and Markdown.
 
 The JSON document is the report; Markdown and HTML are renderings of it, so a stored
 report can be shown again in any format without running the rules. Results keep
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from posture.context import CheckContext
+from posture.model import Severity, Status
+from posture.runner import Outcome, Run
 from shared import __version__
 from shared.identity import identity_source
-from shared.posture.context import CheckContext
-from shared.posture.model import Severity, Status
-from shared.posture.runner import Outcome, Run
 
 SCHEMA_VERSION: Final = "1.0"
 REPORT_KIND: Final = "posture-report"

@@ -1,6 +1,6 @@
 """Key Vault data-plane rules: the secrets that remain are dated, fresh and usable.
 
-All four read one listing of secret properties (:mod:`shared.posture.vaultsource`).
+All four read one listing of secret properties (:mod:`posture.vaultsource`).
 A disabled secret is left out of the expiry and rotation rules: nothing can read it,
 so its dates put nothing at risk; if the app needs it, KV-SECRET-DISABLED-IN-USE says so.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.posture.context import CheckContext
-from shared.posture.model import Category, Evidence, RuleResult, Severity, rule
-from shared.posture.vaultsource import (
+from posture.context import CheckContext
+from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.vaultsource import (
     VAULT_SETTING,
     SecretFacts,
     secrets_in_use,

@@ -35,7 +35,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from shared.posture.context import CheckContext
+from posture.context import CheckContext
 
 STORAGE_SCOPE: Final = "https://storage.azure.com/.default"
 VAULT_SETTINGS: Final = ("KEY_VAULT_URI",)
