@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from posture import arm
-from posture.arm import ArmResource
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources import arm
+from posture.sources.arm import ArmResource
 
 READER = "Reader on the subscriptions (or resource groups) of POSTURE_SUBSCRIPTION_IDS"
 NOT_CONFIGURED = f"no subscription to inspect ({arm.SUBSCRIPTIONS_SETTING} is not set)"

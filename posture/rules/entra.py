@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from posture.context import CheckContext
-from posture.graph import (
+from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources.graph import (
     ENABLED_SETTING,
     AppCredential,
     GraphError,
@@ -19,7 +20,6 @@ from posture.graph import (
     parse_duration,
     restriction,
 )
-from posture.model import Category, Evidence, RuleResult, Severity, rule
 
 NOT_ENABLED = f"Microsoft Graph rules are off ({ENABLED_SETTING} is not true)"
 APPS = "Graph application permission Application.Read.All"

@@ -1,6 +1,6 @@
 """Key Vault data-plane rules: the secrets that remain are dated, fresh and usable.
 
-All four read one listing of secret properties (:mod:`posture.vaultsource`).
+All four read one listing of secret properties (:mod:`posture.sources.vault`).
 A disabled secret is left out of the expiry and rotation rules: nothing can read it,
 so its dates put nothing at risk; if the app needs it, KV-SECRET-DISABLED-IN-USE says so.
 """
@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.vaultsource import (
+from posture.sources.vault import (
     VAULT_SETTING,
     SecretFacts,
     secrets_in_use,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from posture.context import CheckContext
-from posture.envfacts import (
+from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources.env import (
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
     HOST_STORAGE,
@@ -20,7 +21,6 @@ from posture.envfacts import (
     SettingFacts,
     analyze_environment,
 )
-from posture.model import Category, Evidence, RuleResult, Severity, rule
 from shared.secretshapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 
 NO_PERMISSION = "none (the app's own environment)"
@@ -35,7 +35,7 @@ def environment_facts(context: CheckContext) -> dict[str, SettingFacts]:
     """
 
     def build() -> dict[str, SettingFacts]:
-        from posture.arm import key_vault_reference_names
+        from posture.sources.arm import key_vault_reference_names
 
         facts = analyze_environment(context.env)
         if not any(f.owner != OWNER_PLATFORM for f in facts.values()):

@@ -1,6 +1,6 @@
 """Runtime rules on tokens: identity-based connections work, as the right identity.
 
-Both rules read the token prober's results (:mod:`posture.probes`), probed
+Both rules read the token prober's results (:mod:`posture.sources.probes`), probed
 once per run.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.probes import FAILURES, NOT_PROBED, OK, ProbeResult, probe_all
+from posture.sources.probes import FAILURES, NOT_PROBED, OK, ProbeResult, probe_all
 
 DATA_ROLES = "the data roles of each connection (e.g. Storage Blob Data Reader, Key Vault Reader)"
 

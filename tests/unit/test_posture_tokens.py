@@ -12,7 +12,8 @@ import pytest
 
 from posture.context import CheckContext
 from posture.model import Status, get_rule
-from posture.probes import (
+from posture.runner import run_rules
+from posture.sources.probes import (
     OK,
     REFUSED,
     Endpoint,
@@ -20,7 +21,6 @@ from posture.probes import (
     identity_endpoints,
     token_claims,
 )
-from posture.runner import run_rules
 
 MI_CLIENT = "22222222-2222-4222-8222-222222222222"
 MIRID = (
