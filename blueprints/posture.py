@@ -22,11 +22,11 @@ from typing import Any
 import azure.functions as func
 
 from posture.context import CheckContext
-from posture.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
-from posture.report import build_report, headline
+from posture.report.document import build_report, headline
+from posture.report.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
+from posture.report.schema import REPORT_SCHEMA
+from posture.report.store import MAX_HISTORY_DAYS, ReportStore
 from posture.runner import run_rules
-from posture.schema import REPORT_SCHEMA
-from posture.store import MAX_HISTORY_DAYS, ReportStore
 from shared import storage
 from shared.principal import PrincipalError, principal_from_headers
 from shared.responses import error_response, json_response, unavailable_response

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from posture.context import CheckContext
 from posture.model import RuleRegistryError, Severity, get_rule
-from posture.page import to_html
-from posture.report import build_report, headline, to_markdown
+from posture.report.document import build_report, headline
+from posture.report.markdown import to_markdown
+from posture.report.page import to_html
 from posture.runner import failures_at_or_above, run_rules
 from shared.redaction import install_log_redaction
 

@@ -28,8 +28,8 @@ from azure.storage.blob import ContainerClient
 
 from devstack.tokens import IssuerCredential
 from posture.model import Category, all_rules
-from posture.schema import REPORT_SCHEMA
-from posture.store import LATEST, blob_name
+from posture.report.schema import REPORT_SCHEMA
+from posture.report.store import LATEST, blob_name
 from tests.support.devstack import RunningStack, eventually, running_stack
 
 #: The rules that read the vault's secrets (KV-SECRET-*), as registered.

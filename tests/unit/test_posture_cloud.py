@@ -22,7 +22,7 @@ import trustme
 from devstack.tokens import IssuerCredential, TokenIssuer
 from posture.context import CheckContext
 from posture.model import Category, RuleResult, Status, all_rules
-from posture.report import build_report
+from posture.report.document import build_report
 from posture.runner import run_rules
 from tests.support.arm_stub import CloudModel, create_cloud_stub
 from tests.support.servers import Switch, serve

@@ -28,10 +28,11 @@ from posture.model import (
     get_rule,
     rule,
 )
-from posture.page import to_html
-from posture.report import build_report, headline, to_markdown
+from posture.report.document import build_report, headline
+from posture.report.markdown import to_markdown
+from posture.report.page import to_html
+from posture.report.schema import REPORT_SCHEMA
 from posture.runner import failures_at_or_above, run_rules
-from posture.schema import REPORT_SCHEMA
 from tests.support import secret_shapes as ss
 from tests.support.devstack import ROOT
 

@@ -16,8 +16,9 @@ import pytest
 
 from posture.context import CheckContext
 from posture.model import Status, get_rule
-from posture.page import to_html
-from posture.report import build_report, to_markdown
+from posture.report.document import build_report
+from posture.report.markdown import to_markdown
+from posture.report.page import to_html
 from posture.runner import run_rules
 from tests.support import secret_shapes as ss
 

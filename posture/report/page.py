@@ -12,7 +12,7 @@ from html import escape
 from typing import Any, Final
 
 from posture.model import Severity
-from posture.report import STATUS_LABELS, headline
+from posture.report.document import STATUS_LABELS, headline
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
