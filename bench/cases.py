@@ -30,8 +30,8 @@ from bench.load import JOB, JobPoster, run_concurrently
 from bench.report import Row
 from bench.stats import Summary
 from devstack.tokens import IssuerCredential
-from shared.jobmodel import COMPLETED, JobRecord, request_hash
-from shared.jobstore import JobStore
+from shared.jobs.model import COMPLETED, JobRecord, request_hash
+from shared.jobs.store import JobStore
 from tests.support.devstack import ROOT, RunningStack
 
 TTL_SECONDS = 300.0

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
-    from shared.jobstore import JobStore
+    from shared.jobs.store import JobStore
 
 from shared import storage
 from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
-from shared.jobmodel import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
-from shared.messages import JobMessage
+from shared.jobs.messages import JobMessage
+from shared.jobs.model import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
 from shared.partner import analyze
 from shared.principal import Principal, PrincipalError, principal_from_headers
 from shared.responses import error_response, json_response, unavailable_response
@@ -39,7 +39,7 @@ FIELDS = {"text", "language"}
 
 
 def job_store() -> JobStore:
-    from shared.jobstore import JobStore
+    from shared.jobs.store import JobStore
 
     return JobStore(
         jobs=storage.container(storage.JOBS_CONTAINER),

@@ -28,7 +28,7 @@ from blueprints.posture import OPENAPI_PATHS as POSTURE_PATHS
 from blueprints.posture import OPENAPI_SCHEMAS as POSTURE_SCHEMAS
 from shared import __version__
 from shared.identity import IDENTITY_SOURCE_SCHEMA
-from shared.jobmodel import COMPLETED, FAILED, PROCESSING, QUEUED
+from shared.jobs.model import COMPLETED, FAILED, PROCESSING, QUEUED
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 

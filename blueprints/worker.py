@@ -20,8 +20,8 @@ import azure.functions as func
 
 from blueprints.jobs import job_store
 from shared import storage
-from shared.jobmodel import COMPLETED, FAILED, PROCESSING, JobRecord, now
-from shared.messages import MessageSchemaError, decode_message
+from shared.jobs.messages import MessageSchemaError, decode_message
+from shared.jobs.model import COMPLETED, FAILED, PROCESSING, JobRecord, now
 
 logger = logging.getLogger("app.worker")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]

@@ -11,8 +11,8 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient
 
 from devstack.tokens import IssuerCredential
-from shared.jobmodel import PROCESSING, QUEUED, JobRecord, request_hash
-from shared.jobstore import JobStore
+from shared.jobs.model import PROCESSING, QUEUED, JobRecord, request_hash
+from shared.jobs.store import JobStore
 from tests.support.devstack import RunningStack
 
 

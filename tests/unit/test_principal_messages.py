@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from shared.jobstore import JobRecord, request_hash
-from shared.messages import MAX_MESSAGE_BYTES, JobMessage, MessageSchemaError, decode_message
+from shared.jobs.messages import MAX_MESSAGE_BYTES, JobMessage, MessageSchemaError, decode_message
+from shared.jobs.store import JobRecord, request_hash
 from shared.principal import PrincipalError, principal_from_headers
 
 

@@ -1,6 +1,6 @@
 """A job's state and the idempotency claim, as stored: plain data, no SDK.
 
-Kept apart from :mod:`shared.jobstore` so the HTTP functions can build and
+Kept apart from :mod:`shared.jobs.store` so the HTTP functions can build and
 read records without importing the Storage SDK at indexing time.
 """
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 
-from shared.jobmodel import (
+from shared.jobs.model import (
     COMPLETED,
     FAILED,
     PROCESSING,
