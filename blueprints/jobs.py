@@ -38,15 +38,6 @@ MAX_IDEMPOTENCY_KEY = 200
 FIELDS = {"text", "language"}
 
 
-def job_store() -> JobStore:
-    from shared.jobs.store import JobStore
-
-    return JobStore(
-        jobs=storage.container(storage.JOBS_CONTAINER),
-        results=storage.container(storage.RESULTS_CONTAINER),
-    )
-
-
 class BadRequest(Exception):
     def __init__(self, status: int, code: str, message: str, target: str | None = None) -> None:
         super().__init__(message)
@@ -130,7 +121,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     except BadRequest as bad:
         return bad.response
     digest = request_hash(body)
-    store = job_store()
+    store = storage.job_store()
     if key is not None:
         try:
             earlier = store.get_idempotency(caller.object_id, key)
@@ -231,7 +222,7 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
     job_id = _valid_id(req.route_params.get("id"))
     if job_id is None:
         return error_response(404, "not_found", "no such job", target="id")
-    store = job_store()
+    store = storage.job_store()
     try:
         found = store.get(job_id)
         if found is None or (
@@ -268,7 +259,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         failed.append(record)
         return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
 
-    store = job_store()
+    store = storage.job_store()
     try:
         record = store.update(job_id, requeue)
     except AzureError as exc:
