@@ -410,7 +410,7 @@ def _completion_rate(bench: Bench, ids: list[str]) -> float:
 
 def _raw_drain(bench: Bench, ids: list[str]) -> None:
     """Receive, process exactly as the worker does, delete: the SDK loop with 16 threads."""
-    from blueprints.worker import compute_result  # needs the app settings Bench put in place
+    from blueprints.worker import compute_result
 
     store = JobStore(
         jobs=bench.blobs.get_container_client("jobs"),
