@@ -19,13 +19,13 @@ import azure.functions as func
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
     from shared.jobs.store import JobStore
 
+from blueprints.http.responses import error_response, json_response, unavailable_response
 from shared import storage
 from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
 from shared.jobs.messages import JobMessage
 from shared.jobs.model import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
 from shared.partner import analyze
 from shared.principal import Principal, PrincipalError, principal_from_headers
-from shared.responses import error_response, json_response, unavailable_response
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]

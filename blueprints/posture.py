@@ -21,6 +21,7 @@ from typing import Any
 
 import azure.functions as func
 
+from blueprints.http.responses import error_response, json_response, unavailable_response
 from posture.context import CheckContext
 from posture.report.document import build_report, headline
 from posture.report.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
@@ -29,7 +30,6 @@ from posture.report.store import MAX_HISTORY_DAYS, ReportStore
 from posture.runner import run_rules
 from shared import storage
 from shared.principal import PrincipalError, principal_from_headers
-from shared.responses import error_response, json_response, unavailable_response
 
 logger = logging.getLogger("app.posture")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
