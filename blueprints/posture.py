@@ -21,10 +21,11 @@ from typing import Any
 
 import azure.functions as func
 
+from blueprints.http.negotiation import prefers_html
 from blueprints.http.responses import error_response, json_response, unavailable_response
 from posture.context import CheckContext
 from posture.report.document import build_report, headline
-from posture.report.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
+from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 from posture.report.schema import REPORT_SCHEMA
 from posture.report.store import MAX_HISTORY_DAYS, ReportStore
 from posture.runner import run_rules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from posture.report.page import prefers_html
+from blueprints.http.negotiation import prefers_html
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
