@@ -19,6 +19,14 @@ import azure.functions as func
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
     from shared.jobs.store import JobStore
 
+from blueprints.contracts.jobs import (
+    ADMIN_ROLE,
+    FIELDS,
+    MAX_BODY_BYTES,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_TEXT_CHARS,
+    SUBMIT_ROLE,
+)
 from blueprints.http.responses import error_response, json_response, unavailable_response
 from shared import storage
 from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
@@ -29,13 +37,6 @@ from shared.principal import Principal, PrincipalError, principal_from_headers
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-SUBMIT_ROLE = "Jobs.Submit"
-ADMIN_ROLE = "Jobs.Admin"
-MAX_BODY_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 10_000
-MAX_IDEMPOTENCY_KEY = 200
-FIELDS = {"text", "language"}
 
 
 class BadRequest(Exception):

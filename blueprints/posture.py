@@ -10,8 +10,8 @@
   of the last N days (1-90, default 7), oldest first.
 * ``POST /api/posture/run`` (role ``Posture.Admin``): runs now, stores and returns it.
 
-``Posture.Admin`` may read too. Errors use the one JSON error shape. ``OPENAPI_PATHS``
-and ``OPENAPI_SCHEMAS`` describe these routes for the app's OpenAPI document.
+``Posture.Admin`` may read too. Errors use the one JSON error shape. The roles and limits,
+and the OpenAPI description of these routes, are in :mod:`blueprints.contracts.posture`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any
 
 import azure.functions as func
 
+from blueprints.contracts.posture import ADMIN_ROLE, DEFAULT_HISTORY_DAYS, READ_ROLE
 from blueprints.http.negotiation import prefers_html
 from blueprints.http.responses import error_response, json_response, unavailable_response
 from posture.context import CheckContext
 from posture.report.document import build_report, headline
 from posture.report.page import CONTENT_SECURITY_POLICY, to_html
-from posture.report.schema import REPORT_SCHEMA
 from posture.report.store import MAX_HISTORY_DAYS, ReportStore
 from posture.runner import run_rules
 from shared import storage
@@ -34,10 +34,6 @@ from shared.principal import PrincipalError, principal_from_headers
 
 logger = logging.getLogger("app.posture")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-READ_ROLE = "Posture.Read"
-ADMIN_ROLE = "Posture.Admin"
-DEFAULT_HISTORY_DAYS = 7
 
 
 def report_store() -> ReportStore:
@@ -155,111 +151,3 @@ def run_posture(req: func.HttpRequest) -> func.HttpResponse:
         logger.error("posture report not stored (%s)", type(exc).__name__)
         return unavailable_response("the report could not be stored; retry later")
     return _report_response(req, report)
-
-
-# -- the routes above, described for the OpenAPI document (blueprints/openapi.py) ------------
-
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
-
-
-def _report(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/PostureReport"}},
-            "text/html": {"schema": {"type": "string"}},
-        },
-    }
-
-
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "PostureReport": {k: v for k, v in REPORT_SCHEMA.items() if not k.startswith("$")},
-    "PostureHistory": {
-        "type": "object",
-        "required": ["days", "reports"],
-        "properties": {
-            "days": {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY_DAYS},
-            "reports": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["generated_at", "report", "by_status", "failed"],
-                    "properties": {
-                        "generated_at": {"type": ["string", "null"]},
-                        "report": {"type": "string"},
-                        "by_status": _COUNTS,
-                        "failed": _COUNTS,
-                    },
-                },
-            },
-        },
-    },
-}
-OPENAPI_PATHS: dict[str, Any] = {
-    "/posture": {
-        "get": {
-            "operationId": "get_posture",
-            "summary": "The latest posture report; HTML when the client prefers text/html.",
-            "security": [{"entra": [READ_ROLE]}],
-            "responses": {
-                "200": _report("The latest report."),
-                "401": _error("No valid Entra token."),
-                "403": _error(f"The caller lacks the app role {READ_ROLE}."),
-                "404": _error("No report yet."),
-                "503": _error("Storage is unavailable."),
-            },
-        }
-    },
-    "/posture/history": {
-        "get": {
-            "operationId": "posture_history",
-            "summary": "Counts of every report of the last N days, oldest first.",
-            "security": [{"entra": [READ_ROLE]}],
-            "parameters": [
-                {
-                    "name": "days",
-                    "in": "query",
-                    "required": False,
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_HISTORY_DAYS,
-                        "default": DEFAULT_HISTORY_DAYS,
-                    },
-                }
-            ],
-            "responses": {
-                "200": {
-                    "description": "The trend.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/PostureHistory"}
-                        }
-                    },
-                },
-                "400": _error("`days` is not a whole number from 1 to 90 (`target`: days)."),
-                "401": _error("No valid Entra token."),
-                "403": _error(f"The caller lacks the app role {READ_ROLE}."),
-                "503": _error("Storage is unavailable."),
-            },
-        }
-    },
-    "/posture/run": {
-        "post": {
-            "operationId": "run_posture",
-            "summary": "Run every posture rule now; store and return the report.",
-            "security": [{"entra": [ADMIN_ROLE]}],
-            "responses": {
-                "200": _report("The new report."),
-                "401": _error("No valid Entra token."),
-                "403": _error(f"The caller lacks the app role {ADMIN_ROLE}."),
-                "503": _error("The report could not be stored."),
-            },
-        }
-    },
-}
