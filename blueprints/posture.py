@@ -22,15 +22,16 @@ from typing import Any
 import azure.functions as func
 
 from blueprints.contracts.posture import ADMIN_ROLE, DEFAULT_HISTORY_DAYS, READ_ROLE
+from blueprints.http.caller import require_caller
+from blueprints.http.errors import BadRequest, NotFound, api_errors
 from blueprints.http.negotiation import prefers_html
-from blueprints.http.responses import error_response, json_response, unavailable_response
+from blueprints.http.responses import json_response
 from posture.context import CheckContext
 from posture.report.document import build_report, headline
 from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 from posture.report.store import MAX_HISTORY_DAYS, ReportStore
 from posture.runner import run_rules
 from shared import storage
-from shared.principal import PrincipalError, principal_from_headers
 
 logger = logging.getLogger("app.posture")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -66,16 +67,6 @@ def posture_timer(timer: func.TimerRequest) -> None:
     run_and_publish()
 
 
-def _refusal(req: func.HttpRequest, *roles: str) -> func.HttpResponse | None:
-    try:
-        principal = principal_from_headers(req.headers)
-    except PrincipalError:
-        return error_response(401, "unauthenticated", "an authenticated caller is required")
-    if not any(principal.has_role(role) for role in roles):
-        return error_response(403, "forbidden", f"the caller lacks the app role {roles[0]}")
-    return None
-
-
 def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.HttpResponse:
     if prefers_html(req.headers.get("accept")):
         return func.HttpResponse(
@@ -94,60 +85,32 @@ def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.Http
 
 
 @bp.route(route="posture", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors(storage="the report could not be read; retry later")
 def get_posture(req: func.HttpRequest) -> func.HttpResponse:
-    refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
-    if refused is not None:
-        return refused
-    from azure.core.exceptions import AzureError
-
-    try:
-        report = report_store().latest()
-    except AzureError as exc:
-        logger.error("posture report not read (%s)", type(exc).__name__)
-        return unavailable_response("the report could not be read; retry later")
+    require_caller(req, READ_ROLE, ADMIN_ROLE)
+    report = report_store().latest()
     if report is None:
-        return error_response(
-            404,
-            "not_found",
-            "no posture report yet: wait for the schedule or POST /api/posture/run",
-        )
+        raise NotFound("no posture report yet: wait for the schedule or POST /api/posture/run")
     return _report_response(req, report)
 
 
 @bp.route(route="posture/history", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors(storage="the history could not be read; retry later")
 def posture_history(req: func.HttpRequest) -> func.HttpResponse:
-    refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
-    if refused is not None:
-        return refused
+    require_caller(req, READ_ROLE, ADMIN_ROLE)
     raw = req.params.get("days", str(DEFAULT_HISTORY_DAYS)).strip()
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_HISTORY_DAYS:
-        return error_response(
-            400,
-            "invalid_parameter",
+        raise BadRequest(
             f"days must be a whole number from 1 to {MAX_HISTORY_DAYS}",
+            code="invalid_parameter",
             target="days",
         )
     days = int(raw)
-    from azure.core.exceptions import AzureError
-
-    try:
-        reports = report_store().history(days=days)
-    except AzureError as exc:
-        logger.error("posture history not read (%s)", type(exc).__name__)
-        return unavailable_response("the history could not be read; retry later")
-    return json_response({"days": days, "reports": reports})
+    return json_response({"days": days, "reports": report_store().history(days=days)})
 
 
 @bp.route(route="posture/run", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors(storage="the report could not be stored; retry later")
 def run_posture(req: func.HttpRequest) -> func.HttpResponse:
-    from azure.core.exceptions import AzureError  # not at indexing: cold start
-
-    refused = _refusal(req, ADMIN_ROLE)
-    if refused is not None:
-        return refused
-    try:
-        report = run_and_publish()
-    except AzureError as exc:
-        logger.error("posture report not stored (%s)", type(exc).__name__)
-        return unavailable_response("the report could not be stored; retry later")
-    return _report_response(req, report)
+    require_caller(req, ADMIN_ROLE)
+    return _report_response(req, run_and_publish())

@@ -8,7 +8,6 @@ Messages are written by the app, never copied from an exception.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import azure.functions as func
@@ -39,15 +38,3 @@ def error_response(
     if target is not None:
         error["target"] = target
     return json_response({"error": error}, status=status, headers=headers)
-
-
-#: Seconds a client is told to wait when the dependency did not say.
-DEFAULT_RETRY_AFTER = 5
-
-
-def unavailable_response(message: str, *, retry_after: float | None = None) -> func.HttpResponse:
-    """503 ``dependency_unavailable`` with ``Retry-After`` (the dependency's wait, else 5 s)."""
-    seconds = max(1, math.ceil(retry_after or DEFAULT_RETRY_AFTER))
-    return error_response(
-        503, "dependency_unavailable", message, headers={"Retry-After": str(seconds)}
-    )
