@@ -16,6 +16,8 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from shared.settings import Setting, SettingsError
+
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
@@ -25,14 +27,6 @@ T = TypeVar("T")
 AZURE_MARKERS: Final = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
 #: Seconds for one network call of a source; a rule's budget bounds the total.
 DEFAULT_NETWORK_TIMEOUT: Final = 10.0
-
-
-class SettingValueError(ValueError):
-    """A posture setting is malformed; ``setting`` names it (never a secret value)."""
-
-    def __init__(self, setting: str, problem: str) -> None:
-        super().__init__(f"app setting {setting}: {problem}")
-        self.setting = setting
 
 
 class CheckContext:
@@ -76,23 +70,17 @@ class CheckContext:
         value = (self.env.get(name) or "").strip()
         return value or default
 
-    def int_setting(self, name: str, default: int, *, minimum: int = 0) -> int:
-        raw = self.setting(name)
-        if raw is None:
-            return default
+    def value(self, setting: Setting[T]) -> T | None:
+        """A declared setting, parsed as the app parses it (:mod:`shared.settings`); None
+        when it is unset and has no default. :class:`SettingsError` names a malformed one."""
+        return setting.read(self.env)
+
+    def configured(self, setting: Setting[Any]) -> bool:
+        """Whether ``setting`` holds a value; a malformed one counts (its rules say why)."""
         try:
-            number = int(raw)
-        except ValueError:
-            raise SettingValueError(name, "must be a whole number") from None
-        if number < minimum:
-            raise SettingValueError(name, f"must be at least {minimum}")
-        return number
-
-    def flag(self, name: str) -> bool:
-        return (self.setting(name) or "").lower() in {"1", "true", "yes", "on"}
-
-    def list_setting(self, name: str) -> list[str]:
-        return [part.strip() for part in (self.setting(name) or "").split(",") if part.strip()]
+            return bool(setting.read(self.env))
+        except SettingsError:
+            return True
 
     # -- identity ----------------------------------------------------------------------
 

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from posture.context import CheckContext, SettingValueError
+from posture.context import CheckContext
 from posture.model import Evidence, EvidenceValue, Rule, RuleResult, Status, all_rules
 from shared.redaction import scrub
+from shared.settings import SettingsError
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ def failure_reason(exc: BaseException) -> str:
     """Why a rule could not evaluate, safe to show: type, status and service code only."""
     from azure.core.exceptions import HttpResponseError  # rules import the SDKs; indexing does not
 
-    if isinstance(exc, SettingValueError):
+    if isinstance(exc, SettingsError):
         return str(exc)
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         code = exc.error.code if exc.error is not None else None

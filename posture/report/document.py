@@ -15,6 +15,7 @@ from posture.model import Severity, Status
 from posture.runner import Outcome, Run
 from shared import __version__
 from shared.identity import identity_source
+from shared.settings import POSTURE_GRAPH_ENABLED, POSTURE_SUBSCRIPTION_IDS
 
 SCHEMA_VERSION: Final = "1.0"
 REPORT_KIND: Final = "posture-report"
@@ -75,8 +76,8 @@ def build_report(run: Run, context: CheckContext) -> dict[str, Any]:
             "site": context.setting("WEBSITE_SITE_NAME"),
             "app_version": __version__,
             "identity": identity,
-            "control_plane": bool(context.list_setting("POSTURE_SUBSCRIPTION_IDS")),
-            "graph": context.flag("POSTURE_GRAPH_ENABLED"),
+            "control_plane": context.configured(POSTURE_SUBSCRIPTION_IDS),
+            "graph": bool(context.value(POSTURE_GRAPH_ENABLED)),
         },
         "summary": summarize(results),
         "results": results,

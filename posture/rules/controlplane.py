@@ -14,16 +14,17 @@ from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
+from shared.settings import POSTURE_SUBSCRIPTION_IDS
 
 READER = "Reader on the subscriptions (or resource groups) of POSTURE_SUBSCRIPTION_IDS"
-NOT_CONFIGURED = f"no subscription to inspect ({arm.SUBSCRIPTIONS_SETTING} is not set)"
+NOT_CONFIGURED = f"no subscription to inspect ({POSTURE_SUBSCRIPTION_IDS.name} is not set)"
 _OLD_TLS = {"TLS1_0", "TLS1_1", "1.0", "1.1"}
 Check = Callable[[ArmResource], Iterable[tuple[str, Any]]]
 
 
 def _judge(context: CheckContext, types: Iterable[str], check: Check, what: str) -> RuleResult:
     """Fail with one evidence item per (resource, property) ``check`` objects to."""
-    if not context.list_setting(arm.SUBSCRIPTIONS_SETTING):
+    if not context.value(POSTURE_SUBSCRIPTION_IDS):
         return RuleResult.skipped(NOT_CONFIGURED)
     resources = [r for t in types for r in arm.of_type(context, t)]
     if not resources:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.sources.graph import (
-    ENABLED_SETTING,
     AppCredential,
     GraphError,
     app_credentials,
@@ -20,8 +19,9 @@ from posture.sources.graph import (
     parse_duration,
     restriction,
 )
+from shared.settings import POSTURE_GRAPH_ENABLED, POSTURE_SECRET_EXPIRY_DAYS
 
-NOT_ENABLED = f"Microsoft Graph rules are off ({ENABLED_SETTING} is not true)"
+NOT_ENABLED = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
 APPS = "Graph application permission Application.Read.All"
 POLICY = "Graph application permission Policy.Read.All"
 _TARGET = {
@@ -36,7 +36,7 @@ def _lifetime_restriction(kind: str) -> str:
 
 
 def _graph(context: CheckContext, judge: Callable[[], RuleResult]) -> RuleResult:
-    if not context.flag(ENABLED_SETTING):
+    if not context.value(POSTURE_GRAPH_ENABLED):
         return RuleResult.skipped(NOT_ENABLED)
     try:
         return judge()
@@ -101,7 +101,7 @@ def app_secrets(context: CheckContext) -> RuleResult:
 )
 def credential_expiry(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
-        window = context.int_setting("POSTURE_SECRET_EXPIRY_DAYS", 30)
+        window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
         try:
             policy = app_policy(context)
         except GraphError:

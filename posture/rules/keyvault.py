@@ -12,17 +12,15 @@ from datetime import timedelta
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.sources.vault import (
-    VAULT_SETTING,
     SecretFacts,
     secrets_in_use,
     vault_secrets,
     vault_url,
 )
+from shared.settings import KEY_VAULT_URI, POSTURE_ROTATION_DAYS, POSTURE_SECRET_EXPIRY_DAYS
 
 LIST_PERMISSION = "Key Vault Reader (or Key Vault Secrets User): list secret properties"
-NOT_CONFIGURED = f"no vault configured ({VAULT_SETTING} is not set)"
-EXPIRY_SETTING = "POSTURE_SECRET_EXPIRY_DAYS"
-ROTATION_SETTING = "POSTURE_ROTATION_DAYS"
+NOT_CONFIGURED = f"no vault configured ({KEY_VAULT_URI.name} is not set)"
 
 
 def _enabled(context: CheckContext) -> list[SecretFacts]:
@@ -44,7 +42,7 @@ def _names(found: list[Evidence]) -> str:
         "and rotate before it; an Azure Policy 'Key Vault secrets should have an expiration "
         "date' keeps new ones dated."
     ),
-    reads=f"secret properties of the vault in {VAULT_SETTING} (expires_on, enabled)",
+    reads=f"secret properties of the vault in {KEY_VAULT_URI.name} (expires_on, enabled)",
     permission=LIST_PERMISSION,
 )
 def secret_no_expiry(context: CheckContext) -> RuleResult:
@@ -67,13 +65,13 @@ def secret_no_expiry(context: CheckContext) -> RuleResult:
         "if it is a third-party key. Subscribe to the vault's SecretNearExpiry event to be told "
         "earlier next time."
     ),
-    reads=f"secret properties (expires_on); {EXPIRY_SETTING} (default 30 days)",
+    reads=f"secret properties (expires_on); {POSTURE_SECRET_EXPIRY_DAYS.name} (default 30 days)",
     permission=LIST_PERMISSION,
 )
 def secret_expiring(context: CheckContext) -> RuleResult:
     if vault_url(context) is None:
         return RuleResult.skipped(NOT_CONFIGURED)
-    window = context.int_setting(EXPIRY_SETTING, 30)
+    window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
     horizon = context.now + timedelta(days=window)
     found: list[Evidence] = []
     for secret in _enabled(context):
@@ -104,13 +102,13 @@ def secret_expiring(context: CheckContext) -> RuleResult:
         "Rotate the secret (a new version, at the issuer first) and automate it: Key Vault "
         "rotation for keys, an Event Grid-triggered function for third-party secrets."
     ),
-    reads=f"secret properties (updated_on); {ROTATION_SETTING} (default 90 days)",
+    reads=f"secret properties (updated_on); {POSTURE_ROTATION_DAYS.name} (default 90 days)",
     permission=LIST_PERMISSION,
 )
 def secret_stale(context: CheckContext) -> RuleResult:
     if vault_url(context) is None:
         return RuleResult.skipped(NOT_CONFIGURED)
-    window = context.int_setting(ROTATION_SETTING, 90, minimum=1)
+    window = POSTURE_ROTATION_DAYS.get(context.env)
     cutoff = context.now - timedelta(days=window)
     found: list[Evidence] = []
     for secret in _enabled(context):
@@ -140,7 +138,7 @@ def secret_stale(context: CheckContext) -> RuleResult:
         "`*_SECRET_NAME` setting at the secret that replaced it; the app fails every call that "
         "needs it until then."
     ),
-    reads=f"settings ending in _SECRET_NAME; secret properties (enabled) of {VAULT_SETTING}",
+    reads=f"settings ending in _SECRET_NAME; secret properties (enabled) of {KEY_VAULT_URI.name}",
     permission=LIST_PERMISSION,
 )
 def secret_disabled_in_use(context: CheckContext) -> RuleResult:

@@ -11,19 +11,20 @@ the runtime rules see them from inside.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from posture.context import CheckContext, SettingValueError
+from posture.context import CheckContext
+from shared.settings import (
+    POSTURE_ARM_ENDPOINT,
+    POSTURE_RESOURCE_GROUPS,
+    POSTURE_SUBSCRIPTION_IDS,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-SUBSCRIPTIONS_SETTING: Final = "POSTURE_SUBSCRIPTION_IDS"
-RESOURCE_GROUPS_SETTING: Final = "POSTURE_RESOURCE_GROUPS"
-ENDPOINT_SETTING: Final = "POSTURE_ARM_ENDPOINT"
-DEFAULT_ENDPOINT: Final = "https://management.azure.com"
 WEB_API_VERSION: Final = "2022-03-01"
 MAX_PAGES: Final = 50
 
@@ -51,8 +52,6 @@ TYPES: Final = (
     AI_SERVICES,
     CONTAINER_REGISTRY,
 )
-_GUID: Final = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-_RESOURCE_GROUP: Final = re.compile(r"^[-\w.()]{1,90}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,32 +73,13 @@ class ArmResource:
 
 
 def subscriptions(context: CheckContext) -> list[str]:
-    found = context.list_setting(SUBSCRIPTIONS_SETTING)
-    for item in found:
-        if not _GUID.match(item):
-            raise SettingValueError(SUBSCRIPTIONS_SETTING, "must be comma-separated GUIDs")
-    return found
-
-
-def resource_groups(context: CheckContext) -> list[str]:
-    found = context.list_setting(RESOURCE_GROUPS_SETTING)
-    for item in found:
-        if not _RESOURCE_GROUP.match(item):  # the names go into a query: no quotes, no pipes
-            raise SettingValueError(RESOURCE_GROUPS_SETTING, "holds an invalid group name")
-    return found
-
-
-def endpoint(context: CheckContext) -> str:
-    value = (context.setting(ENDPOINT_SETTING) or DEFAULT_ENDPOINT).rstrip("/")
-    if not value.startswith("https://"):
-        raise SettingValueError(ENDPOINT_SETTING, "must be an https:// URL")
-    return value
+    return context.value(POSTURE_SUBSCRIPTION_IDS) or []
 
 
 def query(context: CheckContext) -> str:
     types = ", ".join(f"'{t}'" for t in TYPES)
     lines = ["resources", f"| where type in~ ({types})"]
-    groups = resource_groups(context)
+    groups = context.value(POSTURE_RESOURCE_GROUPS)
     if groups:
         lines.append("| where resourceGroup in~ (" + ", ".join(f"'{g}'" for g in groups) + ")")
     lines += [
@@ -110,7 +90,7 @@ def query(context: CheckContext) -> str:
 
 
 def _options(context: CheckContext) -> dict[str, Any]:
-    base = endpoint(context)
+    base = POSTURE_ARM_ENDPOINT.get(context.env)
     return {
         "base_url": base,
         "credential_scopes": [f"{base}/.default"],
@@ -199,14 +179,14 @@ def key_vault_reference_names(context: CheckContext) -> frozenset[str] | None:
     from azure.core.exceptions import AzureError
 
     site_name = context.setting("WEBSITE_SITE_NAME")
-    if not (context.in_azure and site_name and context.list_setting(SUBSCRIPTIONS_SETTING)):
+    if not (context.in_azure and site_name and context.configured(POSTURE_SUBSCRIPTION_IDS)):
         return None
     try:
         sites = [s for s in of_type(context, SITE) if s.name.lower() == site_name.lower()]
         if len(sites) != 1:
             return None
         body = arm_get(context, f"{sites[0].id}/config/configreferences/appsettings")
-    except (AzureError, SettingValueError, ValueError):
+    except (AzureError, SettingsError, ValueError):
         return None
     names = {str(item.get("name") or item.get("id") or "") for item in body.get("value", [])}
     return frozenset(name.rsplit("/", 1)[-1] for name in names if name)

@@ -15,11 +15,9 @@ from typing import Any, Final
 
 import requests
 
-from posture.context import CheckContext, SettingValueError
+from posture.context import CheckContext
+from shared.settings import POSTURE_GRAPH_ENDPOINT
 
-ENABLED_SETTING: Final = "POSTURE_GRAPH_ENABLED"
-ENDPOINT_SETTING: Final = "POSTURE_GRAPH_ENDPOINT"
-DEFAULT_ENDPOINT: Final = "https://graph.microsoft.com"
 MAX_PAGES: Final = 100
 _SELECT: Final = "id,appId,displayName,passwordCredentials,keyCredentials"
 _DURATION: Final = re.compile(
@@ -50,10 +48,7 @@ class AppCredential:
 
 
 def endpoint(context: CheckContext) -> str:
-    value = (context.setting(ENDPOINT_SETTING) or DEFAULT_ENDPOINT).rstrip("/")
-    if not value.startswith("https://"):
-        raise SettingValueError(ENDPOINT_SETTING, "must be an https:// URL")
-    return value
+    return POSTURE_GRAPH_ENDPOINT.get(context.env)
 
 
 def parse_duration(value: str | None) -> timedelta | None:

@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Final
 
 from posture.context import CheckContext
-from shared.settings import declared_settings
+from shared.settings import KEY_VAULT_URI, declared_settings
 
-VAULT_SETTING: Final = "KEY_VAULT_URI"
 SECRET_NAME_SUFFIX: Final = "_SECRET_NAME"  # noqa: S105 (a suffix of setting names)
 PAGE_SIZE: Final = 25
 MAX_SECRETS: Final = 5000
@@ -39,7 +38,7 @@ class SecretFacts:
 
 
 def vault_url(context: CheckContext) -> str | None:
-    return context.setting(VAULT_SETTING)
+    return context.value(KEY_VAULT_URI)
 
 
 def vault_secrets(context: CheckContext) -> list[SecretFacts]:
@@ -50,10 +49,10 @@ def vault_secrets(context: CheckContext) -> list[SecretFacts]:
 
         url = vault_url(context)
         if url is None:
-            raise ValueError(f"{VAULT_SETTING} is not set")
+            raise ValueError(f"{KEY_VAULT_URI.name} is not set")
         client = SecretClient(
             url,
-            context.credential_for(VAULT_SETTING),
+            context.credential_for(KEY_VAULT_URI.name),
             retry_total=1,
             connection_timeout=context.network_timeout,
             read_timeout=context.network_timeout,
@@ -84,7 +83,7 @@ def secrets_in_use(context: CheckContext) -> dict[str, str]:
     used: dict[str, str] = {}
     for spec in declared_settings():
         if spec.name.endswith(SECRET_NAME_SUFFIX):
-            name = context.setting(spec.name, spec.default)
+            name = context.value(spec)
             if name:
                 used[spec.name] = name
     for setting in context.env:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from shared.settings import SettingsError, declared_settings, load_settings
+from shared.settings import (
+    POSTURE_ARM_ENDPOINT,
+    POSTURE_GRAPH_ENABLED,
+    POSTURE_GRAPH_ENDPOINT,
+    POSTURE_RESOURCE_GROUPS,
+    POSTURE_ROTATION_DAYS,
+    POSTURE_SECRET_EXPIRY_DAYS,
+    POSTURE_SUBSCRIPTION_IDS,
+    Setting,
+    SettingsError,
+    declared_settings,
+    load_settings,
+)
 from tests.support import secret_shapes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +91,42 @@ def test_secret_shaped_value_fails_without_echoing_it(make) -> None:
     assert error.value.setting == "PARTNER_API_URL"
     assert secret not in str(error.value)
     assert secret[-12:] not in str(error.value)
+
+
+def test_every_default_is_valid_for_its_own_parser() -> None:
+    for spec in declared_settings():
+        if spec.default is not None:
+            assert spec.read({}) is not None, spec.name
+
+
+def test_posture_settings_parse_to_typed_values() -> None:
+    subscriptions = [str(uuid.UUID(int=n)) for n in (1, 2)]
+    raw = f" {subscriptions[0]} ,{subscriptions[1]}, "
+    assert POSTURE_SUBSCRIPTION_IDS.read({POSTURE_SUBSCRIPTION_IDS.name: raw}) == subscriptions
+    assert POSTURE_SUBSCRIPTION_IDS.read({POSTURE_SUBSCRIPTION_IDS.name: "  "}) is None
+    assert POSTURE_ARM_ENDPOINT.read({}) == "https://management.azure.com"
+    graph = {POSTURE_GRAPH_ENDPOINT.name: "https://graph.example/"}
+    assert POSTURE_GRAPH_ENDPOINT.read(graph) == "https://graph.example"
+    assert POSTURE_GRAPH_ENABLED.read({POSTURE_GRAPH_ENABLED.name: "TRUE"}) is True
+    assert POSTURE_GRAPH_ENABLED.read({}) is False
+    assert POSTURE_ROTATION_DAYS.read({}) == 90
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "problem"),
+    [
+        (POSTURE_SUBSCRIPTION_IDS, "not-a-guid", "GUIDs"),
+        (POSTURE_RESOURCE_GROUPS, "rg-app, rg'|x", "invalid group name"),
+        (POSTURE_ARM_ENDPOINT, "http://management.azure.com", "https://"),
+        (POSTURE_GRAPH_ENDPOINT, "graph.microsoft.com", "https://"),
+        (POSTURE_ROTATION_DAYS, "0", "at least 1"),
+        (POSTURE_SECRET_EXPIRY_DAYS, "soon", "whole number"),
+    ],
+)
+def test_a_malformed_posture_setting_is_named_by_the_registry(
+    setting: Setting[Any], value: str, problem: str
+) -> None:
+    with pytest.raises(SettingsError) as error:
+        setting.read({setting.name: value})
+    assert error.value.setting == setting.name
+    assert problem in str(error.value)
