@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-import json
 import logging
 import os
 import re
@@ -42,6 +41,7 @@ from starlette.routing import Route
 from devstack import provision
 from devstack.appenv import build_app_env, load_local_settings, settings_file
 from devstack.certs import DevCertificates, create_dev_certificates
+from devstack.files import write_private_json
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
 from devstack.partner_server import create_partner_app
 from devstack.ports import LOOPBACK, Ports, resolve_ports
@@ -271,8 +271,8 @@ class Stack:
             "pid": os.getpid(),
             "ports": ports.by_piece,
         }
-        _write_private_json(self.state / "app-env.json", app_env)
-        _write_private_json(self.state / "endpoints.json", self.endpoints)
+        write_private_json(self.state / "app-env.json", app_env)
+        write_private_json(self.state / "endpoints.json", self.endpoints)
 
     async def _start_azurite(self) -> None:
         setup = self._azurite
@@ -450,16 +450,6 @@ class Stack:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.task, timeout=5)
         (self.state / "endpoints.json").unlink(missing_ok=True)
-
-
-def _write_private_json(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-    temporary.replace(path)
 
 
 async def run_stack(options: StackOptions) -> int:

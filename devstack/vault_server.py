@@ -44,12 +44,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -70,6 +67,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from devstack.faults import FaultGate
+from devstack.files import write_private
 from devstack.tokens import InvalidTokenError, TokenIssuer
 
 __all__ = ["VaultError", "VaultStore", "challenge_resource", "create_vault_app"]
@@ -382,7 +380,7 @@ class VaultStore:
                 for e in self._entries.values()
             ],
         }
-        _write_private(self._path, json.dumps(document, indent=1).encode())
+        write_private(self._path, json.dumps(document, indent=1).encode())
 
     def _load(self, path: Path) -> None:
         try:
@@ -402,23 +400,6 @@ class VaultStore:
             raise ValueError(
                 f"vault state file {path} is unreadable ({type(exc).__name__})"
             ) from None
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data``, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _epoch(stamp: datetime | int | None) -> int | None:
