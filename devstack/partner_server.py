@@ -27,12 +27,14 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from devstack.faults import RESET_MARKER, FaultGate, Strike
+from devstack.asgi import EmulatorApp
+from devstack.faults import FaultGate, Strike
 
 __all__ = ["PartnerState", "analyze_text", "create_partner_app"]
 
@@ -88,15 +90,14 @@ class PartnerState:
         self.by_idempotency_key: Counter[str] = Counter()
         self.answers: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
-    def arrive(self, idempotency_key: str | None) -> Strike | None:
-        """Count an analyze call and decide whether a fault hits it."""
+    def arrive(self, scope: Scope, strike: Strike | None) -> None:
+        """Count an analyze call (by its ``Idempotency-Key``) and the fault that hit it."""
         self.counters["calls"] += 1
+        idempotency_key = Headers(scope=scope).get("idempotency-key")
         if idempotency_key is not None:
             self.by_idempotency_key[idempotency_key] += 1
-        strike = self.faults.strike()
         if strike is not None:
             self.counters["faults"] += 1
-        return strike
 
     def remember(self, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
         self.answers[key] = (fingerprint, answer)
@@ -169,74 +170,15 @@ def create_partner_app(
         Route("/devstack/stats", stats, methods=["GET", "DELETE"]),
         Route("/devstack/health", health, methods=["GET"]),
     ]
-    app = _PartnerApp(routes=routes)
-    app.partner = state
+    app = EmulatorApp(
+        routes=routes,
+        faults=state.faults,
+        counters=state,
+        logger=logger,
+        gated=lambda scope: scope["method"] == "POST" and scope["path"] == ANALYZE_PATH,
+        arrived=state.arrive,
+    )
     return app
-
-
-class _PartnerApp(Starlette):
-    """Starlette with a fault gate and an access log in front of everything else.
-
-    The gate sits in ``__call__`` because a ``reset`` must reach the server as a return
-    value, which Starlette's own middleware stack would swallow.
-    """
-
-    partner: PartnerState
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return None
-        status = 0
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        outcome = "aborted"
-        try:
-            if scope["method"] == "POST" and scope["path"] == ANALYZE_PATH:
-                strike = self.partner.arrive(_header(scope, b"idempotency-key"))
-                if strike is not None and strike.mode == "slow":
-                    # Read the request now: a slow partner has the call and does the work,
-                    # even if the caller has given up waiting by the time it answers.
-                    receive = await _buffered(receive)
-                if strike is not None:
-                    answered = await strike.carry_out(scope, receive, capture)
-                    if answered == RESET_MARKER:
-                        outcome = "reset"
-                        return answered
-                    if answered is None:
-                        return None
-            await super().__call__(scope, receive, capture)
-            return None
-        finally:
-            # Method, path and status only: the key travels in a header and is never logged.
-            logger.info("%s %s -> %s", scope["method"], scope["path"], status or outcome)
-
-
-async def _buffered(receive: Receive) -> Receive:
-    """Read the whole request body now; replay it to the app later."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _refuse(
@@ -256,11 +198,4 @@ def _body_problem(body: object) -> str | None:
     language = body.get("language")
     if language is not None and (not isinstance(language, str) or not 2 <= len(language) <= 16):
         return "language must be a string of 2-16 characters"
-    return None
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
     return None

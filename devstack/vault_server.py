@@ -64,9 +64,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from devstack.faults import FaultGate
+from devstack.asgi import EmulatorApp
+from devstack.faults import FaultGate, Strike
 from devstack.files import write_private
 from devstack.tokens import InvalidTokenError, TokenIssuer
 
@@ -485,36 +486,23 @@ def create_vault_app(
         Route("/devstack/secrets/{name}/backdate", api.backdate, methods=["POST"]),
         Route("/devstack/faults", faults.endpoint, methods=["GET", "PUT", "DELETE"]),
     ]
-    app = _VaultApp(routes=routes, exception_handlers={HTTPException: _http_error})
-    app.faults = faults
-    app.store = store
+
+    def arrived(scope: Scope, strike: Strike | None) -> None:
+        if strike is not None:
+            store.count("faults")
+
+    app = EmulatorApp(
+        routes=routes,
+        faults=faults,
+        counters=store,
+        logger=logger,
+        gated=lambda scope: not scope["path"].startswith("/devstack/"),
+        arrived=arrived,
+        exception_handlers={HTTPException: _http_error},
+    )
     app.router.redirect_slashes = False  # Key Vault answers 404, it does not redirect
     app.state.resource = api.resource
-    app.add_middleware(AccessLog, logger=logger)
     return app
-
-
-class _VaultApp(Starlette):
-    """Starlette with a fault gate in front of every Key Vault route (not ``/devstack/``).
-
-    The gate sits in ``__call__`` because a ``reset`` must reach the server as a return
-    value, which Starlette's middleware stack would swallow.
-    """
-
-    faults: FaultGate
-    store: VaultStore
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
-        if scope["type"] == "http" and not scope["path"].startswith("/devstack/"):
-            strike = self.faults.strike()
-            if strike is not None:
-                self.store.count("faults")
-                answered = await strike.carry_out(scope, receive, send)
-                logger.info("%s %s -> injected %s", scope["method"], scope["path"], strike.mode)
-                if answered != "pass":
-                    return answered
-        await super().__call__(scope, receive, send)
-        return None
 
 
 class _VaultApi:
@@ -809,27 +797,3 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     code = "MethodNotAllowed" if status == 405 else "NotFound" if status == 404 else "BadRequest"
     return _error(status, code, f"{request.method} {request.url.path} is not supported here.")
-
-
-class AccessLog:
-    """Log one line per request: method, path (no query: it may carry tokens) and status."""
-
-    def __init__(self, app: ASGIApp, logger: logging.Logger) -> None:
-        self.app, self.logger = app, logger
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 0
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            self.logger.info("%s %s -> %s", scope["method"], scope["path"], status or "aborted")
