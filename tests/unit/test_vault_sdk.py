@@ -27,7 +27,7 @@ from azure.keyvault.secrets import SecretClient
 from starlette.applications import Starlette
 
 from devstack.tokens import TokenIssuer
-from devstack.vault_server import VaultStore, challenge_resource, create_vault_app
+from devstack.vault.api import VaultStore, challenge_resource, create_vault_app
 from tests.support.servers import Switch, serve
 
 
