@@ -47,7 +47,8 @@ from devstack.partner_server import create_partner_app
 from devstack.ports import LOOPBACK, Ports, resolve_ports
 from devstack.processes import ChildProcess, configure_logging
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
-from devstack.vault.api import VaultStore, create_vault_app
+from devstack.vault.api import create_vault_app
+from devstack.vault.store import VaultStore
 
 logger = logging.getLogger("devstack.stack")
 

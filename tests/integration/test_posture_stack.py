@@ -22,7 +22,8 @@ from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
 from devstack.tokens import IssuerCredential, TokenIssuer
-from devstack.vault.api import VaultStore, create_vault_app
+from devstack.vault.api import create_vault_app
+from devstack.vault.store import VaultStore
 from posture.context import CheckContext
 from posture.model import Category, RuleResult, Severity, Status, all_rules, get_rule
 from posture.runner import run_rules

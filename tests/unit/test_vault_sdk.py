@@ -27,7 +27,8 @@ from azure.keyvault.secrets import SecretClient
 from starlette.applications import Starlette
 
 from devstack.tokens import TokenIssuer
-from devstack.vault.api import VaultStore, challenge_resource, create_vault_app
+from devstack.vault.api import challenge_resource, create_vault_app
+from devstack.vault.store import VaultStore
 from tests.support.servers import Switch, serve
 
 

@@ -22,7 +22,8 @@ import pytest
 from starlette.applications import Starlette
 
 from devstack.tokens import TokenIssuer
-from devstack.vault.api import VaultStore, challenge_resource, create_vault_app
+from devstack.vault.api import challenge_resource, create_vault_app
+from devstack.vault.store import VaultStore
 from tests.support.servers import BaseUrlSession, Switch, switched
 
 ORIGIN = "https://127.0.0.1:7073"
