@@ -43,7 +43,7 @@ from devstack.appenv import build_app_env, load_local_settings, settings_file
 from devstack.certs import DevCertificates, create_dev_certificates
 from devstack.files import write_private_json
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
-from devstack.partner_server import create_partner_app
+from devstack.partner.api import create_partner_app
 from devstack.ports import LOOPBACK, Ports, resolve_ports
 from devstack.processes import ChildProcess, configure_logging
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer

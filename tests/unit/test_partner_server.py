@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from devstack import partner_server
-from devstack.partner_server import PartnerState, analyze_text, create_partner_app
+from devstack.partner import api as partner_server
+from devstack.partner.api import PartnerState, analyze_text, create_partner_app
 from tests.support.servers import BaseUrlSession, Switch, switched
 
 HEADER = "X-Api-Key"
