@@ -20,100 +20,24 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import uuid
-from collections import Counter, OrderedDict
 from collections.abc import Callable
-from typing import Any
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Scope
 
 from devstack.asgi import EmulatorApp
-from devstack.faults import FaultGate, Strike
+from devstack.partner.analysis import analyze_text
+from devstack.partner.store import PartnerState
 
-__all__ = ["PartnerState", "analyze_text", "create_partner_app"]
+__all__ = ["create_partner_app"]
 
 logger = logging.getLogger("devstack.partner")
 
 ANALYZE_PATH = "/v1/analyze"
 MAX_TEXT_CHARS = 100_000
-MAX_REMEMBERED_KEYS = 10_000
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_POSITIVE = _wordset(
-    "good great excellent happy love like nice wonderful fast helpful thanks success "
-    "pleased amazing perfect reliable"
-)
-_NEGATIVE = _wordset(
-    "bad poor terrible sad hate awful slow broken fail failed failure error angry "
-    "useless wrong problem"
-)
-_STOPWORDS = _wordset(
-    "the and for are but not you all any can had her was one our out has his how its may "
-    "new now see two who did get him let say she too use with this that from have they "
-    "will your what when were been than then them into more some such only also very"
-)
-
-
-def analyze_text(text: str, language: str | None = None) -> dict[str, Any]:
-    """A deterministic toy analysis: counts, a word-list sentiment and the top five keywords."""
-    words = _WORD.findall(text.lower())
-    score = sum(w in _POSITIVE for w in words) - sum(w in _NEGATIVE for w in words)
-    sentiment = "positive" if score > 0 else "negative" if score < 0 else "neutral"
-    counts = Counter(w for w in words if len(w) > 2 and w not in _STOPWORDS)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return {
-        "language": language or "en",
-        "word_count": len(words),
-        "characters": len(text),
-        "sentiment": sentiment,
-        "keywords": [word for word, _ in ranked[:5]],
-    }
-
-
-class PartnerState:
-    """Faults, counters and remembered idempotent answers of one partner app."""
-
-    def __init__(self) -> None:
-        self.faults = FaultGate()
-        self.counters: Counter[str] = Counter()
-        self.by_idempotency_key: Counter[str] = Counter()
-        self.answers: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
-
-    def arrive(self, scope: Scope, strike: Strike | None) -> None:
-        """Count an analyze call (by its ``Idempotency-Key``) and the fault that hit it."""
-        self.counters["calls"] += 1
-        idempotency_key = Headers(scope=scope).get("idempotency-key")
-        if idempotency_key is not None:
-            self.by_idempotency_key[idempotency_key] += 1
-        if strike is not None:
-            self.counters["faults"] += 1
-
-    def remember(self, key: str, fingerprint: str, answer: dict[str, Any]) -> None:
-        self.answers[key] = (fingerprint, answer)
-        while len(self.answers) > MAX_REMEMBERED_KEYS:
-            self.answers.popitem(last=False)
-
-    def stats(self) -> dict[str, Any]:
-        names = ("calls", "ok", "unauthorized", "bad_request", "faults")
-        return {
-            **{name: self.counters[name] for name in names},
-            "by_idempotency_key": dict(self.by_idempotency_key),
-        }
-
-    def reset_stats(self) -> None:
-        self.counters.clear()
-        self.by_idempotency_key.clear()
 
 
 def create_partner_app(

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.partner import api as partner_server
-from devstack.partner.api import PartnerState, analyze_text, create_partner_app
+from devstack.partner import store as partner_store
+from devstack.partner.analysis import analyze_text
+from devstack.partner.api import create_partner_app
+from devstack.partner.store import PartnerState
 from tests.support.servers import BaseUrlSession, Switch, switched
 
 HEADER = "X-Api-Key"
@@ -209,7 +211,7 @@ def test_an_overlong_idempotency_key_is_a_bad_request(http: Http, key: Key) -> N
 
 
 def test_remembered_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partner_server, "MAX_REMEMBERED_KEYS", 2)
+    monkeypatch.setattr(partner_store, "MAX_REMEMBERED_KEYS", 2)
     state = PartnerState()
     for name in ("a", "b", "c"):
         state.remember(name, "fingerprint", {"analysis_id": name})
