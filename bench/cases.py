@@ -39,11 +39,6 @@ TTL_SECONDS = 300.0
 POSTURE_CASE = "bench.posture_case"
 
 
-def _json(url: str, ca: str) -> dict[str, Any]:
-    answer: dict[str, Any] = requests.get(url, verify=ca, timeout=10).json()
-    return answer
-
-
 class Bench:
     """What every case needs: the stack, a caller token, counters."""
 
@@ -63,10 +58,10 @@ class Bench:
         return max(10, int(count * self.scale))
 
     def vault_gets(self) -> int:
-        return int(_json(self.stack.endpoints["stats"]["vault"], self.ca).get("get_secret", 0))
+        return int(self.stack.stats("vault").get("get_secret", 0))
 
     def tokens(self) -> dict[str, int]:
-        stats = _json(self.stack.endpoints["stats"]["identity"], self.ca)
+        stats = self.stack.stats("identity")
         return {k: int(v) for k, v in stats["tokens_issued"].items()}
 
     def host_pid(self) -> int:

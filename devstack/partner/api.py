@@ -10,8 +10,9 @@ retry return the first answer (same ``analysis_id``, header ``Idempotent-Replaye
 reusing a key for a different body is refused with 422, as the IETF Idempotency-Key draft
 advises, so a caller that recycles keys across jobs is caught.
 
-Faults (``PUT /devstack/faults``, see :mod:`devstack.faults`) strike ``POST /v1/analyze``
-only, before the key is checked, as an outage in front of the API would.
+Faults (set on the control plane, ``PUT /devstack/faults/partner``: see
+:mod:`devstack.control`) strike ``POST /v1/analyze`` only, before the key is checked, as an
+outage in front of the API would; its counters are at ``/devstack/stats/partner``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -42,7 +42,7 @@ MAX_TEXT_CHARS = 100_000
 
 def create_partner_app(
     *, accepted_key: Callable[[], str | None], header_name: str = "X-Api-Key"
-) -> Starlette:
+) -> EmulatorApp:
     """The partner API; ``accepted_key()`` is the only key it takes (None: it takes none)."""
     if not header_name:
         raise ValueError("header_name must not be empty")
@@ -79,19 +79,11 @@ def create_partner_app(
         state.counters["ok"] += 1
         return JSONResponse(answer)
 
-    async def stats(request: Request) -> Response:
-        if request.method == "DELETE":
-            state.reset_stats()
-            return Response(status_code=204)
-        return JSONResponse(state.stats())
-
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     routes = [
         Route(ANALYZE_PATH, analyze, methods=["POST"]),
-        Route("/devstack/faults", state.faults.endpoint, methods=["GET", "PUT", "DELETE"]),
-        Route("/devstack/stats", stats, methods=["GET", "DELETE"]),
         Route("/devstack/health", health, methods=["GET"]),
     ]
     app = EmulatorApp(

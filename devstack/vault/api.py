@@ -27,8 +27,9 @@ Behaviours matched to Key Vault, and where they were confirmed:
 * api-version is required (400 ``BadParameter``; the message text is ours), any value accepted.
 
 Differences, on purpose: no RBAC (any valid token of the local tenant may do anything), no
-scheduled purge, no backup/restore. An outage can be rehearsed: ``PUT /devstack/faults`` (see
-:mod:`devstack.faults`) strikes every Key Vault route, e.g. 503 for ``seconds``.
+scheduled purge, no backup/restore. An outage can be rehearsed: a fault plan set on the control
+plane (``PUT /devstack/faults/vault``, see :mod:`devstack.control`) strikes every Key Vault
+route, e.g. 503 for ``seconds``; its counters are there too (``/devstack/stats/vault``).
 Names are case-insensitive as in Key Vault; the first spelling is kept. Logs carry method,
 path and status only: never a value, query or token.
 """
@@ -43,7 +44,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,7 +76,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def create_vault_app(
     *, store: VaultStore, issuer: TokenIssuer, origin: str, resource: str | None = None
-) -> Starlette:
+) -> EmulatorApp:
     """The vault as a Starlette app; ``origin`` is where clients reach it (ids and links use it).
 
     ``resource`` defaults to :func:`challenge_resource` of the origin; ``app.state.resource``
@@ -103,9 +103,7 @@ def create_vault_app(
         Route("/deletedsecrets/{name}", kv("purge", api.purge), methods=["DELETE"]),
         Route("/deletedsecrets/{name}/recover", kv("recover", api.recover), methods=["POST"]),
         Route("/devstack/health", api.health, methods=["GET"]),
-        Route("/devstack/stats", api.stats, methods=["GET", "DELETE"]),
         Route("/devstack/secrets/{name}/backdate", api.backdate, methods=["POST"]),
-        Route("/devstack/faults", faults.endpoint, methods=["GET", "PUT", "DELETE"]),
     ]
 
     def arrived(scope: Scope, strike: Strike | None) -> None:
@@ -228,12 +226,6 @@ class _VaultApi:
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "resource": self.resource})
-
-    async def stats(self, request: Request) -> Response:
-        if request.method == "DELETE":
-            self.store.reset_stats()
-            return Response(status_code=204)
-        return JSONResponse(self.store.stats())
 
     async def backdate(self, request: Request) -> Response:
         name = request.path_params["name"]

@@ -83,13 +83,13 @@ def api(stack: RunningStack) -> Api:
 
 @pytest.fixture
 def partner_faults(stack: RunningStack) -> Iterator[Any]:
-    url = stack.endpoints["partner_faults"]
+    url = stack.control("faults/partner")
 
     def set_faults(**plan: Any) -> None:
-        requests.put(url, json=plan, verify=stack.ca_bundle, timeout=10).raise_for_status()
+        requests.put(url, json=plan, timeout=10).raise_for_status()
 
     yield set_faults
-    requests.delete(url, verify=stack.ca_bundle, timeout=10)
+    requests.delete(url, timeout=10)
 
 
 def test_submit_to_completed_with_result(api: Api, stack: RunningStack) -> None:

@@ -121,11 +121,13 @@ class RunningStack:
                 else:
                     os.environ[name] = value
 
+    def control(self, path: str) -> str:
+        """A URL of the stack's control plane, e.g. ``control("faults/partner")``."""
+        return f"{self.endpoints['control']}/{path}"
+
     def stats(self, piece: str) -> dict[str, Any]:
         """The counters of one devstack piece (``identity``, ``vault`` or ``partner``)."""
-        stats: dict[str, Any] = requests.get(
-            self.endpoints["stats"][piece], verify=self.ca_bundle, timeout=10
-        ).json()
+        stats: dict[str, Any] = requests.get(self.control(f"stats/{piece}"), timeout=10).json()
         return stats
 
     def log_text(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.control import create_control_app
 from devstack.partner import store as partner_store
 from devstack.partner.analysis import analyze_text
 from devstack.partner.api import create_partner_app
@@ -62,13 +63,32 @@ def analyze(http: Http, key: str | None, body: Any = None, **headers: str) -> An
     return http.post("/v1/analyze", json=body or {"text": "a good day"}, headers=headers)
 
 
-def stats(http: Http) -> dict[str, Any]:
-    result: dict[str, Any] = http.get("/devstack/stats").json()
+@pytest.fixture(scope="module")
+def control_served() -> Iterator[tuple[Switch, str]]:
+    with switched(log_level="critical") as served:
+        yield served
+
+
+@pytest.fixture
+def control(
+    served: tuple[Switch, str], control_served: tuple[Switch, str], http: Http
+) -> Iterator[Http]:
+    """The control plane over the partner app ``http`` talks to (faults and stats)."""
+    partner = served[0].app
+    control_served[0].app = create_control_app(
+        faults={"partner": partner.faults}, counters={"partner": partner.counters}
+    )
+    with Http(control_served[1] + "/devstack") as session:
+        yield session
+
+
+def stats(control: Http) -> dict[str, Any]:
+    result: dict[str, Any] = control.get("/stats/partner").json()
     return result
 
 
-def set_fault(http: Http, **plan: Any) -> dict[str, Any]:
-    response = http.put("/devstack/faults", json=plan)
+def set_fault(control: Http, **plan: Any) -> dict[str, Any]:
+    response = control.put("/faults/partner", json=plan)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -183,7 +203,7 @@ def test_the_key_is_checked_before_the_body(http: Http) -> None:
 # -- idempotency ------------------------------------------------------------------------------
 
 
-def test_an_idempotency_key_replays_the_first_answer(http: Http, key: Key) -> None:
+def test_an_idempotency_key_replays_the_first_answer(control: Http, http: Http, key: Key) -> None:
     job = str(uuid.uuid4())
     first = analyze(http, key.value, **{"Idempotency-Key": job})
     again = analyze(http, key.value, **{"Idempotency-Key": job})
@@ -195,7 +215,7 @@ def test_an_idempotency_key_replays_the_first_answer(http: Http, key: Key) -> No
     assert other.json()["analysis_id"] != first.json()["analysis_id"]
     unkeyed = [analyze(http, key.value).json()["analysis_id"] for _ in range(2)]
     assert unkeyed[0] != unkeyed[1]
-    assert stats(http)["by_idempotency_key"][job] == 2
+    assert stats(control)["by_idempotency_key"][job] == 2
 
 
 def test_reusing_an_idempotency_key_for_another_body_is_refused(http: Http, key: Key) -> None:
@@ -221,8 +241,10 @@ def test_remembered_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
 # -- faults -----------------------------------------------------------------------------------
 
 
-def test_a_status_fault_hits_the_next_n_calls_then_clears(http: Http, key: Key) -> None:
-    plan = set_fault(http, mode="status", status=503, count=2, retry_after=7)
+def test_a_status_fault_hits_the_next_n_calls_then_clears(
+    control: Http, http: Http, key: Key
+) -> None:
+    plan = set_fault(control, mode="status", status=503, count=2, retry_after=7)
     assert plan["fault"]["mode"] == "status"
     for _ in range(2):
         response = analyze(http, key.value)
@@ -230,8 +252,8 @@ def test_a_status_fault_hits_the_next_n_calls_then_clears(http: Http, key: Key) 
         assert response.headers["Retry-After"] == "7"
         assert response.json() == {"error": "injected_fault", "status": 503}
     assert analyze(http, key.value).status_code == 200
-    assert http.get("/devstack/faults").json() == {"fault": None}
-    assert stats(http) | {"by_idempotency_key": {}} == {
+    assert control.get("/faults/partner").json() == {"fault": None}
+    assert stats(control) | {"by_idempotency_key": {}} == {
         "calls": 3,
         "ok": 1,
         "unauthorized": 0,
@@ -241,16 +263,16 @@ def test_a_status_fault_hits_the_next_n_calls_then_clears(http: Http, key: Key) 
     }
 
 
-def test_faults_strike_before_the_key_is_checked(http: Http) -> None:
-    set_fault(http, mode="status", status=429)
+def test_faults_strike_before_the_key_is_checked(control: Http, http: Http) -> None:
+    set_fault(control, mode="status", status=429)
     response = analyze(http, "wrong")
     assert response.status_code == 429
     assert "Retry-After" not in response.headers
 
 
-def test_a_seeded_rate_gives_a_repeatable_pattern(http: Http, key: Key) -> None:
+def test_a_seeded_rate_gives_a_repeatable_pattern(control: Http, http: Http, key: Key) -> None:
     def pattern() -> list[int]:
-        set_fault(http, mode="status", status=500, rate=0.5, seed=20240601, count=12)
+        set_fault(control, mode="status", status=500, rate=0.5, seed=20240601, count=12)
         return [analyze(http, key.value).status_code for _ in range(12)]
 
     first = pattern()
@@ -259,13 +281,13 @@ def test_a_seeded_rate_gives_a_repeatable_pattern(http: Http, key: Key) -> None:
     assert set(first) == {200, 500}
 
 
-def test_a_zero_rate_never_strikes(http: Http, key: Key) -> None:
-    set_fault(http, mode="status", rate=0)
+def test_a_zero_rate_never_strikes(control: Http, http: Http, key: Key) -> None:
+    set_fault(control, mode="status", rate=0)
     assert {analyze(http, key.value).status_code for _ in range(5)} == {200}
 
 
-def test_a_timeout_fault_answers_504_late(http: Http, key: Key) -> None:
-    set_fault(http, mode="timeout", latency_ms=200)
+def test_a_timeout_fault_answers_504_late(control: Http, http: Http, key: Key) -> None:
+    set_fault(control, mode="timeout", latency_ms=200)
     started = time.monotonic()
     response = analyze(http, key.value)
     assert time.monotonic() - started >= 0.2
@@ -273,12 +295,12 @@ def test_a_timeout_fault_answers_504_late(http: Http, key: Key) -> None:
     assert response.json() == {"error": "upstream_timeout"}
 
 
-def test_a_slow_fault_answers_normally_but_late(http: Http, key: Key) -> None:
-    set_fault(http, mode="slow", latency_ms=200, count=1)
+def test_a_slow_fault_answers_normally_but_late(control: Http, http: Http, key: Key) -> None:
+    set_fault(control, mode="slow", latency_ms=200, count=1)
     started = time.monotonic()
     assert analyze(http, key.value).status_code == 200
     assert time.monotonic() - started >= 0.2
-    set_fault(http, mode="slow", latency_ms=600, count=1)
+    set_fault(control, mode="slow", latency_ms=600, count=1)
     with pytest.raises(requests.exceptions.Timeout):
         analyze_with_timeout(http, key, 0.2)
 
@@ -289,15 +311,17 @@ def analyze_with_timeout(http: Http, key: Key, timeout: float) -> Any:
     )
 
 
-def test_a_reset_fault_closes_the_connection_without_an_answer(http: Http, key: Key) -> None:
-    set_fault(http, mode="reset", count=1)
+def test_a_reset_fault_closes_the_connection_without_an_answer(
+    control: Http, http: Http, key: Key
+) -> None:
+    set_fault(control, mode="reset", count=1)
     # The client sees the close either as an empty answer or as a reset, by timing.
     with pytest.raises(
         requests.exceptions.ConnectionError, match=r"without response|reset by peer"
     ):
         analyze(http, key.value)
     assert analyze(http, key.value).status_code == 200
-    assert stats(http)["faults"] == 1
+    assert stats(control)["faults"] == 1
 
 
 @pytest.mark.parametrize(
@@ -315,30 +339,30 @@ def test_a_reset_fault_closes_the_connection_without_an_answer(http: Http, key: 
         {"mode": "status", "surprise": 1},
     ],
 )
-def test_invalid_fault_plans_are_refused(http: Http, plan: dict[str, Any]) -> None:
-    response = http.put("/devstack/faults", json=plan)
+def test_invalid_fault_plans_are_refused(control: Http, http: Http, plan: dict[str, Any]) -> None:
+    response = control.put("/faults/partner", json=plan)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_fault"
-    assert http.get("/devstack/faults").json() == {"fault": None}
+    assert control.get("/faults/partner").json() == {"fault": None}
 
 
-def test_faults_can_be_read_and_cleared(http: Http, key: Key) -> None:
-    set_fault(http, mode="status", status=502, seed=7)
-    assert http.get("/devstack/faults").json()["fault"]["status"] == 502
-    assert http.delete("/devstack/faults").status_code == 204
-    assert http.get("/devstack/faults").json() == {"fault": None}
+def test_faults_can_be_read_and_cleared(control: Http, http: Http, key: Key) -> None:
+    set_fault(control, mode="status", status=502, seed=7)
+    assert control.get("/faults/partner").json()["fault"]["status"] == 502
+    assert control.delete("/faults/partner").status_code == 204
+    assert control.get("/faults/partner").json() == {"fault": None}
     assert analyze(http, key.value).status_code == 200
 
 
 # -- stats, health, logs ----------------------------------------------------------------------
 
 
-def test_stats_count_outcomes_and_can_be_reset(http: Http, key: Key) -> None:
+def test_stats_count_outcomes_and_can_be_reset(control: Http, http: Http, key: Key) -> None:
     analyze(http, key.value, **{"Idempotency-Key": "job-1"})
     analyze(http, "wrong", **{"Idempotency-Key": "job-1"})
     analyze(http, None)
     analyze(http, key.value, {"text": ""})
-    assert stats(http) == {
+    assert stats(control) == {
         "calls": 4,
         "ok": 1,
         "unauthorized": 2,
@@ -346,8 +370,8 @@ def test_stats_count_outcomes_and_can_be_reset(http: Http, key: Key) -> None:
         "faults": 0,
         "by_idempotency_key": {"job-1": 2},
     }
-    assert http.delete("/devstack/stats").status_code == 204
-    assert stats(http)["calls"] == 0
+    assert control.delete("/stats/partner").status_code == 204
+    assert stats(control)["calls"] == 0
 
 
 def test_health(http: Http) -> None:
@@ -377,8 +401,8 @@ def wait_for(condition: Callable[[], bool]) -> bool:
     return condition()
 
 
-def test_a_mixed_plan_answers_errors_and_slow_calls(http: Http, key: Key) -> None:
-    set_fault(http, mode=["status", "slow"], latency_ms=300, seed=5, count=20)
+def test_a_mixed_plan_answers_errors_and_slow_calls(control: Http, http: Http, key: Key) -> None:
+    set_fault(control, mode=["status", "slow"], latency_ms=300, seed=5, count=20)
     outcomes = []
     for _ in range(20):
         started = time.monotonic()
@@ -386,12 +410,14 @@ def test_a_mixed_plan_answers_errors_and_slow_calls(http: Http, key: Key) -> Non
         outcomes.append((status, time.monotonic() - started >= 0.3))
     assert (503, True) in outcomes  # an error, delayed
     assert (200, True) in outcomes  # slow but answered
-    assert stats(http)["faults"] == sum(1 for _, late in outcomes if late)
+    assert stats(control)["faults"] == sum(1 for _, late in outcomes if late)
 
 
-def test_a_slow_call_the_caller_gave_up_on_is_still_done_and_replayed(http: Http, key: Key) -> None:
+def test_a_slow_call_the_caller_gave_up_on_is_still_done_and_replayed(
+    control: Http, http: Http, key: Key
+) -> None:
     job = str(uuid.uuid4())
-    set_fault(http, mode="slow", latency_ms=400, count=1)
+    set_fault(control, mode="slow", latency_ms=400, count=1)
     with pytest.raises(requests.exceptions.Timeout):
         http.post(
             "/v1/analyze",

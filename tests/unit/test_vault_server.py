@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from devstack.asgi import EmulatorApp
+from devstack.control import create_control_app
 from devstack.tokens import TokenIssuer
 from devstack.vault.api import challenge_resource, create_vault_app
 from devstack.vault.store import VaultStore
@@ -79,6 +81,22 @@ def app(served: tuple[Switch, str], store: VaultStore, issuer: TokenIssuer) -> S
 def anon(served: tuple[Switch, str], app: Starlette) -> Iterator[Http]:
     with Http(served[1]) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def control_served() -> Iterator[tuple[Switch, str]]:
+    with switched() as served:
+        yield served
+
+
+@pytest.fixture
+def control(control_served: tuple[Switch, str], app: EmulatorApp) -> Iterator[Http]:
+    """The control plane over the vault under test (faults and stats)."""
+    control_served[0].app = create_control_app(
+        faults={"vault": app.faults}, counters={"vault": app.counters}
+    )
+    with Http(control_served[1] + "/devstack") as session:
+        yield session
 
 
 @pytest.fixture
@@ -518,22 +536,23 @@ def test_backdate_moves_the_latest_version_back(client: Http, store: VaultStore)
     assert error(client.post("/devstack/secrets/ghost/backdate", params={"days": "1"}))[0] == 404
 
 
-def test_stats_count_operations_and_refusals(anon: Http, issuer: TokenIssuer) -> None:
+def test_stats_count_operations_and_refusals(
+    anon: Http, control: Http, issuer: TokenIssuer
+) -> None:
     anon.get("/secrets/x", params=API)  # refused: no token
     anon.headers["Authorization"] = f"Bearer {issuer.mint_for_app_identity(RESOURCE).token}"
     put(anon, "counted", value())
     anon.get("/secrets/counted", params=API)
     anon.get("/secrets/counted/", params=API)
     anon.get("/secrets", params=API)
-    del anon.headers["Authorization"]  # the control routes need no token
-    stats = anon.get("/devstack/stats").json()
+    stats = control.get("/stats/vault").json()
     assert stats["get_secret"] == 2
     assert stats["set_secret"] == 1
     assert stats["list"] == 1
     assert stats["unauthorized"] == 1
     assert stats["total"] == 4
-    assert anon.delete("/devstack/stats").status_code == 204
-    assert anon.get("/devstack/stats").json()["total"] == 0
+    assert control.delete("/stats/vault").status_code == 204
+    assert control.get("/stats/vault").json()["total"] == 0
 
 
 def test_health_names_the_accepted_audience(anon: Http, app: Starlette) -> None:
@@ -562,15 +581,15 @@ def test_logs_carry_no_value_token_or_query(client: Http, caplog: pytest.LogCapt
 
 
 def test_an_outage_window_strikes_key_vault_routes_but_not_the_devstack_ones(
-    client: Http, anon: Http
+    client: Http, anon: Http, control: Http
 ) -> None:
     put(client, "partner-key", value())
-    fault = anon.put("/devstack/faults", json={"mode": "status", "retry_after": 2, "seconds": 30})
+    fault = control.put("/faults/vault", json={"mode": "status", "retry_after": 2, "seconds": 30})
     assert fault.status_code == 200, fault.text
     refused = client.get("/secrets/partner-key", params=API)
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "2"
     assert anon.get("/devstack/health").status_code == 200
-    assert anon.get("/devstack/stats").json()["faults"] == 1
-    assert anon.delete("/devstack/faults").status_code == 204
+    assert control.get("/stats/vault").json()["faults"] == 1
+    assert control.delete("/faults/vault").status_code == 204
     assert client.get("/secrets/partner-key", params=API).status_code == 200
