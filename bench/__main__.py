@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench import cases
 from bench.report import Row, machine, markdown, render, write_json
-from tests.support.devstack import RunningStack, running_stack
+from devstack.runner import RunningStack, running_stack
 
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
 P4_APP_SETTINGS = {**BENCH_SETTINGS, **cases.P4_SETTINGS}

@@ -29,10 +29,10 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from bench.load import JOB, JobPoster, run_concurrently
 from bench.report import Row
 from bench.stats import Summary
+from devstack.runner import ROOT, RunningStack
 from devstack.tokens import IssuerCredential
 from shared.jobs.model import COMPLETED, JobRecord, request_hash
 from shared.jobs.store import JobStore
-from tests.support.devstack import ROOT, RunningStack
 
 TTL_SECONDS = 300.0
 #: P6 lives beside the posture checker it measures; absent, the row says so.

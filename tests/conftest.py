@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.runner import RunningStack, running_stack
 from devstack.tokens import DEFAULT_APP_AUDIENCE
 from tests.support.canary import AUDIENCE_MARKER
-from tests.support.devstack import RunningStack, running_stack
 
 
 @pytest.fixture(scope="session")

@@ -34,9 +34,10 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.runner import RunningStack, running_stack
 from shared.outbound import OutboundClient
 from tests.support.canary import leaks, outputs, partner_keys
-from tests.support.devstack import RunningStack, eventually, running_stack
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

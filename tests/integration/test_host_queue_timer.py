@@ -8,7 +8,7 @@ import uuid
 from azure.storage.queue import TextBase64EncodePolicy
 
 from tests.integration.conftest import HostApp
-from tests.support.devstack import eventually
+from tests.support.waiting import eventually
 
 
 def _drained(hostapp: HostApp, queue: str) -> bool:

@@ -12,8 +12,8 @@ from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
+from devstack.runner import RunningStack
 from devstack.tokens import APP_IDENTITY_OBJECT_ID, issuer_url
-from tests.support.devstack import RunningStack
 
 STORAGE = "https://storage.azure.com"
 

@@ -16,8 +16,9 @@ import requests
 from azure.keyvault.secrets import SecretClient
 from azure.storage.queue import TextBase64EncodePolicy
 
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.support.devstack import RunningStack, eventually
+from tests.support.waiting import eventually
 
 JSON = {"Content-Type": "application/json"}
 

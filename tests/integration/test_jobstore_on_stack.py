@@ -10,10 +10,10 @@ import pytest
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient
 
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
 from shared.jobs.model import PROCESSING, QUEUED, JobRecord, request_hash
 from shared.jobs.store import JobStore
-from tests.support.devstack import RunningStack
 
 
 class CountingTransport(RequestsTransport):  # type: ignore[misc]

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from devstack.runner import RunningStack
 from tests.integration.test_jobs_pipeline import Api
-from tests.support.devstack import RunningStack
 
 ROLES = ("Jobs.Submit", "Jobs.Admin")
 MAX_BODY_BYTES = 64 * 1024

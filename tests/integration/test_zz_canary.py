@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devstack.runner import RunningStack
 from tests.integration.test_jobs_pipeline import Api
 from tests.support.canary import AUDIENCE_MARKER, leaks, outputs, partner_keys
-from tests.support.devstack import RunningStack
 
 
 def test_partner_key_never_leaves_the_vault(stack: RunningStack) -> None:

@@ -16,8 +16,8 @@ from urllib.parse import quote, quote_plus
 
 from azure.keyvault.secrets import SecretClient
 
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.support.devstack import RunningStack
 
 #: Fresh for every session, in the audience of every caller token the session's stack
 #: accepts (tests/conftest.py): the host hands the token's claims to the app, and the leak

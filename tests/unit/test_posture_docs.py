@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from devstack.runner import ROOT
 from posture.model import Rule, all_rules
 from shared.settings import declared_settings
-from tests.support.devstack import ROOT
 
 DOC = (ROOT / "docs" / "posture.md").read_text(encoding="utf-8")
 

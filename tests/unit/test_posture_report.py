@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from azure.core.exceptions import HttpResponseError
 
+from devstack.runner import ROOT
 from posture.context import CheckContext
 from posture.model import (
     Category,
@@ -34,7 +35,6 @@ from posture.report.page import to_html
 from posture.report.schema import REPORT_SCHEMA
 from posture.runner import failures_at_or_above, run_rules
 from tests.support import secret_shapes as ss
-from tests.support.devstack import ROOT
 
 CATALOGUE_RUNTIME = {
     "RT-ENV-SECRETS": "critical",

@@ -1,4 +1,10 @@
-"""Start the real devstack for a test session and talk to it as the app would."""
+"""Run the real devstack in a child process and talk to it as the app would.
+
+The test session (``tests/conftest.py``) and the benchmarks (``python -m bench``) both
+start a stack this way: ``python -m devstack up`` on free ports, in memory, with the
+given app settings; :class:`RunningStack` then reads ``endpoints.json`` and offers the
+app's identity, caller tokens, the control plane and the stack's counters.
+"""
 
 from __future__ import annotations
 
@@ -25,10 +31,10 @@ from devstack.tokens import (
     TokenIssuer,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 150.0
 
-#: Settings the whole integration session runs with: fast retries, fast polling.
+#: Settings every stack started here runs with: fast retries, fast polling.
 TEST_APP_SETTINGS = {
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:00",
     "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
@@ -186,7 +192,7 @@ def running_stack(
     memory: bool = True,
     audience: str = DEFAULT_APP_AUDIENCE,
 ) -> Iterator[RunningStack]:
-    """A stack for the length of a ``with`` block (a fixture's or a benchmark's)."""
+    """A stack for the length of a ``with`` block (a test session's or a benchmark's)."""
     running = start_stack(state_dir, app_settings=app_settings, memory=memory, audience=audience)
     try:
         yield running
@@ -203,15 +209,3 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> Non
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
-
-
-def eventually(check: Any, *, timeout: float = 30.0, interval: float = 0.2) -> Any:
-    """Poll ``check()`` until it returns a truthy value; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
