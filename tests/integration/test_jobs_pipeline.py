@@ -18,15 +18,14 @@ from azure.storage.queue import TextBase64EncodePolicy
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
+from tests.support import canary
 from tests.support.waiting import eventually
 
 JSON = {"Content-Type": "application/json"}
 
 
 class Api:
-    """A caller of the API that records every response (the canary test reads them)."""
-
-    recorded: list[str] = []
+    """A caller of the API that records every response (the leak canary searches them)."""
 
     def __init__(self, stack: RunningStack) -> None:
         self.base = stack.api
@@ -35,8 +34,7 @@ class Api:
         self.session.hooks["response"].append(self._record)
 
     def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-        Api.recorded.append(f"{response.status_code}\n{headers}\n{response.text}")
+        canary.record(response.status_code, response.headers.items(), response.text)
 
     def headers(self, *roles: str, object_id: str | None = None) -> dict[str, str]:
         token = (
