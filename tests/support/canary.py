@@ -123,7 +123,8 @@ def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
     if pipeline_ran:
         assert RESPONSES, "the pipeline tests recorded no HTTP response to search"
         assert any(name.startswith("blob results/") for name in searched), "no result searched"
-    assert leaks(partner_keys(stack), searched) == []
+    found = leaks(partner_keys(stack), searched)
+    assert found == [], f"the partner key was written to: {found}"
 
     # Planted: every caller token of the session names the marker in its audience, and a
     # token written anywhere would be caught (raw, or by its decoded claims).
@@ -132,4 +133,5 @@ def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
     assert leaks([AUDIENCE_MARKER], {"a token": token, "nothing": "x"}) == ["a token"]
     # The stack's own statement of the audience it accepts is where the marker belongs.
     del searched[str(Path(stack.state_dir, "endpoints.json"))]
-    assert leaks([AUDIENCE_MARKER], searched) == []
+    found = leaks([AUDIENCE_MARKER], searched)
+    assert found == [], f"a caller token or its claims was written to: {found}"
