@@ -33,7 +33,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote, unquote_plus, urlsplit
@@ -59,6 +58,7 @@ from shared.errors import (
     PartnerUnavailableError,
 )
 from shared.redaction import Secret, scrub
+from shared.retryafter import parse_retry_after
 
 __all__ = [
     "KeyPlacementError",
@@ -137,7 +137,7 @@ class _Retry(Retry):
         if call is not None:
             call.increments += 1
         if response is not None:
-            wait = _retry_after(response.headers.get("Retry-After"))
+            wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is not None and wait > self.max_wait:
                 # raise_on_status=False turns this into "return the last response".
                 reason = ResponseError("Retry-After beyond the configured bound")
@@ -388,7 +388,7 @@ class OutboundClient:
         status = response.status_code
         if 200 <= status < 300:
             return response
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         response.close()  # the body is never read, logged or quoted
         where = f"{method} {urlsplit(path).path} to {self._host}"
         answered = f"HTTP {status} {_phrase(status)}"
@@ -470,19 +470,6 @@ def _scrubbed_copy(exc: Exception) -> Exception:
         return type(exc)(text)
     except Exception:  # an exception type with an unusual constructor
         return RuntimeError(f"{type(exc).__name__}: {text}")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _phrase(status: int) -> str:

@@ -24,7 +24,6 @@ exception is chained for debugging but its text is never copied into ours.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 import threading
@@ -55,6 +54,7 @@ from shared.errors import (
     VaultUnavailableError,
 )
 from shared.redaction import Secret
+from shared.retryafter import parse_retry_after
 
 __all__ = [
     "SecretDisabledError",
@@ -294,20 +294,7 @@ def _translate_status(exc: HttpResponseError, status: int, name: str, host: str)
             secret_name=name,
             vault=host,
             status=status,
-            retry_after=_retry_after(headers.get("Retry-After")),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
         )
     message = f"reading secret {name!r} from {host} failed ({detail})"
     return VaultError(message, secret_name=name, vault=host, status=status)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
