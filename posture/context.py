@@ -10,13 +10,12 @@ rule that needs it waits for the same answer (or the same error).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from shared.settings import Setting, SettingsError
+from shared.singleflight import SingleFlight
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -55,8 +54,7 @@ class CheckContext:
         self.client_options: dict[str, Any] = dict(client_options or {})
         self.network_timeout = network_timeout
         self._credential = credential
-        self._lock = threading.Lock()
-        self._memo: dict[str, Future[Any]] = {}
+        self._memo: SingleFlight[str, Any] = SingleFlight(keep=True)
 
     # -- configuration ---------------------------------------------------------------
 
@@ -113,16 +111,6 @@ class CheckContext:
     # -- shared sources -------------------------------------------------------------------
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
-        """``build()`` once per run; concurrent callers share its result or its error."""
-        with self._lock:
-            future = self._memo.get(key)
-            owner = future is None
-            if future is None:
-                future = self._memo[key] = Future()
-        if owner:
-            try:
-                future.set_result(build())
-            except Exception as exc:  # every waiter must see the same failure
-                future.set_exception(exc)
-        result: T = future.result()
+        """``build()`` once per run; concurrent and later callers share its result or error."""
+        result: T = self._memo.run(key, build)
         return result
