@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from devstack.runner import ROOT
 from shared import redaction, startup
 from shared.settings import SettingsError, get_settings, load_settings
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

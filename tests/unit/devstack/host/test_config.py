@@ -10,8 +10,7 @@ import pytest
 
 from devstack.host.config import HostConfigError, load_host_config, parse_timespan
 from devstack.host.timers import ScheduleError, next_occurrence, resolve_schedule
-
-ROOT = Path(__file__).resolve().parents[2]
+from devstack.runner import ROOT
 
 
 def test_timespans() -> None:

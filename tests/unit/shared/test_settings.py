@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devstack.runner import ROOT
 from shared.settings import (
     POSTURE_ARM_ENDPOINT,
     POSTURE_GRAPH_ENABLED,
@@ -24,8 +24,6 @@ from shared.settings import (
     load_settings,
 )
 from tests.support import secret_shapes
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def sample_values() -> dict[str, str]:
