@@ -1,4 +1,4 @@
-"""The benchmark harness's own arithmetic: percentiles and the interleaved P4 rounds."""
+"""bench.cases: the interleaved P4 rounds and the heap probe P7 reads."""
 
 from __future__ import annotations
 
@@ -12,20 +12,6 @@ from pathlib import Path
 import pytest
 
 from bench.cases import HeapProbe, interleaved
-from bench.stats import Summary, percentile
-
-
-def test_percentile_is_nearest_rank() -> None:
-    samples = [float(n) for n in range(100, 0, -1)]  # 1..100, unsorted
-    assert percentile(samples, 50) == 50.0
-    assert percentile(samples, 99) == 99.0
-    assert percentile(samples, 100) == 100.0
-    assert percentile([7.0], 99) == 7.0
-
-
-def test_summary_refuses_no_samples() -> None:
-    with pytest.raises(ValueError, match="no samples"):
-        Summary.of([])
 
 
 def test_interleaved_rotates_the_order_and_splits_the_count() -> None:

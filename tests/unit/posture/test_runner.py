@@ -1,22 +1,16 @@
-"""The runner (budgets, errors, scrubbing), the report (schema, Markdown, HTML) and the CLI."""
+"""posture.model and posture.runner: the registry, budgets, errors, scrubbing, shared sources."""
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
-from html.parser import HTMLParser
 from typing import Any
 
-import jsonschema
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from devstack.runner import ROOT
 from posture.context import CheckContext
 from posture.model import (
     Category,
@@ -29,10 +23,6 @@ from posture.model import (
     get_rule,
     rule,
 )
-from posture.report.document import build_report, headline
-from posture.report.markdown import to_markdown
-from posture.report.page import to_html
-from posture.report.schema import REPORT_SCHEMA
 from posture.runner import failures_at_or_above, run_rules
 from tests.support import secret_shapes as ss
 
@@ -162,90 +152,6 @@ def test_shared_sources_are_built_once_and_share_their_error() -> None:
     assert all(o.result.status is Status.ERROR for o in run.outcomes)
 
 
-def _sample_report() -> dict[str, Any]:
-    rules = [
-        make_rule("T-FAIL", lambda c: RuleResult.failed("bad", [{"setting": "A<b>"}])),
-        make_rule("T-PASS", lambda c: RuleResult.passed("good"), severity=Severity.CRITICAL),
-        make_rule("T-SKIP", lambda c: RuleResult.skipped("n/a"), severity=Severity.MEDIUM),
-        make_rule("T-ERR", lambda c: RuleResult.error("no access"), severity=Severity.LOW),
-    ]
-    context = CheckContext(env={"WEBSITE_SITE_NAME": "func-x"})
-    return build_report(run_rules(context, rules=rules), context)
-
-
-def test_report_validates_against_its_schema_and_counts_right() -> None:
-    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
-    report = _sample_report()
-    jsonschema.validate(report, REPORT_SCHEMA, format_checker=jsonschema.FormatChecker())
-    summary = report["summary"]
-    assert summary["total"] == 4
-    assert summary["by_status"] == {"pass": 1, "fail": 1, "error": 1, "skipped": 1}
-    assert summary["failed"]["high"] == 1
-    assert summary["by_severity"]["critical"]["pass"] == 1
-    assert report["environment"]["in_azure"] is True
-    assert headline(report).startswith("posture: 1 pass, 1 fail, 1 error, 1 skipped of 4")
-    broken = json.loads(json.dumps(report))
-    broken["results"][0]["status"] = "maybe"
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken, REPORT_SCHEMA)
-
-
-def test_markdown_has_a_row_per_rule_and_details_for_what_needs_work() -> None:
-    text = to_markdown(_sample_report())
-    rows = [line for line in text.splitlines() if line.startswith("| ") and "T-" in line]
-    assert len(rows) == 4
-    assert "## T-FAIL" in text
-    assert "## T-ERR" in text
-    assert "## T-PASS" not in text
-    assert "Fix: fix it" in text
-
-
-class _Table(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self.tags: set[str] = set()
-        self._in_results = self._cell = False
-        self._depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        if tag == "table" and ("class", "results") in attrs:
-            self._in_results = True
-        elif self._in_results and tag == "table":
-            self._depth += 1
-        elif self._in_results and not self._depth and tag == "tr":
-            self.rows.append([])
-        elif self._in_results and not self._depth and tag in ("td", "th"):
-            self._cell = True
-            self.rows[-1].append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table" and self._depth:
-            self._depth -= 1
-        elif tag == "table":
-            self._in_results = False
-        elif tag in ("td", "th"):
-            self._cell = False
-
-    def handle_data(self, data: str) -> None:
-        if self._cell and not self._depth:
-            self.rows[-1][-1] += data
-
-
-def test_html_is_one_page_with_a_table_worst_first_and_escaped() -> None:
-    page = to_html(_sample_report())
-    parser = _Table()
-    parser.feed(page)
-    assert not {"script", "link", "img", "iframe"} & parser.tags
-    header, *rows = parser.rows
-    assert header == ["status", "severity", "rule", "title", "result"]
-    assert [row[2] for row in rows] == ["T-FAIL", "T-ERR", "T-PASS", "T-SKIP"]
-    assert [row[0] for row in rows] == ["FAIL", "ERROR", "PASS", "SKIPPED"]
-    assert "A<b>" not in page
-    assert "A&lt;b&gt;" in page
-
-
 def test_failures_at_or_above_a_threshold() -> None:
     rules = [
         make_rule("T-HIGH", lambda c: RuleResult.failed("x"), severity=Severity.HIGH),
@@ -255,39 +161,3 @@ def test_failures_at_or_above_a_threshold() -> None:
     assert [o.rule.id for o in failures_at_or_above(run, Severity.CRITICAL.rank)] == []
     assert [o.rule.id for o in failures_at_or_above(run, Severity.HIGH.rank)] == ["T-HIGH"]
     assert len(failures_at_or_above(run, Severity.INFO.rank)) == 2
-
-
-def _cli(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **(extra_env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "posture", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_cli_gate_exits_1_on_a_failure_at_the_threshold_and_0_below_it() -> None:
-    keyed = ss.storage_connection_string_planted(random.Random("cli")).text
-    seeded = {"AzureWebJobsStorage": keyed}
-    gate = _cli("--format", "json", "--fail-on", "high", extra_env=seeded)
-    assert gate.returncode == 1, gate.stderr
-    assert "RT-CONN-KEYED" in gate.stderr
-    report = json.loads(gate.stdout)
-    jsonschema.validate(report, REPORT_SCHEMA)
-    assert keyed not in gate.stdout + gate.stderr
-    assert _cli("--fail-on", "critical", extra_env=seeded).returncode == 0
-    clean = _cli("--format", "html", "--fail-on", "info")
-    assert clean.returncode == 0, clean.stdout
-    assert clean.stdout.startswith("<!DOCTYPE html>")
-
-
-def test_cli_runs_one_rule_and_names_an_unknown_one() -> None:
-    one = _cli("--format", "json", "--rule", "RT-CRED-FALLBACK")
-    assert [r["id"] for r in json.loads(one.stdout)["results"]] == ["RT-CRED-FALLBACK"]
-    unknown = _cli("--rule", "NOPE")
-    assert unknown.returncode == 2
-    assert "NOPE" in unknown.stderr

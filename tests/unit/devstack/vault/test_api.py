@@ -10,218 +10,26 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
-import stat
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
-from devstack.asgi import EmulatorApp
-from devstack.control import create_control_app
 from devstack.tokens import TokenIssuer
-from devstack.vault.api import challenge_resource, create_vault_app
 from devstack.vault.store import VaultStore
-from tests.support.servers import BaseUrlSession, Switch, switched
-
-ORIGIN = "https://127.0.0.1:7073"
-RESOURCE = "https://0.0.1:7073"
-API = {"api-version": "2026-04-01"}
-T0 = 1_700_000_000
-DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[Switch, str]]:
-    with switched() as served:
-        yield served
-
-
-class Http(BaseUrlSession):
-    """Absolute URLs on the vault's origin (ids, nextLinks) are mapped to the test server."""
-
-    def __init__(self, base: str) -> None:
-        super().__init__(base, origin=ORIGIN)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(T0)
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer.generate()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> VaultStore:
-    return VaultStore(None, clock=clock)
-
-
-@pytest.fixture
-def app(served: tuple[Switch, str], store: VaultStore, issuer: TokenIssuer) -> Starlette:
-    served[0].app = create_vault_app(store=store, issuer=issuer, origin=ORIGIN)
-    return served[0].app  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def anon(served: tuple[Switch, str], app: Starlette) -> Iterator[Http]:
-    with Http(served[1]) as http:
-        yield http
-
-
-@pytest.fixture(scope="module")
-def control_served() -> Iterator[tuple[Switch, str]]:
-    with switched() as served:
-        yield served
-
-
-@pytest.fixture
-def control(control_served: tuple[Switch, str], app: EmulatorApp) -> Iterator[Http]:
-    """The control plane over the vault under test (faults and stats)."""
-    control_served[0].app = create_control_app(
-        faults={"vault": app.faults}, counters={"vault": app.counters}
-    )
-    with Http(control_served[1] + "/devstack") as session:
-        yield session
-
-
-@pytest.fixture
-def client(anon: Http, issuer: TokenIssuer) -> Http:
-    anon.headers["Authorization"] = f"Bearer {issuer.mint_for_app_identity(RESOURCE).token}"
-    return anon
-
-
-def wait_for(condition: Callable[[], bool]) -> bool:
-    """Server-side log lines are written just after the response: give them a moment."""
-    deadline = time.monotonic() + 5
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return condition()
-
-
-def value() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def put(client: Http, name: str, secret: str, **body: Any) -> dict[str, Any]:
-    response = client.put(f"/secrets/{name}", params=API, json={"value": secret, **body})
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def error(response: Any) -> tuple[int, str, str]:
-    body = response.json()["error"]
-    return response.status_code, body["code"], body["message"]
-
-
-# -- the challenge and the token ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("origin", "resource"),
-    [
-        ("https://127.0.0.1:7073", "https://0.0.1:7073"),
-        ("https://127.0.0.1:7073/", "https://0.0.1:7073"),
-        ("https://myvault.vault.azure.net", "https://vault.azure.net"),
-        ("https://vault.localhost:8443", "https://localhost:8443"),
-    ],
+from tests.unit.devstack.vault.vaulthttp import (
+    API,
+    DAY,
+    ORIGIN,
+    RESOURCE,
+    T0,
+    Clock,
+    Http,
+    error,
+    put,
+    value,
+    wait_for,
 )
-def test_challenge_resource_is_the_parent_domain(origin: str, resource: str) -> None:
-    assert challenge_resource(origin) == resource
-
-
-@pytest.mark.parametrize("origin", ["https://localhost:7073", "http://127.0.0.1:7073", "vault"])
-def test_challenge_resource_refuses_origins_the_sdk_cannot_verify(origin: str) -> None:
-    with pytest.raises(ValueError, match="vault"):
-        challenge_resource(origin)
-
-
-def test_request_without_token_gets_key_vaults_challenge(anon: Http, issuer: TokenIssuer) -> None:
-    response = anon.get("/secrets/anything", params=API)
-    assert error(response) == (401, "Unauthorized", "Request is missing a Bearer or PoP token.")
-    assert response.headers["WWW-Authenticate"] == (
-        f'Bearer authorization="https://login.microsoftonline.com/{issuer.tenant_id}", '
-        f'resource="{RESOURCE}"'
-    )
-
-
-def test_challenge_is_answered_before_api_version_or_body_is_looked_at(anon: Http) -> None:
-    # The SDK's discovery request is a bodiless copy of the first real request.
-    response = anon.put("/secrets/x", headers={"Content-Length": "0"})
-    assert response.status_code == 401
-    assert "WWW-Authenticate" in response.headers
-
-
-@pytest.mark.parametrize("scheme", ["Basic abc", "Bearer", "Bearer   ", "bearer-ish x"])
-def test_a_non_bearer_authorization_is_a_missing_token(anon: Http, scheme: str) -> None:
-    response = anon.get("/secrets", params=API, headers={"Authorization": scheme})
-    assert error(response)[:2] == (401, "Unauthorized")
-    assert "missing a Bearer" in error(response)[2]
-
-
-@pytest.mark.parametrize(
-    "audience",
-    ["https://storage.azure.com", ORIGIN, ORIGIN + "/", RESOURCE + "/", "https://vault.azure.net"],
-)
-def test_only_the_exact_challenge_resource_is_a_valid_audience(
-    anon: Http, issuer: TokenIssuer, audience: str
-) -> None:
-    token = issuer.mint_for_app_identity(audience).token
-    response = anon.get("/secrets", params=API, headers={"Authorization": f"Bearer {token}"})
-    status, code, message = error(response)
-    assert (status, code) == (401, "Unauthorized")
-    assert message == f"AKV10022: Invalid audience. Expected {RESOURCE}, found: {audience}."
-    assert "WWW-Authenticate" in response.headers
-    assert token not in response.text
-
-
-def test_expired_token_is_refused_like_key_vault(anon: Http, issuer: TokenIssuer) -> None:
-    token = issuer.mint_for_app_identity(RESOURCE)
-    expired = issuer.mint(RESOURCE, object_id="o", app_id="a", lifetime=-60).token
-    response = anon.get("/secrets", params=API, headers={"Authorization": f"Bearer {expired}"})
-    assert error(response) == (
-        401,
-        "Unauthorized",
-        "[TokenExpired] Error validating token: 'S2S12086'.",
-    )
-    assert "WWW-Authenticate" in response.headers
-    assert expired not in response.text
-    assert token.token not in response.text
-
-
-@pytest.mark.parametrize("fault", ["foreign-signature", "not-yet-valid", "garbage"])
-def test_other_bad_tokens_are_refused_without_echoing_them(
-    anon: Http, issuer: TokenIssuer, fault: str
-) -> None:
-    if fault == "foreign-signature":
-        token = TokenIssuer.generate().mint_for_app_identity(RESOURCE).token
-    elif fault == "not-yet-valid":
-        later = issuer.mint(RESOURCE, object_id="o", app_id="a", not_before=T0 * 2)
-        token = later.token
-    else:
-        token = secrets.token_urlsafe(40)
-    response = anon.get("/secrets", params=API, headers={"Authorization": f"Bearer {token}"})
-    status, code, message = error(response)
-    assert (status, code) == (401, "Unauthorized")
-    assert message.startswith("Error validating token: ")
-    assert token not in response.text
-    assert response.headers["WWW-Authenticate"].startswith("Bearer authorization=")
-
 
 # -- requests ---------------------------------------------------------------------------------
 
@@ -475,54 +283,7 @@ def test_recover_purge_and_delete_of_unknown_names_are_not_found(client: Http) -
     assert error(client.delete("/secrets/ghost", params=API))[0] == 404
 
 
-# -- the store: persistence, backdate, current value, stats -------------------------------------
-
-
-def test_state_survives_a_new_store_on_the_same_path(tmp_path: Path) -> None:
-    path = tmp_path / "vault" / "secrets.json"
-    first, kept = VaultStore(path), value()
-    version = first.set_secret("kept", kept, content_type="text/plain", tags={"k": "v"})
-    first.set_secret("gone", value())
-    first.delete("gone")
-    first.backdate("kept", days=200)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert list(path.parent.iterdir()) == [path]  # no temp files left behind
-
-    second = VaultStore(path)
-    assert second.current_value("kept") == kept
-    assert second.get_version("kept", version) == first.get_version("kept", version)
-    assert second.get_deleted("gone") == first.get_deleted("gone")
-    assert [s.name for s in second.list_latest()] == ["kept"]
-
-
-def test_an_unreadable_state_file_is_named_without_its_content(tmp_path: Path) -> None:
-    path = tmp_path / "secrets.json"
-    leaked = value()
-    path.write_text(json.dumps({"secrets": [{"name": "x", "value": leaked}]}))
-    with pytest.raises(ValueError, match="unreadable") as caught:
-        VaultStore(path)
-    assert leaked not in str(caught.value)
-
-
-def test_current_value_is_the_latest_enabled_value(store: VaultStore) -> None:
-    assert store.current_value("missing") is None
-    latest = value()
-    store.set_secret("key", value())
-    store.set_secret("key", latest)
-    assert store.current_value("KEY") == latest
-    store.update_properties("key", None, {"enabled": False})
-    assert store.current_value("key") is None
-
-
-def test_the_store_takes_datetimes_and_stores_epoch_seconds(store: VaultStore) -> None:
-    expiry = datetime(2031, 1, 2, tzinfo=UTC)
-    version = store.set_secret("dated", value(), not_before=datetime(2030, 1, 1, tzinfo=UTC))
-    updated = store.update_properties("dated", version, {"expires_on": expiry, "tags": {"a": "b"}})
-    assert updated.not_before == int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
-    assert updated.expires_on == int(expiry.timestamp())
-    assert updated.updated == T0
-    with pytest.raises(ValueError, match="cannot update"):
-        store.update_properties("dated", None, {"value": value()})
+# -- backdate, stats, health, logs ------------------------------------------------------------
 
 
 def test_backdate_moves_the_latest_version_back(client: Http, store: VaultStore) -> None:
