@@ -1,7 +1,6 @@
-"""The partner API stub over real HTTP: the key check, idempotency, faults and stats.
+"""The partner API stub over real HTTP: the analysis, the key check, idempotency, stats, logs.
 
-One uvicorn server per module (``reset`` can only be proven by a real server); each test
-plugs a freshly built app into it and talks to it with ``requests``.
+Its faults are in test_faults.py; the server and fixtures in conftest.py.
 """
 
 from __future__ import annotations
@@ -10,89 +9,16 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-import requests
 
-from devstack.control import create_control_app
 from devstack.partner import store as partner_store
 from devstack.partner.analysis import analyze_text
 from devstack.partner.api import create_partner_app
 from devstack.partner.store import PartnerState
-from tests.support.servers import BaseUrlSession, Switch, switched
-
-HEADER = "X-Api-Key"
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[Switch, str]]:
-    with switched(log_level="critical") as served:
-        yield served
-
-
-Http = BaseUrlSession
-
-
-class Key:
-    """The vault's current value of the partner secret, as ``accepted_key`` sees it."""
-
-    def __init__(self) -> None:
-        self.value: str | None = secrets.token_urlsafe(32)
-
-    def __call__(self) -> str | None:
-        return self.value
-
-
-@pytest.fixture
-def key() -> Key:
-    return Key()
-
-
-@pytest.fixture
-def http(served: tuple[Switch, str], key: Key) -> Iterator[Http]:
-    served[0].app = create_partner_app(accepted_key=key)
-    with Http(served[1]) as session:
-        yield session
-
-
-def analyze(http: Http, key: str | None, body: Any = None, **headers: str) -> Any:
-    if key is not None:
-        headers[HEADER] = key
-    return http.post("/v1/analyze", json=body or {"text": "a good day"}, headers=headers)
-
-
-@pytest.fixture(scope="module")
-def control_served() -> Iterator[tuple[Switch, str]]:
-    with switched(log_level="critical") as served:
-        yield served
-
-
-@pytest.fixture
-def control(
-    served: tuple[Switch, str], control_served: tuple[Switch, str], http: Http
-) -> Iterator[Http]:
-    """The control plane over the partner app ``http`` talks to (faults and stats)."""
-    partner = served[0].app
-    control_served[0].app = create_control_app(
-        faults={"partner": partner.faults}, counters={"partner": partner.counters}
-    )
-    with Http(control_served[1] + "/devstack") as session:
-        yield session
-
-
-def stats(control: Http) -> dict[str, Any]:
-    result: dict[str, Any] = control.get("/stats/partner").json()
-    return result
-
-
-def set_fault(control: Http, **plan: Any) -> dict[str, Any]:
-    response = control.put("/faults/partner", json=plan)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
+from tests.support.servers import Switch
+from tests.unit.devstack.partner.partnerhttp import HEADER, Http, Key, analyze, stats
 
 # -- the analysis -----------------------------------------------------------------------------
 
@@ -238,122 +164,6 @@ def test_remembered_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     assert list(state.answers) == ["b", "c"]
 
 
-# -- faults -----------------------------------------------------------------------------------
-
-
-def test_a_status_fault_hits_the_next_n_calls_then_clears(
-    control: Http, http: Http, key: Key
-) -> None:
-    plan = set_fault(control, mode="status", status=503, count=2, retry_after=7)
-    assert plan["fault"]["mode"] == "status"
-    for _ in range(2):
-        response = analyze(http, key.value)
-        assert response.status_code == 503
-        assert response.headers["Retry-After"] == "7"
-        assert response.json() == {"error": "injected_fault", "status": 503}
-    assert analyze(http, key.value).status_code == 200
-    assert control.get("/faults/partner").json() == {"fault": None}
-    assert stats(control) | {"by_idempotency_key": {}} == {
-        "calls": 3,
-        "ok": 1,
-        "unauthorized": 0,
-        "bad_request": 0,
-        "faults": 2,
-        "by_idempotency_key": {},
-    }
-
-
-def test_faults_strike_before_the_key_is_checked(control: Http, http: Http) -> None:
-    set_fault(control, mode="status", status=429)
-    response = analyze(http, "wrong")
-    assert response.status_code == 429
-    assert "Retry-After" not in response.headers
-
-
-def test_a_seeded_rate_gives_a_repeatable_pattern(control: Http, http: Http, key: Key) -> None:
-    def pattern() -> list[int]:
-        set_fault(control, mode="status", status=500, rate=0.5, seed=20240601, count=12)
-        return [analyze(http, key.value).status_code for _ in range(12)]
-
-    first = pattern()
-    assert pattern() == first
-    assert 0 < first.count(500) < 12
-    assert set(first) == {200, 500}
-
-
-def test_a_zero_rate_never_strikes(control: Http, http: Http, key: Key) -> None:
-    set_fault(control, mode="status", rate=0)
-    assert {analyze(http, key.value).status_code for _ in range(5)} == {200}
-
-
-def test_a_timeout_fault_answers_504_late(control: Http, http: Http, key: Key) -> None:
-    set_fault(control, mode="timeout", latency_ms=200)
-    started = time.monotonic()
-    response = analyze(http, key.value)
-    assert time.monotonic() - started >= 0.2
-    assert response.status_code == 504
-    assert response.json() == {"error": "upstream_timeout"}
-
-
-def test_a_slow_fault_answers_normally_but_late(control: Http, http: Http, key: Key) -> None:
-    set_fault(control, mode="slow", latency_ms=200, count=1)
-    started = time.monotonic()
-    assert analyze(http, key.value).status_code == 200
-    assert time.monotonic() - started >= 0.2
-    set_fault(control, mode="slow", latency_ms=600, count=1)
-    with pytest.raises(requests.exceptions.Timeout):
-        analyze_with_timeout(http, key, 0.2)
-
-
-def analyze_with_timeout(http: Http, key: Key, timeout: float) -> Any:
-    return http.post(
-        "/v1/analyze", json={"text": "x y"}, headers={HEADER: str(key.value)}, timeout=timeout
-    )
-
-
-def test_a_reset_fault_closes_the_connection_without_an_answer(
-    control: Http, http: Http, key: Key
-) -> None:
-    set_fault(control, mode="reset", count=1)
-    # The client sees the close either as an empty answer or as a reset, by timing.
-    with pytest.raises(
-        requests.exceptions.ConnectionError, match=r"without response|reset by peer"
-    ):
-        analyze(http, key.value)
-    assert analyze(http, key.value).status_code == 200
-    assert stats(control)["faults"] == 1
-
-
-@pytest.mark.parametrize(
-    "plan",
-    [
-        {"mode": "explode"},
-        {},
-        {"mode": "status", "rate": 1.5},
-        {"mode": "status", "rate": "half"},
-        {"mode": "status", "status": 200},
-        {"mode": "status", "status": True},
-        {"mode": "status", "count": 0},
-        {"mode": "timeout", "latency_ms": -1},
-        {"mode": "status", "retry_after": -5},
-        {"mode": "status", "surprise": 1},
-    ],
-)
-def test_invalid_fault_plans_are_refused(control: Http, http: Http, plan: dict[str, Any]) -> None:
-    response = control.put("/faults/partner", json=plan)
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_fault"
-    assert control.get("/faults/partner").json() == {"fault": None}
-
-
-def test_faults_can_be_read_and_cleared(control: Http, http: Http, key: Key) -> None:
-    set_fault(control, mode="status", status=502, seed=7)
-    assert control.get("/faults/partner").json()["fault"]["status"] == 502
-    assert control.delete("/faults/partner").status_code == 204
-    assert control.get("/faults/partner").json() == {"fault": None}
-    assert analyze(http, key.value).status_code == 200
-
-
 # -- stats, health, logs ----------------------------------------------------------------------
 
 
@@ -399,33 +209,3 @@ def wait_for(condition: Callable[[], bool]) -> bool:
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
     return condition()
-
-
-def test_a_mixed_plan_answers_errors_and_slow_calls(control: Http, http: Http, key: Key) -> None:
-    set_fault(control, mode=["status", "slow"], latency_ms=300, seed=5, count=20)
-    outcomes = []
-    for _ in range(20):
-        started = time.monotonic()
-        status = analyze(http, key.value).status_code
-        outcomes.append((status, time.monotonic() - started >= 0.3))
-    assert (503, True) in outcomes  # an error, delayed
-    assert (200, True) in outcomes  # slow but answered
-    assert stats(control)["faults"] == sum(1 for _, late in outcomes if late)
-
-
-def test_a_slow_call_the_caller_gave_up_on_is_still_done_and_replayed(
-    control: Http, http: Http, key: Key
-) -> None:
-    job = str(uuid.uuid4())
-    set_fault(control, mode="slow", latency_ms=400, count=1)
-    with pytest.raises(requests.exceptions.Timeout):
-        http.post(
-            "/v1/analyze",
-            json={"text": "late but done"},
-            headers={HEADER: str(key.value), "Idempotency-Key": job},
-            timeout=0.1,
-        )
-    time.sleep(0.5)  # the partner finishes the call after the caller left
-    retried = analyze(http, key.value, {"text": "late but done"}, **{"Idempotency-Key": job})
-    assert retried.status_code == 200
-    assert retried.headers["Idempotent-Replayed"] == "true"
