@@ -14,7 +14,8 @@ Only idempotent methods are retried by default. A POST whose response was lost m
 already have been acted on by the partner (a job created, a charge made), so it is
 retried only when the caller supplies ``idempotency_key``: it is sent as the
 ``Idempotency-Key`` header, which lets the partner recognise the repeat and answer it
-without doing the work twice.
+without doing the work twice. Two ``Retry`` configurations, on two adapters, say so:
+urllib3's default ``allowed_methods``, and the same plus POST; the call picks one.
 
 On 401/403 the key is refetched once with ``force_fetch=True`` (it may have been rotated
 in the vault) and the call repeated once; a second refusal raises ``PartnerAuthError``.
@@ -93,7 +94,6 @@ _POOL_MAXSIZE = 32  # enough for the Functions worker's thread pool; more connec
 
 @dataclass
 class _Call:
-    idempotent_post: bool
     increments: int = 0  # attempts urllib3 judged failed
     attempts: int = 0  # requests sent, for the per-call log line
     secret: Secret | None = None  # the key this call last sent (to name a rejected one)
@@ -107,8 +107,8 @@ _CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
 
 
 class _Retry(Retry):
-    """``Retry`` that retries POST only with an idempotency key, bounds ``Retry-After``
-    by giving up rather than waiting longer, and counts attempts for the log line."""
+    """``Retry`` that bounds ``Retry-After`` by giving up rather than waiting longer, and
+    counts attempts for the log line."""
 
     def __init__(self, *args: Any, max_wait: float = 30.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,12 +117,6 @@ class _Retry(Retry):
     def new(self, **kw: Any) -> Self:
         kw.setdefault("max_wait", self.max_wait)
         return super().new(**kw)
-
-    def _is_method_retryable(self, method: str) -> bool:
-        call = _CURRENT.get()
-        if method.upper() == "POST" and call is not None and call.idempotent_post:
-            return True
-        return super()._is_method_retryable(method)
 
     def increment(
         self,
@@ -159,7 +153,8 @@ class OutboundClient:
     :keyword backoff_factor: exponential backoff base in seconds between retries.
     :keyword max_retry_after: longest wait honoured, from ``Retry-After`` or backoff.
     :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
-        mounted on it for ``base_url``, and it is left open by :meth:`close`.
+        mounted on it for ``base_url``, and it is left open by :meth:`close`. Calls go
+        through the adapters with the session's environment (CA bundle, proxies).
     :raises KeyPlacementError: ``header_name`` is one that gets logged or forwarded.
     """
 
@@ -203,8 +198,12 @@ class OutboundClient:
         )
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        adapter = HTTPAdapter(pool_maxsize=_POOL_MAXSIZE, max_retries=retry)
-        self._session.mount(self._base_url + "/", adapter)
+        self._adapter = HTTPAdapter(pool_maxsize=_POOL_MAXSIZE, max_retries=retry)
+        self._retrying_post = HTTPAdapter(
+            pool_maxsize=_POOL_MAXSIZE,
+            max_retries=retry.new(allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"}),
+        )
+        self._session.mount(self._base_url + "/", self._adapter)
 
     def __repr__(self) -> str:
         return f"OutboundClient(base_url={self._base_url!r}, header_name={self._header_name!r})"
@@ -217,6 +216,7 @@ class OutboundClient:
 
     def close(self) -> None:
         """Release pooled connections (the session, if it was passed in, stays open)."""
+        self._retrying_post.close()
         if self._owns_session:
             self._session.close()
 
@@ -246,15 +246,18 @@ class OutboundClient:
         url = self._url(path)
         extra = self._extra_headers(headers, idempotency_key)
         body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
-        call = _Call(idempotent_post=idempotency_key is not None)
+        call = _Call()
+        adapter = self._adapter
+        if method == "POST" and idempotency_key is not None:
+            adapter = self._retrying_post  # the partner can recognise the repeat
         token = _CURRENT.set(call)
         started = time.perf_counter()
         outcome = "not sent"
         try:
-            response = self._send(method, url, body, extra, call, force_fetch=False)
+            response = self._send(adapter, method, url, body, extra, call, force_fetch=False)
             if response.status_code in (401, 403):
                 response.close()  # the key may have been rotated: refetch it once and retry
-                response = self._send(method, url, body, extra, call, force_fetch=True)
+                response = self._send(adapter, method, url, body, extra, call, force_fetch=True)
             outcome = str(response.status_code)
             return self._checked(response, method, path)
         except OutboundError as exc:
@@ -323,6 +326,7 @@ class OutboundClient:
 
     def _send(
         self,
+        adapter: HTTPAdapter,
         method: str,
         url: str,
         body: bytes | None,
@@ -354,8 +358,14 @@ class OutboundClient:
         env = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
         before = call.increments
         try:
-            response = self._session.send(
-                prepared, timeout=self._timeout, allow_redirects=False, **env
+            # The adapter itself sends, so no redirect is ever followed (it would carry the
+            # key elsewhere) and the call's retry configuration is the one it chose.
+            response = adapter.send(
+                prepared,
+                timeout=self._timeout,
+                verify=True if env["verify"] is None else env["verify"],
+                cert=env["cert"],
+                proxies=env["proxies"],
             )
         except requests.RequestException as exc:
             failure, cause = self._translate(exc, method, url)
