@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import secrets
 import threading
 import time
@@ -27,7 +28,12 @@ from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
 from shared.vault import (
+    SecretDisabledError,
+    SecretNotFoundError,
     SecretProvider,
+    VaultAccessDeniedError,
+    VaultError,
+    VaultUnavailableError,
 )
 
 TTL = 300.0
@@ -316,3 +322,156 @@ def test_invalidate_during_a_fetch_keeps_its_result_out_of_the_cache(vault, clie
     vault.gate = None
     provider.get("k")
     assert vault.count() == 2
+
+
+# -- failures and the outage policy -----------------------------------------------------
+
+
+def test_failures_are_not_cached(vault, client, provider):
+    value = vault.put(client.vault_url, "k")
+    vault.error = (500, {"error": {"code": "InternalError", "message": "boom"}}, {})
+    with pytest.raises(VaultUnavailableError) as caught:
+        provider.get("k")
+    assert caught.value.status == 500
+    vault.error = None
+    assert provider.get("k").reveal() == value
+    assert vault.count() == 2
+
+
+TRANSIENT = [
+    pytest.param((503, {"error": {"code": "ServiceUnavailable", "message": "x"}}, {}), id="503"),
+    pytest.param((429, {"error": {"code": "Throttled", "message": "x"}}, {}), id="429"),
+    pytest.param(requests.ConnectionError("unreachable"), id="unreachable"),
+    pytest.param(requests.ReadTimeout("slow"), id="timeout"),
+]
+
+
+@pytest.mark.parametrize("error", TRANSIENT)
+def test_transient_failure_serves_stale_value_within_grace(
+    vault, client, provider, clock, caplog, error
+):
+    value = vault.put(client.vault_url, "partner-api-key")
+    provider.get("partner-api-key")
+    clock.advance(TTL + TTL - 1)  # past the TTL, inside the default grace (= ttl)
+    vault.error = error
+    with caplog.at_level(logging.WARNING, logger="shared.vault"):
+        assert provider.get("partner-api-key").reveal() == value
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "partner-api-key" in warnings[0].getMessage()
+    assert value not in caplog.text
+    assert vault.count() == 2  # it did try the vault first
+
+
+@pytest.mark.parametrize("error", TRANSIENT)
+def test_transient_failure_without_usable_value_fails_fast(vault, client, provider, clock, error):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(TTL + TTL + 1)  # beyond the grace
+    vault.error = error
+    with pytest.raises(VaultUnavailableError):
+        provider.get("k")
+
+
+def test_stale_grace_zero_disables_stale_serving(vault, client, clock):
+    stale_free = SecretProvider(client, ttl=TTL, stale_grace=0, clock=clock)
+    vault.put(client.vault_url, "k")
+    stale_free.get("k")
+    clock.advance(TTL + 1)
+    vault.error = requests.ConnectionError("unreachable")
+    with pytest.raises(VaultUnavailableError):
+        stale_free.get("k")
+
+
+def test_force_fetch_never_serves_stale(vault, client, provider):
+    vault.put(client.vault_url, "k")
+    provider.get("k")  # fresh, even
+    vault.error = requests.ConnectionError("unreachable")
+    with pytest.raises(VaultUnavailableError):
+        provider.get("k", force_fetch=True)
+
+
+def test_retry_after_is_carried(vault, provider):
+    vault.error = (429, {"error": {"code": "Throttled", "message": "x"}}, {"Retry-After": "7"})
+    with pytest.raises(VaultUnavailableError) as caught:
+        provider.get("k")
+    assert (caught.value.status, caught.value.retry_after) == (429, 7.0)
+
+
+DEFINITE = [
+    pytest.param(
+        (403, {"error": {"code": "Forbidden", "message": "Operation get is not allowed on a "
+                         "disabled secret.", "innererror": {"code": "SecretDisabled"}}}, {}),
+        SecretDisabledError, id="disabled",
+    ),
+    pytest.param(
+        (403, {"error": {"code": "Forbidden", "message": "no get permission",
+                         "innererror": {"code": "AccessDenied"}}}, {}),
+        VaultAccessDeniedError, id="forbidden",
+    ),
+    pytest.param(
+        (401, {"error": {"code": "Unauthorized", "message": "token rejected"}}, {}),
+        VaultAccessDeniedError, id="unauthorized",
+    ),
+    pytest.param(
+        (404, {"error": {"code": "SecretNotFound", "message": "gone"}}, {}),
+        SecretNotFoundError, id="not-found",
+    ),
+    pytest.param(
+        (400, {"error": {"code": "BadParameter", "message": "odd"}}, {}),
+        VaultError, id="other",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("error", "expected"), DEFINITE)
+def test_vault_answers_map_to_specific_errors(vault, client, provider, error, expected):
+    vault.error = error
+    with pytest.raises(expected) as caught:
+        provider.get("partner-api-key")
+    assert type(caught.value) is expected
+    assert caught.value.secret_name == "partner-api-key"
+    assert caught.value.vault == urlsplit(client.vault_url).netloc
+    assert not isinstance(caught.value, VaultUnavailableError)
+
+
+def test_missing_secret_is_not_found(vault, provider):
+    with pytest.raises(SecretNotFoundError, match="'nope' not found"):
+        provider.get("nope")
+
+
+@pytest.mark.parametrize(("error", "expected"), DEFINITE[:4])
+def test_definite_answer_drops_the_cached_value(vault, client, provider, clock, error, expected):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(TTL)
+    vault.error = error
+    with pytest.raises(expected):
+        provider.get("k")
+    vault.error = requests.ConnectionError("unreachable")
+    with pytest.raises(VaultUnavailableError):  # nothing stale left to serve
+        provider.get("k")
+
+
+def test_identity_without_token_is_access_denied_not_an_outage(vault, clock):
+    credential = FakeCredential()
+    with make_client(vault, credential=credential) as failing:
+        credential.fail = True
+        with pytest.raises(VaultAccessDeniedError, match="no token"):
+            SecretProvider(failing, clock=clock).get("k")
+
+
+def test_error_text_never_contains_the_value(vault, client, provider, clock):
+    value = vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(TTL)
+    # A vault (or proxy) that echoes the value in its error body must not leak it to us.
+    echo: dict[str, object] = {"error": {"code": "Forbidden", "message": f"denied for {value}"}}
+    for status in (403, 503, 400):
+        vault.error = (status, echo, {})
+        provider.invalidate()
+        with pytest.raises(VaultError) as caught:
+            provider.get("k")
+        assert value not in str(caught.value)
+        assert value not in repr(caught.value)
+        assert "'k'" in str(caught.value)
