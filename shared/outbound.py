@@ -24,30 +24,23 @@ Redirects are never followed: they would carry the key header to another locatio
 
 from __future__ import annotations
 
-import contextvars
 import http
 import inspect
-import ipaddress
 import json as _json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Self
-from urllib.parse import unquote, unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3 import BaseHTTPResponse
-from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
     NewConnectionError,
     ReadTimeoutError,
-    ResponseError,
 )
 from urllib3.util.retry import Retry
 
@@ -58,7 +51,14 @@ from shared.errors import (
     PartnerRejectedError,
     PartnerUnavailableError,
 )
+from shared.keyplacement import (
+    check_key_header,
+    checked_base_url,
+    is_header_value,
+    refuse_misplaced,
+)
 from shared.redaction import Secret, scrub
+from shared.retries import BoundedRetry, RetryCount, current_count
 from shared.retryafter import parse_retry_after
 
 __all__ = [
@@ -73,70 +73,13 @@ __all__ = [
 _LOG = logging.getLogger(__name__)
 
 _RETRY_STATUSES = (429, 500, 502, 503, 504)
-_TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 header field name
-_VALUE_RE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")  # visible ASCII, trimmed
-# Headers that proxies, servers and log pipelines read, rewrite, record or forward: the
-# key must not travel in one of them. Authorization stays allowed: it is the one header
-# every tool already treats as a credential.
-_RESERVED_HEADERS = frozenset(
-    h.lower()
-    for h in (
-        "Host", "Connection", "Keep-Alive", "Upgrade", "TE", "Trailer", "Transfer-Encoding",
-        "Expect", "User-Agent", "Referer", "Origin", "Cookie", "Set-Cookie", "Location", "Via",
-        "Forwarded", "Date", "Cache-Control", "Pragma", "Range", "Max-Forwards", "From",
-        "Idempotency-Key", "traceparent", "tracestate", "Request-Id", "X-Request-Id",
-        "X-Correlation-Id", "X-Real-IP",
-    )
-)  # fmt: skip
-_RESERVED_PREFIXES = ("content-", "accept", "if-", "proxy-", "x-forwarded-", "sec-", "x-ms-")
 _POOL_MAXSIZE = 32  # enough for the Functions worker's thread pool; more connections wait
 
 
 @dataclass
-class _Call:
-    increments: int = 0  # attempts urllib3 judged failed
+class _Call(RetryCount):
     attempts: int = 0  # requests sent, for the per-call log line
     secret: Secret | None = None  # the key this call last sent (to name a rejected one)
-
-
-# Per-call facts for _Retry. The adapter's Retry is shared by every call, so what differs
-# between calls travels in a context variable (set and reset around each call, per thread).
-_CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
-    "outbound_call", default=None
-)
-
-
-class _Retry(Retry):
-    """``Retry`` that bounds ``Retry-After`` by giving up rather than waiting longer, and
-    counts attempts for the log line."""
-
-    def __init__(self, *args: Any, max_wait: float = 30.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_wait = max_wait
-
-    def new(self, **kw: Any) -> Self:
-        kw.setdefault("max_wait", self.max_wait)
-        return super().new(**kw)
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        call = _CURRENT.get()
-        if call is not None:
-            call.increments += 1
-        if response is not None:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            if wait is not None and wait > self.max_wait:
-                # raise_on_status=False turns this into "return the last response".
-                reason = ResponseError("Retry-After beyond the configured bound")
-                raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]
-        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class OutboundClient:
@@ -171,18 +114,14 @@ class OutboundClient:
         max_retry_after: float = 30.0,
         session: requests.Session | None = None,
     ) -> None:
-        self._base_url = _checked_base_url(base_url)
-        lowered = header_name.lower()
-        if not _TOKEN_RE.fullmatch(header_name):
-            raise KeyPlacementError("header_name is not a valid HTTP header name")
-        if lowered in _RESERVED_HEADERS or lowered.startswith(_RESERVED_PREFIXES):
-            raise KeyPlacementError(f"the key must not travel in the {header_name} header")
+        self._base_url = checked_base_url(base_url)
+        check_key_header(header_name)
         self._header_name = header_name
         self._key_provider = key_provider
         self._passes_rejected = _accepts_keyword(key_provider, "rejected")
         self._timeout = (connect_timeout, read_timeout)
         self._host = urlsplit(self._base_url).netloc
-        retry = _Retry(
+        retry = BoundedRetry(
             total=total_retries,
             connect=total_retries,
             read=total_retries,
@@ -250,7 +189,7 @@ class OutboundClient:
         adapter = self._adapter
         if method == "POST" and idempotency_key is not None:
             adapter = self._retrying_post  # the partner can recognise the repeat
-        token = _CURRENT.set(call)
+        token = current_count.set(call)
         started = time.perf_counter()
         outcome = "not sent"
         try:
@@ -265,7 +204,7 @@ class OutboundClient:
                 outcome = type(exc).__name__
             raise
         finally:
-            _CURRENT.reset(token)
+            current_count.reset(token)
             elapsed_ms = (time.perf_counter() - started) * 1000
             _LOG.debug(
                 "%s %s -> %s, %d attempt(s), %.0f ms",
@@ -319,7 +258,7 @@ class OutboundClient:
         if names & {"host", "content-length", "content-type", "idempotency-key"}:
             raise ValueError("Host, Content-*, Idempotency-Key are set by the client")
         if idempotency_key is not None:
-            if not _VALUE_RE.fullmatch(idempotency_key) or len(idempotency_key) > 255:
+            if not is_header_value(idempotency_key) or len(idempotency_key) > 255:
                 raise ValueError("idempotency_key must be 1-255 visible ASCII characters")
             extra["Idempotency-Key"] = idempotency_key
         return extra
@@ -347,14 +286,14 @@ class OutboundClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         key = secret.reveal()
-        if not _VALUE_RE.fullmatch(key):
+        if not is_header_value(key):
             # requests would reject it with an error message that quotes the value.
             raise OutboundError("the key is not a valid HTTP header value")
         headers[self._header_name] = key
         prepared = self._session.prepare_request(
             requests.Request(method, url, headers=headers, data=body)
         )
-        _refuse_misplaced(key, prepared, self._header_name)
+        refuse_misplaced(key, prepared, self._header_name)
         env = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
         before = call.increments
         try:
@@ -422,43 +361,6 @@ def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     return name in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
     )
-
-
-def _checked_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("base_url must be an absolute http(s) URL")
-    if parts.username is not None or parts.password is not None:
-        raise KeyPlacementError("base_url must not carry credentials")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not have a query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("base_url: plain http only to a loopback host (the key would be readable)")
-    return base_url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _refuse_misplaced(key: str, prepared: requests.PreparedRequest, header_name: str) -> None:
-    """The key may be in ``header_name`` only: not in the URL (raw or encoded), nor in
-    another header, nor in the body."""
-    url = prepared.url or ""
-    if any(key in form for form in (url, unquote(url), unquote_plus(url))):
-        raise KeyPlacementError("the key must not appear in the URL, its path or its query")
-    for name, value in prepared.headers.items():
-        if name.lower() != header_name.lower() and key in value:
-            raise KeyPlacementError("the key must not appear in any other header")
-    body = prepared.body
-    raw = body.encode() if isinstance(body, str) else body
-    if isinstance(raw, bytes) and key.encode() in raw:
-        raise KeyPlacementError("the key must not appear in the request body")
 
 
 def _timed_out(exc: requests.RequestException) -> bool:
