@@ -1,4 +1,4 @@
-"""The devstack host's queue and timer trigger semantics (HOST-SEMANTICS.md)."""
+"""The devstack host's queue and timer triggers (docs/devstack.md, "What the host does")."""
 
 from __future__ import annotations
 
