@@ -24,7 +24,7 @@ from posture.runner import run_rules
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from bench.cases import Bench
+    from bench.harness import Bench
 
 SETTINGS = 1000
 SECRETS = 200
