@@ -14,6 +14,7 @@ interpreter, which must not load a package it may not depend on.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import subprocess
 import sys
@@ -152,3 +153,22 @@ def test_a_package_imported_alone_loads_none_it_may_not_depend_on(package: str) 
     loaded = set(json.loads(result.stdout))
     assert package in loaded
     assert loaded & FORBIDDEN[package] == set()
+
+
+DEPLOYED = ("shared", "posture", "blueprints", "function_app.py", "host.json", "requirements.txt")
+LOCAL_ONLY = ("devstack", "tests", "bench", "docs", "infra")
+
+
+def test_what_the_app_imports_is_deployed_and_the_local_stack_is_not() -> None:
+    """.funcignore (gitignore syntax) decides what the deployment zip holds."""
+    patterns = [
+        line.strip().rstrip("/")
+        for line in (ROOT / ".funcignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def ignored(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+    assert [name for name in DEPLOYED if ignored(name)] == []
+    assert [name for name in LOCAL_ONLY if not ignored(name)] == []
