@@ -1,4 +1,8 @@
-"""OutboundClient against a real HTTP server on loopback with scripted answers."""
+"""OutboundClient against a real HTTP server on loopback with scripted answers.
+
+(Longer than most test modules on purpose: where the key goes, retries, rotation and
+what is said about a failure are one contract over one scripted partner.)
+"""
 
 from __future__ import annotations
 
