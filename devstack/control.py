@@ -1,9 +1,8 @@
 """The devstack's control plane: one place to break, count and restart the stack's pieces.
 
-Outage rehearsals and the counters tests and benchmarks read used to be spread over three
-servers (Azurite's switch even lived on the identity endpoint's port). They are all here,
-on a port of their own (plain HTTP on loopback: no token travels to it), named
-``control`` in ``.devstack/endpoints.json``:
+Outage rehearsals and the counters that tests and benchmarks read are all here, in one
+place apart from the emulated services, on a port of its own (plain HTTP on loopback: no
+token travels to it), named ``control`` in ``.devstack/endpoints.json``:
 
 ``GET  /devstack``                      links to everything below
 ``GET|PUT|DELETE /devstack/faults/<piece>``  the fault plan of ``vault`` or ``partner``
