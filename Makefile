@@ -30,7 +30,8 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: setup
+# The stack needs the app's venv and Azurite, not the infra checks' venv.
+run: $(VENV)/.installed node_modules/.installed
 	$(PY) -m devstack up $(ARGS)
 
 lint: setup
@@ -44,6 +45,9 @@ typecheck: setup
 
 unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
 test: lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,9 +1,16 @@
-"""The function app: one FunctionApp that registers the blueprints, nothing else.
+"""The function app: one start-up call, then one FunctionApp that registers the blueprints.
+
+``startup.start()`` runs first, before a blueprint is even imported: it installs log
+redaction and validates the settings (see :mod:`shared.startup`).
 
 HTTP functions are anonymous at the function level on purpose: a function key
 is a shared secret. Callers authenticate with Entra tokens, checked in front
 of the app by App Service Authentication (emulated by the devstack locally).
 """
+
+from shared import startup
+
+startup.start()
 
 import azure.functions as func
 

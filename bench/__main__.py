@@ -16,21 +16,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import cases
+from bench.harness import Bench, HeapProbe, wait_for_drain
+from bench.queue_drain import queue_drain
 from bench.report import Row, machine, markdown, render, write_json
-from tests.support.devstack import RunningStack, running_stack
+from devstack.runner import RunningStack, running_stack
 
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
 P4_APP_SETTINGS = {**BENCH_SETTINGS, **cases.P4_SETTINGS}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
-def _after_idle(bench: cases.Bench, case: Callable[[cases.Bench], Row]) -> Row:
-    cases.wait_for_drain(bench)
+def _after_idle(bench: Bench, case: Callable[[Bench], Row]) -> Row:
+    wait_for_drain(bench)
     return case(bench)
 
 
 @contextmanager
-def _own_stack(main: cases.Bench, name: str, settings: dict[str, str]) -> Iterator[cases.Bench]:
+def _own_stack(main: Bench, name: str, settings: dict[str, str]) -> Iterator[Bench]:
     """A stack for one case, so what the other cases left in Azurite does not weigh on it."""
     print(f"bench: {name} starts a stack of its own ...", flush=True)
     try:
@@ -38,20 +40,20 @@ def _own_stack(main: cases.Bench, name: str, settings: dict[str, str]) -> Iterat
             tempfile.TemporaryDirectory(prefix=f"bench-{name.lower()}-") as state,
             running_stack(Path(state), app_settings=settings) as stack,
         ):
-            yield cases.Bench(stack, scale=main.scale)
+            yield Bench(stack, scale=main.scale)
     finally:
         os.environ.update(main.stack.app_env)  # the other cases run as the main stack's app
 
 
-def _p4(main: cases.Bench, extra: dict[str, str]) -> list[Row]:
+def _submit_latency_alone(main: Bench, extra: dict[str, str]) -> list[Row]:
     with _own_stack(main, "P4", {**P4_APP_SETTINGS, **extra}) as bench:  # worker off
-        return cases.p4_latency(bench)
+        return cases.submit_latency(bench)
 
 
-def _p7(main: cases.Bench, extra: dict[str, str], heap: cases.HeapProbe | None) -> Row:
+def _host_memory_alone(main: Bench, extra: dict[str, str], heap: HeapProbe | None) -> Row:
     settings = {**BENCH_SETTINGS, **extra, **(heap.settings() if heap else {})}
     with _own_stack(main, "P7", settings) as bench:
-        return cases.p7_memory(bench, heap=heap)
+        return cases.host_memory(bench, heap=heap)
 
 
 def _run(
@@ -59,16 +61,16 @@ def _run(
     wanted: set[str],
     scale: float,
     extra: dict[str, str],
-    heap: cases.HeapProbe | None,
+    heap: HeapProbe | None,
 ) -> list[Row]:
-    bench = cases.Bench(stack, scale=scale)
+    bench = Bench(stack, scale=scale)
     steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
-        ("P1", lambda: cases.p1_cold_import(bench)),
-        ("P2", lambda: cases.p2_p3_vault_and_tokens(bench)),
-        ("P4", lambda: _p4(bench, extra)),
-        ("P5", lambda: _after_idle(bench, cases.p5_drain)),
-        ("P6", lambda: cases.p6_posture(bench)),
-        ("P7", lambda: _p7(bench, extra, heap)),
+        ("P1", lambda: cases.cold_import(bench)),
+        ("P2", lambda: cases.vault_reads_and_tokens(bench)),
+        ("P4", lambda: _submit_latency_alone(bench, extra)),
+        ("P5", lambda: _after_idle(bench, queue_drain)),
+        ("P6", lambda: cases.posture_run(bench)),
+        ("P7", lambda: _host_memory_alone(bench, extra, heap)),
     ]
     rows: list[Row] = []
     for ident, step in steps:
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("bench: starting the devstack on free ports ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
-        heap = cases.HeapProbe(Path(state) / "heap") if args.trace_heap else None
+        heap = HeapProbe(Path(state) / "heap") if args.trace_heap else None
         if heap is not None:
             heap.directory.mkdir()  # only P7's own stack runs traced
         settings = {**BENCH_SETTINGS, **extra}

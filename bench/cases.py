@@ -1,4 +1,8 @@
-"""The benchmarks P1-P7, each a ratio against a baseline measured in the same run."""
+"""The benchmarks, each a ratio against a baseline measured in the same run.
+
+P1 cold import, P2/P3 vault reads and tokens, P4 submit latency, P6 a posture run
+(bench/posture_case.py), P7 host memory; P5, the queue drain, is in bench/queue_drain.py.
+"""
 
 from __future__ import annotations
 
@@ -7,146 +11,28 @@ import json
 import math
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 import requests
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
-from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from bench.load import JOB, JobPoster, run_concurrently
+from bench.harness import Bench, HeapProbe
+from bench.load import JOB, run_concurrently
 from bench.report import Row
 from bench.stats import Summary
-from devstack.tokens import IssuerCredential
-from shared.jobmodel import COMPLETED, JobRecord, request_hash
-from shared.jobstore import JobStore
-from tests.support.devstack import ROOT, RunningStack
+from devstack.runner import ROOT
 
 TTL_SECONDS = 300.0
 #: P6 lives beside the posture checker it measures; absent, the row says so.
 POSTURE_CASE = "bench.posture_case"
-
-
-def _json(url: str, ca: str) -> dict[str, Any]:
-    answer: dict[str, Any] = requests.get(url, verify=ca, timeout=10).json()
-    return answer
-
-
-class Bench:
-    """What every case needs: the stack, a caller token, counters."""
-
-    def __init__(self, stack: RunningStack, *, scale: float = 1.0) -> None:
-        self.stack = stack
-        self.scale = scale
-        self.ca = stack.ca_bundle
-        self.poster = JobPoster(stack.api, stack.caller_token("Jobs.Submit", lifetime=7200))
-        self.credential = IssuerCredential(stack.issuer())
-        # The baselines run in this process as the app would: with the app's settings.
-        os.environ.update(stack.app_env)
-        self.blobs = BlobServiceClient(
-            stack.endpoints["blob"], self.credential, connection_verify=self.ca
-        )
-
-    def n(self, count: int) -> int:
-        return max(10, int(count * self.scale))
-
-    def vault_gets(self) -> int:
-        return int(_json(self.stack.endpoints["stats"]["vault"], self.ca).get("get_secret", 0))
-
-    def tokens(self) -> dict[str, int]:
-        stats = _json(self.stack.endpoints["stats"]["identity"], self.ca)
-        return {k: int(v) for k, v in stats["tokens_issued"].items()}
-
-    def host_pid(self) -> int:
-        return _host_pid(int(self.stack.endpoints["pid"]))
-
-    def host_rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.host_pid()}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("VmRSS not found")
-
-
-class HeapProbe:
-    """Bytes held by Python objects in the host, read through ``bench/heaptrace``.
-
-    The host must run with the settings from :meth:`settings` (tracemalloc on, which
-    slows it about twofold, hence opt-in: ``python -m bench --trace-heap``).
-    """
-
-    SITE = Path(__file__).resolve().parent / "heaptrace"
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._reads = 0
-
-    def settings(self) -> dict[str, str]:
-        return {
-            "PYTHONTRACEMALLOC": "1",
-            "PYTHONPATH": str(self.SITE),
-            "BENCH_HEAP_DIR": str(self.directory),
-        }
-
-    def traced_kib(self, pid: int, timeout: float = 60.0) -> int:
-        """Ask process ``pid`` (started with :meth:`settings`) for its traced bytes."""
-        self._reads += 1
-        target = self.directory / f"heap-{self._reads}.json"
-        os.kill(pid, signal.SIGUSR1)
-        deadline = time.monotonic() + timeout
-        while not target.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the host wrote no heap reading (was it started traced?)")
-            time.sleep(0.1)
-        return int(json.loads(target.read_text())["traced_bytes"]) // 1024
-
-
-def wait_for_drain(bench: Bench, *, timeout: float = 600.0) -> None:
-    """Wait until the jobs queue is empty (messages in flight count as not done)."""
-    from azure.core.exceptions import AzureError
-
-    queue = QueueClient(
-        bench.stack.endpoints["queue"],
-        "jobs",
-        credential=bench.credential,
-        connection_verify=bench.ca,
-    )
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if not queue.get_queue_properties().approximate_message_count:
-                return
-        except AzureError as exc:  # a busy Azurite answers late; the deadline still holds
-            print(f"bench: queue length not read ({type(exc).__name__}), retrying", flush=True)
-        if time.monotonic() > deadline:
-            raise RuntimeError("the jobs queue did not drain")
-        time.sleep(0.5)
-
-
-def _host_pid(stack_pid: int) -> int:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == stack_pid and b"devstack.host" in cmdline:
-            return int(entry.name)
-    raise RuntimeError("the function host process was not found")
 
 
 # -- P1 ------------------------------------------------------------------------------
@@ -168,7 +54,7 @@ def _import_seconds(statement: str, env: dict[str, str], runs: int) -> list[floa
     return samples
 
 
-def p1_cold_import(bench: Bench, runs: int = 11) -> Row:
+def cold_import(bench: Bench, runs: int = 11) -> Row:
     env = {**os.environ, **bench.stack.app_env}
     baseline = Summary.of(_import_seconds("import azure.functions", env, runs))
     app = Summary.of(_import_seconds("import function_app", env, runs))
@@ -202,7 +88,7 @@ def _naive(bench: Bench, count: int) -> tuple[int, int, float]:
     return bench.vault_gets() - gets, sum(bench.tokens().values()) - tokens, elapsed
 
 
-def p2_p3_vault_and_tokens(bench: Bench, jobs: int = 2000, naive_jobs: int = 200) -> list[Row]:
+def vault_reads_and_tokens(bench: Bench, jobs: int = 2000, naive_jobs: int = 200) -> list[Row]:
     jobs, naive_jobs = bench.n(jobs), bench.n(naive_jobs)
     gets_before, tokens_before = bench.vault_gets(), bench.tokens()
     half = jobs // 2
@@ -332,7 +218,7 @@ def interleaved(
     return samples
 
 
-def p4_latency(bench: Bench) -> list[Row]:
+def submit_latency(bench: Bench) -> list[Row]:
     floors = {
         "P4": (_Floor(bench, with_state=False), "raw partner + enqueue"),
         "P4s": (_Floor(bench, with_state=True), "raw partner + state write + enqueue"),
@@ -371,132 +257,10 @@ def p4_latency(bench: Bench) -> list[Row]:
     return rows
 
 
-# -- P5 ------------------------------------------------------------------------------
-
-
-def _seed_jobs(bench: Bench, count: int) -> list[str]:
-    blobs = bench.blobs.get_container_client("jobs")
-    body = {"text": JOB.decode()}
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-
-    def seed(index: int) -> None:
-        record = JobRecord(
-            id=ids[index],
-            owner="bench",
-            status="queued",
-            input=body,
-            request_hash=request_hash(body),
-            analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
-        )
-        blobs.upload_blob(f"{record.id}.json", json.dumps(asdict(record)))
-
-    run_concurrently(seed, count=count, concurrency=16)
-    return ids
-
-
-def _completion_rate(bench: Bench, ids: list[str]) -> float:
-    """Jobs per second between the first and the last completion, from the results' own
-    timestamps: steady-state throughput, the same yardstick for the host and the raw loop."""
-    results = bench.blobs.get_container_client("results")
-    stamps: list[float] = [0.0] * len(ids)
-
-    def read(index: int) -> None:
-        result = json.loads(results.download_blob(f"{ids[index]}.json").readall())
-        stamps[index] = datetime.fromisoformat(result["completed"]).timestamp()
-
-    run_concurrently(read, count=len(ids), concurrency=16)
-    return (len(ids) - 1) / max(1e-3, max(stamps) - min(stamps))
-
-
-def _raw_drain(bench: Bench, ids: list[str]) -> None:
-    """Receive, process exactly as the worker does, delete: the SDK loop with 16 threads."""
-    from blueprints.worker import compute_result  # needs the app settings Bench put in place
-
-    store = JobStore(
-        jobs=bench.blobs.get_container_client("jobs"),
-        results=bench.blobs.get_container_client("results"),
-    )
-    queue = QueueClient(
-        bench.stack.endpoints["queue"],
-        "bench-raw",
-        credential=bench.credential,
-        connection_verify=bench.ca,
-    )
-    queue.create_queue()
-    for job_id in ids:
-        queue.send_message(job_id)
-    done = 0
-
-    def handle(message: Any) -> None:
-        found = store.get(message.content)
-        if found is None:
-            raise RuntimeError("job missing")
-        record = store.update(found[0].id, lambda r: r.evolve(status="processing"))
-        if record is None:
-            raise RuntimeError("job missing")
-        name = store.write_result(record.id, compute_result(record))
-        store.update(record.id, lambda r: r.evolve(status=COMPLETED, result=name))
-        queue.delete_message(message)
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        while done < len(ids):
-            batch = list(queue.receive_messages(max_messages=16, visibility_timeout=600))
-            list(pool.map(handle, batch))
-            done += len(batch)
-    queue.delete_queue()
-
-
-def _host_drain(bench: Bench, ids: list[str]) -> None:
-    """Queue every job for the host's worker, all visible at the same moment (sent with a
-    delay), so the host drains a full queue as the raw loop does."""
-    queue = QueueClient(
-        bench.stack.endpoints["queue"],
-        "jobs",
-        credential=bench.credential,
-        connection_verify=bench.ca,
-        message_encode_policy=TextBase64EncodePolicy(),
-    )
-    visible_at = time.time() + 5 + len(ids) / 100
-
-    def send(i: int) -> None:
-        delay = max(1, math.ceil(visible_at - time.time()))
-        queue.send_message(
-            json.dumps({"schema": "jobs.v1", "job_id": ids[i]}), visibility_timeout=delay
-        )
-
-    run_concurrently(send, count=len(ids), concurrency=16)
-    deadline = time.monotonic() + 600
-    while queue.get_queue_properties().approximate_message_count:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the host did not drain the queue within 10 minutes")
-        time.sleep(0.5)
-
-
-def p5_drain(bench: Bench, count: int = 500) -> Row:
-    count = bench.n(count)
-    raw_ids = _seed_jobs(bench, count)
-    _raw_drain(bench, raw_ids)
-    raw_rate = _completion_rate(bench, raw_ids)
-    host_ids = _seed_jobs(bench, count)
-    _host_drain(bench, host_ids)
-    host_rate = _completion_rate(bench, host_ids)
-    ratio = host_rate / raw_rate
-    return Row(
-        "P5",
-        f"queue drain of {count} jobs through the host",
-        f"{host_rate:.0f} jobs/s",
-        f"{raw_rate:.0f} jobs/s (raw SDK loop, 16 threads)",
-        ratio,
-        ">= 0.8x",
-        ratio >= 0.8,
-        {"host_jobs_per_s": host_rate, "raw_jobs_per_s": raw_rate},
-    )
-
-
 # -- P6 ------------------------------------------------------------------------------
 
 
-def p6_posture(bench: Bench) -> Row:
+def posture_run(bench: Bench) -> Row:
     import importlib
 
     try:
@@ -519,7 +283,7 @@ def p6_posture(bench: Bench) -> Row:
 # -- P7 ------------------------------------------------------------------------------
 
 
-def p7_memory(
+def host_memory(
     bench: Bench,
     first: int = 1000,
     total: int = 10_000,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import random
 import statistics
+import string
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -14,23 +18,47 @@ from azure.keyvault.secrets import SecretClient
 
 from bench.report import Row
 from bench.stats import Summary
-from shared.posture.context import CheckContext
-from shared.posture.runner import run_rules
-from tests.support.secret_shapes import ordinary_values
+from posture.context import CheckContext
+from posture.runner import run_rules
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from bench.cases import Bench
+    from bench.harness import Bench
 
 SETTINGS = 1000
 SECRETS = 200
 RUNS = 5
 
 
+def _name(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_lowercase + string.digits, k=rng.randint(3, 12)))
+
+
+def _ordinary(rng: random.Random) -> str:
+    """One value of the kinds app settings hold when nothing is wrong (no secret shape)."""
+    guid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    makers: list[Callable[[], str]] = [
+        lambda: f"https://{_name(rng)}.{rng.choice(['blob', 'queue'])}.core.windows.net/",
+        lambda: (
+            f"https://{_name(rng)}.vault.azure.net/secrets/{_name(rng)}/{guid.replace('-', '')}"
+        ),
+        lambda: f"@Microsoft.KeyVault(SecretUri=https://{_name(rng)}.vault.azure.net/secrets/x/)",
+        lambda: guid,
+        lambda: base64.b64encode(rng.randbytes(rng.choice([16, 24, 32, 48]))).decode(),
+        lambda: base64.b64encode(json.dumps({_name(rng): guid}).encode()).decode(),
+        lambda: f"{rng.getrandbits(256):064x}",
+        lambda: rng.choice(["0 0 3 * * *", "*/30 * * * * *", "~4", "3.11.7", "managedidentity"]),
+        lambda: f"/home/site/wwwroot/{_name(rng)}/{_name(rng)}.py",
+        lambda: f"Authorization=AAD;ClientId={guid}",
+        lambda: json.dumps({"queue": _name(rng), "retries": rng.randint(1, 9)}),
+    ]
+    return rng.choice(makers)()
+
+
 def _environment(rng: random.Random) -> dict[str, str]:
     env = dict(os.environ)
-    values = ordinary_values(rng)
+    values = [_ordinary(rng) for _ in range(1000)]
     while len(env) < SETTINGS:
         env[f"BENCH_SETTING_{len(env)}"] = values[len(env) % len(values)]
     return env

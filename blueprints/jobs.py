@@ -4,7 +4,7 @@
 partner key from Key Vault (cached) -> partner call with the key in its
 header -> job state written -> message enqueued -> ``202`` + ``Location``.
 A failure anywhere before the enqueue leaves nothing behind; every error is a
-JSON body naming the problem.
+JSON body naming the problem (raised as an ``ApiError``, answered by ``api_errors``).
 """
 
 from __future__ import annotations
@@ -17,75 +17,71 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
-    from shared.jobstore import JobStore
+    from shared.jobs.store import JobStore
 
+from blueprints.contracts.jobs import (
+    ADMIN_ROLE,
+    FIELDS,
+    MAX_BODY_BYTES,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_TEXT_CHARS,
+    SUBMIT_ROLE,
+)
+from blueprints.http.caller import require_caller
+from blueprints.http.errors import (
+    BadGateway,
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    api_errors,
+)
+from blueprints.http.responses import json_response
 from shared import storage
-from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
-from shared.jobmodel import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
-from shared.messages import JobMessage
+from shared.jobs.messages import JobMessage
+from shared.jobs.model import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
 from shared.partner import analyze
-from shared.principal import Principal, PrincipalError, principal_from_headers
-from shared.responses import error_response, json_response, unavailable_response
+from shared.principal import Principal
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
-SUBMIT_ROLE = "Jobs.Submit"
-ADMIN_ROLE = "Jobs.Admin"
-MAX_BODY_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 10_000
-MAX_IDEMPOTENCY_KEY = 200
-FIELDS = {"text", "language"}
+NO_SUCH_JOB = "no such job"
 
 
-def job_store() -> JobStore:
-    from shared.jobstore import JobStore
+def job_body(req: func.HttpRequest) -> dict[str, Any]:
+    """The validated job: ``text`` and an optional ``language``, nothing else.
 
-    return JobStore(
-        jobs=storage.container(storage.JOBS_CONTAINER),
-        results=storage.container(storage.RESULTS_CONTAINER),
-    )
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, code: str, message: str, target: str | None = None) -> None:
-        super().__init__(message)
-        self.response = error_response(status, code, message, target=target)
-
-
-def _caller(req: func.HttpRequest, role: str | None) -> Principal:
-    try:
-        principal = principal_from_headers(req.headers)
-    except PrincipalError as exc:
-        raise BadRequest(401, "unauthenticated", "an authenticated caller is required") from exc
-    if role is not None and not principal.has_role(role):
-        raise BadRequest(403, "forbidden", f"the caller lacks the app role {role}")
-    return principal
-
-
-def _job_body(req: func.HttpRequest) -> dict[str, Any]:
+    :raises UnsupportedMediaType: not ``application/json``.
+    :raises PayloadTooLarge: over ``MAX_BODY_BYTES``.
+    :raises BadRequest: not UTF-8, not JSON, not an object, an unknown or invalid field
+        (``target`` names it).
+    """
     content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise BadRequest(415, "unsupported_media_type", "send the job as application/json")
+        raise UnsupportedMediaType("send the job as application/json")
     raw = req.get_body()
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(413, "payload_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+        raise PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise BadRequest(400, "invalid_encoding", "the body is not valid UTF-8") from None
+        raise BadRequest("the body is not valid UTF-8", code="invalid_encoding") from None
     except (json.JSONDecodeError, RecursionError):
-        raise BadRequest(400, "invalid_json", "the body is not valid JSON") from None
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from None
     if not isinstance(body, dict):
-        raise BadRequest(400, "invalid_body", "the body must be a JSON object")
+        raise BadRequest("the body must be a JSON object", code="invalid_body")
     unknown = sorted(set(body) - FIELDS)
     if unknown:
-        raise BadRequest(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
+        raise BadRequest(f"unknown field {unknown[0]!r}", code="unknown_field", target=unknown[0])
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise BadRequest(400, "invalid_field", "text must be a non-empty string", "text")
+        raise BadRequest("text must be a non-empty string", code="invalid_field", target="text")
     if len(text) > MAX_TEXT_CHARS:
-        raise BadRequest(400, "invalid_field", f"text exceeds {MAX_TEXT_CHARS} characters", "text")
+        raise BadRequest(
+            f"text exceeds {MAX_TEXT_CHARS} characters", code="invalid_field", target="text"
+        )
     language = body.get("language")
     if language is not None and not (
         isinstance(language, str)
@@ -94,7 +90,9 @@ def _job_body(req: func.HttpRequest) -> dict[str, Any]:
         and language.replace("-", "").isalpha()
     ):
         raise BadRequest(
-            400, "invalid_field", "language must be a language tag such as 'en'", "language"
+            "language must be a language tag such as 'en'",
+            code="invalid_field",
+            target="language",
         )
     return {"text": text, **({"language": language} if language else {})}
 
@@ -105,10 +103,9 @@ def _idempotency_key(req: func.HttpRequest) -> str | None:
         return None
     if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
         raise BadRequest(
-            400,
-            "invalid_header",
             "Idempotency-Key must be 1-200 printable ASCII characters",
-            "Idempotency-Key",
+            code="invalid_header",
+            target="Idempotency-Key",
         )
     return key
 
@@ -120,37 +117,26 @@ def _accepted(record: JobRecord) -> func.HttpResponse:
 
 
 @bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors()
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     from azure.core.exceptions import AzureError
 
-    try:
-        caller = _caller(req, SUBMIT_ROLE)
-        body = _job_body(req)
-        key = _idempotency_key(req)
-    except BadRequest as bad:
-        return bad.response
+    caller = require_caller(req, SUBMIT_ROLE)
+    body = job_body(req)
+    key = _idempotency_key(req)
     digest = request_hash(body)
-    store = job_store()
+    store = storage.job_store()
     if key is not None:
-        try:
-            earlier = store.get_idempotency(caller.object_id, key)
-            if earlier is not None:
-                return _replay(store, earlier, digest)
-        except AzureError as exc:
-            logger.error("job not accepted: storage failed (%s)", type(exc).__name__)
-            return unavailable_response("storage is unavailable; retry later")
+        earlier = store.get_idempotency(caller.object_id, key)
+        if earlier is not None:
+            return _replay(store, earlier, digest)
 
     job_id = str(uuid.uuid4())
     try:
         analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
-    except (VaultUnavailableError, PartnerUnavailableError) as exc:
-        logger.warning("job not accepted: %s", type(exc).__name__)
-        return unavailable_response(
-            "a dependency is unavailable; retry later", retry_after=exc.retry_after
-        )
-    except (VaultError, OutboundError, ValueError) as exc:
+    except ValueError as exc:  # an answer that is not a JSON object
         logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
-        return error_response(502, "partner_error", "the partner API refused or failed the call")
+        raise BadGateway("the partner API refused or failed the call") from None
 
     record = JobRecord(
         id=job_id,
@@ -172,28 +158,25 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
                 store.delete(job_id)
                 return _replay(store, earlier, digest)
         storage.queue().send_message(JobMessage(job_id).encode())
-    except AzureError as exc:
-        logger.error("job %s not accepted: storage failed (%s)", job_id, type(exc).__name__)
+    except AzureError:
         _undo(store, record, caller, key)
-        return unavailable_response("storage is unavailable; retry later")
+        raise
     logger.info("job %s accepted", job_id)
     return _accepted(record)
 
 
 def _replay(store: JobStore, earlier: IdempotencyRecord, digest: str) -> func.HttpResponse:
     if earlier.request_hash != digest:
-        return error_response(
-            409,
-            "idempotency_conflict",
+        raise Conflict(
             "this Idempotency-Key was used with a different body",
+            code="idempotency_conflict",
             target="Idempotency-Key",
         )
     found = store.get(earlier.job_id)
     if found is None:
-        return error_response(
-            409,
-            "idempotency_conflict",
+        raise Conflict(
             "the job for this Idempotency-Key is being created; retry",
+            code="idempotency_conflict",
             target="Idempotency-Key",
         )
     return _accepted(found[0])
@@ -213,52 +196,36 @@ def _undo(store: JobStore, record: JobRecord, caller: Principal, key: str | None
         logger.error("job %s: clean-up after a failed enqueue also failed", record.id)
 
 
-def _valid_id(value: str | None) -> str | None:
+def _job_id(req: func.HttpRequest) -> str:
     try:
-        return str(uuid.UUID(value or ""))
+        return str(uuid.UUID(req.route_params.get("id") or ""))
     except ValueError:
-        return None
+        raise NotFound(NO_SUCH_JOB, target="id") from None
 
 
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors()
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
-    from azure.core.exceptions import AzureError
-
-    try:
-        caller = _caller(req, None)
-    except BadRequest as bad:
-        return bad.response
-    job_id = _valid_id(req.route_params.get("id"))
-    if job_id is None:
-        return error_response(404, "not_found", "no such job", target="id")
-    store = job_store()
-    try:
-        found = store.get(job_id)
-        if found is None or (
-            found[0].owner != caller.object_id and not caller.has_role(ADMIN_ROLE)
-        ):
-            return error_response(404, "not_found", "no such job", target="id")
-        record = found[0]
-        view = record.public()
-        if record.result is not None:
-            view["result"] = store.read_result(job_id)
-    except AzureError as exc:
-        logger.error("job %s not read: storage failed (%s)", job_id, type(exc).__name__)
-        return unavailable_response("storage is unavailable; retry later")
+    caller = require_caller(req)
+    job_id = _job_id(req)
+    store = storage.job_store()
+    found = store.get(job_id)
+    if found is None or (found[0].owner != caller.object_id and not caller.has_role(ADMIN_ROLE)):
+        raise NotFound(NO_SUCH_JOB, target="id")
+    record = found[0]
+    view = record.public()
+    if record.result is not None:
+        view["result"] = store.read_result(job_id)
     return json_response(view)
 
 
 @bp.route(route="jobs/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors()
 def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     from azure.core.exceptions import AzureError
 
-    try:
-        _caller(req, ADMIN_ROLE)
-    except BadRequest as bad:
-        return bad.response
-    job_id = _valid_id(req.route_params.get("id"))
-    if job_id is None:
-        return error_response(404, "not_found", "no such job", target="id")
+    require_caller(req, ADMIN_ROLE)
+    job_id = _job_id(req)
 
     failed: list[JobRecord] = []
 
@@ -268,22 +235,17 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         failed.append(record)
         return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
 
-    store = job_store()
-    try:
-        record = store.update(job_id, requeue)
-    except AzureError as exc:
-        logger.error("job %s not retried: storage failed (%s)", job_id, type(exc).__name__)
-        return unavailable_response("storage is unavailable; retry later")
+    store = storage.job_store()
+    record = store.update(job_id, requeue)
     if record is None:
-        return error_response(404, "not_found", "no such job", target="id")
+        raise NotFound(NO_SUCH_JOB, target="id")
     if not failed:
-        return error_response(409, "not_failed", "only a failed job can be retried", target="id")
+        raise Conflict("only a failed job can be retried", code="not_failed", target="id")
     try:
         storage.queue().send_message(JobMessage(job_id).encode())
-    except AzureError as exc:
-        logger.error("job %s not re-enqueued: storage failed (%s)", job_id, type(exc).__name__)
+    except AzureError:
         _restore_failed(store, failed[-1])
-        return unavailable_response("storage is unavailable; retry later")
+        raise
     logger.info("job %s re-enqueued", job_id)
     return _accepted(record)
 

@@ -1,8 +1,8 @@
 """``GET /api/openapi.json``: the HTTP API described as OpenAPI 3.1.
 
-The document is built here, in code, from the same constants the jobs API
-validates with (roles, size limits), so a limit changed in one place cannot drift
-from its description. A test holds its paths against the functions the app
+The document is built here, in code, from the contracts the blueprints enforce
+(:mod:`blueprints.contracts`: roles, size limits), so a limit changed in one place cannot
+drift from its description. A test holds its paths against the functions the app
 registers, and the fuzz tests hold the running API against it.
 
 Excluded from authentication like ``/api/health`` (``authsettingsV2`` in Azure, the
@@ -17,142 +17,19 @@ from typing import Any
 
 import azure.functions as func
 
-from blueprints.jobs import (
-    ADMIN_ROLE,
-    MAX_BODY_BYTES,
-    MAX_IDEMPOTENCY_KEY,
-    MAX_TEXT_CHARS,
-    SUBMIT_ROLE,
-)
-from blueprints.posture import OPENAPI_PATHS as POSTURE_PATHS
-from blueprints.posture import OPENAPI_SCHEMAS as POSTURE_SCHEMAS
+from blueprints.contracts import jobs as jobs_api
+from blueprints.contracts import posture as posture_api
+from blueprints.http.openapi import ERROR_SCHEMA, JSON, SCHEME, json_body, ref
 from shared import __version__
 from shared.identity import IDENTITY_SOURCE_SCHEMA
-from shared.jobmodel import COMPLETED, FAILED, PROCESSING, QUEUED
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 OPENAPI_VERSION = "3.1.0"
-SCHEME = "entra"
-JSON = "application/json"
-
-
-#: What ``str.strip()`` removes, spelled out: ``\\s`` differs between regex dialects.
-_WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {JSON: {"schema": _ref("Error")}},
-    }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def _json(description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}, **extra}
-
-
-UNAUTHENTICATED = _error(
-    "No valid Entra token. Answered by the platform's authentication before the app runs.",
-    {"WWW-Authenticate": {"schema": {"type": "string"}}},
-)
-JOB_ID = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "description": "The job's id, as returned by `POST /api/jobs`.",
-    "schema": {"type": "string", "format": "uuid"},
-}
-LOCATION = {
-    "Location": {"description": "`/api/jobs/{id}`", "schema": {"type": "string"}},
-}
-RETRY_AFTER = {
-    "Retry-After": {
-        "description": "Seconds to wait before retrying.",
-        "schema": {"type": "string", "pattern": "^[1-9][0-9]*$"},
-    }
-}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "description": "The one error shape of every 4xx and 5xx the app returns.",
-        "required": ["error"],
-        "additionalProperties": False,
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "additionalProperties": False,
-                "properties": {
-                    "code": {"type": "string", "pattern": "^[a-z_]+$"},
-                    "message": {"type": "string", "minLength": 1},
-                    "target": {"type": "string", "description": "The field or header at fault."},
-                },
-            }
-        },
-    },
-    "JobRequest": {
-        "type": "object",
-        "required": ["text"],
-        "additionalProperties": False,
-        "description": f"At most {MAX_BODY_BYTES} bytes as UTF-8 JSON.",
-        "properties": {
-            "text": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": MAX_TEXT_CHARS,
-                "pattern": f"[^{_WHITESPACE}]",
-                "description": "The text to analyse; not only whitespace.",
-            },
-            "language": {
-                "type": ["string", "null"],
-                "minLength": 2,
-                "maxLength": 8,
-                "pattern": "^[A-Za-z-]*[A-Za-z][A-Za-z-]*$",
-                "description": "A language tag such as `en` or `pt-BR`.",
-            },
-        },
-    },
-    "Job": {
-        "type": "object",
-        "required": ["id", "status", "created", "updated"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "status": {"enum": [QUEUED, PROCESSING, COMPLETED, FAILED]},
-            "created": {"type": "string", "format": "date-time"},
-            "updated": {"type": "string", "format": "date-time"},
-            "reason": {
-                "type": ["string", "null"],
-                "description": "Why the job failed (only when `failed`).",
-            },
-            "result": {"oneOf": [_ref("JobResult"), {"type": "null"}]},
-        },
-    },
-    "JobResult": {
-        "type": "object",
-        "required": ["job_id", "analysis_id", "word_count", "completed"],
-        "properties": {
-            "job_id": {"type": "string", "format": "uuid"},
-            "analysis_id": {"type": "string"},
-            "language": {"type": ["string", "null"]},
-            "sentiment": {"type": ["string", "null"]},
-            "characters": {"type": "integer", "minimum": 0},
-            "word_count": {"type": "integer", "minimum": 0},
-            "unique_words": {"type": "integer", "minimum": 0},
-            "top_words": {"type": "array", "items": {"type": "string"}},
-            "reading_time_seconds": {"type": "integer", "minimum": 0},
-            "completed": {"type": "string", "format": "date-time"},
-        },
-    },
+    "Error": ERROR_SCHEMA,
+    **jobs_api.OPENAPI_SCHEMAS,
     "Health": {
         "type": "object",
         "required": ["status", "version", "identity"],
@@ -163,83 +40,17 @@ SCHEMAS: dict[str, Any] = {
             "identity": IDENTITY_SOURCE_SCHEMA,
         },
     },
+    **posture_api.OPENAPI_SCHEMAS,
 }
 
 PATHS: dict[str, Any] = {
-    "/jobs": {
-        "post": {
-            "operationId": "submit_job",
-            "summary": "Submit a job: analysed by the partner, then processed from the queue.",
-            "security": [{SCHEME: [SUBMIT_ROLE]}],
-            "parameters": [
-                {
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": False,
-                    "description": "The same key and body return the same job, once.",
-                    "schema": {
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": MAX_IDEMPOTENCY_KEY,
-                        "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
-                    },
-                }
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {JSON: {"schema": _ref("JobRequest")}},
-            },
-            "responses": {
-                "202": _json("Accepted and queued.", _ref("Job"), headers=LOCATION),
-                "400": _error("Malformed JSON, invalid UTF-8, a bad field or header (`target`)."),
-                "401": UNAUTHENTICATED,
-                "403": _error(f"The caller lacks the app role {SUBMIT_ROLE}."),
-                "409": _error("The Idempotency-Key was used with a different body."),
-                "413": _error(f"The body exceeds {MAX_BODY_BYTES} bytes."),
-                "415": _error("The body is not `application/json`."),
-                "502": _error("The partner API refused the call."),
-                "503": _error("Key Vault, the partner or storage is unavailable.", RETRY_AFTER),
-            },
-        }
-    },
-    "/jobs/{id}": {
-        "get": {
-            "operationId": "get_job",
-            "summary": "A job's status; its result once completed.",
-            "security": [{SCHEME: []}],
-            "parameters": [JOB_ID],
-            "responses": {
-                "200": _json("The job.", _ref("Job")),
-                "401": UNAUTHENTICATED,
-                "404": _error(
-                    f"No such job, or another caller's (callers with {ADMIN_ROLE} see all)."
-                ),
-                "503": _error("Storage is unavailable.", RETRY_AFTER),
-            },
-        }
-    },
-    "/jobs/{id}/retry": {
-        "post": {
-            "operationId": "retry_job",
-            "summary": "Re-enqueue a failed job.",
-            "security": [{SCHEME: [ADMIN_ROLE]}],
-            "parameters": [JOB_ID],
-            "responses": {
-                "202": _json("Re-enqueued.", _ref("Job"), headers=LOCATION),
-                "401": UNAUTHENTICATED,
-                "403": _error(f"The caller lacks the app role {ADMIN_ROLE}."),
-                "404": _error("No such job."),
-                "409": _error("The job is not failed."),
-                "503": _error("Storage is unavailable; the job stays failed.", RETRY_AFTER),
-            },
-        }
-    },
+    **jobs_api.OPENAPI_PATHS,
     "/health": {
         "get": {
             "operationId": "health",
             "summary": "Liveness and which identity the app runs as. No token needed.",
             "security": [],
-            "responses": {"200": _json("Alive.", _ref("Health"))},
+            "responses": {"200": json_body("Alive.", ref("Health"))},
         }
     },
     "/openapi.json": {
@@ -248,13 +59,14 @@ PATHS: dict[str, Any] = {
             "summary": "This document. No token needed.",
             "security": [],
             "responses": {
-                "200": _json(
+                "200": json_body(
                     "The OpenAPI document.",
                     {"type": "object", "required": ["openapi", "info", "paths"]},
                 )
             },
         }
     },
+    **posture_api.OPENAPI_PATHS,
 }
 
 
@@ -275,9 +87,9 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api"}],
         "security": [{SCHEME: []}],
-        "paths": json.loads(json.dumps({**PATHS, **POSTURE_PATHS})),
+        "paths": json.loads(json.dumps(PATHS)),
         "components": {
-            "schemas": json.loads(json.dumps({**SCHEMAS, **POSTURE_SCHEMAS})),
+            "schemas": json.loads(json.dumps(SCHEMAS)),
             "securitySchemes": {
                 SCHEME: {
                     "type": "http",

@@ -10,8 +10,8 @@
   of the last N days (1-90, default 7), oldest first.
 * ``POST /api/posture/run`` (role ``Posture.Admin``): runs now, stores and returns it.
 
-``Posture.Admin`` may read too. Errors use the one JSON error shape. ``OPENAPI_PATHS``
-and ``OPENAPI_SCHEMAS`` describe these routes for the app's OpenAPI document.
+``Posture.Admin`` may read too. Errors use the one JSON error shape. The roles and limits,
+and the OpenAPI description of these routes, are in :mod:`blueprints.contracts.posture`.
 """
 
 from __future__ import annotations
@@ -21,22 +21,20 @@ from typing import Any
 
 import azure.functions as func
 
+from blueprints.contracts.posture import ADMIN_ROLE, DEFAULT_HISTORY_DAYS, READ_ROLE
+from blueprints.http.caller import require_caller
+from blueprints.http.errors import BadRequest, NotFound, api_errors
+from blueprints.http.negotiation import prefers_html
+from blueprints.http.responses import json_response
+from posture.context import CheckContext
+from posture.report.document import build_report, headline
+from posture.report.page import CONTENT_SECURITY_POLICY, to_html
+from posture.report.store import MAX_HISTORY_DAYS, ReportStore
+from posture.runner import run_rules
 from shared import storage
-from shared.posture.context import CheckContext
-from shared.posture.page import CONTENT_SECURITY_POLICY, prefers_html, to_html
-from shared.posture.report import build_report, headline
-from shared.posture.runner import run_rules
-from shared.posture.schema import REPORT_SCHEMA
-from shared.posture.store import MAX_HISTORY_DAYS, ReportStore
-from shared.principal import PrincipalError, principal_from_headers
-from shared.responses import error_response, json_response, unavailable_response
 
 logger = logging.getLogger("app.posture")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-READ_ROLE = "Posture.Read"
-ADMIN_ROLE = "Posture.Admin"
-DEFAULT_HISTORY_DAYS = 7
 
 
 def report_store() -> ReportStore:
@@ -69,16 +67,6 @@ def posture_timer(timer: func.TimerRequest) -> None:
     run_and_publish()
 
 
-def _refusal(req: func.HttpRequest, *roles: str) -> func.HttpResponse | None:
-    try:
-        principal = principal_from_headers(req.headers)
-    except PrincipalError:
-        return error_response(401, "unauthenticated", "an authenticated caller is required")
-    if not any(principal.has_role(role) for role in roles):
-        return error_response(403, "forbidden", f"the caller lacks the app role {roles[0]}")
-    return None
-
-
 def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.HttpResponse:
     if prefers_html(req.headers.get("accept")):
         return func.HttpResponse(
@@ -97,168 +85,32 @@ def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.Http
 
 
 @bp.route(route="posture", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors(storage="the report could not be read; retry later")
 def get_posture(req: func.HttpRequest) -> func.HttpResponse:
-    refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
-    if refused is not None:
-        return refused
-    from azure.core.exceptions import AzureError
-
-    try:
-        report = report_store().latest()
-    except AzureError as exc:
-        logger.error("posture report not read (%s)", type(exc).__name__)
-        return unavailable_response("the report could not be read; retry later")
+    require_caller(req, READ_ROLE, ADMIN_ROLE)
+    report = report_store().latest()
     if report is None:
-        return error_response(
-            404,
-            "not_found",
-            "no posture report yet: wait for the schedule or POST /api/posture/run",
-        )
+        raise NotFound("no posture report yet: wait for the schedule or POST /api/posture/run")
     return _report_response(req, report)
 
 
 @bp.route(route="posture/history", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors(storage="the history could not be read; retry later")
 def posture_history(req: func.HttpRequest) -> func.HttpResponse:
-    refused = _refusal(req, READ_ROLE, ADMIN_ROLE)
-    if refused is not None:
-        return refused
+    require_caller(req, READ_ROLE, ADMIN_ROLE)
     raw = req.params.get("days", str(DEFAULT_HISTORY_DAYS)).strip()
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_HISTORY_DAYS:
-        return error_response(
-            400,
-            "invalid_parameter",
+        raise BadRequest(
             f"days must be a whole number from 1 to {MAX_HISTORY_DAYS}",
+            code="invalid_parameter",
             target="days",
         )
     days = int(raw)
-    from azure.core.exceptions import AzureError
-
-    try:
-        reports = report_store().history(days=days)
-    except AzureError as exc:
-        logger.error("posture history not read (%s)", type(exc).__name__)
-        return unavailable_response("the history could not be read; retry later")
-    return json_response({"days": days, "reports": reports})
+    return json_response({"days": days, "reports": report_store().history(days=days)})
 
 
 @bp.route(route="posture/run", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors(storage="the report could not be stored; retry later")
 def run_posture(req: func.HttpRequest) -> func.HttpResponse:
-    from azure.core.exceptions import AzureError  # not at indexing: cold start
-
-    refused = _refusal(req, ADMIN_ROLE)
-    if refused is not None:
-        return refused
-    try:
-        report = run_and_publish()
-    except AzureError as exc:
-        logger.error("posture report not stored (%s)", type(exc).__name__)
-        return unavailable_response("the report could not be stored; retry later")
-    return _report_response(req, report)
-
-
-# -- the routes above, described for the OpenAPI document (blueprints/openapi.py) ------------
-
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
-
-
-def _report(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/PostureReport"}},
-            "text/html": {"schema": {"type": "string"}},
-        },
-    }
-
-
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "PostureReport": {k: v for k, v in REPORT_SCHEMA.items() if not k.startswith("$")},
-    "PostureHistory": {
-        "type": "object",
-        "required": ["days", "reports"],
-        "properties": {
-            "days": {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY_DAYS},
-            "reports": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["generated_at", "report", "by_status", "failed"],
-                    "properties": {
-                        "generated_at": {"type": ["string", "null"]},
-                        "report": {"type": "string"},
-                        "by_status": _COUNTS,
-                        "failed": _COUNTS,
-                    },
-                },
-            },
-        },
-    },
-}
-OPENAPI_PATHS: dict[str, Any] = {
-    "/posture": {
-        "get": {
-            "operationId": "get_posture",
-            "summary": "The latest posture report; HTML when the client prefers text/html.",
-            "security": [{"entra": [READ_ROLE]}],
-            "responses": {
-                "200": _report("The latest report."),
-                "401": _error("No valid Entra token."),
-                "403": _error(f"The caller lacks the app role {READ_ROLE}."),
-                "404": _error("No report yet."),
-                "503": _error("Storage is unavailable."),
-            },
-        }
-    },
-    "/posture/history": {
-        "get": {
-            "operationId": "posture_history",
-            "summary": "Counts of every report of the last N days, oldest first.",
-            "security": [{"entra": [READ_ROLE]}],
-            "parameters": [
-                {
-                    "name": "days",
-                    "in": "query",
-                    "required": False,
-                    "schema": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_HISTORY_DAYS,
-                        "default": DEFAULT_HISTORY_DAYS,
-                    },
-                }
-            ],
-            "responses": {
-                "200": {
-                    "description": "The trend.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/PostureHistory"}
-                        }
-                    },
-                },
-                "400": _error("`days` is not a whole number from 1 to 90 (`target`: days)."),
-                "401": _error("No valid Entra token."),
-                "403": _error(f"The caller lacks the app role {READ_ROLE}."),
-                "503": _error("Storage is unavailable."),
-            },
-        }
-    },
-    "/posture/run": {
-        "post": {
-            "operationId": "run_posture",
-            "summary": "Run every posture rule now; store and return the report.",
-            "security": [{"entra": [ADMIN_ROLE]}],
-            "responses": {
-                "200": _report("The new report."),
-                "401": _error("No valid Entra token."),
-                "403": _error(f"The caller lacks the app role {ADMIN_ROLE}."),
-                "503": _error("The report could not be stored."),
-            },
-        }
-    },
-}
+    require_caller(req, ADMIN_ROLE)
+    return _report_response(req, run_and_publish())

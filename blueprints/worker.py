@@ -18,10 +18,9 @@ from typing import Any
 
 import azure.functions as func
 
-from blueprints.jobs import job_store
 from shared import storage
-from shared.jobmodel import COMPLETED, FAILED, PROCESSING, JobRecord, now
-from shared.messages import MessageSchemaError, decode_message
+from shared.jobs.messages import MessageSchemaError, decode_message
+from shared.jobs.model import COMPLETED, FAILED, PROCESSING, JobRecord, now
 
 logger = logging.getLogger("app.worker")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -60,7 +59,7 @@ def compute_result(record: JobRecord) -> dict[str, Any]:
 @bp.queue_trigger(arg_name="msg", queue_name=storage.JOBS_QUEUE, connection="JobsStorage")
 def process_job(msg: func.QueueMessage) -> None:
     message = decode_message(msg.get_body())
-    store = job_store()
+    store = storage.job_store()
 
     def start(record: JobRecord) -> JobRecord | None:
         if record.status in (COMPLETED, FAILED):
@@ -100,7 +99,7 @@ def record_poisoned_job(msg: func.QueueMessage) -> None:
         job_id: str | None = decode_message(raw).job_id
     except MessageSchemaError:
         job_id = None
-    store = job_store()
+    store = storage.job_store()
     kept = store.keep_poison_message(job_id, msg.id or "unknown", content)
     if job_id is None:
         logger.error(

@@ -93,7 +93,7 @@ def cmd_azurite(args: argparse.Namespace) -> int:
     import requests
 
     endpoints = _endpoints(args.state_dir)
-    url = str(endpoints["azurite_control"])
+    url = f"{endpoints['control']}/azurite"
     if args.action == "status":
         response = requests.get(url, timeout=10)
     else:

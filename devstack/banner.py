@@ -22,6 +22,7 @@ def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
         f"  Vault     {endpoints['vault']}",
         f"  Partner   {endpoints['partner']}",
         f"  Identity  {endpoints['identity']}",
+        f"  Control   {endpoints['control']}  (faults, counters, Azurite stop/start)",
         f"  CA bundle {endpoints['ca_bundle']}",
         "",
         "Try it:",

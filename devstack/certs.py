@@ -11,12 +11,13 @@ dev CA, so a local run can still reach a real third-party API over HTTPS.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import certifi
 import trustme
+
+from devstack.files import write_private
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -29,14 +30,6 @@ class DevCertificates:
     ca_bundle: Path
     server_cert: Path
     server_key: Path
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` readable by the owner only (keys never leave the state dir)."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 def create_dev_certificates(directory: Path) -> DevCertificates:
@@ -61,5 +54,5 @@ def create_dev_certificates(directory: Path) -> DevCertificates:
     public_roots = Path(certifi.where()).read_bytes()
     paths.ca_bundle.write_bytes(public_roots.rstrip(b"\n") + b"\n" + ca_pem)
     paths.server_cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    _write_private(paths.server_key, leaf.private_key_pem.bytes())
+    write_private(paths.server_key, leaf.private_key_pem.bytes())
     return paths

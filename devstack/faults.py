@@ -1,9 +1,11 @@
 """Injected faults for the devstack's HTTP services: what to break, how often, for how long.
 
-The partner stub and the local vault both take a plan at ``PUT /devstack/faults`` (``GET``
-shows it, ``DELETE`` clears it), so tests and users can rehearse an outage without touching
-the app. A plan is decided before the service does anything else, as an outage in front of
-the real service would be. ``latency_ms`` delays every injected fault; the modes are:
+The partner stub and the local vault both take a plan on the control plane (``PUT
+/devstack/faults/<piece>``, :mod:`devstack.control`; ``GET`` shows it, ``DELETE`` clears it),
+so tests and users can rehearse an outage without touching the app. A plan is decided
+before the service does anything else, as an outage in front of the real service would be
+(:class:`devstack.asgi.EmulatorApp`). ``latency_ms`` delays every injected fault; the modes
+are:
 
 * ``status``: answer ``status`` (default 503), with ``Retry-After`` when ``retry_after`` is set;
 * ``timeout``: wait ``latency_ms``, then answer 504;
@@ -23,15 +25,13 @@ call is hit, drawn from an RNG seeded by ``seed`` for repeatable runs.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -61,7 +61,7 @@ class FaultPlan:
 
     @classmethod
     def parse(cls, body: object) -> FaultPlan:
-        """Validate a ``PUT /devstack/faults`` body; ``ValueError`` says what is wrong."""
+        """Validate a ``PUT /devstack/faults/<piece>`` body; ``ValueError`` says what is wrong."""
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
         unknown = set(body) - set(cls.__slots__)
@@ -165,19 +165,6 @@ class FaultGate:
         if self._until is not None and self._clock() >= self._until:
             self._plan = self._until = None
         return self._plan
-
-    async def endpoint(self, request: Request) -> Response:
-        """``GET|PUT|DELETE /devstack/faults``."""
-        if request.method == "DELETE":
-            self.set_plan(None)
-            return Response(status_code=204)
-        if request.method == "PUT":
-            try:
-                self.set_plan(FaultPlan.parse(json.loads(await request.body())))
-            except ValueError as exc:
-                return JSONResponse({"error": "invalid_fault", "detail": str(exc)}, 400)
-        plan = self.plan
-        return JSONResponse({"fault": asdict(plan) if plan else None})
 
 
 def _fraction(value: Any) -> float:

@@ -9,8 +9,9 @@ runs unchanged. Like App Service's own endpoint it speaks plain HTTP on
 loopback: no bearer token travels to it, only the per-start header value.
 
 It also serves the issuer's JWKS (the host's authentication emulation verifies
-caller tokens with it) and a stats URL counting tokens per audience, which the
-benchmarks use to prove token caching.
+caller tokens with it) and counts tokens per audience (``app.state.stats``, read on
+the control plane at ``/devstack/stats/identity``), which the benchmarks use to prove
+token caching.
 """
 
 from __future__ import annotations
@@ -45,14 +46,14 @@ class TokenStats:
         with self._lock:
             self._by_audience[audience] += 1
 
-    def snapshot(self) -> dict[str, object]:
+    def stats(self) -> dict[str, object]:
         with self._lock:
             return {
                 "tokens_issued": dict(self._by_audience),
                 "total": sum(self._by_audience.values()),
             }
 
-    def reset(self) -> None:
+    def reset_stats(self) -> None:
         with self._lock:
             self._by_audience.clear()
 
@@ -99,13 +100,6 @@ def create_identity_app(
     async def jwks(_: Request) -> Response:
         return JSONResponse(issuer.jwks())
 
-    async def get_stats(_: Request) -> Response:
-        return JSONResponse(stats.snapshot())
-
-    async def reset_stats(_: Request) -> Response:
-        stats.reset()
-        return Response(status_code=204)
-
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -113,8 +107,6 @@ def create_identity_app(
         routes=[
             Route(TOKEN_PATH, token, methods=["GET"]),
             Route(JWKS_PATH, jwks, methods=["GET"]),
-            Route("/devstack/stats", get_stats, methods=["GET"]),
-            Route("/devstack/stats", reset_stats, methods=["DELETE"]),
             Route("/devstack/health", health, methods=["GET"]),
         ]
     )

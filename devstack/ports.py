@@ -12,6 +12,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "identity": 7072,
     "vault": 7073,
     "partner": 7074,
+    "control": 7075,
     "blob": 10000,
     "queue": 10001,
     "table": 10002,

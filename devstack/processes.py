@@ -1,4 +1,4 @@
-"""Child processes of the stack, their prefixed logs, and their log files."""
+"""Child processes of the stack: their prefixed logs and log files, and waiting for them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ import os
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
+
+from devstack.ports import LOOPBACK
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says which piece and what to do."""
 
 
 class PrefixFormatter(logging.Formatter):
@@ -111,3 +118,33 @@ class ChildProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             await self.wait()
+
+
+async def wait_for_port(port: int, child: ChildProcess, timeout: float) -> None:
+    """Until ``child`` listens on ``port`` (loopback); :class:`StackError` if it dies or is late."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.running:
+            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(LOOPBACK, port)
+            writer.close()
+            return
+        await asyncio.sleep(0.1)
+    raise StackError(f"{child.name} did not open port {port} within {timeout:.0f}s")
+
+
+async def wait_for_http(url: str, child: ChildProcess, timeout: float) -> None:
+    """Until ``url`` answers; :class:`StackError` if ``child`` dies or is late."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.running:
+            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
+        try:
+            await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise StackError(f"{child.name} did not answer {url} within {timeout:.0f}s")

@@ -2,15 +2,14 @@
 
 Start order: dev CA -> token issuer -> identity endpoint, vault, partner stub
 (uvicorn servers in this process) -> Azurite (node) -> storage provisioning
-(what the Bicep template creates in Azure) -> the function host (a child
-process whose environment is the app's). When everything answers,
+(what the Bicep template creates in Azure) -> the control plane -> the function
+host (a child process whose environment is the app's). When everything answers,
 ``<state>/endpoints.json`` is written and a banner printed. Ctrl-C stops it
 all; a piece that dies stops the rest with a message naming it.
 
-A storage outage can be rehearsed: ``POST /devstack/azurite/stop`` and ``.../start`` on the
-identity endpoint's port (or ``python -m devstack azurite stop|start``) stop Azurite
-gracefully and start it again on the same ports, re-provisioned; its data survives unless the
-stack runs ``--memory``.
+Outages are rehearsed on the control plane (:mod:`devstack.control`, ``control`` in
+``endpoints.json``): fault plans for the vault and the partner stub, every piece's
+counters, and Azurite stopped and started again (:mod:`devstack.azurite`).
 """
 
 from __future__ import annotations
@@ -19,35 +18,36 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from devstack import provision
 from devstack.appenv import build_app_env, load_local_settings, settings_file
+from devstack.azurite import NAME as AZURITE
+from devstack.azurite import STARTUP_TIMEOUT, Azurite, azurite_entry
 from devstack.certs import DevCertificates, create_dev_certificates
+from devstack.control import PREFIX as CONTROL_PREFIX
+from devstack.control import create_control_app
+from devstack.files import write_private_json
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
-from devstack.partner_server import create_partner_app
+from devstack.partner.api import create_partner_app
 from devstack.ports import LOOPBACK, Ports, resolve_ports
-from devstack.processes import ChildProcess, configure_logging
+from devstack.processes import ChildProcess, StackError, configure_logging, wait_for_http
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
-from devstack.vault_server import VaultStore, create_vault_app
+from devstack.vault.api import create_vault_app
+from devstack.vault.store import VaultStore
 
 logger = logging.getLogger("devstack.stack")
 
@@ -55,14 +55,7 @@ ACCOUNT = "devstoreaccount1"
 DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
 DEFAULT_KEY_HEADER = "X-Api-Key"
 AUTH_EXCLUDED_PATHS = ("/api/health", "/api/openapi.json")
-STARTUP_TIMEOUT = 90.0
-AZURITE_CONTROL_PATH = "/devstack/azurite"
 PARTNER_KEY_LIFETIME_DAYS = 90
-AZURITE_ACCESS_LOG = re.compile(r'^\S+ - - \[[^\]]+\] "')
-
-
-class StackError(RuntimeError):
-    """The stack cannot start; the message says which piece and what to do."""
 
 
 @dataclass
@@ -75,24 +68,6 @@ class StackOptions:
     banner: bool = True
     audience: str = DEFAULT_APP_AUDIENCE  # what callers' tokens must be issued for
     extra_app_env: dict[str, str] = field(default_factory=dict)
-
-
-def azurite_entry(app_dir: Path) -> Path:
-    entry = app_dir / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
-    if not entry.is_file():
-        raise StackError("Azurite is not installed: run `make setup` (npm ci) first")
-    return entry
-
-
-@dataclass(frozen=True)
-class _AzuriteSetup:
-    """What starting Azurite takes, kept so it can be started again on the same ports."""
-
-    entry: Path
-    ports: Ports
-    certs: DevCertificates
-    log_dir: Path
-    provision: Callable[[], None]
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -129,34 +104,6 @@ async def _serve(app: Starlette, port: int, certs: DevCertificates | None) -> _E
     return server
 
 
-async def _wait_for_port(port: int, child: ChildProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.running:
-            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection(LOOPBACK, port)
-            writer.close()
-            return
-        await asyncio.sleep(0.1)
-    raise StackError(f"{child.name} did not open port {port} within {timeout:.0f}s")
-
-
-async def _wait_for_http(url: str, child: ChildProcess, timeout: float) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.running:
-            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
-        try:
-            await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise StackError(f"{child.name} did not answer {url} within {timeout:.0f}s")
-
-
 class Stack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -164,10 +111,8 @@ class Stack:
         self.children: list[ChildProcess] = []
         self.servers: list[_EmbeddedServer] = []
         self.endpoints: dict[str, Any] = {}
-        self._azurite: _AzuriteSetup | None = None  # how to (re)start Azurite
-        self._paused: set[str] = set()  # children stopped on purpose (not a failure)
+        self.azurite: Azurite | None = None
         self._changed = asyncio.Event()  # the set of running children changed
-        self._control_lock = asyncio.Lock()
 
     # -- start --------------------------------------------------------------
 
@@ -193,33 +138,28 @@ class Stack:
         vault_origin = f"https://{LOOPBACK}:{ports['vault']}"
         identity_base = f"http://{LOOPBACK}:{ports['identity']}"
         identity_app = create_identity_app(issuer=issuer, identity_header=identity_header)
-        identity_app.router.routes.extend(self._control_routes())
+        vault_app = create_vault_app(store=store, issuer=issuer, origin=vault_origin)
+        partner_app = create_partner_app(
+            accepted_key=lambda: store.current_value(secret_name),
+            header_name=settings.get("PARTNER_API_KEY_HEADER", DEFAULT_KEY_HEADER),
+        )
         self.servers = [
             await _serve(identity_app, ports["identity"], None),
-            await _serve(
-                create_vault_app(store=store, issuer=issuer, origin=vault_origin),
-                ports["vault"],
-                certs,
-            ),
-            await _serve(
-                create_partner_app(
-                    accepted_key=lambda: store.current_value(secret_name),
-                    header_name=settings.get("PARTNER_API_KEY_HEADER", DEFAULT_KEY_HEADER),
-                ),
-                ports["partner"],
-                certs,
-            ),
+            await _serve(vault_app, ports["vault"], certs),
+            await _serve(partner_app, ports["partner"], certs),
         ]
         logger.info("identity endpoint, vault and partner stub are listening")
 
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
-        self._azurite = _AzuriteSetup(
-            entry,
-            ports,
-            certs,
-            log_dir,
+        self.azurite = Azurite(
+            entry=entry,
+            ports=ports,
+            certs=certs,
+            state_dir=self.state,
+            log_dir=log_dir,
+            memory=opts.memory,
             provision=functools.partial(
                 provision.provision_storage,
                 blob_url=blob,
@@ -227,8 +167,20 @@ class Stack:
                 credential=IssuerCredential(issuer),
                 ca_bundle=certs.ca_bundle,
             ),
+            started=self._watch_child,
         )
-        await self._start_azurite()
+        await self.azurite.start()
+
+        control_app = create_control_app(
+            faults={"vault": vault_app.faults, "partner": partner_app.faults},
+            counters={
+                "identity": identity_app.state.stats,
+                "vault": vault_app.counters,
+                "partner": partner_app.counters,
+            },
+            azurite=self.azurite,
+        )
+        self.servers.append(await _serve(control_app, ports["control"], None))
 
         app_env = build_app_env(
             settings,
@@ -251,14 +203,7 @@ class Stack:
             "partner": f"https://{LOOPBACK}:{ports['partner']}",
             "identity": f"{identity_base}{TOKEN_PATH}",
             "jwks": f"{identity_base}{JWKS_PATH}",
-            "stats": {
-                "identity": f"{identity_base}/devstack/stats",
-                "vault": f"{vault_origin}/devstack/stats",
-                "partner": f"https://{LOOPBACK}:{ports['partner']}/devstack/stats",
-            },
-            "partner_faults": f"https://{LOOPBACK}:{ports['partner']}/devstack/faults",
-            "vault_faults": f"{vault_origin}/devstack/faults",
-            "azurite_control": f"{identity_base}{AZURITE_CONTROL_PATH}",
+            "control": f"http://{LOOPBACK}:{ports['control']}{CONTROL_PREFIX}",
             "ca_bundle": str(certs.ca_bundle),
             "ca_cert": str(certs.ca_cert),
             "audience": opts.audience,
@@ -271,62 +216,8 @@ class Stack:
             "pid": os.getpid(),
             "ports": ports.by_piece,
         }
-        _write_private_json(self.state / "app-env.json", app_env)
-        _write_private_json(self.state / "endpoints.json", self.endpoints)
-
-    async def _start_azurite(self) -> None:
-        setup = self._azurite
-        if setup is None:
-            raise StackError("Azurite cannot start before the stack has")
-        ports, certs = setup.ports, setup.certs
-        node = shutil.which("node")
-        if node is None:
-            raise StackError("node is not on PATH: Azurite needs Node.js 20")
-        args = [
-            node,
-            str(setup.entry),
-            "--blobHost",
-            LOOPBACK,
-            "--blobPort",
-            str(ports["blob"]),
-            "--queueHost",
-            LOOPBACK,
-            "--queuePort",
-            str(ports["queue"]),
-            "--tableHost",
-            LOOPBACK,
-            "--tablePort",
-            str(ports["table"]),
-            "--oauth",
-            "basic",
-            "--cert",
-            str(certs.server_cert),
-            "--key",
-            str(certs.server_key),
-            "--skipApiVersionCheck",
-            "--disableTelemetry",
-        ]
-        if self.options.memory:
-            args.append("--inMemoryPersistence")
-        else:
-            location = self.state / "azurite"
-            location.mkdir(parents=True, exist_ok=True)
-            args += ["--location", str(location)]
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-        child = ChildProcess(
-            "azurite",
-            args,
-            env=env,
-            cwd=self.state,
-            log_dir=setup.log_dir,
-            quiet=AZURITE_ACCESS_LOG,
-        )
-        await child.start()
-        self.children = [c for c in self.children if c.name != child.name] + [child]
-        self._changed.set()
-        for piece in ("blob", "queue", "table"):
-            await _wait_for_port(ports[piece], child, STARTUP_TIMEOUT)
-        await asyncio.to_thread(setup.provision)  # what infra/ creates; idempotent
+        write_private_json(self.state / "app-env.json", app_env)
+        write_private_json(self.state / "endpoints.json", self.endpoints)
 
     async def _start_host(
         self,
@@ -368,17 +259,22 @@ class Stack:
         child = ChildProcess("host", argv, env=env, cwd=app_dir, log_dir=log_dir)
         await child.start()
         self.children.append(child)
-        await _wait_for_http(
+        await wait_for_http(
             f"http://{LOOPBACK}:{ports['api']}/admin/host/ping", child, STARTUP_TIMEOUT
         )
+
+    def _watch_child(self, child: ChildProcess) -> None:
+        """A new child process to watch (Azurite started again replaces the old one)."""
+        self.children = [c for c in self.children if c.name != child.name] + [child]
+        self._changed.set()
 
     # -- run and stop -------------------------------------------------------
 
     async def watch(self, stop: asyncio.Event) -> int:
         """Wait for Ctrl-C or a dead piece; return the exit code.
 
-        A child stopped on purpose (``POST /devstack/azurite/stop``) is not a failure: the
-        watch re-arms whenever the set of running children changes.
+        Azurite stopped on request (the control plane) is not a failure: the watch re-arms
+        whenever the set of running children changes.
         """
         stopper = asyncio.create_task(stop.wait())
         servers = {s.task: "local services" for s in self.servers if s.task is not None}
@@ -398,45 +294,11 @@ class Stack:
             if stopper in done:
                 return 0
             dead = [name for task, name in {**waits, **servers}.items() if task in done]
-            dead = [name for name in dead if name not in self._paused]
+            paused = {AZURITE} if self.azurite is not None and self.azurite.paused else set()
+            dead = [name for name in dead if name not in paused]
             if dead:
                 logger.error("%s stopped unexpectedly; stopping the stack", dead[0])
                 return 1
-
-    # -- rehearsing a storage outage ------------------------------------------------
-
-    def _control_routes(self) -> list[Route]:
-        async def status(_: Request) -> Response:
-            return JSONResponse({"running": self._azurite_running()})
-
-        async def stop(_: Request) -> Response:
-            async with self._control_lock:
-                child = next((c for c in self.children if c.name == "azurite"), None)
-                if child is not None and child.running:
-                    self._paused.add("azurite")
-                    logger.warning("azurite: stopping on request (storage outage rehearsal)")
-                    await child.stop()
-            return JSONResponse({"running": self._azurite_running()})
-
-        async def start(_: Request) -> Response:
-            async with self._control_lock:
-                if not self._azurite_running():
-                    logger.warning("azurite: starting again on request")
-                    try:
-                        await self._start_azurite()
-                    except StackError as exc:
-                        return JSONResponse({"error": str(exc)}, status_code=500)
-                    self._paused.discard("azurite")
-            return JSONResponse({"running": self._azurite_running()})
-
-        return [
-            Route(AZURITE_CONTROL_PATH, status, methods=["GET"]),
-            Route(f"{AZURITE_CONTROL_PATH}/stop", stop, methods=["POST"]),
-            Route(f"{AZURITE_CONTROL_PATH}/start", start, methods=["POST"]),
-        ]
-
-    def _azurite_running(self) -> bool:
-        return any(c.name == "azurite" and c.running for c in self.children)
 
     async def stop(self) -> None:
         for child in reversed(self.children):
@@ -450,16 +312,6 @@ class Stack:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.task, timeout=5)
         (self.state / "endpoints.json").unlink(missing_ok=True)
-
-
-def _write_private_json(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-    temporary.replace(path)
 
 
 async def run_stack(options: StackOptions) -> int:

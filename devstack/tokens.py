@@ -24,6 +24,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devstack.files import write_private
+
 #: A fixed, obviously-local tenant id: tokens name it in ``iss`` and ``tid``.
 DEV_TENANT_ID = "00000000-0000-4000-8000-0000000de7e0"
 #: Object id and client id of the app's (user-assigned) managed identity.
@@ -81,14 +83,12 @@ class TokenIssuer:
                 raise ValueError(f"{path} does not hold an RSA private key")
             return cls(key)
         issuer = cls.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
         pem = issuer._key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        path.touch(mode=0o600)
-        path.write_bytes(pem)
+        write_private(path, pem)
         return issuer
 
     def _public_pem(self) -> bytes:

@@ -14,7 +14,8 @@ Only idempotent methods are retried by default. A POST whose response was lost m
 already have been acted on by the partner (a job created, a charge made), so it is
 retried only when the caller supplies ``idempotency_key``: it is sent as the
 ``Idempotency-Key`` header, which lets the partner recognise the repeat and answer it
-without doing the work twice.
+without doing the work twice. Two ``Retry`` configurations, on two adapters, say so:
+urllib3's default ``allowed_methods``, and the same plus POST; the call picks one.
 
 On 401/403 the key is refetched once with ``force_fetch=True`` (it may have been rotated
 in the vault) and the call repeated once; a second refusal raises ``PartnerAuthError``.
@@ -23,31 +24,23 @@ Redirects are never followed: they would carry the key header to another locatio
 
 from __future__ import annotations
 
-import contextvars
 import http
 import inspect
-import ipaddress
 import json as _json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from types import TracebackType
 from typing import Any, Self
-from urllib.parse import unquote, unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3 import BaseHTTPResponse
-from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
     NewConnectionError,
     ReadTimeoutError,
-    ResponseError,
 )
 from urllib3.util.retry import Retry
 
@@ -58,7 +51,15 @@ from shared.errors import (
     PartnerRejectedError,
     PartnerUnavailableError,
 )
+from shared.keyplacement import (
+    check_key_header,
+    checked_base_url,
+    is_header_value,
+    refuse_misplaced,
+)
 from shared.redaction import Secret, scrub
+from shared.retries import BoundedRetry, RetryCount, current_count
+from shared.retryafter import parse_retry_after
 
 __all__ = [
     "KeyPlacementError",
@@ -72,77 +73,13 @@ __all__ = [
 _LOG = logging.getLogger(__name__)
 
 _RETRY_STATUSES = (429, 500, 502, 503, 504)
-_TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 header field name
-_VALUE_RE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")  # visible ASCII, trimmed
-# Headers that proxies, servers and log pipelines read, rewrite, record or forward: the
-# key must not travel in one of them. Authorization stays allowed: it is the one header
-# every tool already treats as a credential.
-_RESERVED_HEADERS = frozenset(
-    h.lower()
-    for h in (
-        "Host", "Connection", "Keep-Alive", "Upgrade", "TE", "Trailer", "Transfer-Encoding",
-        "Expect", "User-Agent", "Referer", "Origin", "Cookie", "Set-Cookie", "Location", "Via",
-        "Forwarded", "Date", "Cache-Control", "Pragma", "Range", "Max-Forwards", "From",
-        "Idempotency-Key", "traceparent", "tracestate", "Request-Id", "X-Request-Id",
-        "X-Correlation-Id", "X-Real-IP",
-    )
-)  # fmt: skip
-_RESERVED_PREFIXES = ("content-", "accept", "if-", "proxy-", "x-forwarded-", "sec-", "x-ms-")
 _POOL_MAXSIZE = 32  # enough for the Functions worker's thread pool; more connections wait
 
 
 @dataclass
-class _Call:
-    idempotent_post: bool
-    increments: int = 0  # attempts urllib3 judged failed
+class _Call(RetryCount):
     attempts: int = 0  # requests sent, for the per-call log line
     secret: Secret | None = None  # the key this call last sent (to name a rejected one)
-
-
-# Per-call facts for _Retry. The adapter's Retry is shared by every call, so what differs
-# between calls travels in a context variable (set and reset around each call, per thread).
-_CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
-    "outbound_call", default=None
-)
-
-
-class _Retry(Retry):
-    """``Retry`` that retries POST only with an idempotency key, bounds ``Retry-After``
-    by giving up rather than waiting longer, and counts attempts for the log line."""
-
-    def __init__(self, *args: Any, max_wait: float = 30.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_wait = max_wait
-
-    def new(self, **kw: Any) -> Self:
-        kw.setdefault("max_wait", self.max_wait)
-        return super().new(**kw)
-
-    def _is_method_retryable(self, method: str) -> bool:
-        call = _CURRENT.get()
-        if method.upper() == "POST" and call is not None and call.idempotent_post:
-            return True
-        return super()._is_method_retryable(method)
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        call = _CURRENT.get()
-        if call is not None:
-            call.increments += 1
-        if response is not None:
-            wait = _retry_after(response.headers.get("Retry-After"))
-            if wait is not None and wait > self.max_wait:
-                # raise_on_status=False turns this into "return the last response".
-                reason = ResponseError("Retry-After beyond the configured bound")
-                raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]
-        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class OutboundClient:
@@ -159,7 +96,8 @@ class OutboundClient:
     :keyword backoff_factor: exponential backoff base in seconds between retries.
     :keyword max_retry_after: longest wait honoured, from ``Retry-After`` or backoff.
     :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
-        mounted on it for ``base_url``, and it is left open by :meth:`close`.
+        mounted on it for ``base_url``, and it is left open by :meth:`close`. Calls go
+        through the adapters with the session's environment (CA bundle, proxies).
     :raises KeyPlacementError: ``header_name`` is one that gets logged or forwarded.
     """
 
@@ -176,18 +114,14 @@ class OutboundClient:
         max_retry_after: float = 30.0,
         session: requests.Session | None = None,
     ) -> None:
-        self._base_url = _checked_base_url(base_url)
-        lowered = header_name.lower()
-        if not _TOKEN_RE.fullmatch(header_name):
-            raise KeyPlacementError("header_name is not a valid HTTP header name")
-        if lowered in _RESERVED_HEADERS or lowered.startswith(_RESERVED_PREFIXES):
-            raise KeyPlacementError(f"the key must not travel in the {header_name} header")
+        self._base_url = checked_base_url(base_url)
+        check_key_header(header_name)
         self._header_name = header_name
         self._key_provider = key_provider
         self._passes_rejected = _accepts_keyword(key_provider, "rejected")
         self._timeout = (connect_timeout, read_timeout)
         self._host = urlsplit(self._base_url).netloc
-        retry = _Retry(
+        retry = BoundedRetry(
             total=total_retries,
             connect=total_retries,
             read=total_retries,
@@ -203,8 +137,12 @@ class OutboundClient:
         )
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        adapter = HTTPAdapter(pool_maxsize=_POOL_MAXSIZE, max_retries=retry)
-        self._session.mount(self._base_url + "/", adapter)
+        self._adapter = HTTPAdapter(pool_maxsize=_POOL_MAXSIZE, max_retries=retry)
+        self._retrying_post = HTTPAdapter(
+            pool_maxsize=_POOL_MAXSIZE,
+            max_retries=retry.new(allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"}),
+        )
+        self._session.mount(self._base_url + "/", self._adapter)
 
     def __repr__(self) -> str:
         return f"OutboundClient(base_url={self._base_url!r}, header_name={self._header_name!r})"
@@ -217,6 +155,7 @@ class OutboundClient:
 
     def close(self) -> None:
         """Release pooled connections (the session, if it was passed in, stays open)."""
+        self._retrying_post.close()
         if self._owns_session:
             self._session.close()
 
@@ -246,15 +185,18 @@ class OutboundClient:
         url = self._url(path)
         extra = self._extra_headers(headers, idempotency_key)
         body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
-        call = _Call(idempotent_post=idempotency_key is not None)
-        token = _CURRENT.set(call)
+        call = _Call()
+        adapter = self._adapter
+        if method == "POST" and idempotency_key is not None:
+            adapter = self._retrying_post  # the partner can recognise the repeat
+        token = current_count.set(call)
         started = time.perf_counter()
         outcome = "not sent"
         try:
-            response = self._send(method, url, body, extra, call, force_fetch=False)
+            response = self._send(adapter, method, url, body, extra, call, force_fetch=False)
             if response.status_code in (401, 403):
                 response.close()  # the key may have been rotated: refetch it once and retry
-                response = self._send(method, url, body, extra, call, force_fetch=True)
+                response = self._send(adapter, method, url, body, extra, call, force_fetch=True)
             outcome = str(response.status_code)
             return self._checked(response, method, path)
         except OutboundError as exc:
@@ -262,7 +204,7 @@ class OutboundClient:
                 outcome = type(exc).__name__
             raise
         finally:
-            _CURRENT.reset(token)
+            current_count.reset(token)
             elapsed_ms = (time.perf_counter() - started) * 1000
             _LOG.debug(
                 "%s %s -> %s, %d attempt(s), %.0f ms",
@@ -316,13 +258,14 @@ class OutboundClient:
         if names & {"host", "content-length", "content-type", "idempotency-key"}:
             raise ValueError("Host, Content-*, Idempotency-Key are set by the client")
         if idempotency_key is not None:
-            if not _VALUE_RE.fullmatch(idempotency_key) or len(idempotency_key) > 255:
+            if not is_header_value(idempotency_key) or len(idempotency_key) > 255:
                 raise ValueError("idempotency_key must be 1-255 visible ASCII characters")
             extra["Idempotency-Key"] = idempotency_key
         return extra
 
     def _send(
         self,
+        adapter: HTTPAdapter,
         method: str,
         url: str,
         body: bytes | None,
@@ -343,19 +286,25 @@ class OutboundClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         key = secret.reveal()
-        if not _VALUE_RE.fullmatch(key):
+        if not is_header_value(key):
             # requests would reject it with an error message that quotes the value.
             raise OutboundError("the key is not a valid HTTP header value")
         headers[self._header_name] = key
         prepared = self._session.prepare_request(
             requests.Request(method, url, headers=headers, data=body)
         )
-        _refuse_misplaced(key, prepared, self._header_name)
+        refuse_misplaced(key, prepared, self._header_name)
         env = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
         before = call.increments
         try:
-            response = self._session.send(
-                prepared, timeout=self._timeout, allow_redirects=False, **env
+            # The adapter itself sends, so no redirect is ever followed (it would carry the
+            # key elsewhere) and the call's retry configuration is the one it chose.
+            response = adapter.send(
+                prepared,
+                timeout=self._timeout,
+                verify=True if env["verify"] is None else env["verify"],
+                cert=env["cert"],
+                proxies=env["proxies"],
             )
         except requests.RequestException as exc:
             failure, cause = self._translate(exc, method, url)
@@ -388,7 +337,7 @@ class OutboundClient:
         status = response.status_code
         if 200 <= status < 300:
             return response
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         response.close()  # the body is never read, logged or quoted
         where = f"{method} {urlsplit(path).path} to {self._host}"
         answered = f"HTTP {status} {_phrase(status)}"
@@ -414,43 +363,6 @@ def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     )
 
 
-def _checked_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("base_url must be an absolute http(s) URL")
-    if parts.username is not None or parts.password is not None:
-        raise KeyPlacementError("base_url must not carry credentials")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not have a query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("base_url: plain http only to a loopback host (the key would be readable)")
-    return base_url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _refuse_misplaced(key: str, prepared: requests.PreparedRequest, header_name: str) -> None:
-    """The key may be in ``header_name`` only: not in the URL (raw or encoded), nor in
-    another header, nor in the body."""
-    url = prepared.url or ""
-    if any(key in form for form in (url, unquote(url), unquote_plus(url))):
-        raise KeyPlacementError("the key must not appear in the URL, its path or its query")
-    for name, value in prepared.headers.items():
-        if name.lower() != header_name.lower() and key in value:
-            raise KeyPlacementError("the key must not appear in any other header")
-    body = prepared.body
-    raw = body.encode() if isinstance(body, str) else body
-    if isinstance(raw, bytes) and key.encode() in raw:
-        raise KeyPlacementError("the key must not appear in the request body")
-
-
 def _timed_out(exc: requests.RequestException) -> bool:
     # Once retries are spent, requests reports a read timeout as a ConnectionError
     # wrapping urllib3's MaxRetryError; the timeout is its reason.
@@ -470,19 +382,6 @@ def _scrubbed_copy(exc: Exception) -> Exception:
         return type(exc)(text)
     except Exception:  # an exception type with an unusual constructor
         return RuntimeError(f"{type(exc).__name__}: {text}")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _phrase(status: int) -> str:

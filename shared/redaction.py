@@ -9,7 +9,7 @@ Three layers, each useful alone and stronger together:
    deliberate way out, easy to grep for.
 2. :func:`register` and :func:`scrub`: a value fetched at run time (the partner key
    from Key Vault) is remembered with its common encodings, and :func:`scrub` removes
-   it, and anything shaped like a secret (:mod:`shared.posture.detectors`), from any
+   it, and anything shaped like a secret (:mod:`shared.secretshapes`), from any
    text. This catches the value after it has left its :class:`Secret`: in a request
    echoed back by a server, in a URL, in a traceback.
 3. :class:`RedactingFilter` and :func:`install_log_redaction`: every log record is
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, Final, NoReturn, TypeVar, final
 from urllib.parse import quote, quote_plus
 
-from shared.posture.detectors import SECRET_KINDS, scan
+from shared.secretshapes import SECRET_KINDS, scan
 
 MIN_SECRET_LENGTH: Final = 8
 REDACTED: Final = "[REDACTED]"

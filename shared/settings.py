@@ -5,6 +5,10 @@ the devstack's environment and ``infra/`` app settings (Azure); optional ones
 (with a default, or off unless set) are declared here and set only where used.
 Tests hold all three against this list.
 
+Each setting carries its parser, so every reader gets the same typed value and the
+same error: the app's :class:`Settings` (:func:`load_settings`) and the posture
+checker (``CheckContext.value``) both read through :meth:`Setting.read`.
+
 Reading settings fails early and loudly: a missing or malformed value is a
 start-up error naming the setting, and so is a value shaped like a secret,
 because this app keeps no secret in its configuration. Such an error names
@@ -15,169 +19,272 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
+from typing import Any, Generic, TypeVar
 
-from shared.posture.detectors import INFO_KINDS, scan
+from shared.secretshapes import INFO_KINDS, scan
+from shared.settingvalues import (
+    Parser,
+    SettingsError,
+    flag,
+    guid_list,
+    header_name,
+    https_endpoint,
+    https_url,
+    positive_seconds,
+    resource_group_list,
+    secret_name,
+    text,
+    whole_number,
+)
+
+__all__ = ["Setting", "Settings", "SettingsError", "declared_settings", "get_settings"]
 
 BOTH = frozenset({"local", "azure"})
 AZURE = frozenset({"azure"})
 LOCAL = frozenset({"local"})
 
+T_co = TypeVar("T_co", covariant=True)
 
-class SettingsError(ValueError):
-    """A setting is missing, malformed or secret-shaped. ``setting`` names it."""
 
-    def __init__(self, setting: str, problem: str) -> None:
-        super().__init__(f"app setting {setting}: {problem}")
-        self.setting = setting
+# -- the registry ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
+class Setting(Generic[T_co]):
+    """One setting: its name, its meaning, where it is set, its default and its parser."""
+
     name: str
     meaning: str
     where: frozenset[str] = BOTH
     required: bool = True
     default: str | None = None
+    parse: Parser[T_co] = field(kw_only=True)
+
+    def read(self, env: Mapping[str, str]) -> T_co | None:
+        """The parsed value in ``env`` (blank counts as unset), else the parsed default;
+        None when neither is there."""
+        raw = (env.get(self.name) or "").strip() or self.default
+        return None if raw is None else self.parse(self.name, raw)
+
+    def get(self, env: Mapping[str, str]) -> T_co:
+        """As :meth:`read`, for a setting that must have a value."""
+        value = self.read(env)
+        if value is None:
+            raise SettingsError(self.name, f"is not set ({self.meaning})")
+        return value
 
 
-DECLARED: tuple[Setting, ...] = (
-    # The host's own storage (timers' locks, queue bookkeeping), identity-based.
-    Setting("AzureWebJobsStorage__blobServiceUri", "Host storage: Blob endpoint."),
-    Setting("AzureWebJobsStorage__queueServiceUri", "Host storage: Queue endpoint."),
-    Setting("AzureWebJobsStorage__tableServiceUri", "Host storage: Table endpoint."),
-    Setting(
-        "AzureWebJobsStorage__credential",
-        "`managedidentity` in Azure; unset locally.",
-        AZURE,
-        required=False,
-    ),
-    Setting(
-        "AzureWebJobsStorage__clientId",
-        "Client id of the user-assigned identity.",
-        AZURE,
-        required=False,
-    ),
-    # The jobs connection: the worker's queue trigger and the app's blobs.
-    Setting("JobsStorage__queueServiceUri", "Jobs queue endpoint (trigger and sender)."),
-    Setting("JobsStorage__blobServiceUri", "Blob endpoint for job state, results, reports."),
-    Setting(
-        "JobsStorage__credential",
-        "`managedidentity` in Azure; unset locally.",
-        AZURE,
-        required=False,
-    ),
-    Setting(
-        "JobsStorage__clientId", "Client id of the user-assigned identity.", AZURE, required=False
-    ),
-    # Identity.
-    Setting(
-        "AZURE_CLIENT_ID", "Client id of the user-assigned managed identity.", AZURE, required=False
-    ),
-    Setting(
-        "AZURE_TOKEN_CREDENTIALS",
-        "Narrows DefaultAzureCredential (ManagedIdentityCredential in Azure).",
-        AZURE,
-        required=False,
-    ),
-    # The partner API and its one secret.
-    Setting("KEY_VAULT_URI", "Key Vault holding the partner API key."),
-    Setting("PARTNER_API_URL", "Base URL of the third-party (partner) API."),
-    Setting(
-        "PARTNER_API_KEY_SECRET_NAME",
-        "Name of the Key Vault secret with the partner key.",
-        default="partner-api-key",
-    ),
-    Setting(
-        "PARTNER_API_KEY_HEADER",
-        "Request header that carries the partner key.",
-        default="X-Api-Key",
-    ),
-    Setting(
-        "PARTNER_CONNECT_TIMEOUT_SECONDS",
-        "Connect timeout for partner calls.",
-        required=False,
-        default="3.05",
-    ),
-    Setting(
-        "PARTNER_READ_TIMEOUT_SECONDS",
-        "Read timeout for partner calls.",
-        required=False,
-        default="10",
-    ),
-    Setting(
-        "SECRET_CACHE_TTL_SECONDS", "How long a fetched secret is reused in memory.", default="300"
-    ),
-    # Posture checker.
-    Setting(
-        "POSTURE_SCHEDULE",
-        "NCRONTAB schedule of the posture checker (six fields).",
-        default="0 0 */6 * * *",
-    ),
-    Setting(
-        "POSTURE_SUBSCRIPTION_IDS",
-        "Comma-separated subscriptions for control-plane rules.",
-        required=False,
-    ),
-    Setting(
-        "POSTURE_RESOURCE_GROUPS",
-        "Comma-separated resource groups narrowing the control-plane rules (default: all).",
-        required=False,
-    ),
-    Setting(
-        "POSTURE_ARM_ENDPOINT",
-        "Azure Resource Manager endpoint (another cloud's); default https://management.azure.com.",
-        required=False,
-    ),
-    Setting(
-        "POSTURE_GRAPH_ENABLED",
-        "`true` to run the Microsoft Graph (Entra) rules.",
-        required=False,
-        default="false",
-    ),
-    Setting(
-        "POSTURE_GRAPH_ENDPOINT",
-        "Microsoft Graph endpoint (another cloud's); default https://graph.microsoft.com.",
-        required=False,
-    ),
-    Setting(
-        "POSTURE_SECRET_EXPIRY_DAYS",
-        "Warn when a secret expires within this many days.",
-        required=False,
-        default="30",
-    ),
-    Setting(
-        "POSTURE_ROTATION_DAYS",
-        "A secret not updated for this long is stale.",
-        required=False,
-        default="90",
-    ),
-    # Telemetry (Entra-authenticated ingestion, no instrumentation key auth).
-    Setting(
-        "APPLICATIONINSIGHTS_CONNECTION_STRING",
-        "Application Insights resource.",
-        AZURE,
-        required=False,
-    ),
-    Setting(
-        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-        "`ClientId=<identity>;Authorization=AAD`: telemetry sent with the identity.",
-        AZURE,
-        required=False,
-    ),
-    # The Functions host itself (not read by the app code).
-    Setting(
-        "FUNCTIONS_WORKER_RUNTIME",
-        "`python`; set by functionAppConfig on Flex Consumption.",
-        LOCAL,
-        required=False,
-    ),
+# The host's own storage (timers' locks, queue bookkeeping), identity-based.
+HOST_BLOB_URI = Setting(
+    "AzureWebJobsStorage__blobServiceUri", "Host storage: Blob endpoint.", parse=text
+)
+HOST_QUEUE_URI = Setting(
+    "AzureWebJobsStorage__queueServiceUri", "Host storage: Queue endpoint.", parse=text
+)
+HOST_TABLE_URI = Setting(
+    "AzureWebJobsStorage__tableServiceUri", "Host storage: Table endpoint.", parse=text
+)
+HOST_CREDENTIAL = Setting(
+    "AzureWebJobsStorage__credential",
+    "`managedidentity` in Azure; unset locally.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+HOST_CLIENT_ID = Setting(
+    "AzureWebJobsStorage__clientId",
+    "Client id of the user-assigned identity.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+# The jobs connection: the worker's queue trigger and the app's blobs.
+JOBS_QUEUE_URI = Setting(
+    "JobsStorage__queueServiceUri", "Jobs queue endpoint (trigger and sender).", parse=https_url
+)
+JOBS_BLOB_URI = Setting(
+    "JobsStorage__blobServiceUri", "Blob endpoint for job state, results, reports.", parse=https_url
+)
+JOBS_CREDENTIAL = Setting(
+    "JobsStorage__credential",
+    "`managedidentity` in Azure; unset locally.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+JOBS_CLIENT_ID = Setting(
+    "JobsStorage__clientId",
+    "Client id of the user-assigned identity.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+# Identity.
+AZURE_CLIENT_ID = Setting(
+    "AZURE_CLIENT_ID",
+    "Client id of the user-assigned managed identity.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+AZURE_TOKEN_CREDENTIALS = Setting(
+    "AZURE_TOKEN_CREDENTIALS",
+    "Narrows DefaultAzureCredential (ManagedIdentityCredential in Azure).",
+    AZURE,
+    required=False,
+    parse=text,
+)
+# The partner API and its one secret.
+KEY_VAULT_URI = Setting("KEY_VAULT_URI", "Key Vault holding the partner API key.", parse=https_url)
+PARTNER_API_URL = Setting(
+    "PARTNER_API_URL", "Base URL of the third-party (partner) API.", parse=https_url
+)
+PARTNER_API_KEY_SECRET_NAME = Setting(
+    "PARTNER_API_KEY_SECRET_NAME",
+    "Name of the Key Vault secret with the partner key.",
+    default="partner-api-key",
+    parse=secret_name,
+)
+PARTNER_API_KEY_HEADER = Setting(
+    "PARTNER_API_KEY_HEADER",
+    "Request header that carries the partner key.",
+    default="X-Api-Key",
+    parse=header_name,
+)
+PARTNER_CONNECT_TIMEOUT = Setting(
+    "PARTNER_CONNECT_TIMEOUT_SECONDS",
+    "Connect timeout for partner calls.",
+    required=False,
+    default="3.05",
+    parse=positive_seconds,
+)
+PARTNER_READ_TIMEOUT = Setting(
+    "PARTNER_READ_TIMEOUT_SECONDS",
+    "Read timeout for partner calls.",
+    required=False,
+    default="10",
+    parse=positive_seconds,
+)
+SECRET_CACHE_TTL = Setting(
+    "SECRET_CACHE_TTL_SECONDS",
+    "How long a fetched secret is reused in memory.",
+    default="300",
+    parse=positive_seconds,
+)
+# Posture checker.
+POSTURE_SCHEDULE = Setting(
+    "POSTURE_SCHEDULE",
+    "NCRONTAB schedule of the posture checker (six fields).",
+    default="0 0 */6 * * *",
+    parse=text,
+)
+POSTURE_SUBSCRIPTION_IDS = Setting(
+    "POSTURE_SUBSCRIPTION_IDS",
+    "Comma-separated subscriptions for control-plane rules.",
+    required=False,
+    parse=guid_list,
+)
+POSTURE_RESOURCE_GROUPS = Setting(
+    "POSTURE_RESOURCE_GROUPS",
+    "Comma-separated resource groups narrowing the control-plane rules (default: all).",
+    required=False,
+    parse=resource_group_list,
+)
+POSTURE_ARM_ENDPOINT = Setting(
+    "POSTURE_ARM_ENDPOINT",
+    "Azure Resource Manager endpoint (another cloud's); default https://management.azure.com.",
+    required=False,
+    default="https://management.azure.com",
+    parse=https_endpoint,
+)
+POSTURE_GRAPH_ENABLED = Setting(
+    "POSTURE_GRAPH_ENABLED",
+    "`true` to run the Microsoft Graph (Entra) rules.",
+    required=False,
+    default="false",
+    parse=flag,
+)
+POSTURE_GRAPH_ENDPOINT = Setting(
+    "POSTURE_GRAPH_ENDPOINT",
+    "Microsoft Graph endpoint (another cloud's); default https://graph.microsoft.com.",
+    required=False,
+    default="https://graph.microsoft.com",
+    parse=https_endpoint,
+)
+POSTURE_SECRET_EXPIRY_DAYS = Setting(
+    "POSTURE_SECRET_EXPIRY_DAYS",
+    "Warn when a secret expires within this many days.",
+    required=False,
+    default="30",
+    parse=whole_number(0),
+)
+POSTURE_ROTATION_DAYS = Setting(
+    "POSTURE_ROTATION_DAYS",
+    "A secret not updated for this long is stale.",
+    required=False,
+    default="90",
+    parse=whole_number(1),
+)
+# Telemetry (Entra-authenticated ingestion, no instrumentation key auth).
+APPLICATIONINSIGHTS_CONNECTION_STRING = Setting(
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "Application Insights resource.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+APPLICATIONINSIGHTS_AUTHENTICATION_STRING = Setting(
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "`ClientId=<identity>;Authorization=AAD`: telemetry sent with the identity.",
+    AZURE,
+    required=False,
+    parse=text,
+)
+# The Functions host itself (not read by the app code).
+FUNCTIONS_WORKER_RUNTIME = Setting(
+    "FUNCTIONS_WORKER_RUNTIME",
+    "`python`; set by functionAppConfig on Flex Consumption.",
+    LOCAL,
+    required=False,
+    parse=text,
+)
+
+DECLARED: tuple[Setting[Any], ...] = (
+    HOST_BLOB_URI,
+    HOST_QUEUE_URI,
+    HOST_TABLE_URI,
+    HOST_CREDENTIAL,
+    HOST_CLIENT_ID,
+    JOBS_QUEUE_URI,
+    JOBS_BLOB_URI,
+    JOBS_CREDENTIAL,
+    JOBS_CLIENT_ID,
+    AZURE_CLIENT_ID,
+    AZURE_TOKEN_CREDENTIALS,
+    KEY_VAULT_URI,
+    PARTNER_API_URL,
+    PARTNER_API_KEY_SECRET_NAME,
+    PARTNER_API_KEY_HEADER,
+    PARTNER_CONNECT_TIMEOUT,
+    PARTNER_READ_TIMEOUT,
+    SECRET_CACHE_TTL,
+    POSTURE_SCHEDULE,
+    POSTURE_SUBSCRIPTION_IDS,
+    POSTURE_RESOURCE_GROUPS,
+    POSTURE_ARM_ENDPOINT,
+    POSTURE_GRAPH_ENABLED,
+    POSTURE_GRAPH_ENDPOINT,
+    POSTURE_SECRET_EXPIRY_DAYS,
+    POSTURE_ROTATION_DAYS,
+    APPLICATIONINSIGHTS_CONNECTION_STRING,
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    FUNCTIONS_WORKER_RUNTIME,
 )
 
 
-def declared_settings() -> tuple[Setting, ...]:
+def declared_settings() -> tuple[Setting[Any], ...]:
     return DECLARED
 
 
@@ -190,37 +297,6 @@ def check_not_secret(name: str, value: str) -> None:
             f"holds a value shaped like a secret ({findings[0].kind}); this app takes no "
             "secrets in settings: use an identity-based setting or a Key Vault secret",
         )
-
-
-def _https_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise SettingsError(name, "must be an https:// URL (bearer tokens and keys need TLS)")
-    if parts.username or parts.password or parts.query:
-        raise SettingsError(name, "must not carry credentials or a query string")
-    return value
-
-
-def _positive_float(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise SettingsError(name, "must be a number of seconds") from None
-    if number <= 0:
-        raise SettingsError(name, "must be greater than zero")
-    return number
-
-
-def _header(name: str, value: str) -> str:
-    if not value or not all(c.isalnum() or c == "-" for c in value):
-        raise SettingsError(name, "must be an HTTP header name (letters, digits, '-')")
-    return value
-
-
-def _secret_name(name: str, value: str) -> str:
-    if not 1 <= len(value) <= 127 or not all(c.isalnum() or c == "-" for c in value):
-        raise SettingsError(name, "must be a Key Vault secret name (1-127 letters, digits, '-')")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,37 +321,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for spec in DECLARED:  # every value once, read by the app or not
         if env.get(spec.name):
             check_not_secret(spec.name, env[spec.name])
-
-    def raw(name: str) -> str:
-        spec = _BY_NAME[name]
-        value = env.get(name, "").strip() or spec.default
-        if value is None:
-            raise SettingsError(name, f"is not set ({spec.meaning})")
-        return value
-
-    def url(name: str) -> str:
-        return _https_url(name, raw(name))
-
-    def seconds(name: str) -> float:
-        return _positive_float(name, raw(name))
-
     return Settings(
-        jobs_queue_service_uri=url("JobsStorage__queueServiceUri"),
-        jobs_blob_service_uri=url("JobsStorage__blobServiceUri"),
-        key_vault_uri=url("KEY_VAULT_URI"),
-        partner_api_url=url("PARTNER_API_URL"),
-        partner_api_key_secret_name=_secret_name(
-            "PARTNER_API_KEY_SECRET_NAME", raw("PARTNER_API_KEY_SECRET_NAME")
-        ),
-        partner_api_key_header=_header("PARTNER_API_KEY_HEADER", raw("PARTNER_API_KEY_HEADER")),
-        partner_connect_timeout=seconds("PARTNER_CONNECT_TIMEOUT_SECONDS"),
-        partner_read_timeout=seconds("PARTNER_READ_TIMEOUT_SECONDS"),
-        secret_cache_ttl=seconds("SECRET_CACHE_TTL_SECONDS"),
-        posture_schedule=raw("POSTURE_SCHEDULE"),
+        jobs_queue_service_uri=JOBS_QUEUE_URI.get(env),
+        jobs_blob_service_uri=JOBS_BLOB_URI.get(env),
+        key_vault_uri=KEY_VAULT_URI.get(env),
+        partner_api_url=PARTNER_API_URL.get(env),
+        partner_api_key_secret_name=PARTNER_API_KEY_SECRET_NAME.get(env),
+        partner_api_key_header=PARTNER_API_KEY_HEADER.get(env),
+        partner_connect_timeout=PARTNER_CONNECT_TIMEOUT.get(env),
+        partner_read_timeout=PARTNER_READ_TIMEOUT.get(env),
+        secret_cache_ttl=SECRET_CACHE_TTL.get(env),
+        posture_schedule=POSTURE_SCHEDULE.get(env),
     )
-
-
-_BY_NAME = {spec.name: spec for spec in DECLARED}
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
     from azure.storage.blob import BlobServiceClient, ContainerClient
     from azure.storage.queue import QueueClient, QueueServiceClient
 
+    from shared.jobs.store import JobStore
+
 from shared.identity import get_credential
 from shared.settings import get_settings
 
@@ -77,6 +79,14 @@ def queue(name: str = JOBS_QUEUE) -> QueueClient:
         message_encode_policy=TextBase64EncodePolicy(),
         message_decode_policy=TextBase64DecodePolicy(),
     )
+
+
+def job_store() -> JobStore:
+    """A store over the jobs and results containers: one per request or message, since it
+    remembers the versions it read (the clients under it are shared)."""
+    from shared.jobs.store import JobStore
+
+    return JobStore(jobs=container(JOBS_CONTAINER), results=container(RESULTS_CONTAINER))
 
 
 def reset_clients() -> None:

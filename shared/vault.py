@@ -24,13 +24,11 @@ exception is chained for debugging but its text is never copied into ours.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -55,6 +53,8 @@ from shared.errors import (
     VaultUnavailableError,
 )
 from shared.redaction import Secret
+from shared.retryafter import parse_retry_after
+from shared.singleflight import Flight
 
 __all__ = [
     "SecretDisabledError",
@@ -84,10 +84,12 @@ class _Entry:
 
 
 @dataclass
-class _Flight:
+class _Fetch:
+    """A fetch in flight: which one (``seq``), whether forced, and who waits for it."""
+
     seq: int
     forced: bool
-    future: Future[_Entry] = field(default_factory=Future)
+    flight: Flight[_Entry] = field(default_factory=Flight)
 
 
 class SecretProvider:
@@ -117,7 +119,7 @@ class SecretProvider:
         self._host = urlparse(client.vault_url).netloc
         self._lock = threading.Lock()
         self._entries: dict[_Key, _Entry] = {}
-        self._inflight: dict[_Key, _Flight] = {}
+        self._inflight: dict[_Key, _Fetch] = {}
         self._seq = 0
         self._floor = 0  # fetches with seq <= floor started before an invalidate: not stored
 
@@ -200,41 +202,40 @@ class SecretProvider:
                 and (not force or (rejected is not None and entry.secret != rejected))
             ):
                 return entry
-            flight = self._inflight.get(key)
+            fetch = self._inflight.get(key)
             # A forced caller must not join a fetch that may have started before the
             # rotation it just noticed; it joins only another forced fetch.
-            joining = flight is not None and (flight.forced or not force)
-            if flight is None or not joining:
+            joining = fetch is not None and (fetch.forced or not force)
+            if fetch is None or not joining:
                 self._seq += 1
-                flight = self._inflight[key] = _Flight(self._seq, force)
+                fetch = self._inflight[key] = _Fetch(self._seq, force)
         if joining:
-            return flight.future.result()
-        return self._lead(key, flight)
+            return fetch.flight.join()
+        return fetch.flight.lead(lambda: self._fetch_into_cache(key, fetch))
 
-    def _lead(self, key: _Key, flight: _Flight) -> _Entry:
+    def _fetch_into_cache(self, key: _Key, fetch: _Fetch) -> _Entry:
+        """Fetch, then settle the cache before anyone waiting on this fetch wakes up."""
         started = self._clock()
         try:
             secret = self._fetch(key)
         except BaseException as exc:
             with self._lock:
-                self._land(key, flight)
+                self._land(key, fetch)
                 current = self._entries.get(key)
                 definite = (SecretNotFoundError, SecretDisabledError, VaultAccessDeniedError)
-                if isinstance(exc, definite) and current is not None and current.seq < flight.seq:
+                if isinstance(exc, definite) and current is not None and current.seq < fetch.seq:
                     del self._entries[key]
-            flight.future.set_exception(exc)
             raise
-        entry = _Entry(secret, started, flight.seq)
+        entry = _Entry(secret, started, fetch.seq)
         with self._lock:
-            self._land(key, flight)
+            self._land(key, fetch)
             current = self._entries.get(key)
-            if flight.seq > self._floor and (current is None or current.seq < flight.seq):
+            if fetch.seq > self._floor and (current is None or current.seq < fetch.seq):
                 self._entries[key] = entry
-        flight.future.set_result(entry)
         return entry
 
-    def _land(self, key: _Key, flight: _Flight) -> None:
-        if self._inflight.get(key) is flight:
+    def _land(self, key: _Key, fetch: _Fetch) -> None:
+        if self._inflight.get(key) is fetch:
             del self._inflight[key]
 
     def _usable_stale(self, key: _Key, fresh_for: float) -> _Entry | None:
@@ -294,20 +295,7 @@ def _translate_status(exc: HttpResponseError, status: int, name: str, host: str)
             secret_name=name,
             vault=host,
             status=status,
-            retry_after=_retry_after(headers.get("Retry-After")),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
         )
     message = f"reading secret {name!r} from {host} failed ({detail})"
     return VaultError(message, secret_name=name, vault=host, status=status)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import azure.functions as func
+from azure.functions.decorators.constants import HTTP_TRIGGER as HTTP_TRIGGER
+from azure.functions.decorators.constants import QUEUE_TRIGGER as QUEUE_TRIGGER
+from azure.functions.decorators.constants import TIMER_TRIGGER as TIMER_TRIGGER
 from azure.functions.decorators.function_app import FunctionRegister
 
 logger = logging.getLogger("devstack.host")
 
-HTTP_TRIGGER = "httpTrigger"
-QUEUE_TRIGGER = "queueTrigger"
-TIMER_TRIGGER = "timerTrigger"
+#: The library's binding names of the triggers the host serves (re-exported for the host).
 SUPPORTED_TRIGGERS = (HTTP_TRIGGER, QUEUE_TRIGGER, TIMER_TRIGGER)
 
 

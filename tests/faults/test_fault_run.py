@@ -34,9 +34,10 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.runner import RunningStack, running_stack
 from shared.outbound import OutboundClient
 from tests.support.canary import leaks, outputs, partner_keys
-from tests.support.devstack import RunningStack, eventually, running_stack
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -124,14 +125,8 @@ class Run:
         raise AssertionError(f"job {index} was never accepted")
 
 
-def control(stack: RunningStack, url_key: str, method: str, path: str = "", **body: Any) -> Any:
-    response = requests.request(
-        method,
-        stack.endpoints[url_key] + path,
-        json=body or None,
-        verify=stack.ca_bundle,
-        timeout=120,
-    )
+def control(stack: RunningStack, method: str, path: str, **body: Any) -> Any:
+    response = requests.request(method, stack.control(path), json=body or None, timeout=120)
     assert response.ok, response.text
     return response.json() if response.content else None
 
@@ -140,11 +135,11 @@ def test_a_vault_outage_with_an_empty_cache_is_a_503_with_retry_after(
     fault_stack: RunningStack,
 ) -> None:
     """First, before any job has warmed the app's secret cache."""
-    control(fault_stack, "vault_faults", "PUT", mode="status", retry_after=3, seconds=60)
+    control(fault_stack, "PUT", "faults/vault", mode="status", retry_after=3, seconds=60)
     try:
         response = Run(fault_stack).post(None, "nothing to see")
     finally:
-        control(fault_stack, "vault_faults", "DELETE")
+        control(fault_stack, "DELETE", "faults/vault")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "3"
     assert response.json()["error"]["code"] == "dependency_unavailable"
@@ -170,14 +165,14 @@ def _faults_on_cue(run: Run, stop: threading.Event) -> list[str]:
     if reached(0.25):
         progress(f"vault outage for {VAULT_OUTAGE_SECONDS}s at {len(run.accepted)} jobs")
         control(
-            stack, "vault_faults", "PUT", mode="status", retry_after=1, seconds=VAULT_OUTAGE_SECONDS
+            stack, "PUT", "faults/vault", mode="status", retry_after=1, seconds=VAULT_OUTAGE_SECONDS
         )
         done.append("vault")
     if reached(0.5):
         progress(f"Azurite stopped at {len(run.accepted)} jobs")
-        assert control(stack, "azurite_control", "POST", "/stop") == {"running": False}
+        assert control(stack, "POST", "azurite/stop") == {"running": False}
         stop.wait(STORAGE_OUTAGE_SECONDS)
-        assert control(stack, "azurite_control", "POST", "/start") == {"running": True}
+        assert control(stack, "POST", "azurite/start") == {"running": True}
         progress(f"Azurite started again at {len(run.accepted)} jobs")
         done.append("storage")
     return done
@@ -208,8 +203,8 @@ def test_jobs_survive_partner_failures_a_vault_outage_and_a_storage_restart(
     fault_stack: RunningStack,
 ) -> None:
     stack = fault_stack
-    requests.delete(stack.endpoints["stats"]["partner"], verify=stack.ca_bundle, timeout=10)
-    control(stack, "partner_faults", "PUT", **PARTNER_FAULTS)
+    control(stack, "DELETE", "stats/partner")
+    control(stack, "PUT", "faults/partner", **PARTNER_FAULTS)
     run = Run(stack)
     stop = threading.Event()
     started = time.monotonic()
@@ -223,7 +218,7 @@ def test_jobs_survive_partner_failures_a_vault_outage_and_a_storage_restart(
         finally:
             stop.set()
         assert outages.result() == ["vault", "storage"]
-    control(stack, "partner_faults", "DELETE")
+    control(stack, "DELETE", "faults/partner")
     progress(f"all {JOBS} accepted in {time.monotonic() - started:.0f}s; refusals {run.refusals}")
 
     eventually(lambda: _queues_drained(stack), timeout=SETTLE_TIMEOUT, interval=1.0)

@@ -16,7 +16,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueServiceClient
 
 from devstack.ports import free_port
-from tests.support.devstack import ROOT, RunningStack, stop_process
+from devstack.runner import ROOT, RunningStack, stop_process
 
 HOSTAPP_DIR = ROOT / "tests" / "hostapp"
 HOSTAPP_QUEUES = ("hostapp-ok", "hostapp-fail", "hostapp-slow")

@@ -28,9 +28,9 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devstack.runner import RunningStack
 from devstack.tokens import issuer_url
 from tests.integration.test_jobs_pipeline import Api
-from tests.support.devstack import RunningStack
 
 SUBMIT, ADMIN = "Jobs.Submit", "Jobs.Admin"
 OWNER = str(uuid.uuid4())

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from devstack.runner import RunningStack
 from tests.integration.test_auth_matrix import Footprint
 from tests.integration.test_jobs_pipeline import Api
-from tests.support.devstack import RunningStack
 
 SUBMIT, ADMIN = "Jobs.Submit", "Jobs.Admin"
 

@@ -9,8 +9,9 @@ import uuid
 import pytest
 import requests
 
+from devstack.runner import RunningStack
 from tests.integration.conftest import HostApp
-from tests.support.devstack import RunningStack, eventually
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The devstack host's queue and timer trigger semantics (HOST-SEMANTICS.md)."""
+"""The devstack host's queue and timer triggers (docs/devstack.md, "What the host does")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from azure.storage.queue import TextBase64EncodePolicy
 
 from tests.integration.conftest import HostApp
-from tests.support.devstack import eventually
+from tests.support.waiting import eventually
 
 
 def _drained(hostapp: HostApp, queue: str) -> bool:

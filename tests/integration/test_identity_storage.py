@@ -6,15 +6,14 @@ import uuid
 
 import jwt
 import pytest
-import requests
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
+from devstack.runner import RunningStack
 from devstack.tokens import APP_IDENTITY_OBJECT_ID, issuer_url
-from tests.support.devstack import RunningStack
 
 STORAGE = "https://storage.azure.com"
 
@@ -30,7 +29,7 @@ class StaticToken:
 
 
 def test_default_credential_takes_the_managed_identity_path(stack: RunningStack) -> None:
-    before = requests.get(stack.endpoints["stats"]["identity"], timeout=5).json()
+    before = stack.stats("identity")
     with stack.as_app():
         credential = DefaultAzureCredential()
         token = credential.get_token(f"{STORAGE}/.default")
@@ -40,7 +39,7 @@ def test_default_credential_takes_the_managed_identity_path(stack: RunningStack)
     assert claims["iss"] == issuer_url(stack.endpoints["tenant_id"])
     assert claims["oid"] == APP_IDENTITY_OBJECT_ID
     assert again.token == token.token, "the credential must cache its token"
-    after = requests.get(stack.endpoints["stats"]["identity"], timeout=5).json()
+    after = stack.stats("identity")
     issued = after["tokens_issued"].get(STORAGE, 0) - before["tokens_issued"].get(STORAGE, 0)
     assert issued == 1
 

@@ -16,16 +16,16 @@ import requests
 from azure.keyvault.secrets import SecretClient
 from azure.storage.queue import TextBase64EncodePolicy
 
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.support.devstack import RunningStack, eventually
+from tests.support import canary
+from tests.support.waiting import eventually
 
 JSON = {"Content-Type": "application/json"}
 
 
 class Api:
-    """A caller of the API that records every response (the canary test reads them)."""
-
-    recorded: list[str] = []
+    """A caller of the API that records every response (the leak canary searches them)."""
 
     def __init__(self, stack: RunningStack) -> None:
         self.base = stack.api
@@ -34,8 +34,7 @@ class Api:
         self.session.hooks["response"].append(self._record)
 
     def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-        Api.recorded.append(f"{response.status_code}\n{headers}\n{response.text}")
+        canary.record(response.status_code, response.headers.items(), response.text)
 
     def headers(self, *roles: str, object_id: str | None = None) -> dict[str, str]:
         token = (
@@ -83,13 +82,13 @@ def api(stack: RunningStack) -> Api:
 
 @pytest.fixture
 def partner_faults(stack: RunningStack) -> Iterator[Any]:
-    url = stack.endpoints["partner_faults"]
+    url = stack.control("faults/partner")
 
     def set_faults(**plan: Any) -> None:
-        requests.put(url, json=plan, verify=stack.ca_bundle, timeout=10).raise_for_status()
+        requests.put(url, json=plan, timeout=10).raise_for_status()
 
     yield set_faults
-    requests.delete(url, verify=stack.ca_bundle, timeout=10)
+    requests.delete(url, timeout=10)
 
 
 def test_submit_to_completed_with_result(api: Api, stack: RunningStack) -> None:

@@ -10,10 +10,10 @@ import pytest
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient
 
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from shared.jobmodel import PROCESSING, QUEUED, JobRecord, request_hash
-from shared.jobstore import JobStore
-from tests.support.devstack import RunningStack
+from shared.jobs.model import PROCESSING, QUEUED, JobRecord, request_hash
+from shared.jobs.store import JobStore
 
 
 class CountingTransport(RequestsTransport):  # type: ignore[misc]

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.integration.test_jobs_pipeline import Api
-from tests.support.devstack import RunningStack
+from devstack.runner import RunningStack
+from tests.support import canary
 
 ROLES = ("Jobs.Submit", "Jobs.Admin")
 MAX_BODY_BYTES = 64 * 1024
@@ -90,8 +90,7 @@ def _headers(response: Answer) -> dict[str, str]:
 
 def _record(response: Answer) -> None:
     """Keep the response for the leak canary, as the other API tests do."""
-    headers = "\n".join(f"{k}: {v}" for k, v in _headers(response).items())
-    Api.recorded.append(f"{response.status_code}\n{headers}\n{response.text}")
+    canary.record(response.status_code, _headers(response).items(), response.text)
 
 
 def assert_no_5xx_and_error_shape(response: Answer, request: str) -> None:

@@ -26,11 +26,12 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 
+from devstack.runner import RunningStack, running_stack
 from devstack.tokens import IssuerCredential
-from shared.posture.model import Category, all_rules
-from shared.posture.schema import REPORT_SCHEMA
-from shared.posture.store import LATEST, blob_name
-from tests.support.devstack import RunningStack, eventually, running_stack
+from posture.model import Category, all_rules
+from posture.report.schema import REPORT_SCHEMA
+from posture.report.store import LATEST, blob_name
+from tests.support.waiting import eventually
 
 #: The rules that read the vault's secrets (KV-SECRET-*), as registered.
 KV_RULES = tuple(r.id for r in all_rules() if r.category is Category.KEY_VAULT)

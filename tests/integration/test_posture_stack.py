@@ -21,13 +21,14 @@ import requests
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
+from devstack.runner import RunningStack, running_stack
 from devstack.tokens import IssuerCredential, TokenIssuer
-from devstack.vault_server import VaultStore, create_vault_app
-from shared.posture.context import CheckContext
-from shared.posture.model import Category, RuleResult, Severity, Status, all_rules, get_rule
-from shared.posture.runner import run_rules
+from devstack.vault.api import create_vault_app
+from devstack.vault.store import VaultStore
+from posture.context import CheckContext
+from posture.model import Category, RuleResult, Severity, Status, all_rules, get_rule
+from posture.runner import run_rules
 from tests.support import secret_shapes as ss
-from tests.support.devstack import RunningStack, running_stack
 from tests.support.servers import Switch, serve
 
 #: The rules that read the vault's secrets (KV-SECRET-*), as registered.

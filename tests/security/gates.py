@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 #: Code bandit scans: what is deployed, plus the devstack that runs it locally.
-BANDIT_PATHS = ("shared", "blueprints", "function_app.py", "devstack")
+BANDIT_PATHS = ("shared", "posture", "blueprints", "function_app.py", "devstack")
 BANDIT_SEVERITY = "medium"
 
 #: Values detect-secrets may flag that are not secrets (see the module docstring).

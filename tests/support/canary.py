@@ -1,7 +1,14 @@
-"""Search everything a stack produced for a secret: logs, state files, responses, queues, blobs.
+"""The leak canary: search everything a stack produced for a secret.
 
-A value counts as found in any of the encodings a careless log line or URL would give it:
-raw, base64 (standard and URL-safe, unpadded) and URL-encoded.
+Logs, state files, HTTP responses, queue messages and blobs are searched for every
+version of the partner key the vault ever held, and for a marker planted in every caller
+token of the session. A value counts as found in any of the encodings a careless log line
+or URL would give it: raw, base64 (standard and URL-safe, unpadded) and URL-encoded, or
+inside the decoded claims of a token written somewhere.
+
+The session's stack runs it when it stops (:func:`assert_nothing_leaked`, called from the
+``stack`` fixture's teardown in ``tests/conftest.py``), so it sees what every test left
+behind, whatever order they ran in.
 """
 
 from __future__ import annotations
@@ -16,14 +23,22 @@ from urllib.parse import quote, quote_plus
 
 from azure.keyvault.secrets import SecretClient
 
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.support.devstack import RunningStack
 
 #: Fresh for every session, in the audience of every caller token the session's stack
 #: accepts (tests/conftest.py): the host hands the token's claims to the app, and the leak
-#: canary (tests/integration/test_zz_canary.py) proves that neither tokens nor claims are
-#: written anywhere.
+#: canary proves that neither tokens nor claims are written anywhere.
 AUDIENCE_MARKER = f"canary-{secrets.token_hex(12)}"
+
+#: Every API response the session's tests received, searched by the canary.
+RESPONSES: list[str] = []
+
+
+def record(status: int, headers: Iterable[tuple[str, str]], body: str) -> None:
+    """Keep one API response for the canary to search."""
+    lines = "\n".join(f"{name}: {value}" for name, value in headers)
+    RESPONSES.append(f"{status}\n{lines}\n{body}")
 
 
 def encodings(value: str) -> set[str]:
@@ -98,3 +113,25 @@ def leaks(values: Iterable[str], searched: dict[str, str]) -> list[str]:
         )
 
     return sorted(name for name, text in searched.items() if holds(text))
+
+
+def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
+    """The partner key appears nowhere but in the vault; no caller token, nor its claims,
+    appears anywhere. ``pipeline_ran``: the jobs pipeline's tests ran in this session, so
+    their responses and result blobs must be among what was searched."""
+    searched = outputs(stack, RESPONSES)
+    if pipeline_ran:
+        assert RESPONSES, "the pipeline tests recorded no HTTP response to search"
+        assert any(name.startswith("blob results/") for name in searched), "no result searched"
+    found = leaks(partner_keys(stack), searched)
+    assert found == [], f"the partner key was written to: {found}"
+
+    # Planted: every caller token of the session names the marker in its audience, and a
+    # token written anywhere would be caught (raw, or by its decoded claims).
+    assert AUDIENCE_MARKER in stack.endpoints["audience"]
+    token = stack.caller_token("Jobs.Submit")
+    assert leaks([AUDIENCE_MARKER], {"a token": token, "nothing": "x"}) == ["a token"]
+    # The stack's own statement of the audience it accepts is where the marker belongs.
+    del searched[str(Path(stack.state_dir, "endpoints.json"))]
+    found = leaks([AUDIENCE_MARKER], searched)
+    assert found == [], f"a caller token or its claims was written to: {found}"

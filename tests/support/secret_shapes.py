@@ -3,8 +3,8 @@
 No file in this repository holds a literal key, SAS, token or private key: a
 secret scanner run over the tree must stay quiet, and a literal that looks real
 is indistinguishable from a leak. Every value here is assembled from a seeded
-``random.Random`` when a test runs, following the shapes documented in
-POSTURE-RULES ("Secret patterns") and in shared/posture/detectors.py.
+``random.Random`` when a test runs, following the documented shapes that
+shared/secretshapes.py recognises.
 
 Each ``*_planted`` generator returns a :class:`Planted`: a realistic carrier text
 (connection string, URL, header, JSON) plus the kind and the exact span a
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from shared.posture import detectors as d
+from shared import secretshapes as d
 
 B64_CHARS = string.ascii_letters + string.digits + "+/"
 URLSAFE_CHARS = string.ascii_letters + string.digits + "-_"

@@ -1,0 +1,167 @@
+"""What the jobs API promises: its roles, its limits and its OpenAPI description.
+
+The jobs blueprint enforces these constants and the OpenAPI document describes them, so
+a limit changed here changes both; neither blueprint imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blueprints.http.openapi import (
+    JSON,
+    RETRY_AFTER,
+    SCHEME,
+    UNAUTHENTICATED,
+    error,
+    json_body,
+    ref,
+)
+from shared.jobs.model import COMPLETED, FAILED, PROCESSING, QUEUED
+
+SUBMIT_ROLE = "Jobs.Submit"
+ADMIN_ROLE = "Jobs.Admin"
+MAX_BODY_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 10_000
+MAX_IDEMPOTENCY_KEY = 200
+FIELDS = frozenset({"text", "language"})
+
+#: What ``str.strip()`` removes, spelled out: ``\\s`` differs between regex dialects.
+_WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
+
+JOB_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The job's id, as returned by `POST /api/jobs`.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+LOCATION = {
+    "Location": {"description": "`/api/jobs/{id}`", "schema": {"type": "string"}},
+}
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "JobRequest": {
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": False,
+        "description": f"At most {MAX_BODY_BYTES} bytes as UTF-8 JSON.",
+        "properties": {
+            "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_TEXT_CHARS,
+                "pattern": f"[^{_WHITESPACE}]",
+                "description": "The text to analyse; not only whitespace.",
+            },
+            "language": {
+                "type": ["string", "null"],
+                "minLength": 2,
+                "maxLength": 8,
+                "pattern": "^[A-Za-z-]*[A-Za-z][A-Za-z-]*$",
+                "description": "A language tag such as `en` or `pt-BR`.",
+            },
+        },
+    },
+    "Job": {
+        "type": "object",
+        "required": ["id", "status", "created", "updated"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "status": {"enum": [QUEUED, PROCESSING, COMPLETED, FAILED]},
+            "created": {"type": "string", "format": "date-time"},
+            "updated": {"type": "string", "format": "date-time"},
+            "reason": {
+                "type": ["string", "null"],
+                "description": "Why the job failed (only when `failed`).",
+            },
+            "result": {"oneOf": [ref("JobResult"), {"type": "null"}]},
+        },
+    },
+    "JobResult": {
+        "type": "object",
+        "required": ["job_id", "analysis_id", "word_count", "completed"],
+        "properties": {
+            "job_id": {"type": "string", "format": "uuid"},
+            "analysis_id": {"type": "string"},
+            "language": {"type": ["string", "null"]},
+            "sentiment": {"type": ["string", "null"]},
+            "characters": {"type": "integer", "minimum": 0},
+            "word_count": {"type": "integer", "minimum": 0},
+            "unique_words": {"type": "integer", "minimum": 0},
+            "top_words": {"type": "array", "items": {"type": "string"}},
+            "reading_time_seconds": {"type": "integer", "minimum": 0},
+            "completed": {"type": "string", "format": "date-time"},
+        },
+    },
+}
+OPENAPI_PATHS: dict[str, Any] = {
+    "/jobs": {
+        "post": {
+            "operationId": "submit_job",
+            "summary": "Submit a job: analysed by the partner, then processed from the queue.",
+            "security": [{SCHEME: [SUBMIT_ROLE]}],
+            "parameters": [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "The same key and body return the same job, once.",
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_IDEMPOTENCY_KEY,
+                        "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+                    },
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": ref("JobRequest")}},
+            },
+            "responses": {
+                "202": json_body("Accepted and queued.", ref("Job"), headers=LOCATION),
+                "400": error("Malformed JSON, invalid UTF-8, a bad field or header (`target`)."),
+                "401": UNAUTHENTICATED,
+                "403": error(f"The caller lacks the app role {SUBMIT_ROLE}."),
+                "409": error("The Idempotency-Key was used with a different body."),
+                "413": error(f"The body exceeds {MAX_BODY_BYTES} bytes."),
+                "415": error("The body is not `application/json`."),
+                "502": error("The partner API refused the call."),
+                "503": error("Key Vault, the partner or storage is unavailable.", RETRY_AFTER),
+            },
+        }
+    },
+    "/jobs/{id}": {
+        "get": {
+            "operationId": "get_job",
+            "summary": "A job's status; its result once completed.",
+            "security": [{SCHEME: []}],
+            "parameters": [JOB_ID],
+            "responses": {
+                "200": json_body("The job.", ref("Job")),
+                "401": UNAUTHENTICATED,
+                "404": error(
+                    f"No such job, or another caller's (callers with {ADMIN_ROLE} see all)."
+                ),
+                "503": error("Storage is unavailable.", RETRY_AFTER),
+            },
+        }
+    },
+    "/jobs/{id}/retry": {
+        "post": {
+            "operationId": "retry_job",
+            "summary": "Re-enqueue a failed job.",
+            "security": [{SCHEME: [ADMIN_ROLE]}],
+            "parameters": [JOB_ID],
+            "responses": {
+                "202": json_body("Re-enqueued.", ref("Job"), headers=LOCATION),
+                "401": UNAUTHENTICATED,
+                "403": error(f"The caller lacks the app role {ADMIN_ROLE}."),
+                "404": error("No such job."),
+                "409": error("The job is not failed."),
+                "503": error("Storage is unavailable; the job stays failed.", RETRY_AFTER),
+            },
+        }
+    },
+}

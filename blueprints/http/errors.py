@@ -1,0 +1,157 @@
+"""One error path for HTTP functions: raise an :class:`ApiError`, let :func:`api_errors` answer.
+
+A handler raises the error that says what went wrong (:class:`BadRequest` naming the field,
+:class:`Unauthenticated`, :class:`Forbidden`, :class:`NotFound`, :class:`Conflict`,
+:class:`Unavailable` with the dependency's ``Retry-After`` ...) and :func:`api_errors` turns
+it into the one JSON error shape. The decorator also maps the failures of the app's
+dependencies, so no handler repeats the mapping:
+
+* ``VaultUnavailableError`` / ``PartnerUnavailableError`` (transient) -> ``503
+  dependency_unavailable`` with ``Retry-After`` (the dependency's wait, else 5 s);
+* any other ``VaultError`` / ``OutboundError`` -> ``502 partner_error``;
+* ``azure.core``'s ``AzureError`` (storage) -> ``503 dependency_unavailable`` with the
+  route's own message.
+
+Messages are the app's own; an exception's text never reaches a caller. Only the type
+of a dependency's failure is logged (its text may quote a response).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable
+from typing import ClassVar
+
+import azure.functions as func
+
+from blueprints.http.responses import error_response
+from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
+
+logger = logging.getLogger("app.http")
+
+Handler = Callable[[func.HttpRequest], func.HttpResponse]
+
+#: Seconds a client is told to wait when the dependency did not say.
+DEFAULT_RETRY_AFTER = 5
+STORAGE_UNAVAILABLE = "storage is unavailable; retry later"
+DEPENDENCY_UNAVAILABLE = "a dependency is unavailable; retry later"
+PARTNER_FAILED = "the partner API refused or failed the call"
+
+
+class ApiError(Exception):
+    """An answer other than success; subclasses fix the status and the default code.
+
+    :param message: what went wrong, for the caller (never an exception's text).
+    :keyword code: a more precise code than the class's (``invalid_field``, ...).
+    :keyword target: the field, header or parameter at fault.
+    """
+
+    status: ClassVar[int] = 400
+    default_code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, target: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.target = target
+
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+    def response(self) -> func.HttpResponse:
+        return error_response(
+            self.status, self.code, self.message, target=self.target, headers=self.headers()
+        )
+
+
+class BadRequest(ApiError):
+    """400: the request itself is wrong; ``code`` and ``target`` say how and where."""
+
+
+class Unauthenticated(ApiError):
+    status = 401
+    default_code = "unauthenticated"
+
+
+class Forbidden(ApiError):
+    status = 403
+    default_code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    default_code = "not_found"
+
+
+class Conflict(ApiError):
+    status = 409
+    default_code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    default_code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    default_code = "unsupported_media_type"
+
+
+class BadGateway(ApiError):
+    """502: the partner refused or failed the call (its answer is never passed on)."""
+
+    status = 502
+    default_code = "partner_error"
+
+
+class Unavailable(ApiError):
+    """503 with ``Retry-After``: a dependency is down; the request may be repeated later."""
+
+    status = 503
+    default_code = "dependency_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        seconds = max(1, math.ceil(self.retry_after or DEFAULT_RETRY_AFTER))
+        return {"Retry-After": str(seconds)}
+
+
+def api_errors(*, storage: str = STORAGE_UNAVAILABLE) -> Callable[[Handler], Handler]:
+    """Answer every :class:`ApiError` and dependency failure of the handler with the one shape.
+
+    :keyword storage: the message of the ``503`` when storage (``AzureError``) fails.
+
+    Put it under ``@bp.route``. The wrapper keeps the handler's signature
+    (``functools.wraps``): the Python worker reads a function's bindings with
+    ``inspect.signature`` and ``typing.get_type_hints``, which both see through it.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def answer(req: func.HttpRequest) -> func.HttpResponse:
+            from azure.core.exceptions import AzureError  # on the first request, not at indexing
+
+            name = handler.__name__
+            try:
+                return handler(req)
+            except ApiError as error:
+                return error.response()
+            except (VaultUnavailableError, PartnerUnavailableError) as exc:
+                logger.warning("%s: a dependency is unavailable (%s)", name, type(exc).__name__)
+                return Unavailable(DEPENDENCY_UNAVAILABLE, retry_after=exc.retry_after).response()
+            except (VaultError, OutboundError) as exc:
+                logger.error("%s: the partner call failed (%s)", name, type(exc).__name__)
+                return BadGateway(PARTNER_FAILED).response()
+            except AzureError as exc:
+                logger.error("%s: storage failed (%s)", name, type(exc).__name__)
+                return Unavailable(storage).response()
+
+        return answer
+
+    return decorate

@@ -1,0 +1,124 @@
+"""Azurite as the stack runs it: HTTPS with OAuth on loopback, provisioned, and switchable.
+
+Azurite (npm, pinned) is started with ``--oauth basic`` and the dev CA's leaf
+certificate (bearer tokens need HTTPS), ``--skipApiVersionCheck`` (the SDKs speak a
+newer API version than Azurite knows) and ``--disableTelemetry``; its data lives under
+``<state>/azurite`` or, with ``--memory``, in memory only. Once its ports answer, what
+``infra/`` creates in Azure (queues, containers) is created on it.
+
+A storage outage can be rehearsed: :meth:`Azurite.stop` stops it gracefully and
+:meth:`Azurite.start` brings it back on the same ports, provisioned again; its data
+survives unless it runs in memory. The control plane (:mod:`devstack.control`) offers
+both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from devstack.certs import DevCertificates
+from devstack.ports import LOOPBACK, Ports
+from devstack.processes import ChildProcess, StackError, wait_for_port
+
+logger = logging.getLogger("devstack.azurite")
+
+NAME = "azurite"
+STARTUP_TIMEOUT = 90.0
+#: Azurite's per-request access log: written to its log file, kept off the console.
+ACCESS_LOG = re.compile(r'^\S+ - - \[[^\]]+\] "')
+
+
+def azurite_entry(app_dir: Path) -> Path:
+    entry = app_dir / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
+    if not entry.is_file():
+        raise StackError("Azurite is not installed: run `make setup` (npm ci) first")
+    return entry
+
+
+class Azurite:
+    """One Azurite child process, started again on the same ports after a stop.
+
+    :keyword provision: creates what the deployment creates (idempotent); run after each start.
+    :keyword started: told of each new child process (the stack watches it).
+    """
+
+    def __init__(
+        self,
+        *,
+        entry: Path,
+        ports: Ports,
+        certs: DevCertificates,
+        state_dir: Path,
+        log_dir: Path,
+        memory: bool,
+        provision: Callable[[], None],
+        started: Callable[[ChildProcess], None],
+    ) -> None:
+        self._entry, self._ports, self._certs = entry, ports, certs
+        self._state_dir, self._log_dir, self._memory = state_dir, log_dir, memory
+        self._provision, self._started = provision, started
+        self._lock = asyncio.Lock()
+        self.child: ChildProcess | None = None
+        #: Stopped on request: its exit is a rehearsal, not a failure of the stack.
+        self.paused = False
+
+    @property
+    def running(self) -> bool:
+        return self.child is not None and self.child.running
+
+    async def start(self) -> None:
+        """Start Azurite (again) and provision it; :class:`StackError` says why it cannot."""
+        async with self._lock:
+            if self.running:
+                return
+            if self.child is not None:
+                logger.warning("azurite: starting again on request")
+            await self._launch()
+            self.paused = False
+
+    async def stop(self) -> None:
+        """Stop Azurite gracefully; the stack keeps running without storage."""
+        async with self._lock:
+            if self.child is not None and self.child.running:
+                self.paused = True
+                logger.warning("azurite: stopping on request (storage outage rehearsal)")
+                await self.child.stop()
+
+    def _argv(self) -> list[str]:
+        node = shutil.which("node")
+        if node is None:
+            raise StackError("node is not on PATH: Azurite needs Node.js 20")
+        ports, certs = self._ports, self._certs
+        argv = [node, str(self._entry)]
+        for piece in ("blob", "queue", "table"):
+            argv += [f"--{piece}Host", LOOPBACK, f"--{piece}Port", str(ports[piece])]
+        argv += ["--oauth", "basic", "--cert", str(certs.server_cert), "--key"]
+        argv += [str(certs.server_key), "--skipApiVersionCheck", "--disableTelemetry"]
+        if self._memory:
+            return [*argv, "--inMemoryPersistence"]
+        location = self._state_dir / "azurite"
+        location.mkdir(parents=True, exist_ok=True)
+        return [*argv, "--location", str(location)]
+
+    async def _launch(self) -> None:
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+        child = ChildProcess(
+            NAME,
+            self._argv(),
+            env=env,
+            cwd=self._state_dir,
+            log_dir=self._log_dir,
+            quiet=ACCESS_LOG,
+        )
+        await child.start()
+        self.child = child
+        self._started(child)
+        for piece in ("blob", "queue", "table"):
+            await wait_for_port(self._ports[piece], child, STARTUP_TIMEOUT)
+        await asyncio.to_thread(self._provision)  # what infra/ creates; idempotent

@@ -1,0 +1,131 @@
+"""The devstack's control plane: one place to break, count and restart the stack's pieces.
+
+Outage rehearsals and the counters that tests and benchmarks read are all here, in one
+place apart from the emulated services, on a port of its own (plain HTTP on loopback: no
+token travels to it), named ``control`` in ``.devstack/endpoints.json``:
+
+``GET  /devstack``                      links to everything below
+``GET|PUT|DELETE /devstack/faults/<piece>``  the fault plan of ``vault`` or ``partner``
+                                        (:mod:`devstack.faults`: ``PUT`` a plan, ``GET``
+                                        shows it, ``DELETE`` clears it)
+``GET|DELETE /devstack/stats/<piece>``  the counters of ``identity``, ``vault`` or
+                                        ``partner`` (``DELETE`` resets them)
+``GET  /devstack/azurite``, ``POST .../stop``, ``POST .../start``  stop Azurite gracefully
+                                        and start it again on the same ports
+
+Answers are JSON; an unknown piece is a 404 naming the pieces there are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from devstack.asgi import Counters
+from devstack.faults import FaultGate, FaultPlan
+
+PREFIX = "/devstack"
+
+logger = logging.getLogger("devstack.control")
+
+
+class AzuriteSwitch(Protocol):
+    """Azurite as the stack runs it: stopped and started on request."""
+
+    @property
+    def running(self) -> bool: ...
+
+    async def stop(self) -> None: ...
+
+    async def start(self) -> None:
+        """Start again on the same ports; raise ``RuntimeError`` saying why it cannot."""
+
+
+def create_control_app(
+    *,
+    faults: Mapping[str, FaultGate],
+    counters: Mapping[str, Counters],
+    azurite: AzuriteSwitch | None = None,
+) -> Starlette:
+    """The control plane over the given pieces (a test may give it one emulator alone)."""
+
+    def unknown(kind: str, piece: str, known: Mapping[str, object]) -> Response:
+        message = f"no {kind} for {piece!r}; pieces: {sorted(known)}"
+        return JSONResponse({"error": "unknown_piece", "detail": message}, status_code=404)
+
+    async def index(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/") + PREFIX
+        links: dict[str, object] = {
+            "faults": {piece: f"{base}/faults/{piece}" for piece in faults},
+            "stats": {piece: f"{base}/stats/{piece}" for piece in counters},
+        }
+        if azurite is not None:
+            links["azurite"] = f"{base}/azurite"
+        return JSONResponse(links)
+
+    async def fault_plan(request: Request) -> Response:
+        piece = request.path_params["piece"]
+        gate = faults.get(piece)
+        if gate is None:
+            return unknown("fault plan", piece, faults)
+        if request.method == "DELETE":
+            gate.set_plan(None)
+            logger.info("%s: faults cleared", piece)
+            return Response(status_code=204)
+        if request.method == "PUT":
+            try:
+                gate.set_plan(FaultPlan.parse(json.loads(await request.body())))
+            except ValueError as exc:
+                return JSONResponse({"error": "invalid_fault", "detail": str(exc)}, 400)
+            logger.warning("%s: fault plan set (outage rehearsal)", piece)
+        plan = gate.plan
+        return JSONResponse({"fault": asdict(plan) if plan else None})
+
+    async def stats(request: Request) -> Response:
+        piece = request.path_params["piece"]
+        counted = counters.get(piece)
+        if counted is None:
+            return unknown("counters", piece, counters)
+        if request.method == "DELETE":
+            counted.reset_stats()
+            return Response(status_code=204)
+        return JSONResponse(dict(counted.stats()))
+
+    async def azurite_status(_: Request) -> Response:
+        if azurite is None:
+            return JSONResponse({"error": "no_azurite"}, status_code=404)
+        return JSONResponse({"running": azurite.running})
+
+    async def azurite_stop(_: Request) -> Response:
+        if azurite is None:
+            return JSONResponse({"error": "no_azurite"}, status_code=404)
+        await azurite.stop()
+        return JSONResponse({"running": azurite.running})
+
+    async def azurite_start(_: Request) -> Response:
+        if azurite is None:
+            return JSONResponse({"error": "no_azurite"}, status_code=404)
+        try:
+            await azurite.start()
+        except RuntimeError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=500)
+        return JSONResponse({"running": azurite.running})
+
+    return Starlette(
+        routes=[
+            Route(PREFIX, index, methods=["GET"]),
+            Route(f"{PREFIX}/faults/{{piece}}", fault_plan, methods=["GET", "PUT", "DELETE"]),
+            Route(f"{PREFIX}/stats/{{piece}}", stats, methods=["GET", "DELETE"]),
+            Route(f"{PREFIX}/azurite", azurite_status, methods=["GET"]),
+            Route(f"{PREFIX}/azurite/stop", azurite_stop, methods=["POST"]),
+            Route(f"{PREFIX}/azurite/start", azurite_start, methods=["POST"]),
+        ]
+    )

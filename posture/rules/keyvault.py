@@ -1,0 +1,160 @@
+"""Key Vault data-plane rules: the secrets that remain are dated, fresh and usable.
+
+All four read one listing of secret properties (:mod:`posture.sources.vault`).
+A disabled secret is left out of the expiry and rotation rules: nothing can read it,
+so its dates put nothing at risk; if the app needs it, KV-SECRET-DISABLED-IN-USE says so.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from posture.context import CheckContext
+from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources.vault import (
+    SecretFacts,
+    secrets_in_use,
+    vault_secrets,
+    vault_url,
+)
+from shared.settings import KEY_VAULT_URI, POSTURE_ROTATION_DAYS, POSTURE_SECRET_EXPIRY_DAYS
+
+LIST_PERMISSION = "Key Vault Reader (or Key Vault Secrets User): list secret properties"
+NOT_CONFIGURED = f"no vault configured ({KEY_VAULT_URI.name} is not set)"
+
+
+def _enabled(context: CheckContext) -> list[SecretFacts]:
+    return [s for s in vault_secrets(context) if s.enabled]
+
+
+def _names(found: list[Evidence]) -> str:
+    shown = ", ".join(str(e["secret"]) for e in found[:5])
+    return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+
+
+@rule(
+    "KV-SECRET-NOEXPIRY",
+    title="Every enabled Key Vault secret has an expiration date",
+    severity=Severity.HIGH,
+    category=Category.KEY_VAULT,
+    remediation=(
+        "Set an expiration date on each secret (`az keyvault secret set-attributes --expires`) "
+        "and rotate before it; an Azure Policy 'Key Vault secrets should have an expiration "
+        "date' keeps new ones dated."
+    ),
+    reads=f"secret properties of the vault in {KEY_VAULT_URI.name} (expires_on, enabled)",
+    permission=LIST_PERMISSION,
+)
+def secret_no_expiry(context: CheckContext) -> RuleResult:
+    if vault_url(context) is None:
+        return RuleResult.skipped(NOT_CONFIGURED)
+    enabled = _enabled(context)
+    found: list[Evidence] = [{"secret": s.name} for s in enabled if s.expires_on is None]
+    if found:
+        return RuleResult.failed(f"{len(found)} secret(s) never expire: {_names(found)}", found)
+    return RuleResult.passed(f"all {len(enabled)} enabled secret(s) have an expiration date")
+
+
+@rule(
+    "KV-SECRET-EXPIRING",
+    title="No Key Vault secret is expired or about to expire",
+    severity=Severity.MEDIUM,
+    category=Category.KEY_VAULT,
+    remediation=(
+        "Rotate the secret: set a new version with a new expiration date, at the partner first "
+        "if it is a third-party key. Subscribe to the vault's SecretNearExpiry event to be told "
+        "earlier next time."
+    ),
+    reads=f"secret properties (expires_on); {POSTURE_SECRET_EXPIRY_DAYS.name} (default 30 days)",
+    permission=LIST_PERMISSION,
+)
+def secret_expiring(context: CheckContext) -> RuleResult:
+    if vault_url(context) is None:
+        return RuleResult.skipped(NOT_CONFIGURED)
+    window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
+    horizon = context.now + timedelta(days=window)
+    found: list[Evidence] = []
+    for secret in _enabled(context):
+        if secret.expires_on is not None and secret.expires_on <= horizon:
+            days_left = (secret.expires_on - context.now).total_seconds() / 86400
+            found.append(
+                {
+                    "secret": secret.name,
+                    "expires_on": secret.expires_on.isoformat(),
+                    "days_left": round(days_left, 1),
+                    "expired": days_left <= 0,
+                }
+            )
+    if found:
+        return RuleResult.failed(
+            f"{len(found)} secret(s) expired or expiring within {window} days: {_names(found)}",
+            found,
+        )
+    return RuleResult.passed(f"no secret expires within {window} days")
+
+
+@rule(
+    "KV-SECRET-STALE",
+    title="Key Vault secrets are rotated within the rotation window",
+    severity=Severity.MEDIUM,
+    category=Category.KEY_VAULT,
+    remediation=(
+        "Rotate the secret (a new version, at the issuer first) and automate it: Key Vault "
+        "rotation for keys, an Event Grid-triggered function for third-party secrets."
+    ),
+    reads=f"secret properties (updated_on); {POSTURE_ROTATION_DAYS.name} (default 90 days)",
+    permission=LIST_PERMISSION,
+)
+def secret_stale(context: CheckContext) -> RuleResult:
+    if vault_url(context) is None:
+        return RuleResult.skipped(NOT_CONFIGURED)
+    window = POSTURE_ROTATION_DAYS.get(context.env)
+    cutoff = context.now - timedelta(days=window)
+    found: list[Evidence] = []
+    for secret in _enabled(context):
+        changed = secret.updated_on or secret.created_on
+        if changed is not None and changed < cutoff:
+            found.append(
+                {
+                    "secret": secret.name,
+                    "updated_on": changed.isoformat(),
+                    "age_days": round((context.now - changed).total_seconds() / 86400, 1),
+                }
+            )
+    if found:
+        return RuleResult.failed(
+            f"{len(found)} secret(s) not rotated for over {window} days: {_names(found)}", found
+        )
+    return RuleResult.passed(f"every secret was updated within {window} days")
+
+
+@rule(
+    "KV-SECRET-DISABLED-IN-USE",
+    title="Every secret the app is configured to use exists and is enabled",
+    severity=Severity.HIGH,
+    category=Category.KEY_VAULT,
+    remediation=(
+        "Enable the secret or set a new version (`az keyvault secret set`), or point the "
+        "`*_SECRET_NAME` setting at the secret that replaced it; the app fails every call that "
+        "needs it until then."
+    ),
+    reads=f"settings ending in _SECRET_NAME; secret properties (enabled) of {KEY_VAULT_URI.name}",
+    permission=LIST_PERMISSION,
+)
+def secret_disabled_in_use(context: CheckContext) -> RuleResult:
+    if vault_url(context) is None:
+        return RuleResult.skipped(NOT_CONFIGURED)
+    used = secrets_in_use(context)
+    if not used:
+        return RuleResult.skipped("the app is configured to use no secret")
+    by_name = {s.name.lower(): s for s in vault_secrets(context)}
+    found: list[Evidence] = []
+    for setting, name in sorted(used.items()):
+        secret = by_name.get(name.lower())
+        state = "missing" if secret is None else None if secret.enabled else "disabled"
+        if state:
+            found.append({"setting": setting, "secret": name, "state": state})
+    if found:
+        listed = ", ".join(f"{e['secret']} ({e['state']})" for e in found)
+        return RuleResult.failed(f"the app cannot read {listed}", found)
+    return RuleResult.passed(f"{len(used)} secret(s) in use exist and are enabled")

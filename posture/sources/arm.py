@@ -1,0 +1,192 @@
+"""Control-plane facts: Azure Resource Graph for resources, ARM GETs for what it does not hold.
+
+One Resource Graph query (paged with ``$skipToken``) lists the resources the rules
+judge, in the subscriptions of ``POSTURE_SUBSCRIPTION_IDS`` (optionally narrowed to
+``POSTURE_RESOURCE_GROUPS``); a site's ``config/web``, its basic publishing
+credential policies and its Key Vault references need ARM GETs. Reader is enough for
+all of it. The app's settings themselves are never read from the control plane
+(``list_application_settings`` returns secret values and needs more than Reader):
+the runtime rules see them from inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from posture.context import CheckContext
+from shared.settings import (
+    POSTURE_ARM_ENDPOINT,
+    POSTURE_RESOURCE_GROUPS,
+    POSTURE_SUBSCRIPTION_IDS,
+    SettingsError,
+)
+
+if TYPE_CHECKING:
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+WEB_API_VERSION: Final = "2022-03-01"
+MAX_PAGES: Final = 50
+
+STORAGE: Final = "microsoft.storage/storageaccounts"
+KEY_VAULT: Final = "microsoft.keyvault/vaults"
+SITE: Final = "microsoft.web/sites"
+APP_INSIGHTS: Final = "microsoft.insights/components"
+SERVICE_BUS: Final = "microsoft.servicebus/namespaces"
+EVENT_HUBS: Final = "microsoft.eventhub/namespaces"
+COSMOS: Final = "microsoft.documentdb/databaseaccounts"
+APP_CONFIGURATION: Final = "microsoft.appconfiguration/configurationstores"
+REDIS: Final = "microsoft.cache/redis"
+AI_SERVICES: Final = "microsoft.cognitiveservices/accounts"
+CONTAINER_REGISTRY: Final = "microsoft.containerregistry/registries"
+TYPES: Final = (
+    STORAGE,
+    KEY_VAULT,
+    SITE,
+    APP_INSIGHTS,
+    SERVICE_BUS,
+    EVENT_HUBS,
+    COSMOS,
+    APP_CONFIGURATION,
+    REDIS,
+    AI_SERVICES,
+    CONTAINER_REGISTRY,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArmResource:
+    """One resource as Resource Graph returns it (type lower-cased)."""
+
+    id: str
+    name: str
+    type: str
+    kind: str
+    resource_group: str
+    properties: dict[str, Any]
+    identity: dict[str, Any] | None
+
+    def prop(self, name: str) -> Any:
+        """A top-level property by case-insensitive name (App Insights spells some in Pascal)."""
+        lowered = name.lower()
+        return next((v for k, v in self.properties.items() if k.lower() == lowered), None)
+
+
+def subscriptions(context: CheckContext) -> list[str]:
+    return context.value(POSTURE_SUBSCRIPTION_IDS) or []
+
+
+def query(context: CheckContext) -> str:
+    types = ", ".join(f"'{t}'" for t in TYPES)
+    lines = ["resources", f"| where type in~ ({types})"]
+    groups = context.value(POSTURE_RESOURCE_GROUPS)
+    if groups:
+        lines.append("| where resourceGroup in~ (" + ", ".join(f"'{g}'" for g in groups) + ")")
+    lines += [
+        "| project id, name, type, kind, resourceGroup, properties, identity",
+        "| order by id asc",
+    ]
+    return "\n".join(lines)
+
+
+def _options(context: CheckContext) -> dict[str, Any]:
+    base = POSTURE_ARM_ENDPOINT.get(context.env)
+    return {
+        "base_url": base,
+        "credential_scopes": [f"{base}/.default"],
+        "retry_total": 1,
+        "connection_timeout": context.network_timeout,
+        "read_timeout": context.network_timeout,
+        **context.client_options,
+    }
+
+
+def arm_resources(context: CheckContext) -> list[ArmResource]:
+    """Every resource of the judged types, all pages, once per run."""
+
+    def build() -> list[ArmResource]:
+        from azure.mgmt.resourcegraph import ResourceGraphClient
+        from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+        subs = subscriptions(context)
+        text = query(context)
+        found: list[ArmResource] = []
+        with ResourceGraphClient(context.credential, **_options(context)) as client:
+            skip_token: str | None = None
+            for _ in range(MAX_PAGES):
+                options = QueryRequestOptions(skip_token=skip_token, result_format="objectArray")
+                page = client.resources(
+                    QueryRequest(subscriptions=subs, query=text, options=options)
+                )
+                rows: list[Any] = page.data if isinstance(page.data, list) else []  # objectArray
+                found.extend(_resource(row) for row in rows if isinstance(row, dict))
+                skip_token = page.skip_token
+                if not skip_token:
+                    break
+        return found
+
+    return context.memo("arm-resources", build)
+
+
+def _resource(row: dict[str, Any]) -> ArmResource:
+    return ArmResource(
+        id=str(row.get("id", "")),
+        name=str(row.get("name", "")),
+        type=str(row.get("type", "")).lower(),
+        kind=str(row.get("kind") or ""),
+        resource_group=str(row.get("resourceGroup", "")),
+        properties=dict(row.get("properties") or {}),
+        identity=row.get("identity") or None,
+    )
+
+
+def of_type(context: CheckContext, resource_type: str) -> list[ArmResource]:
+    return [r for r in arm_resources(context) if r.type == resource_type]
+
+
+def _management_client(context: CheckContext) -> ResourceManagementClient:
+    def build() -> ResourceManagementClient:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return ResourceManagementClient(
+            context.credential, subscriptions(context)[0], **_options(context)
+        )
+
+    return context.memo("arm-client", build)
+
+
+def arm_get(context: CheckContext, path: str) -> dict[str, Any]:
+    """GET ``path`` (a resource id plus a child path) with ARM's pipeline, once per run."""
+
+    def build() -> dict[str, Any]:
+        from azure.core.rest import HttpRequest
+
+        request = HttpRequest("GET", path, params={"api-version": WEB_API_VERSION})
+        response = _management_client(context).send_request(request)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    return context.memo(f"arm-get:{path}", build)
+
+
+def key_vault_reference_names(context: CheckContext) -> frozenset[str] | None:
+    """App settings of this site that are Key Vault references; None when unknowable.
+
+    Known only in Azure, with the control plane configured and the site found; any
+    failure means "unknown", never an error of the runtime rules that ask.
+    """
+    from azure.core.exceptions import AzureError
+
+    site_name = context.setting("WEBSITE_SITE_NAME")
+    if not (context.in_azure and site_name and context.configured(POSTURE_SUBSCRIPTION_IDS)):
+        return None
+    try:
+        sites = [s for s in of_type(context, SITE) if s.name.lower() == site_name.lower()]
+        if len(sites) != 1:
+            return None
+        body = arm_get(context, f"{sites[0].id}/config/configreferences/appsettings")
+    except (AzureError, SettingsError, ValueError):
+        return None
+    names = {str(item.get("name") or item.get("id") or "") for item in body.get("value", [])}
+    return frozenset(name.rsplit("/", 1)[-1] for name in names if name)

@@ -1,1 +1,0 @@
-"""Posture checks: how secretless the running deployment is, and the secret patterns behind them."""

@@ -1,0 +1,338 @@
+"""Control-plane and Entra rules: the real SDK clients against a local ARM/Graph stub over TLS.
+
+The stub (tests/support/arm_stub.py) answers in the services' documented shapes; the
+resources below mix good and bad configurations, so each rule must name exactly the
+resources at fault. Two stub servers, one for ARM and one for Graph, show that each
+client asks for a token for its own endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from devstack.tokens import IssuerCredential, TokenIssuer
+from posture.context import CheckContext
+from posture.model import Category, RuleResult, Status, all_rules
+from posture.report.document import build_report
+from posture.runner import run_rules
+from tests.support.arm_stub import CloudModel, create_cloud_stub
+from tests.support.servers import Switch, serve
+
+SUB = "6a1f0c4e-8a36-4b4e-9d55-2f0c7e1b9a10"
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-app/providers"
+GOOD_SITE = f"{RG}/Microsoft.Web/sites/func-good"
+BAD_SITE = f"{RG}/Microsoft.Web/sites/func-bad"
+NOW = datetime.now(UTC)
+
+
+def _row(rtype: str, name: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"{RG}/{rtype}/{name}",
+        "name": name,
+        "type": rtype.lower(),
+        "kind": extra.pop("kind", ""),
+        "resourceGroup": "rg-app",
+        "properties": properties,
+        "identity": extra.pop("identity", None),
+    }
+
+
+def resources() -> list[dict[str, Any]]:
+    storage, vault = "Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults"
+    sites, insights = "Microsoft.Web/sites", "Microsoft.Insights/components"
+    good_storage = {
+        "allowSharedKeyAccess": False,
+        "allowBlobPublicAccess": False,
+        "supportsHttpsTrafficOnly": True,
+        "minimumTlsVersion": "TLS1_2",
+    }
+    return [
+        _row(storage, "stgood", good_storage),
+        _row(storage, "stkeyed", {**good_storage, "allowSharedKeyAccess": None}),
+        _row(storage, "stpublic", {**good_storage, "allowBlobPublicAccess": True}),
+        _row(storage, "sttls", {**good_storage, "minimumTlsVersion": "TLS1_0"}),
+        _row(vault, "kvgood", {"enableRbacAuthorization": True, "enableSoftDelete": True,
+                               "enablePurgeProtection": True}),
+        _row(vault, "kvpolicies", {"enableRbacAuthorization": False,
+                                   "enablePurgeProtection": True}),
+        _row(vault, "kvnopurge", {"enableRbacAuthorization": True, "enableSoftDelete": True}),
+        _row(sites, "func-good", {"httpsOnly": True}, kind="functionapp,linux",
+             identity={"type": "UserAssigned"}),
+        _row(sites, "func-bad", {"httpsOnly": False}, kind="functionapp,linux",
+             identity={"type": "None"}),
+        _row(insights, "appi-good", {"DisableLocalAuth": True}),
+        _row(insights, "appi-bad", {"DisableLocalAuth": False}),
+        _row("Microsoft.ServiceBus/namespaces", "sb-bad", {"disableLocalAuth": False}),
+        _row("Microsoft.DocumentDB/databaseAccounts", "cosmos-good", {"disableLocalAuth": True}),
+        _row("Microsoft.Cache/Redis", "redis-bad", {}),
+        _row("Microsoft.ContainerRegistry/registries", "acr-bad", {"adminUserEnabled": True}),
+        _row("Microsoft.AppConfiguration/configurationStores", "appcs-good",
+             {"disableLocalAuth": True}),
+    ]  # fmt: skip
+
+
+EXPECTED_CONTROL_PLANE = {
+    "STG-SHAREDKEY": {"stkeyed"},
+    "STG-PUBLIC": {"stpublic"},
+    "STG-TLS": {"sttls"},
+    "KV-RBAC": {"kvpolicies"},
+    "KV-PROTECT": {"kvnopurge"},
+    "APP-IDENTITY": {"func-bad"},
+    "APP-BASICAUTH": {"func-bad"},
+    "APP-TRANSPORT": {"func-bad"},
+    "AI-LOCALAUTH": {"appi-bad"},
+    "DATA-LOCALAUTH": {"sb-bad", "redis-bad", "acr-bad"},
+}
+HINT = "".join(random.Random("hint").choices(string.ascii_letters, k=3))
+
+
+def _password(days_from_now: int, lifetime_days: int = 180) -> dict[str, Any]:
+    end = NOW + timedelta(days=days_from_now)
+    return {
+        "customKeyIdentifier": None,
+        "displayName": "ci",
+        "endDateTime": end.isoformat().replace("+00:00", "Z"),
+        "hint": HINT,
+        "keyId": f"00000000-0000-4000-8000-{abs(days_from_now):012d}",
+        "secretText": None,
+        "startDateTime": (end - timedelta(days=lifetime_days)).isoformat(),
+    }
+
+
+def _app(name: str, passwords: list[dict[str, Any]], keys: list[dict[str, Any]] | None = None):
+    return {
+        "id": f"obj-{name}",
+        "appId": f"app-{name}",
+        "displayName": name,
+        "passwordCredentials": passwords,
+        "keyCredentials": keys or [],
+    }
+
+
+def _policy(*, enabled: bool, restrictions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": "00000000-0000-0000-0000-000000000000",
+        "displayName": "Default app management tenant policy",
+        "isEnabled": enabled,
+        "applicationRestrictions": {"passwordCredentials": restrictions, "keyCredentials": []},
+        "servicePrincipalRestrictions": {"passwordCredentials": restrictions, "keyCredentials": []},
+    }
+
+
+def model() -> CloudModel:
+    return CloudModel(
+        resources=resources(),
+        web_config={
+            GOOD_SITE: {"minTlsVersion": "1.2", "ftpsState": "Disabled",
+                        "remoteDebuggingEnabled": False},
+            BAD_SITE: {"minTlsVersion": "1.0", "ftpsState": "AllAllowed",
+                       "remoteDebuggingEnabled": True},
+        },
+        publishing={(GOOD_SITE, "ftp"): False, (GOOD_SITE, "scm"): False,
+                    (BAD_SITE, "ftp"): True, (BAD_SITE, "scm"): False},
+        kv_references={BAD_SITE: ["PARTNER_TOKEN"]},
+        applications=[
+            _app("app-clean", []),
+            _app("app-pw", [_password(100)]),
+            _app("app-expiring", [_password(10)]),
+        ],
+        service_principals=[_app("sp-clean", []), _app("sp-old", []),
+                            _app("sp-pw", [_password(-5)])],
+        policy=_policy(enabled=False, restrictions=[]),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("cloud-tls")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
+    return folder / "ca.pem", folder / "server.pem"
+
+
+class Cloud:
+    def __init__(self, arm: str, graph: str, ca: Path, arm_switch: Switch, graph_switch: Switch):
+        self.arm, self.graph, self.ca = arm, graph, ca
+        self._switches = (arm_switch, graph_switch)
+        self.model = CloudModel()
+
+    def use(self, cloud_model: CloudModel) -> CloudModel:
+        self.model = cloud_model
+        self._switches[0].app = create_cloud_stub(cloud_model, self.arm)
+        self._switches[1].app = create_cloud_stub(cloud_model, self.graph)
+        return cloud_model
+
+    def evaluate(self, **env: str) -> dict[str, RuleResult]:
+        context = self.context(**env)
+        run = run_rules(context, rules=[r for r in all_rules() if r.category in CLOUD])
+        return {o.rule.id: o.result for o in run.outcomes}
+
+    def context(self, **env: str) -> CheckContext:
+        base = {
+            "POSTURE_SUBSCRIPTION_IDS": SUB,
+            "POSTURE_ARM_ENDPOINT": self.arm,
+            "POSTURE_GRAPH_ENABLED": "true",
+            "POSTURE_GRAPH_ENDPOINT": self.graph,
+        }
+        return CheckContext(
+            env={**base, **env},
+            credential=IssuerCredential(TokenIssuer.generate()),
+            client_options={"connection_verify": str(self.ca)},
+        )
+
+
+CLOUD = (Category.CONTROL_PLANE, Category.ENTRA)
+
+
+@pytest.fixture(scope="module")
+def cloud(tls: tuple[Path, Path]) -> Iterator[Cloud]:
+    ca, pem = tls
+    arm_switch, graph_switch = Switch(), Switch()
+    with serve(arm_switch, certfile=pem) as (arm, _), serve(graph_switch, certfile=pem) as (g, _):
+        yield Cloud(arm, g, ca, arm_switch, graph_switch)
+
+
+def failing_resources(result: RuleResult) -> set[str]:
+    return {str(e["resource"]) for e in result.evidence}
+
+
+def test_each_control_plane_rule_names_exactly_the_resources_at_fault(cloud: Cloud) -> None:
+    stub = cloud.use(model())
+    results = cloud.evaluate()
+    for rule_id, expected in EXPECTED_CONTROL_PLANE.items():
+        assert results[rule_id].status is Status.FAIL, (rule_id, results[rule_id])
+        assert failing_resources(results[rule_id]) == expected, rule_id
+    transport = {e["property"] for e in results["APP-TRANSPORT"].evidence}
+    assert transport == {
+        "httpsOnly",
+        "siteConfig.minTlsVersion",
+        "siteConfig.ftpsState",
+        "siteConfig.remoteDebuggingEnabled",
+    }
+    assert {e["property"] for e in results["APP-BASICAUTH"].evidence} == {"ftp.allow"}
+    graph_queries = [r for r in stub.requests if r["path"].endswith("ResourceGraph/resources")]
+    assert len(graph_queries) == 6  # three rows a page: paged with $skipToken
+    assert graph_queries[0]["body"]["subscriptions"] == [SUB]
+    assert graph_queries[0]["query"] == {"api-version": "2021-03-01"}
+    assert "microsoft.storage/storageaccounts" in graph_queries[0]["body"]["query"]
+    arm_audiences = {r["audience"] for r in stub.requests if not r["path"].startswith("/v1.0")}
+    assert arm_audiences == {cloud.arm}
+
+
+def test_a_clean_estate_passes_and_resource_groups_narrow_the_query(cloud: Cloud) -> None:
+    clean = model()
+    clean.resources = [r for r in clean.resources if r["name"].endswith("good")]
+    stub = cloud.use(clean)
+    results = cloud.evaluate(POSTURE_RESOURCE_GROUPS="rg-app, rg-data")
+    assert {k: results[k].status for k in EXPECTED_CONTROL_PLANE} == dict.fromkeys(
+        EXPECTED_CONTROL_PLANE, Status.PASS
+    )
+    query = next(r for r in stub.requests if r["body"])["body"]["query"]
+    assert "resourceGroup in~ ('rg-app', 'rg-data')" in query
+
+
+def test_entra_rules_on_apps_service_principals_and_the_tenant_policy(cloud: Cloud) -> None:
+    stub = cloud.use(model())
+    results = cloud.evaluate()
+    secrets = results["ENT-APP-SECRETS"]
+    assert secrets.status is Status.FAIL
+    assert {e["owner"] for e in secrets.evidence} == {"app-pw", "app-expiring"}
+    expiry = results["ENT-CRED-EXPIRY"]
+    assert expiry.status is Status.FAIL
+    problems = {e["owner"]: e["problem"] for e in expiry.evidence}
+    assert problems == {"app-expiring": "expires in 10 days", "sp-pw": "expired"}
+    assert results["ENT-APP-POLICY"].status is Status.FAIL
+    assert "disabled" in results["ENT-APP-POLICY"].message
+    collections = [r for r in stub.requests if r["path"] == "/v1.0/servicePrincipals"]
+    assert len(collections) == 2  # two objects a page: followed @odata.nextLink
+    assert "passwordCredentials" in collections[0]["query"]["$select"]
+    graph_audiences = {r["audience"] for r in stub.requests if r["path"].startswith("/v1.0")}
+    assert graph_audiences == {cloud.graph}
+
+
+def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
+    strict = model()
+    lifetime = {"restrictionType": "passwordLifetime", "maxLifetime": "P90D",
+                "restrictForAppsCreatedAfterDateTime": None}  # fmt: skip
+    strict.policy = _policy(enabled=True, restrictions=[lifetime])
+    strict.applications.append(_app("app-long", [_password(200, lifetime_days=400)]))
+    cloud.use(strict)
+    results = cloud.evaluate()
+    assert results["ENT-APP-POLICY"].status is Status.PASS
+    problems = {e["owner"]: e["problem"] for e in results["ENT-CRED-EXPIRY"].evidence}
+    assert problems["app-long"] == "lives longer than the policy allows"
+    assert problems["app-pw"] == "lives longer than the policy allows"  # 180 > 90 days
+    blocked = {"restrictionType": "passwordAddition", "maxLifetime": None, "state": "disabled"}
+    strict.policy = _policy(enabled=True, restrictions=[blocked])
+    results = cloud.evaluate()
+    assert results["ENT-APP-POLICY"].status is Status.FAIL
+    assert "no password restriction" in results["ENT-APP-POLICY"].message
+
+
+def test_no_credential_hint_reaches_the_report(cloud: Cloud) -> None:
+    cloud.use(model())
+    context = cloud.context()
+    report = build_report(run_rules(context), context)
+    text = json.dumps(report)
+    assert f'"{HINT}"' not in text
+    assert "hint" not in text
+
+
+def test_refusals_are_errors_that_name_the_status_and_leave_other_rules_alone(
+    cloud: Cloud,
+) -> None:
+    refused = model()
+    refused.arm_failure = (403, "AuthorizationFailed")
+    refused.graph_failure = (403, "Authorization_RequestDenied")
+    cloud.use(refused)
+    context = cloud.context()
+    run = run_rules(context)
+    by_id = {o.rule.id: o.result for o in run.outcomes}
+    for rule_id in EXPECTED_CONTROL_PLANE:
+        assert by_id[rule_id].status is Status.ERROR
+        assert "HTTP 403 AuthorizationFailed" in by_id[rule_id].message
+    for rule_id in ("ENT-APP-SECRETS", "ENT-CRED-EXPIRY", "ENT-APP-POLICY"):
+        assert by_id[rule_id].status is Status.ERROR
+        assert "Application.Read.All" in by_id[rule_id].message
+    assert by_id["RT-CRED-FALLBACK"].status is Status.PASS
+
+
+def test_without_configuration_the_cloud_rules_are_skipped(cloud: Cloud) -> None:
+    stub = cloud.use(model())
+    context = CheckContext(env={}, credential=IssuerCredential(TokenIssuer.generate()))
+    run = run_rules(context, rules=[r for r in all_rules() if r.category in CLOUD])
+    assert {o.result.status for o in run.outcomes} == {Status.SKIPPED}
+    assert stub.requests == []
+
+
+def test_a_malformed_subscription_id_is_an_error_naming_the_setting(cloud: Cloud) -> None:
+    cloud.use(model())
+    results = cloud.evaluate(POSTURE_SUBSCRIPTION_IDS="not-a-guid")
+    assert results["STG-SHAREDKEY"].status is Status.ERROR
+    assert "POSTURE_SUBSCRIPTION_IDS" in results["STG-SHAREDKEY"].message
+
+
+def test_secret_findings_are_labelled_key_vault_reference_or_inline(cloud: Cloud) -> None:
+    from tests.support import secret_shapes as ss
+
+    cloud.use(model())
+    r = random.Random("labels")
+    context = cloud.context(
+        WEBSITE_SITE_NAME="func-bad",
+        PARTNER_TOKEN=ss.jwt_like(r),
+        OTHER_TOKEN=ss.jwt_like(r),
+    )
+    run = run_rules(context, rules=[r for r in all_rules() if r.id == "RT-ENV-SECRETS"])
+    sources = {e["setting"]: e["source"] for e in run.outcomes[0].result.evidence}
+    assert sources == {"PARTNER_TOKEN": "key-vault-reference", "OTHER_TOKEN": "inline"}

@@ -1,0 +1,477 @@
+"""SecretProvider against the real SecretClient, with Key Vault scripted at the HTTP level.
+
+The SDK runs unchanged (bearer challenge, request building, error mapping); only the
+wire is replaced: a requests adapter answers like Key Vault does. (Longer than most test
+modules on purpose: the cache, single-flight and the outage policy are one contract over
+one scripted vault, whose fakes are best read once, here.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
+from azure.core.pipeline.transport import RequestsTransport
+from azure.keyvault.secrets import SecretClient
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPResponse
+
+from shared.vault import (
+    SecretDisabledError,
+    SecretNotFoundError,
+    SecretProvider,
+    VaultAccessDeniedError,
+    VaultError,
+    VaultUnavailableError,
+)
+
+TTL = 300.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeCredential:
+    """Hands out a random bearer token; ``fail`` makes it behave like a broken identity."""
+
+    def __init__(self) -> None:
+        self.token = secrets.token_urlsafe(24)
+        self.fail = False
+
+    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+        if self.fail:
+            raise ClientAuthenticationError("no identity available")
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+
+class ScriptedVault(HTTPAdapter):
+    """Key Vault's secrets GET at the HTTP level, per host.
+
+    ``error`` (while set) answers every authorised request: an exception to raise, or a
+    (status, error body, headers) triple. ``gate`` holds authorised requests until set.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str, str], str] = {}  # (host, name, version) -> value
+        self.error: Exception | tuple[int, dict[str, object], dict[str, str]] | None = None
+        self.gate: threading.Event | None = None
+        self.held: set[str] | None = None  # names the gate applies to (all when None)
+        self.fetches: list[tuple[str, str, str]] = []
+        self.tenant = str(uuid.uuid4())
+        self._lock = threading.Lock()
+
+    def put(self, vault_url: str, name: str, version: str = "") -> str:
+        value = secrets.token_urlsafe(32)
+        self.values[(urlsplit(vault_url).netloc, name, version)] = value
+        return value
+
+    def count(self, name: str | None = None) -> int:
+        return sum(1 for f in self.fetches if name is None or f[1] == name)
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        if "Authorization" not in request.headers:
+            challenge = (
+                f'Bearer authorization="https://login.microsoftonline.com/{self.tenant}", '
+                'resource="https://vault.azure.net"'
+            )
+            return self._answer(request, 401, {}, {"WWW-Authenticate": challenge})
+        url = urlsplit(request.url)
+        _, _, name, *rest = url.path.split("/")
+        key = (url.netloc, name, rest[0] if rest else "")
+        with self._lock:
+            self.fetches.append(key)
+        if self.gate is not None and (self.held is None or name in self.held):
+            self.gate.wait(timeout=0.3)
+        if isinstance(self.error, Exception):
+            raise self.error
+        if self.error is not None:
+            status, body, headers = self.error
+            return self._answer(request, status, body, headers)
+        if key not in self.values:
+            body = {"error": {"code": "SecretNotFound", "message": f"A secret {name} not found"}}
+            return self._answer(request, 404, body, {})
+        secret_id = f"https://{url.netloc}/secrets/{name}/{key[2] or uuid.uuid4().hex}"
+        body = {"value": self.values[key], "id": secret_id, "attributes": {"enabled": True}}
+        return self._answer(request, 200, body, {})
+
+    def _answer(self, request, status, body, headers):
+        data = json.dumps(body).encode() if body else b""
+        headers = {"Content-Type": "application/json", **headers}
+        raw = HTTPResponse(
+            body=io.BytesIO(data), headers=headers, status=status, preload_content=False
+        )
+        return self.build_response(request, raw)
+
+
+@pytest.fixture
+def vault() -> ScriptedVault:
+    return ScriptedVault()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_client(vault: ScriptedVault, host: str | None = None, credential=None) -> SecretClient:
+    session = requests.Session()
+    session.mount("https://", vault)
+    host = host or f"kv{uuid.uuid4().hex[:12]}.vault.azure.net"
+    return SecretClient(
+        f"https://{host}",
+        credential or FakeCredential(),
+        transport=RequestsTransport(session=session, session_owner=False),
+        retry_total=0,
+    )
+
+
+@pytest.fixture
+def client(vault: ScriptedVault) -> Iterator[SecretClient]:
+    with make_client(vault) as c:
+        yield c
+
+
+@pytest.fixture
+def provider(client: SecretClient, clock: FakeClock) -> SecretProvider:
+    return SecretProvider(client, ttl=TTL, clock=clock)
+
+
+# -- the cache ------------------------------------------------------------------------
+
+
+def test_second_get_within_ttl_is_served_from_cache(vault, client, provider, clock):
+    value = vault.put(client.vault_url, "partner-api-key")
+    assert provider.get("partner-api-key").reveal() == value
+    clock.advance(TTL - 1)
+    assert provider.get("partner-api-key").reveal() == value
+    assert vault.count() == 1
+
+
+def test_get_after_ttl_fetches_the_current_value(vault, client, provider, clock):
+    vault.put(client.vault_url, "partner-api-key")
+    provider.get("partner-api-key")
+    rotated = vault.put(client.vault_url, "partner-api-key")
+    clock.advance(TTL)
+    assert provider.get("partner-api-key").reveal() == rotated
+    assert vault.count() == 2
+
+
+def test_max_age_overrides_ttl_for_one_call(vault, client, provider, clock):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(10)
+    provider.get("k", max_age=60)
+    assert vault.count() == 1
+    provider.get("k", max_age=5)
+    assert vault.count() == 2
+
+
+def test_force_fetch_bypasses_the_cache_and_refreshes_it(vault, client, provider):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    rotated = vault.put(client.vault_url, "k")
+    assert provider.get("k", force_fetch=True).reveal() == rotated
+    assert provider.get("k").reveal() == rotated
+    assert vault.count() == 2
+
+
+def test_invalidate_one_name_keeps_the_others(vault, client, provider):
+    vault.put(client.vault_url, "a")
+    vault.put(client.vault_url, "b")
+    provider.get("a")
+    provider.get("b")
+    provider.invalidate("a")
+    provider.get("a")
+    provider.get("b")
+    assert (vault.count("a"), vault.count("b")) == (2, 1)
+
+
+def test_invalidate_all(vault, client, provider):
+    vault.put(client.vault_url, "a")
+    vault.put(client.vault_url, "b")
+    provider.get("a")
+    provider.get("b")
+    provider.invalidate()
+    provider.get("a")
+    provider.get("b")
+    assert (vault.count("a"), vault.count("b")) == (2, 2)
+
+
+def test_cache_key_includes_the_version(vault, client, provider):
+    version = uuid.uuid4().hex
+    latest = vault.put(client.vault_url, "k")
+    pinned = vault.put(client.vault_url, "k", version)
+    assert provider.get("k").reveal() == latest
+    assert provider.get("k", version=version).reveal() == pinned
+    assert provider.get("k").reveal() == latest
+    assert provider.get("k", version=version).reveal() == pinned
+    assert vault.count() == 2
+
+
+def test_cache_key_includes_the_vault(vault, clock):
+    with make_client(vault) as one, make_client(vault) as two:
+        first = SecretProvider(one, clock=clock)
+        second = SecretProvider(two, clock=clock)
+        values = [vault.put(one.vault_url, "k"), vault.put(two.vault_url, "k")]
+        assert [first.get("k").reveal(), second.get("k").reveal()] == values
+        assert [first.get("k").reveal(), second.get("k").reveal()] == values
+        assert first.vault_url != second.vault_url
+        assert sorted(f[0] for f in vault.fetches) == sorted(
+            urlsplit(u).netloc for u in (one.vault_url, two.vault_url)
+        )
+
+
+def test_invalid_names_are_refused_before_any_request(vault, provider):
+    for name in ("", "a/b", "../k", "k?x=1", "x" * 128):
+        with pytest.raises(ValueError, match="secret name"):
+            provider.get(name)
+    with pytest.raises(ValueError, match="secret version"):
+        provider.get("k", version="v/1")
+    assert vault.fetches == []
+
+
+# -- single-flight --------------------------------------------------------------------
+
+
+def _run_threads(count, target):
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(target())
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    return results, errors
+
+
+def test_sixteen_concurrent_callers_share_one_fetch(vault, client, provider):
+    value = vault.put(client.vault_url, "k")
+    vault.gate = threading.Event()  # holds the fetch so the others arrive while it runs
+    results, errors = _run_threads(16, lambda: provider.get("k").reveal())
+    assert errors == []
+    assert results == [value] * 16
+    assert vault.count() == 1
+
+
+def test_concurrent_forced_callers_share_one_fetch(vault, client, provider):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    rotated = vault.put(client.vault_url, "k")
+    vault.gate = threading.Event()
+    results, errors = _run_threads(8, lambda: provider.get("k", force_fetch=True).reveal())
+    assert errors == []
+    assert results == [rotated] * 8
+    assert vault.count() == 2
+
+
+def test_a_slow_fetch_does_not_block_other_names(vault, client, provider):
+    vault.put(client.vault_url, "slow")
+    fast = vault.put(client.vault_url, "fast")
+    vault.gate, vault.held = threading.Event(), {"slow"}
+    slow = threading.Thread(target=provider.get, args=("slow",))
+    slow.start()
+    try:
+        while vault.count("slow") == 0:
+            time.sleep(0.001)
+        started = time.perf_counter()
+        assert provider.get("fast").reveal() == fast
+        assert time.perf_counter() - started < 0.1
+    finally:
+        vault.gate.set()
+        slow.join()
+
+
+def test_invalidate_during_a_fetch_keeps_its_result_out_of_the_cache(vault, client, provider):
+    vault.put(client.vault_url, "k")
+    vault.gate = threading.Event()
+    caller = threading.Thread(target=provider.get, args=("k",))
+    caller.start()
+    while vault.count() == 0:
+        time.sleep(0.001)
+    provider.invalidate("k")
+    vault.gate.set()
+    caller.join()
+    vault.gate = None
+    provider.get("k")
+    assert vault.count() == 2
+
+
+# -- failures and the outage policy -----------------------------------------------------
+
+
+def test_failures_are_not_cached(vault, client, provider):
+    value = vault.put(client.vault_url, "k")
+    vault.error = (500, {"error": {"code": "InternalError", "message": "boom"}}, {})
+    with pytest.raises(VaultUnavailableError) as caught:
+        provider.get("k")
+    assert caught.value.status == 500
+    vault.error = None
+    assert provider.get("k").reveal() == value
+    assert vault.count() == 2
+
+
+TRANSIENT = [
+    pytest.param((503, {"error": {"code": "ServiceUnavailable", "message": "x"}}, {}), id="503"),
+    pytest.param((429, {"error": {"code": "Throttled", "message": "x"}}, {}), id="429"),
+    pytest.param(requests.ConnectionError("unreachable"), id="unreachable"),
+    pytest.param(requests.ReadTimeout("slow"), id="timeout"),
+]
+
+
+@pytest.mark.parametrize("error", TRANSIENT)
+def test_transient_failure_serves_stale_value_within_grace(
+    vault, client, provider, clock, caplog, error
+):
+    value = vault.put(client.vault_url, "partner-api-key")
+    provider.get("partner-api-key")
+    clock.advance(TTL + TTL - 1)  # past the TTL, inside the default grace (= ttl)
+    vault.error = error
+    with caplog.at_level(logging.WARNING, logger="shared.vault"):
+        assert provider.get("partner-api-key").reveal() == value
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "partner-api-key" in warnings[0].getMessage()
+    assert value not in caplog.text
+    assert vault.count() == 2  # it did try the vault first
+
+
+@pytest.mark.parametrize("error", TRANSIENT)
+def test_transient_failure_without_usable_value_fails_fast(vault, client, provider, clock, error):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(TTL + TTL + 1)  # beyond the grace
+    vault.error = error
+    with pytest.raises(VaultUnavailableError):
+        provider.get("k")
+
+
+def test_stale_grace_zero_disables_stale_serving(vault, client, clock):
+    stale_free = SecretProvider(client, ttl=TTL, stale_grace=0, clock=clock)
+    vault.put(client.vault_url, "k")
+    stale_free.get("k")
+    clock.advance(TTL + 1)
+    vault.error = requests.ConnectionError("unreachable")
+    with pytest.raises(VaultUnavailableError):
+        stale_free.get("k")
+
+
+def test_force_fetch_never_serves_stale(vault, client, provider):
+    vault.put(client.vault_url, "k")
+    provider.get("k")  # fresh, even
+    vault.error = requests.ConnectionError("unreachable")
+    with pytest.raises(VaultUnavailableError):
+        provider.get("k", force_fetch=True)
+
+
+def test_retry_after_is_carried(vault, provider):
+    vault.error = (429, {"error": {"code": "Throttled", "message": "x"}}, {"Retry-After": "7"})
+    with pytest.raises(VaultUnavailableError) as caught:
+        provider.get("k")
+    assert (caught.value.status, caught.value.retry_after) == (429, 7.0)
+
+
+DEFINITE = [
+    pytest.param(
+        (403, {"error": {"code": "Forbidden", "message": "Operation get is not allowed on a "
+                         "disabled secret.", "innererror": {"code": "SecretDisabled"}}}, {}),
+        SecretDisabledError, id="disabled",
+    ),
+    pytest.param(
+        (403, {"error": {"code": "Forbidden", "message": "no get permission",
+                         "innererror": {"code": "AccessDenied"}}}, {}),
+        VaultAccessDeniedError, id="forbidden",
+    ),
+    pytest.param(
+        (401, {"error": {"code": "Unauthorized", "message": "token rejected"}}, {}),
+        VaultAccessDeniedError, id="unauthorized",
+    ),
+    pytest.param(
+        (404, {"error": {"code": "SecretNotFound", "message": "gone"}}, {}),
+        SecretNotFoundError, id="not-found",
+    ),
+    pytest.param(
+        (400, {"error": {"code": "BadParameter", "message": "odd"}}, {}),
+        VaultError, id="other",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("error", "expected"), DEFINITE)
+def test_vault_answers_map_to_specific_errors(vault, client, provider, error, expected):
+    vault.error = error
+    with pytest.raises(expected) as caught:
+        provider.get("partner-api-key")
+    assert type(caught.value) is expected
+    assert caught.value.secret_name == "partner-api-key"
+    assert caught.value.vault == urlsplit(client.vault_url).netloc
+    assert not isinstance(caught.value, VaultUnavailableError)
+
+
+def test_missing_secret_is_not_found(vault, provider):
+    with pytest.raises(SecretNotFoundError, match="'nope' not found"):
+        provider.get("nope")
+
+
+@pytest.mark.parametrize(("error", "expected"), DEFINITE[:4])
+def test_definite_answer_drops_the_cached_value(vault, client, provider, clock, error, expected):
+    vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(TTL)
+    vault.error = error
+    with pytest.raises(expected):
+        provider.get("k")
+    vault.error = requests.ConnectionError("unreachable")
+    with pytest.raises(VaultUnavailableError):  # nothing stale left to serve
+        provider.get("k")
+
+
+def test_identity_without_token_is_access_denied_not_an_outage(vault, clock):
+    credential = FakeCredential()
+    with make_client(vault, credential=credential) as failing:
+        credential.fail = True
+        with pytest.raises(VaultAccessDeniedError, match="no token"):
+            SecretProvider(failing, clock=clock).get("k")
+
+
+def test_error_text_never_contains_the_value(vault, client, provider, clock):
+    value = vault.put(client.vault_url, "k")
+    provider.get("k")
+    clock.advance(TTL)
+    # A vault (or proxy) that echoes the value in its error body must not leak it to us.
+    echo: dict[str, object] = {"error": {"code": "Forbidden", "message": f"denied for {value}"}}
+    for status in (403, 503, 400):
+        vault.error = (status, echo, {})
+        provider.invalidate()
+        with pytest.raises(VaultError) as caught:
+            provider.get("k")
+        assert value not in str(caught.value)
+        assert value not in repr(caught.value)
+        assert "'k'" in str(caught.value)
