@@ -1,6 +1,6 @@
 """The post-deploy smoke check passes on the devstack and fails on an app that would be unsafe.
 
-The devstack host emulates App Service Authentication (tests/support/devstack.py): it
+The devstack host emulates App Service Authentication (devstack/runner.py): it
 answers 401 itself without a valid token and drops caller-supplied X-MS-CLIENT-PRINCIPAL*
 headers, as the platform does ("the platform removes the X-MS-* headers it injects from
 incoming requests": https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities).
@@ -22,10 +22,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from devstack.runner import RunningStack
 from smoke.checks import SmokeError, base_url
 from tests.infra.conftest import ROOT
 from tests.support.canary import leaks
-from tests.support.devstack import RunningStack
 
 
 def run_smoke(url: str, token: str, *extra: str) -> subprocess.CompletedProcess[str]:

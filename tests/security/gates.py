@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-#: Code bandit scans: what is deployed, plus the devstack that runs it locally.
-BANDIT_PATHS = ("shared", "posture", "blueprints", "function_app.py", "devstack")
+#: Code bandit scans: what is deployed, the devstack that runs it locally, and the smoke
+#: check that runs against every deployment.
+BANDIT_PATHS = ("shared", "posture", "blueprints", "function_app.py", "devstack", "smoke")
 BANDIT_SEVERITY = "medium"
 
 #: Values detect-secrets may flag that are not secrets (see the module docstring).
