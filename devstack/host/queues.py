@@ -82,7 +82,9 @@ def trigger_value(
     next_visible: Any = None,
     pop_receipt: str | None = None,
 ) -> TriggerValue:
-    """A queue message as trigger data: the body, its metadata, its JSON properties."""
+    """A queue message as trigger data: the body, its metadata and, for other bindings'
+    expressions, the message's fields and (overriding them, as the extension does) the
+    top-level properties of a JSON message."""
     value = _text(body)
     text = value.value if value.type == "string" else body.decode("utf-8", errors="replace")
     fields: dict[str, Any] = {
@@ -100,11 +102,11 @@ def trigger_value(
         if item is not None
     }
     data = BindingData(method_name=function.name)
-    with contextlib.suppress(ValueError):
-        data.update_from_json(json.loads(text))
     for key, item in fields.items():
         if item is not None:
             data[key] = item
+    with contextlib.suppress(ValueError):  # a JSON message's properties win over these
+        data.update_from_json(json.loads(text))
     return TriggerValue(datum=value, metadata=metadata, binding_data=data)
 
 

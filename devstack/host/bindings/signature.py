@@ -63,7 +63,8 @@ def _is_out(annotation: Any) -> bool:
 
 
 def _is_type_like(annotation: Any) -> bool:
-    return isinstance(annotation, type) or typing.get_origin(annotation) is not None
+    """A class, or a generic alias of one (``list[str]``); ``X | None`` is neither."""
+    return isinstance(annotation, type) or isinstance(typing.get_origin(annotation), type)
 
 
 def _type_name(annotation: Any) -> str:
