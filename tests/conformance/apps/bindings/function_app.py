@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import threading
+import typing
 
 import azure.functions as func
 
@@ -37,7 +38,10 @@ def queue_out_single(req: func.HttpRequest, msg: func.Out[str]) -> str:
 
 @app.route(route="queue/list", methods=["POST"])
 @app.queue_output(arg_name="msgs", queue_name="conf-out-list", connection=CONN)
-def queue_out_list(req: func.HttpRequest, msgs: func.Out[list[str]]) -> str:
+def queue_out_list(
+    req: func.HttpRequest,
+    msgs: func.Out[typing.List[str]],  # noqa: UP006 - the library rejects Out[list[str]]
+) -> str:
     msgs.set(req.get_body().decode().split(","))
     return "OK"
 
