@@ -48,4 +48,5 @@ async def slow_async(req: func.HttpRequest) -> str:
 def slow_queue(msg: func.QueueMessage) -> str:
     record("slow_queue_started", id=msg.id)
     time.sleep(6)
+    record("slow_queue_finished", id=msg.id)
     return "never written: the invocation timed out"
