@@ -12,6 +12,7 @@ reason.
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,7 +65,10 @@ def _is_out(annotation: Any) -> bool:
 
 def _is_type_like(annotation: Any) -> bool:
     """A class, or a generic alias of one (``list[str]``); ``X | None`` is neither."""
-    return isinstance(annotation, type) or isinstance(typing.get_origin(annotation), type)
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        return True
+    origin = typing.get_origin(annotation)
+    return isinstance(origin, type) and origin is not types.UnionType
 
 
 def _type_name(annotation: Any) -> str:
