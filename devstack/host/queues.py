@@ -1,4 +1,4 @@
-"""Queue triggers with the Storage extension's semantics (see HOST-SEMANTICS.md).
+"""Queue triggers with the Storage Queues extension's semantics (docs/devstack.md).
 
 One listener thread per queue-triggered function: receive up to ``batchSize``
 messages with a 10-minute visibility timeout, the lease (renewed at half of it
