@@ -39,7 +39,12 @@ from devstack.host.bindings.model import (
     read_bindings,
     unsupported,
 )
-from devstack.host.bindings.signature import Signature, SignatureError, read_signature
+from devstack.host.bindings.signature import (
+    SdkTypeBindingError,
+    Signature,
+    SignatureError,
+    read_signature,
+)
 from devstack.host.retry import RetryPolicy, RetryPolicyError
 
 __all__ = [
@@ -79,6 +84,8 @@ class IndexedFunction:
     signature: Signature
     retry: RetryPolicy | None
     directory: str
+    #: Why the devstack host cannot run this function though the worker would index it.
+    refused: str | None = None
 
     @property
     def param_name(self) -> str:
@@ -159,9 +166,12 @@ def index_functions(app: FunctionRegister) -> list[IndexedFunction]:
         bindings = read_bindings(function)
         trigger_binding = next(b for b in bindings if b.name == trigger.name and b.is_trigger)
         user_function = function.get_user_function()
+        refused: str | None = None
         try:
             signature = read_signature(name, user_function, bindings)
             retry = RetryPolicy.from_settings(function.get_settings_dict(RETRY_SETTING))
+        except SdkTypeBindingError as exc:
+            signature, retry, refused = Signature({}, {}, None, False), None, str(exc)
         except (SignatureError, RetryPolicyError) as exc:
             raise IndexingError(str(exc)) from exc
         indexed.append(
@@ -176,6 +186,7 @@ def index_functions(app: FunctionRegister) -> list[IndexedFunction]:
                 signature=signature,
                 retry=retry,
                 directory=str(Path(inspect.getfile(user_function)).parent),
+                refused=refused,
             )
         )
     return indexed
@@ -197,6 +208,8 @@ def prepare(
     Returns the function ready to run (or a refusal) and warnings worth one log line each.
     """
     warnings: list[str] = []
+    if function.refused is not None:
+        return None, Refusal(function.name, function.refused), warnings
     for binding in function.bindings:
         if unsupported(binding):
             return (

@@ -29,6 +29,23 @@ class SignatureError(ValueError):
         super().__init__(f"the worker cannot load function {function_name!r}: {problem}")
 
 
+class SdkTypeBindingError(ValueError):
+    """A parameter typed with an ``azurefunctions-extensions-bindings-*`` SDK type (a
+    ``BlobClient``, ``ContainerClient``...): the worker runs these as deferred bindings with
+    that package installed; the devstack host does not."""
+
+
+SDK_TYPE_MODULES = ("azurefunctions.extensions.",)
+
+
+def _sdk_type(annotation: Any) -> bool:
+    candidates = [annotation, *typing.get_args(annotation)]
+    return any(
+        str(getattr(candidate, "__module__", "")).startswith(SDK_TYPE_MODULES)
+        for candidate in candidates
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ParamPlan:
     """How one parameter is converted: through which converter, to which Python type."""
@@ -136,6 +153,11 @@ def _param_plan(
 ) -> ParamPlan:
     annotated = name in annotations
     annotation = annotations.get(name)
+    if annotated and _sdk_type(annotation):
+        raise SdkTypeBindingError(
+            f"parameter {name!r} is an SDK-type binding ({_type_name(annotation)}), "
+            "which the devstack host does not support"
+        )
     is_out = annotated and _is_out(annotation)
     pytype = annotation
     if is_out:

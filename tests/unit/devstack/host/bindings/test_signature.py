@@ -17,7 +17,7 @@ import azure.functions as func
 import pytest
 
 from devstack.host.bindings.model import BindingSpec
-from devstack.host.bindings.signature import SignatureError, read_signature
+from devstack.host.bindings.signature import SdkTypeBindingError, SignatureError, read_signature
 
 HTTP_IN = BindingSpec("req", "httpTrigger", "in")
 HTTP_RETURN = BindingSpec("$return", "http", "out")
@@ -146,3 +146,22 @@ def test_inout_and_input_return_bindings_are_refused() -> None:
         check(anything, HTTP_IN, BindingSpec("$return", "blob", "inout"))
     with pytest.raises(SignatureError, match="output binding"):
         check(anything, HTTP_IN, BindingSpec("$return", "blob", "in"))
+
+
+class BlobClient:
+    """Stands in for azurefunctions.extensions.bindings.blob.BlobClient (an SDK type)."""
+
+
+BlobClient.__module__ = "azurefunctions.extensions.bindings.blob"
+
+
+def test_sdk_type_bindings_are_singled_out() -> None:
+    """With azurefunctions-extensions-bindings-blob installed the worker runs these as
+    deferred bindings (functions-reference-python, "SDK type bindings"); the devstack
+    refuses that function alone instead of failing the app."""
+
+    def sdk_typed(client: BlobClient) -> None:
+        raise NotImplementedError
+
+    with pytest.raises(SdkTypeBindingError, match="SDK-type binding"):
+        check(sdk_typed, BindingSpec("client", "blobTrigger", "in"))
