@@ -9,7 +9,10 @@ An unhandled exception, a failed binding or a timeout is a bare 500: the text st
 the log, never in the response.
 
 ``/admin/host/ping`` needs no token (health probes); the other admin routes
-(:mod:`devstack.host.admin`) sit behind authentication like the functions.
+(:mod:`devstack.host.admin`) and the host's landing page at ``/`` sit behind
+authentication like the functions. Routes, methods and the rest come from the trigger's
+binding JSON, what the worker sends the host, so ``generic_trigger(type="httpTrigger")``
+works like ``route``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import logging
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from devstack.host import httpconv
@@ -32,6 +35,8 @@ from devstack.host.routing import RouteTemplate
 logger = logging.getLogger("devstack.host")
 
 HTTP_REASON = "This function was programmatically called via the host APIs."
+#: The host answers its root with a page saying the app is up (its home controller).
+LANDING_PAGE = "<html><body><h1>Your Functions app is up and running</h1></body></html>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +51,10 @@ def build_routes(functions: list[IndexedFunction]) -> list[HttpRoute]:
     for function in functions:
         if function.trigger_type != HTTP_TRIGGER:
             continue
-        trigger = function.trigger
-        template = RouteTemplate.parse(trigger.route or function.name)
-        methods = (
-            frozenset(str(getattr(m, "value", m)).upper() for m in trigger.methods)
-            if trigger.methods
-            else None
-        )
+        binding = function.trigger_binding  # what the worker sends the host
+        template = RouteTemplate.parse(str(binding.setting("route") or function.name))
+        listed = binding.setting("methods")
+        methods = frozenset(str(m).upper() for m in listed) if listed else None
         routes.append(HttpRoute(function=function, template=template, methods=methods))
     routes.sort(key=lambda route: route.template.precedence)
     return routes
@@ -105,6 +107,8 @@ class HttpHost:
                 )
         if path.startswith("/admin/") and self.admin is not None:
             return await self.admin.handle(request)
+        if path == "/" and request.method in ("GET", "HEAD"):
+            return HTMLResponse(LANDING_PAGE)
         raw_path = request.scope.get("raw_path") or path.encode()
         method = request.method.upper()
         chosen = self._match(raw_path.decode("latin-1"), method)

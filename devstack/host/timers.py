@@ -86,17 +86,17 @@ class TimerRunner:
         status_dir: Path,
         environ: dict[str, str] | None = None,
     ) -> None:
-        trigger = function.trigger
+        binding = function.trigger_binding  # what the worker sends the host
         self.function = function
         self.invoker = invoker
         schedule = str(function.trigger_binding.setting("schedule"))
         self.expression = resolve_schedule(schedule, environ)
-        self.run_on_startup = bool(trigger.run_on_startup)
+        self.run_on_startup = bool(binding.setting("runOnStartup"))
         now = dt.datetime.now(dt.UTC)
         first, second = next_occurrence(self.expression, now), None
         second = next_occurrence(self.expression, first)
         interval = (second - first).total_seconds()
-        monitor = trigger.use_monitor
+        monitor = binding.setting("useMonitor")
         self.use_monitor = (interval >= 60) if monitor is None else bool(monitor)
         self._status_path = status_dir / f"{function.name}.json"
         self._stop = threading.Event()

@@ -98,3 +98,18 @@ def test_a_method_the_route_does_not_list_is_404(bindings_app: AppHost) -> None:
     wrong = requests.post(bindings_app.url("/api/http/get-only"), timeout=10)
     assert wrong.status_code == 404
     assert "allow" not in {name.lower() for name in wrong.headers}
+
+
+def test_generic_bindings_of_supported_types(bindings_app: AppHost) -> None:
+    """generic_trigger/generic_output_binding with type httpTrigger/http are HTTP functions
+    like any other (Python developer guide, "Generic bindings")."""
+    response = requests.get(bindings_app.url("/api/generic/hello"), timeout=10)
+    assert response.text == "generic trigger, generic output"
+
+
+def test_the_root_says_the_app_is_up(bindings_app: AppHost) -> None:
+    """The host answers GET / with a page saying the app is running (the worker's
+    end-to-end tests use it as a readiness check)."""
+    response = requests.get(bindings_app.url("/"), timeout=10)
+    assert response.status_code == 200
+    assert "up and running" in response.text

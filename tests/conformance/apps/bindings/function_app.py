@@ -327,3 +327,12 @@ def queue_manual(msg: func.QueueMessage) -> None:
 def queue_with_retry(msg: func.QueueMessage) -> None:
     record("queue_with_retry", dequeue_count=msg.dequeue_count)
     raise RuntimeError("fails; the queue, not the retry policy, retries it")
+
+
+# -- generic bindings of supported types -----------------------------------------------
+
+
+@app.generic_trigger(arg_name="req", type="httpTrigger", route="generic/hello", methods=["GET"])
+@app.generic_output_binding(arg_name="$return", type="http")
+def generic_http(req: func.HttpRequest) -> str:
+    return "generic trigger, generic output"
