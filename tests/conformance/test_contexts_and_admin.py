@@ -13,6 +13,7 @@ dispatcher (a return value without a $return binding fails the invocation).
 from __future__ import annotations
 
 import base64
+import secrets
 import uuid
 
 import requests
@@ -20,7 +21,8 @@ import requests
 from tests.conformance.conftest import AppHost, peek
 from tests.support.devstack import RunningStack, eventually
 
-PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+TRACE_ID, SPAN_ID = secrets.token_hex(16), secrets.token_hex(8)  # made at run time
+PARENT = f"00-{TRACE_ID}-{SPAN_ID}-01"
 
 
 def run_by_hand(app: AppHost, name: str, text: str = "") -> requests.Response:

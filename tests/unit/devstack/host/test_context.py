@@ -3,21 +3,24 @@ passes its request activity to the worker (ScriptInvocationContextExtensions.Get
 
 from __future__ import annotations
 
+import secrets
+
 from devstack.host.context import Attempt, child_traceparent
 
-PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+TRACE_ID, SPAN_ID = secrets.token_hex(16), secrets.token_hex(8)  # made at run time
+PARENT = f"00-{TRACE_ID}-{SPAN_ID}-01"
 
 
 def test_a_valid_parent_is_continued() -> None:
     child = child_traceparent(PARENT)
     version, trace, span, flags = child.split("-")
-    assert (version, trace, flags) == ("00", "0af7651916cd43dd8448eb211c80319c", "01")
+    assert (version, trace, flags) == ("00", TRACE_ID, "01")
     assert len(span) == 16
-    assert span != "b7ad6b7169203331"
+    assert span != SPAN_ID
 
 
 def test_invalid_parents_start_a_new_trace() -> None:
-    for bad in (None, "", "garbage", "00-" + "0" * 32 + "-b7ad6b7169203331-01", PARENT + "x"):
+    for bad in (None, "", "garbage", "00-" + "0" * 32 + f"-{SPAN_ID}-01", PARENT + "x"):
         child = child_traceparent(bad)
         assert child.startswith("00-")
         assert child.split("-")[1] != "0" * 32
