@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from devstack.host import httpconv
 from devstack.host.admin import AdminApi
 from devstack.host.auth import AuthenticationError, EasyAuth, strip_principal_headers
+from devstack.host.bindings.expressions import BindingData
 from devstack.host.context import Trace, child_traceparent
 from devstack.host.functions import HTTP_TRIGGER, IndexedFunction
 from devstack.host.invocation import Invoker, TriggerValue
@@ -44,6 +45,11 @@ class HttpRoute:
     function: IndexedFunction
     template: RouteTemplate
     methods: frozenset[str] | None
+
+    @property
+    def uses_binding_data(self) -> bool:
+        """Whether another binding may resolve ``{...}`` from the request (not just HTTP)."""
+        return any(b.type != "http" for b in self.function.io_bindings)
 
 
 def build_routes(functions: list[IndexedFunction]) -> list[HttpRoute]:
@@ -126,12 +132,16 @@ class HttpHost:
                 route_params=params,
                 body=body,
             ),
-            binding_data=httpconv.binding_data(
-                function_name=route.function.name,
-                headers=headers,
-                query_string=query_string,
-                route_params=params,
-                body=body,
+            binding_data=(
+                httpconv.binding_data(
+                    function_name=route.function.name,
+                    headers=headers,
+                    query_string=query_string,
+                    route_params=params,
+                    body=body,
+                )
+                if route.uses_binding_data
+                else BindingData(method_name=route.function.name)
             ),
             trace=Trace(
                 parent=child_traceparent(request.headers.get("traceparent")),

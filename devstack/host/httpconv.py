@@ -85,8 +85,9 @@ def binding_data(
     body: bytes,
 ) -> BindingData:
     data = BindingData(method_name=function_name)
-    if body:
-        with contextlib.suppress(ValueError, UnicodeDecodeError):
+    if body.lstrip()[:1] == b"{":
+        # Top-level properties of a JSON object body; anything unreadable is ignored.
+        with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
             data.update_from_json(json.loads(body))
     query = query_values(query_string)
     for name, value in query.items():

@@ -105,7 +105,7 @@ def trigger_value(
     for key, item in fields.items():
         if item is not None:
             data[key] = item
-    with contextlib.suppress(ValueError):  # a JSON message's properties win over these
+    with contextlib.suppress(ValueError, RecursionError):  # JSON properties win over these
         data.update_from_json(json.loads(text))
     return TriggerValue(datum=value, metadata=metadata, binding_data=data)
 

@@ -107,3 +107,13 @@ def test_responses() -> None:
     assert response.status_code == 202
     assert response.headers["content-type"] == "application/xml"
     assert response.headers.getlist("set-cookie") == ["a=1; domain=; path=", "b=2; domain=; path="]
+
+
+def test_unreadable_bodies_give_no_binding_data() -> None:
+    """A body that is not a JSON object (or nests deeper than Python parses) is ignored,
+    as the host ignores bodies it cannot read as JSON: the function still runs."""
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000, b"\xff\xfe", b"[1]"):
+        data = binding_data(
+            function_name="f", headers=[], query_string="", route_params={}, body=body
+        )
+        assert data.get("a") is None
