@@ -82,7 +82,7 @@ def document() -> dict[str, Any]:
                 "`/health` and `/openapi.json` needs an Entra access token for the app; "
                 "the platform answers 401 without a valid one. Errors are always "
                 '`{"error": {"code", "message", "target"?}}`. A method a route does not '
-                "list gets 405 from the host; an unknown route 404."
+                "list and an unknown route get 404 from the host."
             ),
         },
         "servers": [{"url": "/api"}],

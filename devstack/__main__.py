@@ -3,7 +3,8 @@
 up       start Azurite, the identity endpoint, the vault, the partner stub and
          the function host; print a banner; Ctrl-C stops everything
 token    print a caller token for the local API (as Entra would issue one)
-env      print the app's environment as shell exports (run scripts as the app)
+env      print the app's environment as shell exports (run scripts as the app);
+         --format env for env(1), which also takes names a shell cannot export
 azurite  stop or start Azurite in the running stack (rehearse a storage outage)
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -58,6 +60,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         banner=not args.no_banner,
         audience=args.audience,
         extra_app_env=dict(_pair(item) for item in args.app_setting),
+        auth=not args.no_auth,
+        blueprints=list(args.blueprint),
     )
     try:
         return asyncio.run(run_stack(options))
@@ -81,11 +85,38 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+_SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def render_env(env: dict[str, str], fmt: str) -> tuple[str, list[str]]:
+    """The app's environment as shell text, and the names that text had to leave out.
+
+    ``export``: ``export NAME=VALUE`` lines for ``eval``; a setting whose name is not a
+    shell variable name (``AzureWebJobs.<fn>.Disabled``) cannot be exported and is left
+    out. ``env``: one line of ``'NAME=VALUE'`` words for ``env(1)``, which takes any name.
+    ``json``: the object itself.
+    """
+    names = sorted(env)
+    if fmt == "json":
+        return json.dumps({name: env[name] for name in names}, indent=2), []
+    if fmt == "env":
+        return " ".join(shlex.quote(f"{name}={env[name]}") for name in names), []
+    skipped = [name for name in names if not _SHELL_NAME.match(name)]
+    lines = [f"export {name}={shlex.quote(env[name])}" for name in names if name not in skipped]
+    return "\n".join(lines), skipped
+
+
 def cmd_env(args: argparse.Namespace) -> int:
     endpoints = _endpoints(args.state_dir)
     env = json.loads(Path(str(endpoints["app_env_file"])).read_text())
-    for name in sorted(env):
-        print(f"export {name}={shlex.quote(env[name])}")
+    text, skipped = render_env(env, args.format)
+    print(text)
+    if skipped:
+        print(
+            f"# not exported (not shell variable names): {', '.join(skipped)}; "
+            "use `python -m devstack env --format env` with env(1) to pass them",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -140,6 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="add or override an app setting for this run (repeatable)",
     )
+    up.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="no App Service Authentication in front of the app: every caller is anonymous",
+    )
+    up.add_argument(
+        "--blueprint",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also register this module's Blueprint on the devstack host (repeatable)",
+    )
     up.set_defaults(handler=cmd_up)
 
     token = commands.add_parser("token", help="print a caller token for the local API")
@@ -153,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     token.set_defaults(handler=cmd_token)
 
     env = commands.add_parser("env", help="print the app's environment as shell exports")
+    env.add_argument(
+        "--format",
+        choices=("export", "env", "json"),
+        default="export",
+        help="export lines for eval (default), one env(1) argument line, or JSON",
+    )
     env.set_defaults(handler=cmd_env)
 
     azurite = commands.add_parser(

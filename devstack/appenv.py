@@ -86,3 +86,35 @@ def build_app_env(
     )
     env.update(extra or {})
     return env
+
+
+DEVELOPMENT_STORAGE = "usedevelopmentstorage=true"
+HOST_STORAGE = "AzureWebJobsStorage"
+
+
+def with_storage_connections(
+    env: dict[str, str], *, blob: str, queue: str, table: str
+) -> tuple[dict[str, str], list[str]]:
+    """Point Storage connections at the devstack's Azurite, identity-based.
+
+    ``NAME=UseDevelopmentStorage=true`` (the emulator shortcut apps keep in their local
+    settings) becomes ``NAME__blobServiceUri``, ``__queueServiceUri`` and
+    ``__tableServiceUri``: the devstack host runs identity-based connections only. An
+    app that sets no ``AzureWebJobsStorage`` at all gets those three for it, as Core
+    Tools needs one. Returns the environment and the names rewritten.
+    """
+    uris = {"blobServiceUri": blob, "queueServiceUri": queue, "tableServiceUri": table}
+    result = dict(env)
+    rewritten = sorted(
+        name
+        for name, value in env.items()
+        if value.strip().rstrip(";").lower() == DEVELOPMENT_STORAGE
+    )
+    for name in rewritten:
+        del result[name]
+        for key, uri in uris.items():
+            result.setdefault(f"{name}__{key}", uri)
+    if HOST_STORAGE not in result and not any(k.startswith(f"{HOST_STORAGE}__") for k in result):
+        for key, uri in uris.items():
+            result[f"{HOST_STORAGE}__{key}"] = uri
+    return result, rewritten

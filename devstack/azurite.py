@@ -34,8 +34,13 @@ STARTUP_TIMEOUT = 90.0
 ACCESS_LOG = re.compile(r'^\S+ - - \[[^\]]+\] "')
 
 
-def azurite_entry(app_dir: Path) -> Path:
-    entry = app_dir / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
+#: The project that holds the devstack (and its node_modules), wherever the app lives.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def azurite_entry(root: Path = PROJECT_ROOT) -> Path:
+    """Azurite from this project's node_modules, so any app directory can run on the stack."""
+    entry = root / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
     if not entry.is_file():
         raise StackError("Azurite is not installed: run `make setup` (npm ci) first")
     return entry

@@ -34,7 +34,12 @@ import uvicorn
 from starlette.applications import Starlette
 
 from devstack import provision
-from devstack.appenv import build_app_env, load_local_settings, settings_file
+from devstack.appenv import (
+    build_app_env,
+    load_local_settings,
+    settings_file,
+    with_storage_connections,
+)
 from devstack.azurite import NAME as AZURITE
 from devstack.azurite import STARTUP_TIMEOUT, Azurite, azurite_entry
 from devstack.certs import DevCertificates, create_dev_certificates
@@ -68,6 +73,8 @@ class StackOptions:
     banner: bool = True
     audience: str = DEFAULT_APP_AUDIENCE  # what callers' tokens must be issued for
     extra_app_env: dict[str, str] = field(default_factory=dict)
+    auth: bool = True  # App Service Authentication in front of the app (off: anonymous)
+    blueprints: list[str] = field(default_factory=list)  # extra Blueprint modules (devstack)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -121,8 +128,15 @@ class Stack:
         app_dir = opts.app_dir.resolve()
         log_dir = self.state / "logs"
         ports = resolve_ports(free=opts.free_ports)
-        settings = load_local_settings(settings_file(app_dir))
-        entry = azurite_entry(app_dir)
+        source = settings_file(app_dir)
+        if source.exists():
+            settings = load_local_settings(source)
+        else:
+            logger.warning(
+                "%s has no local.settings.json: starting it with no app settings", app_dir
+            )
+            settings = {}
+        entry = azurite_entry()
         certs = create_dev_certificates(self.state / "certs")
         issuer = TokenIssuer.load_or_create(self.state / "identity" / "signing-key.pem")
         identity_header = secrets.token_urlsafe(32)
@@ -190,6 +204,9 @@ class Stack:
             ca_bundle=certs.ca_bundle,
             extra=opts.extra_app_env,
         )
+        app_env, rewritten = with_storage_connections(app_env, blob=blob, queue=queue, table=table)
+        for name in rewritten:
+            logger.info("%s=UseDevelopmentStorage=true now points at Azurite, identity-based", name)
         api = f"http://{LOOPBACK}:{ports['api']}"
         if opts.host != "none":
             await self._start_host(app_dir, ports, issuer, identity_base, app_env, log_dir)
@@ -234,25 +251,14 @@ class Stack:
                 raise StackError("--host func needs Azure Functions Core Tools (`func`) on PATH")
             argv = [func, "start", "--port", str(ports["api"])]
         else:
-            argv = [
-                sys.executable,
-                "-m",
-                "devstack.host",
-                "--app-dir",
-                str(app_dir),
-                "--port",
-                str(ports["api"]),
-                "--state-dir",
-                str(self.state / "host"),
-                "--auth-issuer",
-                issuer.issuer,
-                "--auth-audience",
-                self.options.audience,
-                "--auth-jwks-url",
-                f"{identity_base}{JWKS_PATH}",
-            ]
-            for path in AUTH_EXCLUDED_PATHS:
-                argv += ["--auth-exclude", path]
+            argv = devstack_host_argv(
+                self.options,
+                app_dir=app_dir,
+                port=ports["api"],
+                state_dir=self.state / "host",
+                issuer=issuer.issuer,
+                jwks_url=f"{identity_base}{JWKS_PATH}",
+            )
         env = dict(app_env)
         devstack_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (devstack_root, env.get("PYTHONPATH")) if p)
@@ -312,6 +318,37 @@ class Stack:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.task, timeout=5)
         (self.state / "endpoints.json").unlink(missing_ok=True)
+
+
+def devstack_host_argv(
+    options: StackOptions,
+    *,
+    app_dir: Path,
+    port: int,
+    state_dir: Path,
+    issuer: str,
+    jwks_url: str,
+) -> list[str]:
+    """The devstack host's command line: App Service Authentication on unless ``auth`` is off."""
+    argv = [
+        sys.executable,
+        "-m",
+        "devstack.host",
+        "--app-dir",
+        str(app_dir),
+        "--port",
+        str(port),
+        "--state-dir",
+        str(state_dir),
+    ]
+    if options.auth:
+        argv += ["--auth-issuer", issuer, "--auth-audience", options.audience]
+        argv += ["--auth-jwks-url", jwks_url]
+        for path in AUTH_EXCLUDED_PATHS:
+            argv += ["--auth-exclude", path]
+    for module in options.blueprints:
+        argv += ["--blueprint", module]
+    return argv
 
 
 async def run_stack(options: StackOptions) -> int:

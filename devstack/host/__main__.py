@@ -4,11 +4,18 @@ The environment of this process *is* the app's environment (app settings,
 ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, the CA bundle); the host's own
 options (port, authentication) come as arguments, as they come from the
 platform's configuration in Azure rather than from app settings.
+
+A problem that stops the whole app (host.json, an import error, a function the worker
+cannot index) ends the start with one line naming it. A function the devstack host
+cannot run (an unsupported binding, a missing setting) is refused by name and the others
+start.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib
 import logging
 import os
 import signal
@@ -18,27 +25,41 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+import azure.functions as func
 import uvicorn
+from azure.functions.decorators.function_app import FunctionRegister
 from azure.identity import DefaultAzureCredential
 
+from devstack.host import blobtrigger, queues, timers
+from devstack.host.admin import AdminApi, ManualTrigger
 from devstack.host.auth import AuthSettings, EasyAuth
-from devstack.host.config import HostConfigError, load_host_config
+from devstack.host.bindings.blob import BlobPathError
+from devstack.host.bindings.connections import ConnectionSettingError, StorageClients
+from devstack.host.blobtrigger import BlobTriggerListener, ScanIntervalError, scan_interval
+from devstack.host.config import HostConfigError, QueueOptions, load_host_config
 from devstack.host.functions import (
+    BLOB_TRIGGER,
     HTTP_TRIGGER,
     QUEUE_TRIGGER,
     TIMER_TRIGGER,
+    IndexedFunction,
     IndexingError,
-    Invoker,
+    Refusal,
     index_functions,
     is_disabled,
     load_function_app,
+    prepare,
 )
 from devstack.host.http import HttpHost
-from devstack.host.queues import ConnectionSettingError, QueueListener
+from devstack.host.invocation import HostBindings, Invoker
+from devstack.host.queues import QueueListener
 from devstack.host.routing import RouteTemplateError
 from devstack.host.timers import ScheduleError, TimerRunner
 
 logger = logging.getLogger("devstack.host")
+
+HOST_ID_SETTING = "AzureFunctionsWebHost__hostid"
+Runner = QueueListener | TimerRunner | BlobTriggerListener
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +71,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--auth-audience", action="append", default=[])
     parser.add_argument("--auth-jwks-url")
     parser.add_argument("--auth-exclude", action="append", default=[], metavar="PATH")
+    parser.add_argument(
+        "--blueprint",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also register the Blueprint(s) of this module (devstack only; repeatable)",
+    )
     return parser.parse_args(argv)
 
 
@@ -68,48 +96,157 @@ def _auth(args: argparse.Namespace) -> EasyAuth | None:
     return EasyAuth(settings, ssl_context=ssl.create_default_context())
 
 
+def register_blueprints(app: FunctionRegister, modules: list[str]) -> None:
+    """Register the Blueprints of extra modules, as ``app.register_functions`` would."""
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:
+            raise IndexingError(
+                f"importing blueprint module {name} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        blueprints = [v for v in vars(module).values() if isinstance(v, func.Blueprint)]
+        if not blueprints:
+            raise IndexingError(f"module {name} defines no azure.functions.Blueprint")
+        for blueprint in blueprints:
+            app.register_functions(blueprint)
+
+
+def host_id(app_dir: Path, environ: dict[str, str]) -> str:
+    """The host id (receipts and locks are keyed on it): the setting, else one per app dir."""
+    configured = environ.get(HOST_ID_SETTING, "").strip().lower()
+    if configured:
+        return configured[:32]
+    digest = hashlib.sha256(str(app_dir).encode()).hexdigest()
+    return f"devstack-{digest[:23]}"
+
+
+def _runner(
+    function: IndexedFunction,
+    *,
+    credential: DefaultAzureCredential,
+    clients: StorageClients,
+    invoker: Invoker,
+    config_queues: QueueOptions,
+    state_dir: Path,
+    environ: dict[str, str],
+    identity: str,
+    blob_scan: float,
+) -> Runner | None:
+    if function.trigger_type == QUEUE_TRIGGER:
+        return QueueListener(
+            function=function,
+            credential=credential,
+            options=config_queues,
+            invoker=invoker,
+            environ=environ,
+        )
+    if function.trigger_type == TIMER_TRIGGER:
+        return TimerRunner(
+            function=function, invoker=invoker, status_dir=state_dir / "timers", environ=environ
+        )
+    if function.trigger_type == BLOB_TRIGGER:
+        return BlobTriggerListener(
+            function=function,
+            clients=clients,
+            host_id=identity,
+            options=config_queues,
+            invoker=invoker,
+            interval=blob_scan,
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     logging.getLogger("azure").setLevel(logging.WARNING)
     args = _parse_args(argv)
     app_dir = args.app_dir.resolve()
     environ = dict(os.environ)
+    script = environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py")
     try:
         config = load_host_config(app_dir, environ)
-        app = load_function_app(app_dir, environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py"))
+        app = load_function_app(app_dir, script)
+        register_blueprints(app, args.blueprint)
         indexed = index_functions(app)
-        disabled = [f for f in indexed if is_disabled(f.name, environ)]
-        functions = [f for f in indexed if f not in disabled]
-        invoker = Invoker(app_dir=app_dir)
+        blob_scan = scan_interval(environ)
+    except (HostConfigError, IndexingError, ScanIntervalError) as exc:
+        logger.error("host cannot start: %s", exc)
+        return 2
+    if config.default_document:
+        logger.warning('No host.json in %s: running with the default {"version": "2.0"}', app_dir)
+
+    credential = DefaultAzureCredential()
+    clients = StorageClients(credential, environ)
+    identity = host_id(app_dir, environ)
+    blob_listeners: list[BlobTriggerListener] = []
+
+    def blob_written(connection: str, container: str, name: str) -> None:
+        for listener in blob_listeners:
+            listener.notify(connection, container, name)
+
+    invoker = Invoker(
+        app_dir=app_dir,
+        bindings=HostBindings(
+            clients=clients,
+            queue_encoding=config.queues.message_encoding,
+            on_blob_written=blob_written,
+        ),
+        timeout=config.function_timeout,
+    )
+    refusals: list[Refusal] = []
+    loaded: list[IndexedFunction] = []
+    runners: list[Runner] = []
+    for function in indexed:
+        prepared, refusal, warnings = prepare(function, environ)
+        for warning in warnings:
+            logger.warning(warning)
+        if prepared is not None and not is_disabled(prepared.name, environ):
+            try:
+                runner = _runner(
+                    prepared,
+                    credential=credential,
+                    clients=clients,
+                    invoker=invoker,
+                    config_queues=config.queues,
+                    state_dir=args.state_dir,
+                    environ=environ,
+                    identity=identity,
+                    blob_scan=blob_scan,
+                )
+            except (ScheduleError, ConnectionSettingError, BlobPathError) as exc:
+                prepared, refusal = None, Refusal(function.name, str(exc))
+            else:
+                if runner is not None:
+                    runners.append(runner)
+                    if isinstance(runner, BlobTriggerListener):
+                        blob_listeners.append(runner)
+        if refusal is not None:
+            refusals.append(refusal)
+            logger.error(refusal.line())
+        if prepared is not None:
+            loaded.append(prepared)
+    enabled = [f for f in loaded if not is_disabled(f.name, environ)]
+    manual: dict[str, ManualTrigger] = {
+        QUEUE_TRIGGER: queues.manual_trigger,
+        TIMER_TRIGGER: timers.manual_trigger,
+        BLOB_TRIGGER: blobtrigger.manual_trigger_for(clients),
+    }
+    try:
         http = HttpHost(
-            functions=functions, invoker=invoker, route_prefix=config.route_prefix, auth=_auth(args)
-        )
-        credential = DefaultAzureCredential()
-        listeners = [
-            QueueListener(
-                function=f,
-                credential=credential,
-                options=config.queues,
+            functions=enabled,
+            invoker=invoker,
+            route_prefix=config.route_prefix,
+            auth=_auth(args),
+            admin=AdminApi(
+                host_id=identity,
+                functions=loaded,
+                refusals=refusals,
                 invoker=invoker,
-                environ=environ,
-            )
-            for f in functions
-            if f.trigger_type == QUEUE_TRIGGER
-        ]
-        timers = [
-            TimerRunner(
-                function=f, invoker=invoker, status_dir=args.state_dir / "timers", environ=environ
-            )
-            for f in functions
-            if f.trigger_type == TIMER_TRIGGER
-        ]
-    except (
-        HostConfigError,
-        IndexingError,
-        RouteTemplateError,
-        ConnectionSettingError,
-        ScheduleError,
-    ) as exc:
+                manual_triggers=manual,
+            ),
+        )
+    except RouteTemplateError as exc:
         logger.error("host cannot start: %s", exc)
         return 2
 
@@ -126,11 +263,12 @@ def main(argv: list[str] | None = None) -> int:
             prefix,
             route.template.template,
         )
-    for function in functions:
+    for function in enabled:
         if function.trigger_type != HTTP_TRIGGER:
             logger.info("    %s: %s", function.name, function.trigger_type)
-    for function in disabled:
-        logger.info("Function 'Functions.%s' is disabled", function.name)
+    for function in loaded:
+        if function not in enabled:
+            logger.info("Function 'Functions.%s' is disabled", function.name)
 
     server = uvicorn.Server(
         uvicorn.Config(
@@ -150,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _shutdown)
     signal.signal(signal.SIGINT, _shutdown)
-    runners: list[QueueListener | TimerRunner] = [*listeners, *timers]
     for runner in runners:
         runner.start()
     logger.info("Host started on %s", base)
@@ -160,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         for runner in runners:
             runner.stop()
         invoker.shutdown()
+        clients.close()
         credential.close()
     return 0
 

@@ -19,7 +19,7 @@ class HostConfigError(ValueError):
 
 def parse_timespan(value: str) -> float:
     """Parse a .NET TimeSpan (``[d.]hh:mm:ss[.fffffff]``) into seconds."""
-    match = _TIMESPAN.match(value.strip())
+    match = _TIMESPAN.match(str(value).strip())
     if not match:
         raise HostConfigError(f"not a TimeSpan (expected hh:mm:ss): {value!r}")
     days, hours, minutes, seconds, fraction = match.groups()
@@ -53,10 +53,32 @@ LEASE_SETTING = "DEVSTACK_QUEUE_LEASE_SECONDS"
 MIN_LEASE_SECONDS = 10.0
 
 
+#: The host's default ``functionTimeout`` outside the (legacy) Consumption plan: Flex
+#: Consumption, Premium, Dedicated and Core Tools.
+DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
+MIN_FUNCTION_TIMEOUT = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class HostConfig:
     route_prefix: str = "api"
     queues: QueueOptions = QueueOptions()
+    #: Seconds an invocation may run; ``None`` is unbounded (``"functionTimeout": "-1"``).
+    function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT
+    #: True when the app has no host.json and the host's default stands in.
+    default_document: bool = False
+
+
+def _function_timeout(raw: Any) -> float | None:
+    if raw is None:
+        return DEFAULT_FUNCTION_TIMEOUT
+    text = str(raw).strip()
+    if text in ("-1", "-1.00:00:00"):
+        return None
+    seconds = parse_timespan(text)
+    if seconds < MIN_FUNCTION_TIMEOUT:
+        raise HostConfigError("functionTimeout must be at least 00:00:01 (or -1 for no limit)")
+    return seconds
 
 
 def _lease_seconds(environ: Mapping[str, str]) -> float:
@@ -116,15 +138,21 @@ def _apply_overrides(document: dict[str, Any], environ: Mapping[str, str]) -> No
 def load_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) -> HostConfig:
     """Read ``host.json`` in ``app_dir`` plus its app-setting overrides.
 
-    The real host refuses to start without host.json; so does this one.
+    Without host.json (or with an empty ``{}``) the host runs with its default,
+    ``{"version": "2.0"}``; any other document must say ``"version": "2.0"``.
     """
     path = app_dir / "host.json"
+    default_document = False
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise HostConfigError(f"{path} not found") from exc
+    except FileNotFoundError:
+        document, default_document = {}, True
     except json.JSONDecodeError as exc:
         raise HostConfigError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    if not isinstance(document, dict):
+        raise HostConfigError(f"{path} must hold a JSON object")
+    if not document:
+        document = {"version": "2.0"}
     env = os.environ if environ is None else environ
     _apply_overrides(document, env)
     if str(document.get("version")) != "2.0":
@@ -134,4 +162,6 @@ def load_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) ->
     return HostConfig(
         route_prefix=str(http.get("routePrefix", "api")).strip("/"),
         queues=_queue_options(extensions.get("queues", {}), _lease_seconds(env)),
+        function_timeout=_function_timeout(document.get("functionTimeout")),
+        default_document=default_document,
     )

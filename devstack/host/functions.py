@@ -1,87 +1,124 @@
-"""Indexing a Python v2 function app and invoking its functions like the worker.
+"""Indexing a Python v2 function app the way the worker and the host do.
 
-The worker imports the script (``function_app.py`` or
-``PYTHON_SCRIPT_FILE_NAME``), requires exactly one top-level ``FunctionApp``,
-and builds every function with ``app.get_functions()``. Sync functions run on
-a thread pool, async ones on the event loop; each invocation is logged with
-the host's ``Executing``/``Executed`` lines.
+The worker imports the script (``function_app.py`` or ``PYTHON_SCRIPT_FILE_NAME``),
+requires exactly one top-level ``FunctionApp``, builds every function with
+``app.get_functions()`` and checks each signature against its bindings; any failure
+there fails the whole app (in Azure it then serves nothing), so the devstack host does
+not start and says why in one line.
+
+Then, per function, what the host would refuse for that function alone (an app setting a
+``%name%`` refers to is missing, a Storage connection has no service URI) and what the
+devstack host cannot run (a binding type it does not implement) turn into a
+:class:`Refusal`: that function is not loaded, is named in one log line, and the others
+run.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import importlib.util
 import inspect
-import logging
 import sys
-import threading
-import time
-import uuid
+import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import azure.functions as func
-from azure.functions.decorators.constants import HTTP_TRIGGER as HTTP_TRIGGER
-from azure.functions.decorators.constants import QUEUE_TRIGGER as QUEUE_TRIGGER
-from azure.functions.decorators.constants import TIMER_TRIGGER as TIMER_TRIGGER
 from azure.functions.decorators.function_app import FunctionRegister
 
-logger = logging.getLogger("devstack.host")
+from devstack.host.bindings import connections, expressions
+from devstack.host.bindings.model import (
+    BLOB_TRIGGER,
+    HTTP_TRIGGER,
+    QUEUE_TRIGGER,
+    STORAGE_SERVICE,
+    TABLE,
+    TIMER_TRIGGER,
+    BindingSpec,
+    read_bindings,
+    unsupported,
+)
+from devstack.host.bindings.signature import (
+    SdkTypeBindingError,
+    Signature,
+    SignatureError,
+    read_signature,
+)
+from devstack.host.retry import RetryPolicy, RetryPolicyError
 
-#: The library's binding names of the triggers the host serves (re-exported for the host).
-SUPPORTED_TRIGGERS = (HTTP_TRIGGER, QUEUE_TRIGGER, TIMER_TRIGGER)
+__all__ = [
+    "BLOB_TRIGGER",
+    "HTTP_TRIGGER",
+    "QUEUE_TRIGGER",
+    "TIMER_TRIGGER",
+    "IndexedFunction",
+    "IndexingError",
+    "Refusal",
+    "index_functions",
+    "is_disabled",
+    "load_function_app",
+    "prepare",
+]
+
+RETRY_SETTING = "retry_policy"
+#: Triggers whose extension supports runtime retry policies (of those the devstack runs).
+RETRY_TRIGGERS = frozenset({TIMER_TRIGGER})
+#: Binding settings that hold names or paths (``%setting%`` and ``{...}`` apply).
+_RESOLVED_SETTINGS = ("path", "queueName", "tableName", "partitionKey", "rowKey", "filter")
 
 
 class IndexingError(RuntimeError):
-    """The app cannot be indexed; the real host would refuse to start it too."""
+    """The app cannot be indexed; the real worker would fail it as a whole too."""
 
 
 @dataclass(frozen=True, slots=True)
 class IndexedFunction:
     name: str
     trigger_type: str
-    trigger: Any
-    param_name: str
+    trigger: Any  # the library's trigger object (route, methods, schedule...)
+    trigger_binding: BindingSpec
     user_function: Callable[..., Any]
-    wants_context: bool
     is_async: bool
-
-
-class _Context(func.Context):
-    """The ``context`` argument a function may declare."""
-
-    def __init__(self, invocation_id: str, function_name: str, directory: str) -> None:
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-        self._directory = directory
-        self._local = threading.local()
+    bindings: tuple[BindingSpec, ...]
+    signature: Signature
+    retry: RetryPolicy | None
+    directory: str
+    #: Why the devstack host cannot run this function though the worker would index it.
+    refused: str | None = None
 
     @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
+    def param_name(self) -> str:
+        return self.trigger_binding.name
 
     @property
-    def function_name(self) -> str:
-        return self._function_name
+    def wants_context(self) -> bool:
+        return self.signature.requires_context
 
     @property
-    def function_directory(self) -> str:
-        return self._directory
+    def io_bindings(self) -> tuple[BindingSpec, ...]:
+        return tuple(b for b in self.bindings if b is not self.trigger_binding)
 
-    @property
-    def trace_context(self) -> Any:
-        return None
 
-    @property
-    def retry_context(self) -> Any:
-        return None
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A function the devstack host does not load, and the one-line reason."""
 
-    @property
-    def thread_local_storage(self) -> Any:
-        return self._local
+    name: str
+    reason: str
+
+    def line(self) -> str:
+        return f"Function 'Functions.{self.name}' is not loaded: {self.reason}"
+
+
+def _where(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" ({Path(exc.filename).name}, line {exc.lineno})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f" ({Path(last.filename).name}, line {last.lineno})"
 
 
 def load_function_app(app_dir: Path, script_file: str = "function_app.py") -> FunctionRegister:
@@ -96,7 +133,12 @@ def load_function_app(app_dir: Path, script_file: str = "function_app.py") -> Fu
         raise IndexingError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise IndexingError(
+            f"importing {path.name} failed: {type(exc).__name__}: {exc}{_where(exc)}"
+        ) from exc
     apps = [value for value in vars(module).values() if isinstance(value, FunctionRegister)]
     if len(apps) != 1:
         raise IndexingError(
@@ -106,7 +148,7 @@ def load_function_app(app_dir: Path, script_file: str = "function_app.py") -> Fu
 
 
 def index_functions(app: FunctionRegister) -> list[IndexedFunction]:
-    """Build every function and check what the host checks."""
+    """Build every function and check what the worker checks."""
     try:
         functions = app.get_functions()
     except ValueError as exc:
@@ -121,25 +163,90 @@ def index_functions(app: FunctionRegister) -> list[IndexedFunction]:
         trigger = function.get_trigger()
         if trigger is None:
             raise IndexingError(f"function {name!r} has no trigger")
-        trigger_type = trigger.get_binding_name()
-        if trigger_type not in SUPPORTED_TRIGGERS:
-            raise IndexingError(
-                f"function {name!r}: trigger {trigger_type!r} is not supported by the devstack host"
-            )
+        bindings = read_bindings(function)
+        trigger_binding = next(b for b in bindings if b.name == trigger.name and b.is_trigger)
         user_function = function.get_user_function()
-        parameters = inspect.signature(user_function).parameters
+        refused: str | None = None
+        try:
+            signature = read_signature(name, user_function, bindings)
+            retry = RetryPolicy.from_settings(function.get_settings_dict(RETRY_SETTING))
+        except SdkTypeBindingError as exc:
+            signature, retry, refused = Signature({}, {}, None, False), None, str(exc)
+        except (SignatureError, RetryPolicyError) as exc:
+            raise IndexingError(str(exc)) from exc
         indexed.append(
             IndexedFunction(
                 name=name,
-                trigger_type=trigger_type,
+                trigger_type=trigger_binding.type,
                 trigger=trigger,
-                param_name=trigger.name,
+                trigger_binding=trigger_binding,
                 user_function=user_function,
-                wants_context="context" in parameters,
                 is_async=inspect.iscoroutinefunction(user_function),
+                bindings=bindings,
+                signature=signature,
+                retry=retry,
+                directory=str(Path(inspect.getfile(user_function)).parent),
+                refused=refused,
             )
         )
     return indexed
+
+
+def _resolve_settings(binding: BindingSpec, environ: Mapping[str, str]) -> BindingSpec:
+    settings = dict(binding.settings)
+    for key in list(settings):
+        if key in _RESOLVED_SETTINGS and isinstance(settings[key], str):
+            settings[key] = expressions.resolve_settings(settings[key], environ)
+    return dataclasses.replace(binding, settings=settings)
+
+
+def prepare(
+    function: IndexedFunction, environ: Mapping[str, str]
+) -> tuple[IndexedFunction | None, Refusal | None, list[str]]:
+    """Resolve ``%settings%`` and check what only this function depends on.
+
+    Returns the function ready to run (or a refusal) and warnings worth one log line each.
+    """
+    warnings: list[str] = []
+    if function.refused is not None:
+        return None, Refusal(function.name, function.refused), warnings
+    for binding in function.bindings:
+        if unsupported(binding):
+            return (
+                None,
+                Refusal(
+                    function.name,
+                    f"binding {binding.describe()} is not supported by the devstack host",
+                ),
+                warnings,
+            )
+    try:
+        bindings = tuple(_resolve_settings(b, environ) for b in function.bindings)
+        for binding in bindings:
+            service = STORAGE_SERVICE.get(binding.type)
+            if service is not None:
+                connections.service_uri(connections.connection_name(binding), service, environ)
+    except (expressions.ExpressionError, connections.ConnectionSettingError) as exc:
+        return None, Refusal(function.name, str(exc)), warnings
+    for binding in bindings:
+        if binding.type == TABLE and binding.direction == "in" and binding.setting("rowKey"):
+            warnings.append(
+                f"Functions.{function.name}: table input {binding.name!r} sets rowKey, which "
+                "the Tables extension ignores for Python apps: every entity of the partition "
+                "is passed (as in Azure)"
+            )
+    retry = function.retry
+    if retry is not None and function.trigger_type not in RETRY_TRIGGERS:
+        warnings.append(
+            f"Retries are not supported for function 'Functions.{function.name}' "
+            f"({function.trigger_type}): its retry policy is ignored, as in Azure"
+        )
+        retry = None
+    trigger_binding = next(b for b in bindings if b.name == function.trigger_binding.name)
+    ready = dataclasses.replace(
+        function, bindings=bindings, trigger_binding=trigger_binding, retry=retry
+    )
+    return ready, None, warnings
 
 
 def is_disabled(name: str, environ: Mapping[str, str]) -> bool:
@@ -147,85 +254,3 @@ def is_disabled(name: str, environ: Mapping[str, str]) -> bool:
     host: its trigger is not listened to and an HTTP route answers 404."""
     value = environ.get(f"AzureWebJobs.{name}.Disabled", "")
     return value.strip().lower() in ("true", "1")
-
-
-class Invoker:
-    """Runs functions with the host's logging and the worker's threading model."""
-
-    def __init__(self, *, app_dir: Path, max_workers: int = 32) -> None:
-        self._app_dir = str(app_dir)
-        self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="invoke")
-
-    def _arguments(
-        self, function: IndexedFunction, value: Any, invocation_id: str
-    ) -> dict[str, Any]:
-        arguments = {function.param_name: value}
-        if function.wants_context:
-            arguments["context"] = _Context(invocation_id, function.name, self._app_dir)
-        return arguments
-
-    def invoke(self, function: IndexedFunction, value: Any, *, reason: str) -> Any:
-        """Invoke from a worker thread (queue and timer triggers); re-raises failures."""
-        invocation_id = str(uuid.uuid4())
-        started = _log_start(function, reason, invocation_id)
-        try:
-            arguments = self._arguments(function, value, invocation_id)
-            if function.is_async:
-                result = asyncio.run(function.user_function(**arguments))
-            else:
-                result = function.user_function(**arguments)
-        except BaseException as exc:
-            _log_end(function, invocation_id, started, exc)
-            raise
-        _log_end(function, invocation_id, started, None)
-        return result
-
-    async def invoke_async(self, function: IndexedFunction, value: Any, *, reason: str) -> Any:
-        """Invoke from the HTTP event loop: sync functions go to the thread pool."""
-        invocation_id = str(uuid.uuid4())
-        started = _log_start(function, reason, invocation_id)
-        try:
-            arguments = self._arguments(function, value, invocation_id)
-            if function.is_async:
-                result = await function.user_function(**arguments)
-            else:
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(
-                    self.executor, lambda: function.user_function(**arguments)
-                )
-        except Exception as exc:
-            _log_end(function, invocation_id, started, exc)
-            raise
-        _log_end(function, invocation_id, started, None)
-        return result
-
-    def shutdown(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _log_start(function: IndexedFunction, reason: str, invocation_id: str) -> float:
-    logger.info(
-        "Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id
-    )
-    return time.perf_counter()
-
-
-def _log_end(
-    function: IndexedFunction, invocation_id: str, started: float, error: BaseException | None
-) -> None:
-    duration = int((time.perf_counter() - started) * 1000)
-    if error is None:
-        logger.info(
-            "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)",
-            function.name,
-            invocation_id,
-            duration,
-        )
-        return
-    logger.error(
-        "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)",
-        function.name,
-        invocation_id,
-        duration,
-        exc_info=(type(error), error, error.__traceback__),
-    )

@@ -1,10 +1,18 @@
 """HTTP triggers served through a real ASGI server, with the host's routing rules.
 
 Order of a request, as in Azure: App Service Authentication first (401 before
-anything else, unless the path is excluded), then routing under
-``routePrefix`` (404 unknown route, 405 method not listed), then the
-function. An unhandled exception becomes a bare 500: its text stays in the
-log, never in the response.
+anything else, unless the path is excluded), then routing under ``routePrefix``. A
+route whose methods do not include the request's does not match, so an unknown route
+and a wrong method are both 404 (the host's routes carry an HTTP-method constraint).
+Then the function, through the worker's conversions (see :mod:`devstack.host.httpconv`).
+An unhandled exception, a failed binding or a timeout is a bare 500: the text stays in
+the log, never in the response.
+
+``/admin/host/ping`` needs no token (health probes); the other admin routes
+(:mod:`devstack.host.admin`) and the host's landing page at ``/`` sit behind
+authentication like the functions. Routes, methods and the rest come from the trigger's
+binding JSON, what the worker sends the host, so ``generic_trigger(type="httpTrigger")``
+works like ``route``.
 """
 
 from __future__ import annotations
@@ -12,18 +20,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import azure.functions as func
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from devstack.host import httpconv
+from devstack.host.admin import AdminApi
 from devstack.host.auth import AuthenticationError, EasyAuth, strip_principal_headers
-from devstack.host.functions import HTTP_TRIGGER, IndexedFunction, Invoker
+from devstack.host.bindings.expressions import BindingData
+from devstack.host.context import Trace, child_traceparent
+from devstack.host.functions import HTTP_TRIGGER, IndexedFunction
+from devstack.host.invocation import Invoker, TriggerValue
 from devstack.host.routing import RouteTemplate
 
 logger = logging.getLogger("devstack.host")
 
 HTTP_REASON = "This function was programmatically called via the host APIs."
+#: The host answers its root with a page saying the app is up (its home controller).
+LANDING_PAGE = "<html><body><h1>Your Functions app is up and running</h1></body></html>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,43 +46,24 @@ class HttpRoute:
     template: RouteTemplate
     methods: frozenset[str] | None
 
+    @property
+    def uses_binding_data(self) -> bool:
+        """Whether another binding may resolve ``{...}`` from the request (not just HTTP)."""
+        return any(b.type != "http" for b in self.function.io_bindings)
+
 
 def build_routes(functions: list[IndexedFunction]) -> list[HttpRoute]:
     routes: list[HttpRoute] = []
     for function in functions:
         if function.trigger_type != HTTP_TRIGGER:
             continue
-        trigger = function.trigger
-        template = RouteTemplate.parse(trigger.route or function.name)
-        methods = (
-            frozenset(str(getattr(m, "value", m)).upper() for m in trigger.methods)
-            if trigger.methods
-            else None
-        )
+        binding = function.trigger_binding  # what the worker sends the host
+        template = RouteTemplate.parse(str(binding.setting("route") or function.name))
+        listed = binding.setting("methods")
+        methods = frozenset(str(m).upper() for m in listed) if listed else None
         routes.append(HttpRoute(function=function, template=template, methods=methods))
     routes.sort(key=lambda route: route.template.precedence)
     return routes
-
-
-def _to_response(result: object) -> Response:
-    if isinstance(result, func.HttpResponse):
-        headers = {k: v for k, v in result.headers.items() if k.lower() != "content-type"}
-        media_type = result.mimetype or "text/plain"
-        if result.charset and media_type.startswith(("text/", "application/json")):
-            media_type = f"{media_type}; charset={result.charset}"
-        return Response(
-            content=result.get_body(),
-            status_code=result.status_code,
-            headers=headers,
-            media_type=media_type,
-        )
-    if isinstance(result, str):
-        return Response(result, media_type="text/plain; charset=utf-8")
-    if isinstance(result, bytes):
-        return Response(result, media_type="application/octet-stream")
-    if result is None:
-        return Response(status_code=204)
-    raise TypeError(f"unsupported HTTP function return type {type(result).__name__}")
 
 
 class HttpHost:
@@ -81,11 +76,13 @@ class HttpHost:
         invoker: Invoker,
         route_prefix: str,
         auth: EasyAuth | None,
+        admin: AdminApi | None = None,
     ) -> None:
         self.routes = build_routes(functions)
         self.invoker = invoker
         self.prefix = f"/{route_prefix}" if route_prefix else ""
         self.auth = auth
+        self.admin = admin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -114,44 +111,50 @@ class HttpHost:
                     status_code=401,
                     headers={"WWW-Authenticate": 'Bearer realm="api"'},
                 )
+        if path.startswith("/admin/") and self.admin is not None:
+            return await self.admin.handle(request)
+        if path == "/" and request.method in ("GET", "HEAD"):
+            return HTMLResponse(LANDING_PAGE)
         raw_path = request.scope.get("raw_path") or path.encode()
-        matched = self._match(raw_path.decode("latin-1"))
-        if matched is None:
-            return Response(status_code=404)
-        candidates, method = matched, request.method.upper()
-        chosen = next(
-            (
-                (route, params)
-                for route, params in candidates
-                if route.methods is None or method in route.methods
-            ),
-            None,
-        )
+        method = request.method.upper()
+        chosen = self._match(raw_path.decode("latin-1"), method)
         if chosen is None:
-            allowed = sorted({m for route, _ in candidates for m in (route.methods or ())})
-            return Response(status_code=405, headers={"Allow": ", ".join(allowed)})
+            return Response(status_code=404)
         route, params = chosen
         body = await request.body()
-        merged: dict[str, str] = {}
-        for name, value in headers:
-            merged[name] = f"{merged[name]}, {value}" if name in merged else value
-        http_request = func.HttpRequest(
-            method=method,
-            url=str(request.url),
-            headers=merged,
-            params=dict(request.query_params),
-            route_params=params,
-            body=body,
+        query_string = request.url.query
+        trigger = TriggerValue(
+            datum=httpconv.request_datum(
+                method=method,
+                url=str(request.url),
+                headers=headers,
+                query_string=query_string,
+                route_params=params,
+                body=body,
+            ),
+            binding_data=(
+                httpconv.binding_data(
+                    function_name=route.function.name,
+                    headers=headers,
+                    query_string=query_string,
+                    route_params=params,
+                    body=body,
+                )
+                if route.uses_binding_data
+                else BindingData(method_name=route.function.name)
+            ),
+            trace=Trace(
+                parent=child_traceparent(request.headers.get("traceparent")),
+                state=request.headers.get("tracestate", ""),
+            ),
         )
         try:
-            result = await self.invoker.invoke_async(
-                route.function, http_request, reason=HTTP_REASON
-            )
-            return _to_response(result)
+            outcome = await self.invoker.run_async(route.function, trigger, reason=HTTP_REASON)
+            return httpconv.to_response(outcome.http)
         except Exception:
             return Response(status_code=500)
 
-    def _match(self, path: str) -> list[tuple[HttpRoute, dict[str, str]]] | None:
+    def _match(self, path: str, method: str) -> tuple[HttpRoute, dict[str, str]] | None:
         if self.prefix:
             if path.lower() != self.prefix.lower() and not path.lower().startswith(
                 self.prefix.lower() + "/"
@@ -159,12 +162,13 @@ class HttpHost:
                 return None
             path = path[len(self.prefix) :]
         raw = request_segments(path)
-        found = [
-            (route, params)
-            for route in self.routes
-            if (params := route.template.match(raw)) is not None
-        ]
-        return found or None
+        for route in self.routes:
+            if route.methods is not None and method not in route.methods:
+                continue
+            params = route.template.match(raw)
+            if params is not None:
+                return route, params
+        return None
 
 
 def request_segments(path: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Queue triggers with the Storage extension's semantics (docs/devstack.md, "What the host does").
+"""Queue triggers with the Storage Queues extension's semantics (docs/devstack.md).
 
 One listener thread per queue-triggered function: receive up to ``batchSize``
 messages with a 10-minute visibility timeout, the lease (renewed at half of it
@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import json
 import logging
 import os
 import random
@@ -34,11 +35,19 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.functions.queue import QueueMessage as FunctionQueueMessage
+from azure.functions.meta import Datum
 from azure.storage.queue import QueueClient, QueueMessage, QueueServiceClient
 
+from devstack.host.bindings.connections import (
+    RETRY_OPTIONS,
+    ConnectionSettingError,
+    connection_name,
+    service_uri,
+)
+from devstack.host.bindings.expressions import BindingData
 from devstack.host.config import QueueOptions
-from devstack.host.functions import IndexedFunction, Invoker
+from devstack.host.functions import IndexedFunction
+from devstack.host.invocation import Invoker, TriggerValue, utc_text
 
 logger = logging.getLogger("devstack.host")
 
@@ -46,32 +55,64 @@ MIN_POLL_SECONDS = 0.1
 #: Settling a message (delete, release, poison) is retried through a storage outage for up
 #: to half its lease, so a short outage does not strand it for the whole lease.
 SETTLE_MAX_BACKOFF_SECONDS = 5.0
-#: The client's own retries stay short: the listener backs off and settling retries itself.
-RETRY_OPTIONS: dict[str, Any] = {
-    "retry_total": 2,
-    "initial_backoff": 0,
-    "increment_base": 2,
-    "random_jitter_range": 1,
-}
-
-
-class ConnectionSettingError(RuntimeError):
-    """A trigger's connection has no usable identity-based setting."""
+__all__ = ["ConnectionSettingError", "QueueListener", "manual_trigger", "queue_service_uri"]
 
 
 def queue_service_uri(connection: str, environ: dict[str, str] | None = None) -> str:
     """``<CONN>__queueServiceUri`` wins over ``<CONN>__serviceUri``, as in the host."""
-    env = os.environ if environ is None else environ
-    for key in (f"{connection}__queueServiceUri", f"{connection}__serviceUri"):
-        value = env.get(key)
-        if value:
-            return value
-    if env.get(connection):
-        raise ConnectionSettingError(
-            f"connection {connection!r} is a connection string; the devstack host only runs "
-            f"identity-based connections ({connection}__queueServiceUri)"
-        )
-    raise ConnectionSettingError(f"connection {connection!r}: set {connection}__queueServiceUri")
+    return service_uri(connection, "queue", os.environ if environ is None else environ)
+
+
+def _text(body: bytes) -> Datum:
+    """The message as the host passes it: text when it is UTF-8, else bytes."""
+    try:
+        return Datum(body.decode("utf-8"), "string")
+    except UnicodeDecodeError:
+        return Datum(body, "bytes")
+
+
+def trigger_value(
+    function: IndexedFunction,
+    body: bytes,
+    *,
+    message_id: str | None,
+    dequeue_count: int,
+    inserted: Any = None,
+    expires: Any = None,
+    next_visible: Any = None,
+    pop_receipt: str | None = None,
+) -> TriggerValue:
+    """A queue message as trigger data: the body, its metadata and, for other bindings'
+    expressions, the message's fields and (overriding them, as the extension does) the
+    top-level properties of a JSON message."""
+    value = _text(body)
+    text = value.value if value.type == "string" else body.decode("utf-8", errors="replace")
+    fields: dict[str, Any] = {
+        "QueueTrigger": text,
+        "DequeueCount": dequeue_count,
+        "Id": message_id,
+        "InsertionTime": utc_text(inserted),
+        "ExpirationTime": utc_text(expires),
+        "NextVisibleTime": utc_text(next_visible),
+        "PopReceipt": pop_receipt,
+    }
+    metadata = {
+        key: Datum(item, "int" if isinstance(item, int) else "string")
+        for key, item in fields.items()
+        if item is not None
+    }
+    data = BindingData(method_name=function.name)
+    for key, item in fields.items():
+        if item is not None:
+            data[key] = item
+    with contextlib.suppress(ValueError, RecursionError):  # JSON properties win over these
+        data.update_from_json(json.loads(text))
+    return TriggerValue(datum=value, metadata=metadata, binding_data=data)
+
+
+def manual_trigger(function: IndexedFunction, text: str) -> TriggerValue:
+    """``POST /admin/functions/{name}``: the input is the message text."""
+    return trigger_value(function, text.encode("utf-8"), message_id=None, dequeue_count=0)
 
 
 class QueueListener:
@@ -86,13 +127,13 @@ class QueueListener:
         invoker: Invoker,
         environ: dict[str, str] | None = None,
     ) -> None:
-        trigger = function.trigger
+        binding = function.trigger_binding
         self.function = function
-        self.queue_name: str = trigger.queue_name
+        self.queue_name: str = str(binding.setting("queueName")).lower()
         self.options = options
         self.invoker = invoker
         service = QueueServiceClient(
-            queue_service_uri(trigger.connection, environ), credential, **RETRY_OPTIONS
+            queue_service_uri(connection_name(binding), environ), credential, **RETRY_OPTIONS
         )
         self.queue: QueueClient = service.get_queue_client(self.queue_name)
         self.poison: QueueClient = service.get_queue_client(f"{self.queue_name}-poison")
@@ -196,15 +237,16 @@ class QueueListener:
             return
         lease = self._leases.hold(message)
         try:
-            self.invoker.invoke(
+            self.invoker.run(
                 self.function,
-                FunctionQueueMessage(  # type: ignore[no-untyped-call]
-                    id=message.id,
-                    body=body,
-                    dequeue_count=message.dequeue_count,
-                    expiration_time=message.expires_on,
-                    insertion_time=message.inserted_on,
-                    time_next_visible=message.next_visible_on,
+                trigger_value(
+                    self.function,
+                    body,
+                    message_id=message.id,
+                    dequeue_count=dequeue_count,
+                    inserted=message.inserted_on,
+                    expires=message.expires_on,
+                    next_visible=message.next_visible_on,
                     pop_receipt=lease.pop_receipt,
                 ),
                 reason=f"New queue message detected on '{self.queue_name}'.",

@@ -1,6 +1,7 @@
 """Timer triggers: NCRONTAB schedules, ``%SETTING%`` resolution, schedule monitor.
 
-Six fields ``{second} {minute} {hour} {day} {month} {day-of-week}``, in UTC.
+Six fields ``{second} {minute} {hour} {day} {month} {day-of-week}``, in UTC; five fields
+are read as a classic cron without seconds, as the Timer extension reads them.
 ``runOnStartup`` fires once when the host starts. With the schedule monitor
 (on by default for schedules of a minute or more) the last and next
 occurrences are kept between host runs; an occurrence missed while the host
@@ -13,19 +14,18 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import threading
 from pathlib import Path
 from typing import Any
 
-from azure.functions.timer import TimerRequest
+from azure.functions.meta import Datum
 from croniter import croniter
 
-from devstack.host.functions import IndexedFunction, Invoker
+from devstack.host.bindings.expressions import BindingData, ExpressionError, resolve_settings
+from devstack.host.functions import IndexedFunction
+from devstack.host.invocation import Invoker, TriggerValue
 
 logger = logging.getLogger("devstack.host")
-
-_SETTING = re.compile(r"^%([^%]+)%$")
 
 
 class ScheduleError(ValueError):
@@ -35,28 +35,40 @@ class ScheduleError(ValueError):
 def resolve_schedule(schedule: str, environ: dict[str, str] | None = None) -> str:
     """Resolve ``%NAME%`` from the app settings and validate the NCRONTAB expression."""
     env = os.environ if environ is None else environ
-    match = _SETTING.match(schedule.strip())
-    expression = schedule.strip()
-    if match:
-        name = match.group(1)
-        if not env.get(name):
-            raise ScheduleError(f"timer schedule refers to app setting {name!r}, which is not set")
-        expression = env[name].strip()
-    if len(expression.split()) != 6:
+    try:
+        expression = resolve_settings(schedule.strip(), env).strip()
+    except ExpressionError as exc:
+        raise ScheduleError(f"timer schedule {schedule!r}: {exc}") from exc
+    fields = len(expression.split())
+    if fields not in (5, 6):
         raise ScheduleError(
             f"timer schedule {expression!r} must have six NCRONTAB fields "
-            "({second} {minute} {hour} {day} {month} {day-of-week})"
+            "({second} {minute} {hour} {day} {month} {day-of-week}) or five (no seconds)"
         )
-    if not croniter.is_valid(expression, second_at_beginning=True):
+    if not croniter.is_valid(expression, second_at_beginning=fields == 6):
         raise ScheduleError(f"timer schedule {expression!r} is not a valid NCRONTAB expression")
     return expression
 
 
 def next_occurrence(expression: str, after: dt.datetime) -> dt.datetime:
-    result: dt.datetime = croniter(expression, after, second_at_beginning=True).get_next(
+    with_seconds = len(expression.split()) == 6
+    result: dt.datetime = croniter(expression, after, second_at_beginning=with_seconds).get_next(
         dt.datetime
     )
     return result
+
+
+def timer_value(function: IndexedFunction, *, past_due: bool, status: Any) -> TriggerValue:
+    """A timer firing as trigger data (the library's ``TimerRequest`` reads this JSON)."""
+    info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": status, "IsPastDue": past_due}
+    return TriggerValue(
+        datum=Datum(json.dumps(info), "json"), binding_data=BindingData(method_name=function.name)
+    )
+
+
+def manual_trigger(function: IndexedFunction, text: str) -> TriggerValue:
+    """``POST /admin/functions/{name}``: the input is ignored; no schedule status."""
+    return timer_value(function, past_due=False, status=None)
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -74,16 +86,17 @@ class TimerRunner:
         status_dir: Path,
         environ: dict[str, str] | None = None,
     ) -> None:
-        trigger = function.trigger
+        binding = function.trigger_binding  # what the worker sends the host
         self.function = function
         self.invoker = invoker
-        self.expression = resolve_schedule(trigger.schedule, environ)
-        self.run_on_startup = bool(trigger.run_on_startup)
+        schedule = str(function.trigger_binding.setting("schedule"))
+        self.expression = resolve_schedule(schedule, environ)
+        self.run_on_startup = bool(binding.setting("runOnStartup"))
         now = dt.datetime.now(dt.UTC)
         first, second = next_occurrence(self.expression, now), None
         second = next_occurrence(self.expression, first)
         interval = (second - first).total_seconds()
-        monitor = trigger.use_monitor
+        monitor = binding.setting("useMonitor")
         self.use_monitor = (interval >= 60) if monitor is None else bool(monitor)
         self._status_path = status_dir / f"{function.name}.json"
         self._stop = threading.Event()
@@ -126,13 +139,12 @@ class TimerRunner:
             "Next": _iso(upcoming),
             "LastUpdated": previous.get("LastUpdated") or _iso(scheduled),
         }
-        request = TimerRequest(
-            past_due=past_due,
-            schedule_status=status,
-            schedule={"AdjustForDST": True},
-        )
         try:
-            self.invoker.invoke(self.function, request, reason=reason)
+            self.invoker.run(
+                self.function,
+                timer_value(self.function, past_due=past_due, status=status),
+                reason=reason,
+            )
         except Exception:
             logger.warning("timer %s failed; next run at %s", self.function.name, _iso(upcoming))
         self._save_status(scheduled, upcoming)

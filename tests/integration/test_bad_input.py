@@ -3,8 +3,8 @@
 Every request here is made with a valid token (except where the token is the point),
 so what answers is the app's own validation, not the platform's authentication.
 Answers from the app carry the JSON error shape with a specific code; answers the
-Functions host gives before the app runs (unknown route 404, unlisted method 405,
-a header block larger than the server accepts) have no body, in Azure as on the
+Functions host gives before the app runs (unknown route or unlisted method 404, a
+header block larger than the server accepts) have no body, in Azure as on the
 devstack. Around each group, the job blobs and the partner's call count are
 compared: a rejected request writes no job and calls no one, and a job that is
 never written is never enqueued (the message is sent only after its state exists).
@@ -254,23 +254,24 @@ def test_a_header_block_beyond_the_server_limit_is_refused_by_the_server(
 
 
 ROUTE_CASES = {
-    "unknown route": ("GET", "/nothing-here", 404, None),
-    "unknown nested route": ("GET", "/jobs/{id}/retry/again", 404, None),
-    "route prefix only": ("GET", "", 404, None),
-    "DELETE jobs": ("DELETE", "/jobs", 405, "POST"),
-    "GET jobs": ("GET", "/jobs", 405, "POST"),
-    "PUT a job": ("PUT", "/jobs/{id}", 405, "GET"),
-    "PATCH a job": ("PATCH", "/jobs/{id}", 405, "GET"),
-    "GET retry": ("GET", "/jobs/{id}/retry", 405, "POST"),
-    "POST health": ("POST", "/health", 405, "GET"),
+    "unknown route": ("GET", "/nothing-here", 404),
+    "unknown nested route": ("GET", "/jobs/{id}/retry/again", 404),
+    "route prefix only": ("GET", "", 404),
+    # The host's routes carry an HTTP-method constraint: an unlisted method matches no route.
+    "DELETE jobs": ("DELETE", "/jobs", 404),
+    "GET jobs": ("GET", "/jobs", 404),
+    "PUT a job": ("PUT", "/jobs/{id}", 404),
+    "PATCH a job": ("PATCH", "/jobs/{id}", 404),
+    "GET retry": ("GET", "/jobs/{id}/retry", 404),
+    "POST health": ("POST", "/health", 404),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ROUTE_CASES))
-def test_unknown_routes_are_404_and_unlisted_methods_405_from_the_host(
+def test_unknown_routes_and_unlisted_methods_are_404_from_the_host(
     api: Api, case: str, untouched: None
 ) -> None:
-    method, path, status, allow = ROUTE_CASES[case]
+    method, path, status = ROUTE_CASES[case]
     url = api.base + path.replace("{id}", str(uuid.uuid4()))
     response = api.session.request(
         method,
@@ -281,8 +282,6 @@ def test_unknown_routes_are_404_and_unlisted_methods_405_from_the_host(
     )
     assert response.status_code == status
     assert response.content == b""
-    if allow is not None:
-        assert response.headers["Allow"] == allow
 
 
 NOT_IDS = {

@@ -144,7 +144,9 @@ def test_roles_are_required(posture_stack: RunningStack) -> None:
     assert call(posture_stack, "GET", "posture/history", "Jobs.Admin").status_code == 403
 
 
-@pytest.mark.parametrize("days", ["0", "91", "abc", "-1", "1.5", ""])
+# "?days=" is not among them: the Functions host drops query keys with an empty value, so the
+# app never sees it (it answers with the default window).
+@pytest.mark.parametrize("days", ["0", "91", "abc", "-1", "1.5"])
 def test_history_names_days_when_it_is_not_1_to_90(posture_stack: RunningStack, days: str) -> None:
     response = call(posture_stack, "GET", "posture/history", "Posture.Read", params={"days": days})
     assert response.status_code == 400

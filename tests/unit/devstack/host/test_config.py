@@ -51,7 +51,7 @@ def test_defaults_and_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        {},
+        {"extensions": {}},
         {"version": "2.0", "extensions": {"queues": {"batchSize": 64}}},
         {"version": "2.0", "extensions": {"queues": {"messageEncoding": "utf16"}}},
     ],
@@ -67,7 +67,7 @@ def test_schedule_from_app_setting() -> None:
     with pytest.raises(ScheduleError, match="'S'"):
         resolve_schedule("%S%", {})
     with pytest.raises(ScheduleError, match="six"):
-        resolve_schedule("* * * * *", {})
+        resolve_schedule("* * * *", {})
 
 
 def test_ncrontab_seconds_field_comes_first() -> None:
