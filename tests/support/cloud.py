@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import trustme
 
@@ -57,7 +58,7 @@ class StubCloud:
         run = run_rules(self.context(**env), rules=[get_rule(r) for r in rule_ids])
         return {o.rule.id: o.result for o in run.outcomes}
 
-    def requests(self, fragment: str) -> list[dict[str, object]]:
+    def requests(self, fragment: str) -> list[dict[str, Any]]:
         return [r for r in self.model.requests if fragment in str(r["path"])]
 
 

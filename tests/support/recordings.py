@@ -37,7 +37,7 @@ def model(recording: dict[str, Any]) -> CloudModel:
     )
 
 
-def derive(recording: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
+def derive(recording: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]:
     """A copy of ``recording`` with the one field at ``path`` set to ``value``."""
     changed = copy.deepcopy(recording)
     target: Any = changed
