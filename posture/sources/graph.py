@@ -76,7 +76,9 @@ def _get(context: CheckContext, url: str) -> dict[str, Any]:
     token = context.memo(
         "graph-token", lambda: context.credential.get_token(f"{endpoint(context)}/.default")
     )
-    response = requests.get(
+    # One session per run: the rules' Graph calls reuse its TLS connections.
+    session = context.memo("graph-session", requests.Session)
+    response = session.get(
         url,
         headers={"Authorization": f"Bearer {token.token}", "Accept": "application/json"},
         timeout=context.network_timeout,
