@@ -192,3 +192,40 @@ def test_a_plain_http_probe_address_off_this_machine_is_refused(stub: StubCloud)
     result = stub.evaluate("RT-AUTH-PROBE", POSTURE_AUTH_PROBE_URL="http://func-app.example/api")
     assert result["RT-AUTH-PROBE"].status is Status.ERROR
     assert "POSTURE_AUTH_PROBE_URL" in result["RT-AUTH-PROBE"].message
+
+
+# -- APP-TRANSPORT and APP-BASICAUTH on Flex Consumption, slots included ------------------
+
+WEB = f"GET {SITE}/config/web"
+SLOT_WEB = f"GET {SLOT}/config/web"
+
+
+def test_the_flex_app_and_its_slot_pass_transport_and_basic_auth(stub: StubCloud) -> None:
+    stub.use(recordings.model(REC))
+    results = stub.evaluate("APP-TRANSPORT", "APP-BASICAUTH", "APP-IDENTITY")
+    assert {k: r.status for k, r in results.items()} == dict.fromkeys(results, Status.PASS)
+    assert {r["path"] for r in stub.requests("/basicPublishingCredentialsPolicies/")} == {
+        f"{res}/basicPublishingCredentialsPolicies/{kind}"
+        for res in (SITE, SLOT)
+        for kind in ("ftp", "scm")
+    }
+
+
+def test_ftps_state_is_not_demanded_of_a_flex_app_but_is_of_others(stub: StubCloud) -> None:
+    """Flex Consumption rejects siteConfig.ftpsState (tests/infra/flex_platform.py cites the
+    platform's deprecations table); its FTP is judged by basicPublishingCredentialsPolicies."""
+    flex = recordings.derive(REC, ["responses", WEB, "properties", "ftpsState"], "AllAllowed")
+    assert _judge(stub, flex, "APP-TRANSPORT").status is Status.PASS
+    # The slot row carries no functionAppConfig: an App Service app, where ftpsState counts.
+    other = recordings.derive(REC, ["responses", SLOT_WEB, "properties", "ftpsState"], "AllAllowed")
+    result = _judge(stub, other, "APP-TRANSPORT")
+    assert result.status is Status.FAIL
+    assert [(e["resource"], e["property"]) for e in result.evidence] == [
+        ("func-app/staging", "siteConfig.ftpsState")
+    ]
+    # On the Flex app, FTP left on is APP-BASICAUTH's finding.
+    ftp = f"GET {SITE}/basicPublishingCredentialsPolicies/ftp"
+    result = _judge(stub, recordings.derive(REC, ["responses", ftp, "properties", "allow"], True),
+                    "APP-BASICAUTH")  # fmt: skip
+    assert result.status is Status.FAIL
+    assert [(e["resource"], e["property"]) for e in result.evidence] == [("func-app", "ftp.allow")]
