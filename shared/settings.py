@@ -1,5 +1,8 @@
 """Every setting the app reads, declared once, with its meaning.
 
+Longer than the other modules on purpose: it is the one registry, so every setting the
+app and the posture checker read is declared here and nowhere else.
+
 Every required setting appears in ``local.settings.sample.json`` (local),
 the devstack's environment and ``infra/`` app settings (Azure); optional ones
 (with a default, or off unless set) are declared here and set only where used.
