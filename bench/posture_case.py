@@ -2,21 +2,24 @@
 
 "Full" means every rule judges: the runtime and vault rules against the devstack, the
 auth probe against the stack's host, and the control-plane, Entra and Logs rules against
-a local TLS server replaying the recorded ARM, Resource Graph, Graph and Logs answers of
-tests/support/recordings/ (read as data files), through the real SDK clients. The row
+a local TLS server, in a process of its own as the services would be, replaying the
+recorded ARM, Resource Graph, Graph and Logs answers of tests/support/recordings/ (read
+as data files), through the real SDK clients. The row
 also gives the run with the cloud rules off, as on a bare devstack.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
 import socket
 import statistics
 import string
-import threading
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -110,14 +113,16 @@ class _Replay:
             for name, items in (doc.get("graph_collections") or {}).items():
                 self.collections[name] += items
             self.facts.update({k: v for k, v in doc.items() if isinstance(v, str)})
-        ca = trustme.CA()
         self.bundle = folder / "bundle.pem"  # the devstack's CA and this server's
+        self.pem = folder / "replay.pem"
+        self.origin = ""
+
+    def make_certs(self) -> None:
+        ca = trustme.CA()
         self.bundle.write_bytes(
             Path(os.environ["REQUESTS_CA_BUNDLE"]).read_bytes() + ca.cert_pem.bytes()
         )
-        self.pem = folder / "replay.pem"
         ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(self.pem))
-        self.origin = ""
 
     async def answer(self, request: Request) -> Response:
         path = request.url.path
@@ -151,17 +156,30 @@ class _Replay:
         }
 
 
-def _serve(app: Starlette, pem: Path) -> tuple[uvicorn.Server, threading.Thread, int]:
+def _replay_main(folder: str) -> None:
+    """The replay server's own process (as the services are remote): prints its port, serves."""
+    replay = _Replay(Path(folder))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ssl_certfile=str(pem))
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    replay.origin = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    app = Starlette(routes=[Route("/{path:path}", replay.answer, methods=["GET", "POST"])])
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", ssl_certfile=str(replay.pem))
+    print(sock.getsockname()[1], flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _start_replay(folder: Path) -> tuple[subprocess.Popen[str], int]:
+    command = [sys.executable, "-m", "bench.posture_case", str(folder)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    port = int(proc.stdout.readline())
     deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return server, thread, sock.getsockname()[1]
+    while time.monotonic() < deadline:  # bound when it printed; listening once uvicorn runs
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return proc, port
+        time.sleep(0.05)
+    proc.terminate()
+    raise RuntimeError("the replay server did not start")
 
 
 def _timed(env: dict[str, str], options: dict[str, Any]) -> tuple[list[float], Run]:
@@ -178,15 +196,15 @@ def run_posture_case(bench: Bench) -> Row:
     bare, _ = _timed(_environment(random.Random(6)), {})
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as folder:
         replay = _Replay(Path(folder))
-        app = Starlette(routes=[Route("/{path:path}", replay.answer, methods=["GET", "POST"])])
-        server, thread, port = _serve(app, replay.pem)
+        replay.make_certs()
+        proc, port = _start_replay(Path(folder))
         replay.origin = f"https://127.0.0.1:{port}"
         try:
             env = _environment(random.Random(6), replay.settings(stack.api))
             samples, last = _timed(env, {"connection_verify": str(replay.bundle)})
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+            proc.terminate()
+            proc.wait(timeout=10)
     summary = Summary.of(samples)
     median = statistics.median(samples)
     statuses = Counter(o.result.status.value for o in last.outcomes)
@@ -212,3 +230,7 @@ def run_posture_case(bench: Bench) -> Row:
             "slowest_ms": {o.rule.id: o.duration_ms for o in slowest},
         },
     )
+
+
+if __name__ == "__main__":
+    _replay_main(sys.argv[1])
