@@ -197,6 +197,16 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+// The posture checker's read access on this group and its workspace (docs/posture.md).
+module postureRbac 'modules/posture-rbac.bicep' = {
+  scope: rg
+  name: 'posture-rbac'
+  params: {
+    appPrincipalId: identity.outputs.principalId
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+  }
+}
+
 // The app is created after its role assignments, so its first start already has them (they
 // still take minutes to propagate; docs/deploy.md says what to expect).
 module app 'modules/function-app.bicep' = {
@@ -221,6 +231,7 @@ module app 'modules/function-app.bicep' = {
     partnerApiKeySecretName: partnerApiKeySecretName
     apiClientId: apiClientId
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+    logAnalyticsCustomerId: monitoring.outputs.logAnalyticsCustomerId
   }
   dependsOn: [
     rbac

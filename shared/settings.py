@@ -1,5 +1,8 @@
 """Every setting the app reads, declared once, with its meaning.
 
+Longer than the other modules on purpose: it is the one registry, so every setting the
+app and the posture checker read is declared here and nowhere else.
+
 Every required setting appears in ``local.settings.sample.json`` (local),
 the devstack's environment and ``infra/`` app settings (Azure); optional ones
 (with a default, or off unless set) are declared here and set only where used.
@@ -27,11 +30,16 @@ from shared.secretshapes import INFO_KINDS, scan
 from shared.settingvalues import (
     Parser,
     SettingsError,
+    choice,
     flag,
+    guid,
     guid_list,
     header_name,
     https_endpoint,
     https_url,
+    https_url_list,
+    loopback_or_https_url,
+    path_list,
     positive_seconds,
     resource_group_list,
     secret_name,
@@ -227,6 +235,72 @@ POSTURE_ROTATION_DAYS = Setting(
     default="90",
     parse=whole_number(1),
 )
+POSTURE_SECRET_MAX_VALIDITY_DAYS = Setting(
+    "POSTURE_SECRET_MAX_VALIDITY_DAYS",
+    "A secret valid (expiry minus creation) for longer than this is too long-lived.",
+    required=False,
+    default="365",
+    parse=whole_number(1),
+)
+POSTURE_AUTH_EXCLUDED_PATHS = Setting(
+    "POSTURE_AUTH_EXCLUDED_PATHS",
+    "Paths App Service Authentication may leave open (comma-separated).",
+    required=False,
+    default="/api/health,/api/openapi.json",
+    parse=path_list,
+)
+POSTURE_AUTH_PROBE_URL = Setting(
+    "POSTURE_AUTH_PROBE_URL",
+    "A protected route of this app, called without a token (default: https://<WEBSITE_HOSTNAME>/api/posture).",
+    required=False,
+    parse=loopback_or_https_url,
+)
+POSTURE_LOG_WORKSPACE_ID = Setting(
+    "POSTURE_LOG_WORKSPACE_ID",
+    "Log Analytics workspace (customer) id whose app telemetry is scanned for secrets.",
+    required=False,
+    parse=guid,
+)
+POSTURE_LOGS_ENDPOINT = Setting(
+    "POSTURE_LOGS_ENDPOINT",
+    "Azure Monitor Logs query endpoint (another cloud's); default https://api.loganalytics.io.",
+    required=False,
+    default="https://api.loganalytics.io",
+    parse=https_endpoint,
+)
+POSTURE_LOG_LOOKBACK_HOURS = Setting(
+    "POSTURE_LOG_LOOKBACK_HOURS",
+    "Hours of telemetry the log scan reads.",
+    required=False,
+    default="24",
+    parse=whole_number(1),
+)
+POSTURE_NETWORK_MODE = Setting(
+    "POSTURE_NETWORK_MODE",
+    "`private` or `public`: the declared exposure NET-PUBLIC judges against (unset: skipped).",
+    required=False,
+    parse=choice("private", "public"),
+)
+POSTURE_FIC_ISSUERS = Setting(
+    "POSTURE_FIC_ISSUERS",
+    "Issuers federated credentials may trust besides this tenant (comma-separated).",
+    required=False,
+    default="https://token.actions.githubusercontent.com",
+    parse=https_url_list,
+)
+POSTURE_WORKLOAD_ID_PREMIUM = Setting(
+    "POSTURE_WORKLOAD_ID_PREMIUM",
+    "`true` when the tenant holds Workload Identities Premium (Conditional Access for workloads).",
+    required=False,
+    default="false",
+    parse=flag,
+)
+POSTURE_ROTATION_PRINCIPAL_ID = Setting(
+    "POSTURE_ROTATION_PRINCIPAL_ID",
+    "Object id of the service principal that rotates application credentials.",
+    required=False,
+    parse=guid,
+)
 # Telemetry (Entra-authenticated ingestion, no instrumentation key auth).
 APPLICATIONINSIGHTS_CONNECTION_STRING = Setting(
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
@@ -278,6 +352,16 @@ DECLARED: tuple[Setting[Any], ...] = (
     POSTURE_GRAPH_ENDPOINT,
     POSTURE_SECRET_EXPIRY_DAYS,
     POSTURE_ROTATION_DAYS,
+    POSTURE_SECRET_MAX_VALIDITY_DAYS,
+    POSTURE_AUTH_EXCLUDED_PATHS,
+    POSTURE_AUTH_PROBE_URL,
+    POSTURE_LOG_WORKSPACE_ID,
+    POSTURE_LOGS_ENDPOINT,
+    POSTURE_LOG_LOOKBACK_HOURS,
+    POSTURE_NETWORK_MODE,
+    POSTURE_FIC_ISSUERS,
+    POSTURE_WORKLOAD_ID_PREMIUM,
+    POSTURE_ROTATION_PRINCIPAL_ID,
     APPLICATIONINSIGHTS_CONNECTION_STRING,
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     FUNCTIONS_WORKER_RUNTIME,

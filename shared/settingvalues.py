@@ -102,3 +102,37 @@ def resource_group_list(name: str, value: str) -> list[str]:
     if not all(_RESOURCE_GROUP.match(item) for item in found):  # they go into a query
         raise SettingsError(name, "holds an invalid group name")
     return found
+
+
+def guid(name: str, value: str) -> str:
+    if not _GUID.match(value):
+        raise SettingsError(name, "must be a GUID")
+    return value
+
+
+def path_list(name: str, value: str) -> list[str]:
+    found = _items(value)
+    if not all(item.startswith("/") and " " not in item for item in found):
+        raise SettingsError(name, "must be comma-separated URL paths, each starting with '/'")
+    return found
+
+
+def https_url_list(name: str, value: str) -> list[str]:
+    return [https_endpoint(name, item) for item in _items(value)]
+
+
+def loopback_or_https_url(name: str, value: str) -> str:
+    """An https:// URL, or plain http:// to this machine only (a local host in development)."""
+    parts = urlsplit(value)
+    if parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}:
+        return value
+    return https_url(name, value)
+
+
+def choice(*allowed: str) -> Parser[str]:
+    def parse(name: str, value: str) -> str:
+        if value.lower() not in allowed:
+            raise SettingsError(name, f"must be one of {', '.join(allowed)}")
+        return value.lower()
+
+    return parse

@@ -59,6 +59,9 @@ param apiClientId string
 @description('Subnet for outbound virtual network integration; empty for none.')
 param subnetId string = ''
 
+@description('Log Analytics workspace (customer) id whose app telemetry the posture checker scans.')
+param logAnalyticsCustomerId string
+
 @description('Upper bound of instances; the cost ceiling of the plan.')
 @minValue(40)
 @maxValue(1000)
@@ -101,6 +104,11 @@ var appSettings = {
   // component it is not a credential. The token comes from the identity below.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The posture checker judges this group with the Reader role infra/modules/posture-rbac.bicep
+  // grants, and scans the telemetry of this workspace.
+  POSTURE_SUBSCRIPTION_IDS: subscription().subscriptionId
+  POSTURE_RESOURCE_GROUPS: resourceGroup().name
+  POSTURE_LOG_WORKSPACE_ID: logAnalyticsCustomerId
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

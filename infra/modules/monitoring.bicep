@@ -55,3 +55,9 @@ output appInsightsName string = appInsights.name
 
 @description('Resource id of the Log Analytics workspace.')
 output logAnalyticsId string = workspace.id
+
+@description('Name of the Log Analytics workspace (the posture checker is granted Log Analytics Reader on it).')
+output logAnalyticsName string = workspace.name
+
+@description('Workspace (customer) id the Logs query API addresses.')
+output logAnalyticsCustomerId string = workspace.properties.customerId

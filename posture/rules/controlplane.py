@@ -20,6 +20,8 @@ READER = "Reader on the subscriptions (or resource groups) of POSTURE_SUBSCRIPTI
 NOT_CONFIGURED = f"no subscription to inspect ({POSTURE_SUBSCRIPTION_IDS.name} is not set)"
 _OLD_TLS = {"TLS1_0", "TLS1_1", "1.0", "1.1"}
 Check = Callable[[ArmResource], Iterable[tuple[str, Any]]]
+#: Every APP-* rule judges the apps and their deployment slots alike.
+APPS = (arm.SITE, arm.SITE_SLOT)
 
 
 def _judge(context: CheckContext, types: Iterable[str], check: Check, what: str) -> RuleResult:
@@ -45,6 +47,23 @@ def _judge(context: CheckContext, types: Iterable[str], check: Check, what: str)
         return RuleResult.passed(f"{len(resources)} {what} checked, none at fault")
     names = sorted({str(e["resource"]) for e in found})
     return RuleResult.failed(f"{len(names)} {what} at fault: {', '.join(names)}", found)
+
+
+def flex_consumption(resource: ArmResource) -> bool:
+    """A Flex Consumption app: it has functionAppConfig (or the FlexConsumption SKU).
+
+    Flex rejects siteConfig.ftpsState ("Site.SiteConfig.FtpsState for Flex Consumption
+    sites is invalid"; the plan's deprecations table in the Functions app settings
+    reference lists ftpsState as not supported), so its FTP is judged by
+    basicPublishingCredentialsPolicies/ftp alone (APP-BASICAUTH).
+    """
+    return (
+        bool(resource.prop("functionAppConfig")) or str(resource.prop("sku")) == "FlexConsumption"
+    )
+
+
+#: The resource judge, for the rule modules that share it (appservice, exposure).
+judge_resources = _judge
 
 
 def _unless(resource: ArmResource, prop: str, wanted: object) -> list[tuple[str, Any]]:
@@ -156,7 +175,7 @@ def vault_protect(context: CheckContext) -> RuleResult:
     category=Category.CONTROL_PLANE,
     remediation="Attach a user-assigned managed identity (or enable the system-assigned one) and "
     "move every connection to it.",
-    reads="Resource Graph: sites' identity.type",
+    reads="Resource Graph: sites' and slots' identity.type",
     permission=READER,
     budget=60.0,
 )
@@ -165,7 +184,7 @@ def app_identity(context: CheckContext) -> RuleResult:
         kind = (r.identity or {}).get("type")
         return [] if kind and str(kind).lower() != "none" else [("identity.type", kind)]
 
-    return _judge(context, [arm.SITE], check, "app(s)")
+    return _judge(context, APPS, check, "app(s)")
 
 
 @rule(
@@ -175,7 +194,7 @@ def app_identity(context: CheckContext) -> RuleResult:
     category=Category.CONTROL_PLANE,
     remediation="Set `basicPublishingCredentialsPolicies/ftp` and `/scm` to allow=false; deploy "
     "with Entra ID (azd, OIDC from CI).",
-    reads="ARM: sites/<app>/basicPublishingCredentialsPolicies/ftp and /scm",
+    reads="ARM: sites/<app> and slots' basicPublishingCredentialsPolicies/ftp and /scm",
     permission=READER,
     budget=60.0,
 )
@@ -189,7 +208,7 @@ def app_basic_auth(context: CheckContext) -> RuleResult:
                 found.append((f"{which}.allow", allowed))
         return found
 
-    return _judge(context, [arm.SITE], check, "app(s)")
+    return _judge(context, APPS, check, "app(s)")
 
 
 @rule(
@@ -197,9 +216,11 @@ def app_basic_auth(context: CheckContext) -> RuleResult:
     title="Apps are HTTPS only, TLS 1.2+, no plain FTP, no remote debugging",
     severity=Severity.MEDIUM,
     category=Category.CONTROL_PLANE,
-    remediation="Set httpsOnly=true; in siteConfig minTlsVersion='1.2', ftpsState='Disabled' "
-    "(or 'FtpsOnly') and remoteDebuggingEnabled=false.",
-    reads="Resource Graph: sites' httpsOnly; ARM: sites/<app>/config/web",
+    remediation="Set httpsOnly=true; in siteConfig minTlsVersion='1.2' and "
+    "remoteDebuggingEnabled=false; ftpsState='Disabled' (or 'FtpsOnly') except on Flex "
+    "Consumption, which rejects ftpsState: there FTP is off when "
+    "basicPublishingCredentialsPolicies/ftp has allow=false (APP-BASICAUTH).",
+    reads="Resource Graph: sites' httpsOnly, functionAppConfig, sku; ARM: sites/<app>/config/web",
     permission=READER,
     budget=60.0,
 )
@@ -209,13 +230,13 @@ def app_transport(context: CheckContext) -> RuleResult:
         config = arm.arm_get(context, f"{r.id}/config/web").get("properties") or {}
         if str(config.get("minTlsVersion")) in _OLD_TLS:
             found.append(("siteConfig.minTlsVersion", config.get("minTlsVersion")))
-        if config.get("ftpsState") == "AllAllowed":
+        if config.get("ftpsState") == "AllAllowed" and not flex_consumption(r):
             found.append(("siteConfig.ftpsState", "AllAllowed"))
         if config.get("remoteDebuggingEnabled") is True:
             found.append(("siteConfig.remoteDebuggingEnabled", True))
         return found
 
-    return _judge(context, [arm.SITE], check, "app(s)")
+    return _judge(context, APPS, check, "app(s)")
 
 
 @rule(

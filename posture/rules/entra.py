@@ -24,6 +24,15 @@ from shared.settings import POSTURE_GRAPH_ENABLED, POSTURE_SECRET_EXPIRY_DAYS
 NOT_ENABLED = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
 APPS = "Graph application permission Application.Read.All"
 POLICY = "Graph application permission Policy.Read.All"
+#: The passwordCredentials restrictions of an app management policy (Graph
+#: passwordCredentialConfiguration.restrictionType), all four enforced for a tenant without
+#: secrets: no new passwords, no new symmetric keys, and bounded lifetimes for old ones.
+RESTRICTIONS = (
+    "passwordAddition",
+    "passwordLifetime",
+    "symmetricKeyAddition",
+    "symmetricKeyLifetime",
+)
 _TARGET = {
     "application": "applicationRestrictions",
     "servicePrincipal": "servicePrincipalRestrictions",
@@ -88,12 +97,12 @@ def app_secrets(context: CheckContext) -> RuleResult:
 
 @rule(
     "ENT-CRED-EXPIRY",
-    title="App credentials are not expired, not about to expire, not too long-lived",
+    title="App credentials end, are not expired or about to expire, not too long-lived",
     severity=Severity.MEDIUM,
     category=Category.ENTRA,
-    remediation="Remove expired credentials; renew (or better, replace with a federated "
-    "credential) those expiring within the window; issue credentials no longer-lived than "
-    "the policy's passwordLifetime / asymmetricKeyLifetime.",
+    remediation="Remove expired credentials and those with no end date; renew (or better, "
+    "replace with a federated credential) those expiring within the window; issue credentials "
+    "no longer-lived than the policy's passwordLifetime / asymmetricKeyLifetime.",
     reads="Graph: credentials' startDateTime/endDateTime; the default app management policy's "
     "lifetimes; POSTURE_SECRET_EXPIRY_DAYS (default 30)",
     permission=f"{APPS}; {POLICY} for the lifetime check",
@@ -109,6 +118,7 @@ def credential_expiry(context: CheckContext) -> RuleResult:
         found: list[Evidence] = []
         for cred in app_credentials(context):
             if cred.end is None:
+                found.append(_evidence(cred, problem="no end date"))
                 continue
             days_left = (cred.end - context.now).total_seconds() / 86400
             limit = restriction(policy, _TARGET[cred.owner_type], _lifetime_restriction(cred.kind))
@@ -128,12 +138,13 @@ def credential_expiry(context: CheckContext) -> RuleResult:
 
 @rule(
     "ENT-APP-POLICY",
-    title="The tenant's default app management policy blocks client secrets",
+    title="The tenant's default app management policy enforces all four secret restrictions",
     severity=Severity.MEDIUM,
     category=Category.ENTRA,
     remediation="Enable the default app management policy (PATCH "
-    "/policies/defaultAppManagementPolicy) with a passwordAddition restriction for "
-    "applications and service principals, or at least a short passwordLifetime.",
+    "/policies/defaultAppManagementPolicy) with the passwordAddition, passwordLifetime, "
+    "symmetricKeyAddition and symmetricKeyLifetime restrictions, for applications and for "
+    "service principals.",
     reads="Graph: /policies/defaultAppManagementPolicy",
     permission=POLICY,
     budget=60.0,
@@ -148,20 +159,12 @@ def app_policy_rule(context: CheckContext) -> RuleResult:
             return RuleResult.failed("the default app management policy is disabled", evidence)
         missing = []
         for owner_type, target in _TARGET.items():
-            blocks = restriction(policy, target, "passwordAddition")
-            limits = restriction(policy, target, "passwordLifetime")
-            evidence.append(
-                {
-                    "target": owner_type,
-                    "passwordAddition": bool(blocks),
-                    "passwordLifetime": bool(limits),
-                }
-            )
-            if not (blocks or limits):
-                missing.append(owner_type)
+            present = {kind: bool(restriction(policy, target, kind)) for kind in RESTRICTIONS}
+            evidence.append({"target": owner_type, **present})
+            missing += [f"{owner_type} {kind}" for kind, on in present.items() if not on]
         if missing:
             return RuleResult.failed(
-                f"no password restriction for {' and '.join(missing)} objects", evidence
+                f"{len(missing)} restriction(s) not enforced: {', '.join(missing)}", evidence
             )
         return RuleResult.passed("client secrets are restricted by the tenant policy", evidence)
 

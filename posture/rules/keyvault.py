@@ -17,7 +17,12 @@ from posture.sources.vault import (
     vault_secrets,
     vault_url,
 )
-from shared.settings import KEY_VAULT_URI, POSTURE_ROTATION_DAYS, POSTURE_SECRET_EXPIRY_DAYS
+from shared.settings import (
+    KEY_VAULT_URI,
+    POSTURE_ROTATION_DAYS,
+    POSTURE_SECRET_EXPIRY_DAYS,
+    POSTURE_SECRET_MAX_VALIDITY_DAYS,
+)
 
 LIST_PERMISSION = "Key Vault Reader (or Key Vault Secrets User): list secret properties"
 NOT_CONFIGURED = f"no vault configured ({KEY_VAULT_URI.name} is not set)"
@@ -95,14 +100,16 @@ def secret_expiring(context: CheckContext) -> RuleResult:
 
 @rule(
     "KV-SECRET-STALE",
-    title="Key Vault secrets are rotated within the rotation window",
+    title="Key Vault secrets are rotated within the rotation window and not valid for too long",
     severity=Severity.MEDIUM,
     category=Category.KEY_VAULT,
     remediation=(
         "Rotate the secret (a new version, at the issuer first) and automate it: Key Vault "
-        "rotation for keys, an Event Grid-triggered function for third-party secrets."
+        "rotation for keys, an Event Grid-triggered function for third-party secrets. Give each "
+        "version an expiry no further than the maximum validity after its creation."
     ),
-    reads=f"secret properties (updated_on); {POSTURE_ROTATION_DAYS.name} (default 90 days)",
+    reads=f"secret properties (updated_on, created_on, expires_on); {POSTURE_ROTATION_DAYS.name} "
+    f"(default 90 days), {POSTURE_SECRET_MAX_VALIDITY_DAYS.name} (default 365 days)",
     permission=LIST_PERMISSION,
 )
 def secret_stale(context: CheckContext) -> RuleResult:
@@ -121,11 +128,23 @@ def secret_stale(context: CheckContext) -> RuleResult:
                     "age_days": round((context.now - changed).total_seconds() / 86400, 1),
                 }
             )
+        validity = _validity_days(secret)
+        if validity is not None and validity > POSTURE_SECRET_MAX_VALIDITY_DAYS.get(context.env):
+            found.append({"secret": secret.name, "validity_days": round(validity, 1)})
     if found:
         return RuleResult.failed(
-            f"{len(found)} secret(s) not rotated for over {window} days: {_names(found)}", found
+            f"{len(found)} secret(s) not rotated within {window} days or valid too long: "
+            f"{_names(found)}",
+            found,
         )
     return RuleResult.passed(f"every secret was updated within {window} days")
+
+
+def _validity_days(secret: SecretFacts) -> float | None:
+    """How long the current version is valid: expiry minus creation (Azure Policy's validity)."""
+    if secret.expires_on is None or secret.created_on is None:
+        return None
+    return (secret.expires_on - secret.created_on).total_seconds() / 86400
 
 
 @rule(

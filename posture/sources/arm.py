@@ -31,6 +31,7 @@ MAX_PAGES: Final = 50
 STORAGE: Final = "microsoft.storage/storageaccounts"
 KEY_VAULT: Final = "microsoft.keyvault/vaults"
 SITE: Final = "microsoft.web/sites"
+SITE_SLOT: Final = "microsoft.web/sites/slots"
 APP_INSIGHTS: Final = "microsoft.insights/components"
 SERVICE_BUS: Final = "microsoft.servicebus/namespaces"
 EVENT_HUBS: Final = "microsoft.eventhub/namespaces"
@@ -43,6 +44,7 @@ TYPES: Final = (
     STORAGE,
     KEY_VAULT,
     SITE,
+    SITE_SLOT,
     APP_INSIGHTS,
     SERVICE_BUS,
     EVENT_HUBS,
@@ -155,19 +157,70 @@ def _management_client(context: CheckContext) -> ResourceManagementClient:
     return context.memo("arm-client", build)
 
 
-def arm_get(context: CheckContext, path: str) -> dict[str, Any]:
+def arm_get(
+    context: CheckContext, path: str, *, api_version: str = WEB_API_VERSION
+) -> dict[str, Any]:
     """GET ``path`` (a resource id plus a child path) with ARM's pipeline, once per run."""
 
     def build() -> dict[str, Any]:
         from azure.core.rest import HttpRequest
 
-        request = HttpRequest("GET", path, params={"api-version": WEB_API_VERSION})
+        request = HttpRequest("GET", path, params={"api-version": api_version})
         response = _management_client(context).send_request(request)
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
 
-    return context.memo(f"arm-get:{path}", build)
+    return context.memo(f"arm-get:{path}@{api_version}", build)
+
+
+def arm_list(
+    context: CheckContext,
+    path: str,
+    *,
+    api_version: str,
+    params: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of an ARM collection (``value``, following ``nextLink``), once per run."""
+
+    def build() -> list[dict[str, Any]]:
+        from azure.core.rest import HttpRequest
+
+        client = _management_client(context)
+        request = HttpRequest("GET", path, params={"api-version": api_version, **(params or {})})
+        items: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            response = client.send_request(request)
+            response.raise_for_status()
+            body = response.json()
+            items.extend(i for i in body.get("value") or [] if isinstance(i, dict))
+            next_link = body.get("nextLink")
+            if not next_link:
+                return items
+            request = HttpRequest("GET", str(next_link))
+        raise ValueError(f"{path}: more than {MAX_PAGES} pages")
+
+    key = ",".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+    return context.memo(f"arm-list:{path}@{api_version}?{key}", build)
+
+
+def scopes(context: CheckContext) -> list[str]:
+    """The ARM scopes the rules read at: each resource group named, else each subscription."""
+    groups = context.value(POSTURE_RESOURCE_GROUPS) or []
+    subs = subscriptions(context)
+    if groups:
+        return [f"/subscriptions/{s}/resourceGroups/{g}" for s in subs for g in groups]
+    return [f"/subscriptions/{s}" for s in subs]
+
+
+def is_site(resource: ArmResource) -> bool:
+    """A function or web app, or one of its deployment slots."""
+    return resource.type in (SITE, SITE_SLOT)
+
+
+def sites(context: CheckContext) -> list[ArmResource]:
+    """Every app and deployment slot in scope (a slot is judged like its app)."""
+    return [r for r in arm_resources(context) if is_site(r)]
 
 
 def key_vault_reference_names(context: CheckContext) -> frozenset[str] | None:

@@ -76,7 +76,9 @@ def _get(context: CheckContext, url: str) -> dict[str, Any]:
     token = context.memo(
         "graph-token", lambda: context.credential.get_token(f"{endpoint(context)}/.default")
     )
-    response = requests.get(
+    # One session per run: the rules' Graph calls reuse its TLS connections.
+    session = context.memo("graph-session", requests.Session)
+    response = session.get(
         url,
         headers={"Authorization": f"Bearer {token.token}", "Accept": "application/json"},
         timeout=context.network_timeout,
@@ -155,3 +157,25 @@ def restriction(policy: dict[str, Any], target: str, kind: str) -> dict[str, Any
             if item.get("restrictionType") == kind and state == "enabled":
                 return dict(item)
     return None
+
+
+def graph_get(context: CheckContext, path: str) -> dict[str, Any]:
+    """One Graph object (``path`` after ``/v1.0/``), once per run."""
+    return context.memo(
+        f"graph-get:{path}", lambda: _get(context, f"{endpoint(context)}/v1.0/{path}")
+    )
+
+
+def graph_collect(context: CheckContext, path: str) -> list[dict[str, Any]]:
+    """Every item of a Graph collection (all ``@odata.nextLink`` pages), once per run."""
+    return context.memo(f"graph-collect:{path}", lambda: _collect(context, path))
+
+
+def tenant_id(context: CheckContext) -> str | None:
+    """The tenant of the app's identity: the ``tid`` claim of its Graph token (never the token)."""
+    from posture.sources.probes import token_claims
+
+    token = context.memo(
+        "graph-token", lambda: context.credential.get_token(f"{endpoint(context)}/.default")
+    )
+    return token_claims(token.token).get("tid")

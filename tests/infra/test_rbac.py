@@ -27,6 +27,8 @@ ROLE_IDS = {
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Log Analytics Reader": "73c42c96-874c-492b-b04d-ab87d138a893",
 }
 
 HOST = "storageAccount:hostStorageName"
@@ -91,6 +93,7 @@ SCOPE_KINDS = {
     "Microsoft.Storage/storageAccounts/blobServices/containers": "container",
     "Microsoft.KeyVault/vaults": "vault",
     "Microsoft.Insights/components": "component",
+    "Microsoft.OperationalInsights/workspaces": "workspace",
 }
 
 
@@ -131,7 +134,8 @@ def grants(tree: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
             f"{symbol}: the role id must come from the roleIds table by role name"
         )
         principal = body["properties"]["principalId"]
-        scope = scope_key(tree, body["scope"])
+        # No scope: the module's target scope, which for these modules is the resource group.
+        scope = scope_key(tree, body["scope"]) if "scope" in body else "resourceGroup"
         found.setdefault(principal, set()).update((scope, role) for role in roles)
     return found
 
@@ -255,3 +259,73 @@ def test_role_scopes_exist_in_the_template(bicep: dict[str, Any]) -> None:
     assert scoped <= created, (
         f"roles on queues/containers the template never creates: {scoped - created}"
     )
+
+
+# -- the posture checker's read access (infra/modules/posture-rbac.bicep) -------------------
+
+# posture rule -> [(scope, role)] the app's identity needs on the deployment's own group
+# (docs/posture.md, "Permissions, in one place"). Nothing above the group, nothing written.
+POSTURE_NEEDS: dict[str, list[tuple[str, str]]] = {
+    "control-plane rules (resource properties, role assignments, vault diagnostic settings, "
+    "deployment history)": [("resourceGroup", "Reader")],
+    "LOG-SECRETS (the Logs query API over the app's telemetry)": [
+        ("workspace:logAnalyticsName", "Log Analytics Reader")
+    ],
+}
+
+
+def posture_tree(bicep: dict[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = bicep["infra/modules/posture-rbac.bicep"]
+    return tree
+
+
+def test_posture_role_ids_match_their_names(bicep: dict[str, Any]) -> None:
+    table = bm.unquote_keys(posture_tree(bicep)["variables"]["roleIds"]["value"])
+    assert table, "posture-rbac.bicep names its roles in a roleIds table"
+    wrong = {name: guid for name, guid in table.items() if ROLE_IDS.get(name) != guid}
+    assert not wrong, f"role ids that are not the named built-in role: {wrong}"
+
+
+def test_the_posture_checker_gets_exactly_its_read_roles_on_its_own_group(
+    bicep: dict[str, Any],
+) -> None:
+    found = grants(posture_tree(bicep))
+    assert set(found) == {"appPrincipalId"}, "only the app's identity is granted anything"
+    assert found["appPrincipalId"] == flatten(POSTURE_NEEDS)
+    # Reader is a read role: the grant holds no write, no data action, no key listing.
+    for symbol, resource in bm.resources_of_type(
+        posture_tree(bicep), "Microsoft.Authorization/roleAssignments"
+    ):
+        props = bm.body(resource)["properties"]
+        assert props["principalType"] == "ServicePrincipal", symbol
+        assert bm.condition(resource) is None, symbol
+
+
+def test_main_grants_the_posture_roles_to_the_app_identity_in_its_group(
+    bicep: dict[str, Any],
+) -> None:
+    module = bicep["infra/main.bicep"]["modules"]["postureRbac"]["config"]
+    params = {k: bm.render(v) for k, v in module["params"].items()}
+    assert params == {
+        "appPrincipalId": "identity.outputs.principalId",
+        "logAnalyticsName": "monitoring.outputs.logAnalyticsName",
+    }
+    assert bm.render(module["scope"]) == "rg"
+
+
+def test_the_app_is_told_to_judge_its_own_group_and_workspace(bicep: dict[str, Any]) -> None:
+    settings = bicep["infra/modules/function-app.bicep"]["variables"]["appSettings"]["value"]
+    # The deployment's own subscription and group (the function's parameters left empty),
+    # the scope Reader is granted on; and the workspace Log Analytics Reader is granted on.
+    calls = {
+        k: (settings[k]["function"]["type"], settings[k]["function"]["property_name"],
+            set(settings[k]["function"]["parameters"].values()))
+        for k in ("POSTURE_SUBSCRIPTION_IDS", "POSTURE_RESOURCE_GROUPS")
+    }  # fmt: skip
+    assert calls == {
+        "POSTURE_SUBSCRIPTION_IDS": ("subscription", "subscriptionId", {None}),
+        "POSTURE_RESOURCE_GROUPS": ("resource_group", "name", {None}),
+    }
+    assert bm.render(settings["POSTURE_LOG_WORKSPACE_ID"]) == "logAnalyticsCustomerId"
+    app = bicep["infra/main.bicep"]["modules"]["app"]["config"]["params"]
+    assert bm.render(app["logAnalyticsCustomerId"]) == "monitoring.outputs.logAnalyticsCustomerId"

@@ -196,3 +196,18 @@ def test_a_token_the_service_refuses_fails_rt_conn_token(
     assert probe["http_status"] == 401
     assert {results[k].status for k in KV_RULES} == {Status.ERROR}
     assert results["RT-TOKEN-IDENTITY"].status is Status.PASS
+
+
+def test_the_auth_probe_is_refused_by_the_stacks_platform_emulation(
+    posture_stack: RunningStack,
+) -> None:
+    """RT-AUTH-PROBE end to end: the devstack host answers for App Service Authentication
+    (401 with a Bearer challenge before any function runs), as the platform does."""
+    results = evaluate(posture_stack, POSTURE_AUTH_PROBE_URL=f"{posture_stack.api}/posture")
+    probe = results["RT-AUTH-PROBE"]
+    assert probe.status is Status.PASS, probe
+    assert probe.evidence[0]["http_status"] == 401
+    assert probe.evidence[0]["bearer_challenge"] is True
+    # An excluded (anonymous) route is not a protected one: the probe says so.
+    open_route = evaluate(posture_stack, POSTURE_AUTH_PROBE_URL=f"{posture_stack.api}/health")
+    assert open_route["RT-AUTH-PROBE"].status is Status.FAIL

@@ -12,7 +12,11 @@ request shape, paging, errors. Answers follow the services' documented shapes:
   (``properties.allow``) and ``.../config/configreferences/appsettings`` (a ``value`` list
   of references); anything else is 404 ``ResourceNotFound`` in ARM's error shape;
 * Graph ``/v1.0/applications`` and ``/v1.0/servicePrincipals`` (``value`` and an absolute
-  ``@odata.nextLink`` with ``$skiptoken``) and ``/v1.0/policies/defaultAppManagementPolicy``.
+  ``@odata.nextLink`` with ``$skiptoken``) and ``/v1.0/policies/defaultAppManagementPolicy``;
+* recorded answers (tests/support/recordings/): any other ARM or Graph GET, and the Logs
+  query API's ``POST /v1/workspaces/<id>/query``, answered with the recorded body of
+  ``"<METHOD> <path>"``; a list of bodies is pages, the one asked for chosen by
+  ``$skiptoken`` (the recorded ``nextLink`` names it, with ``{origin}`` for this server).
 
 Every request is recorded with the audience of its token (read, not verified).
 """
@@ -42,8 +46,10 @@ class CloudModel:
     service_principals: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
     page_size: int = 3
+    recorded: dict[str, Any] = field(default_factory=dict)  # "GET /path" -> body or pages
     arm_failure: tuple[int, str] | None = None  # (status, code) for every ARM request
     graph_failure: tuple[int, str] | None = None
+    logs_failure: tuple[int, str] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -55,6 +61,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 _REFUSALS = {
     "arm": "The client does not have authorization.",
     "graph": "Insufficient privileges to complete the operation.",
+    "logs": "The provided credentials have insufficient access to perform the requested operation",
 }
 
 
@@ -77,7 +84,9 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
         )
         if audience is None:
             return _error(401, "AuthenticationFailed", "Authentication failed.")
-        failure = model.arm_failure if plane == "arm" else model.graph_failure
+        failure = {"arm": model.arm_failure, "graph": model.graph_failure}.get(
+            plane, model.logs_failure
+        )
         if failure:
             status, code = failure
             return _error(status, code, _REFUSALS[plane])
@@ -130,7 +139,25 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
         site = path.removesuffix("/config/configreferences/appsettings")
         if site != path and site in model.kv_references:
             return JSONResponse({"value": [_reference(site, n) for n in model.kv_references[site]]})
-        return _error(404, "ResourceNotFound", "The resource was not found.")
+        return replay(request, "ResourceNotFound")
+
+    def replay(request: Request, missing: str) -> Response:
+        """The recorded answer to this request (a page of it), or the service's 404."""
+        answer = model.recorded.get(f"{request.method} {request.url.path}")
+        if answer is None:
+            return _error(404, missing, "The resource was not found.")
+        if isinstance(answer, list):
+            answer = answer[int(request.query_params.get("$skiptoken") or 0)]
+        text = json.dumps(answer).replace("{origin}", origin)
+        return Response(text, media_type="application/json")
+
+    async def recorded_graph(request: Request) -> Response:
+        refused = await admit(request, "graph")
+        return refused if refused is not None else replay(request, "Request_ResourceNotFound")
+
+    async def recorded_logs(request: Request) -> Response:
+        refused = await admit(request, "logs")
+        return refused if refused is not None else replay(request, "PathNotFoundError")
 
     def graph_collection(attribute: str, name: str) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -170,6 +197,8 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
                 methods=["GET"],
             ),
             Route("/v1.0/policies/defaultAppManagementPolicy", graph_policy, methods=["GET"]),
+            Route("/v1.0/{rest:path}", recorded_graph, methods=["GET"]),
+            Route("/v1/workspaces/{rest:path}", recorded_logs, methods=["POST"]),
         ]
     )
 

@@ -265,7 +265,11 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
     strict = model()
     lifetime = {"restrictionType": "passwordLifetime", "maxLifetime": "P90D",
                 "restrictForAppsCreatedAfterDateTime": None}  # fmt: skip
-    strict.policy = _policy(enabled=True, restrictions=[lifetime])
+    others = [
+        {"restrictionType": kind, "maxLifetime": "P90D" if "Lifetime" in kind else None}
+        for kind in ("passwordAddition", "symmetricKeyAddition", "symmetricKeyLifetime")
+    ]
+    strict.policy = _policy(enabled=True, restrictions=[lifetime, *others])
     strict.applications.append(_app("app-long", [_password(200, lifetime_days=400)]))
     cloud.use(strict)
     results = cloud.evaluate()
@@ -273,11 +277,13 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
     problems = {e["owner"]: e["problem"] for e in results["ENT-CRED-EXPIRY"].evidence}
     assert problems["app-long"] == "lives longer than the policy allows"
     assert problems["app-pw"] == "lives longer than the policy allows"  # 180 > 90 days
+    # The four restrictions are all required: one switched off fails the rule, naming it.
     blocked = {"restrictionType": "passwordAddition", "maxLifetime": None, "state": "disabled"}
-    strict.policy = _policy(enabled=True, restrictions=[blocked])
+    strict.policy = _policy(enabled=True, restrictions=[lifetime, blocked, *others[1:]])
     results = cloud.evaluate()
     assert results["ENT-APP-POLICY"].status is Status.FAIL
-    assert "no password restriction" in results["ENT-APP-POLICY"].message
+    assert "application passwordAddition" in results["ENT-APP-POLICY"].message
+    assert "symmetricKeyLifetime" not in results["ENT-APP-POLICY"].message
 
 
 def test_no_credential_hint_reaches_the_report(cloud: Cloud) -> None:

@@ -1,0 +1,104 @@
+"""MI-LEAST-PRIVILEGE and DEF-PLANS against recorded Authorization and Security answers.
+
+Shapes: Role Assignments - List For Resource Group (``$filter=principalId eq``: assignments
+"at, above or below the scope"), Role Definitions - Get (Microsoft.Authorization 2022-04-01;
+learn.microsoft.com/rest/api/authorization/role-assignments/list-for-resource-group;
+azure-mgmt-authorization models RoleAssignment, RoleDefinition, Permission) and Pricings -
+List (Microsoft.Security 2024-01-01). The recording passes; each failure changes one field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from posture.model import Status
+from tests.support import recordings
+from tests.support.cloud import SUB, StubCloud
+
+REC = recordings.load("access")
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-app"
+ASSIGNMENTS = f"GET {RG}/providers/Microsoft.Authorization/roleAssignments"
+PRICINGS = f"GET /subscriptions/{SUB}/providers/Microsoft.Security/pricings"
+BLOB_ROLE = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+PRINCIPAL = REC["resource_graph"][0]["identity"]["userAssignedIdentities"]
+PRINCIPAL_ID = next(iter(PRINCIPAL.values()))["principalId"]
+
+
+def _judge(stub: StubCloud, recording: dict[str, Any], rule_id: str = "MI-LEAST-PRIVILEGE") -> Any:
+    stub.use(recordings.model(recording))
+    return stub.evaluate(rule_id)[rule_id]
+
+
+def test_the_recorded_grants_pass_reading_every_page_for_the_apps_identity(stub: StubCloud) -> None:
+    result = _judge(stub, REC)
+    assert result.status is Status.PASS, result
+    assert "3 role assignment(s) of 1 identity(ies)" in result.message
+    lists = stub.requests("/roleAssignments")
+    assert [r["query"].get("$skiptoken") for r in lists] == [None, "1"]
+    assert lists[0]["query"]["$filter"] == f"principalId eq '{PRINCIPAL_ID}'"
+    assert lists[0]["query"]["api-version"] == "2022-04-01"
+
+
+def _assignment(page: int, item: int, *field: str) -> list[Any]:
+    return ["responses", ASSIGNMENTS, page, "value", item, "properties", *field]
+
+
+BREAKS = [
+    ("owner role", _assignment(0, 0, "roleDefinitionId"),
+     f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}",
+     {"privileged role Owner", "action *"}),
+    ("subscription scope", _assignment(1, 0, "scope"), f"/subscriptions/{SUB}",
+     {"assigned at a subscription"}),
+    ("management group scope", _assignment(1, 0, "scope"),
+     "/providers/Microsoft.Management/managementGroups/corp", {"assigned at a management group"}),
+    ("key listing action",
+     ["responses", f"GET {RG}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_ROLE}",
+      "properties", "permissions", 0, "actions", 0],
+     "Microsoft.Storage/storageAccounts/listKeys/action",
+     {"key-listing action microsoft.storage/storageaccounts/listkeys/action"}),
+    ("role assignment write",
+     ["responses", f"GET {RG}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_ROLE}",
+      "properties", "permissions", 0, "actions", 1],
+     "Microsoft.Authorization/roleAssignments/write",
+     {"action microsoft.authorization/roleassignments/write"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "path", "value", "problems"), BREAKS, ids=[b[0] for b in BREAKS])
+def test_each_changed_field_fails_naming_the_problem(
+    stub: StubCloud, case: str, path: list[Any], value: str, problems: set[str]
+) -> None:
+    result = _judge(stub, recordings.derive(REC, path, value))
+    assert result.status is Status.FAIL, case
+    assert {e["problem"] for e in result.evidence} == problems
+    assert {e["app"] for e in result.evidence} == {"func-app"}
+
+
+def test_an_app_without_identity_has_nothing_to_judge(stub: StubCloud) -> None:
+    result = _judge(stub, recordings.derive(REC, ["resource_graph", 0, "identity"], None))
+    assert result.status is Status.PASS
+    assert not stub.requests("/roleAssignments")
+
+
+def test_refused_is_an_error(stub: StubCloud) -> None:
+    refused = recordings.model(REC)
+    refused.arm_failure = (403, "AuthorizationFailed")
+    stub.use(refused)
+    results = stub.evaluate("MI-LEAST-PRIVILEGE", "DEF-PLANS")
+    assert {r.status for r in results.values()} == {Status.ERROR}
+    assert all("HTTP 403" in r.message for r in results.values())
+
+
+def test_defender_plans_pass_when_all_four_are_standard(stub: StubCloud) -> None:
+    assert _judge(stub, REC, "DEF-PLANS").status is Status.PASS
+
+
+@pytest.mark.parametrize(("index", "plan"), [(1, "AppServices"), (2, "KeyVaults"), (4, "Arm")])
+def test_a_plan_on_free_fails(stub: StubCloud, index: int, plan: str) -> None:
+    path = ["responses", PRICINGS, "value", index, "properties", "pricingTier"]
+    result = _judge(stub, recordings.derive(REC, path, "Free"), "DEF-PLANS")
+    assert result.status is Status.FAIL
+    assert [(e["plan"], e["pricingTier"]) for e in result.evidence] == [(plan, "Free")]

@@ -1,0 +1,231 @@
+"""APP-AUTH, APP-FUNC-AUTH and RT-AUTH-PROBE against recorded App Service answers.
+
+The recording (tests/support/recordings/appservice.json) has the shape of the Web Apps
+API 2022-03-01: "Get Auth Settings V2 Without Secrets" (GET ``config/authsettingsV2``;
+learn.microsoft.com/rest/api/appservice/web-apps/get-auth-settings-v2-without-secrets)
+and "List Functions" (``functions``, paged with ``nextLink``), fields as the azure-mgmt-web
+models SiteAuthSettingsV2 / GlobalValidation / AzureActiveDirectoryRegistration and
+FunctionEnvelope name them. It passes; each failure changes one field of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from posture.model import Status
+from tests.support import recordings
+from tests.support.cloud import StubCloud
+from tests.support.servers import Switch, serve
+
+REC = recordings.load("appservice")
+SITE = next(r["id"] for r in REC["resource_graph"] if r["name"] == "func-app")
+SLOT = next(r["id"] for r in REC["resource_graph"] if r["name"] == "func-app/staging")
+AUTH = f"GET {SITE}/config/authsettingsV2"
+SLOT_AUTH = f"GET {SLOT}/config/authsettingsV2"
+ENTRA = ["properties", "identityProviders", "azureActiveDirectory"]
+
+
+def _judge(stub: StubCloud, recording: dict[str, Any], rule_id: str = "APP-AUTH") -> Any:
+    stub.use(recordings.model(recording))
+    return stub.evaluate(rule_id)[rule_id]
+
+
+def test_the_recorded_app_and_slot_pass_and_only_the_secretless_variant_is_read(
+    stub: StubCloud,
+) -> None:
+    result = _judge(stub, REC)
+    assert result.status is Status.PASS, result
+    assert "2 app(s) checked" in result.message  # the app and its slot
+    paths = {r["path"] for r in stub.requests("authsettingsV2")}
+    assert paths == {f"{SITE}/config/authsettingsV2", f"{SLOT}/config/authsettingsV2"}
+    assert not any(str(p).endswith("/list") for p in paths)
+    assert all(r["method"] == "GET" for r in stub.requests("authsettingsV2"))
+
+
+AUTH_BREAKS = [
+    ("auth off", ["properties", "platform", "enabled"], False, "platform.enabled"),
+    ("not required", ["properties", "globalValidation", "requireAuthentication"], False,
+     "globalValidation.requireAuthentication"),
+    ("anonymous allowed", ["properties", "globalValidation", "unauthenticatedClientAction"],
+     "AllowAnonymous", "globalValidation.unauthenticatedClientAction"),
+    ("redirect to login", ["properties", "globalValidation", "unauthenticatedClientAction"],
+     "RedirectToLoginPage", "globalValidation.unauthenticatedClientAction"),
+    ("path left open", ["properties", "globalValidation", "excludedPaths"],
+     ["/api/health", "/api/jobs"], "globalValidation.excludedPaths"),
+    ("provider off", [*ENTRA, "enabled"], False, "identityProviders.azureActiveDirectory.enabled"),
+    ("another tenant", [*ENTRA, "registration", "openIdIssuer"],
+     "https://login.microsoftonline.com/0f0f0f0f-0000-4000-8000-00000000beef/v2.0",
+     "azureActiveDirectory.registration.openIdIssuer"),
+    ("no audience", [*ENTRA, "validation", "allowedAudiences"], [],
+     "azureActiveDirectory.validation.allowedAudiences"),
+    ("client secret setting", [*ENTRA, "registration", "clientSecretSettingName"],
+     "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET",
+     "identityProviders.azureActiveDirectory.registration.clientSecretSettingName"),
+    ("token store SAS", ["properties", "login", "tokenStore", "azureBlobStorage",
+                         "sasUrlSettingName"], "TOKEN_STORE_SAS",
+     "login.tokenStore.azureBlobStorage.sasUrlSettingName"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "path", "value", "prop"), AUTH_BREAKS, ids=[b[0] for b in AUTH_BREAKS]
+)
+def test_each_changed_field_fails_app_auth_naming_it(
+    stub: StubCloud, case: str, path: list[str], value: Any, prop: str
+) -> None:
+    result = _judge(stub, recordings.derive(REC, ["responses", AUTH, *path], value))
+    assert result.status is Status.FAIL, case
+    assert [(e["resource"], e["property"]) for e in result.evidence] == [("func-app", prop)]
+
+
+def test_a_slot_is_judged_like_its_app(stub: StubCloud) -> None:
+    path = ["responses", SLOT_AUTH, "properties", "globalValidation", "requireAuthentication"]
+    result = _judge(stub, recordings.derive(REC, path, False))
+    assert result.status is Status.FAIL
+    assert {e["resource"] for e in result.evidence} == {"func-app/staging"}
+    assert {e["type"] for e in result.evidence} == {"microsoft.web/sites/slots"}
+
+
+def test_a_secret_setting_is_named_never_read(stub: StubCloud) -> None:
+    path = ["responses", AUTH, *ENTRA, "registration", "clientSecretSettingName"]
+    result = _judge(stub, recordings.derive(REC, path, "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"))
+    assert result.evidence[0]["value"] == "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"
+    assert not stub.requests("appsettings")  # the setting's value is never fetched
+
+
+def test_refused_is_an_error_not_a_failure(stub: StubCloud) -> None:
+    refused = recordings.model(REC)
+    refused.arm_failure = (403, "AuthorizationFailed")
+    stub.use(refused)
+    results = stub.evaluate("APP-AUTH", "APP-FUNC-AUTH")
+    for rule_id in ("APP-AUTH", "APP-FUNC-AUTH"):
+        assert results[rule_id].status is Status.ERROR
+        assert "HTTP 403 AuthorizationFailed" in results[rule_id].message
+
+
+def test_without_a_subscription_both_are_skipped(stub: StubCloud) -> None:
+    stub.use(recordings.model(REC))
+    results = stub.evaluate("APP-AUTH", "APP-FUNC-AUTH", POSTURE_SUBSCRIPTION_IDS="")
+    assert {r.status for r in results.values()} == {Status.SKIPPED}
+    assert stub.model.requests == []
+
+
+# -- APP-FUNC-AUTH ------------------------------------------------------------------------
+
+FUNCTIONS = f"GET {SITE}/functions"
+
+
+def test_function_levels_pass_when_every_http_function_is_anonymous_across_pages(
+    stub: StubCloud,
+) -> None:
+    result = _judge(stub, REC, "APP-FUNC-AUTH")
+    assert result.status is Status.PASS, result
+    pages = stub.requests(f"{SITE}/functions")
+    assert [r["query"].get("$skiptoken") for r in pages] == [None, "1"]  # followed nextLink
+
+
+def test_a_function_level_key_on_the_second_page_fails(stub: StubCloud) -> None:
+    path = ["responses", FUNCTIONS, 1, "value", 0, "properties", "config", "bindings", 0]
+    result = _judge(stub, recordings.derive(REC, [*path, "authLevel"], "FUNCTION"), "APP-FUNC-AUTH")
+    assert result.status is Status.FAIL
+    assert [(e["property"], e["value"]) for e in result.evidence] == [
+        ("functions/health.authLevel", "function")
+    ]
+
+
+# -- RT-AUTH-PROBE ------------------------------------------------------------------------
+
+
+def _platform(status: int, challenge: bool) -> Starlette:
+    async def route(request: Request) -> Response:
+        assert "authorization" not in request.headers  # the probe sends no credential
+        headers = (
+            {"WWW-Authenticate": 'Bearer realm="func-app.azurewebsites.net"'} if challenge else {}
+        )
+        return JSONResponse({"error": {"code": "x"}}, status_code=status, headers=headers)
+
+    return Starlette(routes=[Route("/api/posture", route)])
+
+
+PROBES = [
+    ("platform 401 with challenge", 401, True, Status.PASS),
+    ("platform 403", 403, False, Status.PASS),
+    ("the app's own 401", 401, False, Status.FAIL),
+    ("open", 200, False, Status.FAIL),
+    ("not found: reached the app", 404, False, Status.FAIL),
+    ("server error", 503, False, Status.ERROR),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "challenge", "expected"), PROBES, ids=[p[0] for p in PROBES]
+)
+def test_the_probe_passes_only_a_refusal_by_the_platform(
+    stub: StubCloud, case: str, status: int, challenge: bool, expected: Status
+) -> None:
+    switch = Switch()
+    switch.app = _platform(status, challenge)
+    with serve(switch) as (base, _):
+        results = stub.evaluate("RT-AUTH-PROBE", POSTURE_AUTH_PROBE_URL=f"{base}/api/posture")
+    result = results["RT-AUTH-PROBE"]
+    assert result.status is expected, (case, result)
+    assert result.evidence[0]["http_status"] == status
+
+
+def test_the_probe_is_skipped_without_an_address_and_defaults_to_the_host_name(
+    stub: StubCloud,
+) -> None:
+    assert stub.evaluate("RT-AUTH-PROBE")["RT-AUTH-PROBE"].status is Status.SKIPPED
+    from posture.rules.appservice import probe_url
+
+    context = stub.context(WEBSITE_HOSTNAME="func-app.azurewebsites.net")
+    assert probe_url(context) == "https://func-app.azurewebsites.net/api/posture"
+
+
+def test_a_plain_http_probe_address_off_this_machine_is_refused(stub: StubCloud) -> None:
+    result = stub.evaluate("RT-AUTH-PROBE", POSTURE_AUTH_PROBE_URL="http://func-app.example/api")
+    assert result["RT-AUTH-PROBE"].status is Status.ERROR
+    assert "POSTURE_AUTH_PROBE_URL" in result["RT-AUTH-PROBE"].message
+
+
+# -- APP-TRANSPORT and APP-BASICAUTH on Flex Consumption, slots included ------------------
+
+WEB = f"GET {SITE}/config/web"
+SLOT_WEB = f"GET {SLOT}/config/web"
+
+
+def test_the_flex_app_and_its_slot_pass_transport_and_basic_auth(stub: StubCloud) -> None:
+    stub.use(recordings.model(REC))
+    results = stub.evaluate("APP-TRANSPORT", "APP-BASICAUTH", "APP-IDENTITY")
+    assert {k: r.status for k, r in results.items()} == dict.fromkeys(results, Status.PASS)
+    assert {r["path"] for r in stub.requests("/basicPublishingCredentialsPolicies/")} == {
+        f"{res}/basicPublishingCredentialsPolicies/{kind}"
+        for res in (SITE, SLOT)
+        for kind in ("ftp", "scm")
+    }
+
+
+def test_ftps_state_is_not_demanded_of_a_flex_app_but_is_of_others(stub: StubCloud) -> None:
+    """Flex Consumption rejects siteConfig.ftpsState (tests/infra/flex_platform.py cites the
+    platform's deprecations table); its FTP is judged by basicPublishingCredentialsPolicies."""
+    flex = recordings.derive(REC, ["responses", WEB, "properties", "ftpsState"], "AllAllowed")
+    assert _judge(stub, flex, "APP-TRANSPORT").status is Status.PASS
+    # The slot row carries no functionAppConfig: an App Service app, where ftpsState counts.
+    other = recordings.derive(REC, ["responses", SLOT_WEB, "properties", "ftpsState"], "AllAllowed")
+    result = _judge(stub, other, "APP-TRANSPORT")
+    assert result.status is Status.FAIL
+    assert [(e["resource"], e["property"]) for e in result.evidence] == [
+        ("func-app/staging", "siteConfig.ftpsState")
+    ]
+    # On the Flex app, FTP left on is APP-BASICAUTH's finding.
+    ftp = f"GET {SITE}/basicPublishingCredentialsPolicies/ftp"
+    result = _judge(stub, recordings.derive(REC, ["responses", ftp, "properties", "allow"], True),
+                    "APP-BASICAUTH")  # fmt: skip
+    assert result.status is Status.FAIL
+    assert [(e["resource"], e["property"]) for e in result.evidence] == [("func-app", "ftp.allow")]

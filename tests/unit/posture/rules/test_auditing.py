@@ -1,0 +1,172 @@
+"""KV-AUDIT, DEPLOY-SECRETS and LOG-SECRETS against recorded ARM and Logs answers.
+
+Shapes: Diagnostic Settings - List (Microsoft.Insights 2021-05-01-preview; azure-mgmt-monitor
+DiagnosticSettingsResource, LogSettings), Deployments - List By Resource Group
+(Microsoft.Resources 2024-03-01; azure-mgmt-resource DeploymentExtended: parameters and
+outputs as ``{name: {type, value}}``) and the Logs query API v1 (``POST
+/v1/workspaces/{id}/query``: ``tables[].columns/rows``), which LogsQueryClient
+(azure-monitor-query 2.0.0) is pointed at with its ``endpoint`` option. The recording passes;
+each failure changes one field; the secrets planted in it are built at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from posture.model import Status, get_rule
+from posture.report.document import build_report
+from posture.runner import run_rules
+from tests.support import recordings
+from tests.support import secret_shapes as ss
+from tests.support.cloud import SUB, StubCloud
+
+REC = recordings.load("auditing")
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-app"
+VAULT = REC["resource_graph"][0]["id"]
+DIAGNOSTICS = f"GET {VAULT}/providers/Microsoft.Insights/diagnosticSettings"
+DEPLOYMENTS = f"GET {RG}/providers/Microsoft.Resources/deployments"
+WORKSPACE = REC["workspace_id"]
+QUERY = f"POST /v1/workspaces/{WORKSPACE}/query"
+LOGS = {"POSTURE_LOG_WORKSPACE_ID": WORKSPACE}
+
+
+def _judge(stub: StubCloud, recording: dict[str, Any], rule_id: str, **env: str) -> Any:
+    stub.use(recordings.model(recording))
+    return stub.evaluate(rule_id, **env)[rule_id]
+
+
+# -- KV-AUDIT -----------------------------------------------------------------------------
+
+
+def test_a_vault_auditing_to_a_workspace_passes(stub: StubCloud) -> None:
+    assert _judge(stub, REC, "KV-AUDIT").status is Status.PASS
+    (request,) = stub.requests("diagnosticSettings")
+    assert request["query"]["api-version"] == "2021-05-01-preview"
+
+
+SETTING = ["responses", DIAGNOSTICS, "value", 0, "properties"]
+AUDIT_BREAKS = [
+    ("audit log off", [*SETTING, "logs", 0, "enabled"], False),
+    ("another category", [*SETTING, "logs", 0, "category"], "AzurePolicyEvaluationDetails"),
+    ("no destination", [*SETTING, "workspaceId"], None),
+    ("no setting", ["responses", DIAGNOSTICS, "value"], []),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "value"), AUDIT_BREAKS, ids=[b[0] for b in AUDIT_BREAKS])
+def test_each_changed_field_fails_kv_audit(
+    stub: StubCloud, case: str, path: list[Any], value: Any
+) -> None:
+    result = _judge(stub, recordings.derive(REC, path, value), "KV-AUDIT")
+    assert result.status is Status.FAIL, case
+    assert [e["resource"] for e in result.evidence] == ["kv-app"]
+
+
+def test_the_audit_category_group_counts(stub: StubCloud) -> None:
+    grouped = recordings.derive(REC, [*SETTING, "logs", 0, "category"], None)
+    grouped = recordings.derive(grouped, [*SETTING, "logs", 0, "categoryGroup"], "audit")
+    assert _judge(stub, grouped, "KV-AUDIT").status is Status.PASS
+
+
+# -- DEPLOY-SECRETS -------------------------------------------------------------------------
+
+
+def test_clean_deployment_history_passes_across_pages(stub: StubCloud) -> None:
+    result = _judge(stub, REC, "DEPLOY-SECRETS")
+    assert result.status is Status.PASS, result
+    assert "2 deployment(s)" in result.message
+    assert [r["query"].get("$skiptoken") for r in stub.requests("/deployments")] == [None, "1"]
+
+
+@pytest.mark.parametrize(("section", "page", "name"), [
+    ("outputs", 1, "uri"), ("parameters", 1, "partnerApiUrl"), ("outputs", 0, "logAnalyticsId"),
+])  # fmt: skip
+def test_a_secret_in_a_parameter_or_output_fails_without_its_value(
+    stub: StubCloud, section: str, page: int, name: str
+) -> None:
+    secret = ss.storage_connection_string_planted(random.Random(name)).text
+    path = ["responses", DEPLOYMENTS, page, "value", 0, "properties", section, name, "value"]
+    stub.use(recordings.model(recordings.derive(REC, path, secret)))
+    context = stub.context()
+    run = run_rules(context, rules=[get_rule("DEPLOY-SECRETS")])
+    result = run.outcomes[0].result
+    assert result.status is Status.FAIL
+    assert {(e["section"], e["name"]) for e in result.evidence} == {(section, name)}
+    assert secret not in json.dumps(build_report(run, context))
+
+
+# -- LOG-SECRETS ----------------------------------------------------------------------------
+
+
+def test_clean_telemetry_passes_and_the_query_names_the_four_tables(stub: StubCloud) -> None:
+    result = _judge(stub, REC, "LOG-SECRETS", **LOGS)
+    assert result.status is Status.PASS, result
+    assert result.evidence == ({"rows": 5, "truncated": False, "partial": False},)
+    (request,) = stub.requests(f"/workspaces/{WORKSPACE}/query")
+    query = request["body"]["query"]
+    assert all(t in query for t in ("AppTraces", "AppExceptions", "AppDependencies", "AppRequests"))
+    assert request["body"]["timespan"] == "PT86400.0S"  # 24 h, as the SDK writes it
+
+
+ROWS = ["responses", QUERY, "tables", 0, "rows"]
+LOG_PLANTS = [
+    # (row, column index, table, column)
+    (0, 4, "AppTraces", "Message"),
+    (1, 9, "AppRequests", "Url"),
+    (3, 1, "AppDependencies", "Data"),
+    (4, 2, "AppExceptions", "Details"),
+]
+
+
+@pytest.mark.parametrize(("row", "index", "table", "column"), LOG_PLANTS)
+def test_a_secret_in_one_cell_fails_naming_table_and_column_never_the_value(
+    stub: StubCloud, row: int, index: int, table: str, column: str
+) -> None:
+    secret = ss.entra_client_secret(random.Random(column))
+    cell = REC["responses"][QUERY]["tables"][0]["rows"][row][index] or ""
+    stub.use(recordings.model(recordings.derive(REC, [*ROWS, row, index], f"{cell} {secret}")))
+    context = stub.context(**LOGS)
+    run = run_rules(context, rules=[get_rule("LOG-SECRETS")])
+    result = run.outcomes[0].result
+    assert result.status is Status.FAIL
+    (finding,) = [e for e in result.evidence if "table" in e]
+    assert (finding["table"], finding["column"], finding["count"]) == (table, column, 1)
+    assert len(str(finding["fingerprint"])) == 12
+    assert secret not in json.dumps(build_report(run, context))
+
+
+def test_a_partial_answer_without_findings_is_an_error(stub: StubCloud) -> None:
+    partial = recordings.derive(
+        REC, ["responses", QUERY, "error"],
+        {"code": "PartialError", "message": "There were some errors when processing your query.",
+         "details": [{"code": "EngineError",
+                      "message": "Query result set has exceeded the limit."}]},
+    )  # fmt: skip
+    result = _judge(stub, partial, "LOG-SECRETS", **LOGS)
+    assert result.status is Status.ERROR
+    assert result.evidence[0]["partial"] is True
+
+
+def test_a_full_answer_at_the_row_bound_says_it_was_truncated(stub: StubCloud) -> None:
+    from posture.sources import logs
+
+    rows = REC["responses"][QUERY]["tables"][0]["rows"]
+    many = recordings.derive(REC, ROWS, (rows * (logs.MAX_ROWS // len(rows) + 1))[: logs.MAX_ROWS])
+    result = _judge(stub, many, "LOG-SECRETS", **LOGS)
+    assert result.status is Status.PASS
+    assert result.evidence[0]["truncated"] is True
+    assert f"the first {logs.MAX_ROWS}" in result.message
+
+
+def test_refused_and_unconfigured(stub: StubCloud) -> None:
+    refused = recordings.model(REC)
+    refused.logs_failure = (403, "InsufficientAccessError")
+    stub.use(refused)
+    result = stub.evaluate("LOG-SECRETS", **LOGS)["LOG-SECRETS"]
+    assert result.status is Status.ERROR
+    assert "HTTP 403" in result.message
+    assert stub.evaluate("LOG-SECRETS")["LOG-SECRETS"].status is Status.SKIPPED
