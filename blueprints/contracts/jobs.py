@@ -127,7 +127,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "409": error("The Idempotency-Key was used with a different body."),
                 "413": error(f"The body exceeds {MAX_BODY_BYTES} bytes."),
                 "415": error("The body is not `application/json`."),
-                "502": error("The partner API refused the call."),
+                "500": error(
+                    "The deployment is misconfigured (`code`: `vault_access_denied`,"
+                    " `vault_secret_missing`, `vault_secret_disabled`, `partner_key_invalid`)."
+                ),
+                "502": error(
+                    "The partner API refused the call or its answer was refused, or a TLS"
+                    " connection could not be trusted (`code`: `partner_refused`,"
+                    " `partner_answer_invalid`, `tls_failure`, `vault_error`, `partner_error`)."
+                ),
                 "503": error("Key Vault, the partner or storage is unavailable.", RETRY_AFTER),
             },
         }
