@@ -377,12 +377,12 @@ class OutboundClient:
         """The 2xx response with its body read (bounded) and checked for secrets."""
         where = f"{method} {urlsplit(path).path} to {self._host}"
         content = read_answer(response, limit=self._max_answer, where=where)
+        deadline = current_deadline.get()
+        if deadline is not None and deadline.expired:  # a cut answer may look whole: refuse it
+            response.close()
+            raise PartnerUnavailableError(past_deadline(self._host, method, path, self._deadline))
         if content is None:
-            deadline = current_deadline.get()
-            if deadline is not None and deadline.expired:
-                message = past_deadline(self._host, method, path, self._deadline)
-            else:
-                message = f"partner {self._host} unavailable: {where} broke off while answering"
+            message = f"partner {self._host} unavailable: {where} broke off while answering"
             raise PartnerUnavailableError(message)
         response._content = content
         return response

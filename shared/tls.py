@@ -24,11 +24,13 @@ def tls_failure(exc: BaseException) -> str | None:
     for any other ``ssl.SSLError`` (a protocol mismatch, an alert from the peer).
     """
     for found in _chain(exc):
+        # reason and verify_message are set by the ssl module, not by every constructor.
+        reason = getattr(found, "reason", None)
         if isinstance(found, ssl.SSLCertVerificationError):
-            detail = found.verify_message or found.reason or "unknown reason"
+            detail = getattr(found, "verify_message", None) or reason or "unknown reason"
             return f"certificate verify failed: {detail}"
         if isinstance(found, ssl.SSLError):
-            return f"TLS handshake failed: {found.reason or type(found).__name__}"
+            return f"TLS handshake failed: {reason or type(found).__name__}"
     return None
 
 

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -64,7 +65,7 @@ def _echoes(key: str) -> dict[str, Reply]:
         "base64url unpadded": Reply(body={"a": base64.urlsafe_b64encode(raw).decode().rstrip("=")}),
         "hex": Reply(body={"a": raw.hex()}),
         "HEX": Reply(body={"a": raw.hex().upper()}),
-        "url-encoded": Reply(body={"a": requests.utils.quote(key, safe="")}),
+        "url-encoded": Reply(body={"a": quote(key, safe="")}),
         "in a non-JSON body": Reply(body=b"<html>" + raw + b"</html>"),
         "in a header": Reply(body={"ok": True}, headers={"X-Echo": key}),
         "in a cookie": Reply(body={"ok": True}, headers={"Set-Cookie": f"s={key}; Path=/"}),
@@ -122,7 +123,8 @@ def test_a_non_json_answer_is_refused_without_quoting_it(
     with pytest.raises(PartnerAnswerError, match="non-JSON") as raised:
         client.post_json("/analyze", json={})
     assert "maintenance" not in str(raised.value)
-    assert raised.value.__context__ is None and raised.value.__cause__ is None
+    assert raised.value.__context__ is None
+    assert raised.value.__cause__ is None
 
 
 # -- a chunked answer without Content-Length -----------------------------------------------

@@ -159,15 +159,13 @@ def test_each_definite_dependency_failure_has_its_own_status_code_and_log_line(
 
 
 def test_the_codes_of_distinct_failures_differ() -> None:
-    answers = {
-        name: dependency_error(exc)
-        for name, exc in {
-            "vault denied": VaultAccessDeniedError("x"),
-            "vault missing secret": SecretNotFoundError("x"),
-            "TLS failure": OutboundTlsError("x"),
-            "partner refused": PartnerAuthError("x", status=403),
-        }.items()
+    failures: dict[str, VaultError | OutboundError] = {
+        "vault denied": VaultAccessDeniedError("x"),
+        "vault missing secret": SecretNotFoundError("x"),
+        "TLS failure": OutboundTlsError("x"),
+        "partner refused": PartnerAuthError("x", status=403),
     }
+    answers = {name: dependency_error(exc) for name, exc in failures.items()}
     assert len({(a.status, a.code) for a in answers.values()}) == 4
     assert len({a.message for a in answers.values()}) == 4
 
