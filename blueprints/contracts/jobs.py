@@ -18,6 +18,7 @@ from blueprints.http.openapi import (
     ref,
 )
 from shared.jobs.model import COMPLETED, FAILED, PROCESSING, QUEUED
+from shared.partneranswer import SENTIMENTS
 
 SUBMIT_ROLE = "Jobs.Submit"
 ADMIN_ROLE = "Jobs.Admin"
@@ -83,9 +84,9 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "required": ["job_id", "analysis_id", "word_count", "completed"],
         "properties": {
             "job_id": {"type": "string", "format": "uuid"},
-            "analysis_id": {"type": "string"},
-            "language": {"type": ["string", "null"]},
-            "sentiment": {"type": ["string", "null"]},
+            "analysis_id": {"type": "string", "format": "uuid"},
+            "language": {"type": ["string", "null"], "maxLength": 35},
+            "sentiment": {"enum": [*sorted(SENTIMENTS), None]},
             "characters": {"type": "integer", "minimum": 0},
             "word_count": {"type": "integer", "minimum": 0},
             "unique_words": {"type": "integer", "minimum": 0},
