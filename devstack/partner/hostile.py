@@ -14,11 +14,12 @@ lets the stub check the key and do the work as usual, then answer with:
 ``redirect``     ``307`` to ``/v1/landing`` (a route that counts who follows it)
 ``not_json``     ``200`` with an HTML page
 
-A careful client stores none of it, sends no cookie back, stops reading a trickle at its
-deadline and a huge answer at its size limit, and never follows the redirect. The stub counts
-what a careless one would do: ``cookies`` (calls that arrived with a ``Cookie`` header),
-``aborted`` (streamed answers the client hung up on before their end), ``landed`` (redirects
-followed). It never logs the key it echoes.
+Like every fault, a hostile strike is decided when the call arrives: a call then refused for
+its key (401) uses it up. A careful client stores none of it, sends no cookie back, stops
+reading a trickle at its deadline and a huge answer at its size limit, and never follows the
+redirect. The stub counts what a careless one would do: ``cookies`` (calls that arrived with
+a ``Cookie`` header), ``aborted`` (streamed answers the client hung up on before their end),
+``landed`` (redirects followed). It never logs the key it echoes.
 """
 
 from __future__ import annotations

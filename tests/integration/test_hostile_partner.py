@@ -32,11 +32,17 @@ def api(stack: RunningStack) -> Api:
 
 
 @pytest.fixture
-def hostile(stack: RunningStack) -> Iterator[Any]:
-    """Set one hostile answer for the partner's next call; the plan is cleared afterwards."""
+def hostile(stack: RunningStack, api: Api) -> Iterator[Any]:
+    """Set one hostile answer for the partner's next call; the plan is cleared afterwards.
+
+    A strike is decided when a call arrives, before the key is checked: a job first makes
+    sure the app holds the current key (an earlier test may have rotated it), so the struck
+    call is not one the partner refuses with 401 before the app retries with a fresh key.
+    """
     url = stack.control("faults/partner")
 
     def next_answer(mode: str) -> None:
+        assert api.submit({"text": "the app holds the current key"}).status_code == 202
         requests.put(url, json={"mode": mode, "count": 1}, timeout=10).raise_for_status()
 
     yield next_answer
