@@ -19,8 +19,10 @@ from typing import Any
 import azure.functions as func
 
 from shared import storage
+from shared.errors import PartnerAnswerError
 from shared.jobs.messages import MessageSchemaError, decode_message
 from shared.jobs.model import COMPLETED, FAILED, PROCESSING, JobRecord, now
+from shared.partneranswer import analysis_from
 
 logger = logging.getLogger("app.worker")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -34,13 +36,17 @@ class InvalidJobError(ValueError):
 
 
 def compute_result(record: JobRecord) -> dict[str, Any]:
-    """The work itself: text statistics combined with the partner's analysis."""
+    """The work itself: text statistics combined with the partner's analysis (its allowed
+    fields only, so the result never carries more of what the partner said)."""
     text = record.input.get("text") if isinstance(record.input, dict) else None
-    analysis = record.analysis or {}
     if not isinstance(text, str) or not text:
         raise InvalidJobError("job input has no text")
-    if "analysis_id" not in analysis:
+    if not record.analysis:
         raise InvalidJobError("job has no partner analysis")
+    try:  # checked again: a record written before the allow-list may hold anything
+        analysis = analysis_from(record.analysis)
+    except PartnerAnswerError as exc:
+        raise InvalidJobError(f"job's partner analysis is refused: {exc}") from None
     words = [w.lower() for w in WORDS.findall(text)]
     return {
         "job_id": record.id,

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ExceptionHandler, Message, Receive, Scope, Send
 
-from devstack.faults import RESET_MARKER, FaultGate, Strike
+from devstack.faults import RESET_MARKER, STRIKE_SCOPE_KEY, FaultGate, Strike
 
 
 class Counters(Protocol):
@@ -95,6 +95,7 @@ class EmulatorApp(Starlette):
                         return answered
                     if answered is None:
                         return None
+                    scope = {**scope, STRIKE_SCOPE_KEY: strike.mode}  # served, spoiled later
             await super().__call__(scope, receive, capture)
             return None
         finally:

@@ -16,6 +16,13 @@ are:
   app is handed to uvicorn directly: a wrapper that drops the return value turns it into a 500.
   The peer sees EOF (a TLS close), not a TCP RST.
 
+The partner stub also plays a hostile partner (:data:`HOSTILE_MODES`, refused for the vault):
+the call is served (the key checked, the work done) and the answer is then spoiled the way
+the mode says, by :mod:`devstack.partner.hostile`: the key echoed in the answer's fields, in a
+nested object, in a header or in a cookie; a harmless cookie; the answer trickled; a huge
+answer; a redirect; a body that is not JSON. The gate passes the mode on in the ASGI scope
+(:data:`STRIKE_SCOPE_KEY`).
+
 ``mode`` may also be a list: each struck call then gets one of them, drawn at random (a mix of
 errors and timeouts, say). ``count`` limits the fault to the next N calls, ``seconds`` to a
 window starting now (the plan clears itself after either); ``rate`` is the chance that each
@@ -35,10 +42,31 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["MODES", "RESET_MARKER", "FaultGate", "FaultPlan", "Strike"]
+__all__ = [
+    "HOSTILE_MODES",
+    "MODES",
+    "RESET_MARKER",
+    "STRIKE_SCOPE_KEY",
+    "FaultGate",
+    "FaultPlan",
+    "Strike",
+]
 
 RESET_MARKER = "devstack fault: connection closed without a response"
-MODES = ("status", "timeout", "slow", "reset")
+HOSTILE_MODES = (
+    "echo_field",
+    "echo_nested",
+    "echo_header",
+    "echo_cookie",
+    "set_cookie",
+    "trickle",
+    "huge",
+    "redirect",
+    "not_json",
+)
+MODES = ("status", "timeout", "slow", "reset", *HOSTILE_MODES)
+#: Where a struck call served by the emulator finds its mode (``scope[STRIKE_SCOPE_KEY]``).
+STRIKE_SCOPE_KEY = "devstack.fault"
 MAX_WINDOW_SECONDS = 3600.0
 
 
@@ -98,12 +126,13 @@ class Strike:
 
     async def carry_out(self, scope: Scope, receive: Receive, send: Send) -> str | None:
         """Delay, then answer the fault. Returns :data:`RESET_MARKER` for ``reset`` (return it
-        to uvicorn), ``"pass"`` for ``slow`` (serve the call normally), otherwise None."""
+        to uvicorn), ``"pass"`` for ``slow`` and the hostile modes (serve the call, the mode
+        in the scope), otherwise None."""
         if self.plan.latency_ms:
             await asyncio.sleep(self.plan.latency_ms / 1000)
         if self.mode == "reset":
             return RESET_MARKER
-        if self.mode == "slow":
+        if self.mode == "slow" or self.mode in HOSTILE_MODES:
             return "pass"
         await self.response()(scope, receive, send)
         return None
@@ -123,8 +152,11 @@ class Strike:
 class FaultGate:
     """The current plan of one service and the decision, per call, whether it strikes."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, hostile: bool = False
+    ) -> None:
         self._clock = clock
+        self.hostile = hostile  # whether the service plays the hostile modes
         self._lock = threading.Lock()
         self._plan: FaultPlan | None = None
         self._until: float | None = None
@@ -136,6 +168,9 @@ class FaultGate:
             return self._current()
 
     def set_plan(self, plan: FaultPlan | None) -> None:
+        """Set (or clear) the plan; ``ValueError`` for hostile modes on a service without them."""
+        if plan is not None and not self.hostile and set(plan.modes) & set(HOSTILE_MODES):
+            raise ValueError(f"only the partner plays the hostile modes {list(HOSTILE_MODES)}")
         with self._lock:
             self._plan = plan
             self._until = None

@@ -8,20 +8,40 @@ message is scrubbed and carries safe identifiers only.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from shared.redaction import scrub
 
 __all__ = [
     "KeyPlacementError",
     "OutboundError",
+    "OutboundTlsError",
+    "PartnerAnswerError",
     "PartnerAuthError",
+    "PartnerKeyError",
     "PartnerRejectedError",
     "PartnerUnavailableError",
     "SecretDisabledError",
     "SecretNotFoundError",
     "VaultAccessDeniedError",
     "VaultError",
+    "VaultTlsError",
     "VaultUnavailableError",
+    "host_and_port",
 ]
+
+
+def host_and_port(netloc: str, *, default_port: int = 443) -> str:
+    """``host:port`` of a URL's network location, the port spelt out even when default."""
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or netloc
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{host}:{port or default_port}"
 
 
 class VaultError(Exception):
@@ -40,6 +60,11 @@ class VaultError(Exception):
         self.vault = vault
         self.status = status
 
+    @property
+    def endpoint(self) -> str | None:
+        """The vault's ``host:port`` (for log lines), when known."""
+        return None if self.vault is None else host_and_port(self.vault)
+
 
 class SecretNotFoundError(VaultError):
     """The vault has no such secret (or no such version)."""
@@ -51,6 +76,11 @@ class SecretDisabledError(VaultError):
 
 class VaultAccessDeniedError(VaultError):
     """The app's identity was refused (401/403) or could not obtain a token at all."""
+
+
+class VaultTlsError(VaultError):
+    """No trusted TLS connection to the vault (an unknown CA, a wrong name, a refused
+    handshake): a configuration or network problem that waiting will not fix."""
 
 
 class VaultUnavailableError(VaultError):
@@ -70,11 +100,17 @@ class VaultUnavailableError(VaultError):
 
 
 class OutboundError(Exception):
-    """Base class for failures calling a partner; the message is always scrubbed."""
+    """Base class for failures calling a partner; the message is always scrubbed.
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    ``endpoint`` is the partner's ``host:port``, set by the client for log lines.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, endpoint: str | None = None
+    ) -> None:
         super().__init__(scrub(message))
         self.status = status
+        self.endpoint = endpoint
 
 
 class PartnerUnavailableError(OutboundError):
@@ -85,6 +121,20 @@ class PartnerUnavailableError(OutboundError):
     ) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
+
+
+class OutboundTlsError(OutboundError):
+    """No trusted TLS connection to the partner; nothing was sent."""
+
+
+class PartnerAnswerError(OutboundError):
+    """The partner answered 2xx with something the app does not accept: too large, not
+    JSON, compressed, outside the answer's allow-list, or holding a registered secret."""
+
+
+class PartnerKeyError(OutboundError):
+    """The key the vault holds cannot be used (too short, or not visible ASCII): a
+    configuration error, found before anything was sent."""
 
 
 class PartnerAuthError(OutboundError):

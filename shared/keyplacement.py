@@ -2,20 +2,22 @@
 
 The outbound client asks this module before every call: the header must be a valid name
 that proxies, servers and log pipelines do not read, rewrite or forward; the base URL
-must be https (plain http only to loopback) without credentials; and the prepared
-request must hold the key in that header only, not in its URL (raw or decoded), another
-header or the body.
+must be https (plain http only to loopback) without credentials; the key itself must be
+long enough and visible ASCII; and the prepared request must hold the key in that header
+only, not in its URL (raw or decoded), another header or the body.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import requests
 
-from shared.errors import KeyPlacementError
+from shared.errors import KeyPlacementError, PartnerKeyError
+from shared.redaction import Secret
 
 _TOKEN_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 header field name
 _VALUE_RE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")  # visible ASCII, trimmed
@@ -47,6 +49,46 @@ def check_key_header(header_name: str) -> None:
 def is_header_value(value: str) -> bool:
     """Visible ASCII without leading or trailing blanks: what requests sends unchanged."""
     return _VALUE_RE.fullmatch(value) is not None
+
+
+def key_problem(key: str, *, min_length: int) -> str | None:
+    """What makes ``key`` unusable, in words that never quote it; None when it is usable.
+
+    A key is at least ``min_length`` visible ASCII characters: shorter values cannot be
+    scrubbed from text without mangling it (:data:`shared.registry.MIN_SECRET_LENGTH`), and a
+    line break, a space or a control character is a pasting mistake that would either be
+    refused by requests (quoting the value) or sent and refused by the partner.
+    """
+    if len(key) < min_length:
+        return f"is shorter than {min_length} characters"
+    if any(char in "\r\n" for char in key):
+        return "holds a line break"
+    if any(char.isspace() for char in key):
+        return "holds a space or another blank"
+    if not key.isascii() or not key.isprintable():
+        return "holds a character that is not visible ASCII"
+    return None
+
+
+def usable_key(secret: Secret, *, min_length: int, on_invalid: Callable[[], None] | None) -> str:
+    """The key's value, if it can be used; never sent otherwise.
+
+    An unusable key is a configuration error, not the partner's refusal: requests would
+    refuse it with a message quoting the value, or the partner would refuse it and the
+    caller be told "partner refused". ``on_invalid`` is called first (to forget it).
+
+    :raises PartnerKeyError: naming the secret and the problem, never the value.
+    """
+    key = secret.reveal()
+    problem = key_problem(key, min_length=min_length)
+    if problem is None:
+        return key
+    if on_invalid is not None:
+        on_invalid()
+    raise PartnerKeyError(
+        f"the key {secret.name!r} {problem}: store a key of at least {min_length}"
+        " visible ASCII characters (no spaces) in the vault"
+    )
 
 
 def checked_base_url(base_url: str) -> str:

@@ -20,11 +20,18 @@ urllib3's default ``allowed_methods``, and the same plus POST; the call picks on
 On 401/403 the key is refetched once with ``force_fetch=True`` (it may have been rotated
 in the vault) and the call repeated once; a second refusal raises ``PartnerAuthError``.
 Redirects are never followed: they would carry the key header to another location.
+
+An unusable key (too short, a blank or control character) is ``PartnerKeyError``, a
+configuration error found before sending; ``on_invalid_key`` lets the provider forget it.
+Each call has an overall ``deadline`` (:mod:`shared.deadline`), whatever the read timeout;
+the 2xx answer is read bounded and refused if it holds a registered secret
+(:mod:`shared.answers`). No cookie is ever stored or sent (a ``Set-Cookie`` is not replayed).
 """
 
 from __future__ import annotations
 
 import http
+import http.cookiejar
 import inspect
 import json as _json
 import logging
@@ -36,44 +43,54 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NewConnectionError,
-    ReadTimeoutError,
-)
 from urllib3.util.retry import Retry
 
+from shared.answers import decode_json, read_answer
+from shared.deadline import Deadline, DeadlineAdapter, arm, current_deadline
 from shared.errors import (
     KeyPlacementError,
     OutboundError,
+    OutboundTlsError,
+    PartnerAnswerError,
     PartnerAuthError,
+    PartnerKeyError,
     PartnerRejectedError,
     PartnerUnavailableError,
+    host_and_port,
 )
 from shared.keyplacement import (
     check_key_header,
     checked_base_url,
     is_header_value,
     refuse_misplaced,
+    usable_key,
 )
-from shared.redaction import Secret, scrub
+from shared.outboundfailures import failure_of, past_deadline, refusal_of
+from shared.redaction import Secret
 from shared.retries import BoundedRetry, RetryCount, current_count
-from shared.retryafter import parse_retry_after
 
 __all__ = [
     "KeyPlacementError",
     "OutboundClient",
     "OutboundError",
+    "OutboundTlsError",
+    "PartnerAnswerError",
     "PartnerAuthError",
+    "PartnerKeyError",
     "PartnerRejectedError",
     "PartnerUnavailableError",
 ]
 
 _LOG = logging.getLogger(__name__)
 
+_PORTS = {"https": 443, "http": 80}
 _RETRY_STATUSES = (429, 500, 502, 503, 504)
 _POOL_MAXSIZE = 32  # enough for the Functions worker's thread pool; more connections wait
+# No allowed domain: DefaultCookiePolicy stores no cookie from an answer and returns none.
+_NO_COOKIES = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+_SET_BY_CLIENT = frozenset(
+    {"host", "content-length", "content-type", "idempotency-key", "cookie", "accept-encoding"}
+)
 
 
 @dataclass
@@ -95,9 +112,15 @@ class OutboundClient:
     :keyword total_retries: retries after the first attempt, across all causes.
     :keyword backoff_factor: exponential backoff base in seconds between retries.
     :keyword max_retry_after: longest wait honoured, from ``Retry-After`` or backoff.
+    :keyword deadline: seconds a whole call may take, retries and reading the answer
+        included (the key provider's time too).
+    :keyword max_answer_bytes: the largest answer body read; a larger one is refused.
+    :keyword min_key_length: a shorter key is refused as a configuration error.
+    :keyword on_invalid_key: called when the key cannot be used (to forget it).
     :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
         mounted on it for ``base_url``, and it is left open by :meth:`close`. Calls go
-        through the adapters with the session's environment (CA bundle, proxies).
+        through the adapters with the session's environment (CA bundle, proxies); its
+        cookies are never sent.
     :raises KeyPlacementError: ``header_name`` is one that gets logged or forwarded.
     """
 
@@ -112,15 +135,24 @@ class OutboundClient:
         total_retries: int = 3,
         backoff_factor: float = 0.5,
         max_retry_after: float = 30.0,
+        deadline: float = 15.0,
+        max_answer_bytes: int = 1024 * 1024,
+        min_key_length: int = 16,
+        on_invalid_key: Callable[[], None] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self._base_url = checked_base_url(base_url)
         check_key_header(header_name)
-        self._header_name = header_name
-        self._key_provider = key_provider
+        if deadline <= 0 or max_answer_bytes <= 0:
+            raise ValueError("deadline and max_answer_bytes must be positive")
+        self._header_name, self._key_provider = header_name, key_provider
         self._passes_rejected = _accepts_keyword(key_provider, "rejected")
-        self._timeout = (connect_timeout, read_timeout)
-        self._host = urlsplit(self._base_url).netloc
+        self._timeout, self._deadline = (connect_timeout, read_timeout), deadline
+        self._max_answer, self._min_key_length = max_answer_bytes, min_key_length
+        self._on_invalid_key = on_invalid_key
+        parts = urlsplit(self._base_url)
+        self._host = parts.netloc
+        self._endpoint = host_and_port(parts.netloc, default_port=_PORTS[parts.scheme])
         retry = BoundedRetry(
             total=total_retries,
             connect=total_retries,
@@ -137,12 +169,19 @@ class OutboundClient:
         )
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        self._adapter = HTTPAdapter(pool_maxsize=_POOL_MAXSIZE, max_retries=retry)
-        self._retrying_post = HTTPAdapter(
+        if self._owns_session:
+            self._session.cookies.set_policy(_NO_COOKIES)
+        self._adapter = DeadlineAdapter(pool_maxsize=_POOL_MAXSIZE, max_retries=retry)
+        self._retrying_post = DeadlineAdapter(
             pool_maxsize=_POOL_MAXSIZE,
             max_retries=retry.new(allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"}),
         )
         self._session.mount(self._base_url + "/", self._adapter)
+
+    @property
+    def endpoint(self) -> str:
+        """The partner's ``host:port``, as error messages and log lines name it."""
+        return self._endpoint
 
     def __repr__(self) -> str:
         return f"OutboundClient(base_url={self._base_url!r}, header_name={self._header_name!r})"
@@ -175,21 +214,28 @@ class OutboundClient:
         :keyword json: JSON-serialisable body.
         :keyword headers: extra headers; they may not carry or replace the key.
         :keyword idempotency_key: sent as ``Idempotency-Key``; makes a POST retryable.
-        :raises PartnerUnavailableError: unreachable, timed out, 429/5xx after retries.
+        :raises PartnerUnavailableError: unreachable, timed out, past the deadline, or
+            429/5xx after retries.
         :raises PartnerAuthError: 401/403 even with a freshly fetched key.
         :raises PartnerRejectedError: any other non-2xx answer.
+        :raises PartnerAnswerError: a 2xx answer too large, compressed, or holding a
+            registered secret (in a header or the body).
+        :raises PartnerKeyError: the key cannot be used (too short, not visible ASCII).
+        :raises OutboundTlsError: no trusted TLS connection.
         :raises KeyPlacementError: the key would appear in the URL, body or another header.
-        :raises OutboundError: any other failure (e.g. TLS verification).
+        :raises OutboundError: any other failure.
         """
         method = method.upper()
         url = self._url(path)
         extra = self._extra_headers(headers, idempotency_key)
         body = None if json is None else _json.dumps(json, separators=(",", ":")).encode()
         call = _Call()
+        deadline = Deadline(self._deadline)
+        arm(deadline)
         adapter = self._adapter
         if method == "POST" and idempotency_key is not None:
             adapter = self._retrying_post  # the partner can recognise the repeat
-        token = current_count.set(call)
+        token, watched = current_count.set(call), current_deadline.set(deadline)
         started = time.perf_counter()
         outcome = "not sent"
         try:
@@ -198,12 +244,18 @@ class OutboundClient:
                 response.close()  # the key may have been rotated: refetch it once and retry
                 response = self._send(adapter, method, url, body, extra, call, force_fetch=True)
             outcome = str(response.status_code)
-            return self._checked(response, method, path)
+            refused = refusal_of(response, self._host, method, path)
+            if refused is not None:
+                raise refused
+            return self._answer(response, method, path)
         except OutboundError as exc:
-            if outcome == "not sent":
-                outcome = type(exc).__name__
+            exc.endpoint = self._endpoint
+            named = type(exc).__name__
+            outcome = named if outcome == "not sent" else f"{outcome}, {named}"
             raise
         finally:
+            deadline.finish()
+            current_deadline.reset(watched)
             current_count.reset(token)
             elapsed_ms = (time.perf_counter() - started) * 1000
             _LOG.debug(
@@ -225,7 +277,8 @@ class OutboundClient:
     ) -> Any:
         """POST ``json`` and return the decoded JSON answer (``None`` for an empty body).
 
-        Raises as :meth:`request`, and :class:`OutboundError` for a body that is not JSON.
+        Raises as :meth:`request`, and :class:`PartnerAnswerError` for a body that is not
+        JSON or holds a registered secret in one of its strings once decoded.
         """
         response = self.request(
             "POST", path, json=json, headers=headers, idempotency_key=idempotency_key
@@ -233,14 +286,12 @@ class OutboundClient:
         with response:
             if not response.content:
                 return None
+            where = f"POST {urlsplit(path).path} to {self._host}"
             try:
-                return response.json()
-            except ValueError:
-                # The decoder's message quotes the body; say only what went wrong.
-                status = response.status_code
-                raise OutboundError(
-                    f"{self._host} answered {status} with a non-JSON body"
-                ) from None
+                return decode_json(response.content, status=response.status_code, where=where)
+            except PartnerAnswerError as exc:
+                exc.endpoint = self._endpoint
+                raise
 
     def _url(self, path: str) -> str:
         parts = urlsplit(path)
@@ -255,8 +306,9 @@ class OutboundClient:
         names = {name.lower() for name in extra}
         if self._header_name.lower() in names:
             raise KeyPlacementError(f"the {self._header_name} header is set by the client")
-        if names & {"host", "content-length", "content-type", "idempotency-key"}:
-            raise ValueError("Host, Content-*, Idempotency-Key are set by the client")
+        if names & _SET_BY_CLIENT:
+            raise ValueError("Host, Content-*, Idempotency-Key, Accept-Encoding, Cookie: refused")
+        extra["Accept-Encoding"] = "identity"  # the answer's size limit is what is held
         if idempotency_key is not None:
             if not is_header_value(idempotency_key) or len(idempotency_key) > 255:
                 raise ValueError("idempotency_key must be 1-255 visible ASCII characters")
@@ -285,29 +337,33 @@ class OutboundClient:
         headers = dict(extra)
         if body is not None:
             headers["Content-Type"] = "application/json"
-        key = secret.reveal()
-        if not is_header_value(key):
-            # requests would reject it with an error message that quotes the value.
-            raise OutboundError("the key is not a valid HTTP header value")
+        key = usable_key(secret, min_length=self._min_key_length, on_invalid=self._on_invalid_key)
         headers[self._header_name] = key
         prepared = self._session.prepare_request(
             requests.Request(method, url, headers=headers, data=body)
         )
+        prepared.headers.pop("Cookie", None)  # a passed-in session's jar is not replayed either
         refuse_misplaced(key, prepared, self._header_name)
         env = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
+        deadline = current_deadline.get()
+        left = self._deadline if deadline is None else deadline.remaining()
+        if left <= 0:
+            raise PartnerUnavailableError(past_deadline(self._host, method, url, self._deadline))
         before = call.increments
         try:
             # The adapter itself sends, so no redirect is ever followed (it would carry the
-            # key elsewhere) and the call's retry configuration is the one it chose.
+            # key elsewhere) and the call's retry configuration is the one it chose. The
+            # body stays on the socket (stream=True) until _answer reads it, bounded.
             response = adapter.send(
                 prepared,
-                timeout=self._timeout,
+                stream=True,
+                timeout=(min(self._timeout[0], left), min(self._timeout[1], left)),
                 verify=True if env["verify"] is None else env["verify"],
                 cert=env["cert"],
                 proxies=env["proxies"],
             )
         except requests.RequestException as exc:
-            failure, cause = self._translate(exc, method, url)
+            failure, cause = failure_of(exc, self._host, method, url, self._deadline)
         else:
             retries = getattr(response.raw, "retries", None)
             call.attempts += len(getattr(retries, "history", ())) + 1
@@ -317,39 +373,19 @@ class OutboundClient:
         call.attempts += call.increments - before
         raise failure from cause
 
-    def _translate(
-        self, exc: requests.RequestException, method: str, url: str
-    ) -> tuple[OutboundError, Exception]:
-        path = urlsplit(url).path
-        cause = _scrubbed_copy(exc)
-        if isinstance(exc, requests.exceptions.SSLError):
-            return OutboundError(f"TLS failure calling {self._host} ({method} {path})"), cause
-        if _timed_out(exc):
-            reason = "timed out"
-        elif isinstance(exc, requests.ConnectionError | requests.exceptions.RetryError):
-            reason = "connection failed"
-        else:
-            return OutboundError(f"{method} {path} to {self._host} failed"), cause
-        message = f"partner {self._host} unavailable: {method} {path} {reason}"
-        return PartnerUnavailableError(message), cause
-
-    def _checked(self, response: requests.Response, method: str, path: str) -> requests.Response:
-        status = response.status_code
-        if 200 <= status < 300:
-            return response
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        response.close()  # the body is never read, logged or quoted
+    def _answer(self, response: requests.Response, method: str, path: str) -> requests.Response:
+        """The 2xx response with its body read (bounded) and checked for secrets."""
         where = f"{method} {urlsplit(path).path} to {self._host}"
-        answered = f"HTTP {status} {_phrase(status)}"
-        if status in (401, 403):
-            raise PartnerAuthError(f"{where}: {answered} with a freshly fetched key", status=status)
-        if status == 429 or status >= 500:
-            raise PartnerUnavailableError(
-                f"{where}: {answered}", status=status, retry_after=retry_after
-            )
-        if 300 <= status < 400:
-            raise PartnerRejectedError(f"{where}: {answered}, redirect not followed", status=status)
-        raise PartnerRejectedError(f"{where}: {answered}", status=status)
+        content = read_answer(response, limit=self._max_answer, where=where)
+        deadline = current_deadline.get()
+        if deadline is not None and deadline.expired:  # a cut answer may look whole: refuse it
+            response.close()
+            raise PartnerUnavailableError(past_deadline(self._host, method, path, self._deadline))
+        if content is None:
+            message = f"partner {self._host} unavailable: {where} broke off while answering"
+            raise PartnerUnavailableError(message)
+        response._content = content
+        return response
 
 
 def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
@@ -361,31 +397,3 @@ def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     return name in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
     )
-
-
-def _timed_out(exc: requests.RequestException) -> bool:
-    # Once retries are spent, requests reports a read timeout as a ConnectionError
-    # wrapping urllib3's MaxRetryError; the timeout is its reason.
-    if isinstance(exc, requests.Timeout):
-        return True
-    wrapped = exc.args[0] if exc.args else None
-    reason = wrapped.reason if isinstance(wrapped, MaxRetryError) else None
-    return isinstance(reason, ReadTimeoutError | ConnectTimeoutError) and not isinstance(
-        reason, NewConnectionError
-    )
-
-
-def _scrubbed_copy(exc: Exception) -> Exception:
-    """Same type, scrubbed text, no request/response attached (those hold the headers)."""
-    text = scrub(str(exc))
-    try:
-        return type(exc)(text)
-    except Exception:  # an exception type with an unusual constructor
-        return RuntimeError(f"{type(exc).__name__}: {text}")
-
-
-def _phrase(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return "unknown status"

@@ -3,7 +3,8 @@
 The partner key is fetched from Key Vault just before use (cached in memory
 for ``SECRET_CACHE_TTL_SECONDS``), placed in its one header by the outbound
 client, refetched once when the partner answers 401/403 (the key was
-rotated), and never logged or returned.
+rotated), forgotten when it cannot be used (too short, a stray blank), and never
+logged or returned. Of the partner's answer, only the allowed fields are kept.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
+from shared.errors import PartnerAnswerError
 from shared.identity import get_credential
+from shared.partneranswer import analysis_from
 from shared.settings import get_settings
 
 if TYPE_CHECKING:  # Key Vault SDK and requests load on the first partner call
@@ -20,6 +23,8 @@ if TYPE_CHECKING:  # Key Vault SDK and requests load on the first partner call
     from shared.vault import SecretProvider
 
 ANALYZE_PATH = "analyze"
+#: The analysis answer is a few hundred bytes; 64 KiB leaves room and bounds a hostile one.
+MAX_ANSWER_BYTES = 64 * 1024
 
 #: The vault is read on the request path: two quick retries, not azure-core's default ten
 #: with back-off up to two minutes. A longer outage is ridden out by the provider's stale
@@ -61,27 +66,37 @@ def partner_client() -> OutboundClient:
                 from shared.outbound import OutboundClient
 
                 settings = get_settings()
+                name = settings.partner_api_key_secret_name
                 _client = OutboundClient(
                     settings.partner_api_url,
-                    key_provider=functools.partial(
-                        provider.get, settings.partner_api_key_secret_name
-                    ),
+                    key_provider=functools.partial(provider.get, name),
                     header_name=settings.partner_api_key_header,
                     connect_timeout=settings.partner_connect_timeout,
                     read_timeout=settings.partner_read_timeout,
+                    deadline=settings.partner_deadline,
+                    max_answer_bytes=MAX_ANSWER_BYTES,
+                    on_invalid_key=functools.partial(provider.invalidate, name),
                 )
     return _client
 
 
-def analyze(text: str, language: str | None, *, idempotency_key: str) -> dict[str, Any]:
-    """Ask the partner to analyse ``text``; retried safely thanks to the idempotency key."""
+def analyze(text: str, language: str | None, *, idempotency_key: str) -> dict[str, str | None]:
+    """Ask the partner to analyse ``text``; retried safely thanks to the idempotency key.
+
+    Returns only the fields the app keeps, checked (:mod:`shared.partneranswer`).
+
+    :raises PartnerAnswerError: the answer holds a registered secret, is too large, is not
+        JSON, or is outside the allow-list; nothing of it is kept.
+    """
     body: dict[str, Any] = {"text": text}
     if language:
         body["language"] = language
     answer = partner_client().post_json(ANALYZE_PATH, json=body, idempotency_key=idempotency_key)
-    if not isinstance(answer, dict):
-        raise ValueError("partner answered with something other than a JSON object")
-    return answer
+    try:
+        return analysis_from(answer)
+    except PartnerAnswerError as exc:
+        exc.endpoint = partner_client().endpoint
+        raise
 
 
 def reset() -> None:

@@ -13,123 +13,29 @@ Three layers, each useful alone and stronger together:
    text. This catches the value after it has left its :class:`Secret`: in a request
    echoed back by a server, in a URL, in a traceback.
 3. :class:`RedactingFilter` and :func:`install_log_redaction`: every log record is
-   scrubbed before a handler writes it.
+   scrubbed before any handler writes it. :mod:`shared.redactedoutput` does the same
+   for what reaches stdout and stderr without logging (``print``, warnings, tracebacks
+   of threads, ``http.client``'s debug output).
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
-import json
 import logging
-import re
 import secrets
 import threading
+import types
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, TypeVar, final
-from urllib.parse import quote, quote_plus
 
+from shared.registry import MIN_SECRET_LENGTH, Registry, encodings
 from shared.secretshapes import SECRET_KINDS, scan
 
-MIN_SECRET_LENGTH: Final = 8
 REDACTED: Final = "[REDACTED]"
 _HASH_KEY: Final = secrets.token_bytes(32)  # per process: hashes cannot be precomputed
 
 
-class _Registry:
-    """Registered values, matched by a few combined regexes.
-
-    Compiling one regex over every form is the fast way to match, but compiling
-    is slow for thousands of forms, so new forms go into a small regex of their
-    own and regexes of similar size are merged, as in a binary counter: a
-    registration costs amortised O(log n) recompiles and :func:`scrub` runs
-    O(log n) regexes. Compilation happens lazily, on the first scrub after
-    registrations.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._known: set[str] = set()
-        self._pending: set[str] = set()
-        self._levels: list[tuple[set[str], re.Pattern[str]]] = []
-        self._patterns: tuple[re.Pattern[str], ...] = ()
-
-    def add(self, forms: set[str]) -> None:
-        with self._lock:
-            new = forms - self._known
-            self._known |= new
-            self._pending |= new
-
-    def patterns(self) -> tuple[re.Pattern[str], ...]:
-        if self._pending:
-            with self._lock:
-                if self._pending:
-                    level, self._pending = self._pending, set()
-                    while self._levels and len(self._levels[-1][0]) <= 2 * len(level):
-                        level = self._levels.pop()[0] | level
-                    # A look-ahead reports a match at every offset, so values that
-                    # overlap in the text are all found, not only the leftmost.
-                    regex = re.compile(f"(?=({_trie_pattern(level)}))")
-                    self._levels.append((level, regex))
-                    self._patterns = tuple(pattern for _, pattern in self._levels)
-        return self._patterns
-
-
-_REGISTRY: Final = _Registry()
-_Trie = dict[str, "_Trie"]
-
-
-def _trie_pattern(words: set[str]) -> str:
-    """One regex matching any of ``words``, longest first, in time independent of their count.
-
-    A plain alternation tries every word at every offset; a trie shares prefixes, so
-    the engine follows one branch. Single-child chains are folded into literals, which
-    keeps nesting (and the regex compiler's recursion) to the number of branch points.
-    """
-    root: _Trie = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}  # end of a word
-
-    def render(node: _Trie) -> str:
-        literal = ""
-        while len(node) == 1 and "" not in node:
-            ((char, node),) = node.items()
-            literal += re.escape(char)
-        branches = [re.escape(char) + render(child) for char, child in node.items() if char]
-        if not branches:
-            return literal
-        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:  # a word ends here; prefer the longer one
-            group = f"(?:{group})?"
-        return literal + group
-
-    return render(root)
-
-
-def _lower_hex(encoded: str) -> str:
-    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
-
-
-def encodings(value: str) -> set[str]:
-    """The forms a value takes in the text it may leak into.
-
-    Raw; base64, standard and URL-safe, padded or not (headers, Basic auth, blobs);
-    URL-encoded as a path and as a form (upper and lower-case hex); JSON-escaped.
-    """
-    raw = value.encode("utf-8", "surrogatepass")
-    forms = {value}
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        text = encoded.decode("ascii")
-        forms |= {text, text.rstrip("=")}
-    for url in (quote(value, safe=""), quote(value), quote_plus(value, safe="")):
-        forms |= {url, _lower_hex(url)}
-    for escaped in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
-        forms.add(escaped[1:-1])
-    forms.add(value.replace("/", "\\/"))  # JSON encoders that escape the solidus
-    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+_REGISTRY: Final = Registry()
 
 
 def register(value: str) -> None:
@@ -155,7 +61,7 @@ def scrub(text: str) -> str:
     was there. Registered values go first: they are exact and may not look like
     any known shape.
     """
-    spans = sorted(m.span(1) for p in _REGISTRY.patterns() for m in p.finditer(text))
+    spans = _REGISTRY.spans(text)
     if spans:  # one pass over the union of matches: overlapping values leave no tail
         parts: list[str] = []
         pos = 0
@@ -167,6 +73,15 @@ def scrub(text: str) -> str:
             pos = end
         text = "".join([*parts, text[pos:]])
     return _redact_findings(text)
+
+
+def holds_secret(text: str) -> bool:
+    """Whether ``text`` holds a registered value in any of its :func:`encodings`.
+
+    Used to refuse what a third party sends back (its answer, its headers) rather than
+    scrub it: an answer that echoes the key is not one to keep.
+    """
+    return _REGISTRY.holds(text)
 
 
 def _redact_findings(text: str) -> str:
@@ -190,30 +105,39 @@ class Secret:
     ``str.join`` and every API that accepts text. Construction registers the value
     with :func:`scrub` (values under :data:`MIN_SECRET_LENGTH` are masked but not
     registered).
+
+    The value is out of reach of attribute access: only ``name``, ``reveal`` and
+    special (``__dunder__``) names can be read, so ``secret._value`` and a format
+    template such as ``"{0._value}"`` raise ``AttributeError``. This module reads the
+    slots through their descriptors (:data:`_VALUE`, :data:`_NAME`).
     """
 
     __slots__ = ("_name", "_value")
-    _name: str
-    _value: str
 
     def __init__(self, value: str, *, name: str = "secret") -> None:
         if not isinstance(value, str):
             raise TypeError("Secret wraps a str")
-        object.__setattr__(self, "_value", value)
-        object.__setattr__(self, "_name", str(name))
+        _VALUE.__set__(self, value)
+        _NAME.__set__(self, str(name))
         if len(value) >= MIN_SECRET_LENGTH:
             register(value)
 
+    def __getattribute__(self, name: str) -> Any:
+        if name in _PUBLIC or (name.startswith("__") and name.endswith("__")):
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"Secret has no readable attribute {name!r}")
+
     @property
     def name(self) -> str:
-        return self._name
+        name: str = _NAME.__get__(self)
+        return name
 
     def reveal(self) -> str:
         """The value itself: call it only where the value is sent to its one consumer."""
-        return self._value
+        return _value_of(self)
 
     def __repr__(self) -> str:
-        return f"Secret({self._name!r}, ****)"
+        return f"Secret({self.name!r}, ****)"
 
     __str__ = __repr__
 
@@ -244,15 +168,26 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
-        mine = self._value.encode("utf-8", "surrogatepass")
-        return hmac.compare_digest(mine, other._value.encode("utf-8", "surrogatepass"))
+        mine = _value_of(self).encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(mine, _value_of(other).encode("utf-8", "surrogatepass"))
 
     def __hash__(self) -> int:
-        raw = self._value.encode("utf-8", "surrogatepass")
+        raw = _value_of(self).encode("utf-8", "surrogatepass")
         return hash(hmac.digest(_HASH_KEY, raw, "sha256"))
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(_value_of(self))
+
+
+_PUBLIC: Final = frozenset({"name", "reveal"})
+#: The slots' descriptors: class-level attributes, so reading them needs no instance access.
+_VALUE: Final = vars(Secret)["_value"]
+_NAME: Final = vars(Secret)["_name"]
+
+
+def _value_of(secret: Secret) -> str:
+    value: str = _VALUE.__get__(secret)
+    return value
 
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
@@ -261,21 +196,31 @@ _WITHHELD: Final = "[log record withheld: it could not be redacted]"
 _EXC_FORMATTER: Final = logging.Formatter()
 
 
+_DONE: Final = "_shared_redacted"  # set on a record once redacted: later handlers skip the work
+_PLAIN: Final = (bool, int, float)
+
+
 class RedactingFilter(logging.Filter):
-    """Scrubs a record's message, arguments, exception, stack and ``extra`` strings.
+    """Scrubs a record's message, arguments, exception, stack and ``extra`` values.
 
     The message is formatted first and then scrubbed (``args`` becomes ``None``),
     because a secret may only appear once arguments are interpolated. The exception
     is rendered to ``exc_text`` and scrubbed, and ``exc_info`` is cleared so that no
-    handler renders the raw traceback again. The filter never raises and never drops
-    a record: if redaction fails the record carries a fixed message instead.
+    handler renders the raw traceback again. An ``extra`` value that is not a plain
+    number (a dict, bytes, an exception, any object whose ``str`` may hold a value)
+    becomes its scrubbed text: a formatter's ``%(name)s`` or a JSON handler would
+    otherwise write it as it is. The filter never raises and never drops a record: if
+    redaction fails the record carries a fixed message instead.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if vars(record).get(_DONE) is True:
+            return True
         try:
             self._redact(record)
         except Exception:
             self._withhold(record)
+        vars(record)[_DONE] = True
         return True
 
     @staticmethod
@@ -291,8 +236,12 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = scrub(record.stack_info)
         for key, value in list(vars(record).items()):
-            if key not in _RECORD_ATTRS and isinstance(value, str):
+            if key in _RECORD_ATTRS or key == _DONE or value is None:
+                continue
+            if isinstance(value, str):
                 setattr(record, key, scrub(value))
+            elif type(value) not in _PLAIN or scrub(str(value)) != str(value):
+                setattr(record, key, scrub(str(value)))
 
     @staticmethod
     def _withhold(record: logging.LogRecord) -> None:
@@ -306,7 +255,7 @@ class RedactingFilter(logging.Filter):
         record.exc_text = None
         record.stack_info = None
         for key in list(vars(record)):
-            if key not in _RECORD_ATTRS:
+            if key not in _RECORD_ATTRS and key != _DONE:
                 setattr(record, key, None)
 
 
@@ -344,6 +293,21 @@ def _redact_new_handlers(logger: logging.Logger) -> None:
         logger.addHandler = _RedactingAddHandler(logger.addHandler)  # type: ignore[method-assign]
 
 
+class _RedactingHandle:
+    """Stands in for ``logging.Handler.handle``: a record is redacted before any handler,
+    wherever it is attached, filters or writes it."""
+
+    def __init__(self, original: Callable[[logging.Handler, logging.LogRecord], Any]) -> None:
+        self.original = original
+
+    def __get__(self, handler: logging.Handler | None, owner: type | None = None) -> Any:
+        return self if handler is None else types.MethodType(self, handler)
+
+    def __call__(self, handler: logging.Handler, record: logging.LogRecord) -> Any:
+        _FILTER.filter(record)
+        return self.original(handler, record)
+
+
 def install_log_redaction() -> None:
     """Scrub every log record the process writes. Idempotent.
 
@@ -359,13 +323,19 @@ def install_log_redaction() -> None:
       configured at all) gets it as well.
     * The loggers keep a filter of their own, so records logged on them are already
       clean when they reach a handler somebody attached elsewhere.
+    * Every other handler, on any logger (``urllib3.connectionpool``, ``uvicorn.error``,
+      ``py.warnings``, a logger with ``propagate = False``), created before or after:
+      ``logging.Handler.handle`` itself redacts first. It is the one method through which
+      the standard library hands a record to any handler (``Logger.callHandlers``,
+      ``QueueListener``, ``lastResort``); only ``NullHandler`` overrides it, and it writes
+      nothing. A third-party handler that overrides ``handle`` without calling it is the
+      one way around, and none of the app's dependencies has one.
     * A log-record factory was not used: it runs before ``extra`` attributes are set
       and is one global slot that other libraries (OpenTelemetry) replace.
-
-    A handler attached later to any other logger should be passed through
-    :func:`redacting_handler`.
     """
     with _INSTALL_LOCK:
+        if not isinstance(vars(logging.Handler)["handle"], _RedactingHandle):
+            logging.Handler.handle = _RedactingHandle(logging.Handler.handle)  # type: ignore[method-assign,assignment]
         for name in LOGGER_NAMES:
             logger = logging.getLogger(name)
             logger.addFilter(_FILTER)
@@ -379,6 +349,9 @@ def install_log_redaction() -> None:
 def uninstall_log_redaction() -> None:
     """Undo :func:`install_log_redaction` everywhere (tests and hot reload)."""
     with _INSTALL_LOCK:
+        guard = vars(logging.Handler)["handle"]
+        if isinstance(guard, _RedactingHandle):
+            logging.Handler.handle = guard.original  # type: ignore[method-assign,assignment]
         loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
         for logger in loggers:
             if isinstance(logger, logging.Logger):

@@ -2,7 +2,8 @@
 
 A server that asks for a longer wait than the client's bound is not waited for: the call
 gives up at once and the caller gets the server's hint (an HTTP handler passes it on
-instead of holding its own caller). Each call counts the attempts urllib3 judged failed,
+instead of holding its own caller). Nor is a retry started whose wait would end past the
+call's deadline (:mod:`shared.deadline`). Each call counts the attempts urllib3 judged failed,
 for its one log line.
 """
 
@@ -18,6 +19,7 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
+from shared.deadline import current_deadline
 from shared.retryafter import parse_retry_after
 
 
@@ -57,10 +59,19 @@ class BoundedRetry(Retry):
         count = current_count.get()
         if count is not None:
             count.increments += 1
+        asked = None
         if response is not None:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            if wait is not None and wait > self.max_wait:
+            asked = parse_retry_after(response.headers.get("Retry-After"))
+            if asked is not None and asked > self.max_wait:
                 # raise_on_status=False turns this into "return the last response".
                 reason = ResponseError("Retry-After beyond the configured bound")
                 raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        deadline = current_deadline.get()
+        if deadline is not None:
+            wait = asked if asked is not None else retry.get_backoff_time()
+            if deadline.expired or wait >= deadline.remaining():
+                # No attempt that could only end past the call's deadline.
+                reason = ResponseError("the call's deadline leaves no time for a retry")
+                raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]
+        return retry

@@ -175,6 +175,13 @@ PARTNER_READ_TIMEOUT = Setting(
     default="10",
     parse=positive_seconds,
 )
+PARTNER_DEADLINE = Setting(
+    "PARTNER_DEADLINE_SECONDS",
+    "Longest a partner call may take, retries and reading the answer included.",
+    required=False,
+    default="15",
+    parse=positive_seconds,
+)
 SECRET_CACHE_TTL = Setting(
     "SECRET_CACHE_TTL_SECONDS",
     "How long a fetched secret is reused in memory.",
@@ -343,6 +350,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     PARTNER_API_KEY_HEADER,
     PARTNER_CONNECT_TIMEOUT,
     PARTNER_READ_TIMEOUT,
+    PARTNER_DEADLINE,
     SECRET_CACHE_TTL,
     POSTURE_SCHEDULE,
     POSTURE_SUBSCRIPTION_IDS,
@@ -395,6 +403,7 @@ class Settings:
     partner_api_key_header: str
     partner_connect_timeout: float
     partner_read_timeout: float
+    partner_deadline: float
     secret_cache_ttl: float
     posture_schedule: str
 
@@ -414,6 +423,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         partner_api_key_header=PARTNER_API_KEY_HEADER.get(env),
         partner_connect_timeout=PARTNER_CONNECT_TIMEOUT.get(env),
         partner_read_timeout=PARTNER_READ_TIMEOUT.get(env),
+        partner_deadline=PARTNER_DEADLINE.get(env),
         secret_cache_ttl=SECRET_CACHE_TTL.get(env),
         posture_schedule=POSTURE_SCHEDULE.get(env),
     )

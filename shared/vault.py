@@ -15,8 +15,11 @@ Brief vault outages: a refresh that fails *transiently* (vault unreachable, time
 its value). The value was valid minutes ago and the partner API will say so if it is not.
 With no such value the call fails fast with ``VaultUnavailableError``. A definite answer
 from the vault (not found, disabled, access denied) is never papered over: the cached value
-is dropped and the specific error raised. ``force_fetch=True`` never serves stale, because
-the caller has just learnt that the cached value is wrong (a partner 401 after rotation).
+is dropped and the specific error raised. Nor is a TLS failure (a certificate the app does
+not trust, a refused handshake): waiting will not fix it, so it is raised as
+``VaultTlsError`` without serving a stale value. ``force_fetch=True`` never serves stale,
+because the caller has just learnt that the cached value is wrong (a partner 401 after
+rotation).
 
 Errors carry safe identifiers only (secret name, vault host, HTTP status); the SDK's own
 exception is chained for debugging but its text is never copied into ours.
@@ -50,11 +53,13 @@ from shared.errors import (
     SecretNotFoundError,
     VaultAccessDeniedError,
     VaultError,
+    VaultTlsError,
     VaultUnavailableError,
 )
 from shared.redaction import Secret
 from shared.retryafter import parse_retry_after
 from shared.singleflight import Flight
+from shared.tls import tls_failure
 
 __all__ = [
     "SecretDisabledError",
@@ -62,6 +67,7 @@ __all__ = [
     "SecretProvider",
     "VaultAccessDeniedError",
     "VaultError",
+    "VaultTlsError",
     "VaultUnavailableError",
 ]
 
@@ -248,7 +254,10 @@ class SecretProvider:
     def _fetch(self, key: _Key) -> Secret:
         _, name, version = key
         try:
-            fetched = self._client.get_secret(name, version or None)
+            # logging_enable=False per call: azure-core's NetworkTraceLoggingPolicy takes the
+            # operation's option over the client's, so a client built with logging_enable=True
+            # never logs this response body, which holds the value before it is registered.
+            fetched = self._client.get_secret(name, version or None, logging_enable=False)
         except AzureError as exc:
             raise _translate(exc, name, self._host) from exc
         if fetched.value is None:
@@ -271,6 +280,10 @@ def _translate(exc: AzureError, name: str, host: str) -> VaultError:
         # identity configuration problem, not a vault outage, so no stale value is served.
         message = f"no token for vault {host} to read {name!r} ({type(exc).__name__})"
         return VaultAccessDeniedError(message, secret_name=name, vault=host)
+    tls = tls_failure(exc) if isinstance(exc, ServiceRequestError | ServiceResponseError) else None
+    if tls is not None:
+        message = f"no trusted TLS connection to vault {host} reading {name!r}: {tls}"
+        return VaultTlsError(message, secret_name=name, vault=host)
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         message = f"vault {host} unreachable reading {name!r} ({type(exc).__name__})"
         return VaultUnavailableError(message, secret_name=name, vault=host)

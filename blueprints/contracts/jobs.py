@@ -18,6 +18,7 @@ from blueprints.http.openapi import (
     ref,
 )
 from shared.jobs.model import COMPLETED, FAILED, PROCESSING, QUEUED
+from shared.partneranswer import SENTIMENTS
 
 SUBMIT_ROLE = "Jobs.Submit"
 ADMIN_ROLE = "Jobs.Admin"
@@ -83,9 +84,9 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "required": ["job_id", "analysis_id", "word_count", "completed"],
         "properties": {
             "job_id": {"type": "string", "format": "uuid"},
-            "analysis_id": {"type": "string"},
-            "language": {"type": ["string", "null"]},
-            "sentiment": {"type": ["string", "null"]},
+            "analysis_id": {"type": "string", "format": "uuid"},
+            "language": {"type": ["string", "null"], "maxLength": 35},
+            "sentiment": {"enum": [*sorted(SENTIMENTS), None]},
             "characters": {"type": "integer", "minimum": 0},
             "word_count": {"type": "integer", "minimum": 0},
             "unique_words": {"type": "integer", "minimum": 0},
@@ -127,7 +128,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "409": error("The Idempotency-Key was used with a different body."),
                 "413": error(f"The body exceeds {MAX_BODY_BYTES} bytes."),
                 "415": error("The body is not `application/json`."),
-                "502": error("The partner API refused the call."),
+                "500": error(
+                    "The deployment is misconfigured (`code`: `vault_access_denied`,"
+                    " `vault_secret_missing`, `vault_secret_disabled`, `partner_key_invalid`)."
+                ),
+                "502": error(
+                    "The partner API refused the call or its answer was refused, or a TLS"
+                    " connection could not be trusted (`code`: `partner_refused`,"
+                    " `partner_answer_invalid`, `tls_failure`, `vault_error`, `partner_error`)."
+                ),
                 "503": error("Key Vault, the partner or storage is unavailable.", RETRY_AFTER),
             },
         }

@@ -8,12 +8,17 @@ dependencies, so no handler repeats the mapping:
 
 * ``VaultUnavailableError`` / ``PartnerUnavailableError`` (transient) -> ``503
   dependency_unavailable`` with ``Retry-After`` (the dependency's wait, else 5 s);
-* any other ``VaultError`` / ``OutboundError`` -> ``502 partner_error``;
+* a definite vault or partner failure -> the status and code of :data:`DEPENDENCY_FAILURES`:
+  ``500`` when the deployment is misconfigured and an operator must act (Key Vault denied
+  the app, the partner key is missing, disabled or unusable), ``502`` when the other end
+  cannot be trusted or refused (TLS, the partner's refusal, an answer the app refuses);
 * ``azure.core``'s ``AzureError`` (storage) -> ``503 dependency_unavailable`` with the
   route's own message.
 
-Messages are the app's own; an exception's text never reaches a caller. Only the type
-of a dependency's failure is logged (its text may quote a response).
+Messages are the app's own; an exception's text never reaches a caller. The log line of a
+dependency failure names its code, the exception type, the dependency's ``host:port`` and
+the exception's text, which this app's vault and outbound exceptions keep to safe
+identifiers (a secret's name, a method and path without query, a status, a TLS reason).
 """
 
 from __future__ import annotations
@@ -27,7 +32,21 @@ from typing import ClassVar
 import azure.functions as func
 
 from blueprints.http.responses import error_response
-from shared.errors import OutboundError, PartnerUnavailableError, VaultError, VaultUnavailableError
+from shared.errors import (
+    OutboundError,
+    OutboundTlsError,
+    PartnerAnswerError,
+    PartnerAuthError,
+    PartnerKeyError,
+    PartnerRejectedError,
+    PartnerUnavailableError,
+    SecretDisabledError,
+    SecretNotFoundError,
+    VaultAccessDeniedError,
+    VaultError,
+    VaultTlsError,
+    VaultUnavailableError,
+)
 
 logger = logging.getLogger("app.http")
 
@@ -101,10 +120,18 @@ class UnsupportedMediaType(ApiError):
 
 
 class BadGateway(ApiError):
-    """502: the partner refused or failed the call (its answer is never passed on)."""
+    """502: the partner refused or failed the call, its answer was refused, or the other end
+    could not be trusted (TLS); what it said is never passed on."""
 
     status = 502
     default_code = "partner_error"
+
+
+class Misconfigured(ApiError):
+    """500: the deployment is misconfigured (``code`` says how); an operator must act."""
+
+    status = 500
+    default_code = "misconfigured"
 
 
 class Unavailable(ApiError):
@@ -120,6 +147,43 @@ class Unavailable(ApiError):
     def headers(self) -> dict[str, str]:
         seconds = max(1, math.ceil(self.retry_after or DEFAULT_RETRY_AFTER))
         return {"Retry-After": str(seconds)}
+
+
+#: A definite vault or partner failure: the most specific class first. The messages never
+#: hold a secret, a URL or a host name (the log line has the host and port).
+DEPENDENCY_FAILURES: tuple[tuple[type[Exception], type[ApiError], str, str], ...] = (
+    (VaultAccessDeniedError, Misconfigured, "vault_access_denied",
+     "Key Vault denied the app's identity access to the partner key"),
+    (SecretNotFoundError, Misconfigured, "vault_secret_missing",
+     "the partner key is missing from Key Vault"),
+    (SecretDisabledError, Misconfigured, "vault_secret_disabled",
+     "the partner key is disabled in Key Vault"),
+    (PartnerKeyError, Misconfigured, "partner_key_invalid",
+     "the partner key in Key Vault is unusable (too short, or a blank or control character)"),
+    (VaultTlsError, BadGateway, "tls_failure", "no trusted TLS connection to Key Vault"),
+    (OutboundTlsError, BadGateway, "tls_failure", "no trusted TLS connection to the partner API"),
+    (PartnerAuthError, BadGateway, "partner_refused", "the partner API refused the call"),
+    (PartnerRejectedError, BadGateway, "partner_refused", "the partner API refused the call"),
+    (PartnerAnswerError, BadGateway, "partner_answer_invalid",
+     "the partner API's answer was refused: it is not what the app accepts"),
+    (VaultError, BadGateway, "vault_error", "Key Vault failed the request"),
+    (OutboundError, BadGateway, "partner_error", PARTNER_FAILED),
+)  # fmt: skip
+_MAX_LOGGED = 300
+
+
+def dependency_error(exc: VaultError | OutboundError) -> ApiError:
+    """The answer to a definite vault or partner failure (:data:`DEPENDENCY_FAILURES`)."""
+    for failure, answer, code, message in DEPENDENCY_FAILURES:
+        if isinstance(exc, failure):
+            return answer(message, code=code)
+    raise TypeError(f"no answer for {type(exc).__name__}")  # the table ends with both bases
+
+
+def _described(exc: VaultError | OutboundError) -> str:
+    """``Type at host:port: message``, for the log line."""
+    where = exc.endpoint or "an unknown endpoint"
+    return f"{type(exc).__name__} at {where}: {str(exc)[:_MAX_LOGGED]}"
 
 
 def api_errors(*, storage: str = STORAGE_UNAVAILABLE) -> Callable[[Handler], Handler]:
@@ -143,11 +207,12 @@ def api_errors(*, storage: str = STORAGE_UNAVAILABLE) -> Callable[[Handler], Han
             except ApiError as error:
                 return error.response()
             except (VaultUnavailableError, PartnerUnavailableError) as exc:
-                logger.warning("%s: a dependency is unavailable (%s)", name, type(exc).__name__)
+                logger.warning("%s: dependency_unavailable: %s", name, _described(exc))
                 return Unavailable(DEPENDENCY_UNAVAILABLE, retry_after=exc.retry_after).response()
             except (VaultError, OutboundError) as exc:
-                logger.error("%s: the partner call failed (%s)", name, type(exc).__name__)
-                return BadGateway(PARTNER_FAILED).response()
+                failure = dependency_error(exc)
+                logger.error("%s: %s: %s", name, failure.code, _described(exc))
+                return failure.response()
             except AzureError as exc:
                 logger.error("%s: storage failed (%s)", name, type(exc).__name__)
                 return Unavailable(storage).response()

@@ -12,7 +12,9 @@ advises, so a caller that recycles keys across jobs is caught.
 
 Faults (set on the control plane, ``PUT /devstack/faults/partner``: see
 :mod:`devstack.control`) strike ``POST /v1/analyze`` only, before the key is checked, as an
-outage in front of the API would; its counters are at ``/devstack/stats/partner``.
+outage in front of the API would; its counters are at ``/devstack/stats/partner``. The
+hostile modes are the exception: the call is served, then its answer spoiled
+(:mod:`devstack.partner.hostile`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from devstack.asgi import EmulatorApp
+from devstack.faults import HOSTILE_MODES, STRIKE_SCOPE_KEY
 from devstack.partner.analysis import analyze_text
+from devstack.partner.hostile import LANDING_PATH, landing, spoiled
 from devstack.partner.store import PartnerState
 
 __all__ = ["create_partner_app"]
@@ -77,6 +81,9 @@ def create_partner_app(
         if idempotency_key is not None:
             state.remember(idempotency_key, fingerprint, answer)
         state.counters["ok"] += 1
+        mode = request.scope.get(STRIKE_SCOPE_KEY)
+        if mode in HOSTILE_MODES:
+            return spoiled(mode, key=presented, header_name=header_name, answer=answer, state=state)
         return JSONResponse(answer)
 
     async def health(request: Request) -> Response:
@@ -84,6 +91,7 @@ def create_partner_app(
 
     routes = [
         Route(ANALYZE_PATH, analyze, methods=["POST"]),
+        Route(LANDING_PATH, landing, methods=["GET", "POST"]),
         Route("/devstack/health", health, methods=["GET"]),
     ]
     app = EmulatorApp(

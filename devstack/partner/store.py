@@ -1,4 +1,6 @@
-"""What the partner stub remembers and counts: idempotent answers, calls, refusals, faults."""
+"""What the partner stub remembers and counts: idempotent answers, calls, refusals, faults,
+and what a careless client does with a hostile answer (cookies sent back, streams cut,
+redirects followed)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ class PartnerState:
     """Faults, counters and remembered idempotent answers of one partner app."""
 
     def __init__(self) -> None:
-        self.faults = FaultGate()
+        self.faults = FaultGate(hostile=True)
         self.counters: Counter[str] = Counter()
         self.by_idempotency_key: Counter[str] = Counter()
         self.answers: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
@@ -25,7 +27,10 @@ class PartnerState:
     def arrive(self, scope: Scope, strike: Strike | None) -> None:
         """Count an analyze call (by its ``Idempotency-Key``) and the fault that hit it."""
         self.counters["calls"] += 1
-        idempotency_key = Headers(scope=scope).get("idempotency-key")
+        headers = Headers(scope=scope)
+        if "cookie" in headers:  # a careful client never sends one (hostile.py sets some)
+            self.counters["cookies"] += 1
+        idempotency_key = headers.get("idempotency-key")
         if idempotency_key is not None:
             self.by_idempotency_key[idempotency_key] += 1
         if strike is not None:
@@ -38,8 +43,9 @@ class PartnerState:
 
     def stats(self) -> dict[str, Any]:
         names = ("calls", "ok", "unauthorized", "bad_request", "faults")
+        provoked = ("hostile", "cookies", "aborted", "landed")  # by hostile answers
         return {
-            **{name: self.counters[name] for name in names},
+            **{name: self.counters[name] for name in names + provoked},
             "by_idempotency_key": dict(self.by_idempotency_key),
         }
 

@@ -10,7 +10,11 @@ at 2 s to keep the run short). Meanwhile:
 
 * the partner fails 30% of calls, half with 503 and half by answering too late;
 * at a quarter of the run the vault answers 503 for a few seconds;
-* at half of the run Azurite is stopped and, a few seconds later, started again.
+* at half of the run Azurite is stopped and, a few seconds later, started again;
+* at three quarters the partner turns hostile for a few seconds: 30% of its answers echo the
+  key (in fields, nested, in a header, in a cookie), set a cookie, trickle past the deadline,
+  flood, redirect or are not JSON (:mod:`devstack.partner.hostile`); each is refused, the
+  client resubmits, and no cookie is ever sent back nor a redirect followed.
 
 At the end every job is ``completed`` or ``failed`` with a reason, the queues are empty
 (sent = completed + failed), each job called the partner no more often than the outbound
@@ -34,6 +38,7 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.faults import HOSTILE_MODES
 from devstack.runner import RunningStack, running_stack
 from shared.outbound import OutboundClient
 from tests.support.canary import leaks, outputs, partner_keys
@@ -63,7 +68,22 @@ APP_SETTINGS = {
     # A receive whose answer is lost when Azurite stops hides its message for the lease;
     # the host's is 10 minutes, shortened here so the run shows the message coming back.
     "DEVSTACK_QUEUE_LEASE_SECONDS": str(LEASE_SECONDS),
+    "PARTNER_DEADLINE_SECONDS": "6",  # a trickled answer holds a submit this long at most
 }
+HOSTILE_SECONDS = 5
+HOSTILE_FAULTS: dict[str, Any] = {
+    "mode": list(HOSTILE_MODES),
+    "rate": 0.3,
+    "seconds": HOSTILE_SECONDS,
+    "seed": 20261122,
+}
+#: What a resubmitting client is told: outages, and a hostile partner's refused answers.
+REFUSAL_CODES = (
+    "dependency_unavailable",
+    "partner_error",
+    "partner_answer_invalid",
+    "partner_refused",
+)
 
 
 def progress(message: str) -> None:
@@ -117,7 +137,7 @@ class Run:
                     self.accepted[key] = response.json()["id"]
                 return
             assert response.status_code in (502, 503), response.text
-            assert response.json()["error"]["code"] in ("dependency_unavailable", "partner_error")
+            assert response.json()["error"]["code"] in REFUSAL_CODES, response.text
             with self.lock:
                 self.refusals[response.status_code] += 1
             wait = float(response.headers.get("Retry-After", "1"))
@@ -175,6 +195,12 @@ def _faults_on_cue(run: Run, stop: threading.Event) -> list[str]:
         assert control(stack, "POST", "azurite/start") == {"running": True}
         progress(f"Azurite started again at {len(run.accepted)} jobs")
         done.append("storage")
+    if reached(0.75):
+        progress(f"the partner turns hostile for {HOSTILE_SECONDS}s at {len(run.accepted)} jobs")
+        control(stack, "PUT", "faults/partner", **HOSTILE_FAULTS)
+        stop.wait(HOSTILE_SECONDS)
+        control(stack, "PUT", "faults/partner", **PARTNER_FAULTS)
+        done.append("hostile")
     return done
 
 
@@ -217,7 +243,7 @@ def test_jobs_survive_partner_failures_a_vault_outage_and_a_storage_restart(
                         progress(f"{index}/{JOBS} submitted ({time.monotonic() - started:.0f}s)")
         finally:
             stop.set()
-        assert outages.result() == ["vault", "storage"]
+        assert outages.result() == ["vault", "storage", "hostile"]
     control(stack, "DELETE", "faults/partner")
     progress(f"all {JOBS} accepted in {time.monotonic() - started:.0f}s; refusals {run.refusals}")
 
@@ -260,6 +286,11 @@ def test_jobs_survive_partner_failures_a_vault_outage_and_a_storage_restart(
     per_job = {job: partner["by_idempotency_key"].get(job, 0) for job in sent}
     assert min(per_job.values()) >= 1
     assert max(per_job.values()) <= attempts, max(per_job.values())
+
+    # The hostile partner struck, and the app neither sent a cookie back nor followed.
+    assert partner["hostile"] >= 1, partner
+    assert partner["cookies"] == 0
+    assert partner["landed"] == 0
 
     # The stack never stopped (a dead piece stops it all), and nothing leaked.
     assert stack.process.poll() is None

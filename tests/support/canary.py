@@ -3,8 +3,8 @@
 Logs, state files, HTTP responses, queue messages and blobs are searched for every
 version of the partner key the vault ever held, and for a marker planted in every caller
 token of the session. A value counts as found in any of the encodings a careless log line
-or URL would give it: raw, base64 (standard and URL-safe, unpadded) and URL-encoded, or
-inside the decoded claims of a token written somewhere.
+or URL would give it: raw, base64 (standard and URL-safe, unpadded), URL-encoded and hex,
+or inside the decoded claims of a token written somewhere.
 
 The session's stack runs it when it stops (:func:`assert_nothing_leaked`, called from the
 ``stack`` fixture's teardown in ``tests/conftest.py``), so it sees what every test left
@@ -49,6 +49,8 @@ def encodings(value: str) -> set[str]:
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
         quote(value, safe=""),
         quote_plus(value),
+        raw.hex(),
+        raw.hex().upper(),
     }
 
 

@@ -29,6 +29,7 @@ import pytest
 
 from shared import redaction
 from shared.redaction import Secret, register, scrub
+from shared.registry import pattern_count
 from tests.support import secret_shapes as ss
 
 SEED = 8675309
@@ -137,6 +138,61 @@ def test_secret_is_immutable_and_has_no_dict(secret: Secret) -> None:
         del secret._name
     with pytest.raises(TypeError):
         vars(secret)
+
+
+FORMAT_CHAINS = [
+    "{0._value}",
+    "{0._name}",
+    "{0._Secret__value}",
+    "{0.__slots__}",
+    "{0.__class__._value}",
+    "{0.reveal.__self__._value}",
+    "{0.__class__.__init__.__globals__[_REGISTRY]}",
+    "{0.__class__.__init__.__globals__[_REGISTRY]._known}",
+    "{0.__class__.__init__.__globals__[_REGISTRY]._levels}",
+    "{0.__class__.__init__.__globals__[_REGISTRY].add.__self__._patterns}",
+    "{0.reveal.__func__.__globals__[Registry].add.__globals__[re]._cache}",
+    "{0.reveal.__func__.__globals__[Registry]._known}",
+]
+
+
+@pytest.mark.parametrize("template", FORMAT_CHAINS)
+def test_no_attribute_chain_of_a_format_template_reaches_the_value(template: str) -> None:
+    """``str.format`` resolves ``.name`` with getattr and ``[key]`` with getitem, so a
+    template can walk from the Secret to its slots, its class and its module's globals
+    (Python docs, Format String Syntax, "field_name"). Each walk either stops with an
+    error or prints something that is not the value."""
+    value = _value(_rng("format-chain", template))
+    secret = Secret(value)
+    scrub("compile the registered forms")
+    try:
+        output = template.format(secret)
+    except (AttributeError, KeyError, TypeError):
+        return
+    assert not _leaks(value, output), f"{template} -> {output[:200]}"
+
+
+def test_attribute_access_is_refused_but_the_public_api_answers(secret: Secret) -> None:
+    with pytest.raises(AttributeError, match="no readable attribute '_value'"):
+        secret._value  # noqa: B018
+    with pytest.raises(AttributeError):
+        getattr(secret, "_name")  # noqa: B009
+    assert secret.name == "partner-api-key"
+    assert len(secret.reveal()) > 8
+    assert isinstance(secret, Secret)
+    assert type(secret).__name__ == "Secret"
+
+
+def test_the_format_chain_check_catches_an_attribute_that_holds_the_value() -> None:
+    """A positive: the same check, on an object that keeps its value in an attribute as
+    Secret once did, finds the leak."""
+
+    class Careless:
+        def __init__(self, value: str) -> None:
+            self._value = value
+
+    value = _value(_rng("careless"))
+    assert _leaks(value, f"{Careless(value)._value}")
 
 
 def test_equality_is_constant_time_and_hash_reveals_nothing(monkeypatch) -> None:
@@ -256,8 +312,8 @@ def test_one_by_one_registration_keeps_few_regexes() -> None:
     for _ in range(256):
         register(_value(rng))
         scrub("compile what is pending")
-    known = len(redaction._REGISTRY._known)
-    assert len(redaction._REGISTRY.patterns()) <= 2 * math.log2(known) + 1
+    known = len(redaction._REGISTRY)
+    assert pattern_count(redaction._REGISTRY) <= 2 * math.log2(known) + 1
 
 
 def test_many_registered_values_are_all_scrubbed(record_property) -> None:

@@ -242,9 +242,12 @@ def test_install_is_idempotent(installed) -> None:
     root = installed.root
     handler = installed.add(_stream_handler()[0])
     redaction.install_log_redaction()
-    add_handler = vars(root)["addHandler"]
+    add_handler, guard = vars(root)["addHandler"], vars(logging.Handler)["handle"]
     redaction.install_log_redaction()
     assert vars(root)["addHandler"] is add_handler
+    assert vars(logging.Handler)["handle"] is guard
+    assert isinstance(guard, redaction._RedactingHandle)
+    assert not isinstance(guard.original, redaction._RedactingHandle)
     later = installed.add(_stream_handler()[0])
     redaction.install_log_redaction()
     assert logging.lastResort is not None
@@ -256,8 +259,10 @@ def test_uninstall_removes_every_trace(installed) -> None:
     root = installed.root
     handler = installed.add(_stream_handler()[0])
     redaction.install_log_redaction()
+    assert isinstance(vars(logging.Handler)["handle"], redaction._RedactingHandle)
     redaction.uninstall_log_redaction()
     assert "addHandler" not in vars(root)
+    assert not isinstance(vars(logging.Handler)["handle"], redaction._RedactingHandle)
     assert logging.lastResort is not None
     for filterer in (root, handler, logging.lastResort, logging.getLogger("azure")):
         assert _redacting_filters(filterer) == 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from devstack.runner import ROOT
-from shared import redaction, startup
+from shared import redactedoutput, redaction, startup
 from shared.settings import SettingsError, get_settings, load_settings
 
 
@@ -23,6 +24,7 @@ def clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
+    redactedoutput.uninstall_output_redaction()
     redaction.uninstall_log_redaction()
 
 
@@ -34,6 +36,8 @@ def test_start_installs_redaction_and_validates_the_settings(clean_start: dict[s
     assert not _redacting(logging.getLogger())
     startup.start()
     assert _redacting(logging.getLogger())
+    assert isinstance(sys.stdout, redactedoutput.RedactingStream)
+    assert isinstance(sys.stderr, redactedoutput.RedactingStream)
     assert get_settings() == load_settings(clean_start)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import typing
 from typing import Any
 
@@ -26,13 +27,21 @@ from blueprints.http.errors import (
     Unauthenticated,
     Unavailable,
     api_errors,
+    dependency_error,
 )
 from shared.errors import (
     OutboundError,
+    OutboundTlsError,
+    PartnerAnswerError,
     PartnerAuthError,
+    PartnerKeyError,
+    PartnerRejectedError,
     PartnerUnavailableError,
+    SecretDisabledError,
     SecretNotFoundError,
     VaultAccessDeniedError,
+    VaultError,
+    VaultTlsError,
     VaultUnavailableError,
 )
 
@@ -104,23 +113,69 @@ def test_a_transient_dependency_failure_is_503_with_its_retry_after(exc: Excepti
     }
 
 
+VAULT = "vault.example.test:8443"
+PARTNER = "partner.example.test:443"
+SAID = "what the exception says:"  # in the log line, never in the answer
+
+
+def _at(exc: OutboundError, endpoint: str) -> OutboundError:
+    exc.endpoint = endpoint
+    return exc
+
+
 @pytest.mark.parametrize(
-    "exc",
+    ("exc", "status", "code"),
     [
-        SecretNotFoundError("no such secret"),
-        VaultAccessDeniedError("denied"),
-        PartnerAuthError("refused twice", status=401),
-        OutboundError("TLS failure"),
+        (VaultAccessDeniedError(f"{SAID} HTTP 403", vault=VAULT), 500, "vault_access_denied"),
+        (SecretNotFoundError(f"{SAID} HTTP 404", vault=VAULT), 500, "vault_secret_missing"),
+        (SecretDisabledError(f"{SAID} off", vault=VAULT), 500, "vault_secret_disabled"),
+        (VaultTlsError(f"{SAID} unknown CA", vault=VAULT), 502, "tls_failure"),
+        (VaultError(f"{SAID} HTTP 400", vault=VAULT), 502, "vault_error"),
+        (_at(PartnerKeyError(f"{SAID} too short"), PARTNER), 500, "partner_key_invalid"),
+        (_at(OutboundTlsError(f"{SAID} unknown CA"), PARTNER), 502, "tls_failure"),
+        (_at(PartnerAuthError(f"{SAID} 401", status=401), PARTNER), 502, "partner_refused"),
+        (_at(PartnerRejectedError(f"{SAID} 307", status=307), PARTNER), 502, "partner_refused"),
+        (_at(PartnerAnswerError(f"{SAID} echo"), PARTNER), 502, "partner_answer_invalid"),
+        (_at(OutboundError(f"{SAID} failed"), PARTNER), 502, "partner_error"),
     ],
 )
-def test_a_definite_vault_or_partner_failure_is_502_without_its_text(exc: Exception) -> None:
-    response = answered(exc)
-    assert response.status_code == 502
-    assert shape(response) == {
-        "code": "partner_error",
-        "message": "the partner API refused or failed the call",
+def test_each_definite_dependency_failure_has_its_own_status_code_and_log_line(
+    exc: VaultError | OutboundError, status: int, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Vault denied, secret missing, TLS failure and partner refused are told apart in the
+    answer (status and ``code``, a message of the app's own) and in the log line (the code,
+    the exception, the dependency's host and port, the cause)."""
+    with caplog.at_level(logging.ERROR, logger="app.http"):
+        response = answered(exc)
+    assert response.status_code == status
+    error = shape(response)
+    assert error["code"] == code
+    assert error["message"] == dependency_error(exc).message
+    body = response.get_body().decode()
+    assert SAID not in body
+    assert "example.test" not in body  # no host, no URL, in what the caller gets
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "app.http"]
+    assert line == f"handler: {code}: {type(exc).__name__} at {exc.endpoint}: {exc}"
+
+
+def test_the_codes_of_distinct_failures_differ() -> None:
+    failures: dict[str, VaultError | OutboundError] = {
+        "vault denied": VaultAccessDeniedError("x"),
+        "vault missing secret": SecretNotFoundError("x"),
+        "TLS failure": OutboundTlsError("x"),
+        "partner refused": PartnerAuthError("x", status=403),
     }
-    assert str(exc) not in response.get_body().decode()
+    answers = {name: dependency_error(exc) for name, exc in failures.items()}
+    assert len({(a.status, a.code) for a in answers.values()}) == 4
+    assert len({a.message for a in answers.values()}) == 4
+
+
+def test_a_vault_error_names_its_vault_with_the_port_spelt_out() -> None:
+    assert SecretNotFoundError("x", vault="kv-name.vault.azure.net").endpoint == (
+        "kv-name.vault.azure.net:443"
+    )
+    assert SecretNotFoundError("x", vault="127.0.0.1:8443").endpoint == "127.0.0.1:8443"
+    assert SecretNotFoundError("x").endpoint is None
 
 
 def test_a_storage_failure_is_503_with_the_routes_own_message() -> None:

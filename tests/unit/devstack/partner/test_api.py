@@ -178,6 +178,10 @@ def test_stats_count_outcomes_and_can_be_reset(control: Http, http: Http, key: K
         "unauthorized": 2,
         "bad_request": 1,
         "faults": 0,
+        "hostile": 0,
+        "cookies": 0,
+        "aborted": 0,
+        "landed": 0,
         "by_idempotency_key": {"job-1": 2},
     }
     assert control.delete("/stats/partner").status_code == 204

@@ -29,6 +29,10 @@ def test_a_status_fault_hits_the_next_n_calls_then_clears(
         "unauthorized": 0,
         "bad_request": 0,
         "faults": 2,
+        "hostile": 0,
+        "cookies": 0,
+        "aborted": 0,
+        "landed": 0,
         "by_idempotency_key": {},
     }
 
