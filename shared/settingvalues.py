@@ -35,6 +35,8 @@ def https_url(name: str, value: str) -> str:
         raise SettingsError(name, "must be an https:// URL (bearer tokens and keys need TLS)")
     if parts.username or parts.password or parts.query:
         raise SettingsError(name, "must not carry credentials or a query string")
+    if parts.fragment or value.endswith("#"):
+        raise SettingsError(name, "must not carry a #fragment (nothing may hide in one)")
     return value
 
 
@@ -102,3 +104,33 @@ def resource_group_list(name: str, value: str) -> list[str]:
     if not all(_RESOURCE_GROUP.match(item) for item in found):  # they go into a query
         raise SettingsError(name, "holds an invalid group name")
     return found
+
+
+def text_list(name: str, value: str) -> list[str]:
+    """Comma-separated, non-empty items (audiences, ...)."""
+    found = _items(value)
+    if not found:
+        raise SettingsError(name, "must list at least one value, comma-separated")
+    return found
+
+
+def https_url_list(name: str, value: str) -> list[str]:
+    """Comma-separated https:// URLs, each checked as :func:`https_url` checks one."""
+    found = _items(value)
+    if not found:
+        raise SettingsError(name, "must list at least one https:// URL, comma-separated")
+    return [https_url(name, item) for item in found]
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def key_set_url(name: str, value: str) -> str:
+    """Where signing keys are published: https://, or http:// on loopback only (the local
+    identity endpoint speaks plain HTTP on loopback, as App Service's own does)."""
+    parts = urlsplit(value)
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise SettingsError(name, "must not carry credentials, a query or a #fragment")
+        return value
+    return https_url(name, value)

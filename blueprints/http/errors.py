@@ -90,6 +90,26 @@ class Conflict(ApiError):
     default_code = "conflict"
 
 
+class InProgress(Conflict):
+    """409 with ``Retry-After``: the same request is still being handled; repeat it later."""
+
+    default_code = "in_progress"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int = 1,
+        code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, target=target)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, self.retry_after))}
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     default_code = "payload_too_large"
