@@ -5,7 +5,11 @@ Values come from ``local.settings.json`` (yours, git-ignored) or else
 loopback are rewritten to the ports actually in use, so tests on free ports
 and a stack with moved ports need no second settings file. Only a few
 operating-system variables are inherited: an ``AZURE_CLIENT_SECRET`` in your
-shell must not silently change which credential the app uses.
+shell must not silently change which credential the app uses. And the credential
+chain is pinned as it is in Azure: ``AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential``
+(azure-identity reads a single credential's name there since 1.24, and 1.27 is pinned;
+``DefaultAzureCredential`` then builds the managed identity credential alone), so a
+developer credential can never answer locally what the managed identity answers in Azure.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ INHERITED = (
     "PYTHONUNBUFFERED",
 )
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+#: What infra/ sets in Azure too (``AZURE_TOKEN_CREDENTIALS``).
+PINNED_CREDENTIAL = "ManagedIdentityCredential"
 
 
 class SettingsFileError(ValueError):
@@ -79,6 +85,7 @@ def build_app_env(
         {
             "IDENTITY_ENDPOINT": identity_endpoint,
             "IDENTITY_HEADER": identity_header,
+            "AZURE_TOKEN_CREDENTIALS": PINNED_CREDENTIAL,
             "REQUESTS_CA_BUNDLE": str(ca_bundle),
             "SSL_CERT_FILE": str(ca_bundle),
             "PYTHONUNBUFFERED": "1",

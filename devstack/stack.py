@@ -53,6 +53,7 @@ from devstack.processes import ChildProcess, StackError, configure_logging, wait
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.store import VaultStore
+from shared.environment import unsafe_variables
 
 logger = logging.getLogger("devstack.stack")
 
@@ -202,11 +203,21 @@ class Stack:
             identity_endpoint=f"{identity_base}{TOKEN_PATH}",
             identity_header=identity_header,
             ca_bundle=certs.ca_bundle,
-            extra=opts.extra_app_env,
+            extra={
+                # The app verifies callers' tokens itself, against this stack's issuer, with
+                # the audience the host's App Service Authentication accepts.
+                "CALLER_TOKEN_ISSUERS": issuer.issuer,
+                "CALLER_TOKEN_AUDIENCES": opts.audience,
+                "CALLER_TOKEN_JWKS_URL": f"{identity_base}{JWKS_PATH}",
+                **opts.extra_app_env,
+            },
         )
         app_env, rewritten = with_storage_connections(app_env, blob=blob, queue=queue, table=table)
         for name in rewritten:
             logger.info("%s=UseDevelopmentStorage=true now points at Azurite, identity-based", name)
+        refused = unsafe_variables(app_env)
+        if refused:  # the app would refuse them at start-up; say so here, once, by name
+            raise StackError(f"{source.name}: {refused[0]}")
         api = f"http://{LOOPBACK}:{ports['api']}"
         if opts.host != "none":
             await self._start_host(app_dir, ports, issuer, identity_base, app_env, log_dir)

@@ -1,18 +1,24 @@
 """What the app does once, before any function can run: one call at the top of function_app.py.
 
 Log redaction goes first, so no output the process writes from then on can carry a
-secret value it fetched or a value shaped like one; then the settings are validated,
-so a missing, malformed or secret-shaped setting stops the host at start-up with an
-error naming it (never its value) instead of failing the first request.
+secret value it fetched or a value shaped like one; then every variable the process sees
+is checked (:mod:`shared.environment`: no credential variable, no keyed connection
+string, no secret-shaped value, declared or not); then the settings are validated, so a
+missing, malformed or secret-shaped setting stops the host at start-up with an error
+naming it (never its value) instead of failing the first request.
 """
 
 from __future__ import annotations
 
+import os
+
+from shared.environment import check_environment
 from shared.redaction import install_log_redaction
 from shared.settings import get_settings
 
 
 def start() -> None:
-    """Install log redaction and validate the settings. Idempotent."""
+    """Install log redaction, check the environment, validate the settings. Idempotent."""
     install_log_redaction()
+    check_environment(os.environ)
     get_settings()

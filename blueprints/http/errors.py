@@ -71,8 +71,13 @@ class BadRequest(ApiError):
 
 
 class Unauthenticated(ApiError):
+    """401 with ``WWW-Authenticate: Bearer`` (RFC 6750, section 3)."""
+
     status = 401
     default_code = "unauthenticated"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(ApiError):
