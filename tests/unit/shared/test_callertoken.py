@@ -69,10 +69,22 @@ def verifier(keys: KeySet) -> TokenVerifier:
     return TokenVerifier(issuers=[keys.issuer.issuer], audiences=[AUDIENCE], jwks_url=keys.url)
 
 
-def mint(issuer: TokenIssuer, *roles: str, audience: str = AUDIENCE, **options: object) -> str:
-    return issuer.mint(
-        audience, object_id=CALLER, app_id="caller", roles=list(roles), **options
-    ).token  # type: ignore[arg-type]
+def mint(
+    issuer: TokenIssuer,
+    *roles: str,
+    audience: str = AUDIENCE,
+    lifetime: int = 600,
+    not_before: int | None = None,
+) -> str:
+    minted = issuer.mint(
+        audience,
+        object_id=CALLER,
+        app_id="caller",
+        roles=list(roles),
+        lifetime=lifetime,
+        not_before=not_before,
+    )
+    return minted.token
 
 
 def test_a_valid_token_gives_the_caller_and_only_its_roles(
@@ -137,7 +149,7 @@ def test_a_token_that_fails_any_check_is_refused_saying_which(
         ),
         "unsigned": lambda: jwt.encode(
             jwt.decode(mint(issuer), options={"verify_signature": False}),
-            None,
+            "",
             algorithm="none",
             headers={"kid": issuer.key_id},
         ),
