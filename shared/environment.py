@@ -82,7 +82,7 @@ PLATFORM_MANAGED: Final = frozenset(
 KIND_CREDENTIAL_VARIABLE: Final = "credential variable"
 KIND_CONNECTION_STRING: Final = "connection string"
 KIND_KEYED_CONNECTION: Final = "connection string with a key"
-KIND_URL_PASSWORD: Final = "password in a URL"  # noqa: S105 (a kind name)
+KIND_URL_CREDENTIALS: Final = "credentials in a URL"
 
 _KEY_FIELDS: Final = ("AccountKey", "SharedAccessKey", "SharedAccessSignature")
 # Fields that make a `a=b;c=d` value a connection string rather than any other list.
@@ -109,7 +109,7 @@ _FIXES: Final = {
     "(<name>__blobServiceUri, <name>__queueServiceUri, <name>__tableServiceUri)",
     KIND_KEYED_CONNECTION: "replace it with identity-based settings "
     "(<name>__serviceUri and friends) and rotate the key",
-    KIND_URL_PASSWORD: "remove the credentials from the URL",
+    KIND_URL_CREDENTIALS: "remove the credentials from the URL",
 }
 _VAULT_FIX: Final = "move it to Key Vault (read with the managed identity) and rotate it"
 
@@ -187,7 +187,7 @@ def problem_of(name: str, value: str) -> Problem | None:
     if findings:
         return Problem(name, f"a value shaped like a secret: {findings[0].kind}")
     if _has_url_password(value):
-        return Problem(name, KIND_URL_PASSWORD)
+        return Problem(name, KIND_URL_CREDENTIALS)
     return None
 
 

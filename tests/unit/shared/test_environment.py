@@ -22,7 +22,7 @@ from shared.environment import (
     KIND_CONNECTION_STRING,
     KIND_CREDENTIAL_VARIABLE,
     KIND_KEYED_CONNECTION,
-    KIND_URL_PASSWORD,
+    KIND_URL_CREDENTIALS,
     PLATFORM_MANAGED,
     UnsafeEnvironmentError,
     check_environment,
@@ -90,7 +90,7 @@ def test_a_secret_pasted_into_any_variable_is_refused(kind: str) -> None:
 def test_a_password_in_a_url_is_refused() -> None:
     password = secrets.token_urlsafe(12)
     error = refused("HTTPS_PROXY", f"http://me:{password}@proxy.example:3128")
-    assert error.problem.kind == KIND_URL_PASSWORD
+    assert error.problem.kind == KIND_URL_CREDENTIALS
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORM_MANAGED))
