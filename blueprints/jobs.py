@@ -3,9 +3,12 @@
 ``POST /api/jobs`` is the product's main flow: validate -> claim the Idempotency-Key ->
 partner key from Key Vault (cached) -> partner call with the key in its
 header -> outbox marker -> job state written -> message enqueued -> ``202`` + ``Location``.
-A failure before the job's state is written leaves nothing behind (the claim is released);
-once it is written the job is accepted, and the outbox (:mod:`shared.jobs.outbox`) gets
-its message to the queue even if this instance dies before sending it. Every error is a
+A failure before the job's outbox marker is written leaves nothing behind (the claim is
+released). After it nothing is undone, since a write whose answer was lost may well have
+happened: the outbox (:mod:`shared.jobs.outbox`) gets the message of any job whose state
+is there to the queue, even if this instance dies before sending it, and a 503 from this
+point on may still end in a processed job, which a retry with the same Idempotency-Key
+finds and replays. Every error is a
 JSON body naming the problem (raised as an ``ApiError``, answered by ``api_errors``).
 
 Concurrent requests with one Idempotency-Key: the key is claimed (``If-None-Match: *``)
@@ -171,10 +174,13 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     outbox = storage.outbox()
     try:
         outbox.hold(job_id)
-        store.create(record)
     except AzureError:
-        _undo(store, outbox, record, caller, key)
+        _release_claim(store, caller, key, job_id)  # nothing of this job was written
         raise
+    # From here the job may exist, whatever an error says (a write whose answer was lost):
+    # nothing is undone. The outbox sends a job whose state is there; a retry with the same
+    # Idempotency-Key replays it, or takes the claim over once it is old enough.
+    store.create(record)
     _dispatch(outbox, job_id)
     logger.info("job %s accepted", job_id)
     return _accepted(record)
@@ -264,20 +270,6 @@ def _release_claim(store: JobStore, caller: Principal, key: str | None, job_id: 
         logger.error("job %s: could not release its Idempotency-Key claim", job_id)
 
 
-def _undo(
-    store: JobStore, outbox: Outbox, record: JobRecord, caller: Principal, key: str | None
-) -> None:
-    """Best effort: leave nothing half-written when the job could not be written."""
-    from azure.core.exceptions import AzureError
-
-    try:
-        store.delete(record.id)
-        outbox.release(record.id)
-    except AzureError:
-        logger.error("job %s: clean-up after a failed write also failed", record.id)
-    _release_claim(store, caller, key, record.id)
-
-
 def _job_id(req: func.HttpRequest) -> str:
     try:
         return str(uuid.UUID(req.route_params.get("id") or ""))
@@ -328,11 +320,8 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
 
     outbox.hold(job_id)  # a crash between the state change and the message is finished later
-    try:
-        record = store.update(job_id, requeue)
-    except AzureError:
-        outbox.release(job_id)
-        raise
+    # An error here may hide a write that happened: the marker stays, for the outbox.
+    record = store.update(job_id, requeue)
     if record is None or not failed:
         outbox.release(job_id)
         if record is None:

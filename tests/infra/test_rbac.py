@@ -64,9 +64,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
     ],
     # Key Vault RBAC takes a role at a single secret's scope (Key Vault RBAC guide: "secret
     # scope role assignment"): the app reads the partner key and no other secret.
-    "KEY_VAULT_URI: partner key fetched just before use": [
-        (PARTNER_KEY, "Key Vault Secrets User")
-    ],
+    "KEY_VAULT_URI: partner key fetched just before use": [(PARTNER_KEY, "Key Vault Secrets User")],
     # Listing every secret's properties needs Microsoft.KeyVault/vaults/secrets/readMetadata/
     # action across the vault; Key Vault Reader carries it (built-in roles reference: "Read
     # metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive
