@@ -38,7 +38,7 @@ PINNED_CREDENTIAL = "ManagedIdentityCredential"
 
 
 class SettingsFileError(ValueError):
-    """local.settings(.sample).json is missing or malformed."""
+    """local.settings(.sample).json is missing or malformed, or holds what the app refuses."""
 
 
 def settings_file(app_dir: Path) -> Path:
@@ -125,3 +125,13 @@ def with_storage_connections(
         for key, uri in uris.items():
             result[f"{HOST_STORAGE}__{key}"] = uri
     return result, rewritten
+
+
+def refuse_unsafe(env: dict[str, str], *, source: Path) -> None:
+    """Stop before the host starts when the app would refuse its environment at start-up
+    (a credential variable, a keyed connection string, a secret-shaped value): one line
+    naming the setting and the kind of problem, never the value."""
+    from shared.environment import unsafe_variables
+
+    if refused := unsafe_variables(env):
+        raise SettingsFileError(f"{source.name}: {refused[0]}")

@@ -37,6 +37,7 @@ from devstack import provision
 from devstack.appenv import (
     build_app_env,
     load_local_settings,
+    refuse_unsafe,
     settings_file,
     with_storage_connections,
 )
@@ -55,7 +56,6 @@ from devstack.processes import ChildProcess, StackError, configure_logging
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.store import VaultStore
-from shared.environment import unsafe_variables
 
 logger = logging.getLogger("devstack.stack")
 
@@ -207,9 +207,7 @@ class Stack:
             identity_endpoint=f"{identity_base}{TOKEN_PATH}",
             identity_header=identity_header,
             ca_bundle=certs.ca_bundle,
-            extra={
-                # The app verifies callers' tokens itself, against this stack's issuer, with
-                # the audience the host's App Service Authentication accepts.
+            extra={  # the app verifies callers' tokens as the host's authentication does
                 "CALLER_TOKEN_ISSUERS": issuer.issuer,
                 "CALLER_TOKEN_AUDIENCES": opts.audience,
                 "CALLER_TOKEN_JWKS_URL": f"{identity_base}{JWKS_PATH}",
@@ -219,9 +217,7 @@ class Stack:
         app_env, rewritten = with_storage_connections(app_env, blob=blob, queue=queue, table=table)
         for name in rewritten:
             logger.info("%s=UseDevelopmentStorage=true now points at Azurite, identity-based", name)
-        refused = unsafe_variables(app_env)
-        if refused:  # the app would refuse them at start-up; say so here, once, by name
-            raise StackError(f"{source.name}: {refused[0]}")
+        refuse_unsafe(app_env, source=source)
         api = f"http://{LOOPBACK}:{ports['api']}"
         if opts.host != "none":
             await self._start_host(app_dir, ports, issuer, identity_base, app_env, log_dir)

@@ -64,3 +64,30 @@ def test_the_credential_chain_is_pinned_as_in_azure_and_a_shell_secret_stays_out
         monkeypatch.setenv(name, value)
     chain = DefaultAzureCredential().credentials
     assert [type(c).__name__ for c in chain] == ["ManagedIdentityCredential"]
+
+
+def test_a_setting_the_app_would_refuse_stops_the_stack_naming_it(tmp_path: Path) -> None:
+    """local.settings.json as the devstack loads it: a credential variable or a keyed
+    connection string stops `devstack up` before the host starts, one line, no value."""
+    import json
+    import secrets
+
+    from devstack.appenv import SettingsFileError, load_local_settings, refuse_unsafe
+
+    value = secrets.token_urlsafe(24)
+    source = tmp_path / "local.settings.json"
+    source.write_text(json.dumps({"Values": {"AZURE_CLIENT_SECRET": value, "X": "1"}}))
+    env = build_app_env(
+        load_local_settings(source),
+        port_map={},
+        identity_endpoint="http://127.0.0.1:1/msi/token",
+        identity_header=secrets.token_urlsafe(32),
+        ca_bundle=tmp_path / "ca.pem",
+    )
+    with pytest.raises(SettingsFileError) as caught:
+        refuse_unsafe(env, source=source)
+    assert "local.settings.json" in str(caught.value)
+    assert "AZURE_CLIENT_SECRET" in str(caught.value)
+    assert value not in str(caught.value)
+    del env["AZURE_CLIENT_SECRET"]
+    refuse_unsafe(env, source=source)  # the devstack's own variables pass
