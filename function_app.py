@@ -17,6 +17,7 @@ import azure.functions as func
 from blueprints.health import bp as health
 from blueprints.jobs import bp as jobs
 from blueprints.openapi import bp as openapi
+from blueprints.outbox import bp as outbox
 from blueprints.posture import bp as posture
 from blueprints.worker import bp as worker
 
@@ -26,3 +27,4 @@ app.register_functions(jobs)
 app.register_functions(openapi)
 app.register_functions(posture)
 app.register_functions(worker)
+app.register_functions(outbox)

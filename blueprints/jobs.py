@@ -1,10 +1,23 @@
 """The jobs API: submit a job, read its status, retry a failed one.
 
-``POST /api/jobs`` is the product's main flow: validate -> idempotency check ->
+``POST /api/jobs`` is the product's main flow: validate -> claim the Idempotency-Key ->
 partner key from Key Vault (cached) -> partner call with the key in its
-header -> job state written -> message enqueued -> ``202`` + ``Location``.
-A failure anywhere before the enqueue leaves nothing behind; every error is a
+header -> outbox marker -> job state written -> message enqueued -> ``202`` + ``Location``.
+A failure before the job's outbox marker is written leaves nothing behind (the claim is
+released). After it nothing is undone, since a write whose answer was lost may well have
+happened: the outbox (:mod:`shared.jobs.outbox`) gets the message of any job whose state
+is there to the queue, even if this instance dies before sending it, and a 503 from this
+point on may still end in a processed job, which a retry with the same Idempotency-Key
+finds and replays. Every error is a
 JSON body naming the problem (raised as an ``ApiError``, answered by ``api_errors``).
+
+Concurrent requests with one Idempotency-Key: the key is claimed (``If-None-Match: *``)
+before the partner is called, so exactly one of them calls the partner; the others are
+answered ``409 in_progress`` with ``Retry-After`` until its job exists, then replay it
+(the IETF draft "The Idempotency-Key HTTP Header Field" asks for 409 while the first
+request is still being processed). A claim whose job never appeared (its request died) is
+taken over, with its job id, once it is older than ``OUTBOX_RESEND_AFTER_SECONDS``: the
+partner then sees the same idempotency key again.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
+    from shared.jobs.outbox import Outbox
     from shared.jobs.store import JobStore
 
 from blueprints.contracts.jobs import (
@@ -32,6 +46,7 @@ from blueprints.http.errors import (
     BadGateway,
     BadRequest,
     Conflict,
+    InProgress,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -39,10 +54,18 @@ from blueprints.http.errors import (
 )
 from blueprints.http.responses import json_response
 from shared import storage
-from shared.jobs.messages import JobMessage
-from shared.jobs.model import FAILED, QUEUED, IdempotencyRecord, JobRecord, request_hash
+from shared.jobs.model import (
+    FAILED,
+    QUEUED,
+    IdempotencyRecord,
+    JobRecord,
+    now,
+    request_hash,
+    seconds_since,
+)
 from shared.partner import analyze
 from shared.principal import Principal
+from shared.settings import get_settings
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -126,17 +149,19 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     key = _idempotency_key(req)
     digest = request_hash(body)
     store = storage.job_store()
-    if key is not None:
-        earlier = store.get_idempotency(caller.object_id, key)
-        if earlier is not None:
-            return _replay(store, earlier, digest)
+    job_id, replayed = _claim(store, caller, key, digest)
+    if replayed is not None:
+        return _replay(replayed)
 
-    job_id = str(uuid.uuid4())
     try:
-        analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
-    except ValueError as exc:  # an answer that is not a JSON object
-        logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
-        raise BadGateway("the partner API refused or failed the call") from None
+        try:
+            analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
+        except ValueError as exc:  # an answer that is not a JSON object
+            logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
+            raise BadGateway("the partner API refused or failed the call") from None
+    except BaseException:
+        _release_claim(store, caller, key, job_id)
+        raise
 
     record = JobRecord(
         id=job_id,
@@ -146,26 +171,36 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
         request_hash=digest,
         analysis=analysis,
     )
+    outbox = storage.outbox()
     try:
-        store.create(record)
-        if key is not None:
-            earlier = store.claim_idempotency(
-                caller.object_id, key, IdempotencyRecord(job_id, digest)
-            )
-            # Another request with the same key won (a claim naming this job is this very
-            # claim, written by an upload the SDK retried after losing its answer).
-            if earlier is not None and earlier.job_id != job_id:
-                store.delete(job_id)
-                return _replay(store, earlier, digest)
-        storage.queue().send_message(JobMessage(job_id).encode())
+        outbox.hold(job_id)
     except AzureError:
-        _undo(store, record, caller, key)
+        _release_claim(store, caller, key, job_id)  # nothing of this job was written
         raise
+    # From here the job may exist, whatever an error says (a write whose answer was lost):
+    # nothing is undone. The outbox sends a job whose state is there; a retry with the same
+    # Idempotency-Key replays it, or takes the claim over once it is old enough.
+    store.create(record)
+    _dispatch(outbox, job_id)
     logger.info("job %s accepted", job_id)
     return _accepted(record)
 
 
-def _replay(store: JobStore, earlier: IdempotencyRecord, digest: str) -> func.HttpResponse:
+def _claim(
+    store: JobStore, caller: Principal, key: str | None, digest: str
+) -> tuple[str, JobRecord | None]:
+    """The job id this request goes on with, or the earlier job it replays.
+
+    :raises Conflict: the key was used with a different body.
+    :raises InProgress: the request that claimed the key is still being handled.
+    """
+    job_id = str(uuid.uuid4())
+    if key is None:
+        return job_id, None
+    owner = caller.object_id
+    earlier = store.claim_idempotency(owner, key, IdempotencyRecord(job_id, digest, now()))
+    if earlier is None:
+        return job_id, None
     if earlier.request_hash != digest:
         raise Conflict(
             "this Idempotency-Key was used with a different body",
@@ -173,27 +208,66 @@ def _replay(store: JobStore, earlier: IdempotencyRecord, digest: str) -> func.Ht
             target="Idempotency-Key",
         )
     found = store.get(earlier.job_id)
-    if found is None:
-        raise Conflict(
-            "the job for this Idempotency-Key is being created; retry",
-            code="idempotency_conflict",
-            target="Idempotency-Key",
-        )
-    return _accepted(found[0])
+    if found is not None:
+        return earlier.job_id, found[0]
+    in_progress = InProgress(
+        "the first request with this Idempotency-Key is still being handled; retry",
+        code="idempotency_in_progress",
+        target="Idempotency-Key",
+    )
+    if earlier.age() < get_settings().outbox_resend_after:
+        raise in_progress
+    # The request that claimed the key died before writing its job: go on in its place,
+    # with its job id, so the partner sees the same idempotency key again.
+    taken = IdempotencyRecord(earlier.job_id, digest, now())
+    if not store.take_over_idempotency(owner, key, earlier, taken):
+        raise in_progress
+    logger.warning("job %s: taking over an Idempotency-Key whose request died", earlier.job_id)
+    return earlier.job_id, None
 
 
-def _undo(store: JobStore, record: JobRecord, caller: Principal, key: str | None) -> None:
-    """Best effort: leave nothing half-written when the job could not be enqueued."""
+def _replay(record: JobRecord) -> func.HttpResponse:
+    """The earlier job, once more; one still ``queued`` long after it was accepted may have
+    lost its message to a crash, so it is sent again (the worker is idempotent)."""
+    if record.status == QUEUED and _stalled(record):
+        storage.outbox().send(record.id)
+        logger.warning("job %s replayed while still queued; its message was sent again", record.id)
+    return _accepted(record)
+
+
+def _stalled(record: JobRecord) -> bool:
+    return seconds_since(record.updated) >= get_settings().outbox_resend_after
+
+
+def _dispatch(outbox: Outbox, job_id: str) -> None:
+    """Send the job's message and drop its marker. Once the state is written the job is
+    accepted: a failure here leaves the marker, and the outbox sends the message later."""
     from azure.core.exceptions import AzureError
 
     try:
-        store.delete(record.id)
-        if key is not None:
-            claim = store.get_idempotency(caller.object_id, key)
-            if claim is not None and claim.job_id == record.id:
-                store.release_idempotency(caller.object_id, key)
+        outbox.send(job_id)
+    except AzureError as exc:
+        logger.warning(
+            "job %s: enqueue not confirmed (%s); the outbox will send it",
+            job_id,
+            type(exc).__name__,
+        )
+        return
+    _release_marker(outbox, job_id)
+
+
+def _release_claim(store: JobStore, caller: Principal, key: str | None, job_id: str) -> None:
+    """Best effort: free the Idempotency-Key this request claimed, so a retry starts afresh."""
+    from azure.core.exceptions import AzureError
+
+    if key is None:
+        return
+    try:
+        claim = store.get_idempotency(caller.object_id, key)
+        if claim is not None and claim.job_id == job_id:
+            store.release_idempotency(caller.object_id, key)
     except AzureError:
-        logger.error("job %s: clean-up after a failed enqueue also failed", record.id)
+        logger.error("job %s: could not release its Idempotency-Key claim", job_id)
 
 
 def _job_id(req: func.HttpRequest) -> str:
@@ -222,10 +296,20 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_errors()
 def retry_job(req: func.HttpRequest) -> func.HttpResponse:
+    """Re-enqueue a failed job, or send again the message of a job stalled in ``queued``."""
     from azure.core.exceptions import AzureError
 
     require_caller(req, ADMIN_ROLE)
     job_id = _job_id(req)
+    store = storage.job_store()
+    found = store.get(job_id)
+    if found is None:
+        raise NotFound(NO_SUCH_JOB, target="id")
+    outbox = storage.outbox()
+    if found[0].status == QUEUED and _stalled(found[0]):
+        outbox.send(job_id)
+        logger.info("job %s was stalled in queued; its message was sent again", job_id)
+        return _accepted(found[0])
 
     failed: list[JobRecord] = []
 
@@ -235,24 +319,42 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         failed.append(record)
         return record.evolve(status=QUEUED, reason=None, last_error=None, attempts=0)
 
-    store = storage.job_store()
+    outbox.hold(job_id)  # a crash between the state change and the message is finished later
+    # An error here may hide a write that happened: the marker stays, for the outbox.
     record = store.update(job_id, requeue)
-    if record is None:
-        raise NotFound(NO_SUCH_JOB, target="id")
-    if not failed:
-        raise Conflict("only a failed job can be retried", code="not_failed", target="id")
+    if record is None or not failed:
+        outbox.release(job_id)
+        if record is None:
+            raise NotFound(NO_SUCH_JOB, target="id")
+        raise Conflict(
+            "only a failed job, or one stalled in queued, can be retried",
+            code="not_failed",
+            target="id",
+        )
     try:
-        storage.queue().send_message(JobMessage(job_id).encode())
+        outbox.send(job_id)
     except AzureError:
-        _restore_failed(store, failed[-1])
+        if _restore_failed(store, failed[-1]):
+            outbox.release(job_id)
         raise
+    _release_marker(outbox, job_id)
     logger.info("job %s re-enqueued", job_id)
     return _accepted(record)
 
 
-def _restore_failed(store: JobStore, before: JobRecord) -> None:
+def _release_marker(outbox: Outbox, job_id: str) -> None:
+    from azure.core.exceptions import AzureError
+
+    try:
+        outbox.release(job_id)
+    except AzureError:
+        logger.warning("job %s: its outbox marker stays until the reconciler drops it", job_id)
+
+
+def _restore_failed(store: JobStore, before: JobRecord) -> bool:
     """Put a job back to ``failed`` when its retry could not be enqueued, so it can be
-    retried again rather than sit ``queued`` with no message."""
+    retried again rather than sit ``queued`` with no message. False when that failed too
+    (its outbox marker then stays, and the reconciler sends the message)."""
     from azure.core.exceptions import AzureError
 
     def restore(current: JobRecord) -> JobRecord | None:
@@ -269,3 +371,5 @@ def _restore_failed(store: JobStore, before: JobRecord) -> None:
         store.update(before.id, restore)
     except AzureError:
         logger.error("job %s: could not restore failed after a failed re-enqueue", before.id)
+        return False
+    return True

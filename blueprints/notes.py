@@ -25,8 +25,9 @@ import uuid
 
 import azure.functions as func
 
+from blueprints.http.caller import require_caller
+from blueprints.http.errors import ApiError
 from blueprints.http.responses import error_response, json_response
-from shared.principal import PrincipalError, principal_from_headers
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -41,9 +42,9 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 @bp.queue_output(arg_name="note", queue_name=NOTES_QUEUE, connection=CONNECTION)
 def submit_note(req: func.HttpRequest, note: func.Out[str]) -> func.HttpResponse:
     try:
-        caller = principal_from_headers(req.headers)
-    except PrincipalError:
-        return error_response(401, "unauthenticated", "an authenticated caller is required")
+        caller = require_caller(req)
+    except ApiError as error:
+        return error.response()
     try:
         body = json.loads(req.get_body().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -85,9 +86,9 @@ def index_note(stored: func.InputStream) -> str:
 @bp.blob_input(arg_name="entry", path="notes-index/{id}.json", connection=CONNECTION)
 def get_note(req: func.HttpRequest, entry: func.InputStream) -> func.HttpResponse:
     try:
-        principal_from_headers(req.headers)
-    except PrincipalError:
-        return error_response(401, "unauthenticated", "an authenticated caller is required")
+        require_caller(req)
+    except ApiError as error:
+        return error.response()
     if not _ID.match(req.route_params.get("id", "")):
         return error_response(400, "invalid_id", "a note id is 32 hexadecimal digits", target="id")
     if entry is None:

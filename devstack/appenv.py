@@ -5,7 +5,11 @@ Values come from ``local.settings.json`` (yours, git-ignored) or else
 loopback are rewritten to the ports actually in use, so tests on free ports
 and a stack with moved ports need no second settings file. Only a few
 operating-system variables are inherited: an ``AZURE_CLIENT_SECRET`` in your
-shell must not silently change which credential the app uses.
+shell must not silently change which credential the app uses. And the credential
+chain is pinned as it is in Azure: ``AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential``
+(azure-identity reads a single credential's name there since 1.24, and 1.27 is pinned;
+``DefaultAzureCredential`` then builds the managed identity credential alone), so a
+developer credential can never answer locally what the managed identity answers in Azure.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ INHERITED = (
     "PYTHONUNBUFFERED",
 )
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+#: What infra/ sets in Azure too (``AZURE_TOKEN_CREDENTIALS``).
+PINNED_CREDENTIAL = "ManagedIdentityCredential"
 
 
 class SettingsFileError(ValueError):
-    """local.settings(.sample).json is missing or malformed."""
+    """local.settings(.sample).json is missing or malformed, or holds what the app refuses."""
 
 
 def settings_file(app_dir: Path) -> Path:
@@ -79,6 +85,7 @@ def build_app_env(
         {
             "IDENTITY_ENDPOINT": identity_endpoint,
             "IDENTITY_HEADER": identity_header,
+            "AZURE_TOKEN_CREDENTIALS": PINNED_CREDENTIAL,
             "REQUESTS_CA_BUNDLE": str(ca_bundle),
             "SSL_CERT_FILE": str(ca_bundle),
             "PYTHONUNBUFFERED": "1",
@@ -118,3 +125,13 @@ def with_storage_connections(
         for key, uri in uris.items():
             result[f"{HOST_STORAGE}__{key}"] = uri
     return result, rewritten
+
+
+def refuse_unsafe(env: dict[str, str], *, source: Path) -> None:
+    """Stop before the host starts when the app would refuse its environment at start-up
+    (a credential variable, a keyed connection string, a secret-shaped value): one line
+    naming the setting and the kind of problem, never the value."""
+    from shared.environment import unsafe_variables
+
+    if refused := unsafe_variables(env):
+        raise SettingsFileError(f"{source.name}: {refused[0]}")

@@ -12,6 +12,8 @@ token travels to it), named ``control`` in ``.devstack/endpoints.json``:
                                         ``partner`` (``DELETE`` resets them)
 ``GET  /devstack/azurite``, ``POST .../stop``, ``POST .../start``  stop Azurite gracefully
                                         and start it again on the same ports
+``GET  /devstack/host``, ``POST .../kill``, ``POST .../start``  ``SIGKILL`` the function host
+                                        (an instance lost mid-work) and start it again
 
 Answers are JSON; an unknown piece is a 404 naming the pieces there are.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Protocol
 
@@ -49,11 +51,24 @@ class AzuriteSwitch(Protocol):
         """Start again on the same ports; raise ``RuntimeError`` saying why it cannot."""
 
 
+class HostSwitch(Protocol):
+    """The function host as the stack runs it: killed and started again on request."""
+
+    @property
+    def running(self) -> bool: ...
+
+    async def kill(self) -> None: ...
+
+    async def start(self) -> None:
+        """Start again and wait until it answers; raise ``StackError`` saying why it cannot."""
+
+
 def create_control_app(
     *,
     faults: Mapping[str, FaultGate],
     counters: Mapping[str, Counters],
     azurite: AzuriteSwitch | None = None,
+    host: Callable[[], HostSwitch | None] = lambda: None,
 ) -> Starlette:
     """The control plane over the given pieces (a test may give it one emulator alone)."""
 
@@ -69,6 +84,8 @@ def create_control_app(
         }
         if azurite is not None:
             links["azurite"] = f"{base}/azurite"
+        if host() is not None:
+            links["host"] = f"{base}/host"
         return JSONResponse(links)
 
     async def fault_plan(request: Request) -> Response:
@@ -119,6 +136,29 @@ def create_control_app(
             return JSONResponse({"error": str(exc)}, status_code=500)
         return JSONResponse({"running": azurite.running})
 
+    async def host_status(_: Request) -> Response:
+        switch = host()
+        if switch is None:
+            return JSONResponse({"error": "no_host"}, status_code=404)
+        return JSONResponse({"running": switch.running})
+
+    async def host_kill(_: Request) -> Response:
+        switch = host()
+        if switch is None:
+            return JSONResponse({"error": "no_host"}, status_code=404)
+        await switch.kill()
+        return JSONResponse({"running": switch.running})
+
+    async def host_start(_: Request) -> Response:
+        switch = host()
+        if switch is None:
+            return JSONResponse({"error": "no_host"}, status_code=404)
+        try:
+            await switch.start()
+        except RuntimeError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=500)
+        return JSONResponse({"running": switch.running})
+
     return Starlette(
         routes=[
             Route(PREFIX, index, methods=["GET"]),
@@ -127,5 +167,8 @@ def create_control_app(
             Route(f"{PREFIX}/azurite", azurite_status, methods=["GET"]),
             Route(f"{PREFIX}/azurite/stop", azurite_stop, methods=["POST"]),
             Route(f"{PREFIX}/azurite/start", azurite_start, methods=["POST"]),
+            Route(f"{PREFIX}/host", host_status, methods=["GET"]),
+            Route(f"{PREFIX}/host/kill", host_kill, methods=["POST"]),
+            Route(f"{PREFIX}/host/start", host_start, methods=["POST"]),
         ]
     )

@@ -15,6 +15,10 @@ are:
   without writing and logs one error line quoting :data:`RESET_MARKER`. This holds only when the
   app is handed to uvicorn directly: a wrapper that drops the return value turns it into a 500.
   The peer sees EOF (a TLS close), not a TCP RST.
+* ``hang``: a black hole: take the call and answer nothing for as long as the plan stays (until
+  it is cleared or its ``seconds`` run out; at most ``latency_ms`` when that is set), then close
+  the connection as ``reset`` does. Give it ``seconds`` rather than ``count``: a plan that
+  counts down to zero is gone, and so is the hang.
 
 The partner stub also plays a hostile partner (:data:`HOSTILE_MODES`, refused for the vault):
 the call is served (the key checked, the work done) and the answer is then spoiled the way
@@ -64,9 +68,10 @@ HOSTILE_MODES = (
     "redirect",
     "not_json",
 )
-MODES = ("status", "timeout", "slow", "reset", *HOSTILE_MODES)
+MODES = ("status", "timeout", "slow", "reset", "hang", *HOSTILE_MODES)
 #: Where a struck call served by the emulator finds its mode (``scope[STRIKE_SCOPE_KEY]``).
 STRIKE_SCOPE_KEY = "devstack.fault"
+HANG_POLL_SECONDS = 0.05
 MAX_WINDOW_SECONDS = 3600.0
 
 
@@ -123,11 +128,15 @@ class Strike:
 
     plan: FaultPlan
     mode: str
+    gate: FaultGate | None = None
 
     async def carry_out(self, scope: Scope, receive: Receive, send: Send) -> str | None:
-        """Delay, then answer the fault. Returns :data:`RESET_MARKER` for ``reset`` (return it
-        to uvicorn), ``"pass"`` for ``slow`` and the hostile modes (serve the call, the mode
-        in the scope), otherwise None."""
+        """Delay, then answer the fault. Returns :data:`RESET_MARKER` for ``reset`` and
+        ``hang`` (return it to uvicorn), ``"pass"`` for ``slow`` and the hostile modes (serve
+        the call, the mode in the scope), otherwise None."""
+        if self.mode == "hang":
+            await self._hang()
+            return RESET_MARKER
         if self.plan.latency_ms:
             await asyncio.sleep(self.plan.latency_ms / 1000)
         if self.mode == "reset":
@@ -136,6 +145,15 @@ class Strike:
             return "pass"
         await self.response()(scope, receive, send)
         return None
+
+    async def _hang(self) -> None:
+        limit = self.plan.latency_ms / 1000 if self.plan.latency_ms else None
+        waited = 0.0
+        while self.gate is not None and self.gate.plan is self.plan:
+            if limit is not None and waited >= limit:
+                return
+            await asyncio.sleep(HANG_POLL_SECONDS)
+            waited += HANG_POLL_SECONDS
 
     def response(self) -> Response:
         if self.mode == "timeout":
@@ -194,7 +212,7 @@ class FaultGate:
                 return None
             modes = plan.modes
             mode = modes[0] if len(modes) == 1 else self._rng.choice(modes)
-            return Strike(plan, mode)
+            return Strike(plan, mode, self)
 
     def _current(self) -> FaultPlan | None:
         if self._until is not None and self._clock() >= self._until:

@@ -37,6 +37,7 @@ from devstack import provision
 from devstack.appenv import (
     build_app_env,
     load_local_settings,
+    refuse_unsafe,
     settings_file,
     with_storage_connections,
 )
@@ -46,10 +47,12 @@ from devstack.certs import DevCertificates, create_dev_certificates
 from devstack.control import PREFIX as CONTROL_PREFIX
 from devstack.control import create_control_app
 from devstack.files import write_private_json
+from devstack.hostprocess import NAME as HOST
+from devstack.hostprocess import FunctionHost
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
 from devstack.partner.api import create_partner_app
 from devstack.ports import LOOPBACK, Ports, resolve_ports
-from devstack.processes import ChildProcess, StackError, configure_logging, wait_for_http
+from devstack.processes import ChildProcess, StackError, configure_logging
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.store import VaultStore
@@ -119,6 +122,7 @@ class Stack:
         self.servers: list[_EmbeddedServer] = []
         self.endpoints: dict[str, Any] = {}
         self.azurite: Azurite | None = None
+        self.host: FunctionHost | None = None
         self._changed = asyncio.Event()  # the set of running children changed
 
     # -- start --------------------------------------------------------------
@@ -193,6 +197,7 @@ class Stack:
                 "partner": partner_app.counters,
             },
             azurite=self.azurite,
+            host=lambda: self.host,  # started below
         )
         self.servers.append(await _serve(control_app, ports["control"], None))
 
@@ -202,11 +207,17 @@ class Stack:
             identity_endpoint=f"{identity_base}{TOKEN_PATH}",
             identity_header=identity_header,
             ca_bundle=certs.ca_bundle,
-            extra=opts.extra_app_env,
+            extra={  # the app verifies callers' tokens as the host's authentication does
+                "CALLER_TOKEN_ISSUERS": issuer.issuer,
+                "CALLER_TOKEN_AUDIENCES": opts.audience,
+                "CALLER_TOKEN_JWKS_URL": f"{identity_base}{JWKS_PATH}",
+                **opts.extra_app_env,
+            },
         )
         app_env, rewritten = with_storage_connections(app_env, blob=blob, queue=queue, table=table)
         for name in rewritten:
             logger.info("%s=UseDevelopmentStorage=true now points at Azurite, identity-based", name)
+        refuse_unsafe(app_env, source=source)
         api = f"http://{LOOPBACK}:{ports['api']}"
         if opts.host != "none":
             await self._start_host(app_dir, ports, issuer, identity_base, app_env, log_dir)
@@ -262,12 +273,16 @@ class Stack:
         env = dict(app_env)
         devstack_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (devstack_root, env.get("PYTHONPATH")) if p)
-        child = ChildProcess("host", argv, env=env, cwd=app_dir, log_dir=log_dir)
-        await child.start()
-        self.children.append(child)
-        await wait_for_http(
-            f"http://{LOOPBACK}:{ports['api']}/admin/host/ping", child, STARTUP_TIMEOUT
+        self.host = FunctionHost(
+            argv=argv,
+            env=env,
+            cwd=app_dir,
+            log_dir=log_dir,
+            ping_url=f"http://{LOOPBACK}:{ports['api']}/admin/host/ping",
+            started=self._watch_child,
+            timeout=STARTUP_TIMEOUT,
         )
+        await self.host.start()
 
     def _watch_child(self, child: ChildProcess) -> None:
         """A new child process to watch (Azurite started again replaces the old one)."""
@@ -301,6 +316,8 @@ class Stack:
                 return 0
             dead = [name for task, name in {**waits, **servers}.items() if task in done]
             paused = {AZURITE} if self.azurite is not None and self.azurite.paused else set()
+            if self.host is not None and self.host.paused:
+                paused.add(HOST)
             dead = [name for name in dead if name not in paused]
             if dead:
                 logger.error("%s stopped unexpectedly; stopping the stack", dead[0])

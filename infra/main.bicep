@@ -80,6 +80,9 @@ param partnerApiUrl string
 @description('Put Storage and Key Vault behind private endpoints in a virtual network (default off).')
 param vnetEnabled bool = false
 
+@description('The partner key secret exists in the vault (set by infra/scripts/set-partner-key.sh as PARTNER_KEY_EXISTS): only then can the app identity be granted read on that one secret, since a role assignment needs its scope to exist.')
+param partnerKeyExists bool = false
+
 @description('Random salt of the Key Vault name, kept in the azd environment (KEY_VAULT_SALT) by the hooks: a purge-protected vault keeps its name for 90 days after deletion, so each new deployment after `azd down` gets a new name.')
 param keyVaultSalt string = ''
 
@@ -194,6 +197,8 @@ module rbac 'modules/rbac.bicep' = {
     jobsStorageName: jobsStorage.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
+    partnerApiKeySecretName: partnerApiKeySecretName
+    partnerKeyExists: partnerKeyExists
   }
 }
 

@@ -26,14 +26,13 @@ ANALYZE_PATH = "analyze"
 #: The analysis answer is a few hundred bytes; 64 KiB leaves room and bounds a hostile one.
 MAX_ANSWER_BYTES = 64 * 1024
 
-#: The vault is read on the request path: two quick retries, not azure-core's default ten
-#: with back-off up to two minutes. A longer outage is ridden out by the provider's stale
-#: grace, or answered 503 with Retry-After when nothing is cached.
-VAULT_RETRY_OPTIONS: dict[str, Any] = {
-    "retry_total": 2,
-    "retry_backoff_factor": 0.5,
-    "retry_backoff_max": 4,
-}
+#: The vault is read on the request path. The client is bounded (timeouts, two quick
+#: retries, no sleeping on a long Retry-After: :mod:`shared.vaultclient`), and no request
+#: waits for a fetch longer than these: a caller with nothing usable gets 503 with
+#: Retry-After after ``VAULT_WAIT_SECONDS``; one with a value within the stale grace is
+#: served it after ``VAULT_STALE_WAIT_SECONDS`` while the refresh goes on.
+VAULT_WAIT_SECONDS = 5.0
+VAULT_STALE_WAIT_SECONDS = 0.5
 
 _lock = threading.Lock()
 _provider: SecretProvider | None = None
@@ -45,14 +44,15 @@ def secret_provider() -> SecretProvider:
     if _provider is None:
         with _lock:
             if _provider is None:
-                from azure.keyvault.secrets import SecretClient
-
                 from shared.vault import SecretProvider
+                from shared.vaultclient import secret_client
 
                 settings = get_settings()
                 _provider = SecretProvider(
-                    SecretClient(settings.key_vault_uri, get_credential(), **VAULT_RETRY_OPTIONS),
+                    secret_client(settings.key_vault_uri, get_credential()),
                     ttl=settings.secret_cache_ttl,
+                    wait=VAULT_WAIT_SECONDS,
+                    stale_wait=VAULT_STALE_WAIT_SECONDS,
                 )
     return _provider
 

@@ -1,9 +1,10 @@
-"""The caller, as App Service Authentication hands it to the app.
+"""The caller: :class:`Principal`, and App Service Authentication's header read as data.
 
 In Azure (and on the devstack) the platform validates the caller's Entra token
 before the function runs and passes the result as ``X-MS-CLIENT-PRINCIPAL``
-(base64 JSON of claims). External requests cannot set these headers, so the
-app trusts them; it never sees or parses the token itself.
+(base64 JSON of claims). External requests cannot set that header while the platform's
+authentication is on, but nothing proves to the app that it is on: the app authorizes
+from the caller's verified token (:mod:`shared.callertoken`), never from this header.
 """
 
 from __future__ import annotations

@@ -38,12 +38,14 @@ from shared.settingvalues import (
     https_endpoint,
     https_url,
     https_url_list,
+    issuer_list,
     loopback_or_https_url,
     path_list,
     positive_seconds,
     resource_group_list,
     secret_name,
     text,
+    text_list,
     whole_number,
 )
 
@@ -331,6 +333,37 @@ FUNCTIONS_WORKER_RUNTIME = Setting(
     required=False,
     parse=text,
 )
+# The outbox (shared/jobs/outbox.py): jobs cut off between their state write and their message.
+OUTBOX_SCHEDULE = Setting(
+    "OUTBOX_SCHEDULE",
+    "NCRONTAB schedule of the outbox reconciler (six fields).",
+    default="0 */1 * * * *",
+    parse=text,
+)
+OUTBOX_RESEND_AFTER = Setting(
+    "OUTBOX_RESEND_AFTER_SECONDS",
+    "Age at which a job cut off before its message is sent again, and an Idempotency-Key "
+    "claim whose job never appeared is taken over.",
+    required=False,
+    default="60",
+    parse=positive_seconds,
+)
+# Callers' Entra tokens, verified by the app itself as well as by App Service Authentication.
+CALLER_TOKEN_ISSUERS = Setting(
+    "CALLER_TOKEN_ISSUERS",
+    "Comma-separated issuers (`iss`) of the caller tokens the API accepts.",
+    parse=issuer_list,
+)
+CALLER_TOKEN_AUDIENCES = Setting(
+    "CALLER_TOKEN_AUDIENCES",
+    "Comma-separated audiences (`aud`) the API accepts (its app registration).",
+    parse=text_list,
+)
+CALLER_TOKEN_JWKS_URL = Setting(
+    "CALLER_TOKEN_JWKS_URL",
+    "Where the issuer publishes its token signing keys (JWKS).",
+    parse=loopback_or_https_url,
+)
 
 DECLARED: tuple[Setting[Any], ...] = (
     HOST_BLOB_URI,
@@ -373,6 +406,11 @@ DECLARED: tuple[Setting[Any], ...] = (
     APPLICATIONINSIGHTS_CONNECTION_STRING,
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     FUNCTIONS_WORKER_RUNTIME,
+    OUTBOX_SCHEDULE,
+    OUTBOX_RESEND_AFTER,
+    CALLER_TOKEN_ISSUERS,
+    CALLER_TOKEN_AUDIENCES,
+    CALLER_TOKEN_JWKS_URL,
 )
 
 
@@ -406,6 +444,10 @@ class Settings:
     partner_deadline: float
     secret_cache_ttl: float
     posture_schedule: str
+    outbox_resend_after: float
+    caller_token_issuers: list[str]
+    caller_token_audiences: list[str]
+    caller_token_jwks_url: str
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -426,6 +468,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         partner_deadline=PARTNER_DEADLINE.get(env),
         secret_cache_ttl=SECRET_CACHE_TTL.get(env),
         posture_schedule=POSTURE_SCHEDULE.get(env),
+        outbox_resend_after=OUTBOX_RESEND_AFTER.get(env),
+        caller_token_issuers=CALLER_TOKEN_ISSUERS.get(env),
+        caller_token_audiences=CALLER_TOKEN_AUDIENCES.get(env),
+        caller_token_jwks_url=CALLER_TOKEN_JWKS_URL.get(env),
     )
 
 

@@ -35,6 +35,8 @@ def https_url(name: str, value: str) -> str:
         raise SettingsError(name, "must be an https:// URL (bearer tokens and keys need TLS)")
     if parts.username or parts.password or parts.query:
         raise SettingsError(name, "must not carry credentials or a query string")
+    if parts.fragment or value.endswith("#"):
+        raise SettingsError(name, "must not carry a #fragment (nothing may hide in one)")
     return value
 
 
@@ -117,14 +119,37 @@ def path_list(name: str, value: str) -> list[str]:
     return found
 
 
+def text_list(name: str, value: str) -> list[str]:
+    """Comma-separated, non-empty items (audiences, ...)."""
+    found = _items(value)
+    if not found:
+        raise SettingsError(name, "must list at least one value, comma-separated")
+    return found
+
+
 def https_url_list(name: str, value: str) -> list[str]:
     return [https_endpoint(name, item) for item in _items(value)]
 
 
+def issuer_list(name: str, value: str) -> list[str]:
+    """Comma-separated https:// token issuers, kept exactly as written: an issuer is compared
+    character for character with a token's ``iss`` (v1 issuers end with a slash)."""
+    found = _items(value)
+    if not found:
+        raise SettingsError(name, "must list at least one https:// URL, comma-separated")
+    return [https_url(name, item) for item in found]
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def loopback_or_https_url(name: str, value: str) -> str:
-    """An https:// URL, or plain http:// to this machine only (a local host in development)."""
+    """An https:// URL, or plain http:// to this machine only (a local host in development,
+    such as the local identity endpoint that publishes the devstack's signing keys)."""
     parts = urlsplit(value)
-    if parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}:
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise SettingsError(name, "must not carry credentials, a query or a #fragment")
         return value
     return https_url(name, value)
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
     from azure.storage.blob import BlobServiceClient, ContainerClient
     from azure.storage.queue import QueueClient, QueueServiceClient
 
+    from shared.jobs.outbox import Outbox
     from shared.jobs.store import JobStore
 
 from shared.identity import get_credential
@@ -87,6 +88,13 @@ def job_store() -> JobStore:
     from shared.jobs.store import JobStore
 
     return JobStore(jobs=container(JOBS_CONTAINER), results=container(RESULTS_CONTAINER))
+
+
+def outbox() -> Outbox:
+    """The outbox: job markers in the jobs container, messages to the jobs queue."""
+    from shared.jobs.outbox import Outbox
+
+    return Outbox(jobs=container(JOBS_CONTAINER), queue=queue())
 
 
 def reset_clients() -> None:

@@ -21,6 +21,15 @@ not trust, a refused handshake): waiting will not fix it, so it is raised as
 because the caller has just learnt that the cached value is wrong (a partner 401 after
 rotation).
 
+A slow vault: every fetch runs on a thread of its own, and no caller waits for it longer
+than a deadline. A caller holding a value within the grace waits ``stale_wait`` seconds
+(default 0.5) and is then served that value *while* the refresh goes on; a caller with
+nothing usable waits ``wait`` seconds (default 5) and then gets ``VaultUnavailableError``
+with a ``Retry-After``. A vault that answers in 15 s, or never, therefore costs one
+background thread per secret, not every request thread, and the fetch still fills the
+cache when it lands. A ``Retry-After`` the vault sends is passed on capped at
+:data:`MAX_RETRY_AFTER` seconds.
+
 Errors carry safe identifiers only (secret name, vault host, HTTP status); the SDK's own
 exception is chained for debugging but its text is never copied into ours.
 """
@@ -58,7 +67,7 @@ from shared.errors import (
 )
 from shared.redaction import Secret
 from shared.retryafter import parse_retry_after
-from shared.singleflight import Flight
+from shared.singleflight import Flight, FlightTimeout
 from shared.tls import tls_failure
 
 __all__ = [
@@ -77,6 +86,9 @@ _LOG = logging.getLogger(__name__)
 _NAME_RE = re.compile(r"[0-9A-Za-z-]{1,127}")
 _VERSION_RE = re.compile(r"[0-9A-Za-z]{1,64}")
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: The longest ``Retry-After`` passed on to callers: a throttled vault may ask for a day,
+#: while the cached value, or the next fetch, may well be there in a minute.
+MAX_RETRY_AFTER = 60.0
 
 
 _Key = tuple[str, str, str]  # (vault URL, name, version or "" for latest)
@@ -104,8 +116,11 @@ class SecretProvider:
     :param client: the ``SecretClient`` to read with (the caller owns and closes it).
     :keyword ttl: seconds a fetched value is served without asking the vault again.
     :keyword stale_grace: seconds past its freshness limit a cached value may still be
-        served when a refresh fails transiently; defaults to ``ttl``; 0 disables.
-    :keyword clock: monotonic time source (injectable for tests).
+        served when a refresh fails transiently or is slow; defaults to ``ttl``; 0 disables.
+    :keyword wait: the longest a caller with no usable value waits for a fetch (seconds).
+    :keyword stale_wait: the longest a caller with a value within the grace waits for a
+        refresh before being served that value (seconds).
+    :keyword clock: monotonic time source (injectable for tests; deadlines use real time).
     """
 
     def __init__(
@@ -114,13 +129,19 @@ class SecretProvider:
         *,
         ttl: float = 300.0,
         stale_grace: float | None = None,
+        wait: float = 5.0,
+        stale_wait: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if ttl < 0 or (stale_grace is not None and stale_grace < 0):
             raise ValueError("ttl and stale_grace must not be negative")
+        if wait <= 0 or stale_wait < 0:
+            raise ValueError("wait must be positive and stale_wait not negative")
         self._client = client
         self._ttl = ttl
         self._grace = ttl if stale_grace is None else stale_grace
+        self._wait = wait
+        self._stale_wait = stale_wait
         self._clock = clock
         self._host = urlparse(client.vault_url).netloc
         self._lock = threading.Lock()
@@ -158,9 +179,10 @@ class SecretProvider:
         :raises SecretNotFoundError: no such secret/version (any cached value is dropped).
         :raises SecretDisabledError: the secret is disabled (any cached value is dropped).
         :raises VaultAccessDeniedError: 401/403, or no token could be obtained.
-        :raises VaultUnavailableError: transient failure and no cached value within
-            ``stale_grace`` of its freshness limit (or ``force_fetch``). Within the grace
-            the stale value is returned instead and one warning is logged.
+        :raises VaultUnavailableError: transient failure, or no answer within ``wait``, and
+            no cached value within ``stale_grace`` of its freshness limit (or
+            ``force_fetch``). Within the grace the stale value is returned instead (after
+            ``stale_wait`` at most) and one warning is logged.
         :raises VaultError: any other failure.
         """
         if not _NAME_RE.fullmatch(name):
@@ -169,20 +191,35 @@ class SecretProvider:
             raise ValueError("secret version must be 1-64 letters or digits")
         key: _Key = (self.vault_url, name, version or "")
         fresh_for = self._ttl if max_age is None else max_age
+        answer = self._fresh_or_fetch(key, fresh_for, force_fetch, rejected)
+        if isinstance(answer, _Entry):
+            return answer.secret
+        fetch, has_stale = answer
+        deadline = self._stale_wait if has_stale else self._wait
         try:
-            return self._fresh_or_fetch(key, fresh_for, force_fetch, rejected).secret
-        except VaultUnavailableError as exc:
-            stale = None if force_fetch else self._usable_stale(key, fresh_for)
-            if stale is None:
-                raise
-            _LOG.warning(
-                "Serving cached secret %r from %s %.0f s old: refresh failed (%s)",
-                name,
-                self._host,
-                self._clock() - stale.fetched_at,
-                type(exc).__name__ if exc.status is None else f"HTTP {exc.status}",
+            return fetch.flight.join(deadline).secret
+        except FlightTimeout:
+            problem = "refresh still in flight"
+            failure = VaultUnavailableError(
+                f"vault {self._host} did not answer reading {name!r} within {deadline:g} s",
+                secret_name=name,
+                vault=self._host,
+                retry_after=self._wait,
             )
-            return stale.secret
+        except VaultUnavailableError as exc:
+            detail = type(exc).__name__ if exc.status is None else f"HTTP {exc.status}"
+            problem, failure = f"refresh failed ({detail})", exc
+        stale = None if force_fetch else self._usable_stale(key, fresh_for)
+        if stale is None:
+            raise failure
+        _LOG.warning(
+            "Serving cached secret %r from %s %.0f s old: %s",
+            name,
+            self._host,
+            self._clock() - stale.fetched_at,
+            problem,
+        )
+        return stale.secret
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget the cached value(s) of ``name`` (every version), or of every secret.
@@ -197,27 +234,33 @@ class SecretProvider:
                     del table[key]
 
     def _fresh_or_fetch(
-        self, key: _Key, fresh_for: float, force: bool, rejected: Secret | None = None
-    ) -> _Entry:
+        self, key: _Key, fresh_for: float, force: bool, rejected: Secret | None
+    ) -> _Entry | tuple[_Fetch, bool]:
+        """A fresh entry, or the fetch to wait for (launched if none fits) and whether a
+        value within the grace is there to fall back on."""
         with self._lock:
             entry = self._entries.get(key)
-            fresh = entry is not None and self._clock() - entry.fetched_at < fresh_for
+            age = None if entry is None else self._clock() - entry.fetched_at
             if (
                 entry is not None
-                and fresh
+                and age is not None
+                and age < fresh_for
                 and (not force or (rejected is not None and entry.secret != rejected))
             ):
                 return entry
+            has_stale = not force and age is not None and age < fresh_for + self._grace
             fetch = self._inflight.get(key)
             # A forced caller must not join a fetch that may have started before the
             # rotation it just noticed; it joins only another forced fetch.
-            joining = fetch is not None and (fetch.forced or not force)
-            if fetch is None or not joining:
-                self._seq += 1
-                fetch = self._inflight[key] = _Fetch(self._seq, force)
-        if joining:
-            return fetch.flight.join()
-        return fetch.flight.lead(lambda: self._fetch_into_cache(key, fetch))
+            if fetch is not None and (fetch.forced or not force):
+                return fetch, has_stale
+            self._seq += 1
+            fetch = self._inflight[key] = _Fetch(self._seq, force)
+        launched = fetch
+        fetch.flight.launch(
+            lambda: self._fetch_into_cache(key, launched), name=f"vault-fetch-{key[1]}"
+        )
+        return fetch, has_stale
 
     def _fetch_into_cache(self, key: _Key, fetch: _Fetch) -> _Entry:
         """Fetch, then settle the cache before anyone waiting on this fetch wakes up."""
@@ -308,7 +351,11 @@ def _translate_status(exc: HttpResponseError, status: int, name: str, host: str)
             secret_name=name,
             vault=host,
             status=status,
-            retry_after=parse_retry_after(headers.get("Retry-After")),
+            retry_after=_capped(parse_retry_after(headers.get("Retry-After"))),
         )
     message = f"reading secret {name!r} from {host} failed ({detail})"
     return VaultError(message, secret_name=name, vault=host, status=status)
+
+
+def _capped(retry_after: float | None) -> float | None:
+    return None if retry_after is None else min(retry_after, MAX_RETRY_AFTER)

@@ -125,7 +125,12 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "400": error("Malformed JSON, invalid UTF-8, a bad field or header (`target`)."),
                 "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {SUBMIT_ROLE}."),
-                "409": error("The Idempotency-Key was used with a different body."),
+                "409": error(
+                    "The Idempotency-Key was used with a different body "
+                    "(`idempotency_conflict`), or its first request is still being handled "
+                    "(`idempotency_in_progress`: repeat it after `Retry-After`).",
+                    RETRY_AFTER,
+                ),
                 "413": error(f"The body exceeds {MAX_BODY_BYTES} bytes."),
                 "415": error("The body is not `application/json`."),
                 "500": error(
@@ -160,7 +165,7 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/jobs/{id}/retry": {
         "post": {
             "operationId": "retry_job",
-            "summary": "Re-enqueue a failed job.",
+            "summary": "Re-enqueue a failed job, or one stalled in `queued` (its message lost).",
             "security": [{SCHEME: [ADMIN_ROLE]}],
             "parameters": [JOB_ID],
             "responses": {
@@ -168,7 +173,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {ADMIN_ROLE}."),
                 "404": error("No such job."),
-                "409": error("The job is not failed."),
+                "409": error("The job is neither failed nor stalled in `queued`."),
                 "503": error("Storage is unavailable; the job stays failed.", RETRY_AFTER),
             },
         }

@@ -90,8 +90,13 @@ class BadRequest(ApiError):
 
 
 class Unauthenticated(ApiError):
+    """401 with ``WWW-Authenticate: Bearer`` (RFC 6750, section 3)."""
+
     status = 401
     default_code = "unauthenticated"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(ApiError):
@@ -107,6 +112,26 @@ class NotFound(ApiError):
 class Conflict(ApiError):
     status = 409
     default_code = "conflict"
+
+
+class InProgress(Conflict):
+    """409 with ``Retry-After``: the same request is still being handled; repeat it later."""
+
+    default_code = "in_progress"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int = 1,
+        code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, target=target)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, self.retry_after))}
 
 
 class PayloadTooLarge(ApiError):

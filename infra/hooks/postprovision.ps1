@@ -8,14 +8,15 @@ $ErrorActionPreference = 'Stop'
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $target = Join-Path $root 'local.settings.json'
 
-# Functions that consume production work (blueprints/worker.py, blueprints/posture.py).
-$consumers = @('process_job', 'record_poisoned_job', 'posture_timer')
+# Functions that consume production work (blueprints/worker.py, blueprints/posture.py,
+# blueprints/outbox.py).
+$consumers = @('process_job', 'record_poisoned_job', 'posture_timer', 'outbox_timer')
 
 $required = @(
   'AZURE_STORAGE_HOST_BLOB_ENDPOINT', 'AZURE_STORAGE_HOST_QUEUE_ENDPOINT',
   'AZURE_STORAGE_HOST_TABLE_ENDPOINT', 'AZURE_STORAGE_JOBS_BLOB_ENDPOINT',
   'AZURE_STORAGE_JOBS_QUEUE_ENDPOINT', 'KEY_VAULT_URI', 'KEY_VAULT_NAME', 'PARTNER_API_URL',
-  'PARTNER_API_KEY_SECRET_NAME'
+  'PARTNER_API_KEY_SECRET_NAME', 'AZURE_TENANT_ID', 'API_CLIENT_ID'
 )
 foreach ($name in $required) {
   if (-not [Environment]::GetEnvironmentVariable($name)) {
@@ -42,6 +43,10 @@ $values = [ordered]@{
   'PARTNER_API_KEY_HEADER'               = 'X-Api-Key'
   'SECRET_CACHE_TTL_SECONDS'             = '300'
   'POSTURE_SCHEDULE'                     = '0 0 */6 * * *'
+  'OUTBOX_SCHEDULE'                      = '0 */1 * * * *'
+  'CALLER_TOKEN_ISSUERS'                 = "https://login.microsoftonline.com/$(Get-Setting 'AZURE_TENANT_ID')/v2.0"
+  'CALLER_TOKEN_AUDIENCES'               = "api://$(Get-Setting 'API_CLIENT_ID'),$(Get-Setting 'API_CLIENT_ID')"
+  'CALLER_TOKEN_JWKS_URL'                = "https://login.microsoftonline.com/$(Get-Setting 'AZURE_TENANT_ID')/discovery/v2.0/keys"
 }
 foreach ($function in $consumers) { $values["AzureWebJobs.$function.Disabled"] = 'true' }
 [ordered]@{ IsEncrypted = $false; Values = $values } |

@@ -14,8 +14,9 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target="$root/local.settings.json"
 
-# Functions that consume production work (blueprints/worker.py, blueprints/posture.py).
-consumers="process_job record_poisoned_job posture_timer"
+# Functions that consume production work (blueprints/worker.py, blueprints/posture.py,
+# blueprints/outbox.py).
+consumers="process_job record_poisoned_job posture_timer outbox_timer"
 
 require() {
   eval "value=\${$1:-}"
@@ -27,7 +28,7 @@ require() {
 for name in AZURE_STORAGE_HOST_BLOB_ENDPOINT AZURE_STORAGE_HOST_QUEUE_ENDPOINT \
   AZURE_STORAGE_HOST_TABLE_ENDPOINT AZURE_STORAGE_JOBS_BLOB_ENDPOINT \
   AZURE_STORAGE_JOBS_QUEUE_ENDPOINT KEY_VAULT_URI KEY_VAULT_NAME PARTNER_API_URL \
-  PARTNER_API_KEY_SECRET_NAME; do
+  PARTNER_API_KEY_SECRET_NAME AZURE_TENANT_ID API_CLIENT_ID; do
   require "$name"
 done
 command -v python3 >/dev/null 2>&1 || {
@@ -53,7 +54,11 @@ set -- \
   PARTNER_API_KEY_SECRET_NAME "$PARTNER_API_KEY_SECRET_NAME" \
   PARTNER_API_KEY_HEADER X-Api-Key \
   SECRET_CACHE_TTL_SECONDS 300 \
-  POSTURE_SCHEDULE "0 0 */6 * * *"
+  POSTURE_SCHEDULE "0 0 */6 * * *" \
+  OUTBOX_SCHEDULE "0 */1 * * * *" \
+  CALLER_TOKEN_ISSUERS "https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0" \
+  CALLER_TOKEN_AUDIENCES "api://$API_CLIENT_ID,$API_CLIENT_ID" \
+  CALLER_TOKEN_JWKS_URL "https://login.microsoftonline.com/$AZURE_TENANT_ID/discovery/v2.0/keys"
 for function in $consumers; do
   set -- "$@" "AzureWebJobs.$function.Disabled" true
 done

@@ -109,6 +109,14 @@ var appSettings = {
   POSTURE_SUBSCRIPTION_IDS: subscription().subscriptionId
   POSTURE_RESOURCE_GROUPS: resourceGroup().name
   POSTURE_LOG_WORKSPACE_ID: logAnalyticsCustomerId
+  // The outbox reconciler: jobs cut off between their state write and their message.
+  OUTBOX_SCHEDULE: '0 */1 * * * *'
+  // The app verifies callers' tokens itself too (zero trust), as authsettingsV2 below does:
+  // the registration asks for v2 tokens (requestedAccessTokenVersion 2), whose issuer is
+  // the v2 authority and whose audience is the client id (or the api:// URI).
+  CALLER_TOKEN_ISSUERS: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+  CALLER_TOKEN_AUDIENCES: 'api://${apiClientId},${apiClientId}'
+  CALLER_TOKEN_JWKS_URL: '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

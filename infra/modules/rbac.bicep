@@ -28,6 +28,12 @@ param keyVaultName string
 @description('Application Insights component the app sends telemetry to.')
 param appInsightsName string
 
+@description('Name of the Key Vault secret holding the partner API key: the one secret the app may read.')
+param partnerApiKeySecretName string
+
+@description('That secret exists (it is set by a person after the first provision); a role assignment needs its scope to exist.')
+param partnerKeyExists bool = false
+
 // Built-in role ids, from the Azure built-in roles reference. A role is always named here and
 // looked up by name below, so a wrong id cannot hide behind a right-looking name elsewhere.
 var roleIds = {
@@ -40,6 +46,7 @@ var roleIds = {
   'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6'
   'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  'Key Vault Reader': '21090545-7ca7-4776-b22c-e363652d74d2'
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -73,11 +80,16 @@ var appContainerRoles = [
   'Storage Blob Data Contributor'
 ]
 
-// The vault: read the partner key. Secrets User also carries the secrets' readMetadata
-// action, which is all the posture checker needs to list secrets and their expiry dates;
-// Key Vault Reader would add control-plane reads nothing here uses.
-var appVaultRoles = [
+// The vault, two grants on purpose (Key Vault RBAC allows a role at a single secret's scope):
+// - the partner key, and no other secret: Secrets User on that one secret (getSecret);
+// - the posture checker lists every secret's metadata (names, expiry, last update) across
+//   the vault: Key Vault Reader at vault scope carries secrets/readMetadata/action and no
+//   action that reads a value.
+var appPartnerKeyRoles = [
   'Key Vault Secrets User'
+]
+var appVaultRoles = [
+  'Key Vault Reader'
 ]
 
 // Application Insights with local auth disabled accepts telemetry only with this role.
@@ -153,6 +165,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
 
+resource partnerKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' existing = {
+  parent: vault
+  name: partnerApiKeySecretName
+}
+
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
@@ -220,6 +237,16 @@ resource appPostureContainer 'Microsoft.Authorization/roleAssignments@2022-04-01
 resource appVault 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in appVaultRoles: {
   name: guid(vault.id, appPrincipalId, roleIds[role])
   scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource appPartnerKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in appPartnerKeyRoles: if (partnerKeyExists) {
+  name: guid(partnerKey.id, appPrincipalId, roleIds[role])
+  scope: partnerKey
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
     principalId: appPrincipalId

@@ -90,3 +90,10 @@ else
 fi
 unset key
 echo "set-partner-key: stored $secret in $vault via $via, expiring $expires"
+# The app's identity may read this one secret only: that grant is scoped to the secret, so
+# it can exist only once the secret does (infra/modules/rbac.bicep, partnerKeyExists).
+if [ "$(setting PARTNER_KEY_EXISTS)" != "true" ]; then
+  azd env set PARTNER_KEY_EXISTS true
+  echo "set-partner-key: first key: run 'azd provision' once more, so the app's identity is"
+  echo "  granted read on this secret (and on no other)."
+fi

@@ -12,7 +12,9 @@ to do about it. So every notable setting gets exactly one *owner*:
 4. ``RT-SAS-CLASSIFY``: any other value holding a SAS;
 5. ``RT-ENV-SECRETS``: any other secret-shaped value.
 
-Facts hold findings (kind, span, fingerprint), never values.
+Facts hold findings (kind, span, fingerprint), never values. The vocabulary (which
+variables are credentials, which the platform owns, what a keyed connection string is)
+is :mod:`shared.environment`'s, the same the app's start-up check refuses by.
 """
 
 from __future__ import annotations
@@ -21,30 +23,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from shared.environment import (
+    APPSETTING_PREFIX,
+    CONTENT_SHARE_CONNECTION,
+    FALLBACK_SETTINGS,
+    HOST_STORAGE,
+    PLATFORM_MANAGED,
+    connection_fields,
+    keyed_by,
+)
 from shared.secretshapes import Finding, SasInfo, classify_sas, scan
 from shared.settings import declared_settings
 
-FALLBACK_SETTINGS: Final = (
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-    "AZURE_PASSWORD",
-    "AZURE_USERNAME",
-)
-HOST_STORAGE: Final = "AzureWebJobsStorage"
-APPSETTING_PREFIX: Final = "APPSETTING_"
-CONTENT_SHARE_CONNECTION: Final = "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"
-#: Injected by App Service for its own use; secret-shaped by design, outside the app's control.
-PLATFORM_MANAGED: Final = frozenset(
-    {
-        "IDENTITY_HEADER",
-        "MSI_SECRET",
-        "WEBSITE_AUTH_ENCRYPTION_KEY",
-        "WEBSITE_AUTH_SIGNING_KEY",
-        "CONTAINER_ENCRYPTION_KEY",
-        "CONTAINER_START_CONTEXT_SAS_URI",
-    }
-)
+__all__ = [
+    "APPSETTING_PREFIX",
+    "CONTENT_SHARE_CONNECTION",
+    "FALLBACK_SETTINGS",
+    "HOST_STORAGE",
+    "OWNER_FALLBACK",
+    "OWNER_KEYED",
+    "OWNER_PLATFORM",
+    "OWNER_SAS",
+    "OWNER_SECRETS",
+    "PLATFORM_MANAGED",
+    "SettingFacts",
+    "analyze_environment",
+    "connection_fields",
+    "keyed_by",
+]
 
 OWNER_FALLBACK: Final = "RT-CRED-FALLBACK"
 OWNER_KEYED: Final = "RT-CONN-KEYED"
@@ -55,25 +61,6 @@ OWNER_PLATFORM: Final = "platform"
 SOURCE_INLINE: Final = "inline"
 SOURCE_KEY_VAULT_REFERENCE: Final = "key-vault-reference"
 SOURCE_UNKNOWN: Final = "unknown"
-
-_KEY_FIELDS: Final = ("AccountKey", "SharedAccessKey", "SharedAccessSignature")
-# Fields that make a `a=b;c=d` value a connection string rather than any other list.
-_CONNECTION_FIELDS: Final = frozenset(
-    {
-        *(field.lower() for field in _KEY_FIELDS),
-        "endpoint",
-        "defaultendpointsprotocol",
-        "accountname",
-        "blobendpoint",
-        "queueendpoint",
-        "tableendpoint",
-        "fileendpoint",
-        "sharedaccesskeyname",
-        "usedevelopmentstorage",
-        "entitypath",
-        "accountendpoint",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,32 +74,6 @@ class SettingFacts:
     sas: tuple[SasInfo, ...]
     keyed_by: tuple[str, ...]  # AccountKey, SharedAccessKey, ..., sig, UseDevelopmentStorage
     owner: str | None
-
-
-def connection_fields(value: str) -> dict[str, str] | None:
-    """``Key=Value;...`` parsed with lower-cased keys, or None if not a connection string."""
-    fields: dict[str, str] = {}
-    for part in value.split(";"):
-        if not part.strip():
-            continue
-        key, sep, item = part.partition("=")
-        if not sep or not key.strip():
-            return None
-        fields[key.strip().lower()] = item.strip()
-    return fields if fields.keys() & _CONNECTION_FIELDS else None
-
-
-def keyed_by(value: str) -> tuple[str, ...]:
-    """The key-bearing fields of a connection string (empty when it has none)."""
-    fields = connection_fields(value)
-    if fields is None:
-        return ()
-    found = [field for field in _KEY_FIELDS if fields.get(field.lower())]
-    if "sig=" in value and "SharedAccessSignature" not in found:
-        found.append("sig")
-    if fields.get("usedevelopmentstorage", "").lower() == "true":
-        found.append("UseDevelopmentStorage")  # the emulator's well-known account key
-    return tuple(found)
 
 
 def _owner(name: str, secrets: list[Finding], sas: list[SasInfo], keyed: tuple[str, ...]) -> str:

@@ -57,5 +57,31 @@ class JobRecord:
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
+    """A caller's Idempotency-Key, claimed for one job before the partner is called.
+
+    ``claimed`` is when (ISO 8601); a claim whose job never appeared is taken over once it
+    is old enough (see :mod:`shared.jobs.outbox`). Claims written before it existed have
+    none and count as old.
+    """
+
     job_id: str
     request_hash: str
+    claimed: str | None = None
+
+    def age(self, at: dt.datetime | None = None) -> float:
+        """Seconds since the claim (infinite when it does not say)."""
+        return seconds_since(self.claimed, at)
+
+
+def seconds_since(stamp: str | None, at: dt.datetime | None = None) -> float:
+    """Seconds from an ISO 8601 time written by :func:`now` to ``at`` (default: now);
+    infinite for a missing or unreadable one, so it counts as old."""
+    if not stamp:
+        return float("inf")
+    try:
+        then = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return float("inf")
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=dt.UTC)
+    return ((at or dt.datetime.now(dt.UTC)) - then).total_seconds()

@@ -146,18 +146,51 @@ class JobStore:
     # -- idempotency ------------------------------------------------------------
 
     def claim_idempotency(
-        self, owner: str, key: str, claim: IdempotencyRecord
+        self, owner: str, key: str, claim: IdempotencyRecord, *, attempts: int = 4
     ) -> IdempotencyRecord | None:
-        """Claim ``key`` for ``claim.job_id``; return the earlier claim if there is one."""
+        """Claim ``key`` for ``claim.job_id`` (``If-None-Match: *``); return the earlier claim
+        if there is one, None when this call wrote the claim (an earlier claim released while
+        we looked is claimed again)."""
         name = _idempotency_blob(owner, key)
+        for _ in range(attempts):
+            try:
+                self.jobs.upload_blob(
+                    name,
+                    json.dumps(asdict(claim)),
+                    overwrite=False,
+                    content_settings=_json_content(),
+                )
+                return None
+            except ResourceExistsError:
+                pass
+            earlier = self.get_idempotency(owner, key)
+            if earlier is not None:
+                return earlier
+        raise JobStoreError("an idempotency key kept changing hands")
+
+    def take_over_idempotency(
+        self, owner: str, key: str, stale: IdempotencyRecord, claim: IdempotencyRecord
+    ) -> bool:
+        """Replace the claim ``stale`` (whose job never appeared) by ``claim``, only if it is
+        still ``stale`` (``If-Match``): of two callers taking over at once, one wins."""
+        blob = self.jobs.get_blob_client(_idempotency_blob(owner, key))
         try:
-            self.jobs.upload_blob(
-                name, json.dumps(asdict(claim)), overwrite=False, content_settings=_json_content()
+            downloader = blob.download_blob()
+        except ResourceNotFoundError:
+            return False
+        if IdempotencyRecord(**json.loads(downloader.readall())) != stale:
+            return False
+        try:
+            blob.upload_blob(
+                json.dumps(asdict(claim)),
+                overwrite=True,
+                etag=str(downloader.properties.etag),
+                match_condition=MatchConditions.IfNotModified,
+                content_settings=_json_content(),
             )
-            return None
-        except ResourceExistsError:
-            pass
-        return self.get_idempotency(owner, key)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return False
+        return True
 
     def get_idempotency(self, owner: str, key: str) -> IdempotencyRecord | None:
         try:

@@ -68,6 +68,9 @@ SCHEMAS: dict[tuple[str, str], SchemaRef] = {
     ("Microsoft.KeyVault/vaults", "2023-07-01"): SchemaRef(
         "azure.mgmt.keyvault.v2023_07_01.models", "VaultCreateOrUpdateParameters"
     ),
+    ("Microsoft.KeyVault/vaults/secrets", "2023-07-01"): SchemaRef(
+        "azure.mgmt.keyvault.v2023_07_01.models", "SecretCreateOrUpdateParameters"
+    ),
     ("Microsoft.Storage/storageAccounts", "2023-05-01"): SchemaRef(
         "azure.mgmt.storage.v2023_05_01.models", "StorageAccountCreateParameters"
     ),

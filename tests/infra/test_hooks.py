@@ -277,6 +277,21 @@ def test_the_key_goes_through_arm_when_the_vault_is_private(tmp_path: Path) -> N
     assert key not in proc.stdout + proc.stderr
 
 
+def test_the_first_key_lets_the_next_provision_grant_read_on_that_secret_only(
+    tmp_path: Path,
+) -> None:
+    # The app's Key Vault Secrets User is scoped to the one secret (infra/modules/rbac.bicep),
+    # which can be done only once the secret exists: the script records that it does.
+    tools = Tools(tmp_path, [], {})
+    key_env(tools)
+    proc = tools.run(INFRA / "scripts" / "set-partner-key.sh", {}, stdin=f"k-{uuid.uuid4()}")
+    assert proc.returncode == 0, proc.stderr
+    assert tools.azd_env()["PARTNER_KEY_EXISTS"] == "true"
+    assert "azd provision" in proc.stdout
+    again = tools.run(INFRA / "scripts" / "set-partner-key.sh", {}, stdin=f"k-{uuid.uuid4()}")
+    assert "azd provision" not in again.stdout, "a rotation needs no new grant"
+
+
 def test_the_key_script_refuses_an_empty_key(tmp_path: Path) -> None:
     tools = Tools(tmp_path, [], {})
     key_env(tools)

@@ -26,6 +26,7 @@ ROLE_IDS = {
     "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "Key Vault Reader": "21090545-7ca7-4776-b22c-e363652d74d2",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     "Log Analytics Reader": "73c42c96-874c-492b-b04d-ab87d138a893",
@@ -36,6 +37,7 @@ JOBS = "storageAccount:jobsStorageName"
 JOBS_QUEUE = "queue:jobsStorageName/jobs"
 POISON_QUEUE = "queue:jobsStorageName/jobs-poison"
 VAULT = "vault:keyVaultName"
+PARTNER_KEY = "secret:keyVaultName/partnerApiKeySecretName"
 INSIGHTS = "component:appInsightsName"
 
 # connection or call -> [(scope, role)] the app's user-assigned identity needs.
@@ -62,11 +64,14 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         ("container:jobsStorageName/results", "Storage Blob Data Contributor"),
         ("container:jobsStorageName/posture", "Storage Blob Data Contributor"),
     ],
-    "KEY_VAULT_URI: partner key fetched just before use": [(VAULT, "Key Vault Secrets User")],
-    # Key Vault Secrets User carries Microsoft.KeyVault/vaults/secrets/readMetadata/action
-    # (built-in roles reference, security: Key Vault Secrets User), which listing secret
-    # properties needs; Key Vault Reader is not needed on top of it.
-    "posture checker: secret metadata (expiry, rotation)": [(VAULT, "Key Vault Secrets User")],
+    # Key Vault RBAC takes a role at a single secret's scope (Key Vault RBAC guide: "secret
+    # scope role assignment"): the app reads the partner key and no other secret.
+    "KEY_VAULT_URI: partner key fetched just before use": [(PARTNER_KEY, "Key Vault Secrets User")],
+    # Listing every secret's properties needs Microsoft.KeyVault/vaults/secrets/readMetadata/
+    # action across the vault; Key Vault Reader carries it (built-in roles reference: "Read
+    # metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive
+    # values such as secret contents"), so no value of any other secret is readable.
+    "posture checker: secret metadata (expiry, rotation)": [(VAULT, "Key Vault Reader")],
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING (local auth disabled)": [
         (INSIGHTS, "Monitoring Metrics Publisher"),
     ],
@@ -92,6 +97,7 @@ SCOPE_KINDS = {
     "Microsoft.Storage/storageAccounts/queueServices/queues": "queue",
     "Microsoft.Storage/storageAccounts/blobServices/containers": "container",
     "Microsoft.KeyVault/vaults": "vault",
+    "Microsoft.KeyVault/vaults/secrets": "secret",
     "Microsoft.Insights/components": "component",
     "Microsoft.OperationalInsights/workspaces": "workspace",
 }
@@ -117,6 +123,9 @@ def scope_key(tree: dict[str, Any], symbol: str) -> str:
     name = bm.body(resource)["name"]
     if kind in ("queue", "container"):
         return f"{kind}:{root_account(tree, symbol)}/{name}"
+    if kind == "secret":
+        vault = bm.body(tree["resources"][bm.body(resource)["parent"]])["name"]
+        return f"{kind}:{vault}/{name}"
     return f"{kind}:{name}"
 
 
@@ -197,7 +206,11 @@ def test_assignments_name_their_principal_type(bicep: dict[str, Any]) -> None:
         props = bm.body(resource)["properties"]
         if props["principalId"] == "appPrincipalId":
             assert props["principalType"] == "ServicePrincipal", symbol
-            assert bm.condition(resource) is None, f"{symbol}: app roles are unconditional"
+            if scope_key(tree, bm.body(resource)["scope"]) == PARTNER_KEY:
+                # Scoped to the secret, which must exist first (set by a person).
+                assert bm.condition(resource) == "partnerKeyExists", symbol
+            else:
+                assert bm.condition(resource) is None, f"{symbol}: app roles are unconditional"
         else:
             assert props["principalType"] == "deployerPrincipalType", symbol
             # No deploying principal, or a CI service principal: no data-plane role at all.
@@ -259,6 +272,16 @@ def test_role_scopes_exist_in_the_template(bicep: dict[str, Any]) -> None:
     assert scoped <= created, (
         f"roles on queues/containers the template never creates: {scoped - created}"
     )
+
+
+def test_the_app_reads_one_secret_and_only_metadata_of_the_others(bicep: dict[str, Any]) -> None:
+    have = grants(rbac_tree(bicep)).get("appPrincipalId", set())
+    vault_roles = {role for scope, role in have if scope == VAULT}
+    assert vault_roles == {"Key Vault Reader"}, "no role that reads values at vault scope"
+    assert (PARTNER_KEY, "Key Vault Secrets User") in have
+    main = bicep["infra/main.bicep"]["modules"]["rbac"]["config"]["params"]
+    assert bm.render(main["partnerApiKeySecretName"]) == "partnerApiKeySecretName"
+    assert bm.render(main["partnerKeyExists"]) == "partnerKeyExists"
 
 
 # -- the posture checker's read access (infra/modules/posture-rbac.bicep) -------------------

@@ -133,6 +133,8 @@ POSTPROVISION_ENV = {
     "KEY_VAULT_NAME": "kv-example",
     "PARTNER_API_URL": "https://partner.example.com/",
     "PARTNER_API_KEY_SECRET_NAME": "partner-api-key",
+    "AZURE_TENANT_ID": "72f988bf-0000-4000-8000-000000000001",
+    "API_CLIENT_ID": "5b0a4d3e-0000-4000-8000-000000000002",
 }
 
 # The host's per-function switch (https://learn.microsoft.com/azure/azure-functions/disable-function:

@@ -102,3 +102,39 @@ def hostapp(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> It
         yield HostApp(base=base, output_dir=output, log_path=log_path, queues=queues)
     finally:
         stop_process(process)
+
+
+#: A stack for rehearsals that break it (tests/integration/test_vault_faults.py,
+#: test_crash_recovery.py): a 5 s secret cache (so a stale-within-grace key is reachable in
+#: seconds), an outbox that reconciles every 2 s and resends after 5 s, and a 10 s queue
+#: lease (a message held by a killed host comes back in seconds, not the host's 10 min).
+RESILIENCE_SETTINGS = {
+    "SECRET_CACHE_TTL_SECONDS": "5",
+    "OUTBOX_SCHEDULE": "*/2 * * * * *",
+    "OUTBOX_RESEND_AFTER_SECONDS": "5",
+    "DEVSTACK_QUEUE_LEASE_SECONDS": "10",
+}
+
+
+@dataclass
+class Rehearsal:
+    """The rehearsal stack and every response its tests received (the canary searches them)."""
+
+    stack: RunningStack
+    responses: list[str]
+
+
+@pytest.fixture(scope="session")
+def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
+    """Started on first use; its teardown is its own leak canary (the partner key, in any
+    encoding, in nothing the stack wrote or answered)."""
+    from devstack.runner import running_stack
+    from tests.support.canary import leaks, outputs, partner_keys
+
+    with running_stack(
+        tmp_path_factory.mktemp("rehearsal"), app_settings=RESILIENCE_SETTINGS
+    ) as stack:
+        kept = Rehearsal(stack, [])
+        yield kept
+        assert stack.process.poll() is None, "the stack stopped during a rehearsal"
+        assert leaks(partner_keys(stack), outputs(stack, kept.responses)) == []

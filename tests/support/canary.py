@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import secrets
 from collections.abc import Iterable
@@ -30,6 +31,9 @@ from devstack.tokens import IssuerCredential
 #: accepts (tests/conftest.py): the host hands the token's claims to the app, and the leak
 #: canary proves that neither tokens nor claims are written anywhere.
 AUDIENCE_MARKER = f"canary-{secrets.token_hex(12)}"
+
+#: The app setting that names the audiences the app accepts (it holds the marker, rightly).
+AUDIENCES_SETTING = "CALLER_TOKEN_AUDIENCES"
 
 #: Every API response the session's tests received, searched by the canary.
 RESPONSES: list[str] = []
@@ -133,7 +137,12 @@ def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
     assert AUDIENCE_MARKER in stack.endpoints["audience"]
     token = stack.caller_token("Jobs.Submit")
     assert leaks([AUDIENCE_MARKER], {"a token": token, "nothing": "x"}) == ["a token"]
-    # The stack's own statement of the audience it accepts is where the marker belongs.
+    # The stack's own statement of the audience it accepts is where the marker belongs, and
+    # so is the app's (the setting it verifies tokens with): nothing else in those files.
     del searched[str(Path(stack.state_dir, "endpoints.json"))]
+    app_env_file = str(Path(stack.state_dir, "app-env.json"))
+    app_env = json.loads(searched[app_env_file])
+    assert AUDIENCE_MARKER in app_env.pop(AUDIENCES_SETTING)
+    searched[app_env_file] = json.dumps(app_env)
     found = leaks([AUDIENCE_MARKER], searched)
     assert found == [], f"a caller token or its claims was written to: {found}"

@@ -8,7 +8,11 @@ Azurite docs ("UseDevelopmentStorage=true" is the emulator shortcut).
 
 from __future__ import annotations
 
-from devstack.appenv import with_storage_connections
+from pathlib import Path
+
+import pytest
+
+from devstack.appenv import PINNED_CREDENTIAL, build_app_env, with_storage_connections
 
 URIS = {"blob": "https://b/acct", "queue": "https://q/acct", "table": "https://t/acct"}
 
@@ -35,3 +39,55 @@ def test_host_storage_is_added_only_when_absent() -> None:
     assert kept == {"AzureWebJobsStorage__blobServiceUri": "mine"}
     secret_string = {"AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName=a"}
     assert with_storage_connections(secret_string, **URIS)[0] == secret_string
+
+
+def test_the_credential_chain_is_pinned_as_in_azure_and_a_shell_secret_stays_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """azure-identity 1.27 (pinned) reads AZURE_TOKEN_CREDENTIALS: a single credential's name
+    there makes DefaultAzureCredential build that credential alone (since 1.24;
+    azure/identity/_credentials/default.py and _internal/utils.py,
+    process_credential_exclusions). infra/ sets the same value in Azure."""
+    from azure.identity import DefaultAzureCredential
+
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "in-the-developers-shell")
+    env = build_app_env(
+        {"KEY_VAULT_URI": "https://127.0.0.1:7073/"},
+        port_map={},
+        identity_endpoint="http://127.0.0.1:1/msi/token",
+        identity_header="header",
+        ca_bundle=tmp_path / "ca.pem",
+    )
+    assert env["AZURE_TOKEN_CREDENTIALS"] == PINNED_CREDENTIAL == "ManagedIdentityCredential"
+    assert "AZURE_CLIENT_SECRET" not in env
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    chain = DefaultAzureCredential().credentials
+    assert [type(c).__name__ for c in chain] == ["ManagedIdentityCredential"]
+
+
+def test_a_setting_the_app_would_refuse_stops_the_stack_naming_it(tmp_path: Path) -> None:
+    """local.settings.json as the devstack loads it: a credential variable or a keyed
+    connection string stops `devstack up` before the host starts, one line, no value."""
+    import json
+    import secrets
+
+    from devstack.appenv import SettingsFileError, load_local_settings, refuse_unsafe
+
+    value = secrets.token_urlsafe(24)
+    source = tmp_path / "local.settings.json"
+    source.write_text(json.dumps({"Values": {"AZURE_CLIENT_SECRET": value, "X": "1"}}))
+    env = build_app_env(
+        load_local_settings(source),
+        port_map={},
+        identity_endpoint="http://127.0.0.1:1/msi/token",
+        identity_header=secrets.token_urlsafe(32),
+        ca_bundle=tmp_path / "ca.pem",
+    )
+    with pytest.raises(SettingsFileError) as caught:
+        refuse_unsafe(env, source=source)
+    assert "local.settings.json" in str(caught.value)
+    assert "AZURE_CLIENT_SECRET" in str(caught.value)
+    assert value not in str(caught.value)
+    del env["AZURE_CLIENT_SECRET"]
+    refuse_unsafe(env, source=source)  # the devstack's own variables pass

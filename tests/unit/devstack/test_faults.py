@@ -80,3 +80,54 @@ def test_a_strike_answers_the_plans_status_and_retry_after() -> None:
 def test_invalid_plans_say_what_is_wrong(body: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"mode|seconds"):
         FaultPlan.parse(body)
+
+
+def test_a_hang_answers_nothing_while_its_plan_stands_then_closes_the_connection() -> None:
+    """The black hole: no byte is sent while the plan is on; clearing it ends the call
+    with a closed connection (the reset marker), never with an answer."""
+    import asyncio
+
+    from devstack.faults import RESET_MARKER
+
+    gate = FaultGate()
+    gate.set_plan(plan(mode="hang", seconds=60))
+    strike = gate.strike()
+    assert strike is not None
+    assert strike.mode == "hang"
+    sent: list[object] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def scenario() -> tuple[bool, object]:
+        call = asyncio.ensure_future(strike.carry_out({"type": "http"}, receive, send))
+        await asyncio.sleep(0.3)
+        still_hanging = not call.done()
+        gate.set_plan(None)
+        return still_hanging, await asyncio.wait_for(call, timeout=10)
+
+    still_hanging, outcome = asyncio.run(scenario())
+    assert still_hanging
+    assert outcome == RESET_MARKER
+    assert sent == []
+
+
+def test_a_hang_with_latency_gives_up_after_it() -> None:
+    import asyncio
+
+    from devstack.faults import RESET_MARKER
+
+    gate = FaultGate()
+    gate.set_plan(plan(mode="hang", latency_ms=100, seconds=60))
+    strike = gate.strike()
+    assert strike is not None
+
+    async def never(*_: Any) -> Any:
+        raise AssertionError("a hang must not touch the call")
+
+    outcome = asyncio.run(asyncio.wait_for(strike.carry_out({}, never, never), timeout=10))
+    assert outcome == RESET_MARKER
+    assert gate.plan is not None, "the plan stands; only this call gave up"

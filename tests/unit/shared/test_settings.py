@@ -63,6 +63,14 @@ def test_missing_setting_is_named(name: str) -> None:
         ("SECRET_CACHE_TTL_SECONDS", "-1"),
         ("PARTNER_API_KEY_HEADER", "X Api Key"),
         ("PARTNER_API_KEY_SECRET_NAME", "bad_name!"),
+        # Nothing may hide in a URL's fragment (it never reaches a server, but it reaches logs).
+        ("KEY_VAULT_URI", "https://vault.example/#key"),
+        ("PARTNER_API_URL", "https://partner.example/v1/#"),
+        ("CALLER_TOKEN_ISSUERS", "https://login.example/t/v2.0,https://evil.example/#x"),
+        ("CALLER_TOKEN_JWKS_URL", "http://keys.example/keys"),  # plain HTTP off loopback
+        ("CALLER_TOKEN_JWKS_URL", "http://127.0.0.1:7072/keys#x"),
+        ("CALLER_TOKEN_AUDIENCES", " , "),
+        ("OUTBOX_RESEND_AFTER_SECONDS", "0"),
     ],
 )
 def test_malformed_setting_is_named(name: str, value: str) -> None:

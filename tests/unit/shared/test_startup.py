@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from devstack.appenv import build_app_env, load_local_settings
 from devstack.runner import ROOT
 from shared import redactedoutput, redaction, startup
+from shared.environment import UnsafeEnvironmentError
 from shared.settings import SettingsError, get_settings, load_settings
 
 
 @pytest.fixture
 def clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The sample settings in the environment; no cached settings, no redaction installed."""
+    """The sample settings, and nothing else, in the environment (the start-up check reads
+    every variable); no cached settings, no redaction installed."""
     values: dict[str, str] = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    for name in list(os.environ):
+        if name not in ("PATH", "HOME"):
+            monkeypatch.delenv(name)
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     redaction.uninstall_log_redaction()
@@ -49,3 +59,49 @@ def test_a_bad_setting_stops_start_up_after_redaction_is_in_place(
         startup.start()
     assert raised.value.setting == "KEY_VAULT_URI"
     assert _redacting(logging.getLogger()), "redaction must be installed before validation"
+
+
+def test_a_credential_variable_anywhere_stops_start_up_naming_it(
+    clean_start: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = secrets.token_urlsafe(24)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", value)
+    with pytest.raises(UnsafeEnvironmentError) as raised:
+        startup.start()
+    assert raised.value.setting == "AZURE_CLIENT_SECRET"
+    assert value not in str(raised.value)
+    assert _redacting(logging.getLogger()), "redaction must be installed before the check"
+
+
+def test_the_app_refuses_a_secret_in_local_settings_as_the_devstack_passes_them(
+    tmp_path: Path,
+) -> None:
+    """local.settings.json -> the devstack's app environment -> the function app's import:
+    one line naming the variable and its kind, no value, a non-zero exit."""
+    value = secrets.token_urlsafe(24)
+    document = json.loads((ROOT / "local.settings.sample.json").read_text())
+    document["Values"]["AZURE_PASSWORD"] = value
+    settings = tmp_path / "local.settings.json"
+    settings.write_text(json.dumps(document))
+    env = build_app_env(
+        load_local_settings(settings),
+        port_map={},
+        identity_endpoint="http://127.0.0.1:1/msi/token",
+        identity_header=secrets.token_urlsafe(32),
+        ca_bundle=tmp_path / "ca.pem",
+    )
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", "import function_app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "AZURE_PASSWORD" in last
+    assert "credential variable" in last
+    assert value not in result.stderr + result.stdout

@@ -67,7 +67,8 @@ class ScriptedVault(HTTPAdapter):
     """Key Vault's secrets GET at the HTTP level, per host.
 
     ``error`` (while set) answers every authorised request: an exception to raise, or a
-    (status, error body, headers) triple. ``gate`` holds authorised requests until set.
+    (status, error body, headers) triple. ``gate`` holds authorised requests until set
+    (0.3 s at most); ``hold`` holds them until set (a vault that does not answer).
     """
 
     def __init__(self) -> None:
@@ -75,6 +76,7 @@ class ScriptedVault(HTTPAdapter):
         self.values: dict[tuple[str, str, str], str] = {}  # (host, name, version) -> value
         self.error: Exception | tuple[int, dict[str, object], dict[str, str]] | None = None
         self.gate: threading.Event | None = None
+        self.hold: threading.Event | None = None
         self.held: set[str] | None = None  # names the gate applies to (all when None)
         self.fetches: list[tuple[str, str, str]] = []
         self.tenant = str(uuid.uuid4())
@@ -102,6 +104,8 @@ class ScriptedVault(HTTPAdapter):
             self.fetches.append(key)
         if self.gate is not None and (self.held is None or name in self.held):
             self.gate.wait(timeout=0.3)
+        if self.hold is not None:
+            self.hold.wait(timeout=60)
         if isinstance(self.error, Exception):
             raise self.error
         if self.error is not None:

@@ -16,7 +16,6 @@ import azure.functions as func
 import pytest
 from azure.core.exceptions import ServiceRequestError
 
-from blueprints.http.caller import require_caller
 from blueprints.http.errors import (
     DEFAULT_RETRY_AFTER,
     ApiError,
@@ -203,24 +202,3 @@ def test_the_wrapper_shows_the_worker_the_handlers_bindings() -> None:
     assert typing.get_type_hints(wrapped) == typing.get_type_hints(original)
     assert not inspect.iscoroutinefunction(wrapped)
     assert wrapped(REQUEST).get_body() == b"ok"
-
-
-def principal_headers(*roles: str) -> dict[str, str]:
-    import base64
-
-    claims = [{"typ": "oid", "val": "caller-1"}] + [{"typ": "roles", "val": r} for r in roles]
-    document = {"claims": claims, "role_typ": "roles"}
-    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(document).encode()).decode()}
-
-
-def test_require_caller_names_the_first_missing_role() -> None:
-    anonymous = func.HttpRequest(method="GET", url="/api/x", headers={}, body=b"")
-    with pytest.raises(Unauthenticated):
-        require_caller(anonymous)
-    reader = func.HttpRequest(
-        method="GET", url="/api/x", headers=principal_headers("Posture.Read"), body=b""
-    )
-    assert require_caller(reader).object_id == "caller-1"
-    assert require_caller(reader, "Posture.Admin", "Posture.Read").object_id == "caller-1"
-    with pytest.raises(Forbidden, match=r"lacks the app role Jobs\.Submit"):
-        require_caller(reader, "Jobs.Submit", "Jobs.Admin")

@@ -1,0 +1,88 @@
+"""The function host as the stack runs it: killed on request, as an instance dies; started again.
+
+An instance of a Function App can vanish at any moment: a recycle, a scale-in, a deploy,
+a crash. ``kill`` rehearses that with ``SIGKILL`` to the host's process group: no
+shutdown, no drain, no ``finally`` runs, so whatever the host was doing between two
+writes stays half done. ``start`` brings it back with the same command line and
+environment (a new instance of the same app) and waits until it answers its ping. While
+it is down on request the stack does not count its exit as a failure (``paused``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from devstack.processes import ChildProcess, wait_for_http
+
+NAME = "host"
+logger = logging.getLogger("devstack.host")
+
+
+class FunctionHost:
+    """One host child process; ``kill`` and ``start`` are what the control plane offers.
+
+    :keyword ping_url: answered once the host serves requests.
+    :keyword started: told of each new child process (the stack watches it).
+    :keyword timeout: seconds a start may take.
+    """
+
+    def __init__(
+        self,
+        *,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log_dir: Path,
+        ping_url: str,
+        started: Callable[[ChildProcess], None],
+        timeout: float,
+    ) -> None:
+        self._argv, self._env, self._cwd, self._log_dir = argv, env, cwd, log_dir
+        self._ping_url, self._started, self._timeout = ping_url, started, timeout
+        self._lock = asyncio.Lock()
+        self.child: ChildProcess | None = None
+        #: Killed on request: its exit is a rehearsal, not a failure of the stack.
+        self.paused = False
+
+    @property
+    def running(self) -> bool:
+        return self.child is not None and self.child.running
+
+    async def start(self) -> None:
+        """Start the host (again) and wait until it answers; :class:`StackError` if it
+        cannot."""
+        async with self._lock:
+            if self.running:
+                return
+            if self.child is not None:
+                logger.warning("host: starting again on request (a new instance)")
+            child = ChildProcess(
+                NAME, self._argv, env=self._env, cwd=self._cwd, log_dir=self._log_dir
+            )
+            await child.start()
+            self.child = child
+            self._started(child)
+            await wait_for_http(self._ping_url, child, self._timeout)
+            self.paused = False
+
+    async def kill(self) -> None:
+        """``SIGKILL`` the host's process group and wait for it: an instance lost mid-work."""
+        async with self._lock:
+            child = self.child
+            if child is None or child.process is None or not child.running:
+                return
+            self.paused = True
+            logger.warning("host: killed on request (SIGKILL: a lost instance rehearsal)")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            await child.wait()
+
+    async def stop(self) -> None:
+        if self.child is not None:
+            await self.child.stop()

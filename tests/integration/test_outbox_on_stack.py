@@ -1,0 +1,111 @@
+"""The outbox and the Idempotency-Key claims against real Blob and Queue Storage (Azurite).
+
+The reconciler's every branch, with markers and jobs written the way a request cut off at
+each step would leave them, and the marker ages moved by reading the outbox "later"
+(``at=``) rather than by waiting. The messages it sends are peeked on the stack's real
+jobs queue, under a queue of this test's own so the session's worker does not take them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+
+from devstack.runner import RunningStack
+from shared.jobs.model import COMPLETED, QUEUED, IdempotencyRecord, JobRecord, now, request_hash
+from shared.jobs.outbox import ABANDON_FACTOR, Outbox, reconcile
+from shared.jobs.store import JobStore
+
+RESEND_AFTER = 60.0
+
+
+@pytest.fixture
+def queue(stack: RunningStack) -> Iterator[QueueClient]:
+    client = stack.queue_service().get_queue_client(
+        f"outbox-test-{uuid.uuid4().hex[:12]}",
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
+    client.create_queue()
+    yield client
+    client.delete_queue()
+
+
+@pytest.fixture
+def store(stack: RunningStack) -> JobStore:
+    blobs = stack.blob_service()
+    return JobStore(
+        jobs=blobs.get_container_client("jobs"), results=blobs.get_container_client("results")
+    )
+
+
+@pytest.fixture
+def outbox(stack: RunningStack, queue: QueueClient) -> Iterator[Outbox]:
+    box = Outbox(jobs=stack.blob_service().get_container_client("jobs"), queue=queue)
+    yield box
+    for pending in box.pending():  # leave no marker for the session's reconciler
+        box.release(pending.job_id)
+
+
+def job(status: str = QUEUED) -> JobRecord:
+    body = {"text": "cut off"}
+    return JobRecord(
+        id=str(uuid.uuid4()),
+        owner="tests",
+        status=status,
+        input=body,
+        request_hash=request_hash(body),
+    )
+
+
+def later(seconds: float) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+
+
+def sent(queue: QueueClient) -> list[str]:
+    return [json.loads(m.content)["job_id"] for m in queue.peek_messages(max_messages=32)]
+
+
+def test_each_cut_off_sequence_is_finished_and_nothing_else_is_touched(
+    store: JobStore, outbox: Outbox, queue: QueueClient
+) -> None:
+    cut_before_send = job()  # marker + state, no message: the window this closes
+    store.create(cut_before_send)
+    outbox.hold(cut_before_send.id)
+    settled = job(COMPLETED)  # marker left by a crash after the send; the job is done
+    store.create(settled)
+    outbox.hold(settled.id)
+    never_written = str(uuid.uuid4())  # marker only: the request died before the state
+    outbox.hold(never_written)
+
+    young = reconcile(store, outbox, resend_after=RESEND_AFTER)
+    assert young["young"] == 3
+    assert sent(queue) == []
+
+    done = reconcile(store, outbox, resend_after=RESEND_AFTER, at=later(RESEND_AFTER + 5))
+    assert (done["resent"], done["settled"], done["unwritten"]) == (1, 1, 1)
+    assert sent(queue) == [cut_before_send.id]
+    assert {p.job_id for p in outbox.pending()} == {never_written}
+
+    old = later(RESEND_AFTER * ABANDON_FACTOR + 5)
+    assert reconcile(store, outbox, resend_after=RESEND_AFTER, at=old)["abandoned"] == 1
+    assert outbox.pending() == []
+    assert sent(queue) == [cut_before_send.id], "nothing sent twice, nothing sent for no job"
+
+
+def test_a_claim_is_taken_over_once_and_only_while_it_is_unchanged(store: JobStore) -> None:
+    owner, key = "tests", f"claim-{uuid.uuid4()}"
+    first = IdempotencyRecord(str(uuid.uuid4()), "a" * 64, now())
+    assert store.claim_idempotency(owner, key, first) is None
+    assert store.claim_idempotency(owner, key, IdempotencyRecord("other", "b" * 64)) == first
+    taken = IdempotencyRecord(first.job_id, first.request_hash, now())
+    assert store.take_over_idempotency(owner, key, first, taken)
+    assert not store.take_over_idempotency(owner, key, first, taken), "a second taker loses"
+    assert store.get_idempotency(owner, key) == taken
+    store.release_idempotency(owner, key)
+    assert not store.take_over_idempotency(owner, key, taken, first), "nothing left to take"
