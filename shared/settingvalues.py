@@ -70,6 +70,15 @@ def flag(name: str, value: str) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 
 
+def one_of(*choices: str) -> Parser[str]:
+    def parse(name: str, value: str) -> str:
+        if value.lower() not in choices:
+            raise SettingsError(name, f"must be one of {', '.join(choices)}")
+        return value.lower()
+
+    return parse
+
+
 def header_name(name: str, value: str) -> str:
     if not value or not all(c.isalnum() or c == "-" for c in value):
         raise SettingsError(name, "must be an HTTP header name (letters, digits, '-')")

@@ -3,7 +3,9 @@
 Log redaction goes first, so no output the process writes from then on can carry a
 secret value it fetched or a value shaped like one; then the settings are validated,
 so a missing, malformed or secret-shaped setting stops the host at start-up with an
-error naming it (never its value) instead of failing the first request.
+error naming it (never its value) instead of failing the first request. Which settings
+depends on the functions this app hosts (``APP_FUNCTIONS``): the rotation app in Azure
+has the rotation's settings and not the jobs API's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from shared.redaction import install_log_redaction
 from shared.settings import get_settings
 
 
-def start() -> None:
-    """Install log redaction and validate the settings. Idempotent."""
+def start() -> str:
+    """Install log redaction and validate the settings; return ``APP_FUNCTIONS``. Idempotent."""
     install_log_redaction()
-    get_settings()
+    from shared.rotation.config import hosted_functions, load_rotation_config
+
+    hosted = hosted_functions()
+    if hosted == "rotation":
+        load_rotation_config()
+    else:
+        get_settings()
+    return hosted
