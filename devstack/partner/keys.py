@@ -24,6 +24,7 @@ key management can fail while ``/v1/analyze`` keeps working.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -160,7 +161,10 @@ class KeyRegistry:
         with self._lock:
             now = self._clock()
             return {
-                **{n: self.counters[n] for n in ("issued", "revoked", "refused", "adopted")},
+                **{
+                    n: self.counters[n]
+                    for n in ("issued", "revoked", "refused", "adopted", "faults")
+                },
                 "valid": sum(r.valid(now) for r in self._keys.values()),
             }
 
@@ -203,7 +207,10 @@ def key_routes(
         strike = faults.strike()
         if strike is not None:
             registry.counters["faults"] += 1
-            return strike.response()
+            if strike.plan.latency_ms:
+                await asyncio.sleep(strike.plan.latency_ms / 1000)
+            if strike.mode != "slow":  # a reset is answered as the plan's status here
+                return strike.response()
         caller = registry.caller(request.headers.get(header_name), vault_value())
         if caller is None:
             return JSONResponse({"error": "invalid_api_key"}, status_code=401)

@@ -10,8 +10,8 @@ Under the lease (:mod:`shared.rotation.guard`), a rotation:
    ``ROTATION_WINDOW_DAYS`` (or has no expiry), and an event's version is still the
    current one (a duplicate or late event for a version already replaced is a no-op);
 3. asks the partner for a new key, authenticated with the current one; the issue call
-   carries an ``Idempotency-Key`` naming the version it replaces, so a retried call
-   gets the same key, not a second one;
+   carries an ``Idempotency-Key`` of its own, so a retry after a lost answer gets the same
+   key, not a second one (a later run never reuses it: that key may be revoked by then);
 4. renews the lease (lost: revoke the new key and stop), then stores the new key as a new
    version with an expiry and tags (partner key id, rotated-at, rotated-by);
 5. revokes the old key at the partner with the grace (``ROTATION_GRACE_SECONDS``, more
@@ -29,6 +29,7 @@ written anywhere but the vault.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,9 +125,10 @@ class Rotator:
             self._save(state)
             logger.info("rotation of %r (%s): not due, %s", name, trigger.describe(), why)
             return Outcome(False, why, version)
-        issued = self._partner.issue(
-            old, idempotency_key=f"rotate-{name}-{version}", label=f"{name} rotation"
-        )
+        # One key per run: retries of this call (a lost answer) get the same key back; a
+        # later run never does, as an earlier run's key may have been revoked since.
+        attempt = f"rotate-{name}-{version}-{uuid.uuid4().hex[:12]}"
+        issued = self._partner.issue(old, idempotency_key=attempt, label=f"{name} rotation")
         try:
             guard.renew()
         except (RotationError, AzureError):

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from shared.rotation.state import StateStore
 
 #: Short retries: the whole rotation is retried by its trigger, not each call for minutes.
-RETRY_OPTIONS: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.5}
+VAULT_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.5}
+#: Storage's own policy (ExponentialRetry): waits about 1, 2 and 4 s, not 15 s and more.
+STORAGE_RETRY: dict[str, Any] = {
+    "retry_total": 3,
+    "initial_backoff": 0,
+    "increment_base": 2,
+    "random_jitter_range": 1,
+}
 _lock = threading.Lock()
 
 
@@ -53,11 +60,11 @@ def rotator() -> Rotator:
     config = load_rotation_config()
     credential = rotation_credential()
     container = ContainerClient.from_container_url(
-        config.state_container_url, credential=credential, **RETRY_OPTIONS
+        config.state_container_url, credential=credential, **STORAGE_RETRY
     )
     return Rotator(
         config=config,
-        vault=SecretClient(config.key_vault_uri, credential, **RETRY_OPTIONS),
+        vault=SecretClient(config.key_vault_uri, credential, **VAULT_RETRY),
         partner=PartnerKeysClient(
             config.partner_api_url,
             header_name=config.key_header,
@@ -77,7 +84,9 @@ def state_store(credential: TokenCredential, container_url: str, secret_name: st
 
     from shared.rotation.state import StateStore
 
-    container = ContainerClient.from_container_url(container_url, credential=credential)
+    container = ContainerClient.from_container_url(
+        container_url, credential=credential, **STORAGE_RETRY
+    )
     return StateStore(container, secret_name)
 
 
