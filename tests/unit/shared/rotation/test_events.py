@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from shared.rotation.errors import EventError
 from shared.rotation.events import EXPIRED, NEAR_EXPIRY, parse_message
 
-DOC_SAMPLE = {
+DOC_SAMPLE: dict[str, Any] = {
     "id": "00eccf70-95a7-4e7c-8299-2eb17ee9ad64",
     "topic": "/subscriptions/s/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/kv",
     "subject": "newsecret",
@@ -88,7 +89,7 @@ def test_other_event_types_parse_but_do_not_rotate() -> None:
 
 
 def with_data(**changes: object) -> bytes:
-    data = {**DOC_SAMPLE["data"], **changes}  # type: ignore[dict-item]
+    data = {**DOC_SAMPLE["data"], **changes}
     return json.dumps({**DOC_SAMPLE, "data": data}).encode()
 
 

@@ -133,7 +133,10 @@ def test_the_sample_settings_make_a_valid_rotation_config() -> None:
         ({"ROTATION_GRACE_SECONDS": "600"}, "ROTATION_GRACE_SECONDS"),  # 600 = 300 + 300
         ({"ROTATION_WINDOW_DAYS": "90"}, "ROTATION_WINDOW_DAYS"),
         ({"ROTATION_STATE_CONTAINER_URL": ""}, "ROTATION_STATE_CONTAINER_URL"),
-        ({"ROTATION_CLIENT_ID": storage_account_key(random.Random(7))}, "ROTATION_CLIENT_ID"),
+        (
+            {"ROTATION_CLIENT_ID": "AccountKey=" + storage_account_key(random.Random(7))},
+            "ROTATION_CLIENT_ID",
+        ),
     ],
 )
 def test_bad_rotation_settings_stop_start_up_naming_the_setting(
