@@ -127,6 +127,9 @@ def test_the_sample_settings_make_a_valid_rotation_config() -> None:
     assert config.state_container_url.endswith("/rotation")
 
 
+KEYED = "AccountKey=" + storage_account_key(random.Random(7))
+
+
 @pytest.mark.parametrize(
     ("changes", "setting"),
     [
