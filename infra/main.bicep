@@ -83,6 +83,9 @@ param vnetEnabled bool = false
 @description('Random salt of the Key Vault name, kept in the azd environment (KEY_VAULT_SALT) by the hooks: a purge-protected vault keeps its name for 90 days after deletion, so each new deployment after `azd down` gets a new name.')
 param keyVaultSalt string = ''
 
+@description('Set true (azd env set PARTNER_SECRET_EXISTS true) once the partner key is in the vault: the rotation identity\'s write is scoped to that secret, which must exist first.')
+param partnerSecretExists bool = false
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -197,6 +200,24 @@ module rbac 'modules/rbac.bicep' = {
   }
 }
 
+// The key rotation: its own app and identity, the vault's Event Grid system topic, the queue.
+module rotation 'modules/rotation.bicep' = {
+  scope: rg
+  name: 'rotation'
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    keyVaultName: keyVault.outputs.name
+    keyVaultUri: keyVault.outputs.uri
+    partnerApiKeySecretName: partnerApiKeySecretName
+    partnerSecretExists: partnerSecretExists
+    partnerApiUrl: partnerApiUrl
+    appPrincipalId: identity.outputs.principalId
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
 // The app is created after its role assignments, so its first start already has them (they
 // still take minutes to propagate; docs/deploy.md says what to expect).
 module app 'modules/function-app.bicep' = {
@@ -221,6 +242,7 @@ module app 'modules/function-app.bicep' = {
     partnerApiKeySecretName: partnerApiKeySecretName
     apiClientId: apiClientId
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
+    rotationStateContainerUrl: rotation.outputs.stateContainerUrl
   }
   dependsOn: [
     rbac
@@ -247,3 +269,5 @@ output KEY_VAULT_URI string = keyVault.outputs.uri
 output PARTNER_API_URL string = partnerApiUrl
 output PARTNER_API_KEY_SECRET_NAME string = partnerApiKeySecretName
 output VNET_ENABLED bool = vnetEnabled
+output SERVICE_ROTATION_NAME string = rotation.outputs.name
+output ROTATION_CLIENT_ID string = rotation.outputs.clientId

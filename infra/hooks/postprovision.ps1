@@ -9,7 +9,7 @@ $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $target = Join-Path $root 'local.settings.json'
 
 # Functions that consume production work (blueprints/worker.py, blueprints/posture.py).
-$consumers = @('process_job', 'record_poisoned_job', 'posture_timer')
+$consumers = @('process_job', 'record_poisoned_job', 'posture_timer', 'rotate_on_event', 'rotation_timer')
 
 $required = @(
   'AZURE_STORAGE_HOST_BLOB_ENDPOINT', 'AZURE_STORAGE_HOST_QUEUE_ENDPOINT',
@@ -42,6 +42,7 @@ $values = [ordered]@{
   'PARTNER_API_KEY_HEADER'               = 'X-Api-Key'
   'SECRET_CACHE_TTL_SECONDS'             = '300'
   'POSTURE_SCHEDULE'                     = '0 0 */6 * * *'
+  'ROTATION_SCHEDULE'                    = '0 30 2 * * *'
 }
 foreach ($function in $consumers) { $values["AzureWebJobs.$function.Disabled"] = 'true' }
 [ordered]@{ IsEncrypted = $false; Values = $values } |

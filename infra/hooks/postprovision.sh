@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 target="$root/local.settings.json"
 
 # Functions that consume production work (blueprints/worker.py, blueprints/posture.py).
-consumers="process_job record_poisoned_job posture_timer"
+consumers="process_job record_poisoned_job posture_timer rotate_on_event rotation_timer"
 
 require() {
   eval "value=\${$1:-}"
@@ -53,7 +53,8 @@ set -- \
   PARTNER_API_KEY_SECRET_NAME "$PARTNER_API_KEY_SECRET_NAME" \
   PARTNER_API_KEY_HEADER X-Api-Key \
   SECRET_CACHE_TTL_SECONDS 300 \
-  POSTURE_SCHEDULE "0 0 */6 * * *"
+  POSTURE_SCHEDULE "0 0 */6 * * *" \
+  ROTATION_SCHEDULE "0 30 2 * * *"
 for function in $consumers; do
   set -- "$@" "AzureWebJobs.$function.Disabled" true
 done
