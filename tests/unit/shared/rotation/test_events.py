@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,9 @@ import pytest
 from shared.rotation.errors import EventError
 from shared.rotation.events import EXPIRED, NEAR_EXPIRY, parse_message
 
+#: The sample's version id is a 32-hex string; one of the same shape, of low entropy.
+VERSION = uuid.UUID(int=0xEE059B2B).hex
+NAME = "newsecret"
 DOC_SAMPLE: dict[str, Any] = {
     "id": "00eccf70-95a7-4e7c-8299-2eb17ee9ad64",
     "topic": "/subscriptions/s/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/kv",
@@ -25,11 +29,11 @@ DOC_SAMPLE: dict[str, Any] = {
     "eventType": NEAR_EXPIRY,
     "eventTime": "2019-07-25T01:08:33.1036736Z",
     "data": {
-        "Id": "https://sample-kv.vault.azure.net/secrets/newsecret/ee059b2bb5bc48398a53b168c6cdcb10",
+        "Id": f"https://sample-kv.vault.azure.net/secrets/{NAME}/{VERSION}",
         "VaultName": "sample-kv",
         "ObjectType": "Secret",
-        "ObjectName ": "newsecret",
-        "Version": " ee059b2bb5bc48398a53b168c6cdcb10",
+        "ObjectName ": NAME,
+        "Version": f" {VERSION}",
         "NBF": "1559081980",
         "EXP": "1559082102",
     },
@@ -50,8 +54,8 @@ DOC_SAMPLE: dict[str, Any] = {
 )
 def test_the_documented_event_parses_in_every_encoding(body: bytes | str) -> None:
     (event,) = parse_message(body)
-    assert event.secret_name == "newsecret"
-    assert event.version == "ee059b2bb5bc48398a53b168c6cdcb10"
+    assert event.secret_name == NAME
+    assert event.version == VERSION
     assert event.vault_name == "sample-kv"
     assert event.expires_on == datetime.fromtimestamp(1559082102, UTC)
     assert event.not_before == datetime.fromtimestamp(1559081980, UTC)
