@@ -7,7 +7,9 @@ rotation record passes and says when the next one is due.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from posture.context import CheckContext
 from posture.model import Status, get_rule
@@ -22,7 +24,9 @@ ENV = {
 }
 
 
-def outcome(state: RotationState | None, env: dict[str, str] = ENV) -> tuple[str, list[dict]]:
+def outcome(
+    state: RotationState | None, env: dict[str, str] = ENV
+) -> tuple[str, list[Mapping[str, Any]]]:
     context = CheckContext(env=env, now=NOW)
     fresh = SecretFacts("partner-api-key", True, NOW + timedelta(days=80), NOW, NOW, False)
     context.memo("vault-secrets", lambda: [fresh])
