@@ -110,6 +110,8 @@ def rotation_state(stack: RunningStack) -> dict[str, Any]:
     blob = stack.blob_service().get_blob_client(
         "rotation", f"{stack.endpoints['partner_secret_name']}.json"
     )
+    if not blob.exists():
+        return {}  # no rotation has run yet
     state: dict[str, Any] = json.loads(blob.download_blob().readall())
     return state
 
