@@ -1,7 +1,9 @@
 """The function app: one start-up call, then one FunctionApp that registers the blueprints.
 
 ``startup.start()`` runs first, before a blueprint is even imported: it installs log
-redaction and validates the settings (see :mod:`shared.startup`).
+redaction and validates the settings (see :mod:`shared.startup`). It answers which
+functions this app hosts (``APP_FUNCTIONS``): in Azure the jobs API and the key rotation
+run in two apps under two identities (docs/rotation.md); locally one host runs both.
 
 HTTP functions are anonymous at the function level on purpose: a function key
 is a shared secret. Callers authenticate with Entra tokens, checked in front
@@ -10,7 +12,7 @@ of the app by App Service Authentication (emulated by the devstack locally).
 
 from shared import startup
 
-startup.start()
+hosted = startup.start()
 
 import azure.functions as func
 
@@ -19,12 +21,11 @@ from blueprints.jobs import bp as jobs
 from blueprints.openapi import bp as openapi
 from blueprints.outbox import bp as outbox
 from blueprints.posture import bp as posture
+from blueprints.rotation import bp as rotation
 from blueprints.worker import bp as worker
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-app.register_functions(health)
-app.register_functions(jobs)
-app.register_functions(openapi)
-app.register_functions(posture)
-app.register_functions(worker)
-app.register_functions(outbox)
+for blueprint in (health, jobs, openapi, posture, worker, outbox) if hosted != "rotation" else ():
+    app.register_functions(blueprint)
+if hosted != "api":
+    app.register_functions(rotation)

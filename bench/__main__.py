@@ -71,6 +71,7 @@ def _run(
         ("P5", lambda: _after_idle(bench, queue_drain)),
         ("P6", lambda: cases.posture_run(bench)),
         ("P7", lambda: _host_memory_alone(bench, extra, heap)),
+        ("P8", lambda: __import__("bench.rotation_case").rotation_case.run(bench)),
     ]
     rows: list[Row] = []
     for ident, step in steps:

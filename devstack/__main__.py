@@ -6,6 +6,7 @@ token    print a caller token for the local API (as Entra would issue one)
 env      print the app's environment as shell exports (run scripts as the app);
          --format env for env(1), which also takes names a shell cannot export
 azurite  stop or start Azurite in the running stack (rehearse a storage outage)
+rotate-rehearsal  bring the partner key near expiry and watch it rotate while jobs flow
 """
 
 from __future__ import annotations
@@ -134,6 +135,20 @@ def cmd_azurite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
+    from devstack.rehearsal import rehearse
+
+    endpoints = _endpoints(args.state_dir)
+    issuer = TokenIssuer.load_or_create(args.state_dir / "identity" / "signing-key.pem")
+    token = issuer.mint(
+        str(endpoints.get("audience") or DEFAULT_APP_AUDIENCE),
+        object_id=DEV_CALLER_OBJECT_ID,
+        app_id=CALLER_APP_ID,
+        roles=["Jobs.Submit"],
+    ).token
+    return rehearse(endpoints, token=token, timeout=args.timeout)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
@@ -209,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     azurite.add_argument("action", choices=("stop", "start", "status"))
     azurite.set_defaults(handler=cmd_azurite)
+
+    rehearsal = commands.add_parser(
+        "rotate-rehearsal",
+        help="backdate the partner key into its near-expiry window; watch it rotate",
+    )
+    rehearsal.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
+    rehearsal.set_defaults(handler=cmd_rotate_rehearsal)
 
     args = parser.parse_args(argv)
     code: int = args.handler(args)

@@ -8,6 +8,11 @@ answers that call with a signed JWT for ``R``, so the app's production code
 runs unchanged. Like App Service's own endpoint it speaks plain HTTP on
 loopback: no bearer token travels to it, only the per-start header value.
 
+It serves two user-assigned identities, chosen by ``client_id`` as App Service does: the
+app's (also the answer when no ``client_id`` is given) and the key rotation's, which
+holds the write on the partner secret in Azure (docs/rotation.md). Tokens name the
+identity in ``appid``/``oid``, so a service can tell which one called.
+
 It also serves the issuer's JWKS (the host's authentication emulation verifies
 caller tokens with it) and counts tokens per audience (``app.state.stats``, read on
 the control plane at ``/devstack/stats/identity``), which the benchmarks use to prove
@@ -20,13 +25,20 @@ import hmac
 import logging
 import threading
 from collections import Counter
+from collections.abc import Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from devstack.tokens import APP_IDENTITY_CLIENT_ID, TokenIssuer
+from devstack.tokens import (
+    APP_IDENTITY_CLIENT_ID,
+    APP_IDENTITY_OBJECT_ID,
+    ROTATION_IDENTITY_CLIENT_ID,
+    ROTATION_IDENTITY_OBJECT_ID,
+    TokenIssuer,
+)
 
 API_VERSION = "2019-08-01"
 TOKEN_PATH = "/msi/token"  # noqa: S105 - a URL path, not a password
@@ -41,32 +53,52 @@ class TokenStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_audience: Counter[str] = Counter()
+        self._by_client: Counter[str] = Counter()
 
-    def record(self, audience: str) -> None:
+    def record(self, audience: str, client_id: str = APP_IDENTITY_CLIENT_ID) -> None:
         with self._lock:
             self._by_audience[audience] += 1
+            self._by_client[client_id] += 1
 
     def stats(self) -> dict[str, object]:
         with self._lock:
             return {
                 "tokens_issued": dict(self._by_audience),
+                "by_client_id": dict(self._by_client),
                 "total": sum(self._by_audience.values()),
             }
 
     def reset_stats(self) -> None:
         with self._lock:
             self._by_audience.clear()
+            self._by_client.clear()
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"statusCode": status, "message": message}, status_code=status)
 
 
+#: client id -> object id of the identities the endpoint serves; the first is the default.
+IDENTITIES: Mapping[str, str] = {
+    APP_IDENTITY_CLIENT_ID: APP_IDENTITY_OBJECT_ID,
+    ROTATION_IDENTITY_CLIENT_ID: ROTATION_IDENTITY_OBJECT_ID,
+}
+
+
 def create_identity_app(
-    *, issuer: TokenIssuer, identity_header: str, client_id: str = APP_IDENTITY_CLIENT_ID
+    *,
+    issuer: TokenIssuer,
+    identity_header: str,
+    client_id: str = APP_IDENTITY_CLIENT_ID,
+    identities: Mapping[str, str] = IDENTITIES,
 ) -> Starlette:
-    """Build the endpoint; ``identity_header`` is the per-start ``IDENTITY_HEADER`` value."""
+    """Build the endpoint; ``identity_header`` is the per-start ``IDENTITY_HEADER`` value.
+
+    ``client_id`` is the identity given when a request names none; ``identities`` maps
+    every client id served to its object id.
+    """
     stats = TokenStats()
+    served = {client_id: identities.get(client_id, APP_IDENTITY_OBJECT_ID), **identities}
 
     async def token(request: Request) -> Response:
         presented = request.headers.get("x-identity-header", "")
@@ -78,14 +110,14 @@ def create_identity_app(
         resource = params.get("resource", "").strip()
         if not resource:
             return _error(400, "resource is required")
-        requested = params.get("client_id")
-        if requested is not None and requested != client_id:
+        chosen = params.get("client_id") or client_id
+        if chosen not in served:
             return _error(400, "No managed identity with that client_id is assigned")
         if params.get("mi_res_id") or params.get("object_id"):
             return _error(400, "Select the identity by client_id on the devstack")
-        minted = issuer.mint_for_app_identity(resource, client_id=client_id)
+        minted = issuer.mint_for_app_identity(resource, client_id=chosen, object_id=served[chosen])
         audience = resource.removesuffix("/.default")
-        stats.record(audience)
+        stats.record(audience, chosen)
         logger.info("token issued for audience %s", audience)
         return JSONResponse(
             {
@@ -93,7 +125,7 @@ def create_identity_app(
                 "expires_on": str(minted.expires_on),
                 "resource": audience,
                 "token_type": "Bearer",
-                "client_id": client_id,
+                "client_id": chosen,
             }
         )
 

@@ -15,8 +15,8 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
-QUEUES = ("jobs", "jobs-poison")
-CONTAINERS = ("jobs", "results", "posture")
+QUEUES = ("jobs", "jobs-poison", "key-events")
+CONTAINERS = ("jobs", "results", "posture", "rotation")
 
 
 def provision_storage(

@@ -24,6 +24,7 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,10 +52,12 @@ from devstack.hostprocess import NAME as HOST
 from devstack.hostprocess import FunctionHost
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
 from devstack.partner.api import create_partner_app
+from devstack.partner.keys import KeyRegistry
 from devstack.ports import LOOPBACK, Ports, resolve_ports
 from devstack.processes import ChildProcess, StackError, configure_logging
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
+from devstack.vault.events import VaultEvents, deliver_in_background
 from devstack.vault.store import VaultStore
 
 logger = logging.getLogger("devstack.stack")
@@ -124,6 +127,7 @@ class Stack:
         self.azurite: Azurite | None = None
         self.host: FunctionHost | None = None
         self._changed = asyncio.Event()  # the set of running children changed
+        self._events_stop = threading.Event()  # the vault's Event Grid delivery thread
 
     # -- start --------------------------------------------------------------
 
@@ -147,11 +151,14 @@ class Stack:
 
         secret_name = settings.get("PARTNER_API_KEY_SECRET_NAME", DEFAULT_SECRET_NAME)
         store = VaultStore(None if opts.memory else self.state / "vault" / "secrets.json")
+        keys = KeyRegistry(None if opts.memory else self.state / "partner" / "keys.json")
         if store.current_value(secret_name) is None:
-            # Dated like a well-kept secret, so the posture checker finds a clean stack.
+            # Issued by the partner, dated like a well-kept secret: posture finds a clean stack.
             expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=PARTNER_KEY_LIFETIME_DAYS)
-            store.set_secret(secret_name, secrets.token_urlsafe(32), expires_on=expires)
-            logger.info("vault: generated a random value for secret %r", secret_name)
+            record, value = keys.issue(name="initial")
+            tags = {"partner-key-id": record.key_id}
+            store.set_secret(secret_name, value, expires_on=expires, tags=tags)
+            logger.info("vault: the partner issued the first value of secret %r", secret_name)
 
         vault_origin = f"https://{LOOPBACK}:{ports['vault']}"
         identity_base = f"http://{LOOPBACK}:{ports['identity']}"
@@ -160,6 +167,7 @@ class Stack:
         partner_app = create_partner_app(
             accepted_key=lambda: store.current_value(secret_name),
             header_name=settings.get("PARTNER_API_KEY_HEADER", DEFAULT_KEY_HEADER),
+            keys=keys,
         )
         self.servers = [
             await _serve(identity_app, ports["identity"], None),
@@ -188,13 +196,25 @@ class Stack:
             started=self._watch_child,
         )
         await self.azurite.start()
+        deliver_in_background(
+            VaultEvents(store, secret_name=secret_name, origin=vault_origin),
+            queue_url=queue,
+            credential=IssuerCredential(issuer),
+            ca_bundle=certs.ca_bundle,
+            stop=self._events_stop,
+        )
 
         control_app = create_control_app(
-            faults={"vault": vault_app.faults, "partner": partner_app.faults},
+            faults={
+                "vault": vault_app.faults,
+                "partner": partner_app.faults,
+                "partner-keys": partner_app.state.key_faults,
+            },
             counters={
                 "identity": identity_app.state.stats,
                 "vault": vault_app.counters,
                 "partner": partner_app.counters,
+                "partner-keys": keys,
             },
             azurite=self.azurite,
             host=lambda: self.host,  # started below
@@ -324,6 +344,7 @@ class Stack:
                 return 1
 
     async def stop(self) -> None:
+        self._events_stop.set()
         for child in reversed(self.children):
             await child.stop()
         for server in self.servers:

@@ -31,6 +31,10 @@ DEV_TENANT_ID = "00000000-0000-4000-8000-0000000de7e0"
 #: Object id and client id of the app's (user-assigned) managed identity.
 APP_IDENTITY_OBJECT_ID = "11111111-1111-4111-8111-111111111111"
 APP_IDENTITY_CLIENT_ID = "22222222-2222-4222-8222-222222222222"
+#: Object id and client id of the rotation's identity (docs/rotation.md): a second
+#: user-assigned identity the endpoint serves, as the rotation app's is in Azure.
+ROTATION_IDENTITY_OBJECT_ID = "66666666-6666-4666-8666-666666666666"
+ROTATION_IDENTITY_CLIENT_ID = "55555555-5555-4555-8555-555555555555"
 #: The default caller's object id (``python -m devstack token``).
 DEV_CALLER_OBJECT_ID = "33333333-3333-4333-8333-333333333333"
 #: The audience the local API accepts (the app registration's identifier URI).
@@ -131,12 +135,14 @@ class TokenIssuer:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
         return MintedToken(token=token, expires_on=claims["exp"])
 
-    def mint_for_app_identity(self, resource: str, *, client_id: str | None = None) -> MintedToken:
+    def mint_for_app_identity(
+        self, resource: str, *, client_id: str | None = None, object_id: str | None = None
+    ) -> MintedToken:
         """A managed-identity token for the app, as the identity endpoint returns it."""
         resource = resource.removesuffix("/.default")
         return self.mint(
             resource,
-            object_id=APP_IDENTITY_OBJECT_ID,
+            object_id=object_id or APP_IDENTITY_OBJECT_ID,
             app_id=client_id or APP_IDENTITY_CLIENT_ID,
             extra={
                 "idtyp": "app",

@@ -80,7 +80,7 @@ param partnerApiUrl string
 @description('Put Storage and Key Vault behind private endpoints in a virtual network (default off).')
 param vnetEnabled bool = false
 
-@description('The partner key secret exists in the vault (set by infra/scripts/set-partner-key.sh as PARTNER_KEY_EXISTS): only then can the app identity be granted read on that one secret, since a role assignment needs its scope to exist.')
+@description('The partner key secret exists in the vault (set by infra/scripts/set-partner-key.sh as PARTNER_KEY_EXISTS): only then can the app identity be granted read, and the rotation identity write, on that one secret, since a role assignment needs its scope to exist.')
 param partnerKeyExists bool = false
 
 @description('Random salt of the Key Vault name, kept in the azd environment (KEY_VAULT_SALT) by the hooks: a purge-protected vault keeps its name for 90 days after deletion, so each new deployment after `azd down` gets a new name.')
@@ -212,6 +212,24 @@ module postureRbac 'modules/posture-rbac.bicep' = {
   }
 }
 
+// The key rotation: its own app and identity, the vault's Event Grid system topic, the queue.
+module rotation 'modules/rotation.bicep' = {
+  scope: rg
+  name: 'rotation'
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    keyVaultName: keyVault.outputs.name
+    keyVaultUri: keyVault.outputs.uri
+    partnerApiKeySecretName: partnerApiKeySecretName
+    partnerKeyExists: partnerKeyExists
+    partnerApiUrl: partnerApiUrl
+    appPrincipalId: identity.outputs.principalId
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
 // The app is created after its role assignments, so its first start already has them (they
 // still take minutes to propagate; docs/deploy.md says what to expect).
 module app 'modules/function-app.bicep' = {
@@ -237,6 +255,7 @@ module app 'modules/function-app.bicep' = {
     apiClientId: apiClientId
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     logAnalyticsCustomerId: monitoring.outputs.logAnalyticsCustomerId
+    rotationStateContainerUrl: rotation.outputs.stateContainerUrl
   }
   dependsOn: [
     rbac
@@ -263,3 +282,5 @@ output KEY_VAULT_URI string = keyVault.outputs.uri
 output PARTNER_API_URL string = partnerApiUrl
 output PARTNER_API_KEY_SECRET_NAME string = partnerApiKeySecretName
 output VNET_ENABLED bool = vnetEnabled
+output SERVICE_ROTATION_NAME string = rotation.outputs.name
+output ROTATION_CLIENT_ID string = rotation.outputs.clientId

@@ -325,6 +325,44 @@ APPLICATIONINSIGHTS_AUTHENTICATION_STRING = Setting(
     required=False,
     parse=text,
 )
+# Rotation of the partner key (docs/rotation.md): in Azure an app and an identity of its own.
+APP_FUNCTIONS = Setting(
+    "APP_FUNCTIONS", "`all` (local), `api` or `rotation`: the functions this app hosts.",
+    required=False, default="all", parse=choice("all", "api", "rotation"),
+)  # fmt: skip
+ROTATION_CLIENT_ID = Setting(
+    "ROTATION_CLIENT_ID", "Client id of the identity that rotates (writes) the partner key.",
+    required=False, parse=text,
+)  # fmt: skip
+ROTATION_STATE_CONTAINER_URL = Setting(
+    "ROTATION_STATE_CONTAINER_URL", "Blob container of the rotation's lease and state.",
+    required=False, parse=https_endpoint,
+)  # fmt: skip
+ROTATION_SCHEDULE = Setting(
+    "ROTATION_SCHEDULE", "NCRONTAB schedule of the rotation's daily safety net.",
+    required=False, default="0 30 2 * * *", parse=text,
+)  # fmt: skip
+ROTATION_WINDOW_DAYS = Setting(
+    "ROTATION_WINDOW_DAYS", "Rotate when the current key expires within this many days.",
+    required=False, default="30", parse=whole_number(1),
+)  # fmt: skip
+ROTATION_KEY_LIFETIME_DAYS = Setting(
+    "ROTATION_KEY_LIFETIME_DAYS", "Days from a rotation to the new version's expiry.",
+    required=False, default="90", parse=whole_number(2),
+)  # fmt: skip
+ROTATION_GRACE_SECONDS = Setting(
+    "ROTATION_GRACE_SECONDS", "How long the old key stays valid at the partner after a rotation.",
+    required=False, default="900", parse=positive_seconds,
+)  # fmt: skip
+ROTATION_CLOCK_SKEW_SECONDS = Setting(
+    "ROTATION_CLOCK_SKEW_SECONDS", "Clock skew allowed; the grace must exceed cache TTL + skew.",
+    required=False, default="300", parse=positive_seconds,
+)  # fmt: skip
+QUEUES_MESSAGE_ENCODING = Setting(
+    "AzureFunctionsJobHost__extensions__queues__messageEncoding",
+    "`none` on the rotation app: events reach it as Event Grid wrote them.",
+    AZURE, required=False, parse=choice("base64", "none"),
+)  # fmt: skip
 # The Functions host itself (not read by the app code).
 FUNCTIONS_WORKER_RUNTIME = Setting(
     "FUNCTIONS_WORKER_RUNTIME",
@@ -411,6 +449,9 @@ DECLARED: tuple[Setting[Any], ...] = (
     CALLER_TOKEN_ISSUERS,
     CALLER_TOKEN_AUDIENCES,
     CALLER_TOKEN_JWKS_URL,
+    *(APP_FUNCTIONS, ROTATION_CLIENT_ID, ROTATION_STATE_CONTAINER_URL, ROTATION_SCHEDULE),
+    *(ROTATION_WINDOW_DAYS, ROTATION_KEY_LIFETIME_DAYS, ROTATION_GRACE_SECONDS),
+    *(ROTATION_CLOCK_SKEW_SECONDS, QUEUES_MESSAGE_ENCODING),
 )
 
 

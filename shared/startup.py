@@ -6,7 +6,8 @@ one; then every variable the process sees is checked (:mod:`shared.environment`:
 credential variable, no keyed connection string, no secret-shaped value, declared or not);
 then the settings are validated, so a missing, malformed or secret-shaped setting stops
 the host at start-up with an error naming it (never its value) instead of failing the
-first request.
+first request. Which settings depends on the functions this app hosts (``APP_FUNCTIONS``):
+the rotation app in Azure has the rotation's settings and not the jobs API's.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ from shared.redaction import install_log_redaction
 from shared.settings import get_settings
 
 
-def start() -> None:
-    """Install log and output redaction, check the environment, validate the settings.
-    Idempotent."""
+def start() -> str:
+    """Install log and output redaction, check the environment, validate the settings;
+    return ``APP_FUNCTIONS``. Idempotent."""
     install_log_redaction()
     install_output_redaction()
     check_environment(os.environ)
-    get_settings()
+    from shared.rotation.config import hosted_functions, load_rotation_config
+
+    hosted = hosted_functions()
+    if hosted == "rotation":
+        load_rotation_config()
+    else:
+        get_settings()
+    return hosted

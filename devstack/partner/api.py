@@ -31,9 +31,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from devstack.asgi import EmulatorApp
-from devstack.faults import HOSTILE_MODES, STRIKE_SCOPE_KEY
+from devstack.faults import HOSTILE_MODES, STRIKE_SCOPE_KEY, FaultGate
 from devstack.partner.analysis import analyze_text
 from devstack.partner.hostile import LANDING_PATH, landing, spoiled
+from devstack.partner.keys import KeyRegistry, key_routes
 from devstack.partner.store import PartnerState
 
 __all__ = ["create_partner_app"]
@@ -45,19 +46,32 @@ MAX_TEXT_CHARS = 100_000
 
 
 def create_partner_app(
-    *, accepted_key: Callable[[], str | None], header_name: str = "X-Api-Key"
+    *,
+    accepted_key: Callable[[], str | None],
+    header_name: str = "X-Api-Key",
+    keys: KeyRegistry | None = None,
 ) -> EmulatorApp:
-    """The partner API; ``accepted_key()`` is the only key it takes (None: it takes none)."""
+    """The partner API; ``accepted_key()`` is the only key it takes (None: it takes none).
+
+    With ``keys`` (:mod:`devstack.partner.keys`) it takes every key that registry holds
+    valid instead, adopting ``accepted_key()`` (the vault's value) when it is new, and serves
+    the key-management routes; ``app.state.key_faults`` is their fault gate.
+    """
     if not header_name:
         raise ValueError("header_name must not be empty")
     state = PartnerState()
+
+    def accepts(presented: str) -> bool:
+        if keys is not None:
+            return keys.caller(presented, accepted_key()) is not None
+        expected = accepted_key()
+        return expected is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
     async def analyze(request: Request) -> Response:
         presented = request.headers.get(header_name)
         if not presented:
             return _refuse(state, 401, "unauthorized", "missing_api_key")
-        expected = accepted_key()
-        if expected is None or not hmac.compare_digest(presented.encode(), expected.encode()):
+        if not accepts(presented):
             return _refuse(state, 401, "unauthorized", "invalid_api_key")
         try:
             body = json.loads(await request.body())
@@ -94,6 +108,11 @@ def create_partner_app(
         Route(LANDING_PATH, landing, methods=["GET", "POST"]),
         Route("/devstack/health", health, methods=["GET"]),
     ]
+    key_faults = FaultGate()
+    if keys is not None:
+        routes += key_routes(
+            keys, header_name=header_name, vault_value=accepted_key, faults=key_faults
+        )
     app = EmulatorApp(
         routes=routes,
         faults=state.faults,
@@ -102,6 +121,8 @@ def create_partner_app(
         gated=lambda scope: scope["method"] == "POST" and scope["path"] == ANALYZE_PATH,
         arrived=state.arrive,
     )
+    app.state.keys = keys
+    app.state.key_faults = key_faults
     return app
 
 

@@ -232,7 +232,8 @@ class _VaultApi:
         try:
             days = float(request.query_params["days"])
             validate_name(name)
-            record = self.store.backdate(name, days=days)
+            expiry = request.query_params.get("expiry") == "true"
+            record = self.store.backdate(name, days=days, expiry=expiry)
         except (KeyError, ValueError):
             return error_response(
                 400, "BadParameter", "Pass ?days=<number> and a valid secret name."
@@ -245,6 +246,7 @@ class _VaultApi:
                 "version": record.version,
                 "created": record.created,
                 "updated": record.updated,
+                "expires": record.expires_on,
             }
         )
 

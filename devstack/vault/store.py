@@ -153,13 +153,16 @@ class VaultStore:
                 return None
             return entry.versions[-1].value
 
-    def backdate(self, name: str, *, days: float) -> SecretVersion:
-        """Move the latest version's created/updated back by ``days`` (posture tests: "stale")."""
+    def backdate(self, name: str, *, days: float, expiry: bool = False) -> SecretVersion:
+        """Move the latest version's created/updated back by ``days`` (posture tests: "stale");
+        with ``expiry``, its expiry too, so it comes near expiry (rotation rehearsals)."""
         shift = round(days * 86400)
         with self._lock:
             entry = self._active(name)
             latest = entry.versions[-1]
             moved = replace(latest, created=latest.created - shift, updated=latest.updated - shift)
+            if expiry and moved.expires_on is not None:
+                moved = replace(moved, expires_on=moved.expires_on - shift)
             entry.versions[-1] = moved
             self._save()
             return moved

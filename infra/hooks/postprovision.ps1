@@ -9,8 +9,8 @@ $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $target = Join-Path $root 'local.settings.json'
 
 # Functions that consume production work (blueprints/worker.py, blueprints/posture.py,
-# blueprints/outbox.py).
-$consumers = @('process_job', 'record_poisoned_job', 'posture_timer', 'outbox_timer')
+# blueprints/outbox.py, blueprints/rotation.py).
+$consumers = @('process_job', 'record_poisoned_job', 'posture_timer', 'outbox_timer', 'rotate_on_event', 'rotation_timer')
 
 $required = @(
   'AZURE_STORAGE_HOST_BLOB_ENDPOINT', 'AZURE_STORAGE_HOST_QUEUE_ENDPOINT',
@@ -47,6 +47,7 @@ $values = [ordered]@{
   'CALLER_TOKEN_ISSUERS'                 = "https://login.microsoftonline.com/$(Get-Setting 'AZURE_TENANT_ID')/v2.0"
   'CALLER_TOKEN_AUDIENCES'               = "api://$(Get-Setting 'API_CLIENT_ID'),$(Get-Setting 'API_CLIENT_ID')"
   'CALLER_TOKEN_JWKS_URL'                = "https://login.microsoftonline.com/$(Get-Setting 'AZURE_TENANT_ID')/discovery/v2.0/keys"
+  'ROTATION_SCHEDULE'                    = '0 30 2 * * *'
 }
 foreach ($function in $consumers) { $values["AzureWebJobs.$function.Disabled"] = 'true' }
 [ordered]@{ IsEncrypted = $false; Values = $values } |

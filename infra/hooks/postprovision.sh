@@ -15,8 +15,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 target="$root/local.settings.json"
 
 # Functions that consume production work (blueprints/worker.py, blueprints/posture.py,
-# blueprints/outbox.py).
-consumers="process_job record_poisoned_job posture_timer outbox_timer"
+# blueprints/outbox.py, blueprints/rotation.py).
+consumers="process_job record_poisoned_job posture_timer outbox_timer rotate_on_event rotation_timer"
 
 require() {
   eval "value=\${$1:-}"
@@ -58,7 +58,8 @@ set -- \
   OUTBOX_SCHEDULE "0 */1 * * * *" \
   CALLER_TOKEN_ISSUERS "https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0" \
   CALLER_TOKEN_AUDIENCES "api://$API_CLIENT_ID,$API_CLIENT_ID" \
-  CALLER_TOKEN_JWKS_URL "https://login.microsoftonline.com/$AZURE_TENANT_ID/discovery/v2.0/keys"
+  CALLER_TOKEN_JWKS_URL "https://login.microsoftonline.com/$AZURE_TENANT_ID/discovery/v2.0/keys" \
+  ROTATION_SCHEDULE "0 30 2 * * *"
 for function in $consumers; do
   set -- "$@" "AzureWebJobs.$function.Disabled" true
 done

@@ -62,6 +62,9 @@ param subnetId string = ''
 @description('Log Analytics workspace (customer) id whose app telemetry the posture checker scans.')
 param logAnalyticsCustomerId string
 
+@description('Container of the key rotation\'s state; the posture checker reads it (docs/rotation.md).')
+param rotationStateContainerUrl string
+
 @description('Upper bound of instances; the cost ceiling of the plan.')
 @minValue(40)
 @maxValue(1000)
@@ -100,6 +103,8 @@ var appSettings = {
   PARTNER_API_KEY_HEADER: 'X-Api-Key'
   SECRET_CACHE_TTL_SECONDS: '300'
   POSTURE_SCHEDULE: '0 0 */6 * * *'
+  APP_FUNCTIONS: 'api'
+  ROTATION_STATE_CONTAINER_URL: rotationStateContainerUrl
   // The connection string names the ingestion endpoint; with local auth disabled on the
   // component it is not a credential. The token comes from the identity below.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources.rotation import rotation_state
 from posture.sources.vault import (
     SecretFacts,
     secrets_in_use,
@@ -90,12 +91,33 @@ def secret_expiring(context: CheckContext) -> RuleResult:
                     "expired": days_left <= 0,
                 }
             )
+    rotation = rotation_evidence(context)  # docs/rotation.md: the rotation's own record
+    if rotation is not None and rotation.get("last_failure_at"):
+        found.append(rotation)
     if found:
         return RuleResult.failed(
-            f"{len(found)} secret(s) expired or expiring within {window} days: {_names(found)}",
+            f"{len(found)} secret(s) expired, expiring within {window} days or failing to "
+            f"rotate: {_names(found)}",
             found,
         )
-    return RuleResult.passed(f"no secret expires within {window} days")
+    suffix = "" if rotation is None else f"; rotation next due {rotation.get('next_due')}"
+    return RuleResult.passed(f"no secret expires within {window} days{suffix}")
+
+
+def rotation_evidence(context: CheckContext) -> Evidence | None:
+    """The rotation state as evidence: last rotation, next due, and a failure not yet
+    followed by a successful rotation (reported as ``last_failure_at``)."""
+    state = rotation_state(context)
+    if state is None:
+        return None
+    return {
+        "secret": state.secret,
+        "rotation": "automatic",
+        "last_rotation_at": state.last_rotation_at,
+        "next_due": state.next_due,
+        "last_failure_at": state.last_failure_at if state.failing else None,
+        "last_failure": state.last_failure if state.failing else None,
+    }
 
 
 @rule(

@@ -110,6 +110,12 @@ SCHEMAS: dict[tuple[str, str], SchemaRef] = {
     ("Microsoft.Authorization/roleAssignments", "2022-04-01"): SchemaRef(
         "azure.mgmt.authorization.v2022_04_01.models", "RoleAssignmentCreateParameters"
     ),
+    ("Microsoft.EventGrid/systemTopics", "2025-02-15"): SchemaRef(
+        "azure.mgmt.eventgrid.models", "SystemTopic"
+    ),
+    ("Microsoft.EventGrid/systemTopics/eventSubscriptions", "2025-02-15"): SchemaRef(
+        "azure.mgmt.eventgrid.models", "EventSubscription"
+    ),
 }
 
 NAMED_SCHEMAS: dict[tuple[str, str, str], SchemaRef] = {
@@ -298,11 +304,28 @@ def _msrest_shape(module: ModuleType, cls: type) -> Shape:
             assert holder.inline is not None
             target = holder.inline
         target.fields[parts[-1]] = leaf
+    # A discriminated base (EventSubscriptionDestination: endpointType) is written with the
+    # properties of one of its subtypes: the check accepts those of any of them.
+    for names in vars(cls).get("_subtype_map", {}).values():  # declared here, not inherited
+        for sub_name in names.values():
+            sub = getattr(module, sub_name, None)
+            if isinstance(sub, type) and sub is not cls and hasattr(sub, "_attribute_map"):
+                _merge(shape, _msrest_shape(module, sub))
     # An intermediate object is read-only only if everything in it is.
     for holder in shape.fields.values():
         if holder.inline is not None:
             holder.read_only = all(f.read_only for f in holder.inline.fields.values())
     return shape
+
+
+def _merge(into: Shape, other: Shape) -> None:
+    """Add ``other``'s fields to ``into``, merging flattened intermediate objects."""
+    for key, value in other.fields.items():
+        mine = into.fields.get(key)
+        if mine is None:
+            into.fields[key] = value
+        elif mine.inline is not None and value.inline is not None:
+            _merge(mine.inline, value.inline)
 
 
 def _typespec_field(module: ModuleType, annotation: Any) -> Field:

@@ -18,12 +18,12 @@ from tests.infra.conftest import INFRA, ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 
-def test_azure_yaml_declares_one_python_function_service(yaml_docs: dict[str, Any]) -> None:
+def test_azure_yaml_declares_the_python_function_services(yaml_docs: dict[str, Any]) -> None:
     project = yaml_docs["azure.yaml"]
     assert "__error__" not in project, project
-    assert project["services"] == {
-        "api": {"project": ".", "language": "python", "host": "function", "remoteBuild": True}
-    }
+    service = {"project": ".", "language": "python", "host": "function", "remoteBuild": True}
+    # The same code twice: the jobs API, and the key rotation under its own identity.
+    assert project["services"] == {"api": service, "rotation": service}
     assert project["infra"]["path"] == "infra"
 
 
