@@ -7,7 +7,8 @@ run in two apps under two identities (docs/rotation.md); locally one host runs b
 
 HTTP functions are anonymous at the function level on purpose: a function key
 is a shared secret. Callers authenticate with Entra tokens, checked in front
-of the app by App Service Authentication (emulated by the devstack locally).
+of the app by App Service Authentication (emulated by the devstack locally) and
+again by the app itself (shared/callertoken.py).
 """
 
 from shared import startup
