@@ -8,7 +8,7 @@ Azurite docs ("UseDevelopmentStorage=true" is the emulator shortcut).
 
 from __future__ import annotations
 
-from devstack.appenv import with_storage_connections
+from devstack.appenv import rewrite_loopback_url, with_storage_connections
 
 URIS = {"blob": "https://b/acct", "queue": "https://q/acct", "table": "https://t/acct"}
 
@@ -35,3 +35,18 @@ def test_host_storage_is_added_only_when_absent() -> None:
     assert kept == {"AzureWebJobsStorage__blobServiceUri": "mine"}
     secret_string = {"AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName=a"}
     assert with_storage_connections(secret_string, **URIS)[0] == secret_string
+
+
+def test_localhost_settings_point_at_127_0_0_1_on_the_port_in_use() -> None:
+    """``SecretClient`` refuses the vault's challenge when the host it called has no parent
+    domain (its ``verify_challenge_resource`` check, azure-keyvault-secrets
+    ``_shared/challenge_auth_policy.py``), so a setting naming ``localhost`` is moved to
+    127.0.0.1, where the check passes; other URLs are left alone."""
+    ports = {7073: 40001, 10000: 40002}
+    assert rewrite_loopback_url("https://localhost:7073/", ports) == "https://127.0.0.1:40001/"
+    assert (
+        rewrite_loopback_url("https://localhost:10000/devstoreaccount1", ports)
+        == "https://127.0.0.1:40002/devstoreaccount1"
+    )
+    assert rewrite_loopback_url("https://localhost:9999/", ports) == "https://localhost:9999/"
+    assert rewrite_loopback_url("https://example.com:7073/", ports) == "https://example.com:7073/"
