@@ -23,6 +23,7 @@ import asyncio
 import functools
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
@@ -60,6 +61,12 @@ from devstack.vault.backup import BackupSealer
 from devstack.vault.store import VaultStore
 
 logger = logging.getLogger("devstack.stack")
+
+#: The host's one line for a missing or malformed setting (shared.settingvalues.SettingsError).
+_SETTING_ERROR = re.compile(
+    r"SettingsError: (?P<problem>app setting (?P<name>[^:\s]+): .*?)"
+    r"(?: \(\w+\.py, line \d+\))?(?: \(log: .*\))?$"
+)
 
 ACCOUNT = "devstoreaccount1"
 DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
@@ -256,12 +263,19 @@ class Stack:
                 f"http://{LOOPBACK}:{ports['api']}/admin/host/ping", child, STARTUP_TIMEOUT
             )
         except StackError as exc:
-            if "SettingsError" in str(exc):
-                raise StackError(
-                    f"{exc}; set it in {settings_source} (Values) or for one run with "
-                    "--app-setting NAME=VALUE"
-                ) from None
-            raise
+            setting = _SETTING_ERROR.search(str(exc))
+            if setting is None:
+                raise
+            own = app_dir / "local.settings.json"
+            where = (
+                f"{own} (Values)"
+                if settings_source == own
+                else f"{own} (copy {settings_source.name}, then edit Values)"
+            )
+            raise StackError(
+                f"the app cannot start: {setting['problem']}: set it in {where}, or for one run "
+                f"with --app-setting {setting['name']}=VALUE (log: {child.log_path})"
+            ) from None
 
     def _watch_child(self, child: ChildProcess) -> None:
         """A new child process to watch (Azurite started again replaces the old one)."""
