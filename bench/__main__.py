@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import cases
-from bench.harness import Bench, HeapProbe, wait_for_drain
+from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
 from bench.queue_drain import queue_drain
 from bench.report import Row, machine, markdown, render, write_json
 from bench.storage_front import storage_front
@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             heap.directory.mkdir()  # only P7's own stack runs traced
         settings = {**BENCH_SETTINGS, **extra}
         with running_stack(Path(state) / "stack", app_settings=settings) as stack:
+            print(f"bench: the function host is pid {host_pid(int(stack.endpoints['pid']))}")
             rows = _run(stack, wanted, args.scale, extra, heap)
     print()
     print(render(rows))

@@ -42,7 +42,7 @@ class _Side:
         )
         self.container: ContainerClient = blobs.get_container_client(CONTAINER)
         self.queue = QueueClient(
-            queue_url, QUEUE, credential=bench.credential, connection_verify=bench.ca
+            queue_url, queue, credential=bench.credential, connection_verify=bench.ca
         )
         self.prefix = uuid.uuid4().hex
 
