@@ -19,7 +19,7 @@ ENDPOINTS = {
 
 def test_the_submit_shows_the_location_the_next_command_needs() -> None:
     lines = banner(ENDPOINTS, Path(".devstack"), 1.0).splitlines()
-    submit = next(i for i, line in enumerate(lines) if "-d '{\"text\"" in line)
+    submit = next(i for i, line in enumerate(lines) if '-d \'{"text"' in line)
     assert lines[submit - 1].lstrip().startswith("curl -si ")
     assert lines[submit + 1].rstrip().endswith("/api/jobs/<id from Location>")
 
