@@ -58,6 +58,7 @@ from devstack.storagefront.server import StorageFront
 from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.backup import BackupSealer
+from devstack.vault.errors import ServiceError
 from devstack.vault.store import VaultStore
 
 logger = logging.getLogger("devstack.stack")
@@ -118,7 +119,13 @@ class Stack:
         entry = azurite_entry()
         secret_name = settings.get("PARTNER_API_KEY_SECRET_NAME", DEFAULT_SECRET_NAME)
         store = _vault_store(None if opts.memory else self.state / "vault" / "secrets.json")
-        ensure_partner_key(store, secret_name)
+        try:
+            ensure_partner_key(store, secret_name)
+        except ServiceError as exc:  # a name Key Vault refuses
+            raise StackError(
+                f"app setting PARTNER_API_KEY_SECRET_NAME={secret_name!r}: {exc.message} "
+                f"Correct it in {source}"
+            ) from None
         certs = create_dev_certificates(self.state / "certs")
         issuer = TokenIssuer.load_or_create(self.state / "identity" / "signing-key.pem")
         identity_header = secrets.token_urlsafe(32)

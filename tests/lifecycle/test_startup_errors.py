@@ -114,3 +114,17 @@ def test_a_missing_setting_names_the_setting_and_where_to_set_it(tmp_path: Path)
         "Values), or for one run with --app-setting KEY_VAULT_URI=VALUE (log: "
     ) in line
     assert "Traceback" not in up.output()
+
+
+def test_a_secret_name_key_vault_refuses_is_named(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    settings = app / "local.settings.json"
+    settings.write_text('{"Values": {"PARTNER_API_KEY_SECRET_NAME": "bad_name"}}')
+    up = Up(tmp_path / "state", fixed_ports(), ["--memory", "--app-dir", str(app)])
+    assert up.start(wait=False).finish() == 2
+    assert stack_lines(up) == [
+        "[stack] devstack cannot start: app setting PARTNER_API_KEY_SECRET_NAME='bad_name': "
+        "Secret names must be 1-127 characters of letters, digits and dashes. Correct it in "
+        f"{settings}"
+    ]
