@@ -1,29 +1,68 @@
 # One command runs the app on the offline local stack, one runs the tests.
 # Set-up is idempotent: the venv and node_modules are rebuilt only when their
-# pinned inputs change.
+# pinned inputs change, or when a venv was made by another Python than 3.11.
 PYTHON ?= python3.11
+PYTHON_VERSION := 3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 
-.PHONY: run test lint typecheck unit integration bench setup clean smoke
+.PHONY: run test lint typecheck unit integration bench setup clean smoke python-check
 
 INFRA_VENV := .venv-infra
 
+# The Python a venv runs ("" when it is missing or broken), read once per make run.
+venv_version = $(shell $(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# A venv made by another interpreter is out of date whatever its stamp says.
+ifneq ($(call venv_version,$(VENV)),$(PYTHON_VERSION))
+.PHONY: $(VENV)/.installed
+endif
+ifneq ($(call venv_version,$(INFRA_VENV)),$(PYTHON_VERSION))
+.PHONY: $(INFRA_VENV)/.installed
+endif
+
 setup: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
 
+# The interpreter that builds a venv is checked first, in one line.
+define check-python
+found=$$($(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null); \
+case "$$found" in \
+  $(PYTHON_VERSION).*) ;; \
+  "") echo "setup: Python $(PYTHON_VERSION) is needed, but '$(PYTHON)' does not run; install Python $(PYTHON_VERSION) or run make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 2 ;; \
+  *) echo "setup: Python $(PYTHON_VERSION) is needed, but '$(PYTHON)' is Python $$found; install Python $(PYTHON_VERSION) or run make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 2 ;; \
+esac
+endef
+
+python-check:
+	@$(check-python)
+
+# make-venv DIR REQUIREMENTS: (re)build DIR with $(PYTHON) unless it runs Python 3.11 (a venv
+# made by another interpreter is removed first), then install quietly: pip's output is shown
+# only when it fails (and stays in DIR/pip.log).
+define make-venv
+	@have=$$($(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ "$$have" != "$(PYTHON_VERSION)" ]; then \
+	  $(check-python); \
+	  if [ -e $(1) ]; then \
+	    echo "setup: $(1) was made by $${have:+Python }$${have:-an interpreter that no longer runs}; rebuilding it with $(PYTHON)"; \
+	    rm -rf $(1); \
+	  fi; \
+	  $(PYTHON) -m venv $(1) || exit 1; \
+	fi
+	@echo "setup: installing $(2) into $(1)"
+	@$(1)/bin/python -m pip install $(PIP_FLAGS) -r $(2) > $(1)/pip.log 2>&1 || { \
+	  cat $(1)/pip.log >&2; \
+	  echo "setup: pip could not install $(2) into $(1) (output above, also in $(1)/pip.log)" >&2; \
+	  exit 1; }
+	@touch $(1)/.installed
+endef
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "setup: installing Python dependencies into $(VENV)"
-	@$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
-	@touch $@
+	$(call make-venv,$(VENV),requirements-dev.txt)
 
 # checkov brings a large, self-pinned dependency tree: it lives in its own venv.
 $(INFRA_VENV)/.installed: requirements-infra.txt
-	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
-	@echo "setup: installing infra checks (checkov) into $(INFRA_VENV)"
-	@$(INFRA_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-infra.txt
-	@touch $@
+	$(call make-venv,$(INFRA_VENV),requirements-infra.txt)
 
 node_modules/.installed: package.json package-lock.json
 	@echo "setup: installing Azurite (npm ci)"
@@ -61,5 +100,6 @@ smoke: $(VENV)/.installed
 	@test -n "$(URL)" || { echo "usage: SMOKE_TOKEN=<token> make smoke URL=<app base URL>" >&2; exit 2; }
 	$(PY) -m smoke --url "$(URL)" $(ARGS)
 
+# Everything set-up and the stack made: state, caches, both venvs and node_modules.
 clean:
-	rm -rf .devstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .devstack .pytest_cache .mypy_cache .ruff_cache .hypothesis $(VENV) $(INFRA_VENV) node_modules

@@ -1,4 +1,4 @@
-"""``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P7, report.
+"""``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P9, report.
 
 Each measure is a ratio against a baseline run in the same process on the same
 stack, because shared machines are noisy; nothing here is a timed assertion.
@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import cases
-from bench.harness import Bench, HeapProbe, wait_for_drain
+from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
 from bench.queue_drain import queue_drain
 from bench.report import Row, machine, markdown, render, write_json
+from bench.storage_front import storage_front
 from devstack.runner import RunningStack, running_stack
 
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
@@ -71,7 +72,8 @@ def _run(
         ("P5", lambda: _after_idle(bench, queue_drain)),
         ("P6", lambda: cases.posture_run(bench)),
         ("P7", lambda: _host_memory_alone(bench, extra, heap)),
-        ("P8", lambda: __import__("bench.rotation_case").rotation_case.run(bench)),
+        ("P9", lambda: storage_front(bench)),
+        ("P10", lambda: __import__("bench.rotation_case").rotation_case.run(bench)),
     ]
     rows: list[Row] = []
     for ident, step in steps:
@@ -88,7 +90,7 @@ def _run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", default="P1,P2,P4,P5,P6,P7", help="comma-separated ids (P2 also reports P3)"
+        "--only", default="P1,P2,P4,P5,P6,P7,P8,P9", help="comma-separated ids (P2 also reports P3)"
     )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply job counts (e.g. 0.1 for a quick look)"
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             heap.directory.mkdir()  # only P7's own stack runs traced
         settings = {**BENCH_SETTINGS, **extra}
         with running_stack(Path(state) / "stack", app_settings=settings) as stack:
+            print(f"bench: the function host is pid {host_pid(int(stack.endpoints['pid']))}")
             rows = _run(stack, wanted, args.scale, extra, heap)
     print()
     print(render(rows))

@@ -1,4 +1,4 @@
-"""P8: jobs keep flowing while the partner key rotates twice (docs/rotation.md).
+"""P10: jobs keep flowing while the partner key rotates twice (docs/rotation.md).
 
 A stack of its own with a short secret cache (2 s) and grace (6 s): ``JOBS`` jobs are
 submitted at a fixed concurrency while the vault's near-expiry event rotates the key twice
@@ -162,7 +162,7 @@ def run(main: Any) -> list[Row]:
     ratio = outcome.latency_ratio()
     return [
         Row(
-            "P8",
+            "P10",
             f"POST /api/jobs median latency during a rotation ({jobs} jobs, 2 rotations)",
             f"x{ratio:.2f}",
             "the same run outside the rotations",
@@ -172,7 +172,7 @@ def run(main: Any) -> list[Row]:
             {"refused": len(outcome.refused), "settled": settled, "duration_s": outcome.duration},
         ),
         Row(
-            "P8v",
+            "P10v",
             "vault reads beyond the cache's refreshes and the rotations' own",
             str(outcome.extra_vault_reads()),
             f"{len(outcome.windows)} rotation(s) x 1 instance",

@@ -5,7 +5,8 @@ up       start Azurite, the identity endpoint, the vault, the partner stub and
 token    print a caller token for the local API (as Entra would issue one)
 env      print the app's environment as shell exports (run scripts as the app);
          --format env for env(1), which also takes names a shell cannot export
-azurite  stop or start Azurite in the running stack (rehearse a storage outage)
+azurite  stop or start Azurite in the running stack (rehearse a storage outage);
+         status exits 0 while it runs, 3 while it is stopped
 rotate-rehearsal  bring the partner key near expiry and watch it rotate while jobs flow
 """
 
@@ -26,10 +27,25 @@ CALLER_APP_ID = "44444444-4444-4444-8444-444444444444"
 
 
 def _endpoints(state_dir: Path) -> dict[str, object]:
+    """The running stack's endpoints; a one-line exit when no stack runs on ``state_dir``."""
+    from devstack.statelock import holder
+
     path = state_dir / "endpoints.json"
+    running = holder(state_dir)
+    if running is None:
+        left = " (its endpoints.json is left from a stack that was killed)" if path.exists() else ""
+        raise SystemExit(
+            f"no devstack is running on {state_dir}{left}: start it with `make run`"
+            + ("" if state_dir == DEFAULT_STATE else f" or `devstack --state-dir {state_dir} up`")
+        )
     if not path.exists():
-        raise SystemExit(f"no running devstack found ({path} missing): start it with `make run`")
-    document: dict[str, object] = json.loads(path.read_text())
+        raise SystemExit(
+            f"{running.describe()} is still starting (no endpoints.json yet): try again shortly"
+        )
+    try:
+        document: dict[str, object] = json.loads(path.read_text())
+    except ValueError:
+        raise SystemExit(f"{path} is damaged: stop the stack and start it again") from None
     return document
 
 
@@ -49,8 +65,9 @@ def _pair(item: str) -> tuple[str, str]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from devstack.ports import PortInUseError
-    from devstack.stack import StackOptions, run_stack
+    from devstack.errors import StackError
+    from devstack.options import StackOptions
+    from devstack.stack import run_stack
 
     options = StackOptions(
         app_dir=args.app_dir,
@@ -66,7 +83,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
     try:
         return asyncio.run(run_stack(options))
-    except PortInUseError as exc:
+    except StackError as exc:
         print(f"devstack cannot start: {exc}", file=sys.stderr)
         return 2
 
@@ -121,18 +138,34 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``azurite status`` exits 3 when Azurite is stopped (as LSB's "status" does for "not running").
+AZURITE_STOPPED = 3
+
+
 def cmd_azurite(args: argparse.Namespace) -> int:
     import requests
 
     endpoints = _endpoints(args.state_dir)
     url = f"{endpoints['control']}/azurite"
-    if args.action == "status":
-        response = requests.get(url, timeout=10)
-    else:
-        response = requests.post(f"{url}/{args.action}", timeout=120)
-    response.raise_for_status()
-    print("azurite is running" if response.json().get("running") else "azurite is stopped")
-    return 0
+    try:
+        if args.action == "status":
+            response = requests.get(url, timeout=10)
+        else:
+            response = requests.post(f"{url}/{args.action}", timeout=120)
+    except requests.RequestException as exc:
+        raise SystemExit(
+            f"the devstack's control plane at {url} did not answer ({type(exc).__name__}): "
+            "is the stack still starting or stopping? Try again, or restart it"
+        ) from None
+    if not response.ok:
+        try:
+            detail = str(response.json().get("error") or response.reason)
+        except ValueError:
+            detail = response.reason
+        raise SystemExit(f"azurite {args.action} failed ({response.status_code}): {detail}")
+    running = bool(response.json().get("running"))
+    print("azurite is running" if running else "azurite is stopped")
+    return 0 if running or args.action == "stop" else AZURITE_STOPPED
 
 
 def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:

@@ -32,9 +32,10 @@ INHERITED = (
     "PYTHONDONTWRITEBYTECODE",
     "PYTHONUNBUFFERED",
 )
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 #: What infra/ sets in Azure too (``AZURE_TOKEN_CREDENTIALS``).
 PINNED_CREDENTIAL = "ManagedIdentityCredential"
+LOOPBACK = "127.0.0.1"
+LOOPBACK_HOSTS = {LOOPBACK, "localhost"}
 
 
 class SettingsFileError(ValueError):
@@ -60,13 +61,18 @@ def load_local_settings(path: Path) -> dict[str, str]:
 
 
 def rewrite_loopback_url(value: str, port_map: dict[int, int]) -> str:
-    """Move a loopback URL on a default devstack port to the port in use."""
+    """Move a loopback URL on a default devstack port to the port in use, on 127.0.0.1.
+
+    ``localhost`` becomes ``127.0.0.1``: Key Vault's SDK accepts the vault's challenge only
+    when the host it called has a parent domain (``localhost`` has none), and every other
+    piece answers both names alike.
+    """
     if not value.startswith(("http://", "https://")):
         return value
     parts = urlsplit(value)
     if parts.hostname not in LOOPBACK_HOSTS or parts.port not in port_map:
         return value
-    netloc = f"{parts.hostname}:{port_map[parts.port]}"
+    netloc = f"{LOOPBACK}:{port_map[parts.port]}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

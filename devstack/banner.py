@@ -28,8 +28,8 @@ def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
         "Try it:",
         f"  curl -s {api}/health",
         f"  TOKEN=$({python} -m devstack {state}token --role Jobs.Submit)",
-        "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
-        f'       -d \'{{"text": "hello secretless world"}}\' {api}/jobs',
+        "  curl -si -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        f'       -d \'{{"text": "hello secretless world"}}\' {api}/jobs   # -i shows Location',
         f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/jobs/<id from Location>',
         "",
     ]

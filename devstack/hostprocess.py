@@ -14,14 +14,44 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from devstack.errors import StackError
 from devstack.processes import ChildProcess, wait_for_http
 
 NAME = "host"
 logger = logging.getLogger("devstack.host")
+
+#: The host's one line for a missing or malformed setting (shared.settingvalues.SettingsError).
+_SETTING_ERROR = re.compile(
+    r"SettingsError: (?P<problem>app setting (?P<name>[^:\s]+): .*?)"
+    r"(?: \(\w+\.py, line \d+\))?(?: \(log: .*\))?$"
+)
+
+
+def explain_start_failure(
+    error: StackError, app_dir: Path, settings_source: Path, log_path: Path
+) -> StackError:
+    """A host that stopped on a missing or malformed app setting: say where to set it.
+
+    Any other failure is returned as it was.
+    """
+    setting = _SETTING_ERROR.search(str(error))
+    if setting is None:
+        return error
+    own = app_dir / "local.settings.json"
+    where = (
+        f"{own} (Values)"
+        if settings_source == own
+        else f"{own} (copy {settings_source.name}, then edit Values)"
+    )
+    return StackError(
+        f"the app cannot start: {setting['problem']}: set it in {where}, or for one run "
+        f"with --app-setting {setting['name']}=VALUE (log: {log_path})"
+    )
 
 
 class FunctionHost:

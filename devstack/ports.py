@@ -1,10 +1,23 @@
-"""The stack's ports: defaults, overrides, free-port selection, clear conflicts."""
+"""The stack's ports: defaults, overrides, free-port selection, clear conflicts.
+
+A port counts as free when a listening server could bind it now. The probe binds with
+``SO_REUSEADDR``, as every server of the stack does (uvicorn through asyncio's
+``create_server``, which sets it on POSIX; Azurite through Node's libuv, which sets it
+on every TCP bind): without it, the connections a stopped stack left in TIME_WAIT would
+make its ports look taken for a minute after each Ctrl-C, though nothing listens.
+
+A port that is really taken is explained: by the devstack that holds it (its pid and
+state directory) when one does, else by the pid and name of the process listening.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 from dataclasses import dataclass
+
+from devstack import procfs, statelock
+from devstack.errors import PortInUseError
 
 #: piece -> default port. Each can be moved with DEVSTACK_<PIECE>_PORT.
 DEFAULT_PORTS: dict[str, int] = {
@@ -21,21 +34,42 @@ DEFAULT_PORTS: dict[str, int] = {
 LOOPBACK = "127.0.0.1"
 
 
-class PortInUseError(RuntimeError):
-    """A port the stack needs is taken; the message names the variable that moves it."""
+__all__ = ["DEFAULT_PORTS", "LOOPBACK", "PortInUseError", "Ports", "free_port", "resolve_ports"]
 
 
 def env_var(piece: str) -> str:
     return f"DEVSTACK_{piece.upper()}_PORT"
 
 
-def _is_free(port: int) -> bool:
+def is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now (bound as the stack's servers bind)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError:
             return False
     return True
+
+
+def in_use_message(port: int, piece: str) -> str:
+    """Why ``port`` is taken, by whom, and how to get past it."""
+    variable = env_var(piece)
+    owner = procfs.listening_pid(port)
+    stack = statelock.stack_of(owner) if owner is not None else None
+    if stack is not None:
+        return (
+            f"port {port} ({piece}) is held by {stack.describe()}: {stack.how_to_stop()}, "
+            f"or set {variable} to another port"
+        )
+    by = ""
+    if owner is not None:
+        name = procfs.command_name(owner)
+        by = f" by pid {owner}" + (f" ({name})" if name else "")
+    return (
+        f"port {port} ({piece}) is already in use{by}; set {variable} to another port "
+        "(or stop what holds it)"
+    )
 
 
 def free_port() -> int:
@@ -73,10 +107,7 @@ def resolve_ports(*, free: bool = False, environ: dict[str, str] | None = None) 
             port = int(raw)
         except ValueError as exc:
             raise PortInUseError(f"{env_var(piece)}={raw!r} is not a port number") from exc
-        if not _is_free(port):
-            raise PortInUseError(
-                f"port {port} ({piece}) is already in use; set {env_var(piece)} to another port "
-                "(or stop what holds it)"
-            )
+        if not is_free(port):
+            raise PortInUseError(in_use_message(port, piece))
         chosen[piece] = port
     return Ports(chosen)

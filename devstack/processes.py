@@ -1,23 +1,67 @@
-"""Child processes of the stack: their prefixed logs and log files, and waiting for them."""
+"""Child processes of the stack: their prefixed logs and log files, and waiting for them.
+
+Children die with the stack. Each is started with Linux's parent-death signal
+(``prctl(PR_SET_PDEATHSIG, SIGTERM)`` in the child between fork and exec; it survives
+the exec), so ``kill -9`` of the stack, or a closed terminal, stops them too: the
+function host and Azurite shut down as on Ctrl-C. The signal follows the *thread* that
+forked the child; children are started from the event loop's thread, the main thread,
+which lives as long as the stack. Where the signal cannot be set (not Linux), the next
+start clears leftovers instead (:mod:`devstack.leftovers`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import ctypes
 import logging
 import os
 import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from devstack.errors import StackError
 from devstack.ports import LOOPBACK
 
+__all__ = ["ChildProcess", "StackError", "configure_logging", "wait_for_http", "wait_for_port"]
 
-class StackError(RuntimeError):
-    """The stack cannot start; the message says which piece and what to do."""
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: Lines of a child's output kept to explain its death during start-up.
+TAIL_LINES = 20
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved once in the parent (the child must not load anything)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+_PRCTL = _prctl()
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when this process dies."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return preexec
 
 
 class PrefixFormatter(logging.Formatter):
@@ -69,6 +113,11 @@ class ChildProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._pump: asyncio.Task[None] | None = None
         self._quiet = quiet
+        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -79,8 +128,13 @@ class ChildProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         self._pump = asyncio.create_task(self._copy_output())
+
+    def death_note(self) -> str:
+        """Why it stopped, as far as its last output line says (empty if it said nothing)."""
+        return next((line for line in reversed(self.tail) if line.strip()), "")
 
     async def _copy_output(self) -> None:
         if self.process is None or self.process.stdout is None:
@@ -90,6 +144,7 @@ class ChildProcess:
                 line = raw.decode("utf-8", errors="replace").rstrip()
                 log.write(line + "\n")
                 log.flush()
+                self.tail.append(line)
                 if self._quiet is None or not self._quiet.search(line):
                     print(f"[{self.name}] {line}", flush=True)
 
@@ -120,12 +175,20 @@ class ChildProcess:
             await self.wait()
 
 
+async def exited_during_start(child: ChildProcess) -> StackError:
+    """The error for a child that died while starting: its last word and its log file."""
+    await child.wait()
+    note = child.death_note()
+    said = f": {note}" if note else ""
+    return StackError(f"{child.name} exited during start-up{said} (log: {child.log_path})")
+
+
 async def wait_for_port(port: int, child: ChildProcess, timeout: float) -> None:
     """Until ``child`` listens on ``port`` (loopback); :class:`StackError` if it dies or is late."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not child.running:
-            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
+            raise await exited_during_start(child)
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection(LOOPBACK, port)
             writer.close()
@@ -141,7 +204,7 @@ async def wait_for_http(url: str, child: ChildProcess, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not child.running:
-            raise StackError(f"{child.name} exited during start-up; see {child.log_path}")
+            raise await exited_during_start(child)
         try:
             await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
             return

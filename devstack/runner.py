@@ -172,16 +172,24 @@ def start_stack(
         )
     endpoints_file = state_dir / "endpoints.json"
     deadline = time.monotonic() + START_TIMEOUT
-    while not endpoints_file.exists():
+    while (endpoints := _own_endpoints(endpoints_file, process.pid)) is None:
         if process.poll() is not None or time.monotonic() > deadline:
             stop_process(process)
             tail = log_path.read_text(errors="replace")[-4000:]
             raise RuntimeError(f"devstack did not start (exit {process.returncode}):\n{tail}")
         time.sleep(0.2)
-    endpoints = json.loads(endpoints_file.read_text())
     return RunningStack(
         state_dir=state_dir, endpoints=endpoints, log_path=log_path, process=process
     )
+
+
+def _own_endpoints(path: Path, pid: int) -> dict[str, Any] | None:
+    """endpoints.json once *this* stack wrote it (not one left by a stack that was killed)."""
+    try:
+        endpoints: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return endpoints if endpoints.get("pid") == pid else None
 
 
 @contextmanager

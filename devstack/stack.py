@@ -1,11 +1,16 @@
 """``devstack up``: every piece of the offline stack, started, watched and stopped together.
 
-Start order: dev CA -> token issuer -> identity endpoint, vault, partner stub
-(uvicorn servers in this process) -> Azurite (node) -> storage provisioning
-(what the Bicep template creates in Azure) -> the control plane -> the function
-host (a child process whose environment is the app's). When everything answers,
-``<state>/endpoints.json`` is written and a banner printed. Ctrl-C stops it
-all; a piece that dies stops the rest with a message naming it.
+Start order: the state directory's lock (:mod:`devstack.statelock`: one stack per state
+directory) -> leftovers of a stack that was killed (:mod:`devstack.leftovers`) -> ports
+and settings checked -> dev CA -> token issuer -> identity endpoint, vault, partner stub
+(uvicorn servers in this process) -> Azurite (node, internal ports) behind the Storage
+front (public ports, :mod:`devstack.storagefront`) -> storage provisioning (what the
+Bicep template creates in Azure) -> the control plane -> the function host (a child
+process whose environment is the app's). When everything answers,
+``<state>/endpoints.json`` is written and a banner printed. Ctrl-C (or SIGTERM, or a
+closed terminal's SIGHUP) stops it all; a piece that dies stops the rest with a message
+naming it; child processes die with the stack even when it is killed
+(:mod:`devstack.processes`).
 
 Outages are rehearsed on the control plane (:mod:`devstack.control`, ``control`` in
 ``endpoints.json``): fault plans for the vault and the partner stub, every piece's
@@ -15,27 +20,20 @@ counters, and Azurite stopped and started again (:mod:`devstack.azurite`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
 import functools
 import logging
 import os
 import secrets
-import shutil
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
-
-from devstack import provision
+from devstack import leftovers, provision
 from devstack.appenv import (
+    SettingsFileError,
     build_app_env,
     load_local_settings,
     refuse_unsafe,
@@ -43,20 +41,28 @@ from devstack.appenv import (
     with_storage_connections,
 )
 from devstack.azurite import NAME as AZURITE
-from devstack.azurite import STARTUP_TIMEOUT, Azurite, azurite_entry
-from devstack.certs import DevCertificates, create_dev_certificates
+from devstack.azurite import SERVICES, STARTUP_TIMEOUT, Azurite, azurite_entry
+from devstack.certs import create_dev_certificates
 from devstack.control import PREFIX as CONTROL_PREFIX
 from devstack.control import create_control_app
+from devstack.embedded import EmbeddedServer, serve, stop_all
+from devstack.errors import StackError
 from devstack.files import write_private_json
 from devstack.hostprocess import NAME as HOST
-from devstack.hostprocess import FunctionHost
+from devstack.hostprocess import FunctionHost, explain_start_failure
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
+from devstack.options import StackOptions, devstack_host_argv, host_command
 from devstack.partner.api import create_partner_app
 from devstack.partner.keys import KeyRegistry
-from devstack.ports import LOOPBACK, Ports, resolve_ports
-from devstack.processes import ChildProcess, StackError, configure_logging
-from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
+from devstack.partnerkey import ensure_partner_key
+from devstack.ports import LOOPBACK, Ports, free_port, resolve_ports
+from devstack.processes import ChildProcess, configure_logging
+from devstack.statelock import StateLock
+from devstack.storagefront.server import StorageFront
+from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
+from devstack.vault.backup import BackupSealer
+from devstack.vault.errors import ServiceError
 from devstack.vault.events import VaultEvents, deliver_in_background
 from devstack.vault.store import VaultStore
 
@@ -65,56 +71,17 @@ logger = logging.getLogger("devstack.stack")
 ACCOUNT = "devstoreaccount1"
 DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
 DEFAULT_KEY_HEADER = "X-Api-Key"
-AUTH_EXCLUDED_PATHS = ("/api/health", "/api/openapi.json")
-PARTNER_KEY_LIFETIME_DAYS = 90
 
 
-@dataclass
-class StackOptions:
-    app_dir: Path
-    state_dir: Path
-    memory: bool = False
-    free_ports: bool = False
-    host: str = "devstack"  # or "func" (Core Tools), or "none"
-    banner: bool = True
-    audience: str = DEFAULT_APP_AUDIENCE  # what callers' tokens must be issued for
-    extra_app_env: dict[str, str] = field(default_factory=dict)
-    auth: bool = True  # App Service Authentication in front of the app (off: anonymous)
-    blueprints: list[str] = field(default_factory=list)  # extra Blueprint modules (devstack)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to the stack (one Ctrl-C stops all)."""
-
-    task: asyncio.Task[None] | None = None  # the serve() task, watched by the stack
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-async def _serve(app: Starlette, port: int, certs: DevCertificates | None) -> _EmbeddedServer:
-    config = uvicorn.Config(
-        app,
-        host=LOOPBACK,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ssl_certfile=str(certs.server_cert) if certs else None,
-        ssl_keyfile=str(certs.server_key) if certs else None,
-    )
-    server = _EmbeddedServer(config)
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if task.done():
-            raise StackError(f"a local service could not listen on port {port}")
-        if time.monotonic() > deadline:
-            raise StackError(f"a local service on port {port} did not start")
-        await asyncio.sleep(0.05)
-    server.task = task
-    return server
+def _vault_store(path: Path | None) -> VaultStore:
+    """The vault's store; a damaged file stops the start with the way out."""
+    try:
+        return VaultStore(path)
+    except ValueError as exc:
+        raise StackError(
+            f"{exc}: move it away to start with an empty vault and a new partner key "
+            f"(the secrets in it are lost), e.g. `mv {path} {path}.damaged`"
+        ) from None
 
 
 class Stack:
@@ -122,7 +89,8 @@ class Stack:
         self.options = options
         self.state = options.state_dir.resolve()
         self.children: list[ChildProcess] = []
-        self.servers: list[_EmbeddedServer] = []
+        self.servers: list[EmbeddedServer] = []
+        self.fronts: list[StorageFront] = []
         self.endpoints: dict[str, Any] = {}
         self.azurite: Azurite | None = None
         self.host: FunctionHost | None = None
@@ -135,53 +103,76 @@ class Stack:
         opts = self.options
         app_dir = opts.app_dir.resolve()
         log_dir = self.state / "logs"
+        (self.state / "endpoints.json").unlink(missing_ok=True)  # a killed stack's
+        func = host_command(opts)
         ports = resolve_ports(free=opts.free_ports)
         source = settings_file(app_dir)
         if source.exists():
-            settings = load_local_settings(source)
+            try:
+                settings = load_local_settings(source)
+            except SettingsFileError as exc:
+                raise StackError(f"{exc}: correct it, or move it away") from None
         else:
             logger.warning(
                 "%s has no local.settings.json: starting it with no app settings", app_dir
             )
             settings = {}
         entry = azurite_entry()
+        secret_name = settings.get("PARTNER_API_KEY_SECRET_NAME", DEFAULT_SECRET_NAME)
+        store = _vault_store(None if opts.memory else self.state / "vault" / "secrets.json")
+        keys = KeyRegistry(None if opts.memory else self.state / "partner" / "keys.json")
+        try:
+            ensure_partner_key(store, secret_name, keys=keys)
+        except ServiceError as exc:  # a name Key Vault refuses
+            raise StackError(
+                f"app setting PARTNER_API_KEY_SECRET_NAME={secret_name!r}: {exc.message} "
+                f"Correct it in {source}"
+            ) from None
         certs = create_dev_certificates(self.state / "certs")
         issuer = TokenIssuer.load_or_create(self.state / "identity" / "signing-key.pem")
         identity_header = secrets.token_urlsafe(32)
 
-        secret_name = settings.get("PARTNER_API_KEY_SECRET_NAME", DEFAULT_SECRET_NAME)
-        store = VaultStore(None if opts.memory else self.state / "vault" / "secrets.json")
-        keys = KeyRegistry(None if opts.memory else self.state / "partner" / "keys.json")
-        if store.current_value(secret_name) is None:
-            # Issued by the partner, dated like a well-kept secret: posture finds a clean stack.
-            expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=PARTNER_KEY_LIFETIME_DAYS)
-            record, value = keys.issue(name="initial")
-            tags = {"partner-key-id": record.key_id}
-            store.set_secret(secret_name, value, expires_on=expires, tags=tags)
-            logger.info("vault: the partner issued the first value of secret %r", secret_name)
-
         vault_origin = f"https://{LOOPBACK}:{ports['vault']}"
         identity_base = f"http://{LOOPBACK}:{ports['identity']}"
         identity_app = create_identity_app(issuer=issuer, identity_header=identity_header)
-        vault_app = create_vault_app(store=store, issuer=issuer, origin=vault_origin)
+        vault_app = create_vault_app(
+            store=store,
+            issuer=issuer,
+            origin=vault_origin,
+            backups=BackupSealer(None if opts.memory else self.state / "vault" / "backup.key"),
+        )
         partner_app = create_partner_app(
             accepted_key=lambda: store.current_value(secret_name),
             header_name=settings.get("PARTNER_API_KEY_HEADER", DEFAULT_KEY_HEADER),
             keys=keys,
         )
         self.servers = [
-            await _serve(identity_app, ports["identity"], None),
-            await _serve(vault_app, ports["vault"], certs),
-            await _serve(partner_app, ports["partner"], certs),
+            await serve(identity_app, ports["identity"], None),
+            await serve(vault_app, ports["vault"], certs),
+            await serve(partner_app, ports["partner"], certs),
         ]
         logger.info("identity endpoint, vault and partner stub are listening")
 
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
+        internal = {service: free_port() for service in SERVICES}
+        self.fronts = [
+            StorageFront(
+                service,
+                host=LOOPBACK,
+                port=ports[service],
+                upstream_port=internal[service],
+                server_cert=certs.server_cert,
+                server_key=certs.server_key,
+                ca_cert=certs.ca_cert,
+            )
+            for service in SERVICES
+        ]
         self.azurite = Azurite(
             entry=entry,
-            ports=ports,
+            ports=internal,
+            fronts=self.fronts,
             certs=certs,
             state_dir=self.state,
             log_dir=log_dir,
@@ -219,7 +210,7 @@ class Stack:
             azurite=self.azurite,
             host=lambda: self.host,  # started below
         )
-        self.servers.append(await _serve(control_app, ports["control"], None))
+        self.servers.append(await serve(control_app, ports["control"], None))
 
         app_env = build_app_env(
             settings,
@@ -240,7 +231,19 @@ class Stack:
         refuse_unsafe(app_env, source=source)
         api = f"http://{LOOPBACK}:{ports['api']}"
         if opts.host != "none":
-            await self._start_host(app_dir, ports, issuer, identity_base, app_env, log_dir)
+            argv = (
+                [func, "start", "--port", str(ports["api"])]
+                if func is not None
+                else devstack_host_argv(
+                    opts,
+                    app_dir=app_dir,
+                    port=ports["api"],
+                    state_dir=self.state / "host",
+                    issuer=issuer.issuer,
+                    jwks_url=f"{identity_base}{JWKS_PATH}",
+                )
+            )
+            await self._start_host(argv, app_dir, ports, app_env, log_dir, source)
 
         self.endpoints = {
             "api": f"{api}/api",
@@ -262,34 +265,22 @@ class Stack:
             "app_env_file": str(self.state / "app-env.json"),
             "host": opts.host,
             "pid": os.getpid(),
+            "state_dir": str(self.state),
             "ports": ports.by_piece,
+            "azurite_ports": internal,
         }
         write_private_json(self.state / "app-env.json", app_env)
         write_private_json(self.state / "endpoints.json", self.endpoints)
 
     async def _start_host(
         self,
+        argv: list[str],
         app_dir: Path,
         ports: Ports,
-        issuer: TokenIssuer,
-        identity_base: str,
         app_env: dict[str, str],
         log_dir: Path,
+        settings_source: Path,
     ) -> None:
-        if self.options.host == "func":
-            func = shutil.which("func")
-            if func is None:
-                raise StackError("--host func needs Azure Functions Core Tools (`func`) on PATH")
-            argv = [func, "start", "--port", str(ports["api"])]
-        else:
-            argv = devstack_host_argv(
-                self.options,
-                app_dir=app_dir,
-                port=ports["api"],
-                state_dir=self.state / "host",
-                issuer=issuer.issuer,
-                jwks_url=f"{identity_base}{JWKS_PATH}",
-            )
         env = dict(app_env)
         devstack_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (devstack_root, env.get("PYTHONPATH")) if p)
@@ -302,11 +293,18 @@ class Stack:
             started=self._watch_child,
             timeout=STARTUP_TIMEOUT,
         )
-        await self.host.start()
+        try:
+            await self.host.start()
+        except StackError as exc:
+            log_path = log_dir / f"{HOST}.log"
+            raise explain_start_failure(exc, app_dir, settings_source, log_path) from None
 
     def _watch_child(self, child: ChildProcess) -> None:
         """A new child process to watch (Azurite started again replaces the old one)."""
         self.children = [c for c in self.children if c.name != child.name] + [child]
+        leftovers.record(
+            self.state, [(c.name, c.pid) for c in self.children if c.pid is not None and c.running]
+        )
         self._changed.set()
 
     # -- run and stop -------------------------------------------------------
@@ -345,58 +343,37 @@ class Stack:
 
     async def stop(self) -> None:
         self._events_stop.set()
+        for front in self.fronts:
+            await front.pause()
         for child in reversed(self.children):
             await child.stop()
-        for server in self.servers:
-            # Clients keep idle keep-alive connections open; do not wait for them.
-            server.should_exit = True
-            server.force_exit = True
-        for server in self.servers:
-            if server.task is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(server.task, timeout=5)
+        for front in self.fronts:
+            await front.stop()
+        await stop_all(self.servers)
         (self.state / "endpoints.json").unlink(missing_ok=True)
-
-
-def devstack_host_argv(
-    options: StackOptions,
-    *,
-    app_dir: Path,
-    port: int,
-    state_dir: Path,
-    issuer: str,
-    jwks_url: str,
-) -> list[str]:
-    """The devstack host's command line: App Service Authentication on unless ``auth`` is off."""
-    argv = [
-        sys.executable,
-        "-m",
-        "devstack.host",
-        "--app-dir",
-        str(app_dir),
-        "--port",
-        str(port),
-        "--state-dir",
-        str(state_dir),
-    ]
-    if options.auth:
-        argv += ["--auth-issuer", issuer, "--auth-audience", options.audience]
-        argv += ["--auth-jwks-url", jwks_url]
-        for path in AUTH_EXCLUDED_PATHS:
-            argv += ["--auth-exclude", path]
-    for module in options.blueprints:
-        argv += ["--blueprint", module]
-    return argv
+        (self.state / leftovers.RECORD).unlink(missing_ok=True)
 
 
 async def run_stack(options: StackOptions) -> int:
-    """Start the stack, print the banner, run until stopped."""
-    options.state_dir.mkdir(parents=True, exist_ok=True)
-    configure_logging(options.state_dir / "logs")
+    """Take the state directory, start the stack, print the banner, run until stopped."""
+    try:
+        lock = StateLock.acquire(options.state_dir)
+    except StackError as exc:
+        print(f"devstack cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        configure_logging(options.state_dir / "logs")
+        leftovers.clear(options.state_dir.resolve())
+        return await _run(options)
+    finally:
+        lock.release()
+
+
+async def _run(options: StackOptions) -> int:
     stack = Stack(options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     started = time.monotonic()
     try:

@@ -27,11 +27,12 @@ Behaviours matched to Key Vault, and where they were confirmed:
 * api-version is required (400 ``BadParameter``; the message text is ours), any value accepted.
 
 Differences, on purpose: no RBAC (any valid token of the local tenant may do anything), no
-scheduled purge, no backup/restore. An outage can be rehearsed: a fault plan set on the control
-plane (``PUT /devstack/faults/vault``, see :mod:`devstack.control`) strikes every Key Vault
-route, e.g. 503 for ``seconds``; its counters are there too (``/devstack/stats/vault``).
-Names are case-insensitive as in Key Vault; the first spelling is kept. Logs carry method,
-path and status only: never a value, query or token.
+scheduled purge; backups are sealed by this vault (:mod:`devstack.vault.backup`). An outage
+can be rehearsed: a fault plan set on the control plane (``PUT /devstack/faults/vault``, see
+:mod:`devstack.control`) strikes every Key Vault route, e.g. 503 for ``seconds``; its
+counters are there too (``/devstack/stats/vault``). Names are case-insensitive as in Key
+Vault; the first spelling is kept. Logs carry method, path and status only: never a value,
+query or token.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ from starlette.types import Scope
 from devstack.asgi import EmulatorApp
 from devstack.faults import FaultGate, Strike
 from devstack.tokens import TokenIssuer
-from devstack.vault.challenge import Challenge, challenge_resource
+from devstack.vault.backup import BackupSealer, conflict
+from devstack.vault.challenge import Challenge, challenge_resource, hint_undotted_host
 from devstack.vault.errors import ServiceError, error_response
 from devstack.vault.store import (
     RECOVERABLE_DAYS,
@@ -75,18 +77,27 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def create_vault_app(
-    *, store: VaultStore, issuer: TokenIssuer, origin: str, resource: str | None = None
+    *,
+    store: VaultStore,
+    issuer: TokenIssuer,
+    origin: str,
+    resource: str | None = None,
+    backups: BackupSealer | None = None,
 ) -> EmulatorApp:
     """The vault as a Starlette app; ``origin`` is where clients reach it (ids and links use it).
 
     ``resource`` defaults to :func:`challenge_resource` of the origin; ``app.state.resource``
-    tells callers which audience the vault accepts.
+    tells callers which audience the vault accepts. ``backups`` seals backup blobs (a key in
+    memory when not given).
     """
     api = _VaultApi(store=store, issuer=issuer, origin=origin.rstrip("/"), resource=resource)
+    api.backups = backups or BackupSealer()
     faults = FaultGate()
     kv = api.operation
     routes = [
         Route("/secrets", kv("list", api.list_secrets), methods=["GET"]),
+        Route("/secrets/restore", kv("restore", api.restore_backup), methods=["POST"]),
+        Route("/secrets/{name}/backup", kv("backup", api.backup), methods=["POST"]),
         Route("/secrets/{name}/versions", kv("list_versions", api.list_versions), methods=["GET"]),
         Route("/secrets/{name}", kv("set_secret", api.set_secret), methods=["PUT"]),
         Route("/secrets/{name}", kv("get_secret", api.get_secret), methods=["GET"]),
@@ -127,6 +138,8 @@ def create_vault_app(
 class _VaultApi:
     """The route handlers; one instance per app, holding the vault's identity and store."""
 
+    backups: BackupSealer  # set by create_vault_app
+
     def __init__(
         self, *, store: VaultStore, issuer: TokenIssuer, origin: str, resource: str | None
     ) -> None:
@@ -141,6 +154,7 @@ class _VaultApi:
             refused = self.challenge.refusal(request.headers.get("authorization"))
             if refused is not None:
                 self.store.count("unauthorized")
+                hint_undotted_host(request.headers.get("host", ""), self.origin)
                 return refused
             self.store.count(name)
             try:
@@ -204,6 +218,18 @@ class _VaultApi:
 
     async def delete_secret(self, request: Request) -> Response:
         return JSONResponse(self._deleted(self.store.delete(request.path_params["name"])))
+
+    async def backup(self, request: Request) -> Response:
+        versions = self.store.versions_of(request.path_params["name"])
+        return JSONResponse({"value": self.backups.seal(versions)})
+
+    async def restore_backup(self, request: Request) -> Response:
+        versions = self.backups.open((await _json_object(request)).get("value"))
+        restored = self.store.restore(versions)
+        if restored is None:
+            latest = versions[-1]
+            raise conflict(f"{self.origin}/secrets/{latest.name}/{latest.version}")
+        return JSONResponse(self._bundle(restored, with_value=False))
 
     # -- deleted secrets -------------------------------------------------------------------
 

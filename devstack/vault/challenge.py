@@ -16,6 +16,7 @@ The refusals' messages are Key Vault's (where they were confirmed: see
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 import jwt
@@ -23,6 +24,8 @@ from starlette.responses import Response
 
 from devstack.tokens import InvalidTokenError, TokenIssuer
 from devstack.vault.errors import error_response
+
+logger = logging.getLogger("devstack.vault")
 
 _LOGIN = "https://login.microsoftonline.com"
 _NO_BEARER = "Request is missing a Bearer or PoP token."
@@ -47,6 +50,28 @@ def challenge_resource(origin: str) -> str:
         )
     parent = host.split(".", 1)[1]
     return f"https://{parent}" if port in (None, 443) else f"https://{parent}:{port}"
+
+
+_hinted: set[str] = set()
+
+
+def hint_undotted_host(host: str, origin: str) -> None:
+    """Say once per host why a client that called ``https://localhost:...`` will fail.
+
+    The SDK compares the challenge's resource with the host it called; ``localhost`` has no
+    parent domain, so no resource can pass and ``SecretClient`` raises "The challenge resource
+    ... does not match the requested domain" before it asks for a token.
+    """
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if not name or "." in name or name.startswith("[") or host in _hinted:
+        return
+    _hinted.add(host)
+    logger.warning(
+        "a client called the vault as https://%s: SecretClient refuses the challenge of a host "
+        "without a dot (its challenge resource check); call it as %s/ instead",
+        host,
+        origin,
+    )
 
 
 class Challenge:

@@ -36,6 +36,8 @@ OPERATIONS = (
     "list_deleted",
     "recover",
     "purge",
+    "backup",
+    "restore",
 )
 _NAME_RE = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
 
@@ -257,6 +259,23 @@ class VaultStore:
             entry.deleted = None
             self._save()
             return entry.versions[-1]
+
+    def versions_of(self, name: str) -> list[SecretVersion]:
+        """Every version of an active secret, oldest first, values included (for a backup)."""
+        with self._lock:
+            return list(self._active(name).versions)
+
+    def restore(self, versions: list[SecretVersion]) -> SecretVersion | None:
+        """Bring back a backed-up secret, all versions unchanged; None if its name is in use
+        (active or soft-deleted: Key Vault refuses the restore then)."""
+        name = versions[-1].name
+        validate_name(name)
+        with self._lock:
+            if name.lower() in self._entries:
+                return None
+            self._entries[name.lower()] = _Entry(name=name, versions=list(versions))
+            self._save()
+            return versions[-1]
 
     def purge(self, name: str) -> None:
         with self._lock:

@@ -2,7 +2,7 @@
 is done twice, the app reads the vault no more than its cache and the rotations call for,
 and no key is written anywhere.
 
-The load is bench/rotation_case.py's (the P8 benchmark's), on a stack of its own with a
+The load is bench/rotation_case.py's (the P10 benchmark's), on a stack of its own with a
 2 s secret cache and a 6 s grace (> cache + 1 s skew). Each rotation is driven by the
 vault's near-expiry event (devstack/vault/events.py). "One extra vault read per rotation
 per instance" is the refetch a 401 would cost; with the grace longer than the cache no

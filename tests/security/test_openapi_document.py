@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import schemathesis
 
-from devstack.stack import AUTH_EXCLUDED_PATHS
+from devstack.options import AUTH_EXCLUDED_PATHS
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import string
 import textwrap
 import uuid
@@ -375,3 +376,21 @@ def _ordinary_one(rng: random.Random) -> str:
 def ordinary_values(rng: random.Random, count: int = 1000) -> list[str]:
     """Values that must never be reported as secrets (info kinds are allowed)."""
     return [_ordinary_one(rng) for _ in range(count)]
+
+
+def azurite_account_key() -> str:
+    """Azurite's well-known development account key, read from the installed Azurite.
+
+    The key is public (Azurite's documentation prints it) but shaped like any account key,
+    so no file here holds it: it is read from Azurite's own constants when a test runs.
+    """
+    from pathlib import Path
+
+    constants = (
+        Path(__file__).resolve().parents[2]
+        / "node_modules/azurite/dist/src/blob/utils/constants.js"
+    )
+    found = re.search(r'EMULATOR_ACCOUNT_KEY_STR = "([^"]+)"', constants.read_text())
+    if found is None:
+        raise RuntimeError(f"Azurite's development key is not in {constants}")
+    return found.group(1)

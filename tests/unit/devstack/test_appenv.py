@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from devstack.appenv import PINNED_CREDENTIAL, build_app_env, with_storage_connections
+from devstack.appenv import (
+    PINNED_CREDENTIAL,
+    build_app_env,
+    rewrite_loopback_url,
+    with_storage_connections,
+)
 
 URIS = {"blob": "https://b/acct", "queue": "https://q/acct", "table": "https://t/acct"}
 
@@ -91,3 +96,18 @@ def test_a_setting_the_app_would_refuse_stops_the_stack_naming_it(tmp_path: Path
     assert value not in str(caught.value)
     del env["AZURE_CLIENT_SECRET"]
     refuse_unsafe(env, source=source)  # the devstack's own variables pass
+
+
+def test_localhost_settings_point_at_127_0_0_1_on_the_port_in_use() -> None:
+    """``SecretClient`` refuses the vault's challenge when the host it called has no parent
+    domain (its ``verify_challenge_resource`` check, azure-keyvault-secrets
+    ``_shared/challenge_auth_policy.py``), so a setting naming ``localhost`` is moved to
+    127.0.0.1, where the check passes; other URLs are left alone."""
+    ports = {7073: 40001, 10000: 40002}
+    assert rewrite_loopback_url("https://localhost:7073/", ports) == "https://127.0.0.1:40001/"
+    assert (
+        rewrite_loopback_url("https://localhost:10000/devstoreaccount1", ports)
+        == "https://127.0.0.1:40002/devstoreaccount1"
+    )
+    assert rewrite_loopback_url("https://localhost:9999/", ports) == "https://localhost:9999/"
+    assert rewrite_loopback_url("https://example.com:7073/", ports) == "https://example.com:7073/"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from devstack.azurite import PROJECT_ROOT, azurite_entry
-from devstack.stack import StackOptions, devstack_host_argv
+from devstack.options import StackOptions, devstack_host_argv
 
 
 def argv(options: StackOptions) -> list[str]:

@@ -1,0 +1,103 @@
+"""The free-port probe binds as the stack's servers bind (SO_REUSEADDR): a port whose old
+connections sit in TIME_WAIT is free, a port something listens on is not, and a taken port
+is explained by who holds it.
+
+Sources: uvicorn's ``Server.startup`` calls asyncio's ``loop.create_server``, which sets
+``SO_REUSEADDR`` on POSIX (``reuse_address`` defaults to true there,
+``asyncio/base_events.py``); Node's libuv sets it on every TCP bind (``uv__tcp_bind`` in
+``src/unix/tcp.c``). Linux lets such a bind share a port with TIME_WAIT sockets but never
+with a listening socket (socket(7), ``SO_REUSEADDR``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack.errors import PortInUseError
+from devstack.ports import LOOPBACK, free_port, in_use_message, is_free, resolve_ports
+from devstack.statelock import StateLock
+
+
+def _time_wait_port() -> int:
+    """A port with no listener whose last connection waits in TIME_WAIT on the server side."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((LOOPBACK, 0))
+    listener.listen()
+    port: int = listener.getsockname()[1]
+    client = socket.create_connection((LOOPBACK, port))
+    accepted, _ = listener.accept()
+    listener.close()
+    accepted.close()  # the server closes first: its side goes to TIME_WAIT ...
+    client.recv(1)  # ... once the client has seen the FIN
+    client.close()
+    return port
+
+
+def _states(port: int) -> set[str]:
+    states = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            states.add(fields[3])
+    return states
+
+
+def _bind_without_reuse(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture
+def listening() -> Iterator[socket.socket]:
+    sock = socket.socket()
+    sock.bind((LOOPBACK, 0))
+    sock.listen()
+    yield sock
+    sock.close()
+
+
+def test_a_port_in_time_wait_is_free_as_the_servers_see_it() -> None:
+    port = _time_wait_port()
+    assert "06" in _states(port)  # TIME_WAIT: the situation after every Ctrl-C
+    assert not _bind_without_reuse(port)  # what the old probe saw: "already in use"
+    assert is_free(port)
+    ports = resolve_ports(environ={"DEVSTACK_API_PORT": str(port)} | _free_others("api"))
+    assert ports["api"] == port
+
+
+def test_a_listening_port_is_taken(listening: socket.socket) -> None:
+    port = listening.getsockname()[1]
+    assert not is_free(port)
+    with pytest.raises(PortInUseError) as caught:
+        resolve_ports(environ={"DEVSTACK_VAULT_PORT": str(port)} | _free_others("vault"))
+    message = str(caught.value)
+    assert f"port {port} (vault) is already in use by pid {os.getpid()}" in message
+    assert "set DEVSTACK_VAULT_PORT to another port" in message
+
+
+def test_a_port_held_by_a_devstack_names_its_pid_and_state_dir(
+    listening: socket.socket, tmp_path: Path
+) -> None:
+    lock = StateLock.acquire(tmp_path / "state")
+    try:
+        message = in_use_message(listening.getsockname()[1], "api")
+    finally:
+        lock.release()
+    assert f"is held by the devstack running on {tmp_path / 'state'} (pid {os.getpid()}" in message
+    assert f"`kill {os.getpid()}`" in message
+    assert "or set DEVSTACK_API_PORT to another port" in message
+
+
+def _free_others(*keep: str) -> dict[str, str]:
+    pieces = ("api", "identity", "vault", "partner", "control", "blob", "queue", "table")
+    return {f"DEVSTACK_{p.upper()}_PORT": str(free_port()) for p in pieces if p not in keep}

@@ -1,0 +1,74 @@
+"""Children die with the stack: ``kill -9`` of the process that started them stops them too
+(Linux's parent-death signal, prctl(2) ``PR_SET_PDEATHSIG``, kept across execve(2)), and a
+child that dies while starting is explained by its last line of output."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack import procfs
+from devstack.errors import StackError
+from devstack.processes import ChildProcess, wait_for_port
+from devstack.runner import ROOT
+from tests.support.waiting import eventually
+
+PARENT = """
+import asyncio, sys
+from pathlib import Path
+from devstack.processes import ChildProcess
+
+async def main():
+    child = ChildProcess("sleeper", ["sleep", "120"], env={"PATH": "/usr/bin:/bin"},
+                         cwd=Path.cwd(), log_dir=Path(sys.argv[1]))
+    await child.start()
+    print(child.pid, flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux facility")
+def test_children_die_with_a_killed_parent(tmp_path: Path) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    started = procfs.start_time(child)
+    assert started is not None
+    assert procfs.is_alive(child, started)
+    try:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        eventually(lambda: not procfs.is_alive(child, started), timeout=20)
+    finally:
+        if procfs.is_alive(child, started):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_a_child_that_dies_starting_is_explained_by_its_last_line(tmp_path: Path) -> None:
+    async def start() -> None:
+        child = ChildProcess(
+            "azurite",
+            [sys.executable, "-c", "print('starting'); print('Exit due to unhandled error: x')"],
+            env={},
+            cwd=tmp_path,
+            log_dir=tmp_path,
+        )
+        await child.start()
+        await wait_for_port(1, child, timeout=20)
+
+    with pytest.raises(StackError) as caught:
+        asyncio.run(start())
+    assert str(caught.value) == (
+        "azurite exited during start-up: Exit due to unhandled error: x "
+        f"(log: {tmp_path / 'azurite.log'})"
+    )
