@@ -10,6 +10,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -48,7 +49,8 @@ def configure_logging(log_dir: Path, *, stream: TextIO | None = None) -> None:
 class ChildProcess:
     """A child whose output is prefixed with its name and copied to a log file.
 
-    Lines matching ``quiet`` (e.g. Azurite's access log) go to the file only.
+    Lines matching ``quiet`` (e.g. Azurite's access log) go to the file only; every line
+    is also handed to ``on_line`` when given (e.g. to count Azurite's transactions).
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class ChildProcess:
         cwd: Path,
         log_dir: Path,
         quiet: re.Pattern[str] | None = None,
+        on_line: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
         self.argv = argv
@@ -69,6 +72,7 @@ class ChildProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._pump: asyncio.Task[None] | None = None
         self._quiet = quiet
+        self._on_line = on_line
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
@@ -90,6 +94,8 @@ class ChildProcess:
                 line = raw.decode("utf-8", errors="replace").rstrip()
                 log.write(line + "\n")
                 log.flush()
+                if self._on_line is not None:
+                    self._on_line(line)
                 if self._quiet is None or not self._quiet.search(line):
                     print(f"[{self.name}] {line}", flush=True)
 

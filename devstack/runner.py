@@ -132,7 +132,7 @@ class RunningStack:
         return f"{self.endpoints['control']}/{path}"
 
     def stats(self, piece: str) -> dict[str, Any]:
-        """The counters of one devstack piece (``identity``, ``vault`` or ``partner``)."""
+        """The counters of one piece: ``identity``, ``vault``, ``partner`` or ``storage``."""
         stats: dict[str, Any] = requests.get(self.control(f"stats/{piece}"), timeout=10).json()
         return stats
 

@@ -50,6 +50,7 @@ from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
 from devstack.partner.api import create_partner_app
 from devstack.ports import LOOPBACK, Ports, resolve_ports
 from devstack.processes import ChildProcess, StackError, configure_logging, wait_for_http
+from devstack.storagestats import StorageStats
 from devstack.tokens import DEFAULT_APP_AUDIENCE, IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.store import VaultStore
@@ -167,6 +168,7 @@ class Stack:
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
+        storage_stats = StorageStats()
         self.azurite = Azurite(
             entry=entry,
             ports=ports,
@@ -182,6 +184,7 @@ class Stack:
                 ca_bundle=certs.ca_bundle,
             ),
             started=self._watch_child,
+            stats=storage_stats,
         )
         await self.azurite.start()
 
@@ -191,6 +194,7 @@ class Stack:
                 "identity": identity_app.state.stats,
                 "vault": vault_app.counters,
                 "partner": partner_app.counters,
+                "storage": storage_stats,
             },
             azurite=self.azurite,
         )
