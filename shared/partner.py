@@ -30,6 +30,11 @@ VAULT_RETRY_OPTIONS: dict[str, Any] = {
     "retry_backoff_max": 4,
 }
 
+#: Each instance's cached key lives between 80 % and 100 % of the TTL, drawn per fetch:
+#: instances started by one scale-out (or refreshed by one rotation) would otherwise all
+#: read the vault in the same seconds every TTL (docs/scale.md, "Key Vault").
+SECRET_TTL_JITTER = 0.2
+
 _lock = threading.Lock()
 _provider: SecretProvider | None = None
 _client: OutboundClient | None = None
@@ -48,6 +53,7 @@ def secret_provider() -> SecretProvider:
                 _provider = SecretProvider(
                     SecretClient(settings.key_vault_uri, get_credential(), **VAULT_RETRY_OPTIONS),
                     ttl=settings.secret_cache_ttl,
+                    ttl_jitter=SECRET_TTL_JITTER,
                 )
     return _provider
 

@@ -25,6 +25,7 @@ exception is chained for debugging but its text is never copied into ours.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import time
@@ -81,6 +82,7 @@ class _Entry:
     secret: Secret
     fetched_at: float
     seq: int  # which fetch produced it; a slower, older fetch never overwrites a newer value
+    jitter: float = 0.0  # fraction of the freshness limit this value gives up (see ttl_jitter)
 
 
 @dataclass
@@ -100,6 +102,13 @@ class SecretProvider:
     :keyword stale_grace: seconds past its freshness limit a cached value may still be
         served when a refresh fails transiently; defaults to ``ttl``; 0 disables.
     :keyword clock: monotonic time source (injectable for tests).
+    :keyword ttl_jitter: each fetched value is fresh for its limit shortened by a random
+        fraction between 0 and ``ttl_jitter``, drawn once when it is stored. Instances that
+        filled their caches in the same seconds (a scale-out, a rotation) would otherwise
+        refresh in the same seconds every ``ttl`` for as long as they run; the draw spreads
+        those refreshes over ``ttl_jitter * ttl`` (docs/scale.md). Never lengthens a
+        lifetime. 0, the default, disables.
+    :keyword jitter_source: draws in [0, 1) for ``ttl_jitter`` (injectable for tests).
     """
 
     def __init__(
@@ -109,9 +118,15 @@ class SecretProvider:
         ttl: float = 300.0,
         stale_grace: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ttl_jitter: float = 0.0,
+        jitter_source: Callable[[], float] = random.random,
     ) -> None:
         if ttl < 0 or (stale_grace is not None and stale_grace < 0):
             raise ValueError("ttl and stale_grace must not be negative")
+        if not 0 <= ttl_jitter < 1:
+            raise ValueError("ttl_jitter must be a fraction in [0, 1)")
+        self._jitter = ttl_jitter
+        self._jitter_source = jitter_source
         self._client = client
         self._ttl = ttl
         self._grace = ttl if stale_grace is None else stale_grace
@@ -195,7 +210,10 @@ class SecretProvider:
     ) -> _Entry:
         with self._lock:
             entry = self._entries.get(key)
-            fresh = entry is not None and self._clock() - entry.fetched_at < fresh_for
+            fresh = (
+                entry is not None
+                and self._clock() - entry.fetched_at < fresh_for * (1.0 - entry.jitter)
+            )
             if (
                 entry is not None
                 and fresh
@@ -226,7 +244,8 @@ class SecretProvider:
                 if isinstance(exc, definite) and current is not None and current.seq < fetch.seq:
                     del self._entries[key]
             raise
-        entry = _Entry(secret, started, fetch.seq)
+        jitter = self._jitter * self._jitter_source() if self._jitter else 0.0
+        entry = _Entry(secret, started, fetch.seq, jitter)
         with self._lock:
             self._land(key, fetch)
             current = self._entries.get(key)
