@@ -2,7 +2,7 @@
 endpoint: the numbers the model multiplies.
 
 The per-job storage transactions are the app's own calls, counted on the devstack by the
-control plane's ``storage`` counters (tests/integration/test_storage_per_job.py holds these
+control plane's ``storage`` counters (tests/integration/test_scale_costs.py holds these
 constants to that count, so the model cannot drift from the code):
 
 - the API (``POST /api/jobs``): the job's state blob is written once, its message put once;
@@ -61,3 +61,19 @@ def queue_per_job() -> int:
     return sum(
         n for key, n in {**SUBMIT_PER_JOB, **WORKER_PER_JOB}.items() if key.startswith("queue:")
     )
+
+
+#: One posture run (the timer, on one instance every ``POSTURE_SCHEDULE``, 6 h by default:
+#: ``use_monitor`` keeps it to one instance): Key Vault list calls are one probe plus one
+#: page per ``POSTURE_VAULT_PAGE`` secrets (posture/sources/vault.py); storage
+#: transactions are the reachability probes (blob, queue, table: five on the devstack's
+#: endpoints) and the report's two blobs (latest and dated).
+POSTURE_VAULT_PROBES = 1
+POSTURE_VAULT_PAGE = 25
+POSTURE_STORAGE_PER_RUN = 7
+
+
+def posture_vault_calls(secrets_in_vault: int) -> int:
+    """Key Vault calls of one posture run over a vault holding ``secrets_in_vault``."""
+    pages = max(1, -(-secrets_in_vault // POSTURE_VAULT_PAGE))
+    return POSTURE_VAULT_PROBES + pages
