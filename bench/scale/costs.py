@@ -49,18 +49,19 @@ TOKEN_AUDIENCES = 2
 TOKEN_REFRESH_S = 12 * 3600.0
 
 
+def _per_job(service: str) -> int:
+    both = [*SUBMIT_PER_JOB.items(), *WORKER_PER_JOB.items()]
+    return sum(n for key, n in both if key.startswith(f"{service}:"))
+
+
 def blob_per_job() -> int:
     """Blob transactions per job (API and worker)."""
-    return sum(
-        n for key, n in {**SUBMIT_PER_JOB, **WORKER_PER_JOB}.items() if key.startswith("blob:")
-    )
+    return _per_job("blob")
 
 
 def queue_per_job() -> int:
     """Queue message transactions per job, Get Messages left out (see :data:`BATCH_SIZE`)."""
-    return sum(
-        n for key, n in {**SUBMIT_PER_JOB, **WORKER_PER_JOB}.items() if key.startswith("queue:")
-    )
+    return _per_job("queue")
 
 
 #: One posture run (the timer, on one instance every ``POSTURE_SCHEDULE``, 6 h by default:
