@@ -52,8 +52,7 @@ from devstack.host.invocation import Invoker, TriggerValue, utc_text
 logger = logging.getLogger("devstack.host")
 
 MIN_POLL_SECONDS = 0.1
-#: Get Messages returns at most 32 messages per call (the numofmessages parameter).
-MAX_MESSAGES_PER_GET = 32
+MAX_MESSAGES_PER_GET = 32  # Get Messages' numofmessages ceiling
 #: Settling a message (delete, release, poison) is retried through a storage outage for up
 #: to half its lease, so a short outage does not strand it for the whole lease.
 SETTLE_MAX_BACKOFF_SECONDS = 5.0
@@ -196,14 +195,9 @@ class QueueListener:
             self._stop.wait(self._rng.uniform(delay / 2, delay))
 
     def _receive_batch(self, count: int) -> list[QueueMessage]:
-        """One Get Messages call for up to ``count`` messages, as the host's listener makes.
-
-        The Storage Queues extension fetches ``batchSize`` messages per request (its
-        ``QueuesOptions.BatchSize`` reference, Microsoft.Azure.WebJobs.Extensions.Storage.Queues);
-        the SDK's ``receive_messages`` without ``messages_per_page`` fetches one message per
-        request and then asks once more to find the queue empty, so every message cost the
-        storage account about two receives instead of a sixteenth of one.
-        """
+        """One Get Messages call for up to ``count`` messages, as the extension makes one per
+        batch (its ``QueuesOptions.BatchSize``); ``receive_messages`` alone asks one message
+        per call, then once more to find the queue empty."""
         pages = self.queue.receive_messages(
             messages_per_page=min(count, MAX_MESSAGES_PER_GET),
             visibility_timeout=int(self.options.lease_seconds),
