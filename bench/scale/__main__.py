@@ -31,8 +31,8 @@ def vault_table(ttl: float, jitter: float, rotations: float) -> str:
         r = rates(load)
         burst = n * 1.0
         lines.append(
-            f"| {n:,} | {_pct(burst, limits.KEY_VAULT.count)} "
-            f"| {_pct(r.vault_peak_per_10s, limits.KEY_VAULT.count)} "
+            f"| {n:,} | {_pct(burst, limits.VAULT.count)} "
+            f"| {_pct(r.vault_peak_per_10s, limits.VAULT.count)} "
             f"| {r.vault_steady_per_10s:,.1f} | {r.tokens_burst:,.0f} | {r.tokens_per_hour:,.1f} |"
         )
     return "\n".join(lines)
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partner-limit", type=float, default=limits.PARTNER_CALLS_PER_S)
     parser.add_argument("--no-simulation", action="store_true")
     args = parser.parse_args(argv)
-    print(f"Key Vault (limit {limits.KEY_VAULT.count:,.0f} per 10 s), R = N jobs/s:\n")
+    print(f"Key Vault (limit {limits.VAULT.count:,.0f} per 10 s), R = N jobs/s:\n")
     print(vault_table(args.ttl, args.jitter, args.rotations))
     print(f"\nPer job rate (partner limit {args.partner_limit:,.0f}/s, a setting):\n")
     print(job_rate_table(args.partner_limit))

@@ -21,9 +21,9 @@ class Limit:
         return self.count / self.window_s
 
 
-#: Secrets: "all other transactions" (everything but create) per vault per region; the
+#: For secrets, every transaction but create, per vault per region; the
 #: subscription-wide limit is five times the per-vault one.
-KEY_VAULT = Limit(
+VAULT = Limit(
     "Key Vault transactions per vault (GET, list)",
     4000,
     10,

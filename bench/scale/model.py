@@ -138,8 +138,8 @@ def first_reached(*, partner_limit: float = limits.PARTNER_CALLS_PER_S) -> list[
     )
     # Key Vault: a burst of N instances in one 10-s window reads N times; with a rotation
     # on top of a refresh that jitter did not spread, 2N.
-    vault_n = math.ceil(limits.KEY_VAULT.count)
-    vault_n_rotation = math.ceil(limits.KEY_VAULT.count / 2)
+    vault_n = math.ceil(limits.VAULT.count)
+    vault_n_rotation = math.ceil(limits.VAULT.count / 2)
     found = [
         FirstReached(
             "partner",

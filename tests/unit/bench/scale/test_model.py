@@ -61,7 +61,7 @@ def test_the_vault_peak_is_a_refresh_and_a_rotation_at_worst(
 ) -> None:
     load = Load(1000, 300.0, ttl_jitter=jitter)
     assert vault_peak_per_10s(load) == pytest.approx(expected)
-    assert vault_peak_per_10s(load) < limits.KEY_VAULT.count
+    assert vault_peak_per_10s(load) < limits.VAULT.count
 
 
 def test_without_rotations_the_peak_is_the_scale_out() -> None:

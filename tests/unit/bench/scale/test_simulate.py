@@ -28,7 +28,7 @@ def test_a_scale_out_reads_the_key_once_per_instance(instances: int) -> None:
     assert outcome.totals["vault"] == instances, "single-flight: one read per instance"
     assert outcome.busiest_10s("vault") == instances
     assert outcome.totals["tokens"] == costs.TOKEN_AUDIENCES * instances
-    assert outcome.busiest_10s("vault") <= limits.KEY_VAULT.count
+    assert outcome.busiest_10s("vault") <= limits.VAULT.count
     assert outcome.refused == 0
 
 
@@ -39,8 +39,8 @@ def test_the_vault_limit_is_first_exceeded_past_4000_instances_starting_together
     assert vault.instances == 4000
     at_limit = simulate(Scenario(4000, 0.0, start_window_s=10.0, horizon_s=12.0))
     over = simulate(Scenario(4001, 0.0, start_window_s=10.0, horizon_s=12.0))
-    assert at_limit.busiest_10s("vault") == limits.KEY_VAULT.count
-    assert over.busiest_10s("vault") > limits.KEY_VAULT.count
+    assert at_limit.busiest_10s("vault") == limits.VAULT.count
+    assert over.busiest_10s("vault") > limits.VAULT.count
     assert vault.instances > limits.FLEX_MAX_INSTANCES, "one app cannot get there on Flex"
 
 
@@ -79,7 +79,7 @@ def test_a_rotation_under_load_costs_one_read_and_one_refusal_per_instance() -> 
     )
     assert outcome.between("vault", 100, 161) == 1000
     assert outcome.refused == 1000
-    assert outcome.busiest_10s("vault", since=100) <= limits.KEY_VAULT.count
+    assert outcome.busiest_10s("vault", since=100) <= limits.VAULT.count
     worst = rates(Load(1000, 300.0, ttl_jitter=0.2)).vault_peak_per_10s
     assert outcome.busiest_10s("vault", since=100) <= worst, "the model is an upper bound"
 
