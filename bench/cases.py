@@ -22,7 +22,7 @@ import requests
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
-from bench.harness import Bench, HeapProbe
+from bench.harness import Bench, HeapProbe, wait_for_drain
 from bench.load import JobPoster, LoadError, run_concurrently
 from bench.report import Row
 from bench.stats import Summary
@@ -182,7 +182,8 @@ def host_memory(
     objects the app or the host keep. RSS also counts what the C allocator took from the
     kernel and keeps (glibc's arenas grow to a high-water mark per thread and are not
     trimmed), so it rises for a few thousand jobs while the heap is flat: reported, not
-    judged. Readings in between show whether growth per job is steady (a leak) or falling.
+    judged. Readings in between show whether growth per job is steady (a leak) or falling;
+    each is taken once the worker has drained the queue.
     The host runs traced (about twice as slow), so its RSS is not comparable with an
     untraced run. P7 runs on a stack of its own: Azurite in memory slows down with every
     job it holds.
@@ -209,6 +210,9 @@ def host_memory(
     for mark in marks:
         run_concurrently(submit, count=mark - done, concurrency=16)
         done = mark
+        # Read once the worker has drained the queue: objects of invocations still in
+        # flight are not what the host keeps.
+        wait_for_drain(bench, timeout=1800)
         rss, traced = bench.host_rss_kib(), heap.traced_kib(bench.host_pid())
         curve.append((done, traced, rss))
         print(
