@@ -1,12 +1,15 @@
 """``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P9, report.
 
-Each measure is a ratio against a baseline run in the same process on the same
-stack, because shared machines are noisy; nothing here is a timed assertion.
+Each measure is a ratio against a baseline run in the same process on the same stack,
+because shared machines are noisy; nothing here is a timed assertion. Every case's rows go
+to ``bench/results/latest.json`` as soon as it finishes (with the machine and the run's
+options), so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -16,15 +19,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import cases
+from bench.cold_start import P8_SETTINGS, cold_starts
 from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
 from bench.queue_drain import queue_drain
-from bench.report import Row, machine, markdown, render, write_json
+from bench.report import Row, machine, machine_line, markdown, render, write_json
 from bench.storage_front import storage_front
+from bench.submit_latency import P4_BLUEPRINTS, P4_SETTINGS, submit_latency
 from devstack.runner import RunningStack, running_stack
 
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
-P4_APP_SETTINGS = {**BENCH_SETTINGS, **cases.P4_SETTINGS}
+P4_APP_SETTINGS = {**BENCH_SETTINGS, **P4_SETTINGS}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+ALL = "P1,P2,P4,P5,P6,P7,P8,P9"
 
 
 def _after_idle(bench: Bench, case: Callable[[Bench], Row]) -> Row:
@@ -33,28 +39,46 @@ def _after_idle(bench: Bench, case: Callable[[Bench], Row]) -> Row:
 
 
 @contextmanager
-def _own_stack(main: Bench, name: str, settings: dict[str, str]) -> Iterator[Bench]:
+def _own_stack(
+    main: Bench,
+    name: str,
+    settings: dict[str, str],
+    *,
+    blueprints: tuple[str, ...] = (),
+    host: str = "devstack",
+) -> Iterator[Bench]:
     """A stack for one case, so what the other cases left in Azurite does not weigh on it."""
     print(f"bench: {name} starts a stack of its own ...", flush=True)
+    saved = dict(os.environ)
     try:
         with (
             tempfile.TemporaryDirectory(prefix=f"bench-{name.lower()}-") as state,
-            running_stack(Path(state), app_settings=settings) as stack,
+            running_stack(
+                Path(state), app_settings=settings, blueprints=blueprints, host=host
+            ) as stack,
         ):
             yield Bench(stack, scale=main.scale)
     finally:
-        os.environ.update(main.stack.app_env)  # the other cases run as the main stack's app
+        os.environ.clear()  # the other cases run as the main stack's app
+        os.environ.update(saved)
 
 
 def _submit_latency_alone(main: Bench, extra: dict[str, str]) -> list[Row]:
-    with _own_stack(main, "P4", {**P4_APP_SETTINGS, **extra}) as bench:  # worker off
-        return cases.submit_latency(bench)
+    settings = {**P4_APP_SETTINGS, **extra}  # the worker off, the no-op function on
+    with _own_stack(main, "P4", settings, blueprints=P4_BLUEPRINTS) as bench:
+        return submit_latency(bench)
 
 
-def _host_memory_alone(main: Bench, extra: dict[str, str], heap: HeapProbe | None) -> Row:
-    settings = {**BENCH_SETTINGS, **extra, **(heap.settings() if heap else {})}
+def _host_memory_alone(main: Bench, extra: dict[str, str], heap: HeapProbe) -> list[Row]:
+    settings = {**BENCH_SETTINGS, **extra, **heap.settings()}
     with _own_stack(main, "P7", settings) as bench:
-        return cases.host_memory(bench, heap=heap)
+        return cases.host_memory(bench, heap)
+
+
+def _cold_start_alone(main: Bench, extra: dict[str, str], work: Path) -> list[Row]:
+    settings = {**P8_SETTINGS, **extra}
+    with _own_stack(main, "P8", settings, host="none") as bench:  # each run starts a host
+        return cold_starts(bench, work)
 
 
 def _run(
@@ -62,9 +86,11 @@ def _run(
     wanted: set[str],
     scale: float,
     extra: dict[str, str],
-    heap: HeapProbe | None,
+    state: Path,
+    save: Callable[[list[Row]], None],
 ) -> list[Row]:
     bench = Bench(stack, scale=scale)
+    heap = HeapProbe(state / "heap")
     steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
         ("P1", lambda: cases.cold_import(bench)),
         ("P2", lambda: cases.vault_reads_and_tokens(bench)),
@@ -72,9 +98,12 @@ def _run(
         ("P5", lambda: _after_idle(bench, queue_drain)),
         ("P6", lambda: cases.posture_run(bench)),
         ("P7", lambda: _host_memory_alone(bench, extra, heap)),
+        ("P8", lambda: _cold_start_alone(bench, extra, state / "p8")),
         ("P9", lambda: storage_front(bench)),
         ("P10", lambda: __import__("bench.rotation_case").rotation_case.run(bench)),
     ]
+    heap.directory.mkdir(parents=True, exist_ok=True)
+    (state / "p8").mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     for ident, step in steps:
         if ident not in wanted:
@@ -83,6 +112,7 @@ def _run(
         started = time.perf_counter()
         result = step()
         rows.extend(result if isinstance(result, list) else [result])
+        save(rows)
         print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
     return rows
 
@@ -90,7 +120,10 @@ def _run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", default="P1,P2,P4,P5,P6,P7,P8,P9", help="comma-separated ids (P2 also reports P3)"
+        "--only",
+        default=ALL,
+        help="comma-separated ids (P2 also reports P3; P10, the rotation under load, runs "
+        "only when named)",
     )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply job counts (e.g. 0.1 for a quick look)"
@@ -102,11 +135,6 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="an extra app setting for the stacks' host (repeatable), to compare a tuning",
     )
-    parser.add_argument(
-        "--trace-heap",
-        action="store_true",
-        help="P7 also reads the host's Python heap (tracemalloc; slows the host)",
-    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     args = parser.parse_args(argv)
@@ -117,24 +145,30 @@ def main(argv: list[str] | None = None) -> int:
         if not sep or not name:
             parser.error(f"--app-setting wants NAME=VALUE, got {item!r}")
         extra[name] = value
+    run = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "only": sorted(wanted),
+        "scale": args.scale,
+        "app_settings": extra,
+    }
+
+    def save(rows: list[Row]) -> None:
+        write_json(rows, args.out, run=run)
 
     print("bench: starting the devstack on free ports ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
-        heap = HeapProbe(Path(state) / "heap") if args.trace_heap else None
-        if heap is not None:
-            heap.directory.mkdir()  # only P7's own stack runs traced
         settings = {**BENCH_SETTINGS, **extra}
         with running_stack(Path(state) / "stack", app_settings=settings) as stack:
             print(f"bench: the function host is pid {host_pid(int(stack.endpoints['pid']))}")
-            rows = _run(stack, wanted, args.scale, extra, heap)
+            rows = _run(stack, wanted, args.scale, extra, Path(state), save)
+    save(rows)
     print()
     print(render(rows))
     if args.markdown:
         print()
         print(markdown(rows))
         print()
-        print(f"machine: {machine()}")
-    write_json(rows, args.out)
+        print(f"machine: {machine_line(machine())}")
     print(f"\nbench: results written to {args.out}")
     return 0
 

@@ -55,7 +55,7 @@ class HeapProbe:
     """Bytes held by Python objects in the host, read through ``bench/heaptrace``.
 
     The host must run with the settings from :meth:`settings` (tracemalloc on, which
-    slows it about twofold, hence opt-in: ``python -m bench --trace-heap``).
+    slows it about twofold; P7 starts its own stack so traced).
     """
 
     SITE = Path(__file__).resolve().parent / "heaptrace"

@@ -37,10 +37,15 @@ def run_concurrently(call: Callable[[int], None], *, count: int, concurrency: in
 
 
 class JobPoster:
-    """POST /api/jobs with one pooled session per thread."""
+    """POST /api/jobs (or ``path``) with one pooled session per thread; anything but
+    ``expect`` is an error."""
 
-    def __init__(self, api: str, token: str) -> None:
-        self.url = f"{api}/jobs"
+    def __init__(
+        self, api: str, token: str, *, path: str = "jobs", expect: int = 202, timeout: float = 60
+    ) -> None:
+        self.url = f"{api}/{path}"
+        self.expect = expect
+        self.timeout = timeout
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self._local = threading.local()
 
@@ -52,6 +57,8 @@ class JobPoster:
         return session
 
     def __call__(self, _: int) -> None:
-        response = self._session().post(self.url, data=JOB, headers=self.headers, timeout=60)
-        if response.status_code != 202:
-            raise LoadError(f"POST /api/jobs answered {response.status_code}")
+        response = self._session().post(
+            self.url, data=JOB, headers=self.headers, timeout=self.timeout
+        )
+        if response.status_code != self.expect:
+            raise LoadError(f"POST {self.url} answered {response.status_code}")

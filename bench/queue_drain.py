@@ -86,7 +86,10 @@ def _raw_drain(bench: Bench, ids: list[str]) -> None:
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         while done < len(ids):
-            batch = list(queue.receive_messages(max_messages=16, visibility_timeout=600))
+            # One Get Messages call per batch, as the host's listener makes (without
+            # messages_per_page the SDK asks one message per call).
+            pages = queue.receive_messages(messages_per_page=16, visibility_timeout=600)
+            batch = list(next(pages.by_page(), []))
             list(pool.map(handle, batch))
             done += len(batch)
     queue.delete_queue()

@@ -32,7 +32,30 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        "memory_gib": _memory_gib(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def _memory_gib() -> float | None:
+    """Total memory from /proc/meminfo (Linux), for the table's machine line."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def machine_line(info: dict[str, Any]) -> str:
+    """One line for docs/performance.md: cores, memory, Python, platform, load at the end."""
+    memory = f"{info['memory_gib']:.0f} GiB" if info.get("memory_gib") else "memory unknown"
+    load = ", ".join(str(x) for x in info.get("load_average", []))
+    return (
+        f"{info['cpus']} cores, {memory}, Python {info['python']}, {info['platform']} "
+        f"(load average {load})"
+    )
 
 
 def render(rows: list[Row]) -> str:
@@ -71,7 +94,15 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def write_json(rows: list[Row], path: Path) -> None:
+def write_json(rows: list[Row], path: Path, *, run: dict[str, Any] | None = None) -> None:
+    """The rows so far, the machine and the run's options; written whole after every case,
+    so an interrupted run keeps what it measured."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"machine": machine(), "rows": [asdict(r) | {"verdict": r.verdict} for r in rows]}
-    path.write_text(json.dumps(document, indent=2))
+    document = {
+        "machine": machine(),
+        **({"run": run} if run else {}),
+        "rows": [asdict(r) | {"verdict": r.verdict} for r in rows],
+    }
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(document, indent=2))
+    partial.replace(path)

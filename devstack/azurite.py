@@ -32,6 +32,7 @@ from devstack.certs import DevCertificates
 from devstack.ports import LOOPBACK
 from devstack.processes import ChildProcess, StackError, wait_for_port
 from devstack.storagefront.server import StorageFront
+from devstack.storagestats import StorageStats
 
 logger = logging.getLogger("devstack.azurite")
 
@@ -77,6 +78,7 @@ class Azurite:
     :keyword fronts: the Storage fronts on the public ports: listening while Azurite runs.
     :keyword provision: creates what the deployment creates (idempotent); run after each start.
     :keyword started: told of each new child process (the stack watches it).
+    :keyword stats: counts the transactions Azurite logs (the control plane's ``storage``).
     """
 
     def __init__(
@@ -91,11 +93,13 @@ class Azurite:
         memory: bool,
         provision: Callable[[], None],
         started: Callable[[ChildProcess], None],
+        stats: StorageStats | None = None,
     ) -> None:
         self._entry, self._ports, self._certs = entry, ports, certs
         self._fronts = fronts
         self._state_dir, self._log_dir, self._memory = state_dir, log_dir, memory
         self._provision, self._started = provision, started
+        self._stats = stats
         self._lock = asyncio.Lock()
         self.child: ChildProcess | None = None
         #: Stopped on request: its exit is a rehearsal, not a failure of the stack.
@@ -151,6 +155,7 @@ class Azurite:
             cwd=self._state_dir,
             log_dir=self._log_dir,
             quiet=ACCESS_LOG,
+            on_line=None if self._stats is None else self._stats.record_line,
         )
         await child.start()
         self.child = child

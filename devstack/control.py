@@ -8,8 +8,9 @@ token travels to it), named ``control`` in ``.devstack/endpoints.json``:
 ``GET|PUT|DELETE /devstack/faults/<piece>``  the fault plan of ``vault`` or ``partner``
                                         (:mod:`devstack.faults`: ``PUT`` a plan, ``GET``
                                         shows it, ``DELETE`` clears it)
-``GET|DELETE /devstack/stats/<piece>``  the counters of ``identity``, ``vault`` or
-                                        ``partner`` (``DELETE`` resets them)
+``GET|DELETE /devstack/stats/<piece>``  the counters of ``identity``, ``vault``,
+                                        ``partner`` or ``storage`` (Azurite's transactions,
+                                        :mod:`devstack.storagestats`); ``DELETE`` resets them
 ``GET  /devstack/azurite``, ``POST .../stop``, ``POST .../start``  stop Azurite gracefully
                                         and start it again on the same ports
 ``GET  /devstack/host``, ``POST .../kill``, ``POST .../start``  ``SIGKILL`` the function host

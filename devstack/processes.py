@@ -92,7 +92,8 @@ def configure_logging(log_dir: Path, *, stream: TextIO | None = None) -> None:
 class ChildProcess:
     """A child whose output is prefixed with its name and copied to a log file.
 
-    Lines matching ``quiet`` (e.g. Azurite's access log) go to the file only.
+    Lines matching ``quiet`` (e.g. Azurite's access log) go to the file only; every line
+    is also handed to ``on_line`` when given (e.g. to count Azurite's transactions).
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class ChildProcess:
         cwd: Path,
         log_dir: Path,
         quiet: re.Pattern[str] | None = None,
+        on_line: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
         self.argv = argv
@@ -114,6 +116,7 @@ class ChildProcess:
         self._pump: asyncio.Task[None] | None = None
         self._quiet = quiet
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self._on_line = on_line
 
     @property
     def pid(self) -> int | None:
@@ -145,6 +148,8 @@ class ChildProcess:
                 log.write(line + "\n")
                 log.flush()
                 self.tail.append(line)
+                if self._on_line is not None:
+                    self._on_line(line)
                 if self._quiet is None or not self._quiet.search(line):
                     print(f"[{self.name}] {line}", flush=True)
 

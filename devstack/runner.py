@@ -132,7 +132,7 @@ class RunningStack:
         return f"{self.endpoints['control']}/{path}"
 
     def stats(self, piece: str) -> dict[str, Any]:
-        """The counters of one devstack piece (``identity``, ``vault`` or ``partner``)."""
+        """The counters of one piece: ``identity``, ``vault``, ``partner`` or ``storage``."""
         stats: dict[str, Any] = requests.get(self.control(f"stats/{piece}"), timeout=10).json()
         return stats
 
@@ -146,8 +146,14 @@ def start_stack(
     app_settings: dict[str, str] | None = None,
     memory: bool = True,
     audience: str = DEFAULT_APP_AUDIENCE,
+    blueprints: tuple[str, ...] = (),
+    host: str = "devstack",
 ) -> RunningStack:
-    """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json."""
+    """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json.
+
+    ``blueprints`` are extra Blueprint modules for the devstack host (a benchmark's no-op
+    function); ``host="none"`` starts the services without a function host.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "stack-output.log"
     argv = [
@@ -165,6 +171,10 @@ def start_stack(
     ]
     for name, value in {**TEST_APP_SETTINGS, **(app_settings or {})}.items():
         argv += ["--app-setting", f"{name}={value}"]
+    for module in blueprints:
+        argv += ["--blueprint", module]
+    if host != "devstack":
+        argv += ["--host", host]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_"))}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -199,9 +209,18 @@ def running_stack(
     app_settings: dict[str, str] | None = None,
     memory: bool = True,
     audience: str = DEFAULT_APP_AUDIENCE,
+    blueprints: tuple[str, ...] = (),
+    host: str = "devstack",
 ) -> Iterator[RunningStack]:
     """A stack for the length of a ``with`` block (a test session's or a benchmark's)."""
-    running = start_stack(state_dir, app_settings=app_settings, memory=memory, audience=audience)
+    running = start_stack(
+        state_dir,
+        app_settings=app_settings,
+        memory=memory,
+        audience=audience,
+        blueprints=blueprints,
+        host=host,
+    )
     try:
         yield running
     finally:

@@ -59,6 +59,7 @@ from devstack.ports import LOOPBACK, Ports, free_port, resolve_ports
 from devstack.processes import ChildProcess, configure_logging
 from devstack.statelock import StateLock
 from devstack.storagefront.server import StorageFront
+from devstack.storagestats import StorageStats
 from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.backup import BackupSealer
@@ -169,6 +170,7 @@ class Stack:
             )
             for service in SERVICES
         ]
+        storage_stats = StorageStats()
         self.azurite = Azurite(
             entry=entry,
             ports=internal,
@@ -185,6 +187,7 @@ class Stack:
                 ca_bundle=certs.ca_bundle,
             ),
             started=self._watch_child,
+            stats=storage_stats,
         )
         await self.azurite.start()
         deliver_in_background(
@@ -206,6 +209,7 @@ class Stack:
                 "vault": vault_app.counters,
                 "partner": partner_app.counters,
                 "partner-keys": keys,
+                "storage": storage_stats,
             },
             azurite=self.azurite,
             host=lambda: self.host,  # started below

@@ -34,6 +34,11 @@ MAX_ANSWER_BYTES = 64 * 1024
 VAULT_WAIT_SECONDS = 5.0
 VAULT_STALE_WAIT_SECONDS = 0.5
 
+#: Each instance's cached key lives between 80 % and 100 % of the TTL, drawn per fetch:
+#: instances started by one scale-out (or refreshed by one rotation) would otherwise all
+#: read the vault in the same seconds every TTL (docs/scale.md, "Key Vault").
+SECRET_TTL_JITTER = 0.2
+
 _lock = threading.Lock()
 _provider: SecretProvider | None = None
 _client: OutboundClient | None = None
@@ -53,6 +58,7 @@ def secret_provider() -> SecretProvider:
                     ttl=settings.secret_cache_ttl,
                     wait=VAULT_WAIT_SECONDS,
                     stale_wait=VAULT_STALE_WAIT_SECONDS,
+                    ttl_jitter=SECRET_TTL_JITTER,
                 )
     return _provider
 

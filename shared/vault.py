@@ -37,6 +37,7 @@ exception is chained for debugging but its text is never copied into ours.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import time
@@ -99,6 +100,7 @@ class _Entry:
     secret: Secret
     fetched_at: float
     seq: int  # which fetch produced it; a slower, older fetch never overwrites a newer value
+    jitter: float = 0.0  # fraction of the freshness limit this value gives up (see ttl_jitter)
 
 
 @dataclass
@@ -121,6 +123,13 @@ class SecretProvider:
     :keyword stale_wait: the longest a caller with a value within the grace waits for a
         refresh before being served that value (seconds).
     :keyword clock: monotonic time source (injectable for tests; deadlines use real time).
+    :keyword ttl_jitter: each fetched value is fresh for its limit shortened by a random
+        fraction between 0 and ``ttl_jitter``, drawn once when it is stored. Instances that
+        filled their caches in the same seconds (a scale-out, a rotation) would otherwise
+        refresh in the same seconds every ``ttl`` for as long as they run; the draw spreads
+        those refreshes over ``ttl_jitter * ttl`` (docs/scale.md). Never lengthens a
+        lifetime. 0, the default, disables.
+    :keyword jitter_source: draws in [0, 1) for ``ttl_jitter`` (injectable for tests).
     """
 
     def __init__(
@@ -132,11 +141,17 @@ class SecretProvider:
         wait: float = 5.0,
         stale_wait: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        ttl_jitter: float = 0.0,
+        jitter_source: Callable[[], float] = random.random,
     ) -> None:
         if ttl < 0 or (stale_grace is not None and stale_grace < 0):
             raise ValueError("ttl and stale_grace must not be negative")
         if wait <= 0 or stale_wait < 0:
             raise ValueError("wait must be positive and stale_wait not negative")
+        if not 0 <= ttl_jitter < 1:
+            raise ValueError("ttl_jitter must be a fraction in [0, 1)")
+        self._jitter = ttl_jitter
+        self._jitter_source = jitter_source
         self._client = client
         self._ttl = ttl
         self._grace = ttl if stale_grace is None else stale_grace
@@ -241,10 +256,11 @@ class SecretProvider:
         with self._lock:
             entry = self._entries.get(key)
             age = None if entry is None else self._clock() - entry.fetched_at
+            limit = fresh_for * (1.0 - entry.jitter) if entry is not None else 0.0
             if (
                 entry is not None
                 and age is not None
-                and age < fresh_for
+                and age < limit
                 and (not force or (rejected is not None and entry.secret != rejected))
             ):
                 return entry
@@ -275,7 +291,8 @@ class SecretProvider:
                 if isinstance(exc, definite) and current is not None and current.seq < fetch.seq:
                     del self._entries[key]
             raise
-        entry = _Entry(secret, started, fetch.seq)
+        jitter = self._jitter * self._jitter_source() if self._jitter else 0.0
+        entry = _Entry(secret, started, fetch.seq, jitter)
         with self._lock:
             self._land(key, fetch)
             current = self._entries.get(key)

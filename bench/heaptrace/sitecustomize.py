@@ -1,4 +1,4 @@
-"""Loaded into the function host by ``python -m bench --trace-heap`` (through PYTHONPATH).
+"""Loaded into P7's function host by ``python -m bench`` (through PYTHONPATH).
 
 With ``PYTHONTRACEMALLOC`` set, the host traces every Python allocation; on SIGUSR1
 it collects garbage and writes the bytes still held by Python objects to

@@ -52,6 +52,7 @@ from devstack.host.invocation import Invoker, TriggerValue, utc_text
 logger = logging.getLogger("devstack.host")
 
 MIN_POLL_SECONDS = 0.1
+MAX_MESSAGES_PER_GET = 32  # Get Messages' numofmessages ceiling
 #: Settling a message (delete, release, poison) is retried through a storage outage for up
 #: to half its lease, so a short outage does not strand it for the whole lease.
 SETTLE_MAX_BACKOFF_SECONDS = 5.0
@@ -173,12 +174,7 @@ class QueueListener:
                     self._lock.wait(0.5)
                 room = self.options.batch_size - self._in_flight
             try:
-                messages = list(
-                    self.queue.receive_messages(
-                        max_messages=max(1, room),
-                        visibility_timeout=int(self.options.lease_seconds),
-                    )
-                )
+                messages = self._receive_batch(max(1, room))
             except ResourceNotFoundError:
                 messages = []
                 logger.debug("queue %s does not exist yet; backing off", self.queue_name)
@@ -197,6 +193,16 @@ class QueueListener:
             # Randomised exponential back-off, as the host's polling strategy does.
             delay = min(self.options.max_polling_interval, delay * 2)
             self._stop.wait(self._rng.uniform(delay / 2, delay))
+
+    def _receive_batch(self, count: int) -> list[QueueMessage]:
+        """One Get Messages call for up to ``count`` messages, as the extension makes one per
+        batch (its ``QueuesOptions.BatchSize``); ``receive_messages`` alone asks one message
+        per call, then once more to find the queue empty."""
+        pages = self.queue.receive_messages(
+            messages_per_page=min(count, MAX_MESSAGES_PER_GET),
+            visibility_timeout=int(self.options.lease_seconds),
+        ).by_page()
+        return list(next(pages, []))
 
     def _dispatch(self, message: QueueMessage) -> None:
         with self._lock:

@@ -43,8 +43,10 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def provider_for(client: SecretClient, clock: FakeClock, **options: float) -> SecretProvider:
-    return SecretProvider(client, ttl=TTL, clock=clock, **options)
+def provider_for(
+    client: SecretClient, clock: FakeClock, *, wait: float = 5.0, stale_wait: float = 0.5
+) -> SecretProvider:
+    return SecretProvider(client, ttl=TTL, clock=clock, wait=wait, stale_wait=stale_wait)
 
 
 def test_a_vault_that_does_not_answer_is_unavailable_after_the_wait_and_the_fetch_lands(

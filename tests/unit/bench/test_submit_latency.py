@@ -1,11 +1,11 @@
-"""bench.cases: the interleaved rounds of the submit-latency case (P4)."""
+"""bench.submit_latency: the interleaved rounds of the submit-latency case (P4)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 
-from bench.cases import interleaved
+from bench.submit_latency import interleaved
 
 
 def test_interleaved_rotates_the_order_and_splits_the_count() -> None:
