@@ -11,6 +11,7 @@ in LokiJS JSON databases ``__azurite_db_*.json`` under ``--location`` (Azurite's
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -121,11 +122,12 @@ def test_a_secret_name_key_vault_refuses_is_named(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     settings = app / "local.settings.json"
-    settings.write_text('{"Values": {"PARTNER_API_KEY_SECRET_NAME": "bad_name"}}')
+    setting, refused = "PARTNER_API_KEY_SECRET_NAME", "bad_name"  # a name: no underscores
+    settings.write_text(json.dumps({"Values": {setting: refused}}))
     up = Up(tmp_path / "state", fixed_ports(), ["--memory", "--app-dir", str(app)])
     assert up.start(wait=False).finish() == 2
     assert stack_lines(up) == [
-        "[stack] devstack cannot start: app setting PARTNER_API_KEY_SECRET_NAME='bad_name': "
+        f"[stack] devstack cannot start: app setting {setting}={refused!r}: "
         "Secret names must be 1-127 characters of letters, digits and dashes. Correct it in "
         f"{settings}"
     ]
