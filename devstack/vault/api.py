@@ -37,9 +37,6 @@ query or token.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -57,6 +54,13 @@ from devstack.tokens import TokenIssuer
 from devstack.vault.backup import BackupSealer, conflict
 from devstack.vault.challenge import Challenge, challenge_resource, hint_undotted_host
 from devstack.vault.errors import ServiceError, error_response
+from devstack.vault.parsing import (
+    decode_skiptoken,
+    encode_skiptoken,
+    json_object,
+    max_results,
+    properties,
+)
 from devstack.vault.store import (
     RECOVERABLE_DAYS,
     DeletedSecret,
@@ -69,7 +73,6 @@ __all__ = ["challenge_resource", "create_vault_app"]
 
 logger = logging.getLogger("devstack.vault")
 
-MAX_PAGE_SIZE = 25
 RECOVERY_LEVEL = "Recoverable+Purgeable"
 _VERSION_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 
@@ -187,13 +190,13 @@ class _VaultApi:
         return JSONResponse(self._bundle(record, with_value=True))
 
     async def set_secret(self, request: Request) -> Response:
-        body = await _json_object(request)
+        body = await json_object(request)
         value = body.get("value")
         if not isinstance(value, str):
             raise ServiceError(
                 400, "BadParameter", "The secret value is required and must be a string."
             )
-        props = _properties(body, allow_value=True)
+        props = properties(body, allow_value=True)
         version = self.store.set_secret(request.path_params["name"], value, **props)
         record = self.store.get_version(request.path_params["name"], version)
         return JSONResponse(self._bundle(record, with_value=True))
@@ -202,7 +205,7 @@ class _VaultApi:
         name, version = request.path_params["name"], request.path_params.get("version")
         if version is not None and not _VERSION_RE.match(version):
             raise ServiceError.not_found(name, version)
-        changes = _properties(await _json_object(request), allow_value=False)
+        changes = properties(await json_object(request), allow_value=False)
         record = self.store.update_properties(name, version, changes)
         return JSONResponse(self._bundle(record, with_value=False))
 
@@ -224,7 +227,7 @@ class _VaultApi:
         return JSONResponse({"value": self.backups.seal(versions)})
 
     async def restore_backup(self, request: Request) -> Response:
-        versions = self.backups.open((await _json_object(request)).get("value"))
+        versions = self.backups.open((await json_object(request)).get("value"))
         restored = self.store.restore(versions)
         if restored is None:
             latest = versions[-1]
@@ -311,83 +314,18 @@ class _VaultApi:
         }
 
     def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
-        size = _max_results(request.query_params.get("maxresults"))
-        start = _decode_skiptoken(request.query_params.get("$skiptoken"))
+        size = max_results(request.query_params.get("maxresults"))
+        start = decode_skiptoken(request.query_params.get("$skiptoken"))
         end = start + size
         next_link = None
         if end < len(items):
-            token = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode()
+            token = encode_skiptoken(end)
             api_version = request.query_params["api-version"]
             next_link = (
                 f"{self.origin}{request.url.path}?api-version={api_version}"
-                f"&$skiptoken={token.rstrip('=')}&maxresults={size}"
+                f"&$skiptoken={token}&maxresults={size}"
             )
         return JSONResponse({"value": items[start:end], "nextLink": next_link})
-
-
-# -- request parsing -------------------------------------------------------------------------
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ServiceError(400, "BadParameter", "The request body must be a JSON object.")
-    return body
-
-
-def _properties(body: dict[str, Any], *, allow_value: bool) -> dict[str, Any]:
-    """Translate Key Vault's JSON properties into store keywords; present keys only."""
-    props: dict[str, Any] = {}
-    attributes = body.get("attributes") or {}
-    if not isinstance(attributes, dict):
-        raise ServiceError(400, "BadParameter", "attributes must be a JSON object.")
-    if "enabled" in attributes:
-        if not isinstance(attributes["enabled"], bool):
-            raise ServiceError(400, "BadParameter", "attributes.enabled must be a boolean.")
-        props["enabled"] = attributes["enabled"]
-    for wire, keyword in (("nbf", "not_before"), ("exp", "expires_on")):
-        if wire in attributes:
-            stamp = attributes[wire]
-            if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, int)):
-                raise ServiceError(400, "BadParameter", f"attributes.{wire} must be epoch seconds.")
-            props[keyword] = stamp
-    if "contentType" in body:
-        props["content_type"] = body["contentType"]
-    if "tags" in body:
-        props["tags"] = body["tags"]
-    if not allow_value and "value" in body:
-        raise ServiceError(400, "BadParameter", "A secret's value cannot be changed by an update.")
-    return props
-
-
-def _max_results(raw: str | None) -> int:
-    if raw is None:
-        return MAX_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise ServiceError(
-            400, "BadParameter", f"maxresults must be an integer from 1 to {MAX_PAGE_SIZE}."
-        )
-    return size
-
-
-def _decode_skiptoken(raw: str | None) -> int:
-    if not raw:
-        return 0
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        offset = decoded["offset"]
-        if isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0:
-            return offset
-    except (ValueError, binascii.Error, KeyError, TypeError):
-        pass
-    raise ServiceError(400, "BadParameter", "The $skiptoken is not valid.")
 
 
 # -- errors the router answers ---------------------------------------------------------------
