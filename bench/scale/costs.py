@@ -5,7 +5,9 @@ The per-job storage transactions are the app's own calls, counted on the devstac
 control plane's ``storage`` counters (tests/integration/test_scale_costs.py holds these
 constants to that count, so the model cannot drift from the code):
 
-- the API (``POST /api/jobs``): the job's state blob is written once, its message put once;
+- the API (``POST /api/jobs``): the outbox marker is written, the job's state blob written,
+  its message put, and the marker deleted (shared/jobs/outbox.py: the marker is what lets a
+  job cut off between the state write and the enqueue reach the queue after a crash);
 - the worker: the state is read once and written twice (``processing``, then
   ``completed`` with the ETag the first write returned), the result written once, and the
   message deleted once.
@@ -22,7 +24,9 @@ from types import MappingProxyType
 
 #: Storage transactions per job made by the submit API, keyed as the ``storage`` counters
 #: key them: ``<service>:<container or queue>:<operation>``.
-SUBMIT_PER_JOB = MappingProxyType({"blob:jobs:blob.write": 1, "queue:jobs:message.put": 1})
+SUBMIT_PER_JOB = MappingProxyType(
+    {"blob:jobs:blob.write": 2, "blob:jobs:blob.delete": 1, "queue:jobs:message.put": 1}
+)
 
 #: Storage transactions per job made by the worker (Get Messages excluded: batched by the host).
 WORKER_PER_JOB = MappingProxyType(
@@ -68,10 +72,11 @@ def queue_per_job() -> int:
 #: ``use_monitor`` keeps it to one instance): Key Vault list calls are one probe plus one
 #: page per ``POSTURE_VAULT_PAGE`` secrets (posture/sources/vault.py); storage
 #: transactions are the reachability probes (blob, queue, table: five on the devstack's
-#: endpoints) and the report's two blobs (latest and dated).
+#: endpoints), the rotation's state read once (KV-SECRET-EXPIRING says whether a rotation
+#: is under way or failed) and the report's two blobs (latest and dated).
 POSTURE_VAULT_PROBES = 1
 POSTURE_VAULT_PAGE = 25
-POSTURE_STORAGE_PER_RUN = 7
+POSTURE_STORAGE_PER_RUN = 8
 
 
 def posture_vault_calls(secrets_in_vault: int) -> int:

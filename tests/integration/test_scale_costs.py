@@ -6,14 +6,20 @@ a storage account or a queue reaches its published targets. Those per-job number
 (Azurite's own access log, so SDK retries would show), what jobs really cost through the
 host, and holds the model to it. Get Messages is counted apart: the host batches it
 (``batchSize``), so its share per job depends on how full the queue is.
+
+The counts are exact, so they run on a stack of their own whose outbox reconciler does not
+run in the meantime (it lists the jobs container on its schedule): on the session's stack,
+other tests' jobs and timers would land in the count.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
+import pytest
 import requests
 
 from bench.scale.costs import (
@@ -22,7 +28,7 @@ from bench.scale.costs import (
     WORKER_PER_JOB,
     posture_vault_calls,
 )
-from devstack.runner import RunningStack
+from devstack.runner import RunningStack, running_stack
 from tests.support import canary
 from tests.support.waiting import eventually
 
@@ -31,6 +37,20 @@ JOBS = 6
 #: write elsewhere, so counting these alone keeps the count to the jobs of this test.
 COUNTED = ("blob:jobs:", "blob:results:", "queue:jobs:")
 RECEIVE = "queue:jobs:message.receive"
+#: Timers that would write in the middle of a count: once a year (1 January, midnight).
+RARELY = "0 0 0 1 1 *"
+QUIET_SETTINGS = {"OUTBOX_SCHEDULE": RARELY, "POSTURE_SCHEDULE": RARELY}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A stack of its own; its teardown is its own leak canary."""
+    with running_stack(
+        Path(tmp_path_factory.mktemp("scale-costs")), app_settings=QUIET_SETTINGS
+    ) as running:
+        yield running
+        searched = canary.outputs(running, canary.RESPONSES)
+        assert canary.leaks(canary.partner_keys(running), searched) == []
 
 
 def counted(stack: RunningStack) -> Counter[str]:
