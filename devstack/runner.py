@@ -148,11 +148,13 @@ def start_stack(
     audience: str = DEFAULT_APP_AUDIENCE,
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
+    auth: bool = True,
 ) -> RunningStack:
     """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json.
 
     ``blueprints`` are extra Blueprint modules for the devstack host (a benchmark's no-op
-    function); ``host="none"`` starts the services without a function host.
+    function); ``host="none"`` starts the services without a function host; ``auth=False``
+    runs it without App Service Authentication (``--no-auth``).
     """
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "stack-output.log"
@@ -175,6 +177,8 @@ def start_stack(
         argv += ["--blueprint", module]
     if host != "devstack":
         argv += ["--host", host]
+    if not auth:
+        argv.append("--no-auth")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_"))}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -211,6 +215,7 @@ def running_stack(
     audience: str = DEFAULT_APP_AUDIENCE,
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
+    auth: bool = True,
 ) -> Iterator[RunningStack]:
     """A stack for the length of a ``with`` block (a test session's or a benchmark's)."""
     running = start_stack(
@@ -220,6 +225,7 @@ def running_stack(
         audience=audience,
         blueprints=blueprints,
         host=host,
+        auth=auth,
     )
     try:
         yield running

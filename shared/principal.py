@@ -15,6 +15,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+#: The app's own 401 and 403 carry ``X-Refused-By: app``. A refusal by App Service
+#: Authentication never does: it answers before any function runs. The posture probe
+#: RT-AUTH-PROBE tells the two apart by it, whatever body or challenge the platform's
+#: refusal carries.
+REFUSED_BY_HEADER = "X-Refused-By"
+REFUSED_BY_APP = "app"
+
 PRINCIPAL_HEADER = "x-ms-client-principal"
 PRINCIPAL_ID_HEADER = "x-ms-client-principal-id"
 _ROLE_TYPES = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from blueprints.http.openapi import error
+from blueprints.http.openapi import UNAUTHENTICATED, error
 from posture.report.schema import REPORT_SCHEMA
 from posture.report.store import MAX_HISTORY_DAYS
 
@@ -59,7 +59,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "security": [{"entra": [READ_ROLE]}],
             "responses": {
                 "200": _report("The latest report."),
-                "401": error("No valid Entra token."),
+                "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {READ_ROLE}."),
                 "404": error("No report yet."),
                 "503": error("Storage is unavailable."),
@@ -94,7 +94,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                     },
                 },
                 "400": error("`days` is not a whole number from 1 to 90 (`target`: days)."),
-                "401": error("No valid Entra token."),
+                "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {READ_ROLE}."),
                 "503": error("Storage is unavailable."),
             },
@@ -107,7 +107,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "security": [{"entra": [ADMIN_ROLE]}],
             "responses": {
                 "200": _report("The new report."),
-                "401": error("No valid Entra token."),
+                "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {ADMIN_ROLE}."),
                 "503": error("The report could not be stored."),
             },

@@ -47,6 +47,7 @@ from shared.errors import (
     VaultTlsError,
     VaultUnavailableError,
 )
+from shared.principal import REFUSED_BY_APP, REFUSED_BY_HEADER
 
 logger = logging.getLogger("app.http")
 
@@ -90,18 +91,24 @@ class BadRequest(ApiError):
 
 
 class Unauthenticated(ApiError):
-    """401 with ``WWW-Authenticate: Bearer`` (RFC 6750, section 3)."""
+    """401 with ``WWW-Authenticate: Bearer`` (RFC 6750, section 3), marked as the app's own
+    refusal (:data:`shared.principal.REFUSED_BY_HEADER`)."""
 
     status = 401
     default_code = "unauthenticated"
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": "Bearer"}
+        return {"WWW-Authenticate": "Bearer", REFUSED_BY_HEADER: REFUSED_BY_APP}
 
 
 class Forbidden(ApiError):
+    """403, marked as the app's own refusal (:data:`shared.principal.REFUSED_BY_HEADER`)."""
+
     status = 403
     default_code = "forbidden"
+
+    def headers(self) -> dict[str, str]:
+        return {REFUSED_BY_HEADER: REFUSED_BY_APP}
 
 
 class NotFound(ApiError):

@@ -32,8 +32,15 @@ def json_body(description: str, schema: dict[str, Any], **extra: Any) -> dict[st
 
 
 UNAUTHENTICATED = error(
-    "No valid Entra token. Answered by the platform's authentication before the app runs.",
-    {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    "No valid Entra token. Answered by the platform's authentication before the app runs; "
+    "the app checks the token too, and its own answer carries X-Refused-By: app.",
+    {
+        "WWW-Authenticate": {"schema": {"type": "string"}},
+        "X-Refused-By": {
+            "description": "app: the app refused the call itself (the platform let it through).",
+            "schema": {"type": "string", "enum": ["app"]},
+        },
+    },
 )
 RETRY_AFTER = {
     "Retry-After": {

@@ -21,6 +21,7 @@ from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.rules.controlplane import APPS, READER, judge_resources
 from posture.sources import arm
 from posture.sources.arm import ArmResource
+from shared.principal import REFUSED_BY_APP, REFUSED_BY_HEADER
 from shared.settings import (
     POSTURE_ARM_ENDPOINT,
     POSTURE_AUTH_EXCLUDED_PATHS,
@@ -190,16 +191,23 @@ def auth_probe(context: CheckContext) -> RuleResult:
         return RuleResult.error(f"the app did not answer ({type(exc).__name__})")
     status = response.status_code
     challenge = response.headers.get("WWW-Authenticate", "").lower().startswith("bearer")
+    by_app = response.headers.get(REFUSED_BY_HEADER, "").strip().lower() == REFUSED_BY_APP
     evidence: list[Evidence] = [
-        {"url": url.split("?", 1)[0], "http_status": status, "bearer_challenge": challenge}
+        {
+            "url": url.split("?", 1)[0],
+            "http_status": status,
+            "bearer_challenge": challenge,
+            "refused_by_app": by_app,
+        }
     ]
-    if status == 403 or (status == 401 and challenge):
+    if status in (401, 403) and not by_app:
         return RuleResult.passed(f"refused with HTTP {status} before the function ran", evidence)
     if status >= 500:
         return RuleResult.error(f"the app answered HTTP {status}", evidence)
-    if status == 401:
+    if status in (401, 403):
         return RuleResult.failed(
-            "refused by the app itself, not the platform (a 401 without a Bearer challenge)",
+            f"the function ran and refused the call itself (HTTP {status}, {REFUSED_BY_HEADER}: "
+            f"{REFUSED_BY_APP}): the platform lets unauthenticated calls through",
             evidence,
         )
     return RuleResult.failed(f"an unauthenticated call got HTTP {status}", evidence)

@@ -25,7 +25,7 @@ from shared.settings import (
     POSTURE_SECRET_MAX_VALIDITY_DAYS,
 )
 
-LIST_PERMISSION = "Key Vault Reader (or Key Vault Secrets User): list secret properties"
+LIST_PERMISSION = "Key Vault Reader at the vault: list secret properties (never a value)"
 NOT_CONFIGURED = f"no vault configured ({KEY_VAULT_URI.name} is not set)"
 
 

@@ -208,6 +208,28 @@ def test_the_auth_probe_is_refused_by_the_stacks_platform_emulation(
     assert probe.status is Status.PASS, probe
     assert probe.evidence[0]["http_status"] == 401
     assert probe.evidence[0]["bearer_challenge"] is True
+    assert probe.evidence[0]["refused_by_app"] is False
     # An excluded (anonymous) route is not a protected one: the probe says so.
     open_route = evaluate(posture_stack, POSTURE_AUTH_PROBE_URL=f"{posture_stack.api}/health")
     assert open_route["RT-AUTH-PROBE"].status is Status.FAIL
+
+
+def test_the_auth_probe_fails_when_only_the_app_refuses(tmp_path: Path) -> None:
+    """Authentication off (``--no-auth``: App Service without it): the app still refuses the
+    anonymous call with its own 401 and a Bearer challenge (it verifies tokens itself), so
+    only its ``X-Refused-By: app`` mark shows that the platform let the call through."""
+    with running_stack(tmp_path / "no-auth", auth=False) as stack:
+        response = requests.get(f"{stack.api}/posture", timeout=30)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        with stack.as_app():
+            context = CheckContext(
+                env={**stack.app_env, "POSTURE_AUTH_PROBE_URL": f"{stack.api}/posture"},
+                credential=DefaultAzureCredential(),
+            )
+            run = run_rules(context, rules=[get_rule("RT-AUTH-PROBE")])
+    (outcome,) = run.outcomes
+    probe = outcome.result
+    assert probe.status is Status.FAIL, probe
+    assert probe.evidence[0]["refused_by_app"] is True
+    assert "the platform lets unauthenticated calls through" in probe.message

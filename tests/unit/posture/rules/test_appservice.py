@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from blueprints.http.errors import ApiError, Forbidden, Unauthenticated
 from posture.model import Status
 from tests.support import recordings
 from tests.support.cloud import StubCloud
@@ -143,39 +144,56 @@ def test_a_function_level_key_on_the_second_page_fails(stub: StubCloud) -> None:
 
 
 def _platform(status: int, challenge: bool) -> Starlette:
+    """What answers the probe: App Service Authentication's refusal (before any function
+    runs: no app marker), or the app itself."""
+
     async def route(request: Request) -> Response:
         assert "authorization" not in request.headers  # the probe sends no credential
         headers = (
             {"WWW-Authenticate": 'Bearer realm="func-app.azurewebsites.net"'} if challenge else {}
         )
-        return JSONResponse({"error": {"code": "x"}}, status_code=status, headers=headers)
+        return Response(b"", status_code=status, headers=headers)
+
+    return Starlette(routes=[Route("/api/posture", route)])
+
+
+def _the_app(error: ApiError) -> Starlette:
+    """The app's own refusal, as its HTTP functions answer it (the real error classes)."""
+
+    async def route(request: Request) -> Response:
+        answer = error.response()
+        return Response(answer.get_body(), answer.status_code, dict(answer.headers))
 
     return Starlette(routes=[Route("/api/posture", route)])
 
 
 PROBES = [
-    ("platform 401 with challenge", 401, True, Status.PASS),
-    ("platform 403", 403, False, Status.PASS),
-    ("the app's own 401", 401, False, Status.FAIL),
-    ("open", 200, False, Status.FAIL),
-    ("not found: reached the app", 404, False, Status.FAIL),
-    ("server error", 503, False, Status.ERROR),
+    ("platform 401 with challenge", _platform(401, True), Status.PASS),
+    ("platform 401 without challenge", _platform(401, False), Status.PASS),
+    ("platform 403", _platform(403, False), Status.PASS),
+    ("the app's own 401 (Bearer challenge too)", _the_app(Unauthenticated("who?")), Status.FAIL),
+    ("the app's own 403", _the_app(Forbidden("no role")), Status.FAIL),
+    ("open", _platform(200, False), Status.FAIL),
+    ("not found: reached the app", _platform(404, False), Status.FAIL),
+    ("server error", _platform(503, False), Status.ERROR),
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "status", "challenge", "expected"), PROBES, ids=[p[0] for p in PROBES]
-)
+@pytest.mark.parametrize(("case", "app", "expected"), PROBES, ids=[p[0] for p in PROBES])
 def test_the_probe_passes_only_a_refusal_by_the_platform(
-    stub: StubCloud, case: str, status: int, challenge: bool, expected: Status
+    stub: StubCloud, case: str, app: Starlette, expected: Status
 ) -> None:
+    """The app verifies callers' tokens itself (shared/callertoken.py) and its 401 carries a
+    Bearer challenge too, so a challenge cannot tell the platform from the app: the app's
+    own refusals are marked (``X-Refused-By: app``) and anything else that refuses before the
+    function runs is the platform."""
     switch = Switch()
-    switch.app = _platform(status, challenge)
+    switch.app = app
     with serve(switch) as (base, _):
         results = stub.evaluate("RT-AUTH-PROBE", POSTURE_AUTH_PROBE_URL=f"{base}/api/posture")
     result = results["RT-AUTH-PROBE"]
     assert result.status is expected, (case, result)
-    assert result.evidence[0]["http_status"] == status
+    assert result.evidence[0]["refused_by_app"] is case.startswith("the app's own")
 
 
 def test_the_probe_is_skipped_without_an_address_and_defaults_to_the_host_name(
