@@ -26,11 +26,7 @@ from blueprints.http.caller import require_caller
 from blueprints.http.errors import BadRequest, NotFound, api_errors
 from blueprints.http.negotiation import prefers_html
 from blueprints.http.responses import json_response
-from posture.context import CheckContext
-from posture.report.document import build_report, headline
-from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 from posture.report.store import MAX_HISTORY_DAYS, ReportStore
-from posture.runner import run_rules
 from shared import storage
 
 logger = logging.getLogger("app.posture")
@@ -43,6 +39,12 @@ def report_store() -> ReportStore:
 
 def run_and_publish() -> dict[str, Any]:
     """Run every rule against this process's environment, store the report, log it."""
+    # The rules and the report builder load when a run is due, not when the app indexes:
+    # every cold start would pay for them (P1 in docs/performance.md).
+    from posture.context import CheckContext
+    from posture.report.document import build_report, headline
+    from posture.runner import run_rules
+
     context = CheckContext()
     report = build_report(run_rules(context), context)
     name = report_store().save(report)
@@ -69,6 +71,8 @@ def posture_timer(timer: func.TimerRequest) -> None:
 
 def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.HttpResponse:
     if prefers_html(req.headers.get("accept")):
+        from posture.report.page import CONTENT_SECURITY_POLICY, to_html
+
         return func.HttpResponse(
             to_html(report),
             status_code=200,

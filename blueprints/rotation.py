@@ -20,8 +20,6 @@ import logging
 import azure.functions as func
 
 from shared.rotation.config import EVENTS_QUEUE, load_rotation_config
-from shared.rotation.errors import EventError
-from shared.rotation.events import parse_message
 
 logger = logging.getLogger("app.rotation")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -29,6 +27,8 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 @bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
 def rotate_on_event(msg: func.QueueMessage) -> None:
+    from shared.rotation.errors import EventError
+    from shared.rotation.events import parse_message
     from shared.rotation.flow import Trigger
     from shared.rotation.wiring import rotator
 
