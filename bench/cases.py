@@ -14,6 +14,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -52,21 +53,37 @@ def _import_seconds(statement: str, env: dict[str, str], runs: int) -> list[floa
     return samples
 
 
-def cold_import(bench: Bench, runs: int = 11) -> Row:
-    env = {**os.environ, **bench.stack.app_env}
+def _cold_import_row(ident: str, what: str, env: dict[str, str], runs: int) -> Row:
     baseline = Summary.of(_import_seconds("import azure.functions", env, runs))
     app = Summary.of(_import_seconds("import function_app", env, runs))
     ratio = app.median / baseline.median
     return Row(
-        "P1",
-        "cold import of function_app (median of 11 fresh interpreters)",
+        ident,
+        f"cold import of function_app, {what} (median of {runs} fresh interpreters)",
         f"{app.median * 1000:.0f} ms",
         f"{baseline.median * 1000:.0f} ms (import azure.functions)",
         ratio,
-        "<= 1.3x",
-        ratio <= 1.3,
+        "<= 1.3x" if ident == "P1" else "reported",
+        ratio <= 1.3 if ident == "P1" else None,
         {"app": asdict(app), "baseline": asdict(baseline)},
     )
+
+
+def cold_import(bench: Bench, runs: int = 11) -> list[Row]:
+    """P1 with the bytecode of both sides cached, as any interpreter keeps it after the
+    first import; P1s with the app's modules compiled from source at every start (the
+    dependencies keep the bytecode pip wrote), as a read-only package without the app's
+    ``__pycache__`` costs."""
+    env = {**os.environ, **bench.stack.app_env}
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as cache:
+        cached = {**env, "PYTHONPYCACHEPREFIX": cache}
+        cached.pop("PYTHONDONTWRITEBYTECODE", None)
+        _import_seconds("import function_app", cached, 1)  # writes both sides' bytecode
+        rows = [_cold_import_row("P1", "bytecode cached", cached, runs)]
+    source = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+    source.pop("PYTHONPYCACHEPREFIX", None)
+    rows.append(_cold_import_row("P1s", "the app's modules from source", source, runs))
+    return rows
 
 
 # -- P2 and P3 -----------------------------------------------------------------------

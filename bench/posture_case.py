@@ -163,7 +163,13 @@ def _replay_main(folder: str) -> None:
     sock.bind(("127.0.0.1", 0))
     replay.origin = f"https://127.0.0.1:{sock.getsockname()[1]}"
     app = Starlette(routes=[Route("/{path:path}", replay.answer, methods=["GET", "POST"])])
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ssl_certfile=str(replay.pem))
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        ssl_certfile=str(replay.pem),
+        timeout_graceful_shutdown=2,  # the rules' pooled connections stay open
+    )
     print(sock.getsockname()[1], flush=True)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -204,7 +210,11 @@ def run_posture_case(bench: Bench) -> Row:
             samples, last = _timed(env, {"connection_verify": str(replay.bundle)})
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a client's keep-alive held it open
+                proc.kill()
+                proc.wait()
     summary = Summary.of(samples)
     median = statistics.median(samples)
     statuses = Counter(o.result.status.value for o in last.outcomes)
