@@ -154,7 +154,7 @@ def run(main: Any) -> list[Row]:
     """The benchmark: its own stack, ``JOBS`` (scaled) jobs, two rotations."""
     jobs = max(100, round(JOBS * getattr(main, "scale", 1.0)))
     with (
-        tempfile.TemporaryDirectory(prefix="bench-p8-") as state,
+        tempfile.TemporaryDirectory(prefix="bench-p10-") as state,
         running_stack(Path(state), app_settings=SETTINGS) as stack,
     ):
         outcome = drive(stack, jobs=jobs)
