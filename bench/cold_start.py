@@ -43,7 +43,7 @@ NAIVE_APP = Path(__file__).resolve().parent / "naive_app"
 APPS = {"product": ROOT, "naive": NAIVE_APP}
 #: Queue-triggered functions of each app, switched off for the counting runs.
 QUEUE_FUNCTIONS = {
-    "product": ("process_job", "record_poisoned_job"),
+    "product": ("process_job", "record_poisoned_job", "rotate_on_event"),
     "naive": ("naive_worker",),
 }
 TIMED_RUNS = 5
