@@ -53,7 +53,10 @@ def _import_seconds(statement: str, env: dict[str, str], runs: int) -> list[floa
     return samples
 
 
-def _cold_import_row(ident: str, what: str, env: dict[str, str], runs: int) -> Row:
+def _cold_import_row(
+    ident: str, what: str, env: dict[str, str], runs: int, *, goal: float | None
+) -> Row:
+    """One cold-import row; ``goal`` is the ratio to meet, None for a reported row."""
     baseline = Summary.of(_import_seconds("import azure.functions", env, runs))
     app = Summary.of(_import_seconds("import function_app", env, runs))
     ratio = app.median / baseline.median
@@ -63,8 +66,8 @@ def _cold_import_row(ident: str, what: str, env: dict[str, str], runs: int) -> R
         f"{app.median * 1000:.0f} ms",
         f"{baseline.median * 1000:.0f} ms (import azure.functions)",
         ratio,
-        "<= 1.3x" if ident == "P1" else "reported",
-        ratio <= 1.3 if ident == "P1" else None,
+        "reported" if goal is None else f"<= {goal}x",
+        None if goal is None else ratio <= goal,
         {"app": asdict(app), "baseline": asdict(baseline)},
     )
 
@@ -79,10 +82,10 @@ def cold_import(bench: Bench, runs: int = 11) -> list[Row]:
         cached = {**env, "PYTHONPYCACHEPREFIX": cache}
         cached.pop("PYTHONDONTWRITEBYTECODE", None)
         _import_seconds("import function_app", cached, 1)  # writes both sides' bytecode
-        rows = [_cold_import_row("P1", "bytecode cached", cached, runs)]
+        rows = [_cold_import_row("P1", "bytecode cached", cached, runs, goal=1.3)]
     source = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
     source.pop("PYTHONPYCACHEPREFIX", None)
-    rows.append(_cold_import_row("P1s", "the app's modules from source", source, runs))
+    rows.append(_cold_import_row("P1s", "the app's modules from source", source, runs, goal=None))
     return rows
 
 

@@ -28,14 +28,13 @@ logger = logging.getLogger("devstack.host")
 #: The host's one line for a missing or malformed setting (shared.settingvalues.SettingsError).
 _SETTING_ERROR = re.compile(
     r"SettingsError: (?P<problem>app setting (?P<name>[^:\s]+): .*?)"
-    r"(?: \(\w+\.py, line \d+\))?(?: \(log: .*\))?$"
+    r"(?: \(\w+\.py, line \d+\))?(?: \(log: (?P<log>.*)\))?$"
 )
 
 
-def explain_start_failure(
-    error: StackError, app_dir: Path, settings_source: Path, log_path: Path
-) -> StackError:
-    """A host that stopped on a missing or malformed app setting: say where to set it.
+def explain_start_failure(error: StackError, app_dir: Path, settings_source: Path) -> StackError:
+    """A host that stopped on a missing or malformed app setting: say where to set it,
+    keeping the host's log file the original error named.
 
     Any other failure is returned as it was.
     """
@@ -48,9 +47,10 @@ def explain_start_failure(
         if settings_source == own
         else f"{own} (copy {settings_source.name}, then edit Values)"
     )
+    log = f" (log: {setting['log']})" if setting["log"] else ""
     return StackError(
         f"the app cannot start: {setting['problem']}: set it in {where}, or for one run "
-        f"with --app-setting {setting['name']}=VALUE (log: {log_path})"
+        f"with --app-setting {setting['name']}=VALUE{log}"
     )
 
 

@@ -300,8 +300,7 @@ class Stack:
         try:
             await self.host.start()
         except StackError as exc:
-            log_path = log_dir / f"{HOST}.log"
-            raise explain_start_failure(exc, app_dir, settings_source, log_path) from None
+            raise explain_start_failure(exc, app_dir, settings_source) from None
 
     def _watch_child(self, child: ChildProcess) -> None:
         """A new child process to watch (Azurite started again replaces the old one)."""
