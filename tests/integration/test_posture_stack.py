@@ -217,7 +217,13 @@ def test_the_auth_probe_is_refused_by_the_stacks_platform_emulation(
 def test_the_auth_probe_fails_when_only_the_app_refuses(tmp_path: Path) -> None:
     """Authentication off (``--no-auth``: App Service without it): the app still refuses the
     anonymous call with its own 401 and a Bearer challenge (it verifies tokens itself), so
-    only its ``X-Refused-By: app`` mark shows that the platform let the call through."""
+    only its ``X-Refused-By: app`` mark shows that the platform let the call through.
+
+    App Service Authentication runs in front of the app's code and, with
+    ``Return401``, answers an unauthenticated request before the code sees it
+    (learn.microsoft.com/azure/app-service/overview-authentication-authorization,
+    "Feature architecture" and "Authentication flow"), so its refusal cannot carry a
+    header the app sets."""
     with running_stack(tmp_path / "no-auth", auth=False) as stack:
         response = requests.get(f"{stack.api}/posture", timeout=30)
         assert response.status_code == 401
