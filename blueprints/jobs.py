@@ -52,6 +52,7 @@ from blueprints.http.errors import (
     api_errors,
 )
 from blueprints.http.responses import json_response
+from blueprints.http.tracing import server_span
 from shared import partner, storage
 from shared.callers import Principal
 from shared.jobs import (
@@ -64,6 +65,7 @@ from shared.jobs import (
     seconds_since,
 )
 from shared.settings import get_settings
+from shared.tracing import annotate, current_traceparent
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -138,6 +140,7 @@ def _accepted(record: JobRecord) -> func.HttpResponse:
 
 
 @bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@server_span("POST", "jobs")
 @api_errors()
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     from azure.core.exceptions import AzureError
@@ -148,6 +151,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     digest = request_hash(body)
     store = storage.job_store()
     job_id, replayed = _claim(store, caller, key, digest)
+    annotate({"app.job.id": job_id})
     if replayed is not None:
         return _replay(replayed)
 
@@ -168,6 +172,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
         input=body,
         request_hash=digest,
         analysis=analysis,
+        traceparent=current_traceparent(),  # the job's trace: later sends continue it
     )
     outbox = storage.outbox()
     try:
@@ -228,7 +233,7 @@ def _replay(record: JobRecord) -> func.HttpResponse:
     """The earlier job, once more; one still ``queued`` long after it was accepted may have
     lost its message to a crash, so it is sent again (the worker is idempotent)."""
     if record.status == QUEUED and _stalled(record):
-        storage.outbox().send(record.id)
+        storage.outbox().send(record.id, traceparent=record.traceparent)
         logger.warning("job %s replayed while still queued; its message was sent again", record.id)
     return _accepted(record)
 
@@ -276,6 +281,7 @@ def _job_id(req: func.HttpRequest) -> str:
 
 
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@server_span("GET", "jobs/{id}")
 @api_errors()
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     caller = require_caller(req)
@@ -292,6 +298,7 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="jobs/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@server_span("POST", "jobs/{id}/retry")
 @api_errors()
 def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     """Re-enqueue a failed job, or send again the message of a job stalled in ``queued``."""
@@ -305,7 +312,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         raise NotFound(NO_SUCH_JOB, target="id")
     outbox = storage.outbox()
     if found[0].status == QUEUED and _stalled(found[0]):
-        outbox.send(job_id)
+        outbox.send(job_id, traceparent=found[0].traceparent)
         logger.info("job %s was stalled in queued; its message was sent again", job_id)
         return _accepted(found[0])
 
@@ -330,7 +337,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
             target="id",
         )
     try:
-        outbox.send(job_id)
+        outbox.send(job_id, traceparent=record.traceparent)
     except AzureError:
         if _restore_failed(store, failed[-1]):
             outbox.release(job_id)

@@ -7,7 +7,9 @@ credential variable, no keyed connection string, no secret-shaped value, declare
 then the settings are validated, so a missing, malformed or secret-shaped setting stops
 the host at start-up with an error naming it (never its value) instead of failing the
 first request. Which settings depends on the functions this app hosts (``APP_FUNCTIONS``):
-the rotation app in Azure has the rotation's settings and not the jobs API's.
+the rotation app in Azure has the rotation's settings and not the jobs API's. Tracing
+starts last, when the settings ask for it (:mod:`shared.tracing`): with tracing off nothing
+of OpenTelemetry is imported.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import os
 from shared.redaction import install_log_redaction, install_output_redaction
 from shared.settings import get_settings
 from shared.settings.environment import check_environment
+from shared.tracing import start_tracing
 
 
 def start() -> str:
-    """Install log and output redaction, check the environment, validate the settings;
-    return ``APP_FUNCTIONS``. Idempotent."""
+    """Install log and output redaction, check the environment, validate the settings,
+    start tracing if it is on; return ``APP_FUNCTIONS``. Idempotent."""
     install_log_redaction()
     install_output_redaction()
     check_environment(os.environ)
@@ -32,4 +35,5 @@ def start() -> str:
         load_rotation_config()
     else:
         get_settings()
+    start_tracing()
     return hosted

@@ -13,6 +13,9 @@ process, which also ends the function; a sync function here keeps its thread unt
 returns (an async one is cancelled).
 
 A timer function with a retry policy is retried here as the runtime retries it.
+
+With ``PYTHON_ENABLE_OPENTELEMETRY`` on, each invocation's trace context is current while a
+sync function runs, as the worker makes it (:mod:`devstack.host.otel`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from devstack.host.bindings.expressions import BindingData
 from devstack.host.bindings.model import BLOB, HTTP, QUEUE, TABLE, BindingSpec
 from devstack.host.context import INVOCATION_LOCAL, Attempt, Context, Trace, child_traceparent
 from devstack.host.functions import IndexedFunction
+from devstack.host.otel import attacher
 from devstack.host.retry import timespan
 
 logger = logging.getLogger("devstack.host")
@@ -187,6 +191,7 @@ class Invoker:
         )
         self._loop: _EventLoopThread | None = None
         self._loop_lock = threading.Lock()
+        self._attach = attacher()
         self._stopping = threading.Event()
 
     # -- entry points -------------------------------------------------------
@@ -244,8 +249,9 @@ class Invoker:
         invocation_id = str(uuid.uuid4())
         started = _log_start(function, reason, invocation_id)
         try:
-            arguments = self._arguments(function, trigger, invocation_id, attempt)
-            result = self._call(function, arguments, invocation_id)
+            trace = trigger.trace or Trace(parent=child_traceparent(None))
+            arguments = self._arguments(function, trigger, invocation_id, attempt, trace)
+            result = self._call(function, arguments, invocation_id, trace)
             http = self._settle(function, arguments, result, trigger.binding_data)
         except BaseException as exc:
             _log_end(function, invocation_id, started, exc)
@@ -256,7 +262,12 @@ class Invoker:
         return Outcome(invocation_id=invocation_id, http=http)
 
     def _arguments(
-        self, function: IndexedFunction, trigger: TriggerValue, invocation_id: str, attempt: Attempt
+        self,
+        function: IndexedFunction,
+        trigger: TriggerValue,
+        invocation_id: str,
+        attempt: Attempt,
+        trace: Trace,
     ) -> dict[str, Any]:
         signature = function.signature
         bindings = {b.name: b for b in function.bindings}
@@ -274,7 +285,6 @@ class Invoker:
         for name in signature.outputs:
             arguments[name] = Out()
         if signature.requires_context:
-            trace = trigger.trace or Trace(parent=child_traceparent(None))
             arguments["context"] = Context(
                 invocation_id=invocation_id,
                 function_name=function.name,
@@ -285,7 +295,7 @@ class Invoker:
         return arguments
 
     def _call(
-        self, function: IndexedFunction, arguments: dict[str, Any], invocation_id: str
+        self, function: IndexedFunction, arguments: dict[str, Any], invocation_id: str, trace: Trace
     ) -> Any:
         if function.is_async:
             with self._loop_lock:
@@ -295,7 +305,7 @@ class Invoker:
             future = asyncio.run_coroutine_threadsafe(function.user_function(**arguments), loop)
         else:
             future = self.executor.submit(
-                _call_sync, function.user_function, arguments, invocation_id
+                _call_sync, function.user_function, arguments, invocation_id, self._attach, trace
             )
         try:
             return future.result(timeout=self.timeout)
@@ -345,10 +355,20 @@ class Invoker:
 
 
 def _call_sync(
-    user_function: Callable[..., Any], arguments: dict[str, Any], invocation_id: str
+    user_function: Callable[..., Any],
+    arguments: dict[str, Any],
+    invocation_id: str,
+    attach: Callable[[Trace], Callable[[], None]] | None = None,
+    trace: Trace | None = None,
 ) -> Any:
     INVOCATION_LOCAL.invocation_id = invocation_id
-    return user_function(**arguments)
+    if attach is None or trace is None:
+        return user_function(**arguments)
+    detach = attach(trace)
+    try:
+        return user_function(**arguments)
+    finally:
+        detach()
 
 
 def _log_start(function: IndexedFunction, reason: str, invocation_id: str) -> float:

@@ -3,6 +3,12 @@
 The job's input lives in its state blob; the message only says which job to
 process, so a message never carries user data or anything secret and stays
 far below the queue's 64 KiB limit (48 KiB of payload once base64-encoded).
+
+It also carries the W3C ``traceparent`` of the span that sent it (its *creation context*,
+as the OpenTelemetry messaging conventions call it), so the worker continues the job's
+trace: a queue message has no headers, and the Functions host does not read the body.
+A ``traceparent`` that is not valid is dropped on reading (the trace starts afresh, as the
+W3C Trace Context says); it never makes a message unreadable.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 from shared.jobs.errors import MessageSchemaError
+from shared.tracing import valid_traceparent
 
 SCHEMA = "jobs.v1"
 MAX_MESSAGE_BYTES = 48 * 1024
@@ -21,13 +28,18 @@ MAX_MESSAGE_BYTES = 48 * 1024
 class JobMessage:
     job_id: str
     attempt: int = 1
+    traceparent: str | None = None
 
     def encode(self) -> str:
         """JSON text; the queue client base64-encodes it on send."""
-        text = json.dumps(
-            {"schema": SCHEMA, "job_id": self.job_id, "attempt": self.attempt},
-            separators=(",", ":"),
-        )
+        document: dict[str, object] = {
+            "schema": SCHEMA,
+            "job_id": self.job_id,
+            "attempt": self.attempt,
+        }
+        if self.traceparent is not None:
+            document["traceparent"] = self.traceparent
+        text = json.dumps(document, separators=(",", ":"))
         if len(text.encode()) > MAX_MESSAGE_BYTES:
             raise MessageSchemaError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
         return text
@@ -51,4 +63,8 @@ def decode_message(body: bytes) -> JobMessage:
         raise MessageSchemaError("job_id is not a UUID") from exc
     if not isinstance(attempt, int) or attempt < 1:
         raise MessageSchemaError("attempt must be a positive integer")
-    return JobMessage(job_id=str(job_id), attempt=attempt)
+    return JobMessage(
+        job_id=str(job_id),
+        attempt=attempt,
+        traceparent=valid_traceparent(document.get("traceparent")),
+    )

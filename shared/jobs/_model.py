@@ -38,6 +38,9 @@ class JobRecord:
     reason: str | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: The W3C ``traceparent`` of the request that accepted the job: a message sent again
+    #: later (the outbox, a replay, a retry) continues the job's trace from here.
+    traceparent: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What the API shows the job's owner: no owner id, no internal error detail."""

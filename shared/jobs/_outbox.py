@@ -22,6 +22,10 @@ result is written once), so the outbox may err on the side of sending.
 Only jobs in flight and jobs cut off leave markers, so the listing stays short however
 many jobs the store holds. The same age decides when a claimed Idempotency-Key whose job
 never appeared may be taken over (:mod:`blueprints.jobs`).
+
+Every send is a ``send jobs`` producer span whose context the message carries; a message
+sent again (the reconciler, a replay) continues the job's trace (its record keeps the
+``traceparent`` of the request that accepted it), linked to whatever sent it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.jobs._messages import JobMessage
 from shared.jobs._model import QUEUED
+from shared.tracing import span, traced
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
@@ -51,6 +56,8 @@ OUTBOX_PREFIX = "outbox/"
 ABANDON_FACTOR = 10
 
 _LOG = logging.getLogger("shared.jobs")  # the package, whose modules are private
+#: ``messaging.system`` of the send spans: the conventions list no value for Queue Storage.
+MESSAGING_SYSTEM = "azure_queue_storage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +75,33 @@ class Outbox:
         self._jobs = jobs
         self._queue = queue
 
+    @traced("outbox hold", job="job_id")
     def hold(self, job_id: str) -> None:
         """Write the job's marker: from now on a cut-off sequence is found and finished."""
         self._jobs.upload_blob(_marker(job_id), b"{}", overwrite=True)
 
-    def send(self, job_id: str) -> None:
-        """Put the job's message on the queue (base64, as the trigger expects)."""
-        self._queue.send_message(JobMessage(job_id).encode())
+    def send(self, job_id: str, *, traceparent: str | None = None) -> None:
+        """Put the job's message on the queue (base64, as the trigger expects).
 
+        :keyword traceparent: the job's trace, to continue (else the one in progress).
+        """
+        attributes = {
+            "messaging.system": MESSAGING_SYSTEM,
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "send",
+            "messaging.destination.name": self._queue.queue_name,
+            "app.job.id": job_id,
+        }
+        with span(
+            f"send {self._queue.queue_name}",
+            kind="producer",
+            attributes=attributes,
+            parent=traceparent,
+        ) as sending:
+            message = JobMessage(job_id, traceparent=sending.traceparent)
+            self._queue.send_message(message.encode())
+
+    @traced("outbox release", job="job_id")
     def release(self, job_id: str) -> None:
         """Delete the job's marker (already gone is fine)."""
         with contextlib.suppress(ResourceNotFoundError):
@@ -97,6 +123,7 @@ def _marker(job_id: str) -> str:
     return f"{OUTBOX_PREFIX}{job_id}.json"
 
 
+@traced("outbox reconcile")
 def reconcile(
     store: JobStore, outbox: Outbox, *, resend_after: float, at: dt.datetime | None = None
 ) -> Counter[str]:
@@ -120,7 +147,7 @@ def reconcile(
             done["abandoned"] += 1
             continue
         if found[0].status == QUEUED:
-            outbox.send(pending.job_id)
+            outbox.send(pending.job_id, traceparent=found[0].traceparent)
             _LOG.warning("job %s was cut off before its message was sent; sent", pending.job_id)
             done["resent"] += 1
         else:

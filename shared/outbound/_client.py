@@ -26,6 +26,9 @@ configuration error found before sending; ``on_invalid_key`` lets the provider f
 Each call has an overall ``deadline`` (``_deadline``), whatever the read timeout; the 2xx
 answer is read bounded and refused if it holds a registered secret (``_answers``). No
 cookie is ever stored or sent (a ``Set-Cookie`` is not replayed).
+
+Each call is a client span (``partner <METHOD>``): the partner's host, the path (never a
+query), the status, how many requests the retries made, and the failure's class.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ from shared.outbound.errors import (
     PartnerUnavailableError,
 )
 from shared.redaction import Secret
+from shared.tracing import SpanHandle
+from shared.tracing import start as start_span
 
 __all__ = ["OutboundClient"]
 
@@ -224,6 +229,9 @@ class OutboundClient:
         token, watched = current_count.set(call), current_deadline.set(deadline)
         started = time.perf_counter()
         outcome = "not sent"
+        traced = start_span(
+            f"partner {method}", kind="client", attributes=self._span_attributes(method, url)
+        )
         try:
             response = self._send(adapter, method, url, body, extra, call, force_fetch=False)
             if response.status_code in (401, 403):
@@ -243,6 +251,7 @@ class OutboundClient:
             deadline.finish()
             current_deadline.reset(watched)
             current_count.reset(token)
+            _end_span(traced, outcome, call.attempts)
             elapsed_ms = (time.perf_counter() - started) * 1000
             _LOG.debug(
                 "%s %s -> %s, %d attempt(s), %.0f ms",
@@ -278,6 +287,13 @@ class OutboundClient:
             except PartnerAnswerError as exc:
                 exc.endpoint = self._endpoint
                 raise
+
+    def _span_attributes(self, method: str, url: str) -> dict[str, str | int]:
+        return {
+            "http.request.method": method,
+            "server.address": self._endpoint,
+            "url.path": urlsplit(url).path,
+        }
 
     def _url(self, path: str) -> str:
         parts = urlsplit(path)
@@ -372,6 +388,19 @@ class OutboundClient:
             raise PartnerUnavailableError(message)
         response._content = content
         return response
+
+
+def _end_span(traced: SpanHandle, outcome: str, attempts: int) -> None:
+    """The call's span ended with what the log line says: status, attempts, failure."""
+    status, _, failure = outcome.partition(", ")
+    traced.set("app.partner.attempts", attempts)
+    if status.isdigit():
+        traced.set("http.response.status_code", int(status))
+    else:
+        failure = status
+    if failure or not status.startswith("2"):
+        traced.fail(failure or status)
+    traced.end()
 
 
 def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
