@@ -30,7 +30,9 @@ li.axis { color: #777; font-size: 12px; border-bottom: 1px solid #ccc; }
 .notes { color: #666; font-size: 12px; margin-left: .5em; }
 .track { position: relative; height: 14px; background: #f6f6f8; }
 .ticks { position: relative; height: 14px; }
-.ticks span { position: absolute; transform: translateX(-50%); }
+.ticks span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
+.ticks span:first-child { transform: none; }
+.ticks span:last-child { transform: translateX(-100%); }
 .bar { position: absolute; top: 2px; bottom: 2px; min-width: 2px; background: #2f6fde;
   border-radius: 2px; }
 li.failed .bar { background: #c62828; }

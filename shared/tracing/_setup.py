@@ -44,6 +44,14 @@ _LOG = logging.getLogger("shared.tracing")
 SERVICE_NAME = "secretless-functions"
 #: Locally spans reach the devstack within half a second (its trace command reads them).
 LOCAL_EXPORT_DELAY_MS = 500
+#: The exporter's own traffic besides the app's telemetry, switched off unless set otherwise:
+#: SDK statistics sent to Microsoft's ingestion under Microsoft's key ("statsbeat") and the
+#: remote configuration it polls ("OneSettings"). The app talks to its own component only
+#: (and a closed network would refuse the rest).
+EXPORTER_QUIET = {
+    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+    "APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED": "true",
+}
 #: Every automatic instrumentation the distro would switch on, switched off: the app opens
 #: its own spans, named and scrubbed, and an instrumented HTTP client would record URLs.
 DISTRO_INSTRUMENTATIONS = (
@@ -133,6 +141,8 @@ def _azure_monitor(connection_string: str, ratio: float) -> tuple[Sampler, Any]:
 
     from shared.identity import get_credential
 
+    for name, value in EXPORTER_QUIET.items():
+        os.environ.setdefault(name, value)
     credential = get_credential()
     configure_azure_monitor(
         connection_string=connection_string,

@@ -1,0 +1,209 @@
+"""A real headless browser for pages a person reads: Debian's chromium, driven over DevTools.
+
+The Chrome DevTools Protocol over ``--remote-debugging-pipe`` (commands on the child's fd 3,
+answers and events on its fd 4, each a JSON message ended by a NUL byte), so no driver, no
+WebSocket client and no browser download is needed: only ``/usr/bin/chromium`` (Debian's
+``chromium`` package; .ci/run installs it where it is missing). :class:`Browser` opens a
+page, waits for its load event, evaluates expressions in it (what the layout engine made of
+the page: positions, sizes, visible text) and takes a screenshot.
+
+The flags are the ones a closed network needs: no background networking, component updates,
+sync or first-run work, a fresh profile each time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-pipe",
+)
+
+
+class BrowserError(RuntimeError):
+    """The browser did not start, answered with an error, or did not answer in time."""
+
+
+def chromium() -> str:
+    """The chromium binary, or a failure saying how to install it (never a skip: the page's
+    test must run wherever the suite runs)."""
+    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if found is None:
+        raise BrowserError("Debian's chromium is needed for page tests: apt-get install chromium")
+    return found
+
+
+class Browser:
+    """One headless chromium with one page."""
+
+    def __init__(self, *, width: int = 1280, height: int = 900, timeout: float = 60.0) -> None:
+        self._timeout = timeout
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        commands_read, self._commands = os.pipe()
+        self._answers, answers_write = os.pipe()
+
+        def pipes_at_3_and_4() -> None:  # in the child, before exec
+            os.dup2(commands_read, 3)
+            os.dup2(answers_write, 4)
+
+        self._process = subprocess.Popen(
+            [
+                chromium(),
+                *FLAGS,
+                f"--user-data-dir={self._profile.name}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4),
+            preexec_fn=pipes_at_3_and_4,
+        )
+        os.close(commands_read)
+        os.close(answers_write)
+        self._buffer = b""
+        self._next_id = 0
+        self._events: list[dict[str, Any]] = []
+        target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        attached = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})
+        self._session = attached["sessionId"]
+        self._call("Page.enable", session=True)
+        self._call("Runtime.enable", session=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._send({"id": self._new_id(), "method": "Browser.close"})
+        except OSError:
+            pass
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=15)
+        for fd in (self._commands, self._answers):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._profile.cleanup()
+
+    # -- what a test asks -----------------------------------------------------------------
+
+    def open(self, url: str) -> None:
+        """Navigate and wait for the page's load event."""
+        self._events.clear()
+        answer = self._call("Page.navigate", {"url": url}, session=True)
+        if answer.get("errorText"):
+            raise BrowserError(f"{url} did not load: {answer['errorText']}")
+        self._wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str) -> Any:
+        """The JSON value of ``expression`` evaluated in the page."""
+        answer = self._call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=True,
+        )
+        if "exceptionDetails" in answer:
+            raise BrowserError(f"the page threw: {answer['exceptionDetails'].get('text')}")
+        return answer["result"].get("value")
+
+    def screenshot(self, path: Path) -> Path:
+        data = self._call("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def console_errors(self) -> list[str]:
+        """Messages the page logged as errors or threw, since it was opened."""
+        found = []
+        for event in self._events:
+            if event.get("method") == "Runtime.exceptionThrown":
+                found.append(str(event["params"]["exceptionDetails"].get("text")))
+            if event.get("method") == "Runtime.consoleAPICalled":
+                if event["params"].get("type") == "error":
+                    found.append(json.dumps(event["params"].get("args")))
+        return found
+
+    # -- the protocol ---------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _send(self, message: dict[str, Any]) -> None:
+        os.write(self._commands, json.dumps(message).encode() + b"\0")
+
+    def _call(
+        self, method: str, params: dict[str, Any] | None = None, *, session: bool = False
+    ) -> dict[str, Any]:
+        ident = self._new_id()
+        message: dict[str, Any] = {"id": ident, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = self._session
+        self._send(message)
+        while True:
+            answer = self._receive()
+            if answer.get("id") == ident:
+                if "error" in answer:
+                    raise BrowserError(f"{method}: {answer['error'].get('message')}")
+                result: dict[str, Any] = answer.get("result", {})
+                return result
+            self._events.append(answer)
+
+    def _wait_for(self, event: str) -> dict[str, Any]:
+        for seen in self._events:
+            if seen.get("method") == event:
+                return seen
+        while True:
+            message = self._receive()
+            self._events.append(message)
+            if message.get("method") == event:
+                return message
+
+    def _receive(self) -> dict[str, Any]:
+        deadline = time.monotonic() + self._timeout
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._process.poll() is not None:
+                raise BrowserError("chromium did not answer in time (or exited)")
+            ready, _, _ = select.select([self._answers], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(self._answers, 1 << 16)
+                if not chunk:
+                    raise BrowserError("chromium closed its DevTools pipe")
+                self._buffer += chunk
+        raw, _, self._buffer = self._buffer.partition(b"\0")
+        message: dict[str, Any] = json.loads(raw)
+        return message
