@@ -14,6 +14,7 @@ sync or first-run work, a fresh profile each time.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -103,20 +104,16 @@ class Browser:
         self.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._send({"id": self._new_id(), "method": "Browser.close"})
-        except OSError:
-            pass
         try:
             self._process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout=15)
         for fd in (self._commands, self._answers):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self._profile.cleanup()
 
     # -- what a test asks -----------------------------------------------------------------
@@ -151,9 +148,9 @@ class Browser:
         for event in self._events:
             if event.get("method") == "Runtime.exceptionThrown":
                 found.append(str(event["params"]["exceptionDetails"].get("text")))
-            if event.get("method") == "Runtime.consoleAPICalled":
-                if event["params"].get("type") == "error":
-                    found.append(json.dumps(event["params"].get("args")))
+            called = event.get("method") == "Runtime.consoleAPICalled"
+            if called and event["params"].get("type") == "error":
+                found.append(json.dumps(event["params"].get("args")))
         return found
 
     # -- the protocol ---------------------------------------------------------------------

@@ -51,7 +51,8 @@ def test_a_given_parent_continues_that_trace_and_links_where_it_came_from(
         pass
     send, reconcile = recorded.named("send"), recorded.named("reconcile")
     assert f"{send.context.trace_id:032x}" == "4b" * 16
-    assert send.parent is not None and f"{send.parent.span_id:016x}" == "00f0" * 4
+    assert send.parent is not None
+    assert f"{send.parent.span_id:016x}" == "00f0" * 4
     assert [link.context.span_id for link in send.links] == [reconcile.context.span_id]
 
 
@@ -71,7 +72,7 @@ def test_a_root_span_starts_a_trace_of_its_own(recorded: Recorded) -> None:
 
 
 def test_an_escaping_error_is_recorded_and_fails_the_span(recorded: Recorded) -> None:
-    with pytest.raises(ValueError), tracing.span("work"):
+    with pytest.raises(ValueError, match="bad input"), tracing.span("work"):
         raise ValueError("bad input")
     work = recorded.named("work")
     assert work.status.status_code == StatusCode.ERROR
