@@ -113,7 +113,7 @@ def render_text(spans: Sequence[dict[str, Any]], *, width: int = 100, unicode: b
         return ""
     traces = sorted({str(s.get("trace_id")) for s in spans})
     label_width = min(48, max(len("  " * r.depth + r.name) for r in rows) + 1)
-    track = max(10, width - label_width - 12)
+    track = max(10, width - label_width - 14)
     block, empty = ("█", "·") if unicode else ("#", ".")
     lines = [
         f"trace {', '.join(traces)}: {len(rows)} spans over {total_ms(spans):.1f} ms",
