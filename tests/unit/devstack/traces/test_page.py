@@ -30,7 +30,8 @@ GEOMETRY = """
   const bar = row.querySelector('.bar').getBoundingClientRect();
   const name = row.querySelector('.name').getBoundingClientRect();
   return {name: row.querySelector('.name').textContent, nameLeft: name.left,
-          left: (bar.left - track.left) / track.width, right: (bar.right - track.left) / track.width,
+          left: (bar.left - track.left) / track.width,
+          right: (bar.right - track.left) / track.width,
           width: bar.width, color: getComputedStyle(row.querySelector('.bar')).backgroundColor,
           visible: name.width > 0 && name.height > 0};
 })
