@@ -129,7 +129,7 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     """Started on first use; its teardown is its own leak canary (the partner key, in any
     encoding, in nothing the stack wrote or answered)."""
     from devstack.runner import running_stack
-    from tests.support.canary import leaks, outputs, partner_keys
+    from tests.support.canary import leaks, outputs, partner_keys, settled_spans
 
     with running_stack(
         tmp_path_factory.mktemp("rehearsal"), app_settings=RESILIENCE_SETTINGS
@@ -137,4 +137,5 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
         kept = Rehearsal(stack, [])
         yield kept
         assert stack.process.poll() is None, "the stack stopped during a rehearsal"
+        settled_spans(stack)  # the last spans are searched too
         assert leaks(partner_keys(stack), outputs(stack, kept.responses)) == []
