@@ -10,6 +10,11 @@ floor that does that too: P4 is the goal as set, P4o the app's own overhead. Bes
 for the local experience, the devstack host's own hop: a no-op function through the host
 (``bench/noop.py``), and ``POST /api/jobs`` through the host.
 
+Tracing: every side but ``handler_traced`` runs with tracing paused in this process; P4t
+holds the traced handler against the same handler untraced (spans exported over OTLP to
+the stack, as locally), and P4x prices tracing off: the spans a submission opens, each a
+call into the do-nothing span while tracing is off, against the handler's p50.
+
 The stack is P4's own, with the worker off (``AzureWebJobs.process_job.Disabled``): on two
 cores a worker draining the same jobs would take CPU from one side and not the other. The
 sides take turns in rounds whose order rotates, so that Azurite slowing as it fills, or a
@@ -18,10 +23,13 @@ noisy neighbour, lands on every side alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
+from typing import Any
 
 import requests
 from azure.keyvault.secrets import SecretClient
@@ -34,6 +42,7 @@ from bench.load import JOB, JobPoster, run_concurrently
 from bench.noop import ROUTE as NOOP_ROUTE
 from bench.report import Row
 from bench.stats import Summary
+from shared import tracing
 
 #: P4's stack: the worker off, the no-op function registered.
 P4_SETTINGS = {"AzureWebJobs.process_job.Disabled": "true"}
@@ -41,6 +50,8 @@ P4_BLUEPRINTS = ("bench.noop",)
 P4_ROUNDS = 5
 LEVELS = ((1, 150), (8, 400), (32, 640))
 GOAL_P50, GOAL_P99 = 1.10, 1.25
+#: Tracing on may add this much to the handler's p50 (P4t); tracing off, this share (P4x).
+GOAL_TRACED, GOAL_OFF = 1.05, 0.001
 
 
 class Floor:
@@ -110,17 +121,56 @@ class OutboxFloor(Floor):
 
 
 def interleaved(
-    sides: dict[str, Callable[[int], None]], *, count: int, concurrency: int, rounds: int
+    sides: dict[str, Callable[[int], None]],
+    *,
+    count: int,
+    concurrency: int,
+    rounds: int,
+    around: Mapping[str, Callable[[], contextlib.AbstractContextManager[Any]]] | None = None,
 ) -> dict[str, list[float]]:
-    """Latencies of ``count`` calls per side, run in ``rounds`` with the order rotating."""
+    """Latencies of ``count`` calls per side, run in ``rounds`` with the order rotating;
+    ``around`` gives a side a context its batches run in (tracing on or off)."""
     names = list(sides)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(rounds):
         share = count // rounds + (1 if round_index < count % rounds else 0)
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
-            samples[name] += run_concurrently(sides[name], count=share, concurrency=concurrency)
+            context = (around or {}).get(name, contextlib.nullcontext)
+            with context():
+                samples[name] += run_concurrently(sides[name], count=share, concurrency=concurrency)
     return samples
+
+
+class _Counting:
+    """A tracing backend that counts the spans opened and records nothing."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def open(self, name: str, **_: Any) -> tracing.SpanHandle:
+        self.opened += 1
+        return tracing.NO_SPAN
+
+    def current(self) -> tracing.SpanHandle:
+        return tracing.NO_SPAN
+
+
+def spans_per_submission(handler: Callable[[int], None]) -> int:
+    counting = _Counting()
+    with tracing.using(counting):
+        handler(0)
+    return counting.opened
+
+
+def seconds_per_span_off(calls: int = 200_000) -> float:
+    """What one span costs while tracing is off: a ``with span()`` block with an attribute set."""
+    with tracing.paused():
+        started = time.perf_counter()
+        for _ in range(calls):
+            with tracing.span("x", attributes=None) as opened:
+                opened.set("k", 1)
+        return (time.perf_counter() - started) / calls
 
 
 def _ms(summary: Summary) -> str:
@@ -131,22 +181,32 @@ def submit_latency(bench: Bench) -> list[Row]:
     token = bench.stack.caller_token("Jobs.Submit", lifetime=7200)
     floor, outbox_floor = Floor(bench), OutboxFloor(bench)
     handler = InProcessHandler(bench.stack, token)
+    traced_on = tracing.is_enabled()  # function_app started it from the stack's settings
     sides: dict[str, Callable[[int], None]] = {
         "handler": handler,
+        "handler_traced": handler,
         "floor": floor,
         "outbox_floor": outbox_floor,
         "noop": JobPoster(bench.stack.api, token, path=NOOP_ROUTE, expect=204),
         "host": bench.poster,
     }
+    around = {name: tracing.paused for name in sides if name != "handler_traced"}
     # Steady state: the first calls pay one-time costs (deferred SDK imports, connection
     # pools, tokens, the key) that P1, P3 and P8 measure on their own.
-    for call in sides.values():
-        run_concurrently(call, count=64, concurrency=8)
+    for name, call in sides.items():
+        with around.get(name, contextlib.nullcontext)():
+            run_concurrently(call, count=64, concurrency=8)
+    per_submission = spans_per_submission(handler)
+    per_span = seconds_per_span_off()
     rows: list[Row] = []
     try:
         for concurrency, count in LEVELS:
             samples = interleaved(
-                sides, count=bench.n(count), concurrency=concurrency, rounds=P4_ROUNDS
+                sides,
+                count=bench.n(count),
+                concurrency=concurrency,
+                rounds=P4_ROUNDS,
+                around=around,
             )
             got = {name: Summary.of(values) for name, values in samples.items()}
             app, base = got["handler"], got["floor"]
@@ -179,6 +239,9 @@ def submit_latency(bench: Bench) -> list[Row]:
                     {"app": asdict(app), "floor": asdict(fair), "p99_ratio": o99},
                 )
             )
+            rows += _tracing_rows(
+                concurrency, app, got["handler_traced"], traced_on, per_submission, per_span
+            )
             hop, host = got["noop"], got["host"]
             rows.append(
                 Row(
@@ -201,3 +264,38 @@ def submit_latency(bench: Bench) -> list[Row]:
         outbox_floor.close()
         handler.close()
     return rows
+
+
+def _tracing_rows(
+    concurrency: int,
+    off: Summary,
+    traced: Summary,
+    traced_on: bool,
+    per_submission: int,
+    per_span: float,
+) -> list[Row]:
+    """P4t: the handler traced against itself untraced; P4x: tracing off, priced."""
+    ratio = traced.p50 / off.p50
+    cost = per_submission * per_span
+    return [
+        Row(
+            f"P4t.c{concurrency}",
+            f"the handler with tracing on (spans exported over OTLP), concurrency {concurrency}",
+            _ms(traced),
+            f"{_ms(off)} (the same handler, tracing off)",
+            ratio,
+            f"p50 <= {GOAL_TRACED:.2f}x",
+            traced_on and ratio <= GOAL_TRACED,
+            {"traced": asdict(traced), "off": asdict(off), "tracing_started": traced_on},
+        ),
+        Row(
+            f"P4x.c{concurrency}",
+            f"tracing off: {per_submission} do-nothing spans per submission, against its p50",
+            f"{cost * 1e6:.2f} us",
+            f"p50 {off.p50 * 1000:.1f} ms",
+            cost / off.p50,
+            f"<= {GOAL_OFF:.3f} of p50",
+            cost / off.p50 <= GOAL_OFF,
+            {"spans": per_submission, "seconds_per_span": per_span},
+        ),
+    ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from shared._lazy import lazy_names
 from shared.tracing._api import (
     NO_SPAN,
+    Backend,
     SpanHandle,
     Value,
     annotate,
@@ -22,6 +23,7 @@ from shared.tracing._api import (
     span,
     start,
     traced,
+    using,
 )
 from shared.tracing._context import trace_id_of, valid_traceparent
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NO_SPAN",
+    "Backend",
     "ScrubbingProcessor",
     "SpanHandle",
     "Value",
@@ -47,6 +50,7 @@ __all__ = [
     "stop_tracing",
     "trace_id_of",
     "traced",
+    "using",
     "valid_traceparent",
 ]
 

@@ -114,6 +114,17 @@ def paused() -> Iterator[None]:
         _active = saved
 
 
+@contextmanager
+def using(backend: Backend) -> Iterator[None]:
+    """Spans go to ``backend`` for the block (a benchmark counts the spans a call opens)."""
+    global _active
+    saved, _active = _active, backend
+    try:
+        yield
+    finally:
+        _active = saved
+
+
 class _Span:
     """A ``with`` block around a backend span: ended on exit, an escaping error recorded."""
 
