@@ -1,0 +1,115 @@
+"""JSON with line numbers: a finding in a settings file or an ARM template names its line.
+
+``json`` reports where a document is broken but not where a valid value sits. The parser
+here is run only on text ``json.loads`` accepted, so it needs no error handling of its own
+beyond what guards against a mismatch; it returns nodes that keep the line of every value
+and of every object key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Node:
+    """A JSON value and the line it starts on; objects keep each key's line."""
+
+    value: Any
+    line: int
+    members: dict[str, tuple[int, Node]] = field(default_factory=dict)  # key -> (key line, node)
+    items: list[Node] = field(default_factory=list)
+
+    def get(self, key: str) -> Node | None:
+        member = self.members.get(key)
+        return member[1] if member else None
+
+    def key_line(self, key: str) -> int | None:
+        member = self.members.get(key)
+        return member[0] if member else None
+
+    def walk(self) -> list[Node]:
+        """This node and every node below it, in document order."""
+        found = [self]
+        for _, child in self.members.values():
+            found.extend(child.walk())
+        for item in self.items:
+            found.extend(item.walk())
+        return found
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+        self.decoder = json.JSONDecoder()
+
+    def _skip(self) -> None:
+        text, pos = self.text, self.pos
+        while pos < len(text) and text[pos] in " \t\r\n":
+            if text[pos] == "\n":
+                self.line += 1
+            pos += 1
+        self.pos = pos
+
+    def value(self) -> Node:
+        self._skip()
+        char = self.text[self.pos]
+        line = self.line
+        if char == "{":
+            return self._object(line)
+        if char == "[":
+            return self._array(line)
+        parsed, end = self.decoder.raw_decode(self.text, self.pos)
+        self.line += self.text.count("\n", self.pos, end)
+        self.pos = end
+        return Node(parsed, line)
+
+    def _object(self, line: int) -> Node:
+        node = Node({}, line)
+        self.pos += 1
+        self._skip()
+        if self.text[self.pos] == "}":
+            self.pos += 1
+            return node
+        while True:
+            self._skip()
+            key_line = self.line
+            key, self.pos = self.decoder.raw_decode(self.text, self.pos)
+            self._skip()
+            self.pos += 1  # ':'
+            child = self.value()
+            node.members[key] = (key_line, child)
+            node.value[key] = child.value
+            self._skip()
+            closing = self.text[self.pos]
+            self.pos += 1
+            if closing == "}":
+                return node
+
+    def _array(self, line: int) -> Node:
+        node = Node([], line)
+        self.pos += 1
+        self._skip()
+        if self.text[self.pos] == "]":
+            self.pos += 1
+            return node
+        while True:
+            child = self.value()
+            node.items.append(child)
+            node.value.append(child.value)
+            self._skip()
+            closing = self.text[self.pos]
+            self.pos += 1
+            if closing == "]":
+                return node
+
+
+def parse(text: str) -> Node:
+    """The document with line numbers; raises ``ValueError`` (json's) if it is not JSON."""
+    text = text.lstrip("\ufeff")
+    json.loads(text)  # the error a reader can act on, with its line and column
+    return _Parser(text).value()
