@@ -9,6 +9,8 @@ key: a finding on the binding's line with the roles that binding needs.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from migrate import catalog, roles
 from migrate.model import Finding, Kind, Severity
 from migrate.scan.bindings import Binding, SecretSetting
@@ -68,18 +70,31 @@ def http_findings(http: HttpFacts) -> list[Finding]:
 
     found = [make(f, line, f"route with auth_level {level}: callers send a key")
              for f, line, level in http.keyed_routes]  # fmt: skip
+    owners = _route_owners(http)
     for file, line, cls, level in http.apps:
         if level not in KEYED_LEVELS:
             continue
         if cls != "FunctionApp":
             found.append(make(file, line, f"{cls} serves its routes at auth level {level}"))
-        elif http.open_routes:
-            found.append(
-                make(
-                    file,
-                    line,
-                    f"the app's default auth level is {level} and "
-                    f"{http.open_routes} route(s) set none",
-                )
-            )
+        elif owners.get(file):
+            what = f"the app's default auth level is {level} and {owners[file]} route(s) set none"
+            found.append(make(file, line, what))
     return found
+
+
+def _route_owners(http: HttpFacts) -> dict[str, int]:
+    """Open routes per app file: a route belongs to the app whose directory holds it most
+    closely (a repository may hold several apps); with one app, every route is its own."""
+    apps = [file for file, _, _, _ in http.apps]
+    counts: dict[str, int] = {}
+    for route in http.open_routes:
+        route_dir = PurePosixPath(route).parent
+        holders = [a for a in apps if PurePosixPath(a).parent in (route_dir, *route_dir.parents)]
+        if holders:
+            owner = max(holders, key=lambda a: len(PurePosixPath(a).parent.parts))
+        elif len(apps) == 1:
+            owner = apps[0]
+        else:
+            continue
+        counts[owner] = counts.get(owner, 0) + 1
+    return counts

@@ -108,8 +108,52 @@ class _Parser:
                 return node
 
 
+def relax(text: str) -> str:
+    """``text`` with comments and trailing commas blanked (offsets and lines kept).
+
+    The Functions host and Core Tools read ``function.json``, ``host.json`` and
+    ``local.settings.json`` with Json.NET, which accepts ``//`` and ``/* */`` comments and a
+    comma before ``}`` or ``]``; ARM accepts comments in templates too. What they accept is
+    what the scan reads; anything else is still refused with json's message.
+    """
+    out = list(text)
+    i, n = 0, len(text)
+    last_comma: int | None = None
+    while i < n:
+        char = text[i]
+        if char == '"':
+            end = i + 1
+            while end < n and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            i = end + 1
+            last_comma = None
+            continue
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out[i:end] = " " * (end - i)
+            i = end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out[i:end] = [c if c == "\n" else " " for c in text[i:end]]
+            i = end
+            continue
+        if char == ",":
+            last_comma = i
+        elif char in "}]" and last_comma is not None:
+            out[last_comma] = " "
+            last_comma = None
+        elif not char.isspace():
+            last_comma = None
+        i += 1
+    return "".join(out)
+
+
 def parse(text: str) -> Node:
-    """The document with line numbers; raises ``ValueError`` (json's) if it is not JSON."""
-    text = text.lstrip("\ufeff")
+    """The document with line numbers, read as Json.NET reads it (comments and trailing
+    commas allowed); raises ``ValueError`` (json's) if it is still not JSON."""
+    text = relax(text.lstrip("\ufeff"))
     json.loads(text)  # the error a reader can act on, with its line and column
     return _Parser(text).value()

@@ -33,8 +33,8 @@ class HttpFacts:
     apps: list[tuple[str, int, str, str]] = field(default_factory=list)
     #: (file, line, level) of routes that set a key-requiring level themselves.
     keyed_routes: list[tuple[str, int, str]] = field(default_factory=list)
-    #: routes that set no level (they take the app's).
-    open_routes: int = 0
+    #: files of routes that set no level (they take the level of the app they belong to).
+    open_routes: list[str] = field(default_factory=list)
     blueprint_modules: int = 0
 
 
@@ -88,7 +88,7 @@ def _decorator(call: ast.Call, function: str, facts: ModuleFacts, file: str, htt
         kw = _kw(call, "auth_level")
         level = _level(kw.value, facts) if kw else None
         if level is None:
-            http.open_routes += 1
+            http.open_routes.append(file)
         elif level in KEYED_LEVELS and kw is not None:
             http.keyed_routes.append((file, kw.value.lineno, level))
         return
