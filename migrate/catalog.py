@@ -104,9 +104,23 @@ def rule(rule_id: str) -> Rule:
     return RULES[rule_id]
 
 
+#: Secrets no identity replaces: they move to Key Vault.
+KEY_VAULT_SERVICES: Final = frozenset({"third-party", "unknown", "apim"})
+KEY_VAULT_TEXT: Final = (
+    "keep the secret in Key Vault and read it at run time with the app's identity (a cache "
+    "keeps the calls few), never from an app setting"
+)
+
+
 def replacement(rule_id: str, service: str, connection: str | None = None) -> str:
     """The rule's replacement, with the identity-based setting names for this service."""
     base = RULES[rule_id].replacement
+    if service in KEY_VAULT_SERVICES and rule_id in {
+        "MIG-CODE-ENVSECRET", "MIG-SET-SECRET", "MIG-CODE-KEYHEADER", "MIG-CODE-LITERAL"
+    }:  # fmt: skip
+        return KEY_VAULT_TEXT
+    if rule_id == "MIG-SET-HOSTSTORAGE":
+        return base
     suffixes = IDENTITY_SETTINGS.get(service)
     if suffixes and rule_id in {
         "MIG-SET-KEYED",

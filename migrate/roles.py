@@ -59,6 +59,7 @@ DOCS: Final = {
     "entra": "https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/overview",
     "functions": "https://learn.microsoft.com/azure/app-service/overview-authentication-authorization",
     "appservice": "https://learn.microsoft.com/azure/app-service/deploy-github-actions",
+    "third-party": "https://learn.microsoft.com/azure/key-vault/general/rbac-guide",
 }
 
 #: (service, direction) -> roles, from the binding pages' tables.
@@ -102,6 +103,8 @@ CLIENT_ROLES: Final[dict[str, tuple[str, ...]]] = {
     "appinsights": ("Monitoring Metrics Publisher",),
     "cognitiveservices": ("Cognitive Services User",),
     "eventgrid": ("EventGrid Data Sender",),
+    # a third-party secret stays a secret: the identity reads it from Key Vault
+    "third-party": ("Key Vault Secrets User",),
 }
 
 

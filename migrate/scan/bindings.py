@@ -10,6 +10,7 @@ without a connection use ``AzureWebJobsStorage``, as the host does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -108,6 +109,7 @@ class Binding:
     function: str
     model: str  # v1 or v2
     property: str  # connection, connectionStringSetting, or "" (the default)
+    entity: str | None = None  # the container, queue, table, topic or hub, when named literally
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,26 @@ class SecretSetting:
     service: str
     setting: str
     property: str
+
+
+#: Properties that name what a binding reads or writes (function.json and decorator spellings).
+ENTITY_PROPERTIES: Final = (
+    "path", "queueName", "queue_name", "tableName", "table_name", "topicName", "topic_name",
+    "eventHubName", "event_hub_name", "databaseName", "database_name",
+)  # fmt: skip
+
+
+def entity_of(values: Mapping[str, object]) -> str | None:
+    """The literal name of the container, queue, table, topic, hub or database a binding
+    uses; None when it comes from a setting (``%X%``) or a binding expression (``{x}``)."""
+    for prop in ENTITY_PROPERTIES:
+        value = values.get(prop)
+        if isinstance(value, str) and value:
+            name = value.split("/", 1)[0] if prop == "path" else value
+            if name and not any(c in name for c in "%{}"):
+                return name
+            return None
+    return None
 
 
 def classify(binding_type: str, direction: str | None) -> tuple[str, str] | None:

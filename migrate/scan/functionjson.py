@@ -14,6 +14,7 @@ from migrate.scan.bindings import (
     SecretSetting,
     classify,
     default_connection,
+    entity_of,
 )
 from migrate.tree import SourceFile
 
@@ -62,8 +63,11 @@ def scan(source: SourceFile) -> tuple[list[Binding], list[SecretSetting], list[F
             if default is None:
                 continue
             name, line = default, node.key_line("type") or node.line
-        bindings.append(Binding(source.relative, line, service, direction, name, binding_type,
-                                function, "v1", prop or ""))  # fmt: skip
+        entity = entity_of(node.value)
+        bindings.append(
+            Binding(source.relative, line, service, direction, name, binding_type, function, "v1",
+                    prop or "", entity)
+        )  # fmt: skip
     return bindings, secrets, findings
 
 

@@ -19,6 +19,7 @@ class Node:
 
     value: Any
     line: int
+    end_line: int = 0  # the line the value ends on (its closing bracket for containers)
     members: dict[str, tuple[int, Node]] = field(default_factory=dict)  # key -> (key line, node)
     items: list[Node] = field(default_factory=list)
 
@@ -66,7 +67,7 @@ class _Parser:
         parsed, end = self.decoder.raw_decode(self.text, self.pos)
         self.line += self.text.count("\n", self.pos, end)
         self.pos = end
-        return Node(parsed, line)
+        return Node(parsed, line, self.line)
 
     def _object(self, line: int) -> Node:
         node = Node({}, line)
@@ -74,6 +75,7 @@ class _Parser:
         self._skip()
         if self.text[self.pos] == "}":
             self.pos += 1
+            node.end_line = self.line
             return node
         while True:
             self._skip()
@@ -88,6 +90,7 @@ class _Parser:
             closing = self.text[self.pos]
             self.pos += 1
             if closing == "}":
+                node.end_line = self.line
                 return node
 
     def _array(self, line: int) -> Node:
@@ -96,6 +99,7 @@ class _Parser:
         self._skip()
         if self.text[self.pos] == "]":
             self.pos += 1
+            node.end_line = self.line
             return node
         while True:
             child = self.value()
@@ -105,6 +109,7 @@ class _Parser:
             closing = self.text[self.pos]
             self.pos += 1
             if closing == "]":
+                node.end_line = self.line
                 return node
 
 

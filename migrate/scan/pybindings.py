@@ -20,6 +20,7 @@ from migrate.scan.bindings import (
     SecretSetting,
     classify,
     default_connection,
+    entity_of,
 )
 from migrate.scan.pyfacts import ModuleFacts
 
@@ -112,17 +113,22 @@ def _decorator(call: ast.Call, function: str, facts: ModuleFacts, file: str, htt
     service, resolved = classified
     kw = _kw(call, "connection", "connection_string_setting", "connectionStringSetting")
     name = facts.string(kw.value) if kw else None
+    literals = {k.arg: facts.string(k.value) for k in call.keywords if k.arg}
+    entity = entity_of(literals)
     if kw is not None and name:
         line, prop = kw.value.lineno, kw.arg or ""
         bindings.append(
-            Binding(file, line, service, resolved, name, binding_type, function, "v2", prop)
+            Binding(file, line, service, resolved, name, binding_type, function, "v2", prop, entity)
         )
         return
     default = default_connection(service)
     if default is not None:
         line = kw.value.lineno if kw else call.lineno
-        bindings.append(Binding(file, line, service, resolved, default, binding_type, function,
-                                "v2", ""))  # fmt: skip
+        bindings.append(
+            Binding(
+                file, line, service, resolved, default, binding_type, function, "v2", "", entity
+            )
+        )
 
 
 def _is_http(call: ast.Call, facts: ModuleFacts) -> bool:

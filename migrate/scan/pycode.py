@@ -28,6 +28,7 @@ from typing import Final
 from migrate import catalog, roles
 from migrate.model import Finding, Kind, Severity
 from migrate.scan.pyfacts import EnvRead, ModuleFacts
+from migrate.scan.settings import identity_prefix
 from migrate.services import LEGACY_STORAGE, is_secret_name, service_of_class, service_of_name
 from shared.secretshapes import contains_secret
 
@@ -236,6 +237,8 @@ def _client(node: ast.Call, name: str, service: str, facts: ModuleFacts,
         legacy = " (legacy Storage SDK)" if name in LEGACY_STORAGE else ""
         out.add("MIG-CODE-KEYCRED", node.lineno, service, f"{name} built with a key{legacy}")
         return
+    if any(kw.arg == "credential" for kw in node.keywords):
+        return  # a credential that holds no secret: the client is identity-based
     conn_args = [
         a for a in [*node.args, *(kw.value for kw in node.keywords)] if _is_conn_name(_arg_name(a))
     ]
@@ -371,6 +374,8 @@ def _fstring(node: ast.JoinedStr, out: _Findings) -> None:
 
 
 def _env_read(read: EnvRead, out: _Findings) -> None:
+    if identity_prefix(read.name) is not None:
+        return  # <connection>__serviceUri and the like: a URL, not a secret
     secret = bool(read.services) or is_secret_name(read.name) or read.name in _HOST_STORAGE
     if not secret:
         return

@@ -21,21 +21,33 @@ from migrate.tree import SourceFile, kind_of, walk
 
 
 @dataclass(slots=True)
-class _Collected:
+class Collected:
+    """What the scan learned besides findings: the fixers use it too."""
+
     bindings: list[Binding] = field(default_factory=list)
     secrets: list[SecretSetting] = field(default_factory=list)
     entries: list[settings.SettingEntry] = field(default_factory=list)
     identity_names: set[str] = field(default_factory=set)
     http: HttpFacts = field(default_factory=HttpFacts)
 
+    def identity_prefixes(self) -> set[str]:
+        """Connections some setting or template already makes identity-based."""
+        names = [entry.name for entry in self.entries] + sorted(self.identity_names)
+        return {p for p in (settings.identity_prefix(name) for name in names) if p}
+
 
 def scan(root: Path) -> ScanResult:
+    return scan_details(root)[0]
+
+
+def scan_details(root: Path) -> tuple[ScanResult, Collected]:
+    """The result and what was collected on the way (bindings, settings, identity names)."""
     if not root.exists():
         raise UsageError(f"{root} does not exist: give the app's directory")
     if not root.is_dir():
         raise UsageError(f"{root} is not a directory: give the app's directory")
     result = ScanResult(root.resolve())
-    seen = _Collected()
+    seen = Collected()
     for item in walk(root):
         if isinstance(item, Problem):
             result.problems.append(item)
@@ -45,10 +57,10 @@ def scan(root: Path) -> ScanResult:
         if problem is not None:
             result.problems.append(problem)
     _resolve(result, seen)
-    return result
+    return result, seen
 
 
-def _dispatch(source: SourceFile, result: ScanResult, seen: _Collected) -> Problem | None:
+def _dispatch(source: SourceFile, result: ScanResult, seen: Collected) -> Problem | None:
     kind = kind_of(source.relative)
     if kind == "python":
         scanned = python.scan(source, seen.http)
@@ -86,7 +98,7 @@ def _dispatch(source: SourceFile, result: ScanResult, seen: _Collected) -> Probl
     return None
 
 
-def _json(source: SourceFile, result: ScanResult, seen: _Collected) -> Problem | None:
+def _json(source: SourceFile, result: ScanResult, seen: Collected) -> Problem | None:
     try:
         document = jsonpos.parse(source.text)
     except ValueError as exc:
@@ -104,18 +116,14 @@ def _json(source: SourceFile, result: ScanResult, seen: _Collected) -> Problem |
     return None
 
 
-def _resolve(result: ScanResult, seen: _Collected) -> None:
+def _resolve(result: ScanResult, seen: Collected) -> None:
     secret_names: dict[str, str] = {}
     for finding in result.findings:
         if finding.rule == "MIG-CODE-ENVSECRET" and finding.setting:
             secret_names.setdefault(finding.setting, finding.service)
     for secret in seen.secrets:
         secret_names.setdefault(secret.setting, secret.service)
-    identity = set()
-    for name in [entry.name for entry in seen.entries] + sorted(seen.identity_names):
-        prefix = settings.identity_prefix(name)
-        if prefix:
-            identity.add(prefix)
+    identity = seen.identity_prefixes()
     for entry in seen.entries:
         judged = settings.judge(entry, secret_names=secret_names)
         if judged is not None:

@@ -149,6 +149,8 @@ def _finding(rule_id: str, entry: SettingEntry, service: str, what: str, *,
              severity: Severity | None = None) -> Finding:  # fmt: skip
     rule = catalog.rule(rule_id)
     need = roles.for_client(service)
+    if rule_id == "MIG-SET-HOSTSTORAGE":
+        need = roles.RoleNeed(roles.HOST_STORAGE_ROLES, roles.DOCS["storage"])
     return Finding(
         rule=rule_id, kind=Kind.SETTINGS, service=service, file=entry.file, line=entry.line,
         severity=severity or rule.severity, message=f"{entry.name} {what}",
