@@ -118,6 +118,14 @@ def _fix_settings(out: Path, result: ScanResult, seen: Collected, needs: setting
         })  # fmt: skip
         settingsfix.fix_file(out / relative, relative, scoped, blank.get(relative, set()), report,
                              client_id=client_id)  # fmt: skip
+    served = {_app_root(out, f) for f in files}
+    users = [b.file for b in seen.bindings] + [f.file for f in result.findings if f.kind == Kind.CODE]
+    for root in sorted({_app_root(out, f) for f in users} - served):
+        if root == out and not (root / "host.json").exists() and not (root / "function_app.py").exists():
+            continue  # not an app directory: no settings file belongs here
+        relative = (root / "local.settings.json").relative_to(out).as_posix()
+        if settingsfix.create_file(out / relative, needs, client_id=client_id):
+            report.changed(relative, "added: the identity-based settings the app needs locally")
 
 
 def _used_under(connection: str, directory: PurePosixPath, seen: Collected, result: ScanResult) -> bool:

@@ -108,6 +108,19 @@ def identity_lines(connection: str, wanted: dict[str, str], original: str | None
     return lines
 
 
+def create_file(path: Path, needs: Needs, *, client_id: str | None) -> bool:
+    """A local settings file for an app that had none (its settings lived elsewhere)."""
+    values: dict[str, str] = {"FUNCTIONS_WORKER_RUNTIME": "python"}
+    for connection, wanted in needs.by_connection.items():
+        values.update(identity_lines(connection, wanted, None, client_id))
+    if client_id:
+        values["AZURE_CLIENT_ID"] = client_id
+    if len(values) == 1 or path.exists():
+        return False
+    path.write_text(json.dumps({"IsEncrypted": False, "Values": values}, indent=2) + "\n", encoding="utf-8")
+    return True
+
+
 def fix_file(path: Path, relative: str, needs: Needs, blank: set[str], report: FixReport,
              *, client_id: str | None) -> None:  # fmt: skip
     """Rewrite one settings file: connections to identity, ``blank`` settings emptied."""
