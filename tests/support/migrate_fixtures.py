@@ -1,28 +1,29 @@
-"""The migrate tool's fixtures: public apps re-created under tests/fixtures/migrate/.
+"""The migrate fixtures (bench/migrate_fixtures.py) with secrets of the documented shapes.
 
-Each fixture directory holds ``app/`` (the re-created files), ``expected.json`` (the findings
-written by reading the original app, before the tool ran on it) and ``SOURCE.md``. Secret
-values in ``app/`` are placeholders, ``${FAKE:<shape>}``: :func:`materialize` copies the app
-to a temporary directory and replaces each with a value of that shape generated from a seeded
-random source, so the repository holds no secret-shaped literal and every run knows exactly
-which secrets the tool was given (the leak canary searches its outputs for them).
+The tests materialise every fixture with tests/support/secret_shapes.py's generators, so a
+storage key placeholder becomes a value shared/secretshapes.py recognises as a storage key,
+and the leak canary knows exactly which values the tool was given.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import re
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from bench.migrate_fixtures import (
+    FIXTURES,
+    Expected,
+    Materialized,
+    expected_findings,
+    line_of,
+    names,
+)
+from bench.migrate_fixtures import materialize as _materialize
 from tests.support import secret_shapes
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "migrate"
-PLACEHOLDER = re.compile(r"\$\{FAKE:([a-z0-9-]+)\}")
+__all__ = ["FIXTURES", "SHAPES", "Expected", "Materialized", "expected_findings", "line_of",
+           "materialize", "names"]  # fmt: skip
 
 #: Shape name -> a generator of one value of that shape.
 SHAPES: dict[str, Callable[[random.Random], str]] = {
@@ -35,83 +36,5 @@ SHAPES: dict[str, Callable[[random.Random], str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Expected:
-    """One finding a reader of the original app expects the tool to report."""
-
-    kind: str
-    service: str
-    file: str
-    line: int
-    severity: str
-    anchor: str
-
-
-@dataclass(frozen=True, slots=True)
-class Materialized:
-    """A fixture app copied to a directory of its own with generated secrets in place."""
-
-    name: str
-    app_dir: Path
-    secrets: dict[str, str]  # shape -> the value used for every placeholder of that shape
-    model: str
-
-    def expected(self) -> list[Expected]:
-        return expected_findings(self.name)
-
-
-def names() -> list[str]:
-    return sorted(p.parent.name for p in FIXTURES.glob("*/expected.json"))
-
-
-def _document(name: str) -> dict[str, object]:
-    document: dict[str, object] = json.loads((FIXTURES / name / "expected.json").read_text())
-    return document
-
-
-def model(name: str) -> str:
-    return str(_document(name)["model"])
-
-
-def line_of(text: str, anchor: str, occurrence: int) -> int:
-    """The 1-based line of the ``occurrence``-th appearance of ``anchor`` in ``text``."""
-    start = -1
-    for _ in range(occurrence):
-        start = text.find(anchor, start + 1)
-        if start < 0:
-            raise ValueError(f"anchor {anchor!r} (occurrence {occurrence}) is not in the file")
-    return text.count("\n", 0, start) + 1
-
-
-def expected_findings(name: str) -> list[Expected]:
-    app = FIXTURES / name / "app"
-    found = []
-    for item in _document(name)["findings"]:  # type: ignore[attr-defined]
-        text = (app / item["file"]).read_text(encoding="utf-8")
-        line = line_of(text, item["anchor"], int(item.get("occurrence", 1)))
-        found.append(
-            Expected(item["kind"], item["service"], item["file"], line, item["severity"],
-                     item["anchor"])
-        )
-    return found
-
-
 def materialize(name: str, dest: Path, *, seed: int = 0) -> Materialized:
-    """Copy fixture ``name``'s app to ``dest`` with every placeholder replaced."""
-    rng = random.Random(f"{name}:{seed}")
-    values: dict[str, str] = {}
-
-    def fake(match: re.Match[str]) -> str:
-        shape = match.group(1)
-        if shape not in values:
-            values[shape] = SHAPES[shape](rng)
-        return values[shape]
-
-    source = FIXTURES / name / "app"
-    shutil.copytree(source, dest)
-    for path in sorted(dest.rglob("*")):
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            if PLACEHOLDER.search(text):
-                path.write_text(PLACEHOLDER.sub(fake, text), encoding="utf-8")
-    return Materialized(name, dest, values, model(name))
+    return _materialize(name, dest, fill=lambda shape, rng: SHAPES[shape](rng), seed=seed)
