@@ -26,9 +26,6 @@ class Rule:
 _RULES: Final = (
     Rule("MIG-CODE-CONNSTR", Kind.CODE, "SDK client built from a connection string",
          Severity.HIGH, "build the client from the service URL with one DefaultAzureCredential"),
-    Rule("MIG-CODE-ENVSECRET", Kind.CODE, "Secret read from an app setting", Severity.HIGH,
-         "read a service URL instead and authenticate with the app's identity; a third-party "
-         "secret is read from Key Vault at run time, with a cache"),
     Rule("MIG-CODE-KEYCRED", Kind.CODE, "Client authenticated with an account key, SAS or API key",
          Severity.HIGH, "pass DefaultAzureCredential as the client's credential"),
     Rule("MIG-CODE-SECRETCRED", Kind.CODE,
@@ -41,6 +38,9 @@ _RULES: Final = (
     Rule("MIG-CODE-ACCOUNTKEY", Kind.CODE,
          "Account key taken out of, or put into, a connection string",
          Severity.HIGH, "use the identity: user delegation SAS or a credential, never the key"),
+    Rule("MIG-CODE-ENVSECRET", Kind.CODE, "Secret read from an app setting", Severity.HIGH,
+         "read a service URL instead and authenticate with the app's identity; a third-party "
+         "secret is read from Key Vault at run time, with a cache"),
     Rule("MIG-CODE-LITERAL", Kind.CODE, "Secret written in the code", Severity.CRITICAL,
          "remove it, rotate it, and read it from Key Vault (or replace it with the identity)"),
     Rule("MIG-SET-KEYED", Kind.SETTINGS, "Connection string with a key in the settings",

@@ -196,11 +196,7 @@ class _Transformer(cst.CSTTransformer):
                         whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
                     ),
                 )
-            args.append(
-                arg
-                if index < len(call.args) - 1
-                else arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            )
+            args.append(arg)
         credential = cst.Arg(
             keyword=cst.Name("credential"),
             value=self._credential_call(asynchronous),
@@ -208,15 +204,10 @@ class _Transformer(cst.CSTTransformer):
                 whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
             ),
         )
+        if args and not isinstance(call.args[-1].comma, cst.Comma):
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)  # no trailing comma
         if args:
-            last = args[-1]
-            before = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(
-                args[-2].comma, cst.Comma
-            ) else call.whitespace_before_args  # fmt: skip
-            multiline = isinstance(before, cst.ParenthesizedWhitespace)
-            comma = cst.Comma(whitespace_after=before if multiline else cst.SimpleWhitespace(" "))
-            credential = credential.with_changes(whitespace_after_arg=last.whitespace_after_arg)
-            args[-1] = last.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+            args[-1], credential = _append_layout(call, args, credential)
         what = "sends telemetry with the app's identity" if url_keyword == "connection_string" else (
             "built from its service URL with the app's identity"
         )  # fmt: skip
@@ -231,6 +222,38 @@ class _Transformer(cst.CSTTransformer):
             self.changed.append((line, "a secret literal removed (rotate it)"))
             return cst.SimpleString('""')
         return updated
+
+
+def _fresh_line(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    """A new line with the indentation of ``ws`` but none of its comments."""
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return cst.ParenthesizedWhitespace(
+            first_line=cst.TrailingWhitespace(), indent=ws.indent, last_line=ws.last_line
+        )
+    return cst.SimpleWhitespace(" ")
+
+
+def _append_layout(call: cst.Call, args: list[cst.Arg], credential: cst.Arg) -> tuple[cst.Arg, cst.Arg]:
+    """The last argument and the new ``credential=`` one, laid out as the call already is:
+    on a line of its own in a call written one argument per line, keeping a trailing comma
+    and the line the closing parenthesis was on; after ", " in a one-line call."""
+    last = args[-1]
+    if len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
+        before = args[-2].comma.whitespace_after
+    else:
+        before = call.whitespace_before_args
+    multiline = isinstance(before, cst.ParenthesizedWhitespace)
+    separator = _fresh_line(before) if multiline else cst.SimpleWhitespace(" ")
+    if isinstance(last.comma, cst.Comma):  # a trailing comma: keep it after the new argument
+        closing = last.comma.whitespace_after
+        return (
+            last.with_changes(comma=cst.Comma(whitespace_after=separator)),
+            credential.with_changes(comma=cst.Comma(whitespace_after=closing)),
+        )
+    return (
+        last.with_changes(comma=cst.Comma(whitespace_after=separator), whitespace_after_arg=cst.SimpleWhitespace("")),
+        credential.with_changes(whitespace_after_arg=last.whitespace_after_arg),
+    )
 
 
 def _is_environ(node: cst.BaseExpression) -> bool:

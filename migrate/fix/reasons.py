@@ -19,6 +19,8 @@ _BY_RULE = {
     "MIG-CODE-CONNSTR": "the connection string does not come from one app setting the fix can "
     "follow, or the client has no URL form: build it from the service URL and the credential",
     "MIG-CODE-LITERAL": "rotate this secret: it was in the code",
+    "MIG-CODE-ENVSECRET": "the code still reads this secret for a client the fix could not "
+    "migrate (see the finding on the client's line); read the service URL once it is",
     "MIG-SET-KEYED": "the code that reads this connection string was not migrated; remove the "
     "setting when it is",
     "MIG-SET-SECRET": "the code still reads this setting; remove it once the code uses the identity",

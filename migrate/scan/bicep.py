@@ -148,7 +148,7 @@ def _body(bicep: BicepText, start: int) -> tuple[int, int] | None:
 
 
 def _property(bicep: BicepText, span: tuple[int, int], name: str) -> tuple[int, str] | None:
-    match = re.compile(rf"\b{name}\s*:\s*([^\n]*)").search(bicep.code, span[0], span[1])
+    match = re.compile(rf"\b{name}\s*:\s*([^\n,}}]*)").search(bicep.code, span[0], span[1])
     if match is None:
         return None
     return bicep.line_of(match.start()), match.group(1).strip()

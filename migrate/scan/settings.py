@@ -31,7 +31,7 @@ IDENTITY_SUFFIXES = frozenset(
 #: Secret parts of a connection spelled as separate settings (``X__accountKey``).
 SECRET_SUFFIXES = frozenset({"accountkey", "sharedaccesskey", "clientsecret", "password", "key"})
 _PLACEHOLDER = re.compile(
-    r"^\s*(?:<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\[[^\]]*\]|x+|todo|changeme|your[-_ ].*)\s*$",
+    r"^\s*(?:<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\{[^}]*\}|\[[^\]]*\]|x+|todo|changeme|your[-_ ].*)\s*$",
     re.IGNORECASE,
 )
 
@@ -102,6 +102,8 @@ def judge(entry: SettingEntry, *, secret_names: dict[str, str]) -> Finding | Non
     bindings use as secrets, with their service."""
     name, value = entry.name, entry.value
     secrets = [f for f in secret_shapes(value) if f.is_secret]
+    if identity_prefix(name) is not None and not secrets:
+        return None  # <connection>__serviceUri and the like: a URL or a client id
     keyed = keyed_by(value)
     service = secret_names.get(name) or _service(name, value)
     if value.strip().lower().startswith(KV_REFERENCE):

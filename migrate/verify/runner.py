@@ -56,7 +56,10 @@ def verify(path: Path, *, timeout: float = 180.0) -> Outcome:
         started = local_stack.start(app, Path(state), timeout=timeout)
         try:
             if started.endpoints is None:
-                reason = next((line for line in reversed(started.log_tail()) if line.strip()), "")
+                tail = started.log_tail(60)
+                reason = next((line for line in tail if "cannot start" in line), "") or next(
+                    (line for line in reversed(tail) if line.strip()), ""
+                )
                 outcome.add("stack starts", False, reason or "the stack exited before it was ready")
                 return outcome
             outcome.add("stack starts", True, "the host loaded the app on the local stack")
