@@ -64,9 +64,17 @@ CLASS_SERVICES: Final = {
 }
 #: Classes of the legacy Storage SDKs: they take ``account_key`` as their second argument.
 LEGACY_STORAGE: Final = frozenset(
-    {"BlockBlobService", "BaseBlobService", "PageBlobService", "AppendBlobService",
-     "QueueService", "TableService", "FileService", "CloudStorageAccount"}
-)  # fmt: skip
+    {
+        "BlockBlobService",
+        "BaseBlobService",
+        "PageBlobService",
+        "AppendBlobService",
+        "QueueService",
+        "TableService",
+        "FileService",
+        "CloudStorageAccount",
+    }
+)
 
 #: (words that must all appear, service), first match wins.
 _NAME_HINTS: Final = (
@@ -121,13 +129,46 @@ def service_of_name(name: str, default: str = "third-party") -> str:
 
 
 _SECRET_LAST = frozenset(
-    {"key", "secret", "password", "passwd", "pwd", "token", "sas", "apikey", "credentials",
-     "credential", "connstr", "connectionstring", "conn", "signature"}
-)  # fmt: skip
+    {
+        "key",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "sas",
+        "apikey",
+        "credentials",
+        "credential",
+        "connstr",
+        "connectionstring",
+        "conn",
+        "signature",
+    }
+)
 _NOT_SECRET_LAST = frozenset(
-    {"name", "names", "id", "ids", "uri", "url", "endpoint", "version", "type", "path", "file",
-     "count", "length", "header", "prefix", "suffix", "setting", "env", "var"}
-)  # fmt: skip
+    {
+        "name",
+        "names",
+        "id",
+        "ids",
+        "uri",
+        "url",
+        "endpoint",
+        "version",
+        "type",
+        "path",
+        "file",
+        "count",
+        "length",
+        "header",
+        "prefix",
+        "suffix",
+        "setting",
+        "env",
+        "var",
+    }
+)
 
 
 def is_secret_name(name: str) -> bool:

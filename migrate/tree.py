@@ -20,10 +20,28 @@ from migrate.model import Problem
 MAX_BYTES: Final = 2 * 1024 * 1024
 #: Directories that hold dependencies, build output or tool state, not the app's source.
 SKIPPED_DIRS: Final = frozenset(
-    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".python_packages", ".venv", "venv",
-     ".venv-infra", ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".devstack",
-     "site-packages", "dist", "build", ".azure", ".terraform"}
-)  # fmt: skip
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".python_packages",
+        ".venv",
+        "venv",
+        ".venv-infra",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".devstack",
+        "site-packages",
+        "dist",
+        "build",
+        ".azure",
+        ".terraform",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

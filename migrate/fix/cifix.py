@@ -71,32 +71,55 @@ def fix_workflow(path: Path, relative: str, findings: list[Finding], report: Fix
         index = finding.line - 1
         line = lines[index]
         stripped = line.strip()
-        if finding.rule == "MIG-CI-PUBLISHPROFILE" and stripped.startswith(("publish-profile", "publish_profile")):
+        if finding.rule == "MIG-CI-PUBLISHPROFILE" and stripped.startswith(
+            ("publish-profile", "publish_profile")
+        ):
             span = _step_span(lines, index)
             if span is None:
-                report.leave(relative, finding.line, finding.rule, "not inside a step the fixer recognises")
+                report.leave(
+                    relative, finding.line, finding.rule, "not inside a step the fixer recognises"
+                )
                 continue
             removals.add(index)
             step_indent = _STEP.match(lines[span[0]]).group(1)  # type: ignore[union-attr]
             inserts.setdefault(span[0], _login_step(step_indent))
-            report.changed(relative, "publish-profile removed; an OIDC azure/login step added before the deploy")
+            report.changed(
+                relative,
+                "publish-profile removed; an OIDC azure/login step added before the deploy",
+            )
         elif finding.rule == "MIG-CI-AZCREDS" and stripped.startswith("creds:"):
             indent = _indent(line)
             replacements[index] = [f"{indent}{key}: {value}\n" for key, value in _IDS]
-            report.changed(relative, "azure/login creds replaced by client-id, tenant-id, subscription-id (OIDC)")
-        elif finding.rule == "MIG-CI-AZCREDS" and re.match(r"^\s*[A-Z_]+\s*:\s*\$\{\{\s*secrets\.", line):
+            report.changed(
+                relative,
+                "azure/login creds replaced by client-id, tenant-id, subscription-id (OIDC)",
+            )
+        elif finding.rule == "MIG-CI-AZCREDS" and re.match(
+            r"^\s*[A-Z_]+\s*:\s*\$\{\{\s*secrets\.", line
+        ):
             removals.add(index)
-            report.changed(relative, f"environment entry {stripped.split(':')[0]} removed (a stored secret)")
+            report.changed(
+                relative, f"environment entry {stripped.split(':')[0]} removed (a stored secret)"
+            )
         elif finding.rule == "MIG-CI-CLIENTSECRET":
             span = _step_span(lines, index)
             if span is None:
-                report.leave(relative, finding.line, finding.rule, "not inside a step the fixer recognises")
+                report.leave(
+                    relative, finding.line, finding.rule, "not inside a step the fixer recognises"
+                )
                 continue
             removals.update(range(*span))
-            report.changed(relative, "the step that logged in with a client secret removed (OIDC logs in)")
+            report.changed(
+                relative, "the step that logged in with a client secret removed (OIDC logs in)"
+            )
         else:
-            report.leave(relative, finding.line, finding.rule, "a form of this credential the fixer "
-                         "does not rewrite: replace it with the OIDC login by hand")  # fmt: skip
+            report.leave(
+                relative,
+                finding.line,
+                finding.rule,
+                "a form of this credential the fixer "
+                "does not rewrite: replace it with the OIDC login by hand",
+            )
     if not (removals or inserts or replacements):
         return
     out: list[str] = []
@@ -124,6 +147,11 @@ def _grant_id_token(text: str) -> str:
             return "".join(lines)
     for index, line in enumerate(lines):
         if re.match(r"^jobs\s*:", line):
-            lines[index:index] = ["permissions:\n", "  id-token: write\n", "  contents: read\n", "\n"]
+            lines[index:index] = [
+                "permissions:\n",
+                "  id-token: write\n",
+                "  contents: read\n",
+                "\n",
+            ]
             return "".join(lines)
     return text

@@ -57,8 +57,8 @@ def async_credential():
 def helper_source(*, client_id: bool) -> str:
     if client_id:
         return HELPER_SOURCE.format(
-            what="A ManagedIdentityCredential pinned to the user-assigned identity whose client id\n"
-            "AZURE_CLIENT_ID holds: no other credential can answer for the app.",
+            what="A ManagedIdentityCredential pinned to the user-assigned identity whose\n"
+            "client id AZURE_CLIENT_ID holds: no other credential can answer for the app.",
             cls="ManagedIdentityCredential",
             args='client_id=os.environ["AZURE_CLIENT_ID"]',
         )
@@ -182,18 +182,20 @@ class _Transformer(cst.CSTTransformer):
     def _client(
         self, call: cst.Call, url_keyword: str, asynchronous: bool, line: int, cls: str
     ) -> cst.Call:
-        assert isinstance(call.func, cst.Attribute)
+        if not isinstance(call.func, cst.Attribute):  # the plan only names attribute calls
+            return call
         args = []
         for index, arg in enumerate(call.args):
             if arg.keyword is not None and arg.keyword.value == "credential":
-                continue  # a SAS or key passed beside the connection string: the identity replaces it
+                continue  # a SAS or key beside the connection string: the identity replaces it
             if arg.keyword is not None and arg.keyword.value in {"conn_str", "connection_string"}:
                 arg = arg.with_changes(keyword=cst.Name(url_keyword))
             elif index == 0 and arg.keyword is None and url_keyword == "connection_string":
                 arg = arg.with_changes(
                     keyword=cst.Name(url_keyword),
                     equal=cst.AssignEqual(
-                        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+                        whitespace_before=cst.SimpleWhitespace(""),
+                        whitespace_after=cst.SimpleWhitespace(""),
                     ),
                 )
             args.append(arg)
@@ -201,16 +203,19 @@ class _Transformer(cst.CSTTransformer):
             keyword=cst.Name("credential"),
             value=self._credential_call(asynchronous),
             equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
             ),
         )
         if args and not isinstance(call.args[-1].comma, cst.Comma):
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)  # no trailing comma
         if args:
             args[-1], credential = _append_layout(call, args, credential)
-        what = "sends telemetry with the app's identity" if url_keyword == "connection_string" else (
-            "built from its service URL with the app's identity"
-        )  # fmt: skip
+        what = (
+            "sends telemetry with the app's identity"
+            if url_keyword == "connection_string"
+            else ("built from its service URL with the app's identity")
+        )
         self.changed.append((line, f"{cls} {what}"))
         return call.with_changes(func=call.func.value, args=[*args, credential])
 
@@ -233,7 +238,9 @@ def _fresh_line(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizabl
     return cst.SimpleWhitespace(" ")
 
 
-def _append_layout(call: cst.Call, args: list[cst.Arg], credential: cst.Arg) -> tuple[cst.Arg, cst.Arg]:
+def _append_layout(
+    call: cst.Call, args: list[cst.Arg], credential: cst.Arg
+) -> tuple[cst.Arg, cst.Arg]:
     """The last argument and the new ``credential=`` one, laid out as the call already is:
     on a line of its own in a call written one argument per line, keeping a trailing comma
     and the line the closing parenthesis was on; after ", " in a one-line call."""
@@ -251,7 +258,10 @@ def _append_layout(call: cst.Call, args: list[cst.Arg], credential: cst.Arg) -> 
             credential.with_changes(comma=cst.Comma(whitespace_after=closing)),
         )
     return (
-        last.with_changes(comma=cst.Comma(whitespace_after=separator), whitespace_after_arg=cst.SimpleWhitespace("")),
+        last.with_changes(
+            comma=cst.Comma(whitespace_after=separator),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        ),
         credential.with_changes(whitespace_after_arg=last.whitespace_after_arg),
     )
 
@@ -291,11 +301,13 @@ def apply(
         imports.append(f"async_credential as {ASYNC_NAME}")
     if imports:
         statement = cst.parse_statement(f"from {HELPER_MODULE} import {', '.join(imports)}\n")
+        if not isinstance(statement, cst.SimpleStatementLine):  # an import is one; never reached
+            raise TypeError("an import statement was expected")
         changed = _insert_import(changed, statement)
     return CodeResult(changed.code, sorted(set(transformer.changed)), bool(imports))
 
 
-def _insert_import(module: cst.Module, statement: cst.BaseStatement) -> cst.Module:
+def _insert_import(module: cst.Module, statement: cst.SimpleStatementLine) -> cst.Module:
     """After the last top-level import (so it follows ``from __future__`` and the docstring)."""
     body = list(module.body)
     position = 0

@@ -32,9 +32,13 @@ URL_CLIENTS: Final = {
 }
 #: Credentials that carry a secret and that the app's identity replaces one for one.
 SECRET_CREDENTIALS: Final = frozenset(
-    {"ClientSecretCredential", "UsernamePasswordCredential", "CertificateCredential",
-     "ClientCertificateCredential"}
-)  # fmt: skip
+    {
+        "ClientSecretCredential",
+        "UsernamePasswordCredential",
+        "CertificateCredential",
+        "ClientCertificateCredential",
+    }
+)
 _CONN_KEYWORDS: Final = ("conn_str", "connection_string")
 
 
@@ -90,7 +94,8 @@ def _is_async(qualified: str) -> bool:
 
 def _client(node: ast.Call, facts: pyfacts.ModuleFacts, result: Plan) -> None:
     func = node.func
-    assert isinstance(func, ast.Attribute)
+    if not isinstance(func, ast.Attribute):  # the caller only passes X.from_connection_string
+        return
     qualified = facts.qualified(func.value) or ""
     cls = qualified.rsplit(".", 1)[-1]
     if cls in EXPORTERS:
@@ -123,14 +128,15 @@ def _client(node: ast.Call, facts: pyfacts.ModuleFacts, result: Plan) -> None:
     result.clients[node.lineno] = ClientRewrite(node.lineno, cls, url_keyword, _is_async(qualified))
 
 
-def _credential(node: ast.Call, callee: str, facts: pyfacts.ModuleFacts, loads: dict[str, int],
-                result: Plan) -> None:  # fmt: skip
+def _credential(
+    node: ast.Call, callee: str, facts: pyfacts.ModuleFacts, loads: dict[str, int], result: Plan
+) -> None:
     result.credentials.add(node.lineno)
     if _is_async(callee):
         result.async_lines.add(node.lineno)
     for arg in [*node.args, *(kw.value for kw in node.keywords)]:
         if isinstance(arg, ast.Name) and loads.get(arg.id, 0) == 1:
-            for read in facts.holders.get(arg.id, []):
-                result.unused_reads.add((read.line, read.setting))
-        elif (read := facts.env_read(arg)) is not None:
-            result.unused_reads.add((read.line, read.setting))
+            for held in facts.holders.get(arg.id, []):
+                result.unused_reads.add((held.line, held.setting))
+        elif (direct := facts.env_read(arg)) is not None:
+            result.unused_reads.add((direct.line, direct.setting))

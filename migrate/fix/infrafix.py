@@ -39,8 +39,13 @@ def _bicep_value(suffix: str, symbol: str) -> str | None:
     return None
 
 
-def fix_bicep(path: Path, relative: str, findings: list[Finding], wanted: dict[str, dict[str, str]],
-              report: FixReport) -> None:  # fmt: skip
+def fix_bicep(
+    path: Path,
+    relative: str,
+    findings: list[Finding],
+    wanted: dict[str, dict[str, str]],
+    report: FixReport,
+) -> None:
     """``wanted``: setting name -> {identity suffix: service} for the settings to migrate."""
     text = path.read_text(encoding="utf-8")
     try:
@@ -55,14 +60,21 @@ def fix_bicep(path: Path, relative: str, findings: list[Finding], wanted: dict[s
         if setting in OBSOLETE:
             span = _array_entry(bicep, lines, finding.line) or (finding.line, finding.line)
             edits[span[0]] = (span[1], [])
-            report.changed(relative, f"{setting} removed (obsolete since runtime 2.x; it held a key)")
+            report.changed(
+                relative, f"{setting} removed (obsolete since runtime 2.x; it held a key)"
+            )
             continue
         if setting is None or setting not in wanted:
             continue
         symbol = _SYMBOL.search(line_text)
         if symbol is None:
-            report.leave(relative, finding.line, finding.rule, "the key's resource is not a symbol "
-                         "of this file: set the identity-based settings by hand")  # fmt: skip
+            report.leave(
+                relative,
+                finding.line,
+                finding.rule,
+                "the key's resource is not a symbol "
+                "of this file: set the identity-based settings by hand",
+            )
             continue
         values = [(f"{setting}__{s}", _bicep_value(s, symbol.group(1))) for s in wanted[setting]]
         if any(value is None for _, value in values):
@@ -77,7 +89,12 @@ def fix_bicep(path: Path, relative: str, findings: list[Finding], wanted: dict[s
             inner = outer + "  "
             block = []
             for name, value in values:
-                block += [f"{outer}{{\n", f"{inner}name: '{name}'\n", f"{inner}value: {value}\n", f"{outer}}}\n"]
+                block += [
+                    f"{outer}{{\n",
+                    f"{inner}name: '{name}'\n",
+                    f"{inner}value: {value}\n",
+                    f"{outer}}}\n",
+                ]
             edits[first] = (last, block)
         report.changed(relative, f"{setting} replaced by {', '.join(n for n, _ in values)}")
     if not edits:
@@ -130,8 +147,13 @@ def _arm_value(suffix: str, resource: str) -> str | None:
     return None
 
 
-def fix_arm(path: Path, relative: str, findings: list[Finding], wanted: dict[str, dict[str, str]],
-            report: FixReport) -> None:  # fmt: skip
+def fix_arm(
+    path: Path,
+    relative: str,
+    findings: list[Finding],
+    wanted: dict[str, dict[str, str]],
+    report: FixReport,
+) -> None:
     text = path.read_text(encoding="utf-8")
     try:
         document = jsonpos.parse(text)
@@ -152,12 +174,23 @@ def fix_arm(path: Path, relative: str, findings: list[Finding], wanted: dict[str
         if setting in OBSOLETE or setting in wanted:
             resource = _list_argument(str(node.value["value"]))
             suffixes = wanted.get(setting, {})
-            new_items = [] if setting in OBSOLETE else [
-                {"name": f"{setting}__{s}", "value": _arm_value(s, resource)} for s in suffixes
-            ] if resource else None  # fmt: skip
+            new_items = (
+                []
+                if setting in OBSOLETE
+                else [
+                    {"name": f"{setting}__{s}", "value": _arm_value(s, resource)} for s in suffixes
+                ]
+                if resource
+                else None
+            )
             if new_items is None or any(item["value"] is None for item in new_items):
-                report.leave(relative, finding.line, finding.rule, "the key's resource could not be "
-                             "read from the expression: set the identity-based settings by hand")  # fmt: skip
+                report.leave(
+                    relative,
+                    finding.line,
+                    finding.rule,
+                    "the key's resource could not be "
+                    "read from the expression: set the identity-based settings by hand",
+                )
                 continue
             first, last = node.line, node.end_line
             original_last = lines[last - 1]
@@ -168,9 +201,11 @@ def fix_arm(path: Path, relative: str, findings: list[Finding], wanted: dict[str
                 for i, item in enumerate(new_items)
             ]
             edits[first] = (last, rendered)
-            what = "removed (obsolete since runtime 2.x; it held a key)" if setting in OBSOLETE else (
-                "replaced by " + ", ".join(item["name"] for item in new_items)
-            )  # fmt: skip
+            what = (
+                "removed (obsolete since runtime 2.x; it held a key)"
+                if setting in OBSOLETE
+                else ("replaced by " + ", ".join(str(item["name"]) for item in new_items))
+            )
             report.changed(relative, f"{setting} {what}")
     if not edits:
         return
@@ -180,14 +215,20 @@ def fix_arm(path: Path, relative: str, findings: list[Finding], wanted: dict[str
     new_text = "".join(lines)
     try:
         strict = text.lstrip("\ufeff") == jsonpos.relax(text.lstrip("\ufeff"))
-        json.loads(new_text.lstrip("\ufeff") if strict else jsonpos.relax(new_text.lstrip("\ufeff")))
+        json.loads(
+            new_text.lstrip("\ufeff") if strict else jsonpos.relax(new_text.lstrip("\ufeff"))
+        )
     except ValueError:
-        report.leave(relative, 1, "MIG-INFRA-LISTKEYS", "the template could not be rewritten "
-                     "without breaking it (an entry at the end of a list): change it by hand")  # fmt: skip
+        report.leave(
+            relative,
+            1,
+            "MIG-INFRA-LISTKEYS",
+            "the template could not be rewritten "
+            "without breaking it (an entry at the end of a list): change it by hand",
+        )
         return
     path.write_text(new_text, encoding="utf-8")
 
 
 def keyed(finding: Finding) -> bool:
     return finding.rule in {"MIG-INFRA-LISTKEYS", "MIG-INFRA-KEYEDCONN"}
-

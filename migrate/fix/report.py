@@ -71,7 +71,8 @@ class FixReport:
         lines = [
             "# Migration report",
             "",
-            f"{self.findings_before} finding(s) in the input, {self.findings_after} left in this copy.",
+            f"{self.findings_before} finding(s) in the input, "
+            f"{self.findings_after} left in this copy.",
             "",
             "## Changed",
             "",

@@ -26,7 +26,12 @@ _CHILDREN = {
     "storage-table": ("tableServices", "tables", "2023-05-01"),
 }
 _NAMESPACES = {
-    "servicebus": ("Microsoft.ServiceBus/namespaces", "2022-10-01-preview", "queues", "NamespaceName"),
+    "servicebus": (
+        "Microsoft.ServiceBus/namespaces",
+        "2022-10-01-preview",
+        "queues",
+        "NamespaceName",
+    ),
     "eventhubs": ("Microsoft.EventHub/namespaces", "2024-01-01", "eventhubs", "NamespaceName"),
 }
 COSMOS = "Microsoft.DocumentDB/databaseAccounts@2024-05-15"
@@ -81,7 +86,9 @@ def _param(module: _Module, name: str, description: str) -> str:
     return name
 
 
-def _existing(module: _Module, symbol: str, type_version: str, name: str, parent: str | None = None) -> str:
+def _existing(
+    module: _Module, symbol: str, type_version: str, name: str, parent: str | None = None
+) -> str:
     if symbol not in module.resources:
         parent_line = f"  parent: {parent}\n" if parent else ""
         module.resources[symbol] = (
@@ -94,18 +101,30 @@ def _scope(module: _Module, need: Need) -> tuple[str, str] | None:
     """(symbol, description) of the tightest resource the roles can be assigned on."""
     base = _ident(need.connection)
     if need.service.startswith("storage"):
-        account_param = _param(module, f"{base}AccountName", f"storage account behind {need.connection}")
+        account_param = _param(
+            module, f"{base}AccountName", f"storage account behind {need.connection}"
+        )
         account = _existing(module, f"{base}Account", STORAGE, account_param)
         child = _CHILDREN.get(need.service)
         if child is None or need.entity is None:
             return account, f"storage account ({need.connection})"
         service_kind, entity_kind, version = child
         parent_type = STORAGE.split("@")[0]
-        service = _existing(module, f"{base}{service_kind[0].upper()}{service_kind[1:]}",
-                            f"{parent_type}/{service_kind}@{version}", "'default'", account)  # fmt: skip
+        service = _existing(
+            module,
+            f"{base}{service_kind[0].upper()}{service_kind[1:]}",
+            f"{parent_type}/{service_kind}@{version}",
+            "'default'",
+            account,
+        )
         symbol = f"{base}{_ident(need.entity)[0].upper()}{_ident(need.entity)[1:]}"
-        entity = _existing(module, symbol, f"{parent_type}/{service_kind}/{entity_kind}@{version}",
-                           f"'{need.entity}'", service)  # fmt: skip
+        entity = _existing(
+            module,
+            symbol,
+            f"{parent_type}/{service_kind}/{entity_kind}@{version}",
+            f"'{need.entity}'",
+            service,
+        )
         return entity, f"{entity_kind[:-1]} {need.entity} ({need.connection})"
     if need.service in _NAMESPACES:
         kind, version, child_kind, suffix = _NAMESPACES[need.service]
@@ -113,21 +132,36 @@ def _scope(module: _Module, need: Need) -> tuple[str, str] | None:
         namespace = _existing(module, f"{base}Namespace", f"{kind}@{version}", param)
         if need.entity is None:
             return namespace, f"namespace ({need.connection})"
-        entity = _existing(module, f"{base}{_ident(need.entity)[0].upper()}{_ident(need.entity)[1:]}",
-                           f"{kind}/{child_kind}@{version}", f"'{need.entity}'", namespace)  # fmt: skip
+        entity = _existing(
+            module,
+            f"{base}{_ident(need.entity)[0].upper()}{_ident(need.entity)[1:]}",
+            f"{kind}/{child_kind}@{version}",
+            f"'{need.entity}'",
+            namespace,
+        )
         return entity, f"{child_kind[:-1]} {need.entity} ({need.connection})"
     if need.service == "cosmosdb":
         param = _param(module, f"{base}AccountName", f"Cosmos DB account behind {need.connection}")
-        return _existing(module, f"{base}Account", COSMOS, param), f"Cosmos DB account ({need.connection})"
+        return _existing(
+            module, f"{base}Account", COSMOS, param
+        ), f"Cosmos DB account ({need.connection})"
     if need.service == "third-party":
-        vault = _existing(module, "vault", VAULT, _param(module, "keyVaultName", "the Key Vault of the app"))
+        vault = _existing(
+            module, "vault", VAULT, _param(module, "keyVaultName", "the Key Vault of the app")
+        )
         return vault, "Key Vault"
     if need.service == "appinsights":
-        param = _param(module, "applicationInsightsName", "the Application Insights component of the app")
+        param = _param(
+            module, "applicationInsightsName", "the Application Insights component of the app"
+        )
         return _existing(module, "appInsights", COMPONENT, param), "Application Insights component"
     if need.service == "cognitiveservices":
-        param = _param(module, f"{base}AccountName", f"Azure AI services account behind {need.connection}")
-        account = _existing(module, f"{base}Cognitive", "Microsoft.CognitiveServices/accounts@2024-10-01", param)
+        param = _param(
+            module, f"{base}AccountName", f"Azure AI services account behind {need.connection}"
+        )
+        account = _existing(
+            module, f"{base}Cognitive", "Microsoft.CognitiveServices/accounts@2024-10-01", param
+        )
         return account, f"Azure AI services account ({need.connection})"
     return None
 
@@ -144,7 +178,8 @@ def _assignment(module: _Module, scope: tuple[str, str], role: str, need: Need) 
         f"  name: guid({symbol}.id, principalId, '{role_id}')\n"
         f"  scope: {symbol}\n"
         f"  properties: {{\n"
-        f"    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{role_id}')\n"
+        "    roleDefinitionId: subscriptionResourceId("
+        f"'Microsoft.Authorization/roleDefinitions', '{role_id}')\n"
         f"    principalId: principalId\n"
         f"    principalType: 'ServicePrincipal'\n"
         f"  }}\n"
@@ -186,8 +221,14 @@ def _text(module: _Module) -> str:
         "",
     ]
     params = [
-        f"@description('{_quoted(text)}')\nparam {name} string\n" for name, text in module.params.items()
+        f"@description('{_quoted(text)}')\nparam {name} string\n"
+        for name, text in module.params.items()
     ]
-    return "\n".join(head) + "\n".join(params) + "\n" + "\n".join(module.resources.values()) + "\n" + "\n".join(
-        module.assignments.values()
+    return (
+        "\n".join(head)
+        + "\n".join(params)
+        + "\n"
+        + "\n".join(module.resources.values())
+        + "\n"
+        + "\n".join(module.assignments.values())
     )

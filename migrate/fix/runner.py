@@ -40,7 +40,9 @@ def fix(source: Path, out: Path, *, client_id: str | None = None) -> FixReport:
     for root in sorted(helper_roots):
         helper = root / f"{codefix.HELPER_MODULE}.py"
         helper.write_text(codefix.helper_source(client_id=bool(client_id)), encoding="utf-8")
-        report.changed(helper.relative_to(dst).as_posix(), "added: the app's one lazily built credential")
+        report.changed(
+            helper.relative_to(dst).as_posix(), "added: the app's one lazily built credential"
+        )
     after = scan(dst)
     report.findings_after = len(after.findings)
     for finding in after.sorted_findings():
@@ -60,8 +62,13 @@ def _app_root(out: Path, relative: str) -> Path:
         path = path.parent
 
 
-def _fix_code(out: Path, result: ScanResult, needs: settingsfix.Needs,
-              role_needs: list[rolesmodule.Need], report: FixReport) -> set[Path]:  # fmt: skip
+def _fix_code(
+    out: Path,
+    result: ScanResult,
+    needs: settingsfix.Needs,
+    role_needs: list[rolesmodule.Need],
+    report: FixReport,
+) -> set[Path]:
     by_file: dict[str, list[Finding]] = {}
     for finding in result.findings:
         if finding.kind == Kind.CODE:
@@ -84,58 +91,88 @@ def _fix_code(out: Path, result: ScanResult, needs: settingsfix.Needs,
             needs.add_setting(setting, service)
             prefix = setting.rpartition("__")[0]
             need = CLIENT_ROLES.get(service, ())
-            role_needs.append(rolesmodule.Need(service, prefix, need, None, f"the client in {relative}"))
+            role_needs.append(
+                rolesmodule.Need(service, prefix, need, None, f"the client in {relative}")
+            )
         if fixed.uses_helper:
             roots.add(_app_root(out, relative))
     return roots
 
 
 def _binding_roles(seen: Collected) -> list[rolesmodule.Need]:
+    """Every binding's roles (an identity-based one needs them as much as a migrated one)."""
     found = []
-    identity = seen.identity_prefixes()
     for binding in seen.bindings:
         need = for_binding(binding.service, binding.direction)
         why = f"{binding.binding_type} of {binding.function}"
-        if binding.connection not in identity or True:
-            found.append(rolesmodule.Need(binding.service, binding.connection, need.roles, binding.entity, why))
+        found.append(
+            rolesmodule.Need(binding.service, binding.connection, need.roles, binding.entity, why)
+        )
     return found
 
 
-def _fix_settings(out: Path, result: ScanResult, seen: Collected, needs: settingsfix.Needs,
-                  report: FixReport, client_id: str | None) -> None:  # fmt: skip
+def _fix_settings(
+    out: Path,
+    result: ScanResult,
+    seen: Collected,
+    needs: settingsfix.Needs,
+    report: FixReport,
+    client_id: str | None,
+) -> None:
     migrating = set(needs.by_connection)
     blank: dict[str, set[str]] = {}
     for finding in result.findings:
-        if finding.kind == Kind.SETTINGS and finding.setting and finding.setting not in migrating:
-            if finding.rule in {"MIG-SET-SECRET", "MIG-SET-KEYED", "MIG-SET-KVREF"}:
-                blank.setdefault(finding.file, set()).add(finding.setting)
+        secret = finding.rule in {"MIG-SET-SECRET", "MIG-SET-KEYED", "MIG-SET-KVREF"}
+        if secret and finding.setting and finding.setting not in migrating:
+            blank.setdefault(finding.file, set()).add(finding.setting)
     files = sorted({entry.file for entry in seen.entries})
     for relative in files:
         directory = PurePosixPath(relative).parent
-        scoped = settingsfix.Needs({
-            connection: wanted for connection, wanted in needs.by_connection.items()
-            if _used_under(connection, directory, seen, result)
-        })  # fmt: skip
-        settingsfix.fix_file(out / relative, relative, scoped, blank.get(relative, set()), report,
-                             client_id=client_id)  # fmt: skip
+        scoped = settingsfix.Needs(
+            {
+                connection: wanted
+                for connection, wanted in needs.by_connection.items()
+                if _used_under(connection, directory, seen, result)
+            }
+        )
+        settingsfix.fix_file(
+            out / relative,
+            relative,
+            scoped,
+            blank.get(relative, set()),
+            report,
+            client_id=client_id,
+        )
     served = {_app_root(out, f) for f in files}
-    users = [b.file for b in seen.bindings] + [f.file for f in result.findings if f.kind == Kind.CODE]
+    users = [b.file for b in seen.bindings] + [
+        f.file for f in result.findings if f.kind == Kind.CODE
+    ]
     for root in sorted({_app_root(out, f) for f in users} - served):
-        if root == out and not (root / "host.json").exists() and not (root / "function_app.py").exists():
+        if (
+            root == out
+            and not (root / "host.json").exists()
+            and not (root / "function_app.py").exists()
+        ):
             continue  # not an app directory: no settings file belongs here
         relative = (root / "local.settings.json").relative_to(out).as_posix()
         if settingsfix.create_file(out / relative, needs, client_id=client_id):
             report.changed(relative, "added: the identity-based settings the app needs locally")
 
 
-def _used_under(connection: str, directory: PurePosixPath, seen: Collected, result: ScanResult) -> bool:
+def _used_under(
+    connection: str, directory: PurePosixPath, seen: Collected, result: ScanResult
+) -> bool:
     """Whether code or a binding under ``directory`` uses ``connection`` (a settings file
     serves the app in its directory)."""
     inside = [b.file for b in seen.bindings if b.connection == connection]
     inside += [f.file for f in result.findings if f.setting and f.setting.startswith(connection)]
-    return connection == HOST_STORAGE or any(
-        directory == PurePosixPath(".") or directory in PurePosixPath(f).parents for f in inside
-    ) or not inside  # fmt: skip
+    return (
+        connection == HOST_STORAGE
+        or any(
+            directory == PurePosixPath(".") or directory in PurePosixPath(f).parents for f in inside
+        )
+        or not inside
+    )
 
 
 def _fix_infra(out: Path, result: ScanResult, needs: settingsfix.Needs, report: FixReport) -> None:
@@ -152,29 +189,58 @@ def _fix_infra(out: Path, result: ScanResult, needs: settingsfix.Needs, report: 
             infrafix.fix_arm(out / relative, relative, findings, wanted, report)
 
 
-def _write_roles(out: Path, result: ScanResult, role_needs: list[rolesmodule.Need], report: FixReport) -> None:
+def _write_roles(
+    out: Path, result: ScanResult, role_needs: list[rolesmodule.Need], report: FixReport
+) -> None:
     needs = list(role_needs)
     if result.model != "none" or any(f.kind == Kind.INFRA for f in result.findings):
-        needs.insert(0, rolesmodule.Need("storage", HOST_STORAGE, HOST_STORAGE_ROLES, None,
-                                         "host storage (leases, timers, keys)"))  # fmt: skip
+        needs.insert(
+            0,
+            rolesmodule.Need(
+                "storage",
+                HOST_STORAGE,
+                HOST_STORAGE_ROLES,
+                None,
+                "host storage (leases, timers, keys)",
+            ),
+        )
     for finding in result.findings:
         if finding.service == "third-party" and finding.kind in {Kind.CODE, Kind.SETTINGS}:
-            needs.append(rolesmodule.Need("third-party", "vault", CLIENT_ROLES["third-party"], None,
-                                          f"reading {finding.setting or 'a secret'} from Key Vault"))  # fmt: skip
+            needs.append(
+                rolesmodule.Need(
+                    "third-party",
+                    "vault",
+                    CLIENT_ROLES["third-party"],
+                    None,
+                    f"reading {finding.setting or 'a secret'} from Key Vault",
+                )
+            )
         elif finding.rule == "MIG-INFRA-AIKEY":
-            needs.append(rolesmodule.Need("appinsights", "appinsights", CLIENT_ROLES["appinsights"], None,
-                                          "telemetry with Entra ID"))  # fmt: skip
+            needs.append(
+                rolesmodule.Need(
+                    "appinsights",
+                    "appinsights",
+                    CLIENT_ROLES["appinsights"],
+                    None,
+                    "telemetry with Entra ID",
+                )
+            )
     if not needs:
         return
     text, rows = rolesmodule.render(needs)
     infra = out / "infra"
-    bicep_dirs = sorted({(out / f.file).parent for f in result.findings if f.file.endswith(".bicep")})
+    bicep_dirs = sorted(
+        {(out / f.file).parent for f in result.findings if f.file.endswith(".bicep")}
+    )
     target = infra if infra.is_dir() else (bicep_dirs[0] if bicep_dirs else infra)
     target.mkdir(parents=True, exist_ok=True)
     path = target / "migrate-roles.bicep"
     path.write_text(text, encoding="utf-8")
     report.roles.extend(rows)
-    report.changed(path.relative_to(out).as_posix(), f"added: {len(rows)} role assignment(s) for the app's identity")
+    report.changed(
+        path.relative_to(out).as_posix(),
+        f"added: {len(rows)} role assignment(s) for the app's identity",
+    )
 
 
 def _fix_ci(out: Path, result: ScanResult, report: FixReport) -> None:
@@ -197,7 +263,8 @@ def _next_steps(report: FixReport, result: ScanResult) -> None:
         report.next_steps.append(
             "Create a federated credential for the workflow (az ad app federated-credential "
             "create, subject repo:<owner>/<repo>:ref:refs/heads/main) and set the repository "
-            "variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID; delete the old secrets."
+            "variables AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID; delete the old "
+            "secrets."
         )
     if report.redacted or any(f.severity.value == "critical" for f in result.findings):
         report.next_steps.append("Rotate every secret the input held: they were in its files.")

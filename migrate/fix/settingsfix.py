@@ -97,8 +97,9 @@ def _value(suffix: str, original: str | None) -> str:
     return ""
 
 
-def identity_lines(connection: str, wanted: dict[str, str], original: str | None,
-                   client_id: str | None) -> list[tuple[str, str]]:  # fmt: skip
+def identity_lines(
+    connection: str, wanted: dict[str, str], original: str | None, client_id: str | None
+) -> list[tuple[str, str]]:
     lines = [(f"{connection}__{suffix}", _value(suffix, original)) for suffix in wanted]
     if client_id:
         lines += [
@@ -117,12 +118,21 @@ def create_file(path: Path, needs: Needs, *, client_id: str | None) -> bool:
         values["AZURE_CLIENT_ID"] = client_id
     if len(values) == 1 or path.exists():
         return False
-    path.write_text(json.dumps({"IsEncrypted": False, "Values": values}, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"IsEncrypted": False, "Values": values}, indent=2) + "\n", encoding="utf-8"
+    )
     return True
 
 
-def fix_file(path: Path, relative: str, needs: Needs, blank: set[str], report: FixReport,
-             *, client_id: str | None) -> None:  # fmt: skip
+def fix_file(
+    path: Path,
+    relative: str,
+    needs: Needs,
+    blank: set[str],
+    report: FixReport,
+    *,
+    client_id: str | None,
+) -> None:
     """Rewrite one settings file: connections to identity, ``blank`` settings emptied."""
     text = path.read_text(encoding="utf-8")
     try:
@@ -166,8 +176,11 @@ def fix_file(path: Path, relative: str, needs: Needs, blank: set[str], report: F
         report.changed(relative, f"added {', '.join(n for n, _ in append)}")
 
 
-def _rewrite_export(items: list[dict[str, object]], replace: dict[str, list[tuple[str, str]]],
-                    append: list[tuple[str, str]]) -> str:  # fmt: skip
+def _rewrite_export(
+    items: list[dict[str, object]],
+    replace: dict[str, list[tuple[str, str]]],
+    append: list[tuple[str, str]],
+) -> str:
     out: list[dict[str, object]] = []
     for item in items:
         name = str(item.get("name"))
@@ -179,10 +192,15 @@ def _rewrite_export(items: list[dict[str, object]], replace: dict[str, list[tupl
     return json.dumps(out, indent=2) + "\n"
 
 
-def _rewrite_lines(text: str, document: jsonpos.Node, replace: dict[str, list[tuple[str, str]]],
-                   append: list[tuple[str, str]]) -> str:  # fmt: skip
+def _rewrite_lines(
+    text: str,
+    document: jsonpos.Node,
+    replace: dict[str, list[tuple[str, str]]],
+    append: list[tuple[str, str]],
+) -> str:
     values = document.get("Values")
-    assert values is not None
+    if values is None:  # entries_of found "Values" before this was called
+        return text
     lines = text.splitlines(keepends=True)
     key_lines = [line for line, _ in values.members.values()]
     one_per_line = all(node.line == line for line, node in values.members.values()) and len(
@@ -199,7 +217,8 @@ def _rewrite_lines(text: str, document: jsonpos.Node, replace: dict[str, list[tu
         ending = "\r\n" if original.endswith("\r\n") else "\n"
         new = replace[name]
         rendered = [
-            f"{indent}{json.dumps(n)}: {json.dumps(v)}{',' if i < len(new) - 1 or comma else ''}{ending}"
+            f"{indent}{json.dumps(n)}: {json.dumps(v)}"
+            f"{',' if i < len(new) - 1 or comma else ''}{ending}"
             for i, (n, v) in enumerate(new)
         ]
         lines[line - 1 : line] = rendered
@@ -223,8 +242,9 @@ def _rewrite_lines(text: str, document: jsonpos.Node, replace: dict[str, list[tu
     return "".join(lines)
 
 
-def _rewrite_whole(document: jsonpos.Node, replace: dict[str, list[tuple[str, str]]],
-                   append: list[tuple[str, str]]) -> str:  # fmt: skip
+def _rewrite_whole(
+    document: jsonpos.Node, replace: dict[str, list[tuple[str, str]]], append: list[tuple[str, str]]
+) -> str:
     data = dict(document.value)
     values: dict[str, object] = {}
     for name, value in dict(data.get("Values") or {}).items():

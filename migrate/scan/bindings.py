@@ -43,14 +43,16 @@ CONNECTION_PROPERTIES: Final = (
     "connection_string_setting",
 )
 #: Properties that name a setting holding a third-party or key secret.
-SECRET_PROPERTIES: Final = {
-    "apiKey": "third-party",  # sendGrid
-    "api_key": "third-party",
-    "authTokenSetting": "third-party",  # twilio
-    "auth_token_setting": "third-party",
-    "topicKeySetting": "eventgrid",  # eventGrid output with a topic key
-    "topic_key_setting": "eventgrid",
-}
+SECRET_PROPERTIES: Final = dict(
+    [
+        ("apiKey", "third-party"),  # sendGrid
+        ("api_key", "third-party"),
+        ("authTokenSetting", "third-party"),  # twilio
+        ("auth_token_setting", "third-party"),
+        ("topicKeySetting", "eventgrid"),  # eventGrid output with a topic key
+        ("topic_key_setting", "eventgrid"),
+    ]
+)
 
 #: v2 decorator -> (binding type as function.json names it, direction).
 DECORATORS: Final = {
@@ -94,8 +96,11 @@ DECORATORS: Final = {
     "sql_output": ("sql", "out"),
     "sql_trigger": ("sqlTrigger", "trigger"),
 }
-GENERIC: Final = {"generic_trigger": "trigger", "generic_input_binding": "in",
-                  "generic_output_binding": "out"}  # fmt: skip
+GENERIC: Final = {
+    "generic_trigger": "trigger",
+    "generic_input_binding": "in",
+    "generic_output_binding": "out",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +130,18 @@ class SecretSetting:
 
 #: Properties that name what a binding reads or writes (function.json and decorator spellings).
 ENTITY_PROPERTIES: Final = (
-    "path", "queueName", "queue_name", "tableName", "table_name", "topicName", "topic_name",
-    "eventHubName", "event_hub_name", "databaseName", "database_name",
-)  # fmt: skip
+    "path",
+    "queueName",
+    "queue_name",
+    "tableName",
+    "table_name",
+    "topicName",
+    "topic_name",
+    "eventHubName",
+    "event_hub_name",
+    "databaseName",
+    "database_name",
+)
 
 
 def entity_of(values: Mapping[str, object]) -> str | None:

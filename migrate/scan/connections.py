@@ -30,15 +30,23 @@ def binding_findings(bindings: list[Binding], identity_prefixes: set[str]) -> li
         need = roles.for_binding(binding.service, binding.direction)
         rule = catalog.rule("MIG-SET-BINDING")
         note = _ROLE_NOTE.get(binding.property, "")
-        found.append(Finding(
-            rule=rule.id, kind=Kind.SETTINGS, service=binding.service, file=binding.file,
-            line=binding.line, severity=rule.severity,
-            message=f"{binding.binding_type} ({binding.direction}) of {binding.function} reads "
-                    f"{binding.connection} as a connection string{note}",
-            replacement=catalog.replacement(rule.id, binding.service, binding.connection),
-            roles=need.roles, docs=need.docs, connection=binding.connection,
-            direction=binding.direction,
-        ))  # fmt: skip
+        found.append(
+            Finding(
+                rule=rule.id,
+                kind=Kind.SETTINGS,
+                service=binding.service,
+                file=binding.file,
+                line=binding.line,
+                severity=rule.severity,
+                message=f"{binding.binding_type} ({binding.direction}) of {binding.function} reads "
+                f"{binding.connection} as a connection string{note}",
+                replacement=catalog.replacement(rule.id, binding.service, binding.connection),
+                roles=need.roles,
+                docs=need.docs,
+                connection=binding.connection,
+                direction=binding.direction,
+            )
+        )
     return found
 
 
@@ -64,12 +72,22 @@ def http_findings(http: HttpFacts) -> list[Finding]:
     rule = catalog.rule("MIG-INFRA-AUTHLEVEL")
 
     def make(file: str, line: int, message: str) -> Finding:
-        return Finding(rule=rule.id, kind=Kind.INFRA, service="functions", file=file, line=line,
-                       severity=Severity.MEDIUM, message=message, replacement=rule.replacement,
-                       docs=roles.DOCS["functions"])  # fmt: skip
+        return Finding(
+            rule=rule.id,
+            kind=Kind.INFRA,
+            service="functions",
+            file=file,
+            line=line,
+            severity=Severity.MEDIUM,
+            message=message,
+            replacement=rule.replacement,
+            docs=roles.DOCS["functions"],
+        )
 
-    found = [make(f, line, f"route with auth_level {level}: callers send a key")
-             for f, line, level in http.keyed_routes]  # fmt: skip
+    found = [
+        make(f, line, f"route with auth_level {level}: callers send a key")
+        for f, line, level in http.keyed_routes
+    ]
     owners = _route_owners(http)
     for file, line, cls, level in http.apps:
         if level not in KEYED_LEVELS:

@@ -65,16 +65,32 @@ def scan(source: SourceFile) -> tuple[list[Binding], list[SecretSetting], list[F
             name, line = default, node.key_line("type") or node.line
         entity = entity_of(node.value)
         bindings.append(
-            Binding(source.relative, line, service, direction, name, binding_type, function, "v1",
-                    prop or "", entity)
-        )  # fmt: skip
+            Binding(
+                source.relative,
+                line,
+                service,
+                direction,
+                name,
+                binding_type,
+                function,
+                "v1",
+                prop or "",
+                entity,
+            )
+        )
     return bindings, secrets, findings
 
 
 def _auth_finding(file: str, line: int, level: str) -> Finding:
     rule = catalog.rule("MIG-INFRA-AUTHLEVEL")
     return Finding(
-        rule=rule.id, kind=Kind.INFRA, service="functions", file=file, line=line,
-        severity=rule.severity, message=f"HTTP trigger with authLevel {level}: callers send a key",
-        replacement=rule.replacement, docs=roles.DOCS["functions"],
-    )  # fmt: skip
+        rule=rule.id,
+        kind=Kind.INFRA,
+        service="functions",
+        file=file,
+        line=line,
+        severity=rule.severity,
+        message=f"HTTP trigger with authLevel {level}: callers send a key",
+        replacement=rule.replacement,
+        docs=roles.DOCS["functions"],
+    )

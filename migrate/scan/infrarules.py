@@ -73,16 +73,31 @@ def list_service(expression: str, setting: str | None, symbol_type: str | None) 
     return found or by_name or "unknown"
 
 
-def finding(rule_id: str, file: str, line: int, service: str, message: str, *,
-            setting: str | None = None, severity: Severity | None = None) -> Finding:  # fmt: skip
+def finding(
+    rule_id: str,
+    file: str,
+    line: int,
+    service: str,
+    message: str,
+    *,
+    setting: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
     rule = catalog.rule(rule_id)
     need = roles.for_client(service)
     return Finding(
-        rule=rule_id, kind=Kind.INFRA, service=service, file=file, line=line,
-        severity=severity or rule.severity, message=message,
-        replacement=catalog.replacement(rule_id, service, setting), roles=need.roles,
-        docs=need.docs or roles.DOCS.get(service, ""), setting=setting,
-    )  # fmt: skip
+        rule=rule_id,
+        kind=Kind.INFRA,
+        service=service,
+        file=file,
+        line=line,
+        severity=severity or rule.severity,
+        message=message,
+        replacement=catalog.replacement(rule_id, service, setting),
+        roles=need.roles,
+        docs=need.docs or roles.DOCS.get(service, ""),
+        setting=setting,
+    )
 
 
 def keep_strongest(found: list[Finding]) -> list[Finding]:

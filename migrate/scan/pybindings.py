@@ -52,8 +52,9 @@ def _kw(call: ast.Call, *names: str) -> ast.keyword | None:
     return next((kw for kw in call.keywords if kw.arg in names), None)
 
 
-def scan_module(tree: ast.Module, facts: ModuleFacts, file: str, http: HttpFacts
-                ) -> tuple[list[Binding], list[SecretSetting], bool]:  # fmt: skip
+def scan_module(
+    tree: ast.Module, facts: ModuleFacts, file: str, http: HttpFacts
+) -> tuple[list[Binding], list[SecretSetting], bool]:
     """Bindings and secret-naming properties of the module, and whether it is a v2 module."""
     bindings: list[Binding] = []
     secrets: list[SecretSetting] = []
@@ -80,8 +81,15 @@ def scan_module(tree: ast.Module, facts: ModuleFacts, file: str, http: HttpFacts
     return bindings, secrets, v2
 
 
-def _decorator(call: ast.Call, function: str, facts: ModuleFacts, file: str, http: HttpFacts,
-               bindings: list[Binding], secrets: list[SecretSetting]) -> None:  # fmt: skip
+def _decorator(
+    call: ast.Call,
+    function: str,
+    facts: ModuleFacts,
+    file: str,
+    http: HttpFacts,
+    bindings: list[Binding],
+    secrets: list[SecretSetting],
+) -> None:
     method = call.func.attr  # type: ignore[attr-defined]
     binding_type: str | None = None
     direction: str | None = None
@@ -105,8 +113,9 @@ def _decorator(call: ast.Call, function: str, facts: ModuleFacts, file: str, htt
         if kw.arg in SECRET_PROPERTIES:
             setting = facts.string(kw.value)
             if setting:
-                secrets.append(SecretSetting(file, kw.value.lineno, SECRET_PROPERTIES[kw.arg],
-                                             setting, kw.arg))  # fmt: skip
+                secrets.append(
+                    SecretSetting(file, kw.value.lineno, SECRET_PROPERTIES[kw.arg], setting, kw.arg)
+                )
     classified = classify(binding_type, direction)
     if classified is None:
         return

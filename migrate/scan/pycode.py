@@ -33,31 +33,43 @@ from migrate.services import LEGACY_STORAGE, is_secret_name, service_of_class, s
 from shared.secretshapes import contains_secret
 
 SECRET_CREDENTIALS: Final = frozenset(
-    {"ClientSecretCredential", "UsernamePasswordCredential", "CertificateCredential",
-     "ClientCertificateCredential", "ServicePrincipalCredentials", "UserPassCredentials",
-     "ConfidentialClientApplication"}
-)  # fmt: skip
+    {
+        "ClientSecretCredential",
+        "UsernamePasswordCredential",
+        "CertificateCredential",
+        "ClientCertificateCredential",
+        "ServicePrincipalCredentials",
+        "UserPassCredentials",
+        "ConfidentialClientApplication",
+    }
+)
 SECRET_FLOWS: Final = frozenset(
-    {"acquire_token_with_client_credentials", "acquire_token_with_username_password",
-     "acquire_token_with_client_certificate"}
-)  # fmt: skip
+    {
+        "acquire_token_with_client_credentials",
+        "acquire_token_with_username_password",
+        "acquire_token_with_client_certificate",
+    }
+)
 KEY_CREDENTIALS: Final = frozenset(
     {"AzureNamedKeyCredential", "AzureKeyCredential", "AzureSasCredential"}
 )
-KEY_HEADERS: Final = {
-    "ocp-apim-subscription-key": "apim",
-    "x-functions-key": "functions",
-    "api-key": "cognitiveservices",
-    "x-api-key": "third-party",
-    "apikey": "third-party",
-}
+KEY_HEADERS: Final = dict(
+    [
+        ("ocp-apim-subscription-key", "apim"),
+        ("x-functions-key", "functions"),
+        ("api-key", "cognitiveservices"),
+        ("x-api-key", "third-party"),
+        ("apikey", "third-party"),
+    ]
+)
 KEY_QUERY: Final = frozenset({"code", "subscription-key", "api-key", "apikey", "api_key", "key"})
 _URL_KEY = re.compile(r"[?&](?:code|subscription-key|api-key|apikey)=(?:[A-Za-z0-9%_-]{8,}|\{)")
 _KEY_FIELDS = frozenset({"AccountKey", "SharedAccessKey", "SharedAccessSignature"})
 _CONN_BUILD = re.compile(r"(?:AccountKey|SharedAccessKey)=", re.IGNORECASE)
 _KEYLIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9+/=_~.\-]{16,}$")
-_HOST_STORAGE = frozenset({"AzureWebJobsStorage", "AzureWebJobsDashboard",
-                           "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"})  # fmt: skip
+_HOST_STORAGE = frozenset(
+    {"AzureWebJobsStorage", "AzureWebJobsDashboard", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"}
+)
 
 
 class _Findings:
@@ -67,16 +79,31 @@ class _Findings:
         self.file = file
         self.by_line: dict[int, Finding] = {}
 
-    def add(self, rule_id: str, line: int, service: str, message: str, *,
-            severity: Severity | None = None, setting: str | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        rule_id: str,
+        line: int,
+        service: str,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        setting: str | None = None,
+    ) -> None:
         rule = catalog.rule(rule_id)
         need = roles.for_client(service)
         found = Finding(
-            rule=rule_id, kind=Kind.CODE, service=service, file=self.file, line=line,
-            severity=severity or rule.severity, message=message,
+            rule=rule_id,
+            kind=Kind.CODE,
+            service=service,
+            file=self.file,
+            line=line,
+            severity=severity or rule.severity,
+            message=message,
             replacement=catalog.replacement(rule_id, service, setting),
-            roles=need.roles, docs=need.docs, setting=setting,
-        )  # fmt: skip
+            roles=need.roles,
+            docs=need.docs,
+            setting=setting,
+        )
         kept = self.by_line.get(line)
         if kept is None or _stronger(found, kept):
             self.by_line[line] = found
@@ -222,10 +249,17 @@ def _enclosing_service(reads: list[EnvRead]) -> str | None:
     return None
 
 
-def _client(node: ast.Call, name: str, service: str, facts: ModuleFacts,
-            passed: list[EnvRead], out: _Findings) -> None:  # fmt: skip
-    keyed = name in LEGACY_STORAGE and (len(node.args) >= 2 or _has_kw(node, "account_key")
-                                        or _has_kw(node, "sas_token"))  # fmt: skip
+def _client(
+    node: ast.Call,
+    name: str,
+    service: str,
+    facts: ModuleFacts,
+    passed: list[EnvRead],
+    out: _Findings,
+) -> None:
+    keyed = name in LEGACY_STORAGE and (
+        len(node.args) >= 2 or _has_kw(node, "account_key") or _has_kw(node, "sas_token")
+    )
     for kw in node.keywords:
         if kw.arg in {"account_key", "api_key", "sas_token"} or (
             kw.arg == "credential" and _holds_secret(kw.value, facts)

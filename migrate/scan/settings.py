@@ -24,14 +24,25 @@ CONTENT_SHARE = "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"
 KV_REFERENCE = "@microsoft.keyvault("
 #: Suffixes of identity-based connection settings (Functions docs, identity-based connections).
 IDENTITY_SUFFIXES = frozenset(
-    {"serviceuri", "blobserviceuri", "queueserviceuri", "tableserviceuri",
-     "fullyqualifiednamespace", "accountname", "accountendpoint", "credential", "clientid",
-     "topicendpointuri", "endpoint"}
-)  # fmt: skip
+    {
+        "serviceuri",
+        "blobserviceuri",
+        "queueserviceuri",
+        "tableserviceuri",
+        "fullyqualifiednamespace",
+        "accountname",
+        "accountendpoint",
+        "credential",
+        "clientid",
+        "topicendpointuri",
+        "endpoint",
+    }
+)
 #: Secret parts of a connection spelled as separate settings (``X__accountKey``).
 SECRET_SUFFIXES = frozenset({"accountkey", "sharedaccesskey", "clientsecret", "password", "key"})
 _PLACEHOLDER = re.compile(
-    r"^\s*(?:<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\{[^}]*\}|\[[^\]]*\]|x+|todo|changeme|your[-_ ].*)\s*$",
+    r"^\s*(?:<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\{[^}]*\}|\[[^\]]*\]"
+    r"|x+|todo|changeme|your[-_ ].*)\s*$",
     re.IGNORECASE,
 )
 
@@ -147,15 +158,23 @@ def _service(name: str, value: str) -> str:
     return by_value or by_name or "third-party"
 
 
-def _finding(rule_id: str, entry: SettingEntry, service: str, what: str, *,
-             severity: Severity | None = None) -> Finding:  # fmt: skip
+def _finding(
+    rule_id: str, entry: SettingEntry, service: str, what: str, *, severity: Severity | None = None
+) -> Finding:
     rule = catalog.rule(rule_id)
     need = roles.for_client(service)
     if rule_id == "MIG-SET-HOSTSTORAGE":
         need = roles.RoleNeed(roles.HOST_STORAGE_ROLES, roles.DOCS["storage"])
     return Finding(
-        rule=rule_id, kind=Kind.SETTINGS, service=service, file=entry.file, line=entry.line,
-        severity=severity or rule.severity, message=f"{entry.name} {what}",
-        replacement=catalog.replacement(rule_id, service, entry.name), roles=need.roles,
-        docs=need.docs, setting=entry.name,
-    )  # fmt: skip
+        rule=rule_id,
+        kind=Kind.SETTINGS,
+        service=service,
+        file=entry.file,
+        line=entry.line,
+        severity=severity or rule.severity,
+        message=f"{entry.name} {what}",
+        replacement=catalog.replacement(rule_id, service, entry.name),
+        roles=need.roles,
+        docs=need.docs,
+        setting=entry.name,
+    )

@@ -67,7 +67,13 @@ def scan(source: SourceFile) -> list[Finding]:
 def _finding(rule_id: str, file: str, line: int, service: str, message: str) -> Finding:
     rule = catalog.rule(rule_id)
     return Finding(
-        rule=rule_id, kind=Kind.CI, service=service, file=file, line=line,
-        severity=rule.severity, message=message, replacement=rule.replacement,
+        rule=rule_id,
+        kind=Kind.CI,
+        service=service,
+        file=file,
+        line=line,
+        severity=rule.severity,
+        message=message,
+        replacement=rule.replacement,
         docs=roles.DOCS.get(service, ""),
-    )  # fmt: skip
+    )

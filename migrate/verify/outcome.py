@@ -27,8 +27,13 @@ class Outcome:
 
     def render(self) -> str:
         marks = {True: "pass", False: "FAIL", None: "skip"}
-        lines = [f"migrate verify: {self.app} ({'on the local stack' if self.mode == 'stack' else 'settings only'})"]
+        lines = [
+            f"migrate verify: {self.app} "
+            f"({'on the local stack' if self.mode == 'stack' else 'settings only'})"
+        ]
         lines += [f"  {marks[c.passed]:4}  {c.name}: {c.detail}" for c in self.checks]
         verdict = "passed" if self.passed else "FAILED"
-        lines.append(f"verify {verdict}: {sum(c.passed is False for c in self.checks)} failing check(s)")
+        lines.append(
+            f"verify {verdict}: {sum(c.passed is False for c in self.checks)} failing check(s)"
+        )
         return "\n".join(lines) + "\n"

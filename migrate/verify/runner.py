@@ -38,9 +38,10 @@ def find_app(path: Path) -> Path | None:
     if (path / "function_app.py").exists():
         return path
     found = sorted(
-        p.parent for p in path.rglob("function_app.py")
+        p.parent
+        for p in path.rglob("function_app.py")
         if not any(part in SKIPPED_DIRS for part in p.relative_to(path).parts)
-    )  # fmt: skip
+    )
     if len(found) > 1:
         names = ", ".join(str(p.relative_to(path)) for p in found[:4])
         raise UsageError(f"{path} holds several apps ({names}): give one app's directory")
@@ -132,10 +133,17 @@ def _settings_only(path: Path) -> Outcome:
     from posture.runner import run_rules
 
     outcome = Outcome(str(path), "settings")
-    outcome.add("stack starts", None, "no function_app.py: a v1 app (function.json) does not run on "
-                "the local stack's host; its settings are judged instead")  # fmt: skip
-    files = sorted(p for p in path.rglob("local.settings*.json*")
-                   if not any(part in SKIPPED_DIRS for part in p.relative_to(path).parts))  # fmt: skip
+    outcome.add(
+        "stack starts",
+        None,
+        "no function_app.py: a v1 app (function.json) does not run on "
+        "the local stack's host; its settings are judged instead",
+    )
+    files = sorted(
+        p
+        for p in path.rglob("local.settings*.json*")
+        if not any(part in SKIPPED_DIRS for part in p.relative_to(path).parts)
+    )
     if not files:
         outcome.add("settings", None, "no local settings file to judge")
     for file in files:
@@ -149,5 +157,7 @@ def _settings_only(path: Path) -> Outcome:
         for item in run.outcomes:
             status = item.result.status
             passed = None if status == Status.SKIPPED else status == Status.PASS
-            outcome.add(f"{file.relative_to(path)}: posture {item.rule.id}", passed, item.result.message)
+            outcome.add(
+                f"{file.relative_to(path)}: posture {item.rule.id}", passed, item.result.message
+            )
     return outcome

@@ -51,13 +51,23 @@ def start(app: Path, state: Path, *, timeout: float) -> StartedStack:
     state.mkdir(parents=True, exist_ok=True)
     log = state / "stack-output.log"
     argv = [
-        sys.executable, "-m", "devstack", "--state-dir", str(state), "up", "--app-dir", str(app),
-        "--no-auth", "--memory", "--free-ports", "--no-banner",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "devstack",
+        "--state-dir",
+        str(state),
+        "up",
+        "--app-dir",
+        str(app),
+        "--no-auth",
+        "--memory",
+        "--free-ports",
+        "--no-banner",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_", "MSI_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 (this interpreter, devstack, fixed arguments)
             argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     stack = StartedStack(process, state, log, None)

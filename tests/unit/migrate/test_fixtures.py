@@ -23,13 +23,27 @@ def test_at_least_eight_apps_of_both_models_with_and_without_templates_and_a_wor
     models = {json.loads((mf.FIXTURES / n / "expected.json").read_text())["model"] for n in NAMES}
     assert len(NAMES) >= 8
     assert {"v1", "v2"} <= models
-    files = {n: [p.relative_to(mf.FIXTURES / n / "app").as_posix()
-                 for p in (mf.FIXTURES / n / "app").rglob("*") if p.is_file()] for n in NAMES}  # fmt: skip
-    with_templates = [n for n, f in files.items() if any(x.endswith((".bicep", "azuredeploy.json")) or
-                      "deploy" in x and x.endswith(".json") for x in f)]  # fmt: skip
+    files = {
+        n: [
+            p.relative_to(mf.FIXTURES / n / "app").as_posix()
+            for p in (mf.FIXTURES / n / "app").rglob("*")
+            if p.is_file()
+        ]
+        for n in NAMES
+    }
+    with_templates = [
+        n
+        for n, f in files.items()
+        if any(
+            x.endswith((".bicep", "azuredeploy.json")) or ("deploy" in x and x.endswith(".json"))
+            for x in f
+        )
+    ]
     without = [n for n in NAMES if n not in with_templates]
     workflows = [n for n, f in files.items() if any(x.startswith(".github/workflows/") for x in f)]
-    assert with_templates and without and workflows
+    assert with_templates
+    assert without
+    assert workflows
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -21,7 +21,11 @@ from tests.support import migrate_fixtures as mf
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "migrate", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "migrate", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -43,8 +47,13 @@ def test_help_names_the_three_commands() -> None:
 def test_usage_errors_are_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:
     result = run(*args)
     assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.startswith("migrate: ") and "..." not in line]
-    assert len(lines) == 1 and message in lines[0], result.stderr
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith("migrate: ") and "..." not in line
+    ]
+    assert len(lines) == 1
+    assert message in lines[0], result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -64,7 +73,8 @@ def test_fix_refuses_an_out_that_holds_files(tmp_path: Path) -> None:
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     result = run("fix", str(app.app_dir), "--out", str(out))
-    assert result.returncode == 2 and "not an empty directory" in result.stderr
+    assert result.returncode == 2
+    assert "not an empty directory" in result.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 

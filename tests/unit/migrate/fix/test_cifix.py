@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from migrate.fix.cifix import fix_workflow
 from migrate.fix.report import FixReport
@@ -46,7 +46,12 @@ def test_a_workflow_with_every_stored_credential_logs_in_with_oidc(tmp_path: Pat
     assert document["permissions"] == {"id-token": "write", "contents": "read"}
     steps = document["jobs"]["deploy"]["steps"]
     logins = [s for s in steps if s.get("uses") == "azure/login@v2"]
-    assert logins and all(set(s["with"]) == {"client-id", "tenant-id", "subscription-id"} for s in logins)
-    assert "secrets." not in text and "client-secret" not in text
+    assert logins
+    assert all(set(s["with"]) == {"client-id", "tenant-id", "subscription-id"} for s in logins)
+    assert "secrets." not in text
+    assert "client-secret" not in text
     assert scan(SourceFile("deploy.yml", path, text)) == []
-    assert document["jobs"]["deploy"]["env"] is None or "AZURE_CREDENTIALS" not in document["jobs"]["deploy"]["env"]
+    assert (
+        document["jobs"]["deploy"]["env"] is None
+        or "AZURE_CREDENTIALS" not in document["jobs"]["deploy"]["env"]
+    )

@@ -15,17 +15,46 @@ from tests.infra import bicep_check
 from tests.infra.conftest import parse_infra_copy
 
 #: Types the project's checker has no SDK model for (their packages are not installed).
-UNMODELLED = ("Microsoft.ServiceBus/", "Microsoft.EventHub/", "Microsoft.DocumentDB/",
-              "Microsoft.CognitiveServices/", "tableServices/tables")  # fmt: skip
+UNMODELLED = (
+    "Microsoft.ServiceBus/",
+    "Microsoft.EventHub/",
+    "Microsoft.DocumentDB/",
+    "Microsoft.CognitiveServices/",
+    "tableServices/tables",
+)
 
 
 def needs() -> list[Need]:
     return [
         Need("storage", "AzureWebJobsStorage", ("Storage Blob Data Owner",), None, "host storage"),
-        Need("storage-queue", "Orders", for_binding("storage-queue", "trigger").roles, "orders", "queue trigger"),
-        Need("storage-blob", "Orders", for_binding("storage-blob", "trigger").roles, "uploads", "blob trigger"),
-        Need("storage-table", "Orders", for_binding("storage-table", "out").roles, "audit", "table output"),
-        Need("servicebus", "Bus", for_binding("servicebus", "trigger").roles, "in", "Service Bus trigger"),
+        Need(
+            "storage-queue",
+            "Orders",
+            for_binding("storage-queue", "trigger").roles,
+            "orders",
+            "queue trigger",
+        ),
+        Need(
+            "storage-blob",
+            "Orders",
+            for_binding("storage-blob", "trigger").roles,
+            "uploads",
+            "blob trigger",
+        ),
+        Need(
+            "storage-table",
+            "Orders",
+            for_binding("storage-table", "out").roles,
+            "audit",
+            "table output",
+        ),
+        Need(
+            "servicebus",
+            "Bus",
+            for_binding("servicebus", "trigger").roles,
+            "in",
+            "Service Bus trigger",
+        ),
         Need("eventhubs", "Hub", for_binding("eventhubs", "out").roles, None, "Event Hubs output"),
         Need("cosmosdb", "Docs", for_binding("cosmosdb", "in").roles, None, "Cosmos DB input"),
         Need("third-party", "vault", ("Key Vault Secrets User",), None, "a partner key"),
@@ -43,9 +72,9 @@ def test_the_module_parses_and_its_resources_match_the_sdk_models(tmp_path: Path
     findings = bicep_check.check_resources("infra/migrate-roles.bicep", tree, text)
     real = [f for f in findings if not any(marker in str(f) for marker in UNMODELLED)]
     assert real == [], real
-    assert len(rows) == len(re.findall(r"'Microsoft.Authorization/roleAssignments@", text)) + text.count(
-        "sqlRoleAssignments@"
-    )
+    assert len(rows) == len(
+        re.findall(r"'Microsoft.Authorization/roleAssignments@", text)
+    ) + text.count("sqlRoleAssignments@")
 
 
 def test_each_role_is_granted_on_the_entity_the_binding_names() -> None:

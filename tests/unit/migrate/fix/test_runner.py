@@ -48,10 +48,17 @@ def test_fix_copies_migrates_and_reports(fixture_app: mf.Materialized, tmp_path:
     # settings are migrated: no keyed connection string and no host storage in string form
     assert not [f for f in after.findings if f.rule in {"MIG-SET-KEYED", "MIG-SET-HOSTSTORAGE"}]
     if fixture_app.model == "v1":
-        assert any(c["file"].endswith(".json") or c["file"].endswith(".bicep")
-                   for c in document["changes"]) or Kind.SETTINGS not in kinds  # fmt: skip
+        assert (
+            any(
+                c["file"].endswith(".json") or c["file"].endswith(".bicep")
+                for c in document["changes"]
+            )
+            or Kind.SETTINGS not in kinds
+        )
     if fixture_app.model == "v2":
-        left_code = [f for f in after.findings if f.kind == Kind.CODE and f.service != "third-party"]
+        left_code = [
+            f for f in after.findings if f.kind == Kind.CODE and f.service != "third-party"
+        ]
         assert left_code == [], "a v2 app's code is migrated, third-party secrets aside"
 
 
@@ -66,11 +73,14 @@ def test_v1_code_changes_the_fix_cannot_make_are_reported(tmp_path: Path) -> Non
     assert 'CLIENT_SECRET = ""' in clean  # the literal is gone from the copy
     arm = json.loads((tmp_path / "out" / "azure-deploy-linux-app-plan.json").read_text())
     names = [s["name"] for s in arm["resources"][2]["properties"]["siteConfig"]["appSettings"]]
-    assert "AzureWebJobsStorage__blobServiceUri" in names and "AzureWebJobsStorage" not in names
+    assert "AzureWebJobsStorage__blobServiceUri" in names
+    assert "AzureWebJobsStorage" not in names
     assert "AzureWebJobsDashboard" not in names
 
 
-def test_out_inside_the_input_or_not_empty_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+def test_out_inside_the_input_or_not_empty_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
     app = mf.materialize("uptime-monitor", tmp_path / "in")
     before = _hash(app.app_dir)
     with pytest.raises(UsageError, match="inside the input tree"):
@@ -93,4 +103,5 @@ def test_a_user_assigned_identity_is_pinned_everywhere(tmp_path: Path) -> None:
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert settings["AZURE_CLIENT_ID"] == client_id
     helper = (tmp_path / "out" / "secretless_credential.py").read_text()
-    assert "ManagedIdentityCredential" in helper and "AZURE_CLIENT_ID" in helper
+    assert "ManagedIdentityCredential" in helper
+    assert "AZURE_CLIENT_ID" in helper

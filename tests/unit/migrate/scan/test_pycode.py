@@ -55,7 +55,7 @@ def findings(source: str) -> dict[int, tuple[str, str]]:
             from azure.core.credentials import AzureNamedKeyCredential
             from azure.data.tables import TableServiceClient
             key = os.environ["TABLES_KEY"]
-            t = TableServiceClient(endpoint="https://a", credential=AzureNamedKeyCredential("a", key))
+            t = TableServiceClient("https://a", credential=AzureNamedKeyCredential("a", key))
             """,
             {5: ("MIG-CODE-ENVSECRET", "storage-table"), 6: ("MIG-CODE-KEYCRED", "storage-table")},
         ),
@@ -91,14 +91,18 @@ def test_a_secret_shaped_literal_and_a_key_like_literal_named_as_a_secret_are_cr
     planted = secret_shapes.storage_connection_string_planted(RNG).text
     secret = secret_shapes.legacy_client_secret(RNG)
     found = findings(f"CONN = {planted!r}\nAPI_SECRET = {secret!r}\nNAME = 'MyStorage'\n")
-    assert found == {1: ("MIG-CODE-LITERAL", "storage"), 2: ("MIG-CODE-LITERAL", "entra")} or found == {
-        1: ("MIG-CODE-LITERAL", "storage"), 2: ("MIG-CODE-LITERAL", "third-party")
-    }  # fmt: skip
+    assert found == {
+        1: ("MIG-CODE-LITERAL", "storage"),
+        2: ("MIG-CODE-LITERAL", "entra"),
+    } or found == {1: ("MIG-CODE-LITERAL", "storage"), 2: ("MIG-CODE-LITERAL", "third-party")}
 
 
 def test_one_finding_per_line_the_most_severe() -> None:
     planted = secret_shapes.storage_connection_string_planted(RNG).text
-    source = f"from azure.storage.blob import BlobServiceClient\nc = BlobServiceClient.from_connection_string({planted!r})\n"
+    source = (
+        "from azure.storage.blob import BlobServiceClient\n"
+        f"c = BlobServiceClient.from_connection_string({planted!r})\n"
+    )
     assert findings(source) == {2: ("MIG-CODE-LITERAL", "storage")}
 
 
@@ -144,5 +148,6 @@ def test_only_the_secret_argument_flows_a_read_into_a_credential() -> None:
         c = ClientSecretCredential(tenant, client, secret)
         """
     found = findings(source)
-    assert 4 not in found and 5 not in found
+    assert 4 not in found
+    assert 5 not in found
     assert found[6] == ("MIG-CODE-ENVSECRET", "entra")

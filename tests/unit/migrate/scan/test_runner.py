@@ -19,7 +19,6 @@ RECALL_GOAL = 0.95
 PRECISION_GOAL = 0.90
 
 
-
 def test_recall_and_precision_per_kind_on_the_public_apps(tmp_path: Path) -> None:
     counts: Counter[tuple[str, str]] = Counter()
     disagreements: list[str] = []
@@ -42,10 +41,14 @@ def test_recall_and_precision_per_kind_on_the_public_apps(tmp_path: Path) -> Non
     assert disagreements == []
 
 
-def test_each_finding_says_what_replaces_it_and_which_roles_it_needs(fixture_app: mf.Materialized) -> None:
+def test_each_finding_says_what_replaces_it_and_which_roles_it_needs(
+    fixture_app: mf.Materialized,
+) -> None:
     result = scan(fixture_app.app_dir)
     for finding in result.findings:
-        assert finding.replacement and finding.message and finding.line >= 1
+        assert finding.replacement
+        assert finding.message
+        assert finding.line >= 1
         if finding.rule == "MIG-SET-BINDING":
             assert finding.roles, f"{finding.file}:{finding.line} names no role"
             assert finding.docs.startswith("https://learn.microsoft.com/"), finding.docs
@@ -70,7 +73,9 @@ def bad_tree(root: Path, outside: Path) -> None:
         "client = BlobServiceClient.from_connection_string(os.environ['STORE'])\n"
     )
     (root / "blueprints" / "broken.py").write_text("def broken(:\n    pass\n")
-    (root / "main.bicep").write_text("resource x 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'a\n")
+    (root / "main.bicep").write_text(
+        "resource x 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'a\n"
+    )
     (root / "local.settings.json").write_text('{"Values": {"A": "b",, }')
     (root / "big.py").write_text("x = 1\n" * (MAX_BYTES // 6 + 10))
     (root / "binary.py").write_bytes(b"\x00\x01\x02" * 100)
@@ -88,11 +93,18 @@ def test_bad_input_is_one_line_per_file_and_the_scan_goes_on(tmp_path: Path) -> 
     result = scan(root)
     problems = {p.file: p.reason for p in result.problems}
     assert set(problems) == {
-        "blueprints/broken.py", "main.bicep", "local.settings.json", "big.py", "binary.py",
-        "latin1.py", "linked.py", "linked_dir",
-    }  # fmt: skip
+        "blueprints/broken.py",
+        "main.bicep",
+        "local.settings.json",
+        "big.py",
+        "binary.py",
+        "latin1.py",
+        "linked.py",
+        "linked_dir",
+    }
     assert "not valid Python (line 1)" in problems["blueprints/broken.py"]
-    assert "not valid Bicep" in problems["main.bicep"] and "line 2" in problems["main.bicep"]
+    assert "not valid Bicep" in problems["main.bicep"]
+    assert "line 2" in problems["main.bicep"]
     assert "not valid JSON" in problems["local.settings.json"]
     assert "limit" in problems["big.py"]
     assert "binary" in problems["binary.py"]

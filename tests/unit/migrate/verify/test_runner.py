@@ -24,15 +24,19 @@ V2 = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", V2)
-def test_every_fixed_v2_app_runs_with_no_secret_and_passes_the_runtime_rules(name: str, tmp_path: Path) -> None:
+def test_every_fixed_v2_app_runs_with_no_secret_and_passes_the_runtime_rules(
+    name: str, tmp_path: Path
+) -> None:
     app = mf.materialize(name, tmp_path / "in")
     fix(app.app_dir, tmp_path / "out")
     outcome = verify(tmp_path / "out")
     assert outcome.mode == "stack"
     assert outcome.passed, outcome.render()
     names = {c.name: c.passed for c in outcome.checks}
-    assert names["stack starts"] and names["connections"]
-    assert names["posture RT-ENV-SECRETS"] and names["posture RT-CONN-KEYED"]
+    assert names["stack starts"]
+    assert names["connections"]
+    assert names["posture RT-ENV-SECRETS"]
+    assert names["posture RT-CONN-KEYED"]
     assert names["posture RT-CONN-TOKEN"], "no identity-based connection was proven with a token"
 
 
@@ -61,7 +65,8 @@ def test_a_keyed_connection_string_stops_the_app_naming_the_setting(tmp_path: Pa
     (tmp_path / "out" / "local.settings.json").write_text(json.dumps(settings))
     outcome = verify(tmp_path / "out")
     assert not outcome.passed
-    assert outcome.checks[0].name == "stack starts" and outcome.checks[0].passed is False
+    assert outcome.checks[0].name == "stack starts"
+    assert outcome.checks[0].passed is False
     assert "AzureWebJobsStorage" in outcome.checks[0].detail
     assert planted.value not in outcome.render()
 
