@@ -22,15 +22,14 @@ What is reported, each on the line where it happens (one finding per line: the m
 from __future__ import annotations
 
 import ast
-import re
 from typing import Final
 
-from migrate import catalog, roles
-from migrate.model import Finding, Kind, Severity
+from migrate.model import Finding, Severity
+from migrate.scan import pyliterals
+from migrate.scan.codefindings import LineFindings, arg_name, last, mark
 from migrate.scan.pyfacts import EnvRead, ModuleFacts
 from migrate.scan.settings import identity_prefix
 from migrate.services import LEGACY_STORAGE, is_secret_name, service_of_class, service_of_name
-from shared.secretshapes import contains_secret
 
 SECRET_CREDENTIALS: Final = frozenset(
     {
@@ -53,78 +52,9 @@ SECRET_FLOWS: Final = frozenset(
 KEY_CREDENTIALS: Final = frozenset(
     {"AzureNamedKeyCredential", "AzureKeyCredential", "AzureSasCredential"}
 )
-KEY_HEADERS: Final = dict(
-    [
-        ("ocp-apim-subscription-key", "apim"),
-        ("x-functions-key", "functions"),
-        ("api-key", "cognitiveservices"),
-        ("x-api-key", "third-party"),
-        ("apikey", "third-party"),
-    ]
-)
-KEY_QUERY: Final = frozenset({"code", "subscription-key", "api-key", "apikey", "api_key", "key"})
-_URL_KEY = re.compile(r"[?&](?:code|subscription-key|api-key|apikey)=(?:[A-Za-z0-9%_-]{8,}|\{)")
-_KEY_FIELDS = frozenset({"AccountKey", "SharedAccessKey", "SharedAccessSignature"})
-_CONN_BUILD = re.compile(r"(?:AccountKey|SharedAccessKey)=", re.IGNORECASE)
-_KEYLIKE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9+/=_~.\-]{16,}$")
 _HOST_STORAGE = frozenset(
     {"AzureWebJobsStorage", "AzureWebJobsDashboard", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"}
 )
-
-
-class _Findings:
-    """Candidate findings of one file, one per line (the most severe, then the rule order)."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.by_line: dict[int, Finding] = {}
-
-    def add(
-        self,
-        rule_id: str,
-        line: int,
-        service: str,
-        message: str,
-        *,
-        severity: Severity | None = None,
-        setting: str | None = None,
-    ) -> None:
-        rule = catalog.rule(rule_id)
-        need = roles.for_client(service)
-        found = Finding(
-            rule=rule_id,
-            kind=Kind.CODE,
-            service=service,
-            file=self.file,
-            line=line,
-            severity=severity or rule.severity,
-            message=message,
-            replacement=catalog.replacement(rule_id, service, setting),
-            roles=need.roles,
-            docs=need.docs,
-            setting=setting,
-        )
-        kept = self.by_line.get(line)
-        if kept is None or _stronger(found, kept):
-            self.by_line[line] = found
-
-
-def _stronger(new: Finding, old: Finding) -> bool:
-    if new.severity.rank != old.severity.rank:
-        return new.severity.rank > old.severity.rank
-    return catalog.ORDER.index(new.rule) < catalog.ORDER.index(old.rule)
-
-
-def _last(name: str | None) -> str:
-    return (name or "").rsplit(".", 1)[-1]
-
-
-def _arg_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
 
 
 def _is_conn_name(name: str | None) -> bool:
@@ -132,24 +62,19 @@ def _is_conn_name(name: str | None) -> bool:
     return "connectionstring" in lowered or lowered.startswith("connstr") or lowered == "connstr"
 
 
-def _mark(reads: list[EnvRead], service: str) -> None:
-    for read in reads:
-        read.services.add(service)
-
-
 def scan_module(tree: ast.Module, facts: ModuleFacts, file: str) -> list[Finding]:
-    out = _Findings(file)
+    out = LineFindings(file)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             _call(node, facts, out)
         elif isinstance(node, ast.Dict):
-            _headers(node, facts, out)
+            pyliterals.headers(node, facts, out)
         elif isinstance(node, ast.Assign):
-            _assignment(node, facts, out)
+            pyliterals.assignment(node, facts, out)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            _literal(node, facts, out)
+            pyliterals.literal(node, facts, out)
         elif isinstance(node, ast.JoinedStr):
-            _fstring(node, out)
+            pyliterals.fstring(node, out)
     for read in facts.reads.values():
         _env_read(read, out)
     return sorted(out.by_line.values(), key=lambda f: f.line)
@@ -182,14 +107,14 @@ def _secret_reads(node: ast.Call, name: str, facts: ModuleFacts) -> list[EnvRead
     return [read for arg in carried for read in facts.reads_in(arg)]
 
 
-def _call(node: ast.Call, facts: ModuleFacts, out: _Findings) -> None:
+def _call(node: ast.Call, facts: ModuleFacts, out: LineFindings) -> None:
     callee = facts.qualified(node.func)
-    name = _last(callee) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
+    name = last(callee) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
     passed = _secret_reads(node, name, facts)
     if name == "from_connection_string" and isinstance(node.func, ast.Attribute):
-        cls = _last(facts.qualified(node.func.value))
+        cls = last(facts.qualified(node.func.value))
         service = service_of_class(cls) or service_of_name(cls, "unknown")
-        _mark(passed, service)
+        mark(passed, service)
         severity = Severity.LOW if service == "appinsights" else None
         out.add(
             "MIG-CODE-CONNSTR",
@@ -202,11 +127,11 @@ def _call(node: ast.Call, facts: ModuleFacts, out: _Findings) -> None:
     if name in SECRET_CREDENTIALS:
         if name == "ConfidentialClientApplication" and not _has_kw(node, "client_credential"):
             return
-        _mark(passed, "entra")
+        mark(passed, "entra")
         out.add("MIG-CODE-SECRETCRED", node.lineno, "entra", f"{name} authenticates with a secret")
         return
     if name in SECRET_FLOWS:
-        _mark(passed, "entra")
+        mark(passed, "entra")
         out.add(
             "MIG-CODE-SECRETCRED",
             node.lineno,
@@ -220,7 +145,7 @@ def _call(node: ast.Call, facts: ModuleFacts, out: _Findings) -> None:
         return
     if name.startswith("generate_") and name.endswith("_sas") and _has_kw(node, "account_key"):
         service = "storage-" + name.split("_")[1] if name.count("_") >= 2 else "storage"
-        _mark(
+        mark(
             [
                 r
                 for kw in node.keywords
@@ -255,7 +180,7 @@ def _client(
     service: str,
     facts: ModuleFacts,
     passed: list[EnvRead],
-    out: _Findings,
+    out: LineFindings,
 ) -> None:
     keyed = name in LEGACY_STORAGE and (
         len(node.args) >= 2 or _has_kw(node, "account_key") or _has_kw(node, "sas_token")
@@ -267,17 +192,17 @@ def _client(
             keyed = True
             passed = passed + facts.reads_in(kw.value)
     if keyed:
-        _mark(passed, service)
+        mark(passed, service)
         legacy = " (legacy Storage SDK)" if name in LEGACY_STORAGE else ""
         out.add("MIG-CODE-KEYCRED", node.lineno, service, f"{name} built with a key{legacy}")
         return
     if any(kw.arg == "credential" for kw in node.keywords):
         return  # a credential that holds no secret: the client is identity-based
     conn_args = [
-        a for a in [*node.args, *(kw.value for kw in node.keywords)] if _is_conn_name(_arg_name(a))
+        a for a in [*node.args, *(kw.value for kw in node.keywords)] if _is_conn_name(arg_name(a))
     ]
     if conn_args:
-        _mark([read for arg in conn_args for read in facts.reads_in(arg)], service)
+        mark([read for arg in conn_args for read in facts.reads_in(arg)], service)
         out.add("MIG-CODE-CONNSTR", node.lineno, service, f"{name} built from a connection string")
 
 
@@ -286,128 +211,20 @@ def _holds_secret(node: ast.expr, facts: ModuleFacts) -> bool:
         return True
     if facts.reads_in(node):
         return True
-    return is_secret_name(_arg_name(node) or "")
+    return is_secret_name(arg_name(node) or "")
 
 
-def _query_params(node: ast.Call, facts: ModuleFacts, out: _Findings) -> None:
+def _query_params(node: ast.Call, facts: ModuleFacts, out: LineFindings) -> None:
     for kw in node.keywords:
         if kw.arg == "params" and isinstance(kw.value, ast.Dict):
             for key in kw.value.keys:
                 text = facts.string(key) if key is not None else None
-                if key is not None and text and text.lower() in KEY_QUERY:
+                if key is not None and text and text.lower() in pyliterals.KEY_QUERY:
                     what = f"a key in the '{text}' query parameter"
                     out.add("MIG-CODE-KEYHEADER", key.lineno, "third-party", what)
 
 
-def _headers(node: ast.Dict, facts: ModuleFacts, out: _Findings) -> None:
-    for key, value in zip(node.keys, node.values, strict=True):
-        text = facts.string(key) if key is not None else None
-        if key is None or not text:
-            continue
-        header = text.lower()
-        if header in KEY_HEADERS or (header == "authorization" and _shared_key(value)):
-            reads = facts.reads_in(value)
-            hinted = [service_of_name(r.name, "") for r in reads]
-            service = next((s for s in hinted if s), KEY_HEADERS.get(header, "storage"))
-            _mark(reads, service)
-            out.add("MIG-CODE-KEYHEADER", key.lineno, service, f"a key in the '{text}' header")
-
-
-def _shared_key(node: ast.expr) -> bool:
-    parts = node.values if isinstance(node, ast.JoinedStr) else [node]
-    first = parts[0] if parts else None
-    return isinstance(first, ast.Constant) and str(first.value).startswith("SharedKey ")
-
-
-def _assignment(node: ast.Assign, facts: ModuleFacts, out: _Findings) -> None:
-    for target in node.targets:
-        if isinstance(target, ast.Subscript):  # headers["x-functions-key"] = ...
-            text = facts.string(target.slice)
-            if text and text.lower() in KEY_HEADERS:
-                out.add(
-                    "MIG-CODE-KEYHEADER",
-                    node.lineno,
-                    KEY_HEADERS[text.lower()],
-                    f"a key in the '{text}' header",
-                )
-        name = _arg_name(target)
-        if not name:
-            continue
-        value = node.value
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            if (
-                is_secret_name(name)
-                and _KEYLIKE.match(value.value)
-                and not _placeholder(value.value)
-            ):
-                out.add(
-                    "MIG-CODE-LITERAL",
-                    node.lineno,
-                    service_of_name(name),
-                    f"a literal assigned to '{name}'",
-                )
-        elif name == "api_key" and isinstance(target, ast.Attribute):
-            reads = facts.reads_in(value)
-            service = service_of_name(_last(facts.qualified(target.value)), "third-party")
-            _mark(reads, service)
-            out.add("MIG-CODE-KEYCRED", node.lineno, service, "an API key set on the client module")
-
-
-def _placeholder(value: str) -> bool:
-    return value.startswith(("<", "{", "${", "$(", "%")) or (value.isupper() and "_" in value)
-
-
-def _literal(node: ast.Constant, facts: ModuleFacts, out: _Findings) -> None:
-    if id(node) in facts.docstrings:
-        return
-    value = str(node.value)
-    if len(value) >= 16 and contains_secret(value):
-        out.add("MIG-CODE-LITERAL", node.lineno, _literal_service(value), "a secret-shaped literal")
-    elif value.strip() in _KEY_FIELDS:
-        out.add(
-            "MIG-CODE-ACCOUNTKEY",
-            node.lineno,
-            "storage" if "Account" in value else "servicebus",
-            f"the '{value.strip()}' field of a connection string is used",
-        )
-    elif _CONN_BUILD.search(value):
-        out.add(
-            "MIG-CODE-ACCOUNTKEY", node.lineno, "storage", "a connection string with a key is built"
-        )
-    elif _URL_KEY.search(value):
-        out.add(
-            "MIG-CODE-KEYHEADER",
-            node.lineno,
-            "functions" if "code=" in value else "third-party",
-            "a key in a URL's query",
-        )
-
-
-def _literal_service(value: str) -> str:
-    lowered = value.lower()
-    if "documents.azure.com" in lowered:
-        return "cosmosdb"
-    if "servicebus.windows.net" in lowered:
-        return "servicebus"
-    return "storage" if "accountkey" in lowered else "third-party"
-
-
-def _fstring(node: ast.JoinedStr, out: _Findings) -> None:
-    text = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
-    if _CONN_BUILD.search(text):
-        out.add(
-            "MIG-CODE-ACCOUNTKEY", node.lineno, "storage", "a connection string with a key is built"
-        )
-    elif _URL_KEY.search(text + "{"):
-        out.add(
-            "MIG-CODE-KEYHEADER",
-            node.lineno,
-            "functions" if "code=" in text else "third-party",
-            "a key in a URL's query",
-        )
-
-
-def _env_read(read: EnvRead, out: _Findings) -> None:
+def _env_read(read: EnvRead, out: LineFindings) -> None:
     if identity_prefix(read.name) is not None:
         return  # <connection>__serviceUri and the like: a URL, not a secret
     secret = bool(read.services) or is_secret_name(read.name) or read.name in _HOST_STORAGE
