@@ -22,15 +22,29 @@ from bench.migrate_fixtures import (
 from bench.migrate_fixtures import materialize as _materialize
 from tests.support import secret_shapes
 
-__all__ = ["FIXTURES", "SHAPES", "Expected", "Materialized", "expected_findings", "line_of",
-           "materialize", "names"]  # fmt: skip
+__all__ = [
+    "FIXTURES",
+    "SHAPES",
+    "Expected",
+    "Materialized",
+    "expected_findings",
+    "line_of",
+    "materialize",
+    "names",
+]
+
+def cognitive_services_key(rng: random.Random) -> str:
+    """Azure AI services (Cognitive Services) key: 32 lowercase hexadecimal characters."""
+    return f"{rng.getrandbits(128):032x}"
+
 
 #: Shape name -> a generator of one value of that shape.
 SHAPES: dict[str, Callable[[random.Random], str]] = {
     "storage-account-key": secret_shapes.storage_account_key,
     "cosmos-key": secret_shapes.storage_account_key,  # legacy Cosmos DB keys: 64 bytes, base64
-    "cognitive-key": secret_shapes.cognitive_services_key,
-    "legacy-client-secret": secret_shapes.legacy_client_secret,
+    "cognitive-key": cognitive_services_key,
+    # an app registration secret of the older format: 32 random bytes in base64, 44 characters
+    "legacy-client-secret": secret_shapes.messaging_key,
     "entra-client-secret": secret_shapes.entra_client_secret,
     "service-bus-key": secret_shapes.messaging_key,
 }

@@ -96,16 +96,6 @@ def storage_account_key(rng: random.Random) -> str:
     return _plain_b64(rng, 64)
 
 
-def cognitive_services_key(rng: random.Random) -> str:
-    """Azure AI services (Cognitive Services) key: 32 lowercase hexadecimal characters."""
-    return f"{rng.getrandbits(128):032x}"
-
-
-def legacy_client_secret(rng: random.Random) -> str:
-    """An app registration secret of the older format: 32 random bytes in base64 (44 chars)."""
-    return _plain_b64(rng, 32)
-
-
 def identifiable_storage_key(rng: random.Random) -> str:
     return _with_marker(rng, 64, 76, "+ASt")
 
