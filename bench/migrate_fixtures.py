@@ -77,7 +77,9 @@ def expected_findings(name: str) -> list[Expected]:
         text = (app / item["file"]).read_text(encoding="utf-8")
         line = line_of(text, item["anchor"], int(item.get("occurrence", 1)))
         found.append(
-            Expected(item["kind"], item["service"], item["file"], line, item["severity"], item["anchor"])
+            Expected(
+                item["kind"], item["service"], item["file"], line, item["severity"], item["anchor"]
+            )
         )
     return found
 

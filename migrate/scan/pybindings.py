@@ -63,7 +63,7 @@ def scan_module(
         q == "azure.functions" or q.startswith("azure.functions.") for q in facts.imports.values()
     ):
         return bindings, secrets, v2  # a Flask or FastAPI route is not a Functions route
-    for node in ast.walk(tree):
+    for node in facts.nodes:
         if isinstance(node, ast.Call):
             cls = (facts.qualified(node.func) or "").rsplit(".", 1)[-1]
             if cls in APP_CLASSES:

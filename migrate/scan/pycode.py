@@ -64,7 +64,7 @@ def _is_conn_name(name: str | None) -> bool:
 
 def scan_module(tree: ast.Module, facts: ModuleFacts, file: str) -> list[Finding]:
     out = LineFindings(file)
-    for node in ast.walk(tree):
+    for node in facts.nodes:
         if isinstance(node, ast.Call):
             _call(node, facts, out)
         elif isinstance(node, ast.Dict):

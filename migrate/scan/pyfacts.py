@@ -43,6 +43,8 @@ class ModuleFacts:
     reads: dict[int, EnvRead] = field(default_factory=dict)  # id(node) -> read
     holders: dict[str, list[EnvRead]] = field(default_factory=dict)  # name -> reads it holds
     docstrings: set[int] = field(default_factory=set)  # id() of docstring constants
+    #: Every node of the module, walked once: each rule pass iterates this list.
+    nodes: list[ast.AST] = field(default_factory=list)
 
     def qualified(self, node: ast.expr) -> str | None:
         """``os.environ.get`` for ``environ.get`` after ``from os import environ``."""
@@ -88,9 +90,9 @@ class ModuleFacts:
         return found
 
 
-def _docstrings(tree: ast.Module) -> set[int]:
+def _docstrings(nodes: list[ast.AST]) -> set[int]:
     found: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -99,8 +101,9 @@ def _docstrings(tree: ast.Module) -> set[int]:
 
 
 def collect(tree: ast.Module) -> ModuleFacts:
-    facts = ModuleFacts(docstrings=_docstrings(tree))
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    facts = ModuleFacts(docstrings=_docstrings(nodes), nodes=nodes)
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 facts.imports[alias.asname or alias.name.split(".")[0]] = (
@@ -118,11 +121,11 @@ def collect(tree: ast.Module) -> ModuleFacts:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     facts.constants[target.id] = node.value.value
-    for node in ast.walk(tree):
+    for node in nodes:
         setting = _read_setting(node, facts)
         if setting is not None:
             facts.reads[id(node)] = EnvRead(setting, getattr(node, "lineno", 0))
-    for node in ast.walk(tree):
+    for node in nodes:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
         if isinstance(node, ast.Assign):
