@@ -208,6 +208,7 @@ IDENTITY_SETTINGS: Final = {
     "eventhubs": ("__fullyQualifiedNamespace",),
     "cosmosdb": ("__accountEndpoint",),
     "eventgrid": ("__topicEndpointUri",),
+    "signalr": ("__serviceUri",),
 }
 
 

@@ -31,6 +31,8 @@ JSON_TYPES: Final = {
     "cosmosdb": ("cosmosdb", None),
     "eventgrid": ("eventgrid", None),
     "signalr": ("signalr", None),
+    "signalrconnectioninfo": ("signalr", "in"),
+    "signalrtrigger": ("signalr", "trigger"),
     "sql": ("sql", None),
     "sqltrigger": ("sql", "trigger"),
 }

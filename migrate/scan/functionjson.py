@@ -21,7 +21,10 @@ from migrate.tree import SourceFile
 KEYED_LEVELS = frozenset({"function", "admin"})
 
 
-def scan(source: SourceFile) -> tuple[list[Binding], list[SecretSetting], list[Finding]] | Problem:
+BindingsAndFindings = tuple[list[Binding], list[SecretSetting], list[Finding]]
+
+
+def scan(source: SourceFile) -> BindingsAndFindings | Problem:
     try:
         document = jsonpos.parse(source.text)
     except ValueError as exc:
