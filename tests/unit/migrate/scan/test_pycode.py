@@ -89,7 +89,7 @@ def test_rules_on_generated_positives(source: str, expected: dict[int, tuple[str
 
 def test_a_secret_shaped_literal_and_a_key_like_literal_named_as_a_secret_are_critical() -> None:
     planted = secret_shapes.storage_connection_string_planted(RNG).text
-    secret = secret_shapes.legacy_client_secret(RNG)
+    secret = secret_shapes.messaging_key(RNG)  # an older app secret: 32 bytes, base64
     found = findings(f"CONN = {planted!r}\nAPI_SECRET = {secret!r}\nNAME = 'MyStorage'\n")
     assert found == {
         1: ("MIG-CODE-LITERAL", "storage"),

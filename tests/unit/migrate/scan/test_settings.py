@@ -9,7 +9,7 @@ import pytest
 
 from migrate.model import Severity
 from migrate.scan.settings import SettingEntry, identity_prefix, is_placeholder, judge
-from tests.support import secret_shapes
+from tests.support import migrate_fixtures, secret_shapes
 
 RNG = random.Random(7)
 
@@ -84,7 +84,7 @@ def test_placeholders_the_emulator_and_identity_settings() -> None:
 
 
 def test_a_setting_the_code_uses_as_a_secret_is_one_whatever_its_name() -> None:
-    value = secret_shapes.cognitive_services_key(RNG)
+    value = migrate_fixtures.cognitive_services_key(RNG)
     assert one("VisionSubscription", value) is None
     found = one("VisionSubscription", value, {"VisionSubscription": "cognitiveservices"})
     assert found == ("MIG-SET-SECRET", "cognitiveservices", Severity.HIGH)
