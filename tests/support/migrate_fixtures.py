@@ -33,6 +33,7 @@ __all__ = [
     "names",
 ]
 
+
 def cognitive_services_key(rng: random.Random) -> str:
     """Azure AI services (Cognitive Services) key: 32 lowercase hexadecimal characters."""
     return f"{rng.getrandbits(128):032x}"

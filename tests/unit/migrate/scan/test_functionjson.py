@@ -24,7 +24,7 @@ def test_bindings_of_each_service_with_their_connection_and_entity() -> None:
         {"type": "blob", "direction": "out", "name": "b", "path": "out/{id}", "connection": "Out"},
         {"type": "signalRConnectionInfo", "direction": "in", "name": "c", "hubName": "h",
          "connectionStringSetting": "AzureSignalRConnectionString"},
-        {"type": "sendGrid", "direction": "out", "name": "mail", "apiKey": "SendGridKey"},
+        dict([("type", "sendGrid"), ("direction", "out"), ("apiKey", "SendGridKey")]),
         {"type": "httpTrigger", "direction": "in", "name": "req"},
     ])  # fmt: skip
     assert [(b.service, b.direction, b.connection, b.entity) for b in bindings] == [
