@@ -105,3 +105,23 @@ def test_a_user_assigned_identity_is_pinned_everywhere(tmp_path: Path) -> None:
     helper = (tmp_path / "out" / "secretless_credential.py").read_text()
     assert "ManagedIdentityCredential" in helper
     assert "AZURE_CLIENT_ID" in helper
+
+
+def test_bad_input_is_copied_safely_and_nothing_outside_out_changes(tmp_path: Path) -> None:
+    from tests.unit.migrate.scan.test_runner import bad_tree
+
+    root, outside, out = tmp_path / "app", tmp_path / "outside", tmp_path / "out"
+    bad_tree(root, outside)
+    before = _hash(root), _hash(outside)
+    existing = set(tmp_path.rglob("*"))
+    report = fix(root, out)
+    assert (_hash(root), _hash(outside)) == before
+    written = set(tmp_path.rglob("*")) - existing
+    assert all(path == out or out in path.parents for path in written)
+    assert not (out / "linked.py").exists()
+    assert not (out / "linked_dir").exists()
+    assert {c.file for c in report.skipped} == {"linked.py", "linked_dir"}
+    assert (out / "blueprints" / "broken.py").read_text() == (
+        root / "blueprints" / "broken.py"
+    ).read_text()
+    assert "BlobServiceClient(" in (out / "function_app.py").read_text()
