@@ -216,7 +216,7 @@ resource appState 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for ro
 }]
 
 // Near-expiry and expired events of the partner secret only, into the queue, delivered with
-// the topic's identity. Event Grid schema: what shared/rotation/events.py reads.
+// the topic's identity. Event Grid schema: what shared/rotation/_events.py reads.
 resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
   name: 'partner-key-expiry'
@@ -254,7 +254,7 @@ resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-
 }
 
 // Every setting the rotation app reads (tests/infra/test_rotation_infra.py holds the list
-// against shared/settings.py).
+// against shared/settings/).
 var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
   AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
