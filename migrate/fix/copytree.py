@@ -4,7 +4,7 @@ The copy is what every fixer edits, so the input is never opened for writing. Li
 not copied (one out of the tree is reported; one inside it is the same file as its target,
 which is copied where it lives); dependency and tool directories are left out as the scan
 leaves them out. Every text file is searched for secret-shaped values
-(shared/secretshapes.py) and each one found is replaced by a marker naming its kind, so no
+(shared/redaction/shapes.py) and each one found is replaced by a marker naming its kind, so no
 secret of the input reaches the copy even in a file no fixer understands.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from migrate.errors import OutputError, UsageError
 from migrate.fix.report import Change, FixReport
 from migrate.tree import MAX_BYTES, SKIPPED_DIRS
-from shared.secretshapes import scan as secret_shapes
+from shared.redaction.shapes import scan as secret_shapes
 
 MARKER = "<secret removed by migrate: rotate it, {kind}>"
 

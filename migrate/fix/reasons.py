@@ -7,7 +7,7 @@ from migrate.model import Finding
 
 KEY_VAULT = (
     "a secret no identity replaces: keep it in Key Vault and read it at run time with the "
-    "app's identity and a cache (the way this project's shared/vault.py does), never from a setting"
+    "app's identity and a cache (the way this project's shared/vault/ does), never from a setting"
 )
 #: Rule -> why (pairs, not a dict literal: the secrets gate reads "SECRET": "..." as a secret).
 _BY_RULE = dict(

@@ -13,7 +13,7 @@ What is reported, each on the line where it happens (one finding per line: the m
 * keys in requests: ``Ocp-Apim-Subscription-Key``, ``x-functions-key``, ``api-key`` headers;
   ``code=``/``subscription-key=`` query parameters;
 * an account key taken out of a connection string (``"AccountKey"``) or written into one;
-* secret-shaped literals (shared/secretshapes.py) and key-like literals assigned to names
+* secret-shaped literals (shared/redaction/shapes.py) and key-like literals assigned to names
   that say they hold a secret;
 * reads of settings that hold a secret: by name (``CLIENT_SECRET``, ``...ConnectionString``)
   or because the value flows into one of the above.

@@ -10,7 +10,7 @@ from typing import Final
 from migrate.scan.codefindings import LineFindings, arg_name, last, mark
 from migrate.scan.pyfacts import ModuleFacts
 from migrate.services import is_secret_name, service_of_name
-from shared.secretshapes import contains_secret
+from shared.redaction.shapes import contains_secret
 
 KEY_HEADERS: Final = dict(
     [

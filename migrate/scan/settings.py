@@ -16,8 +16,8 @@ from migrate.model import Finding, Kind, Problem, Severity
 from migrate.scan import jsonpos
 from migrate.services import is_secret_name, service_of_name
 from migrate.tree import SourceFile
-from shared.environment import keyed_by
-from shared.secretshapes import scan as secret_shapes
+from shared.redaction.shapes import scan as secret_shapes
+from shared.settings.environment import keyed_by
 
 HOST_SETTINGS = frozenset({"AzureWebJobsStorage", "AzureWebJobsDashboard"})
 CONTENT_SHARE = "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"

@@ -1,7 +1,7 @@
 """The migrate fixtures (bench/migrate_fixtures.py) with secrets of the documented shapes.
 
 The tests materialise every fixture with tests/support/secret_shapes.py's generators, so a
-storage key placeholder becomes a value shared/secretshapes.py recognises as a storage key,
+storage key placeholder becomes a value shared/redaction/shapes.py recognises as a storage key,
 and the leak canary knows exactly which values the tool was given.
 """
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from migrate.model import Kind, Severity
-from shared.secretshapes import contains_secret
+from shared.redaction.shapes import contains_secret
 from tests.support import migrate_fixtures as mf
 
 NAMES = mf.names()
