@@ -18,13 +18,15 @@ from tests.infra.conftest import ROOT, parse_infra_copies
 
 @dataclass(frozen=True)
 class Breakage:
-    """Replace ``old`` by ``new`` in ``file``; the check must then report ``expect``."""
+    """Replace ``old`` by ``new`` in ``file`` (and each pair of ``more`` after it); the check
+    must then report ``expect``."""
 
     id: str
     file: str
     old: str
     new: str
     expect: str
+    more: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,10 @@ def apply(root: Path, breakage: Breakage) -> None:
     """Apply one breakage to the copy under ``root``."""
     path = root / breakage.file
     text = path.read_text(encoding="utf-8")
-    assert breakage.old in text, f"{breakage.id}: the text to break is gone: {breakage.old!r}"
-    path.write_text(text.replace(breakage.old, breakage.new, 1), encoding="utf-8")
+    for old, new in ((breakage.old, breakage.new), *breakage.more):
+        assert old in text, f"{breakage.id}: the text to break is gone: {old!r}"
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
 
 
 def broken_trees(base: Path, breakages: list[Breakage]) -> dict[str, BrokenCopy]:
