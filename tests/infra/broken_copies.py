@@ -2,8 +2,9 @@
 
 A check that has never failed proves nothing. Each :class:`Breakage` is one edit of one file
 (text replaced once, and the text must still be there, so a refactor cannot silently turn the
-proof into a no-op); :func:`broken_trees` makes one copy of the tree per breakage, parses all
-of them in a single run of the parser, and returns each copy's parsed Bicep and YAML.
+proof into a no-op); :func:`broken_trees` writes the broken file of each breakage into a
+folder of its own, parses all of them in a single run of the parser, and returns each copy:
+the session's parse of the real tree with that one file replaced by its broken parse.
 """
 
 from __future__ import annotations
@@ -48,21 +49,23 @@ def apply(root: Path, breakage: Breakage) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def broken_trees(base: Path, breakages: list[Breakage]) -> dict[str, BrokenCopy]:
-    """One parsed copy of infra/ and .github/ per breakage, keyed by the breakage's id."""
+def broken_trees(
+    base: Path, breakages: list[Breakage], original: dict[str, Any]
+) -> dict[str, BrokenCopy]:
+    """One parsed copy per breakage, keyed by its id; ``original`` is the session's ``dump``."""
     roots: dict[str, Path] = {}
     for breakage in breakages:
         root = base / breakage.id
-        shutil.copytree(ROOT / "infra", root / "infra")
-        shutil.copytree(ROOT / ".github", root / ".github")
+        (root / breakage.file).parent.mkdir(parents=True)
+        shutil.copy2(ROOT / breakage.file, root / breakage.file)
         apply(root, breakage)
         roots[breakage.id] = root
     parsed = parse_infra_copies(list(roots.values()))
-    return {
-        key: BrokenCopy(
-            root=root,
-            bicep={p: v["tree"] for p, v in parsed[str(root)]["bicep"].items()},
-            yaml=parsed[str(root)]["yaml"],
-        )
-        for key, root in roots.items()
-    }
+    copies = {}
+    for breakage in breakages:
+        root = roots[breakage.id]
+        bicep = {p: v["tree"] for p, v in original["bicep"].items()}
+        bicep.update({p: v["tree"] for p, v in parsed[str(root)]["bicep"].items()})
+        yaml = {**original["yaml"], **parsed[str(root)]["yaml"]}
+        copies[breakage.id] = BrokenCopy(root=root, bicep=bicep, yaml=yaml)
+    return copies

@@ -147,7 +147,7 @@ def test_a_bad_assignee_is_refused_with_the_fix(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def wider_template(tmp_path_factory: pytest.TempPathFactory) -> BrokenCopy:
+def wider_template(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any]) -> BrokenCopy:
     """A copy of infra/ whose posture grants also give Owner on the workspace."""
     breakage = Breakage(
         "one-more-role",
@@ -157,7 +157,8 @@ def wider_template(tmp_path_factory: pytest.TempPathFactory) -> BrokenCopy:
         f"write: the template assigns Owner ({OWNER}), which the condition does not allow",
         more=(("  'Log Analytics Reader'\n]", "  'Log Analytics Reader'\n  'Owner'\n]"),),
     )
-    copy: BrokenCopy = broken_trees(tmp_path_factory.mktemp("ci-roles"), [breakage])[breakage.id]
+    made = broken_trees(tmp_path_factory.mktemp("ci-roles"), [breakage], dump)
+    copy: BrokenCopy = made[breakage.id]
     return copy
 
 

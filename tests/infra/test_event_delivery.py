@@ -84,8 +84,8 @@ def test_the_check_saw_the_subscription(bicep: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BrokenCopy]:
-    return broken_trees(tmp_path_factory.mktemp("events"), BREAKAGES)
+def copies(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any]) -> dict[str, BrokenCopy]:
+    return broken_trees(tmp_path_factory.mktemp("events"), BREAKAGES, dump)
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: b.id)

@@ -79,8 +79,8 @@ def test_the_check_sees_every_assignment(bicep: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BrokenCopy]:
-    return broken_trees(tmp_path_factory.mktemp("names"), BREAKAGES)
+def copies(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any]) -> dict[str, BrokenCopy]:
+    return broken_trees(tmp_path_factory.mktemp("names"), BREAKAGES, dump)
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: b.id)

@@ -102,8 +102,8 @@ def test_without_a_virtual_network_everything_stays_public(bicep: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BrokenCopy]:
-    return broken_trees(tmp_path_factory.mktemp("vnet"), BREAKAGES)
+def copies(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any]) -> dict[str, BrokenCopy]:
+    return broken_trees(tmp_path_factory.mktemp("vnet"), BREAKAGES, dump)
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: b.id)
