@@ -72,7 +72,8 @@ if ($env:AZURE_SUBSCRIPTION_ID -and -not (Get-Command curl.exe -ErrorAction Sile
   $status = Get-Arm "$($vaults)?api-version=2023-07-01" $answer
   $vault = ''
   if ($status -eq '200') {
-    $found = @((Get-Content -Raw $answer | ConvertFrom-Json).value)
+    # An answer that is not the documented list counts as no vault.
+    $found = try { @((Get-Content -Raw $answer | ConvertFrom-Json).value) } catch { @() }
     $tagged = @($found | Where-Object { $_.tags -and ($_.tags.PSObject.Properties.Name -contains 'key-vault-salt') })
     $match = if ($tagged.Count -gt 0) {
       @($tagged | Where-Object { $_.tags.'key-vault-salt' -eq "$($env:KEY_VAULT_SALT)" })

@@ -148,7 +148,7 @@ if not tagged:  # provisioned before the tag: the vault the environment last rec
     match = [v for v in vaults if v.get("name") == known]
 print(match[0]["name"] if len(match) == 1 else "")
 PY
-      ) ;;
+      ) || vault="" ;; # an answer that is not the documented list: as if no vault
     404) ;; # no resource group: nothing provisioned here yet, or `azd down`
     *) echo "preprovision: could not list the vaults of rg-$AZURE_ENV_NAME (HTTP $status);" \
       "taking the partner key as absent this time" >&2 ;;

@@ -13,7 +13,8 @@ When the state folder holds ``cloud.json`` (tests/infra/azd_world.py writes it),
 also play Azure's part for the Key Vault control plane, in the shapes the real services use:
 
 - ``azd auth token --output json`` answers ``{"token": ..., "expiresOn": ...}`` (azd's
-  contracts.AuthTokenResult) with the token in ``token.txt``;
+  contracts.AuthTokenResult) with the token in ``token.txt``, or fails as a signed-out azd
+  does when ``signed-out`` exists;
 - ``curl --header @- --output FILE --write-out '%{http_code}' URL`` GETs Azure Resource
   Manager: the vaults of a resource group (404 ResourceGroupNotFound when the group is gone)
   and a secret's metadata (404 when absent), and answers 401 unless the header on standard
@@ -95,6 +96,9 @@ def _cloud(state: Path, tool: str, args: list[str], stdin: str) -> int | None:
     if not (state / "cloud.json").exists():
         return None
     if tool == "azd" and args[:2] == ["auth", "token"]:
+        if (state / "signed-out").exists():
+            print("ERROR: not logged in, run `azd auth login` to login", file=sys.stderr)
+            return 1
         token = (state / "token.txt").read_text().strip()
         print(json.dumps({"token": token, "expiresOn": "2099-01-01T00:00:00Z"}))
         return 0

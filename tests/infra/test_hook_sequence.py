@@ -100,6 +100,19 @@ def test_the_hook_asks_arm_with_azds_token_on_stdin(tmp_path: Path) -> None:
         assert call["args"][-1].startswith("https://management.azure.com/subscriptions/")
 
 
+def test_an_unclear_answer_counts_as_no_key(tmp_path: Path) -> None:
+    # Signed out of azd (or any answer but 200 and 404): the hook says so, and takes the key
+    # as absent, which at worst delays the grants by one provision; a wrong "yes" would fail it.
+    world = World(tmp_path)
+    assert world.up() == []
+    world.set_key()
+    (world.state / "signed-out").touch()
+    proc = world.run("hooks/preprovision.sh")
+    assert "(HTTP 401)" in proc.stderr
+    assert world.env()["PARTNER_KEY_EXISTS"] == "false"
+    assert world.provision() == []
+
+
 def remembered_flag(world: World) -> None:
     """Turn the world's copies of the scripts back into the shape that remembered the flag."""
     hooks, scripts = world.project / "infra" / "hooks", world.project / "infra" / "scripts"
