@@ -92,7 +92,7 @@ resource topicDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
 // Key Vault events carry the secret's name as their subject
 // (https://learn.microsoft.com/azure/event-grid/event-schema-key-vault): beginning and ending
 // with the name is equal to it, so no other secret's events reach the queue. Event Grid
-// schema: what shared/rotation/events.py reads.
+// schema: what shared/rotation/_events.py reads.
 resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
   name: 'partner-key-expiry'

@@ -209,7 +209,7 @@ module events 'rotation-events.bicep' = {
 }
 
 // Every setting the rotation app reads (tests/infra/test_rotation_infra.py holds the list
-// against shared/settings.py).
+// against shared/settings/).
 var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint

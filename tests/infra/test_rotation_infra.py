@@ -139,7 +139,7 @@ def test_the_rotation_app_runs_the_rotation_alone_and_reads_events_as_written(
 ) -> None:
     settings = tree_of(bicep)["variables"]["appSettings"]["value"]
     undeclared = set(settings) - declared("azure").names
-    assert not undeclared, f"settings shared/settings.py does not declare: {undeclared}"
+    assert not undeclared, f"settings shared/settings/ does not declare: {undeclared}"
     assert settings["APP_FUNCTIONS"] == "rotation"
     assert settings["AzureFunctionsJobHost__extensions__queues__messageEncoding"] == "none"
     for name in ("AZURE_CLIENT_ID", "ROTATION_CLIENT_ID", "AzureWebJobsStorage__clientId"):
