@@ -64,7 +64,7 @@ def test_the_jobs_app_exports_opentelemetry_with_its_identity(bicep: dict[str, A
 
 
 def test_the_rotation_app_exports_opentelemetry_with_its_identity(bicep: dict[str, Any]) -> None:
-    assert telemetry_problems(rotation_settings(bicep), "identity.outputs.clientId") == []
+    assert telemetry_problems(rotation_settings(bicep), "identityClientId") == []
 
 
 def test_the_sample_ratio_is_a_parameter_of_the_jobs_app(bicep: dict[str, Any]) -> None:
