@@ -61,7 +61,7 @@ from devstack.statelock import StateLock
 from devstack.storagefront.server import StorageFront
 from devstack.storagestats import StorageStats
 from devstack.tokens import IssuerCredential, TokenIssuer
-from devstack.traces.store import store_at
+from devstack.traces import spans_to, store_at
 from devstack.vault.api import create_vault_app
 from devstack.vault.backup import BackupSealer
 from devstack.vault.errors import ServiceError
@@ -73,7 +73,6 @@ logger = logging.getLogger("devstack.stack")
 ACCOUNT = "devstoreaccount1"
 DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
 DEFAULT_KEY_HEADER = "X-Api-Key"
-OTLP_SETTING = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 
 def _vault_store(path: Path | None) -> VaultStore:
@@ -229,7 +228,7 @@ class Stack:
                 "CALLER_TOKEN_ISSUERS": issuer.issuer,
                 "CALLER_TOKEN_AUDIENCES": opts.audience,
                 "CALLER_TOKEN_JWKS_URL": f"{identity_base}{JWKS_PATH}",
-                **self._traces_to(settings, ports),
+                **spans_to(settings, f"http://{LOOPBACK}:{ports['control']}{CONTROL_PREFIX}"),
                 **opts.extra_app_env,
             },
         )
@@ -305,14 +304,6 @@ class Stack:
             await self.host.start()
         except StackError as exc:
             raise explain_start_failure(exc, app_dir, settings_source) from None
-
-    @staticmethod
-    def _traces_to(settings: dict[str, str], ports: Ports) -> dict[str, str]:
-        """The app's spans go to the control plane (docs/tracing.md), unless the settings
-        name an OTLP endpoint of their own."""
-        if settings.get(OTLP_SETTING):
-            return {}
-        return {OTLP_SETTING: f"http://{LOOPBACK}:{ports['control']}{CONTROL_PREFIX}/otlp"}
 
     def _watch_child(self, child: ChildProcess) -> None:
         """A new child process to watch (Azurite started again replaces the old one)."""

@@ -14,21 +14,22 @@ returns (an async one is cancelled).
 
 A timer function with a retry policy is retried here as the runtime retries it.
 
-With ``PYTHON_ENABLE_OPENTELEMETRY`` on, each invocation's trace context is current while a
-sync function runs, as the worker makes it (:mod:`devstack.host.otel`).
+With ``PYTHON_ENABLE_OPENTELEMETRY``, the trace context is current while a sync function runs
+(:mod:`devstack.host.otel`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -250,7 +251,8 @@ class Invoker:
         started = _log_start(function, reason, invocation_id)
         try:
             trace = trigger.trace or Trace(parent=child_traceparent(None))
-            arguments = self._arguments(function, trigger, invocation_id, attempt, trace)
+            trigger = replace(trigger, trace=trace)  # one context for the argument and the call
+            arguments = self._arguments(function, trigger, invocation_id, attempt)
             result = self._call(function, arguments, invocation_id, trace)
             http = self._settle(function, arguments, result, trigger.binding_data)
         except BaseException as exc:
@@ -262,12 +264,7 @@ class Invoker:
         return Outcome(invocation_id=invocation_id, http=http)
 
     def _arguments(
-        self,
-        function: IndexedFunction,
-        trigger: TriggerValue,
-        invocation_id: str,
-        attempt: Attempt,
-        trace: Trace,
+        self, function: IndexedFunction, trigger: TriggerValue, invocation_id: str, attempt: Attempt
     ) -> dict[str, Any]:
         signature = function.signature
         bindings = {b.name: b for b in function.bindings}
@@ -285,6 +282,7 @@ class Invoker:
         for name in signature.outputs:
             arguments[name] = Out()
         if signature.requires_context:
+            trace = trigger.trace or Trace(parent=child_traceparent(None))
             arguments["context"] = Context(
                 invocation_id=invocation_id,
                 function_name=function.name,
@@ -304,9 +302,9 @@ class Invoker:
                 loop = self._loop.loop
             future = asyncio.run_coroutine_threadsafe(function.user_function(**arguments), loop)
         else:
-            future = self.executor.submit(
-                _call_sync, function.user_function, arguments, invocation_id, self._attach, trace
-            )
+            current = self._attach(trace) if self._attach else None
+            call = (function.user_function, arguments, invocation_id, current)
+            future = self.executor.submit(_call_sync, *call)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
@@ -358,17 +356,11 @@ def _call_sync(
     user_function: Callable[..., Any],
     arguments: dict[str, Any],
     invocation_id: str,
-    attach: Callable[[Trace], Callable[[], None]] | None = None,
-    trace: Trace | None = None,
+    current: contextlib.AbstractContextManager[None] | None = None,
 ) -> Any:
     INVOCATION_LOCAL.invocation_id = invocation_id
-    if attach is None or trace is None:
+    with current or contextlib.nullcontext():
         return user_function(**arguments)
-    detach = attach(trace)
-    try:
-        return user_function(**arguments)
-    finally:
-        detach()
 
 
 def _log_start(function: IndexedFunction, reason: str, invocation_id: str) -> float:

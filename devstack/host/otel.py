@@ -13,7 +13,8 @@ installed, nothing is imported and nothing attached.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from devstack.host.context import Trace
@@ -26,8 +27,9 @@ def switched_on(env: Mapping[str, str] | None = None) -> bool:
     return (os.environ if env is None else env).get(SWITCH, "").strip().lower() in _TRUE
 
 
-def attacher() -> Callable[[Trace], Callable[[], None]] | None:
-    """``attach(trace) -> detach`` when the switch is on and OpenTelemetry is installed."""
+def attacher() -> Callable[[Trace], AbstractContextManager[None]] | None:
+    """``current(trace)``, a context in which ``trace`` is current, when the switch is on and
+    OpenTelemetry is installed."""
     if not switched_on():
         return None
     try:
@@ -37,9 +39,13 @@ def attacher() -> Callable[[Trace], Callable[[], None]] | None:
         return None
     propagator = TraceContextTextMapPropagator()
 
-    def attach(trace: Trace) -> Callable[[], None]:
+    @contextmanager
+    def current(trace: Trace) -> Iterator[None]:
         carrier: dict[str, Any] = {"traceparent": trace.parent, "tracestate": trace.state}
         token = context.attach(propagator.extract(carrier))
-        return lambda: context.detach(token)
+        try:
+            yield
+        finally:
+            context.detach(token)
 
-    return attach
+    return current

@@ -60,6 +60,7 @@ from shared.outbound._placement import (
     usable_key,
 )
 from shared.outbound._retries import BoundedRetry, RetryCount, current_count
+from shared.outbound._tracing import call_span, end_call_span
 from shared.outbound.errors import (
     KeyPlacementError,
     OutboundError,
@@ -67,8 +68,6 @@ from shared.outbound.errors import (
     PartnerUnavailableError,
 )
 from shared.redaction import Secret
-from shared.tracing import SpanHandle
-from shared.tracing import start as start_span
 
 __all__ = ["OutboundClient"]
 
@@ -229,9 +228,7 @@ class OutboundClient:
         token, watched = current_count.set(call), current_deadline.set(deadline)
         started = time.perf_counter()
         outcome = "not sent"
-        traced = start_span(
-            f"partner {method}", kind="client", attributes=self._span_attributes(method, url)
-        )
+        traced = call_span(method, url, self._endpoint)
         try:
             response = self._send(adapter, method, url, body, extra, call, force_fetch=False)
             if response.status_code in (401, 403):
@@ -251,7 +248,7 @@ class OutboundClient:
             deadline.finish()
             current_deadline.reset(watched)
             current_count.reset(token)
-            _end_span(traced, outcome, call.attempts)
+            end_call_span(traced, outcome, call.attempts)
             elapsed_ms = (time.perf_counter() - started) * 1000
             _LOG.debug(
                 "%s %s -> %s, %d attempt(s), %.0f ms",
@@ -287,13 +284,6 @@ class OutboundClient:
             except PartnerAnswerError as exc:
                 exc.endpoint = self._endpoint
                 raise
-
-    def _span_attributes(self, method: str, url: str) -> dict[str, str | int]:
-        return {
-            "http.request.method": method,
-            "server.address": self._endpoint,
-            "url.path": urlsplit(url).path,
-        }
 
     def _url(self, path: str) -> str:
         parts = urlsplit(path)
@@ -388,19 +378,6 @@ class OutboundClient:
             raise PartnerUnavailableError(message)
         response._content = content
         return response
-
-
-def _end_span(traced: SpanHandle, outcome: str, attempts: int) -> None:
-    """The call's span ended with what the log line says: status, attempts, failure."""
-    status, _, failure = outcome.partition(", ")
-    traced.set("app.partner.attempts", attempts)
-    if status.isdigit():
-        traced.set("http.response.status_code", int(status))
-    else:
-        failure = status
-    if failure or not status.startswith("2"):
-        traced.fail(failure or status)
-    traced.end()
 
 
 def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
