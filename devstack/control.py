@@ -94,6 +94,8 @@ def create_control_app(
             links["azurite"] = f"{base}/azurite"
         if host() is not None:
             links["host"] = f"{base}/host"
+        if traces is not None:
+            links["traces"] = f"{base}/traces/{{job id}}"
         return JSONResponse(links)
 
     async def fault_plan(request: Request) -> Response:

@@ -6,8 +6,8 @@ really echoes, trickles, floods or redirects against a careless client). For eac
 submitted and the test asserts the answer's status and code, that no job state or queue
 message was written, and that the key is not in the answer. The last test runs the leak
 canary over everything the stack holds at that point (logs with the host's stdout and
-stderr, state files, every recorded response, queues, blobs); the session's canary runs it
-again at the end.
+stderr, state files and the app's spans among them, every recorded response, queues,
+blobs); the session's canary runs it again at the end.
 """
 
 from __future__ import annotations
@@ -128,6 +128,10 @@ def test_a_non_json_answer_is_refused(api: Api, stack: RunningStack, hostile: An
 def test_after_every_hostile_answer_the_key_is_nowhere(api: Api, stack: RunningStack) -> None:
     """The leak canary, now: logs (the host's stdout and stderr included), state files,
     every response recorded in the session so far, queue messages and blobs."""
+    canary.settled_spans(stack)  # the refused calls' spans are exported, then searched
     searched = canary.outputs(stack, canary.RESPONSES)
     assert any(name.startswith("HTTP response") for name in searched)
+    spans = searched[str(canary.spans_file(stack))]
+    assert '"name":"partner POST"' in spans
+    assert '"status":"error"' in spans  # the hostile answers' calls, failed
     assert canary.leaks(canary.partner_keys(stack), searched) == []

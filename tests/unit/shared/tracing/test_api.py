@@ -7,7 +7,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from shared import tracing
 from shared.tracing import _api
-from tests.unit.shared.tracing.conftest import Recorded
+from tests.support.spans import Recorded
 
 
 def test_with_tracing_off_every_call_is_the_one_do_nothing_span() -> None:

@@ -14,7 +14,7 @@ import pytest
 from shared import tracing
 from shared.redaction import Secret
 from tests.support.secret_shapes import jwt_like
-from tests.unit.shared.tracing.conftest import Recorded
+from tests.support.spans import Recorded
 
 
 @pytest.fixture
