@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devstack.traces.waterfall import layout, render_text
-from tests.unit.devstack.traces.spans import job_trace, span
+from tests.unit.devstack.traces.spans import TRACE, job_trace, span
 
 
 def test_rows_follow_the_tree_and_the_clock() -> None:
@@ -32,7 +32,7 @@ def test_a_cycle_in_the_parents_is_drawn_once() -> None:
 def test_the_text_draws_each_span_on_its_line() -> None:
     text = render_text(job_trace("j"), width=90, unicode=False)
     lines = text.splitlines()
-    assert lines[0].startswith("trace 4bf92f3577b34da6a3ce929d0e0e4736: 6 spans over 400.0 ms")
+    assert lines[0].startswith(f"trace {TRACE}: 6 spans over 400.0 ms")
     bars = {line.split()[0] if not line.startswith(" ") else line.strip().split("  ")[0]: line
             for line in lines[2:] if " ms" in line}  # fmt: skip
     post = bars["POST"]
