@@ -9,7 +9,10 @@ rule that needs it waits for the same answer (or the same error).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -26,6 +29,7 @@ T = TypeVar("T")
 AZURE_MARKERS: Final = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
 #: Seconds for one network call of a source; a rule's budget bounds the total.
 DEFAULT_NETWORK_TIMEOUT: Final = 10.0
+FINGERPRINT_CHARS: Final = 12
 
 
 class CheckContext:
@@ -55,6 +59,17 @@ class CheckContext:
         self.network_timeout = network_timeout
         self._credential = credential
         self._memo: SingleFlight[str, Any] = SingleFlight(keep=True)
+        # The key of this run's fingerprints: random, held in memory, never written anywhere.
+        self._fingerprint_key = secrets.token_bytes(32)
+
+    def fingerprint(self, value: str) -> str:
+        """A keyed digest of ``value`` (HMAC-SHA256, truncated): tells two findings of one run
+        apart and matches a secret found twice in it, while a reader of the report, who never
+        holds the run's key, cannot test a guessed secret against it offline."""
+        digest = hmac.new(
+            self._fingerprint_key, value.encode("utf-8", "surrogatepass"), hashlib.sha256
+        )
+        return digest.hexdigest()[:FINGERPRINT_CHARS]
 
     # -- configuration ---------------------------------------------------------------
 

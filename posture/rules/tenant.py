@@ -1,7 +1,8 @@
 """Tenant governance rules: who may create, consent to, federate with and rotate app credentials.
 
-Skipped unless ``POSTURE_GRAPH_ENABLED=true`` (each also names its own switch). Like
-the other Entra rules they judge the whole tenant; evidence names apps, ids, policy
+``unknown`` unless ``POSTURE_GRAPH_ENABLED=true`` (two are skipped by a declaration of
+their own: no Workload Identities Premium, no rotation identity). Like the other Entra
+rules they judge the whole tenant; evidence names apps, ids, policy
 flags and counts, never a credential.
 """
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from posture.context import CheckContext
+from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.sources.directory import (
     Application,
@@ -64,7 +66,7 @@ LEGACY_CONSENT: Final = "microsoft-user-default-legacy"
 
 def _graph(context: CheckContext, needs: str, judge: Callable[[], RuleResult]) -> RuleResult:
     if not context.value(POSTURE_GRAPH_ENABLED):
-        return RuleResult.skipped(NOT_ENABLED)
+        raise Unseen(f"{NOT_ENABLED}: grant the Graph permissions, then set it to true")
     try:
         return judge()
     except GraphError as exc:
@@ -88,7 +90,6 @@ def _own_issuer(context: CheckContext) -> str | None:
     reads="Graph: applications (signInAudience, credential counts) and each application's "
     "federatedIdentityCredentials; POSTURE_FIC_ISSUERS",
     permission=APPS,
-    budget=60.0,
 )
 def federated_credentials_pinned(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -159,7 +160,6 @@ def _fic_problems(
     "(signInAudience, servicePrincipalType, whether they hold credentials); "
     "POSTURE_WORKLOAD_ID_PREMIUM",
     permission=f"{POLICY}; {APPS}",
-    budget=60.0,
 )
 def workload_conditional_access(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -223,7 +223,6 @@ def workload_conditional_access(context: CheckContext) -> RuleResult:
     reads="Graph: policies/authorizationPolicy (defaultUserRolePermissions), "
     "policies/adminConsentRequestPolicy, applications ($expand=owners, credential end dates)",
     permission=f"{POLICY}; {APPS}",
-    budget=60.0,
 )
 def app_governance(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -277,7 +276,6 @@ def _abandoned(app: Application, context: CheckContext) -> bool:
     reads="Graph: roleManagement/directory/roleAssignments of POSTURE_ROTATION_PRINCIPAL_ID "
     "($expand=roleDefinition) and its appRoleAssignments",
     permission=f"{ROLES}; {APPS}",
-    budget=60.0,
 )
 def rotation_role(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:

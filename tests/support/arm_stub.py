@@ -12,7 +12,8 @@ request shape, paging, errors. Answers follow the services' documented shapes:
   (``properties.allow``) and ``.../config/configreferences/appsettings`` (a ``value`` list
   of references); anything else is 404 ``ResourceNotFound`` in ARM's error shape;
 * Graph ``/v1.0/applications`` and ``/v1.0/servicePrincipals`` (``value`` and an absolute
-  ``@odata.nextLink`` with ``$skiptoken``) and ``/v1.0/policies/defaultAppManagementPolicy``;
+  ``@odata.nextLink`` with ``$skiptoken``), ``/v1.0/policies/defaultAppManagementPolicy`` and
+  ``/v1.0/policies/appManagementPolicies`` (the custom policies, ``value``);
 * recorded answers (tests/support/recordings/): any other ARM or Graph GET, and the Logs
   query API's ``POST /v1/workspaces/<id>/query``, answered with the recorded body of
   ``"<METHOD> <path>"``; a list of bodies is pages, the one asked for chosen by
@@ -45,6 +46,7 @@ class CloudModel:
     applications: list[dict[str, Any]] = field(default_factory=list)
     service_principals: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
+    custom_policies: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 3
     recorded: dict[str, Any] = field(default_factory=dict)  # "GET /path" -> body or pages
     arm_failure: tuple[int, str] | None = None  # (status, code) for every ARM request
@@ -182,6 +184,12 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
             return refused
         return JSONResponse(model.policy)
 
+    async def graph_custom_policies(request: Request) -> Response:
+        refused = await admit(request, "graph")
+        if refused is not None:
+            return refused
+        return JSONResponse({"value": model.custom_policies})
+
     return Starlette(
         routes=[
             Route("/providers/Microsoft.ResourceGraph/resources", resource_graph, methods=["POST"]),
@@ -197,6 +205,7 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
                 methods=["GET"],
             ),
             Route("/v1.0/policies/defaultAppManagementPolicy", graph_policy, methods=["GET"]),
+            Route("/v1.0/policies/appManagementPolicies", graph_custom_policies, methods=["GET"]),
             Route("/v1.0/{rest:path}", recorded_graph, methods=["GET"]),
             Route("/v1/workspaces/{rest:path}", recorded_logs, methods=["POST"]),
         ]

@@ -46,24 +46,34 @@ def _assignment(page: int, item: int, *field: str) -> list[Any]:
     return ["responses", ASSIGNMENTS, page, "value", item, "properties", *field]
 
 
+BLOB_ROLE_PATH = [
+    "responses",
+    f"GET {RG}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_ROLE}",
+]
+VAULT = f"{RG}/providers/Microsoft.KeyVault/vaults/kv-app"
 BREAKS = [
     ("owner role", _assignment(0, 0, "roleDefinitionId"),
      f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}",
-     {"privileged role Owner", "action *"}),
+     {"privileged role Owner", "action * (every operation, keys and access included)"}),
     ("subscription scope", _assignment(1, 0, "scope"), f"/subscriptions/{SUB}",
      {"assigned at a subscription"}),
     ("management group scope", _assignment(1, 0, "scope"),
      "/providers/Microsoft.Management/managementGroups/corp", {"assigned at a management group"}),
-    ("key listing action",
-     ["responses", f"GET {RG}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_ROLE}",
-      "properties", "permissions", 0, "actions", 0],
+    ("key listing action", [*BLOB_ROLE_PATH, "properties", "permissions", 0, "actions", 0],
      "Microsoft.Storage/storageAccounts/listKeys/action",
-     {"key-listing action microsoft.storage/storageaccounts/listkeys/action"}),
-    ("role assignment write",
-     ["responses", f"GET {RG}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_ROLE}",
-      "properties", "permissions", 0, "actions", 1],
+     {"key-listing action(s) Microsoft.Storage/storageAccounts/listKeys/action"}),
+    ("a wildcard that covers listKeys",
+     [*BLOB_ROLE_PATH, "properties", "permissions", 0, "actions", 0],
+     "Microsoft.Storage/storageAccounts/*",
+     {"key-listing action(s) Microsoft.Storage/storageAccounts/listKeys/action, "
+      "Microsoft.Storage/storageAccounts/regeneratekey/action, "
+      "Microsoft.Storage/storageAccounts/ListAccountSas/action, "
+      "Microsoft.Storage/storageAccounts/ListServiceSas/action"}),
+    ("role assignment write", [*BLOB_ROLE_PATH, "properties", "permissions", 0, "actions", 1],
      "Microsoft.Authorization/roleAssignments/write",
-     {"action microsoft.authorization/roleassignments/write"}),
+     {"access-changing action(s) Microsoft.Authorization/roleAssignments/write"}),
+    ("secret values of the whole vault", _assignment(0, 1, "scope"), VAULT,
+     {f"reads every secret value under {VAULT}"}),
 ]  # fmt: skip
 
 
@@ -77,9 +87,34 @@ def test_each_changed_field_fails_naming_the_problem(
     assert {e["app"] for e in result.evidence} == {"func-app"}
 
 
+def test_a_wildcard_that_grants_no_key_is_not_key_listing(stub: StubCloud) -> None:
+    """Storage Blob Data Owner's actions end in ``containers/*``: every container operation,
+    none that lists a key (Azure built-in roles reference, Storage Blob Data Owner)."""
+    path = [*BLOB_ROLE_PATH, "properties", "permissions", 0, "actions", 0]
+    owner_like = recordings.derive(
+        REC, path, "Microsoft.Storage/storageAccounts/blobServices/containers/*"
+    )
+    assert _judge(stub, owner_like).status is Status.PASS
+
+
+def test_a_not_action_takes_back_what_a_wildcard_grants(stub: StubCloud) -> None:
+    path = [*BLOB_ROLE_PATH, "properties", "permissions", 0]
+    wide = recordings.derive(REC, [*path, "actions", 0], "Microsoft.Storage/storageAccounts/*")
+    narrowed = recordings.derive(
+        wide,
+        [*path, "notActions"],
+        [
+            "Microsoft.Storage/storageAccounts/list*",
+            "Microsoft.Storage/storageAccounts/regeneratekey/action",
+        ],
+    )
+    assert _judge(stub, narrowed).status is Status.PASS
+
+
 def test_an_app_without_identity_has_nothing_to_judge(stub: StubCloud) -> None:
     result = _judge(stub, recordings.derive(REC, ["resource_graph", 0, "identity"], None))
-    assert result.status is Status.PASS
+    assert result.status is Status.SKIPPED
+    assert "APP-IDENTITY" in result.message
     assert not stub.requests("/roleAssignments")
 
 
