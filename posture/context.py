@@ -42,6 +42,9 @@ class CheckContext:
     :keyword client_options: extra keyword options for every SDK client and Graph call,
         e.g. ``connection_verify`` for a private CA.
     :keyword network_timeout: seconds for one network call.
+    :keyword managed_identity: builds the credential of a managed identity by client id (None:
+        the system-assigned one), for connections the host would authenticate with an explicit
+        identity (``<conn>__credential=managedidentity``); default: ``ManagedIdentityCredential``.
     """
 
     def __init__(
@@ -52,12 +55,14 @@ class CheckContext:
         now: datetime | None = None,
         client_options: Mapping[str, Any] | None = None,
         network_timeout: float = DEFAULT_NETWORK_TIMEOUT,
+        managed_identity: Callable[[str | None], TokenCredential] | None = None,
     ) -> None:
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
         self.now = now or datetime.now(UTC)
         self.client_options: dict[str, Any] = dict(client_options or {})
         self.network_timeout = network_timeout
         self._credential = credential
+        self._managed_identity = managed_identity
         self._memo: SingleFlight[str, Any] = SingleFlight(keep=True)
         # The key of this run's fingerprints: random, held in memory, never written anywhere.
         self._fingerprint_key = secrets.token_bytes(32)
@@ -117,6 +122,8 @@ class CheckContext:
         client_id = self.setting(f"{connection}__clientId")
 
         def build() -> TokenCredential:
+            if self._managed_identity is not None:
+                return self._managed_identity(client_id)
             from azure.identity import ManagedIdentityCredential
 
             return ManagedIdentityCredential(client_id=client_id)

@@ -77,13 +77,25 @@ def auth_problems(
     extra = sorted(set(validation.get("excludedPaths") or []) - set(allowed_paths))
     if extra:
         found.append(("globalValidation.excludedPaths", ", ".join(extra)))
-    if entra.get("enabled") is not True:
-        found.append(("identityProviders.azureActiveDirectory.enabled", entra.get("enabled")))
-    issuer = str(registration.get("openIdIssuer") or "")
-    if not issuer or (tenant and _issuer_tenant(issuer) != tenant.lower()):
-        found.append(("azureActiveDirectory.registration.openIdIssuer", issuer or None))
-    if not (entra.get("validation") or {}).get("allowedAudiences"):
-        found.append(("azureActiveDirectory.validation.allowedAudiences", None))
+    others = [
+        name
+        for name, provider in (settings.get("identityProviders") or {}).items()
+        if name != "azureActiveDirectory"
+        and isinstance(provider, dict)
+        and provider
+        and provider.get("enabled") is not False
+    ]
+    found += [(f"identityProviders.{name}.enabled", True) for name in sorted(others)]
+    # "enabled: false if the provider should not be enabled despite the set registration;
+    # otherwise, true" (azure-mgmt-web AzureActiveDirectory): unset with a registration is on.
+    if entra and entra.get("enabled") is not False:
+        issuer = str(registration.get("openIdIssuer") or "")
+        if not issuer or (tenant and _issuer_tenant(issuer) != tenant.lower()):
+            found.append(("azureActiveDirectory.registration.openIdIssuer", issuer or None))
+        if not (entra.get("validation") or {}).get("allowedAudiences"):
+            found.append(("azureActiveDirectory.validation.allowedAudiences", None))
+    # No provider at all: authentication is required and nothing can satisfy it, so every
+    # request is refused (an app that serves no HTTP function, such as the rotation app).
     # A *SecretSettingName names an app setting that holds a client secret; a
     # sasUrlSettingName one that holds a SAS URL. Only the setting's name is reported.
     for suffix in ("SecretSettingName", "sasUrlSettingName"):

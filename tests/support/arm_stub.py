@@ -150,6 +150,7 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
             return _error(404, missing, "The resource was not found.")
         if isinstance(answer, list):
             answer = answer[int(request.query_params.get("$skiptoken") or 0)]
+        answer = _filtered(answer, request.query_params.get("$filter") or "")
         text = json.dumps(answer).replace("{origin}", origin)
         return Response(text, media_type="application/json")
 
@@ -210,6 +211,17 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
             Route("/v1/workspaces/{rest:path}", recorded_logs, methods=["POST"]),
         ]
     )
+
+
+def _filtered(answer: Any, odata_filter: str) -> Any:
+    """A collection narrowed as ARM narrows it for ``principalId eq '<id>'`` (the role
+    assignments of one principal); any other filter is answered as recorded."""
+    wanted = odata_filter.removeprefix("principalId eq ").strip("'")
+    if wanted == odata_filter or not isinstance(answer, dict) or "value" not in answer:
+        return answer
+    items = [i for i in answer["value"] if (i.get("properties") or {}).get("principalId") in
+             (wanted, None)]  # fmt: skip
+    return {**answer, "value": items}
 
 
 def _reference(site: str, setting: str) -> dict[str, Any]:

@@ -59,7 +59,8 @@ AUTH_BREAKS = [
      "RedirectToLoginPage", "globalValidation.unauthenticatedClientAction"),
     ("path left open", ["properties", "globalValidation", "excludedPaths"],
      ["/api/health", "/api/jobs"], "globalValidation.excludedPaths"),
-    ("provider off", [*ENTRA, "enabled"], False, "identityProviders.azureActiveDirectory.enabled"),
+    ("another provider on", ["properties", "identityProviders", "gitHub"],
+     {"enabled": True, "registration": {"clientId": "Iv1.0"}}, "identityProviders.gitHub.enabled"),
     ("another tenant", [*ENTRA, "registration", "openIdIssuer"],
      "https://login.microsoftonline.com/0f0f0f0f-0000-4000-8000-00000000beef/v2.0",
      "azureActiveDirectory.registration.openIdIssuer"),
@@ -83,6 +84,15 @@ def test_each_changed_field_fails_app_auth_naming_it(
     result = _judge(stub, recordings.derive(REC, ["responses", AUTH, *path], value))
     assert result.status is Status.FAIL, case
     assert [(e["resource"], e["property"]) for e in result.evidence] == [("func-app", prop)]
+
+
+def test_required_authentication_with_no_provider_refuses_everyone_and_passes(
+    stub: StubCloud,
+) -> None:
+    """An app that serves no HTTP function (the rotation app) requires authentication and
+    configures no provider: no token can satisfy it, so App Service refuses every request."""
+    closed = recordings.derive(REC, ["responses", AUTH, "properties", "identityProviders"], None)
+    assert _judge(stub, closed, "APP-AUTH").status is Status.PASS
 
 
 def test_a_slot_is_judged_like_its_app(stub: StubCloud) -> None:
