@@ -72,7 +72,6 @@ _PAGES: Final = (
     ("EG-LOCALAUTH", "azure/event-grid/authenticate-with-microsoft-entra-id"),
     ("EG-DELIVERY", "azure/event-grid/managed-service-identity"),
     ("MI-LEAST-PRIVILEGE", "azure/role-based-access-control/best-practices"),
-    ("MI-FIC", "entra/workload-id/workload-identity-federation-considerations"),
     ("SUB-ADMINS", "azure/role-based-access-control/best-practices"),
     ("DEF-PLANS", "azure/defender-for-cloud/defender-for-cloud-introduction"),
     ("DEPLOY-SECRETS", "azure/azure-resource-manager/bicep/scenarios-secrets"),

@@ -80,8 +80,16 @@ def resource_name(url: str) -> str | None:
     return host.split(".", 1)[0] or None
 
 
+def _fields(value: str) -> dict[str, str]:
+    """``Key=Value;...`` with lower-cased keys (SQL's ``Server=tcp:...`` included)."""
+    if ";" not in value or "=" not in value:
+        return {}
+    pairs = (part.partition("=") for part in value.split(";"))
+    return {k.strip().lower(): v.strip() for k, sep, v in pairs if sep and k.strip()}
+
+
 def _from_connection_string(setting: str, value: str) -> Connection | None:
-    fields = connection_fields(value)
+    fields = connection_fields(value) or _fields(value)
     if not fields:
         return None
     if fields.get("accountname"):

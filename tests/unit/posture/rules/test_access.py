@@ -9,6 +9,7 @@ List (Microsoft.Security 2024-01-01). The recording passes; each failure changes
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -137,3 +138,56 @@ def test_a_plan_on_free_fails(stub: StubCloud, index: int, plan: str) -> None:
     result = _judge(stub, recordings.derive(REC, path, "Free"), "DEF-PLANS")
     assert result.status is Status.FAIL
     assert [(e["plan"], e["pricingTier"]) for e in result.evidence] == [(plan, "Free")]
+
+
+SUB_ASSIGNMENTS = f"GET /subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments"
+SUB_ROLES = f"GET /subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions"
+
+
+def test_two_owners_and_a_narrow_custom_role_pass_sub_admins(stub: StubCloud) -> None:
+    result = _judge(stub, REC, "SUB-ADMINS")
+    assert result.status is Status.PASS, result
+    assert result.evidence[0] == {"subscription": SUB, "owners": 2, "user_access_admins": 0}
+    (listing,) = stub.requests("/roleAssignments")
+    assert listing["query"]["$filter"] == "atScope()"
+
+
+def _owner(index: int) -> dict[str, Any]:
+    item = copy.deepcopy(REC["responses"][SUB_ASSIGNMENTS]["value"][0])
+    item["id"] = item["id"][:-1] + str(index)
+    return item
+
+
+SUB_BREAKS = [
+    ("four owners", ["responses", SUB_ASSIGNMENTS, "value"],
+     [*REC["responses"][SUB_ASSIGNMENTS]["value"], _owner(7), _owner(8)], "4 Owners (at most 3)"),
+    ("a standing user access administrator",
+     ["responses", SUB_ASSIGNMENTS, "value", 2, "properties", "roleDefinitionId"],
+     f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+     "1 standing User Access Administrator assignment(s)"),
+    ("an owner-like custom role",
+     ["responses", SUB_ROLES, "value", 0, "properties", "permissions", 0, "actions", 1], "*",
+     "custom role grants every action (*)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "path", "value", "problem"), SUB_BREAKS, ids=[b[0] for b in SUB_BREAKS]
+)
+def test_each_subscription_administration_problem_fails(
+    stub: StubCloud, case: str, path: list[Any], value: Any, problem: str
+) -> None:
+    result = _judge(stub, recordings.derive(REC, path, value), "SUB-ADMINS")
+    assert result.status is Status.FAIL, case
+    assert [e["problem"] for e in result.evidence] == [problem]
+
+
+def test_an_owner_inherited_from_a_management_group_is_not_the_subscriptions_own(
+    stub: StubCloud,
+) -> None:
+    # The fourth recorded Owner is assigned at a management group: atScope() lists it (it
+    # applies here), but it is not one of the subscription's own Owners.
+    inherited = REC["responses"][SUB_ASSIGNMENTS]["value"][3]["properties"]["scope"]
+    assert inherited.startswith("/providers/Microsoft.Management/managementGroups/")
+    assert _judge(stub, REC, "SUB-ADMINS").evidence[0]["owners"] == 2

@@ -209,3 +209,12 @@ def test_refused_and_unconfigured(stub: StubCloud) -> None:
     unconfigured = stub.evaluate("LOG-SECRETS")["LOG-SECRETS"]
     assert unconfigured.status is Status.UNKNOWN
     assert "POSTURE_LOG_WORKSPACE_ID is not set" in unconfigured.message
+
+
+def test_no_deployment_history_at_all_is_unknown(stub: StubCloud) -> None:
+    """Every deployed resource group holds at least the deployment that created it: an empty
+    history means the wrong scope (or a deleted history), never "no secret in it"."""
+    empty = recordings.derive(REC, ["responses", DEPLOYMENTS], [{"value": []}])
+    result = _judge(stub, empty, "DEPLOY-SECRETS")
+    assert result.status is Status.UNKNOWN
+    assert "no deployment history at" in result.message

@@ -378,3 +378,59 @@ def test_secret_findings_are_labelled_key_vault_reference_or_inline(cloud: Cloud
     run = run_rules(context, rules=[r for r in all_rules() if r.id == "RT-ENV-SECRETS"])
     sources = {e["setting"]: e["source"] for e in run.outcomes[0].result.evidence}
     assert sources == {"PARTNER_TOKEN": "key-vault-reference", "OTHER_TOKEN": "inline"}
+
+
+def test_a_symmetric_key_is_a_client_secret_by_another_name(cloud: Cloud) -> None:
+    """keyCredential ``type`` Symmetric (Graph keyCredential resource type: AsymmetricX509Cert,
+    X509CertAndPassword, Symmetric) is a shared secret, judged as one."""
+    clean = model()
+    clean.applications = [_app("app-clean", [])]
+    clean.service_principals = [_app("sp-clean", [])]
+    symmetric = {**_password(100), "type": "Symmetric", "usage": "Verify"}
+    clean.applications.append(_app("app-symmetric", [], keys=[symmetric]))
+    cloud.use(clean)
+    result = cloud.evaluate()["ENT-APP-SECRETS"]
+    assert result.status is Status.FAIL
+    assert [(e["owner"], e["kind"]) for e in result.evidence] == [("app-symmetric", "symmetric")]
+
+
+def test_expiry_without_policy_read_is_unknown_not_a_pass(cloud: Cloud) -> None:
+    """Without Policy.Read.All the lifetime bound cannot be read: a 2-year secret must not
+    pass just because its policy was unreadable."""
+    quiet = model()
+    quiet.applications = [_app("app-long", [_password(200, lifetime_days=730)])]
+    quiet.service_principals = [_app("sp-clean", [])]
+    stub = cloud.use(quiet)
+    original = create_cloud_stub
+
+    def refuse_policy(model_: CloudModel, origin: str) -> Any:
+        app = original(model_, origin)
+
+        async def guarded(scope: Any, receive: Any, send: Any) -> None:
+            if scope.get("path") == "/v1.0/policies/defaultAppManagementPolicy":
+                from starlette.responses import JSONResponse
+
+                await JSONResponse({"error": {"code": "Authorization_RequestDenied"}}, 403)(
+                    scope, receive, send
+                )
+                return
+            await app(scope, receive, send)
+
+        return guarded
+
+    cloud._switches[1].app = refuse_policy(stub, cloud.graph)
+    result = cloud.evaluate()["ENT-CRED-EXPIRY"]
+    assert result.status is Status.UNKNOWN
+    assert "lifetimes were not judged" in result.message
+    assert "HTTP 403" in result.message
+    assert "Policy.Read.All" in result.message
+
+
+def test_a_tenant_graph_shows_nothing_of_is_unknown(cloud: Cloud) -> None:
+    empty = model()
+    empty.applications, empty.service_principals = [], []
+    cloud.use(empty)
+    results = cloud.evaluate()
+    for rule_id in ("ENT-APP-SECRETS", "ENT-CRED-EXPIRY"):
+        assert results[rule_id].status is Status.UNKNOWN, rule_id
+        assert "listed no application and no service principal" in results[rule_id].message
