@@ -153,7 +153,7 @@ def test_two_owners_and_a_narrow_custom_role_pass_sub_admins(stub: StubCloud) ->
 
 
 def _owner(index: int) -> dict[str, Any]:
-    item = copy.deepcopy(REC["responses"][SUB_ASSIGNMENTS]["value"][0])
+    item: dict[str, Any] = copy.deepcopy(REC["responses"][SUB_ASSIGNMENTS]["value"][0])
     item["id"] = item["id"][:-1] + str(index)
     return item
 
