@@ -42,6 +42,7 @@ SECRETLESS_CORE: Final = frozenset(
         "EG-LOCALAUTH",
         "EG-DELIVERY",
         "MI-LEAST-PRIVILEGE",
+        "MI-FIC",
         "DEPLOY-SECRETS",
         "LOG-SECRETS",
         "ENT-APP-SECRETS",

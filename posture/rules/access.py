@@ -27,8 +27,10 @@ from posture.rules.permissions import (
     role_problems,
 )
 from posture.sources import arm
+from shared.settings import POSTURE_FIC_ISSUERS
 
 AUTHORIZATION_API: Final = "2022-04-01"
+IDENTITY_API: Final = "2023-01-31"
 PRICINGS_API: Final = "2024-01-01"
 MAX_OWNERS: Final = 3
 #: Defender for Cloud plans (pricing names) for what this app is built of.
@@ -207,3 +209,54 @@ def subscription_admins(context: CheckContext) -> RuleResult:
     if found:
         return RuleResult.failed(f"{len(found)} subscription administration problem(s)", found)
     return RuleResult.passed("subscription administration is limited", counts)
+
+
+def identity_ids(context: CheckContext) -> dict[str, str]:
+    """User-assigned identity resource id -> the app it runs, for every app and slot."""
+    found: dict[str, str] = {}
+    for site in arm.sites(context):
+        for rid in (site.identity or {}).get("userAssignedIdentities") or {}:
+            found.setdefault(str(rid), site.name)
+    return found
+
+
+@rule(
+    "MI-FIC",
+    title="The apps' managed identities trust only allowed issuers, pinned subjects",
+    severity=Severity.HIGH,
+    category=Category.CONTROL_PLANE,
+    remediation="Remove every federated credential of an app's managed identity whose issuer is "
+    "not in POSTURE_FIC_ISSUERS, whose audience is not exactly api://AzureADTokenExchange, or "
+    "whose GitHub subject is not pinned to an environment or a branch/tag: each lets that "
+    "issuer's tokens act as the app.",
+    reads="Resource Graph: the user-assigned identities of sites and slots; ARM: each "
+    "identity's federatedIdentityCredentials (issuer, subject, audiences); POSTURE_FIC_ISSUERS",
+    permission=READER,
+)
+def identity_federation(context: CheckContext) -> RuleResult:
+    from posture.rules.tenant import fic_problems
+
+    allowed = set(context.value(POSTURE_FIC_ISSUERS) or [])
+    identities = identity_ids(context)
+    if not identities:
+        return RuleResult.skipped("no app in scope runs as a user-assigned identity")
+    found: list[Evidence] = []
+    checked = 0
+    for rid, app in sorted(identities.items()):
+        listed = arm.arm_list(
+            context, f"{rid}/federatedIdentityCredentials", api_version=IDENTITY_API
+        )
+        for fic in listed:
+            checked += 1
+            props = fic.get("properties") or {}
+            audiences = tuple(str(a) for a in props.get("audiences") or [])
+            for problem in fic_problems(
+                str(props.get("issuer") or ""), str(props.get("subject") or ""), audiences, allowed
+            ):
+                found.append({"app": app, "resource_id": rid, "credential": fic.get("name"),
+                              "issuer": props.get("issuer"), "problem": problem})  # fmt: skip
+    if found:
+        return RuleResult.failed(f"{len(found)} federated credential problem(s)", found)
+    return RuleResult.passed(
+        f"{checked} federated credential(s) of {len(identities)} identity(ies) pinned"
+    )

@@ -102,7 +102,7 @@ def federated_credentials_pinned(context: CheckContext) -> RuleResult:
             fics = federated_credentials(context, app)
             checked += len(fics)
             for fic in fics:
-                for problem in _fic_problems(fic.issuer, fic.subject, fic.audiences, allowed):
+                for problem in fic_problems(fic.issuer, fic.subject, fic.audiences, allowed):
                     found.append(
                         {"app": app.name, "app_id": app.app_id, "credential": fic.name,
                          "issuer": fic.issuer, "problem": problem}
@@ -131,7 +131,7 @@ def federated_credentials_pinned(context: CheckContext) -> RuleResult:
     return _graph(context, APPS, judge)
 
 
-def _fic_problems(
+def fic_problems(
     issuer: str, subject: str, audiences: tuple[str, ...], allowed: set[str]
 ) -> list[str]:
     problems = []

@@ -236,6 +236,9 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
                 names = module.lookup("containerNames")
                 plane.containers[resource.name] = list(names)
                 plane.queues[resource.name] = list(module.lookup("queueNames"))
+    for row in rows:
+        for rid in (row.get("identity") or {}).get("userAssignedIdentities") or {}:
+            responses[f"GET {rid}/federatedIdentityCredentials"] = {"value": []}
     for name, site in sites.items():
         hosted = settings[name].get("APP_FUNCTIONS", "all")
         responses[f"GET {site.id}/functions"] = {"value": _functions(site, hosted)}

@@ -124,3 +124,37 @@ def test_a_disabled_key_is_left_alone(stub: StubCloud) -> None:
     off = recordings.derive(_fresh(REC), _key("attributes", "enabled"), False)
     off = recordings.derive(off, _key("rotationPolicy"), None)
     assert _judge(stub, off, "KV-KEYS").status is Status.PASS
+
+
+UAI = next(iter(REC["resource_graph"][0]["identity"]["userAssignedIdentities"]))
+FICS = f"GET {UAI}/federatedIdentityCredentials"
+
+
+def test_a_pinned_github_federation_of_the_apps_identity_passes(stub: StubCloud) -> None:
+    assert _judge(stub, REC, "MI-FIC").status is Status.PASS
+    (listing,) = stub.requests("federatedIdentityCredentials")
+    assert listing["query"]["api-version"] == "2023-01-31"
+
+
+FIC_BREAKS = [
+    ("pull requests trusted", "subject", "repo:contoso/secretless-functions:pull_request",
+     "GitHub subject trusts pull requests"),
+    ("any branch", "subject", "repo:contoso/secretless-functions:ref:refs/heads/*",
+     "GitHub subject not pinned to an environment or a branch/tag"),
+    ("unknown issuer", "issuer", "https://oidc.example.org", "issuer not in the allow-list"),
+    ("wrong audience", "audiences", ["api://other"],
+     "audiences are not exactly api://AzureADTokenExchange"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "field", "value", "problem"), FIC_BREAKS, ids=[b[0] for b in FIC_BREAKS]
+)
+def test_each_loose_federation_of_the_apps_identity_fails(
+    stub: StubCloud, case: str, field: str, value: Any, problem: str
+) -> None:
+    path = ["responses", FICS, "value", 0, "properties", field]
+    result = _judge(stub, recordings.derive(REC, path, value), "MI-FIC")
+    assert result.status is Status.FAIL, case
+    assert [(e["credential"], e["problem"]) for e in result.evidence] == [("deploy-prod", problem)]
+    assert result.evidence[0]["resource_id"] == UAI
