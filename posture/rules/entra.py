@@ -8,11 +8,11 @@ and dates: never the credential's hint. A symmetric key credential counts as a s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from posture.context import CheckContext
-from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.rules.judge import GRAPH_APPS as APPS
+from posture.rules.judge import GRAPH_POLICY as POLICY
+from posture.rules.judge import judge_graph
 from posture.sources.graph import (
     AppCredential,
     GraphError,
@@ -22,11 +22,8 @@ from posture.sources.graph import (
     parse_duration,
     restriction,
 )
-from shared.settings import POSTURE_GRAPH_ENABLED, POSTURE_SECRET_EXPIRY_DAYS
+from shared.settings import POSTURE_SECRET_EXPIRY_DAYS
 
-NOT_ENABLED = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
-APPS = "Graph application permission Application.Read.All"
-POLICY = "Graph application permission Policy.Read.All"
 #: The restrictions of an app management policy (Graph passwordCredentialConfiguration and
 #: keyCredentialConfiguration restrictionType) a tenant without secrets enforces: no new
 #: passwords, custom passwords or symmetric keys, bounded lifetimes for the old ones and
@@ -52,15 +49,6 @@ def _lifetime_restriction(kind: str) -> str:
     return {"certificate": "asymmetricKeyLifetime", "symmetric": "symmetricKeyLifetime"}.get(
         kind, f"{kind}Lifetime"
     )
-
-
-def _graph(context: CheckContext, judge: Callable[[], RuleResult]) -> RuleResult:
-    if not context.value(POSTURE_GRAPH_ENABLED):
-        raise Unseen(f"{NOT_ENABLED}: grant the Graph permissions, then set it to true")
-    try:
-        return judge()
-    except GraphError as exc:
-        return RuleResult.error(f"{exc} (needs {APPS} and {POLICY})")
 
 
 def _evidence(cred: AppCredential, **extra: str | float | bool | None) -> Evidence:
@@ -103,7 +91,7 @@ def app_secrets(context: CheckContext) -> RuleResult:
             [_evidence(c) for c in active],
         )
 
-    return _graph(context, judge)
+    return judge_graph(context, f"{APPS} and {POLICY}", judge)
 
 
 @rule(
@@ -153,7 +141,7 @@ def credential_expiry(context: CheckContext) -> RuleResult:
             )
         return RuleResult.passed(f"no credential expired or expiring within {window} days")
 
-    return _graph(context, judge)
+    return judge_graph(context, f"{APPS} and {POLICY}", judge)
 
 
 @rule(
@@ -203,4 +191,4 @@ def app_policy_rule(context: CheckContext) -> RuleResult:
             )
         return RuleResult.passed("client secrets are restricted by every policy", evidence)
 
-    return _graph(context, judge)
+    return judge_graph(context, f"{APPS} and {POLICY}", judge)

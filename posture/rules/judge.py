@@ -20,8 +20,12 @@ from posture.errors import Unseen
 from posture.model import Evidence, RuleResult
 from posture.sources import arm
 from posture.sources.arm import ArmResource
+from shared.settings import POSTURE_GRAPH_ENABLED
 
 READER: Final = "Reader on the subscriptions (or resource groups) of POSTURE_SUBSCRIPTION_IDS"
+GRAPH_APPS: Final = "Graph application permission Application.Read.All"
+GRAPH_POLICY: Final = "Graph application permission Policy.Read.All"
+GRAPH_OFF: Final = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
 Check = Callable[[ArmResource], Iterable[tuple[str, Any]]]
 #: Every APP-* rule judges the apps and their deployment slots alike.
 APPS: Final = (arm.SITE, arm.SITE_SLOT)
@@ -108,3 +112,16 @@ def judge(context: CheckContext, scope: Scope, check: Check) -> RuleResult:
 def old_tls(value: Any) -> bool:
     """An unset or pre-1.2 TLS minimum (Storage spells it TLS1_2, App Service 1.2)."""
     return value is None or str(value) in _OLD_TLS
+
+
+def judge_graph(context: CheckContext, needs: str, judge: Callable[[], RuleResult]) -> RuleResult:
+    """Run a Graph rule: ``unknown`` while Graph is off, ``error`` naming the permission
+    ``needs`` when Graph refuses or fails."""
+    from posture.sources.graph import GraphError
+
+    if not context.value(POSTURE_GRAPH_ENABLED):
+        raise Unseen(f"{GRAPH_OFF}: grant the Graph permissions, then set it to true")
+    try:
+        return judge()
+    except GraphError as exc:
+        return RuleResult.error(f"{exc} (needs {needs})")

@@ -9,13 +9,14 @@ flags and counts, never a credential.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 
 from posture.context import CheckContext
-from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.rules.judge import GRAPH_APPS as APPS
+from posture.rules.judge import GRAPH_POLICY as POLICY
+from posture.rules.judge import judge_graph
 from posture.sources.directory import (
     Application,
     admin_consent_policy,
@@ -27,17 +28,13 @@ from posture.sources.directory import (
     federated_credentials,
     service_principals,
 )
-from posture.sources.graph import GraphError, tenant_id
+from posture.sources.graph import tenant_id
 from shared.settings import (
     POSTURE_FIC_ISSUERS,
-    POSTURE_GRAPH_ENABLED,
     POSTURE_ROTATION_PRINCIPAL_ID,
     POSTURE_WORKLOAD_ID_PREMIUM,
 )
 
-NOT_ENABLED = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
-APPS = "Graph application permission Application.Read.All"
-POLICY = "Graph application permission Policy.Read.All"
 ROLES = "Graph application permission RoleManagement.Read.Directory"
 EXCHANGE_AUDIENCE: Final = "api://AzureADTokenExchange"
 GITHUB_ISSUER: Final = "https://token.actions.githubusercontent.com"
@@ -62,15 +59,6 @@ TENANT_WIDE_APP_ROLES: Final = {
 CREDENTIAL_UPDATE: Final = "microsoft.directory/applications/credentials/update"
 #: The legacy user-consent policy: users may consent to any app for any permission.
 LEGACY_CONSENT: Final = "microsoft-user-default-legacy"
-
-
-def _graph(context: CheckContext, needs: str, judge: Callable[[], RuleResult]) -> RuleResult:
-    if not context.value(POSTURE_GRAPH_ENABLED):
-        raise Unseen(f"{NOT_ENABLED}: grant the Graph permissions, then set it to true")
-    try:
-        return judge()
-    except GraphError as exc:
-        return RuleResult.error(f"{exc} (needs {needs})")
 
 
 def _own_issuer(context: CheckContext) -> str | None:
@@ -128,7 +116,7 @@ def federated_credentials_pinned(context: CheckContext) -> RuleResult:
             [{"apps": len(apps), "federated_credentials": checked}],
         )
 
-    return _graph(context, APPS, judge)
+    return judge_graph(context, APPS, judge)
 
 
 def fic_problems(
@@ -208,7 +196,7 @@ def workload_conditional_access(context: CheckContext) -> RuleResult:
             )
         return RuleResult.passed(f"{len(targets)} service principal(s) covered", evidence)
 
-    return _graph(context, f"{POLICY} and {APPS}", judge)
+    return judge_graph(context, f"{POLICY} and {APPS}", judge)
 
 
 @rule(
@@ -254,7 +242,7 @@ def app_governance(context: CheckContext) -> RuleResult:
             f"app registration and consent restricted; {len(apps)} app(s) owned and in use"
         )
 
-    return _graph(context, f"{POLICY} and {APPS}", judge)
+    return judge_graph(context, f"{POLICY} and {APPS}", judge)
 
 
 def _abandoned(app: Application, context: CheckContext) -> bool:
@@ -316,4 +304,4 @@ def rotation_role(context: CheckContext) -> RuleResult:
             return RuleResult.failed(f"the rotation identity: {found[0]['problem']}", found)
         return RuleResult.passed(f"{scoped} app-scoped custom credential role assignment(s)")
 
-    return _graph(context, f"{ROLES} and {APPS}", judge)
+    return judge_graph(context, f"{ROLES} and {APPS}", judge)
