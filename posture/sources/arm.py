@@ -207,9 +207,10 @@ def unseen_connections(
     """The resources of ``types`` the app's settings name and the scope does not show."""
     wanted = set(types)
     present = {(r.type, r.name.lower()) for r in inventory(context)}
+    named = context.memo("named-connections", lambda: connections.named_connections(context.env))
     return [
         c
-        for c in connections.named_connections(context.env)
+        for c in named
         if wanted.intersection(c.types) and not any((t, c.name) in present for t in c.types)
     ]
 
