@@ -21,7 +21,7 @@ from posture.rules.judge import READER, Scope, judge
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from posture.sources.logs import MAX_ROWS, scan_telemetry
-from shared.secretshapes import scan
+from shared.redaction.shapes import scan
 from shared.settings import (
     POSTURE_LOG_LOOKBACK_HOURS,
     POSTURE_LOG_WORKSPACE_ID,

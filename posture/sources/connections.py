@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-from shared.environment import connection_fields
+from shared.settings.environment import connection_fields
 
 STORAGE: Final = "microsoft.storage/storageaccounts"
 KEY_VAULT: Final = "microsoft.keyvault/vaults"

@@ -16,7 +16,7 @@ Facts hold findings (kind, span, fingerprint), never values; each fingerprint is
 run's keyed digest (:meth:`posture.context.CheckContext.fingerprint`), never the plain
 hash a report reader could test a guess against. The vocabulary (which variables are
 credentials, which the platform owns, what a keyed connection string is) is
-:mod:`shared.environment`'s, the same the app's start-up check refuses by.
+:mod:`shared.settings.environment`'s, the same the app's start-up check refuses by.
 
 A rule that judges the environment must first know it is looking at an app's settings:
 an empty or foreign environment holds no secret, and "no secret found" would be a blind
@@ -31,7 +31,9 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from posture.errors import Unseen
-from shared.environment import (
+from shared.redaction.shapes import Finding, SasInfo, classify_sas, scan
+from shared.settings import declared_settings
+from shared.settings.environment import (
     APPSETTING_PREFIX,
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
@@ -40,8 +42,6 @@ from shared.environment import (
     connection_fields,
     keyed_by,
 )
-from shared.secretshapes import Finding, SasInfo, classify_sas, scan
-from shared.settings import declared_settings
 
 Fingerprint = Callable[[str], str]
 

@@ -9,7 +9,7 @@ options (timeouts, a private CA) like every other source.
 from __future__ import annotations
 
 from posture.context import CheckContext
-from shared.rotation.state import RotationState
+from shared.rotation import RotationState
 from shared.settings import PARTNER_API_KEY_SECRET_NAME, ROTATION_STATE_CONTAINER_URL
 
 
@@ -17,7 +17,7 @@ def rotation_state(context: CheckContext) -> RotationState | None:
     def build() -> RotationState | None:
         from azure.storage.blob import ContainerClient
 
-        from shared.rotation.state import StateStore
+        from shared.rotation import StateStore
 
         url = context.value(ROTATION_STATE_CONTAINER_URL)
         if url is None:

@@ -8,10 +8,12 @@ fixed deployment facts (subscription, tenant, a resource token). Values that onl
 after a deployment (an account's endpoints, a vault's URI, a site's host name, an
 identity's ids) come from :class:`Platform`, which the caller points at its local stand-in.
 
-pycep drops the quotes of string literals, so a bare string is a name when the scope holds
-one of that name and a literal otherwise: the template's literals never collide with its
-names. An expression it cannot evaluate raises :class:`DerivationError` naming it: a
-template change that outgrows this evaluator fails loudly instead of deriving nonsense.
+pycep drops the quotes of string literals, so a bare string is a parameter or variable when
+the file declares one of that name and a literal otherwise; resources and modules are only
+reached through accessors (``rotation.outputs.name``), ``scope`` and ``parent``, never as a
+bare value (``var stateContainer = 'rotation'`` beside ``module rotation`` is a literal).
+An expression it cannot evaluate raises :class:`DerivationError` naming it: a template
+change that outgrows this evaluator fails loudly instead of deriving nonsense.
 """
 
 from __future__ import annotations
@@ -102,12 +104,24 @@ class Module:
         self.tree = trees[path]
         self.params = params
         self._cache: dict[str, Any] = {}
+        self._evaluating: set[str] = set()
 
     # -- names ---------------------------------------------------------------------------
 
     def lookup(self, name: str) -> Any:
         if name in self._cache:
             return self._cache[name]
+        if name in self._evaluating:
+            return name  # a literal that spells the name under evaluation
+        self._evaluating.add(name)
+        try:
+            found = self._find(name)
+        finally:
+            self._evaluating.discard(name)
+        self._cache[name] = found
+        return found
+
+    def _find(self, name: str) -> Any:
         tree = self.tree
         if name in self.params:
             found = self.params[name]
@@ -122,14 +136,20 @@ class Module:
             found = self.module(name)
         else:
             raise KeyError(name)
-        self._cache[name] = found
         return found
 
-    def known(self, name: str) -> bool:
+    def known(self, name: str, *, symbols: bool = False) -> bool:
+        """A parameter or variable of this file (or, with ``symbols``, a resource or module)."""
         tree = self.tree
-        return name in self.params or any(
-            name in (tree.get(k) or {}) for k in ("parameters", "variables", "resources", "modules")
-        )
+        kinds = ("parameters", "variables", "resources", "modules") if symbols else (
+            "parameters", "variables")  # fmt: skip
+        return name in self.params or any(name in (tree.get(k) or {}) for k in kinds)
+
+    def symbol(self, node: Any) -> Any:
+        """An accessor's left side: a name of any kind, else an expression."""
+        if isinstance(node, str) and self.known(node, symbols=True):
+            return self.lookup(node)
+        return self.value(node)
 
     def resource(self, symbol: str) -> Resource:
         resource = self.tree["resources"][symbol]
@@ -238,7 +258,7 @@ class Module:
             chosen = "true_value" if self.value(operands["condition"]) else "false_value"
             return self.value(operands[chosen])
         if kind == "property_accessor":
-            left = self.value(operands["operand_1"])
+            left = self.symbol(operands["operand_1"])
             right = operands["operand_2"]
             while isinstance(right, dict) and "operator" in right:  # a.b.c nests to the right
                 inner = right["operator"]["operands"]
@@ -246,7 +266,7 @@ class Module:
                 right = inner["operand_2"]
             return self._attribute(left, str(right))
         if kind == "index_accessor":
-            return self.value(operands["operand_1"])[self.value(operands["operand_2"])]
+            return self.symbol(operands["operand_1"])[self.value(operands["operand_2"])]
         if kind == "not":
             return not self.value(operands.get("bool_value") or operands.get("operand_1"))
         if kind in ("and", "or"):

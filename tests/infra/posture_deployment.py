@@ -88,7 +88,7 @@ def _assignments(module: Module) -> list[dict[str, Any]]:
         principal = module.value(body["properties"]["principalId"])
         if not principal:
             continue
-        scope = module.value(body["scope"]).id if body.get("scope") else module.platform.rg_id()
+        scope = module.symbol(body["scope"]).id if body.get("scope") else module.platform.rg_id()
         for role in roles:
             rid = role_ids[role]
             name = stable_guid(scope, principal, rid)
@@ -210,7 +210,7 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
             ):
                 responses[f"GET {resource.id}"] = {"properties": module.value(body["properties"])}
             elif resource.type == "Microsoft.Insights/diagnosticSettings":
-                target = module.value(body["scope"])
+                target = module.symbol(body["scope"])
                 key = f"GET {target.id}/providers/Microsoft.Insights/diagnosticSettings"
                 responses.setdefault(key, {"value": []})["value"].append(
                     {

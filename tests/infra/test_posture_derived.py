@@ -194,7 +194,7 @@ CHANGES = [
     ("telemetry sent with the key", "infra/modules/function-app.bicep",
      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'",
      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId}'", "RT-AI-AUTH"),
-    ("events delivered to a keyed webhook", "infra/modules/rotation.bicep",
+    ("events delivered to a keyed webhook", "infra/modules/rotation-events.bicep",
      "endpointType: 'StorageQueue'", "endpointType: 'WebHook'", "EG-DELIVERY"),
 ]  # fmt: skip
 
