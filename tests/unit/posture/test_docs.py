@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 
 from devstack.runner import ROOT
+from posture.controls import CONTROLS, coverage
 from posture.model import Rule, all_rules
-from posture.references import CONTROLS, REFERENCES, coverage
+from posture.references import REFERENCES
 from shared.settings import declared_settings
 
 DOC = (ROOT / "docs" / "posture.md").read_text(encoding="utf-8")
