@@ -25,8 +25,9 @@ import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
+from junitparser import JUnitXml
 
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import ROOT, RunningStack, running_stack
 from devstack.tokens import IssuerCredential
 from posture.model import Category, all_rules
 from posture.report.schema import REPORT_SCHEMA
@@ -127,6 +128,17 @@ def test_run_on_a_clean_stack_stores_and_serves_a_report_without_critical_or_hig
     rows = _Rows()
     rows.feed(page.text)
     assert len(rows.row_classes) == len(report["results"])
+
+    sarif = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "sarif"})
+    assert sarif.headers["Content-Type"].startswith("application/sarif+json")
+    schema = json.loads((ROOT / "tests/support/schemas/sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif.json())
+    junit = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "junit"})
+    assert junit.headers["Content-Type"].startswith("application/xml")
+    suites = JUnitXml.fromstring(junit.text)
+    assert sum(len(list(suite)) for suite in suites) == len(report["results"])
+    bad = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "pdf"})
+    assert (bad.status_code, bad.json()["error"]["target"]) == (400, "format")
 
     history = call(posture_stack, "GET", "posture/history", "Posture.Read", params={"days": "1"})
     assert history.status_code == 200
