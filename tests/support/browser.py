@@ -1,14 +1,17 @@
-"""A real headless browser for pages a person reads: Debian's chromium, driven over DevTools.
+"""Headless Chromium (Debian's ``chromium``) for the pages a person reads.
 
-The Chrome DevTools Protocol over ``--remote-debugging-pipe`` (commands on the child's fd 3,
-answers and events on its fd 4, each a JSON message ended by a NUL byte), so no driver, no
-WebSocket client and no browser download is needed: only ``/usr/bin/chromium`` (Debian's
-``chromium`` package; .ci/run installs it where it is missing). :class:`Browser` opens a
-page, waits for its load event, evaluates expressions in it (what the layout engine made of
-the page: positions, sizes, visible text) and takes a screenshot.
+A page test renders the page in a real browser and reads back what Chromium built:
+:func:`render` dumps the DOM after scripts ran and the console's log; :class:`Browser` keeps
+a page open over the DevTools protocol (``--remote-debugging-pipe``: commands on the child's
+fd 3, answers and events on its fd 4, each a JSON message ended by a NUL byte, so no driver
+and no WebSocket client) and evaluates expressions in it, for what the layout engine made
+of the page: positions, sizes, colours. Chromium is a system package, not a pip or npm
+dependency: ``.ci/run`` installs it; on a developer's machine without it the page tests are
+skipped with the command that installs it, while under ``CI`` a missing browser fails the
+run, so a green CI always means the pages were rendered.
 
-The flags are the ones a closed network needs: no background networking, component updates,
-sync or first-run work, a fresh profile each time.
+The flags keep Chromium off the network it would otherwise try at start (component
+updates, sync, background requests): the machines this runs on reach no host but loopback.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-CHROMIUM = "/usr/bin/chromium"
+import pytest
+
+INSTALL_HINT = "apt-get install chromium"
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -36,22 +43,45 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--remote-debugging-pipe",
+    "--enable-logging=stderr",
+    "--v=0",
 )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the browser made of a page: its DOM after scripts ran, and its log."""
+
+    dom: str
+    log: str
+
+
+def chromium() -> str:
+    """The browser's path; skips (locally) or fails (under CI) when it is not installed."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = f"Debian's chromium is not installed ({INSTALL_HINT})"
+    if os.environ.get("CI"):
+        pytest.fail(message + ": CI must render every page a person reads")
+    pytest.skip(message)
+
+
+def render(url: str, profile: Path, *, timeout: float = 120.0) -> Rendered:
+    """Load ``url`` (``file://`` or loopback ``http://``) headless and dump the built DOM."""
+    proc = subprocess.run(
+        [chromium(), *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return Rendered(dom=proc.stdout, log=proc.stderr)
 
 
 class BrowserError(RuntimeError):
     """The browser did not start, answered with an error, or did not answer in time."""
-
-
-def chromium() -> str:
-    """The chromium binary, or a failure saying how to install it (never a skip: the page's
-    test must run wherever the suite runs)."""
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found is None:
-        raise BrowserError("Debian's chromium is needed for page tests: apt-get install chromium")
-    return found
 
 
 class Browser:
@@ -71,6 +101,7 @@ class Browser:
             [
                 chromium(),
                 *FLAGS,
+                "--remote-debugging-pipe",
                 f"--user-data-dir={self._profile.name}",
                 f"--window-size={width},{height}",
                 "about:blank",
