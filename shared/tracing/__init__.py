@@ -4,7 +4,7 @@ The facade (``_api``: :func:`span`, :func:`traced`, :func:`start`, :func:`annota
 :func:`current_traceparent`) and the ``traceparent`` rules (``_context``) import nothing
 heavy, so every module may trace and the app's cold import is unchanged while tracing is
 off. :func:`start_tracing` (called once at start-up) loads the OpenTelemetry SDK and the
-exporter the settings name (``_setup``); every span then passes the scrubbing processor
+exporter the settings name (``_setup``); every span is scrubbed by the exporter wrapper
 (``_scrub``) on its way out. docs/tracing.md tells the whole story.
 """
 
@@ -28,13 +28,13 @@ from shared.tracing._api import (
 from shared.tracing._context import trace_id_of, valid_traceparent
 
 if TYPE_CHECKING:
-    from shared.tracing._scrub import ScrubbingProcessor, scrub_text, scrubbed
+    from shared.tracing._scrub import ScrubbingExporter, scrub_text, scrubbed
     from shared.tracing._setup import build_provider, start_tracing, stop_tracing
 
 __all__ = [
     "NO_SPAN",
     "Backend",
-    "ScrubbingProcessor",
+    "ScrubbingExporter",
     "SpanHandle",
     "Value",
     "annotate",
@@ -58,7 +58,7 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_names(
         __name__,
         {
-            **dict.fromkeys(("ScrubbingProcessor", "scrub_text", "scrubbed"), "._scrub"),
+            **dict.fromkeys(("ScrubbingExporter", "scrub_text", "scrubbed"), "._scrub"),
             **dict.fromkeys(("build_provider", "start_tracing", "stop_tracing"), "._setup"),
         },
     )

@@ -1,17 +1,19 @@
 """The redaction that guards the logs, run on every span before it is exported.
 
-:class:`ScrubbingProcessor` stands in front of the processor that exports (a batch
-processor and its exporter): each ended span reaches it as a new span whose name,
-attribute keys and values, status description, events (an exception's message and stack
-among them) and links' attributes went through :func:`shared.redaction.scrub`, the function
-every log record goes through: a value the process registered (the partner key, in all its
-encodings) or anything shaped like a secret (a token, a SAS, a key) becomes ``[REDACTED]``.
-A URL keeps no query (``?`` and what follows become ``?[query removed]``): a query may
-carry a signature the shapes do not know. The resource's attributes are scrubbed once, when
-the processor is built.
+:class:`ScrubbingExporter` wraps the exporter of the span processor: every span of a batch
+reaches the real exporter as a new span whose name, attribute keys and values, status
+description, events (an exception's message and stack among them) and links' attributes
+went through :func:`shared.redaction.scrub`, the function every log record goes through: a
+value the process registered (the partner key, in all its encodings) or anything shaped
+like a secret (a token, a SAS, a key) becomes ``[REDACTED]``. A URL keeps no query (``?``
+and what follows become ``?[query removed]``): a query may carry a signature the shapes do
+not know. The resource's attributes are scrubbed once, at start-up.
 
-An ended SDK span is immutable, and every processor of a provider receives the same object,
-so redaction cannot be a processor *beside* the exporting one: it wraps it.
+Why a wrapped exporter: an ended SDK span is immutable and every processor of a provider
+receives the same object, so redaction cannot be a processor *beside* the exporting one; and
+inside the batch processor it runs on the export thread, not on the request that ended the
+span (scrubbing costs more than the span itself). Nothing reaches an exporter unscrubbed:
+the app builds every exporter wrapped (:mod:`shared.tracing._setup`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
 
 from shared.redaction import scrub
@@ -77,17 +79,14 @@ def scrubbed(span: ReadableSpan) -> ReadableSpan:
     )
 
 
-class ScrubbingProcessor(SpanProcessor):
-    """Hands ``delegate`` (the exporting processor) a scrubbed copy of every ended span."""
+class ScrubbingExporter(SpanExporter):
+    """Hands ``delegate`` (the real exporter) a scrubbed copy of every span."""
 
-    def __init__(self, delegate: SpanProcessor) -> None:
+    def __init__(self, delegate: SpanExporter) -> None:
         self.delegate = delegate
 
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self.delegate.on_start(span, parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self.delegate.on_end(scrubbed(span))
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.delegate.export([scrubbed(span) for span in spans])
 
     def shutdown(self) -> None:
         self.delegate.shutdown()

@@ -12,8 +12,11 @@ On when ``TRACING_SAMPLE_RATIO`` is above 0 and there is somewhere to send spans
   authentication is off in infra/). The distro exports the app's logs (with
   ``PYTHON_ENABLE_OPENTELEMETRY`` the host leaves them to the worker) through the log
   redaction every handler has; its automatic instrumentations and metrics stay off. Spans
-  go through the distro's exporter behind the scrubbing processor, on the app's provider:
+  go through the distro's exporter, scrubbed, on the app's provider:
   the distro's own tracing pipeline would export spans before anything could scrub them.
+
+Every exporter is wrapped by :class:`~shared.tracing._scrub.ScrubbingExporter`, inside a
+batch span processor: spans are scrubbed on the export thread, in batches.
 
 Otherwise nothing is imported: with tracing off the app's cold import carries no
 OpenTelemetry (``bench`` P1). Sampling is by trace id (``TraceIdRatioBased`` locally, the
@@ -105,7 +108,7 @@ def build_provider(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from shared.tracing._scrub import ScrubbingProcessor, scrub_resource
+    from shared.tracing._scrub import ScrubbingExporter, scrub_resource
 
     name = env.get("WEBSITE_SITE_NAME") or SERVICE_NAME
     resource = scrub_resource(Resource({"service.name": name}))
@@ -113,7 +116,7 @@ def build_provider(
     sampler: Sampler
     if insights:
         sampler, exporter = _azure_monitor(insights, ratio)
-        processors.append(ScrubbingProcessor(BatchSpanProcessor(exporter)))
+        processors.append(BatchSpanProcessor(ScrubbingExporter(exporter)))
     else:
         from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
@@ -122,8 +125,10 @@ def build_provider(
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(endpoint=otlp.rstrip("/") + "/v1/traces", timeout=10)
-        batch = BatchSpanProcessor(exporter, schedule_delay_millis=LOCAL_EXPORT_DELAY_MS)
-        processors.append(ScrubbingProcessor(batch))
+        scrubbing = ScrubbingExporter(exporter)
+        processors.append(
+            BatchSpanProcessor(scrubbing, schedule_delay_millis=LOCAL_EXPORT_DELAY_MS)
+        )
     provider = TracerProvider(sampler=sampler, resource=resource)
     for processor in processors:
         provider.add_span_processor(processor)

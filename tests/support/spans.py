@@ -1,5 +1,5 @@
 """Spans recorded in memory, as an exporter would be handed them: the app's own tracing
-backend over a provider whose exporting processor is the scrubbing one."""
+backend over a provider whose exporter is wrapped by the scrubbing one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.tracing import ScrubbingProcessor, using
+from shared.tracing import ScrubbingExporter, using
 
 
 class Recorded:
@@ -32,7 +32,7 @@ def recording() -> Iterator[Recorded]:
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
-    provider.add_span_processor(ScrubbingProcessor(SimpleSpanProcessor(exporter)))
+    provider.add_span_processor(SimpleSpanProcessor(ScrubbingExporter(exporter)))
     try:
         with using(OtelBackend(provider)):
             yield Recorded(exporter)
