@@ -22,8 +22,8 @@ from azure.keyvault.secrets import SecretClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.integration.test_auth_matrix import Footprint
-from tests.integration.test_jobs_pipeline import Api
+from tests.support.footprint import Footprint
+from tests.support.jobsapi import Api
 from tests.support.waiting import eventually
 
 

@@ -28,7 +28,7 @@ import requests
 from shared.errors import PartnerAnswerError
 from shared.outbound import OutboundClient
 from shared.redaction import Secret
-from tests.unit.shared.test_outbound import FAST, Keys, Partner, Reply
+from tests.support.scripted_partner import FAST, Keys, Partner, Reply
 
 LIMIT = 4096
 

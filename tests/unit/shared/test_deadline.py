@@ -22,8 +22,8 @@ from shared.deadline import Deadline, arm
 from shared.errors import PartnerUnavailableError
 from shared.outbound import OutboundClient
 from shared.redaction import Secret
+from tests.support.scripted_partner import Keys, Partner, Reply
 from tests.support.waiting import eventually
-from tests.unit.shared.test_outbound import Keys, Partner, Reply
 
 TRICKLE_SECONDS = 60.0  # how long a partner below would take to finish
 DEADLINE = 1.0

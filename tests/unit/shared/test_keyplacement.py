@@ -19,7 +19,7 @@ from shared.errors import OutboundError, PartnerKeyError
 from shared.keyplacement import key_problem
 from shared.outbound import OutboundClient
 from shared.redaction import Secret, scrub
-from tests.unit.shared.test_outbound import Partner
+from tests.support.scripted_partner import Partner
 
 
 @pytest.fixture

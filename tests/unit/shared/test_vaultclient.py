@@ -21,7 +21,7 @@ from requests.adapters import HTTPAdapter
 
 from shared import vaultclient
 from shared.vault import MAX_RETRY_AFTER, SecretProvider, VaultUnavailableError
-from tests.unit.shared.test_vault import FakeCredential, ScriptedVault
+from tests.support.scripted_vault import FakeCredential, ScriptedVault
 
 VAULT_URL = "https://kv-bounded.vault.azure.net"
 THROTTLED: dict[str, object] = {"error": {"code": "Throttled", "message": "slow down"}}

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import jsonschema
 import pytest
 
-from posture.context import CheckContext
-from posture.model import RuleResult, Severity
-from posture.report.document import build_report, headline
+from posture.report.document import headline
 from posture.report.schema import REPORT_SCHEMA
-from posture.runner import run_rules
-from tests.unit.posture.test_runner import make_rule
-
-
-def sample_report() -> dict[str, Any]:
-    rules = [
-        make_rule("T-FAIL", lambda c: RuleResult.failed("bad", [{"setting": "A<b>"}])),
-        make_rule("T-PASS", lambda c: RuleResult.passed("good"), severity=Severity.CRITICAL),
-        make_rule("T-SKIP", lambda c: RuleResult.skipped("n/a"), severity=Severity.MEDIUM),
-        make_rule("T-ERR", lambda c: RuleResult.error("no access"), severity=Severity.LOW),
-    ]
-    context = CheckContext(env={"WEBSITE_SITE_NAME": "func-x"})
-    return build_report(run_rules(context, rules=rules), context)
+from tests.support.posture_reports import sample_report
 
 
 def test_report_validates_against_its_schema_and_counts_right() -> None:
