@@ -131,6 +131,7 @@ def test_key_in_body_or_other_header_is_refused(partner, keys, client):
     ["http://partner.example.com", "ftp://127.0.0.1", "/relative",
      f"https://user:{secrets.token_hex(4)}@partner.example.com",
      "https://partner.example.com/?key=1"],
+    ids=["http", "ftp", "relative", "user and password", "query"],
 )  # fmt: skip
 def test_unsafe_base_urls_are_refused(keys, base_url):
     with pytest.raises(ValueError, match="base_url"):
