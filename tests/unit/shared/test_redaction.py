@@ -288,6 +288,7 @@ def test_overlapping_values_registered_at_different_times_leave_no_tail() -> Non
     assert scrub(f"<{inner}>") == "<[REDACTED]>"
 
 
+@pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_one_by_one_registration_keeps_few_regexes() -> None:
     rng = seeded_rng("levels")
     for _ in range(256):
@@ -297,6 +298,7 @@ def test_one_by_one_registration_keeps_few_regexes() -> None:
     assert pattern_count(redaction._REGISTRY) <= 2 * math.log2(known) + 1
 
 
+@pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_many_registered_values_are_all_scrubbed(record_property) -> None:
     rng = seeded_rng("many")
     values = [key_value(rng, rng.randint(12, 60)) for _ in range(1000)]
@@ -311,6 +313,7 @@ def test_many_registered_values_are_all_scrubbed(record_property) -> None:
     assert not any(v in cleaned for v in chosen)
 
 
+@pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_concurrent_registration_loses_nothing() -> None:
     values = [[key_value(seeded_rng("threads", t, i)) for i in range(100)] for t in range(8)]
 
