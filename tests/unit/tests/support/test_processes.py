@@ -20,6 +20,7 @@ from devstack.ports import free_port
 from devstack.runner import stop_process
 from tests.support.processes import NotReady, host_answers, launch, stack_endpoints, wait_ready
 from tests.support.servers import serve
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -61,7 +62,8 @@ def test_a_process_never_ready_fails_with_its_log(
     sleeper: tuple[subprocess.Popen[bytes], Path],
 ) -> None:
     process, log = sleeper
-    with pytest.raises(NotReady, match=r"(?s)the host was not ready within 0\.3s:.*up"):
+    eventually(lambda: log.read_text() == "up\n")  # it has said something by now
+    with pytest.raises(NotReady, match=r"(?s)the host was not ready within 0\.3s:\nup\n"):
         wait_ready(process, lambda: None, what="the host", log_path=log, timeout=0.3)
     assert process.poll() is None, "stopping it is the caller's"
 
