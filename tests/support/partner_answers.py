@@ -8,7 +8,7 @@ import string
 import uuid
 from typing import Any
 
-from shared.partneranswer import SENTIMENTS
+from shared.partner import SENTIMENTS
 
 #: The seed of every draw (each assertion message carries it).
 SEED = 20261122

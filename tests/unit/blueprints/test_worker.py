@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from blueprints.worker import InvalidJobError, compute_result
-from shared.jobs.model import QUEUED, JobRecord
+from shared.jobs import QUEUED, JobRecord
 from tests.support.partner_answers import SEED, key_like, valid_answer
 
 
