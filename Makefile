@@ -95,8 +95,7 @@ none_is_fine := || [ $$? -eq 5 ]
 ORDER_SEED ?=
 ORDER := --order random $(if $(ORDER_SEED),--order-seed $(ORDER_SEED))
 ORDER_SLICE := tests/faults/test_fault_run.py tests/integration/test_dependency_errors.py \
-	tests/integration/test_hostile_partner.py tests/integration/test_jobs_pipeline.py \
-	tests/integration/test_vault_faults.py
+	tests/integration/test_hostile_partner.py
 # Coverage of every process the tests start, held to a floor for the shipped packages
 # (statements and branches; [tool.coverage] in pyproject.toml).
 COVERAGE := $(PY) -m coverage
