@@ -119,7 +119,7 @@ test: lint typecheck
 	$(COVERAGE) erase
 	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(PYTEST_ARGS) $(none_is_fine)
 	$(COVERAGE) run -m pytest -m stack $(ORDER) $(PYTEST_ARGS) $(none_is_fine)
-	FAULT_RUN_JOBS=100 $(PY) -m pytest --order reverse $(ORDER_SLICE)
+	FAULT_RUN_JOBS=200 $(PY) -m pytest --order reverse $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) report --skip-covered --sort=cover
 	@echo "coverage of blueprints/, shared/ and posture/ (the floor is $(COVERAGE_FLOOR)%):"
