@@ -30,7 +30,7 @@ import uvicorn
 from azure.functions.decorators.function_app import FunctionRegister
 from azure.identity import DefaultAzureCredential
 
-from devstack.host import blobtrigger, queues, timers
+from devstack.host import blobtrigger, logs, queues, timers
 from devstack.host.admin import AdminApi, ManualTrigger
 from devstack.host.auth import AuthSettings, EasyAuth
 from devstack.host.bindings.blob import BlobPathError
@@ -53,6 +53,7 @@ from devstack.host.functions import (
 from devstack.host.http import HttpHost
 from devstack.host.invocation import HostBindings, Invoker
 from devstack.host.queues import QueueListener
+from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.routing import RouteTemplateError
 from devstack.host.timers import ScheduleError, TimerRunner
 
@@ -132,6 +133,7 @@ def _runner(
     environ: dict[str, str],
     identity: str,
     blob_scan: float,
+    watcher: QueueWatcher,
 ) -> Runner | None:
     if function.trigger_type == QUEUE_TRIGGER:
         return QueueListener(
@@ -140,6 +142,7 @@ def _runner(
             options=config_queues,
             invoker=invoker,
             environ=environ,
+            watcher=watcher,
         )
     if function.trigger_type == TIMER_TRIGGER:
         return TimerRunner(
@@ -158,9 +161,8 @@ def _runner(
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    logging.getLogger("azure").setLevel(logging.WARNING)
     args = _parse_args(argv)
+    logs.configure(args.state_dir)
     app_dir = args.app_dir.resolve()
     environ = dict(os.environ)
     script = environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py")
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = StorageClients(credential, environ)
     identity = host_id(app_dir, environ)
     blob_listeners: list[BlobTriggerListener] = []
+    watcher = QueueWatcher()
 
     def blob_written(connection: str, container: str, name: str) -> None:
         for listener in blob_listeners:
@@ -191,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             clients=clients,
             queue_encoding=config.queues.message_encoding,
             on_blob_written=blob_written,
+            queue_watcher=watcher,
         ),
         timeout=config.function_timeout,
     )
@@ -213,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                     environ=environ,
                     identity=identity,
                     blob_scan=blob_scan,
+                    watcher=watcher,
                 )
             except (ScheduleError, ConnectionSettingError, BlobPathError) as exc:
                 prepared, refusal = None, Refusal(function.name, str(exc))

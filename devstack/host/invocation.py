@@ -32,12 +32,14 @@ from typing import Any, Generic, TypeVar
 import azure.functions as func
 from azure.functions.meta import Datum
 
+from devstack.host import logs
 from devstack.host.bindings import blob, datum, expressions, queue, table
 from devstack.host.bindings.connections import StorageClients, connection_name
 from devstack.host.bindings.expressions import BindingData
 from devstack.host.bindings.model import BLOB, HTTP, QUEUE, TABLE, BindingSpec
 from devstack.host.context import INVOCATION_LOCAL, Attempt, Context, Trace, child_traceparent
 from devstack.host.functions import IndexedFunction
+from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.retry import timespan
 
 logger = logging.getLogger("devstack.host")
@@ -86,7 +88,12 @@ BlobWritten = Callable[[str, str, str], None]  # (connection, container, blob na
 
 
 class HostBindings:
-    """The host's side of input and output bindings."""
+    """The host's side of input and output bindings.
+
+    What the output bindings write is announced as the extensions announce it: a queue
+    message wakes the listeners of that queue (``queue_watcher``), a blob the blob
+    triggers' scans (``on_blob_written``).
+    """
 
     def __init__(
         self,
@@ -94,10 +101,12 @@ class HostBindings:
         clients: StorageClients,
         queue_encoding: str,
         on_blob_written: BlobWritten | None = None,
+        queue_watcher: QueueWatcher | None = None,
     ) -> None:
         self.clients = clients
         self.queue_encoding = queue_encoding
         self.on_blob_written = on_blob_written
+        self.queue_watcher = queue_watcher
 
     def read(self, binding: BindingSpec, data: BindingData) -> Datum | None:
         connection = connection_name(binding)
@@ -123,6 +132,8 @@ class HostBindings:
             bodies = queue.messages(value)
             client = self.clients.queue(connection).get_queue_client(name)
             queue.send(client, bodies, encoding=self.queue_encoding)
+            if bodies and self.queue_watcher is not None:
+                self.queue_watcher.notify(name)
         elif binding.type == BLOB:
             content = blob.output_bytes(value)
             if content is None:
@@ -375,8 +386,11 @@ def _log_end(
         function.name,
         invocation_id,
         duration,
-        exc_info=(type(error), error, error.__traceback__),
     )
+    if isinstance(error, InvocationError):  # the host's own (a timeout, a binding refused)
+        logger.error("Exception while executing function: Functions.%s. %s", function.name, error)
+    else:  # the function's exception, as the worker reports it and the host logs it
+        logger.error("%s", logs.failure_text(function.name, error))
 
 
 def utc_text(moment: dt.datetime | None) -> str | None:
