@@ -66,8 +66,8 @@ def _pair(item: str) -> tuple[str, str]:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from devstack.errors import StackError
+    from devstack.lifecycle import run_stack
     from devstack.options import StackOptions
-    from devstack.stack import run_stack
 
     options = StackOptions(
         app_dir=args.app_dir,
@@ -199,7 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="start the stack")
     up.add_argument("--app-dir", type=Path, default=Path.cwd())
     up.add_argument("--memory", action="store_true", help="keep Azurite and vault in memory")
-    up.add_argument("--free-ports", action="store_true", help="pick free ports (tests)")
+    up.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="take free ports for every piece instead of 7071-7075 and 10000-10002 (when "
+        "those are taken); the banner and .devstack/endpoints.json show the ports taken",
+    )
     up.add_argument(
         "--host",
         choices=("devstack", "func", "none"),

@@ -198,7 +198,7 @@ class QueueListener:
             except ResourceNotFoundError:
                 messages = []
                 logger.debug("queue %s does not exist yet; backing off", self.queue_name)
-            except AzureError as exc:
+            except (AzureError, OSError) as exc:  # OSError: the CA bundle went away, say
                 messages = []
                 logger.warning(
                     "queue %s: receive failed (%s); backing off",
