@@ -169,7 +169,10 @@ def cmd_azurite(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
-    from devstack.rehearsal import rehearse
+    import requests
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError
+
+    from devstack.rehearsal import RehearsalError, rehearse
 
     endpoints = _endpoints(args.state_dir)
     issuer = TokenIssuer.load_or_create(args.state_dir / "identity" / "signing-key.pem")
@@ -179,7 +182,24 @@ def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
         app_id=CALLER_APP_ID,
         roles=["Jobs.Submit"],
     ).token
-    return rehearse(endpoints, token=token, timeout=args.timeout)
+    try:
+        return rehearse(endpoints, token=token, timeout=args.timeout)
+    except RehearsalError as exc:
+        print(f"rotate-rehearsal: {exc}", file=sys.stderr)
+    except (requests.ConnectionError, requests.Timeout, ServiceRequestError) as exc:
+        print(
+            f"rotate-rehearsal: the stack did not answer ({type(exc).__name__}): is it still "
+            "running? Check its terminal, or start it again with `make run`",
+            file=sys.stderr,
+        )
+    except (requests.HTTPError, HttpResponseError) as exc:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        print(
+            f"rotate-rehearsal: the stack refused a request ({type(exc).__name__}, {status}): "
+            f"see {args.state_dir / 'logs'}",
+            file=sys.stderr,
+        )
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
