@@ -71,7 +71,7 @@ def ensure_node_modules(root: Path, *, say: Callable[[str], None]) -> None:
 
     def on_line(line: str) -> None:
         if match := _FETCH.search(line):
-            progress.step(match["tarball"] or match["cached"], "packages fetched")
+            progress.step(match["tarball"] or match["cached"], "fetched")
 
     log = root / ".npm-ci.log"
     code = run_logged([npm, "ci", *NPM_FLAGS], log=log, on_line=on_line, cwd=root)

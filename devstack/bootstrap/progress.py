@@ -21,7 +21,7 @@ INTERVAL = 5.0
 
 
 class Progress:
-    """Counts steps and reports them: ``label: 12 packages collected (name)``."""
+    """Counts steps and reports them: ``label: collected 12 (name)``."""
 
     def __init__(self, label: str, *, total: int | None = None, out: TextIO | None = None) -> None:
         self.label, self.total = label, total
@@ -34,7 +34,7 @@ class Progress:
     def step(self, what: str, verb: str) -> None:
         self.count += 1
         of = f"/{self.total}" if self.total else ""
-        self.show(f"{self.label}: {self.count}{of} {verb} ({what})")
+        self.show(f"{self.label}: {verb} {self.count}{of} ({what})")
 
     def show(self, text: str, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -21,7 +21,8 @@ from devstack.bootstrap.progress import Progress, run_logged
 
 NEEDED = "3.11"
 PIP_FLAGS = ("--disable-pip-version-check", "--no-input", "--progress-bar", "off")
-_COLLECTING = re.compile(r"^Collecting (?P<what>\S+)")
+#: pip's line for each package it takes: from an index, or a local file (``--find-links``).
+_COLLECTING = re.compile(r"^(?:Collecting|Processing) (?P<what>\S+)")
 _INSTALLING = re.compile(r"^Installing collected packages: (?P<names>.*)$")
 
 
@@ -62,10 +63,11 @@ def _pip_install(
 
     def on_line(line: str) -> None:
         if match := _COLLECTING.match(line):
-            progress.step(match["what"], "packages collected")
+            progress.step(os.path.basename(match["what"]), "collected")
         elif match := _INSTALLING.match(line):
             count = len([n for n in match["names"].split(",") if n.strip()])
-            progress.show(f"setup: pip ({venv}): installing {count} packages", force=True)
+            noun = "package" if count == 1 else "packages"
+            progress.show(f"setup: pip ({venv}): installing {count} {noun}", force=True)
 
     log = venv / "pip.log"
     argv = [str(venv / "bin" / "python"), "-m", "pip", "install", *PIP_FLAGS]

@@ -74,6 +74,7 @@ def test_two_venv_set_ups_at_once_install_once(checkout: Path) -> None:
         "setup: installing requirements-dev.txt into .venv"
     ]
     assert sum("waiting for it" in line for line in lines) == 2
+    assert "setup: pip (.venv): collected 1 (devux_probe-1.0-py3-none-any.whl)" in lines
     probe = subprocess.run(
         [
             str(checkout / ".venv" / "bin" / "python"),
@@ -110,6 +111,7 @@ def test_two_npm_set_ups_at_once_install_once_and_an_emptied_one_is_redone(
     assert [line for line in lines if line.startswith("setup: installing")] == [
         "setup: installing node_modules, 1 package from package-lock.json (npm ci)"
     ]
+    assert "setup: npm: fetched 1/1 (devux-probe)" in lines  # progress shown
     manifest = checkout / "node_modules" / "devux-probe" / "package.json"
     assert manifest.exists()
     shutil.rmtree(checkout / "node_modules" / "devux-probe")  # what racing npm ci left
