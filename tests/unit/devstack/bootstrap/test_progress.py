@@ -6,7 +6,6 @@ import io
 
 import pytest
 
-from devstack.bootstrap import progress
 from devstack.bootstrap.progress import Progress
 
 
@@ -30,7 +29,7 @@ def test_a_log_sees_the_first_step_then_one_line_per_interval(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = iter([100.0, 101.0, 102.0, 106.0])
-    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr("devstack.bootstrap.progress.time.monotonic", lambda: next(clock))
     out = io.StringIO()
     counter = Progress("setup: pip (.venv)", out=out)
     for name in ("a==1", "b==2", "c==3", "d==4"):
