@@ -23,9 +23,17 @@ INTERVAL = 5.0
 class Progress:
     """Counts steps and reports them: ``label: collected 12 (name)``."""
 
-    def __init__(self, label: str, *, total: int | None = None, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        total: int | None = None,
+        out: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.label, self.total = label, total
         self.out = out or sys.stdout
+        self._clock = clock
         self.count = 0
         self._tty = self.out.isatty()
         self._last = 0.0
@@ -37,7 +45,7 @@ class Progress:
         self.show(f"{self.label}: {verb} {self.count}{of} ({what})")
 
     def show(self, text: str, *, force: bool = False) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if self._tty:
             self.out.write("\r\033[K" + text)
             self.out.flush()
