@@ -23,6 +23,8 @@ from pathlib import Path
 from devstack.tokens import DEFAULT_APP_AUDIENCE, DEV_CALLER_OBJECT_ID, TokenIssuer
 
 DEFAULT_STATE = Path(".devstack")
+#: Where the devstack host waits for a debugger with ``--debug-host`` (debugpy's usual port).
+DEFAULT_DEBUG_PORT = 5678
 CALLER_APP_ID = "44444444-4444-4444-8444-444444444444"
 
 
@@ -80,6 +82,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         extra_app_env=dict(_pair(item) for item in args.app_setting),
         auth=not args.no_auth,
         blueprints=list(args.blueprint),
+        debug_port=args.debug_host,
     )
     try:
         return asyncio.run(run_stack(options))
@@ -202,7 +205,8 @@ def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every sub-command and option (editor configurations are checked against it too)."""
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
         description=__doc__,
@@ -256,6 +260,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE",
         help="also register this module's Blueprint on the devstack host (repeatable)",
     )
+    up.add_argument(
+        "--debug-host",
+        type=int,
+        nargs="?",
+        const=DEFAULT_DEBUG_PORT,
+        metavar="PORT",
+        help=f"the devstack host listens for a debugger (debugpy) on 127.0.0.1:PORT (default "
+        f"{DEFAULT_DEBUG_PORT}): attach with .vscode/launch.json's configuration",
+    )
     up.set_defaults(handler=cmd_up)
 
     token = commands.add_parser("token", help="print a caller token for the local API")
@@ -289,8 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     rehearsal.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
     rehearsal.set_defaults(handler=cmd_rotate_rehearsal)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     code: int = args.handler(args)
     return code
 

@@ -79,7 +79,29 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="MODULE",
         help="also register the Blueprint(s) of this module (devstack only; repeatable)",
     )
+    parser.add_argument(
+        "--debug-port",
+        type=int,
+        metavar="PORT",
+        help="listen for a debugger (debugpy, the Debug Adapter Protocol) on 127.0.0.1:PORT",
+    )
     return parser.parse_args(argv)
+
+
+def _listen_for_debugger(port: int) -> None:
+    """Let an editor attach (VS Code's "attach" with ``connect``): breakpoints in the app's
+    modules are hit by the invocations that follow. The adapter runs in this process, so
+    nothing outlives the host."""
+    import debugpy
+
+    try:
+        debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
+    except (OSError, RuntimeError) as exc:
+        raise SystemExit(
+            f"host cannot start: the debugger port 127.0.0.1:{port} is not available "
+            f"({exc}): pick another with --debug-host PORT"
+        ) from None
+    logger.info("Debugger listening on 127.0.0.1:%d: attach your editor to it", port)
 
 
 def _auth(args: argparse.Namespace) -> EasyAuth | None:
@@ -163,6 +185,8 @@ def _runner(
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     logs.configure(args.state_dir)
+    if args.debug_port is not None:
+        _listen_for_debugger(args.debug_port)
     app_dir = args.app_dir.resolve()
     environ = dict(os.environ)
     script = environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py")
