@@ -125,7 +125,8 @@ def test_the_dev_container_is_the_projects_python_node_and_ports() -> None:
     image = re.fullmatch(
         r"mcr\.microsoft\.com/devcontainers/python:1-(\d+\.\d+)-\w+", container["image"]
     )
-    assert image is not None and image[1] == python[1]
+    assert image is not None
+    assert image[1] == python[1]
     node = container["features"]["ghcr.io/devcontainers/features/node:1"]["version"]
     engines = load("package.json")["engines"]["node"]
     assert engines == f">={node}"
