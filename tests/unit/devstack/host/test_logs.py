@@ -26,6 +26,7 @@ from devstack.host import logs
 def console(tmp_path: Path) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
+    azure_level = logging.getLogger("azure").level  # configure() quietens the SDKs' loggers
     for handler in saved[0]:
         root.removeHandler(handler)
     stream = io.StringIO()
@@ -39,6 +40,7 @@ def console(tmp_path: Path) -> Iterator[io.StringIO]:
     for handler in saved[0]:
         root.addHandler(handler)
     root.setLevel(saved[1])
+    logging.getLogger("azure").setLevel(azure_level)
 
 
 def test_system_logs_stay_off_the_console_and_go_to_the_system_log(
