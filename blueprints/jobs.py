@@ -5,7 +5,7 @@ partner key from Key Vault (cached) -> partner call with the key in its
 header -> outbox marker -> job state written -> message enqueued -> ``202`` + ``Location``.
 A failure before the job's outbox marker is written leaves nothing behind (the claim is
 released). After it nothing is undone, since a write whose answer was lost may well have
-happened: the outbox (:mod:`shared.jobs.outbox`) gets the message of any job whose state
+happened: the outbox (:mod:`shared.jobs._outbox`) gets the message of any job whose state
 is there to the queue, even if this instance dies before sending it, and a 503 from this
 point on may still end in a processed job, which a retry with the same Idempotency-Key
 finds and replays. Every error is a
@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
-    from shared.jobs.outbox import Outbox
-    from shared.jobs.store import JobStore
+    from shared.jobs import JobStore, Outbox
 
 from blueprints.contracts.jobs import (
     ADMIN_ROLE,
@@ -53,8 +52,9 @@ from blueprints.http.errors import (
     api_errors,
 )
 from blueprints.http.responses import json_response
-from shared import storage
-from shared.jobs.model import (
+from shared import partner, storage
+from shared.callers import Principal
+from shared.jobs import (
     FAILED,
     QUEUED,
     IdempotencyRecord,
@@ -63,8 +63,6 @@ from shared.jobs.model import (
     request_hash,
     seconds_since,
 )
-from shared.partner import analyze
-from shared.principal import Principal
 from shared.settings import get_settings
 
 logger = logging.getLogger("app.jobs")
@@ -155,7 +153,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
 
     try:
         try:
-            analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
+            analysis = partner.analyze(body["text"], body.get("language"), idempotency_key=job_id)
         except ValueError as exc:  # an answer that is not a JSON object
             logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
             raise BadGateway("the partner API refused or failed the call") from None

@@ -139,7 +139,7 @@ def refuse_unsafe(env: dict[str, str], *, source: Path, overrides: Collection[st
     (a credential variable, a keyed connection string, a secret-shaped value): one line
     naming the setting, where it came from (``source``, or ``--app-setting`` for the names
     in ``overrides``) and the kind of problem, never the value."""
-    from shared.environment import unsafe_variables
+    from shared.settings.environment import unsafe_variables
 
     if refused := unsafe_variables(env):
         problem = refused[0]

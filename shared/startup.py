@@ -2,7 +2,7 @@
 
 Log redaction goes first, with the scrubbing of stdout and stderr, so no output the
 process writes from then on can carry a secret value it fetched or a value shaped like
-one; then every variable the process sees is checked (:mod:`shared.environment`: no
+one; then every variable the process sees is checked (:mod:`shared.settings.environment`: no
 credential variable, no keyed connection string, no secret-shaped value, declared or not);
 then the settings are validated, so a missing, malformed or secret-shaped setting stops
 the host at start-up with an error naming it (never its value) instead of failing the
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import os
 
-from shared.environment import check_environment
-from shared.redactedoutput import install_output_redaction
-from shared.redaction import install_log_redaction
+from shared.redaction import install_log_redaction, install_output_redaction
 from shared.settings import get_settings
+from shared.settings.environment import check_environment
 
 
 def start() -> str:
@@ -26,7 +25,7 @@ def start() -> str:
     install_log_redaction()
     install_output_redaction()
     check_environment(os.environ)
-    from shared.rotation.config import hosted_functions, load_rotation_config
+    from shared.rotation import hosted_functions, load_rotation_config
 
     hosted = hosted_functions()
     if hosted == "rotation":

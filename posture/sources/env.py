@@ -14,7 +14,7 @@ to do about it. So every notable setting gets exactly one *owner*:
 
 Facts hold findings (kind, span, fingerprint), never values. The vocabulary (which
 variables are credentials, which the platform owns, what a keyed connection string is)
-is :mod:`shared.environment`'s, the same the app's start-up check refuses by.
+is :mod:`shared.settings.environment`'s, the same the app's start-up check refuses by.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from shared.environment import (
+from shared.redaction.shapes import Finding, SasInfo, classify_sas, scan
+from shared.settings import declared_settings
+from shared.settings.environment import (
     APPSETTING_PREFIX,
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
@@ -32,8 +34,6 @@ from shared.environment import (
     connection_fields,
     keyed_by,
 )
-from shared.secretshapes import Finding, SasInfo, classify_sas, scan
-from shared.settings import declared_settings
 
 __all__ = [
     "APPSETTING_PREFIX",

@@ -105,7 +105,7 @@ def test_every_import_follows_the_dependency_direction() -> None:
         ("blueprints.worker", "from blueprints import posture\n", "the blueprint"),
         ("blueprints.http.errors", "import blueprints.jobs\n", "the blueprint"),
         ("devstack.host.functions", "import function_app\n", "imports function_app"),
-        ("shared.jobs.model", "from .. import startup\nfrom ...posture import model\n", "posture"),
+        ("shared.jobs._model", "from .. import startup\nfrom ...posture import model\n", "posture"),
     ],
 )
 def test_the_check_fails_on_a_generated_wrong_import(

@@ -15,7 +15,7 @@ from posture.context import CheckContext
 from posture.model import Status, get_rule
 from posture.runner import run_rules
 from posture.sources.vault import SecretFacts
-from shared.rotation.state import RotationState
+from shared.rotation import RotationState
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ENV = {

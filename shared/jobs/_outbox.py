@@ -1,0 +1,129 @@
+"""The outbox: an accepted job reaches the queue at least once, whatever crashes on the way.
+
+Blob Storage and Queue Storage share no transaction, so "write the job, then enqueue it"
+has a window: an instance that dies between the two (a recycle, a scale-in, a deploy, a
+``kill -9``) leaves a ``queued`` job that no message will ever pick up. The outbox closes
+it with one small blob per job in flight:
+
+1. before the job's state is written (or a failed job is set back to ``queued``), a
+   marker ``outbox/<job id>.json`` is written;
+2. the state is written and the message sent;
+3. the marker is deleted.
+
+A marker that stays behind means the sequence was cut somewhere. The reconciler (a timer:
+one instance runs it at a time, and two would only send a message twice) lists the
+markers older than ``resend_after`` seconds and, for each: sends the message again if the
+job is still ``queued``; deletes the marker if the job has moved on; and deletes a marker
+whose job was never written once it is ``ABANDON_FACTOR`` times that old (the request died
+before it answered, so no caller holds a 202 for it). Sending twice is safe: the worker is
+idempotent (a settled job ignores its message; state changes are ETag-conditional; the
+result is written once), so the outbox may err on the side of sending.
+
+Only jobs in flight and jobs cut off leave markers, so the listing stays short however
+many jobs the store holds. The same age decides when a claimed Idempotency-Key whose job
+never appeared may be taken over (:mod:`blueprints.jobs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.jobs._messages import JobMessage
+from shared.jobs._model import QUEUED
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+    from azure.storage.queue import QueueClient
+
+    from shared.jobs._store import JobStore
+
+__all__ = ["ABANDON_FACTOR", "OUTBOX_PREFIX", "Outbox", "Pending", "reconcile"]
+
+OUTBOX_PREFIX = "outbox/"
+#: A marker whose job was never written is dropped once this many times ``resend_after`` old.
+ABANDON_FACTOR = 10
+
+_LOG = logging.getLogger("shared.jobs")  # the package, whose modules are private
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A marker left behind: which job, and how old the marker is (seconds)."""
+
+    job_id: str
+    age: float
+
+
+class Outbox:
+    """The markers (in the jobs container) and the queue the jobs go to."""
+
+    def __init__(self, *, jobs: ContainerClient, queue: QueueClient) -> None:
+        self._jobs = jobs
+        self._queue = queue
+
+    def hold(self, job_id: str) -> None:
+        """Write the job's marker: from now on a cut-off sequence is found and finished."""
+        self._jobs.upload_blob(_marker(job_id), b"{}", overwrite=True)
+
+    def send(self, job_id: str) -> None:
+        """Put the job's message on the queue (base64, as the trigger expects)."""
+        self._queue.send_message(JobMessage(job_id).encode())
+
+    def release(self, job_id: str) -> None:
+        """Delete the job's marker (already gone is fine)."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._jobs.delete_blob(_marker(job_id))
+
+    def pending(self, *, at: dt.datetime | None = None) -> list[Pending]:
+        """Every marker and its age, oldest first."""
+        now = at or dt.datetime.now(dt.UTC)
+        found = []
+        for blob in self._jobs.list_blobs(name_starts_with=OUTBOX_PREFIX):
+            job_id = blob.name.removeprefix(OUTBOX_PREFIX).removesuffix(".json")
+            modified = blob.last_modified
+            age = (now - modified).total_seconds() if modified is not None else float("inf")
+            found.append(Pending(job_id, age))
+        return sorted(found, key=lambda p: -p.age)
+
+
+def _marker(job_id: str) -> str:
+    return f"{OUTBOX_PREFIX}{job_id}.json"
+
+
+def reconcile(
+    store: JobStore, outbox: Outbox, *, resend_after: float, at: dt.datetime | None = None
+) -> Counter[str]:
+    """Finish every cut-off sequence whose marker is older than ``resend_after`` seconds.
+
+    Returns what was done, counted: ``resent`` (a queued job's message sent again),
+    ``settled`` (the job had moved on; marker dropped), ``abandoned`` (no job was ever
+    written; marker dropped), ``young`` and ``unwritten`` (left for a later run).
+    """
+    done: Counter[str] = Counter()
+    for pending in outbox.pending(at=at):
+        if pending.age < resend_after:
+            done["young"] += 1
+            continue
+        found = store.get(pending.job_id)
+        if found is None:
+            if pending.age < resend_after * ABANDON_FACTOR:
+                done["unwritten"] += 1
+                continue
+            outbox.release(pending.job_id)
+            done["abandoned"] += 1
+            continue
+        if found[0].status == QUEUED:
+            outbox.send(pending.job_id)
+            _LOG.warning("job %s was cut off before its message was sent; sent", pending.job_id)
+            done["resent"] += 1
+        else:
+            done["settled"] += 1
+        outbox.release(pending.job_id)
+    return done
