@@ -1,4 +1,4 @@
-"""P11: the queue round trip through the host's own output binding, after the queue idled.
+"""P13: the queue round trip through the host's own output binding, after the queue idled.
 
 HTTP -> queue output -> queue trigger -> blob output, with the notes example
 (blueprints/notes.py: ``POST /api/notes`` puts the note on ``notes``; ``store_note`` writes
@@ -28,8 +28,8 @@ from bench.harness import Bench
 from bench.report import Row
 
 #: The host's own default: the listener backs off up to a minute on an empty queue.
-P11_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:01:00"}
-P11_BLUEPRINTS = ("blueprints.notes",)
+ROUND_TRIP_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:01:00"}
+ROUND_TRIP_BLUEPRINTS = ("blueprints.notes",)
 GOAL_SECONDS = 2.0
 IDLE_SECONDS = 6.0  # back-off by then: waits of 3 to 6 s between polls of the empty queue
 POLL_SECONDS = 0.02
@@ -85,7 +85,7 @@ def round_trip(bench: Bench, rounds: int = 5) -> Row:
             samples[name].append(side())
     host, outside = statistics.median(samples["host"]), statistics.median(samples["outside"])
     return Row(
-        "P11",
+        "P13",
         "queue round trip after an idle queue: POST /api/notes -> queue output -> queue "
         f"trigger -> blob output (median of {rounds})",
         f"{host:.2f} s (max {max(samples['host']):.2f} s)",
