@@ -9,19 +9,14 @@ style the policy refused would log one).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 from posture.waivers import Waiver
+from tests.support.browser import render
 from tests.unit.posture.report.test_document import sample_report
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 class _Rows(HTMLParser):
@@ -62,21 +57,11 @@ class _Rows(HTMLParser):
 
 
 def _render(tmp_path: Path, html: str) -> tuple[str, str]:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     meta = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
     page = tmp_path / "posture.html"
     page.write_text(html.replace("<head>", f"<head>{meta}", 1), encoding="utf-8")
-    proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-         "--v=0", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout, proc.stderr
+    rendered = render(page.as_uri(), tmp_path / "profile")
+    return rendered.dom, rendered.log
 
 
 def test_chromium_renders_the_worst_first_with_waivers_visible_and_nothing_refused(

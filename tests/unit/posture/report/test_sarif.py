@@ -1,6 +1,6 @@
 """posture.report.sarif: the report as SARIF 2.1.0, valid against the OASIS schema itself.
 
-The schema is the committee's own file (tests/support/schemas/, source noted there);
+The schema is the OASIS committee's own (tests/support/sarif.py says where it comes from);
 GitHub code scanning's reading of ``security-severity`` and ``partialFingerprints`` is
 from "SARIF support for code scanning"
 (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning).
@@ -8,9 +8,7 @@ from "SARIF support for code scanning"
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -22,18 +20,15 @@ from posture.report.document import build_report
 from posture.report.sarif import FINGERPRINT_NAME, to_sarif
 from posture.runner import run_rules
 from posture.waivers import Waiver
+from tests.support.sarif import sarif_validator
 from tests.unit.posture.report.test_document import sample_report
 from tests.unit.posture.test_runner import make_rule
 
-SCHEMA = json.loads(
-    (Path(__file__).parents[3] / "support" / "schemas" / "sarif-schema-2.1.0.json").read_text()
-)
 RESOURCE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1"
 
 
 def _valid(log: dict[str, Any]) -> dict[str, Any]:
-    jsonschema.Draft4Validator.check_schema(SCHEMA)
-    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    sarif_validator().validate(log)
     return log
 
 
