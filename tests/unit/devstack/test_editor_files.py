@@ -10,7 +10,8 @@ code.visualstudio.com/docs/editor/tasks (tasks.json, background problem matchers
 containers.dev/implementors/json_reference (devcontainer.json); the dev container image
 ``mcr.microsoft.com/devcontainers/python`` is built ``FROM python:<variant>``
 (github.com/devcontainers/images, src/python/.devcontainer/Dockerfile), which puts
-``python3.11`` on PATH as the Makefile's ``PYTHON`` expects.
+``python3.11`` on PATH as the Makefile's ``PYTHON`` expects; its ``postCreateCommand`` is
+an object of named commands (containers.dev, "Lifecycle scripts").
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from devstack.__main__ import DEFAULT_DEBUG_PORT, build_parser
 from devstack.banner import banner
 from devstack.ports import DEFAULT_PORTS
 from devstack.runner import ROOT
+from tests.support.browser import INSTALL_HINT
 
 
 def load(path: str) -> dict[str, Any]:
@@ -130,8 +132,12 @@ def test_the_dev_container_is_the_projects_python_node_and_ports() -> None:
     node = container["features"]["ghcr.io/devcontainers/features/node:1"]["version"]
     engines = load("package.json")["engines"]["node"]
     assert engines == f">={node}"
-    target, _ = make_command(container["postCreateCommand"])
+    created = container["postCreateCommand"]
+    target, _ = make_command(created["setup"])
     assert make_target_exists(target)
+    # The page tests render in Debian's chromium (tests/support/browser.py), a system package.
+    assert "apt-get install" in created["chromium"]
+    assert created["chromium"].split()[-1] == INSTALL_HINT.split()[-1]
     assert container["forwardPorts"] == list(DEFAULT_PORTS.values())
     assert set(container["portsAttributes"]) == {str(p) for p in DEFAULT_PORTS.values()}
     recommended = load(".vscode/extensions.json")["recommendations"]
