@@ -133,3 +133,25 @@ def test_a_refused_value_given_with_app_setting_is_blamed_on_the_flag(tmp_path: 
     with pytest.raises(SettingsFileError) as from_file:
         refuse_unsafe(env, source=source)
     assert str(from_file.value).startswith("local.settings.json: ")
+
+
+def test_a_measured_run_reaches_the_host_and_nothing_else_of_the_shell_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """coverage.py's subprocess support starts measuring any Python that finds
+    COVERAGE_PROCESS_CONFIG (or COVERAGE_PROCESS_START) in its environment (coverage's
+    control.py, process_startup): the host gets them, so make test measures the app's code
+    in the host too; any other variable of the shell stays out."""
+    monkeypatch.setenv("COVERAGE_PROCESS_CONFIG", ":data:the-config")
+    monkeypatch.setenv("COVERAGE_PROCESS_START", str(tmp_path / "pyproject.toml"))
+    monkeypatch.setenv("SOMETHING_ELSE", "of the shell")
+    env = build_app_env(
+        {},
+        port_map={},
+        identity_endpoint="http://127.0.0.1:1/msi/token",
+        identity_header="header",
+        ca_bundle=tmp_path / "ca.pem",
+    )
+    assert env["COVERAGE_PROCESS_CONFIG"] == ":data:the-config"
+    assert env["COVERAGE_PROCESS_START"] == str(tmp_path / "pyproject.toml")
+    assert "SOMETHING_ELSE" not in env
