@@ -22,7 +22,6 @@ import concurrent.futures
 import datetime as dt
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -253,17 +252,23 @@ class Invoker:
         self, function: IndexedFunction, trigger: TriggerValue, reason: str, attempt: Attempt
     ) -> Outcome:
         invocation_id = str(uuid.uuid4())
-        started = _log_start(function, reason, invocation_id)
+        started = logs.executing(function.name, reason, invocation_id)
         try:
             arguments = self._arguments(function, trigger, invocation_id, attempt)
             result = self._call(function, arguments, invocation_id)
             http = self._settle(function, arguments, result, trigger.binding_data)
         except BaseException as exc:
-            _log_end(function, invocation_id, started, exc)
+            logs.executed(
+                function.name,
+                invocation_id,
+                started,
+                exc,
+                host_error=isinstance(exc, InvocationError),
+            )
             if isinstance(exc, InvocationError):
                 raise
             raise InvocationError(f"Functions.{function.name} failed: {exc}") from exc
-        _log_end(function, invocation_id, started, None)
+        logs.executed(function.name, invocation_id, started, None)
         return Outcome(invocation_id=invocation_id, http=http)
 
     def _arguments(
@@ -360,37 +365,6 @@ def _call_sync(
 ) -> Any:
     INVOCATION_LOCAL.invocation_id = invocation_id
     return user_function(**arguments)
-
-
-def _log_start(function: IndexedFunction, reason: str, invocation_id: str) -> float:
-    logger.info(
-        "Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id
-    )
-    return time.perf_counter()
-
-
-def _log_end(
-    function: IndexedFunction, invocation_id: str, started: float, error: BaseException | None
-) -> None:
-    duration = int((time.perf_counter() - started) * 1000)
-    if error is None:
-        logger.info(
-            "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)",
-            function.name,
-            invocation_id,
-            duration,
-        )
-        return
-    logger.error(
-        "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)",
-        function.name,
-        invocation_id,
-        duration,
-    )
-    if isinstance(error, InvocationError):  # the host's own (a timeout, a binding refused)
-        logger.error("Exception while executing function: Functions.%s. %s", function.name, error)
-    else:  # the function's exception, as the worker reports it and the host logs it
-        logger.error("%s", logs.failure_text(function.name, error))
 
 
 def utc_text(moment: dt.datetime | None) -> str | None:

@@ -1,4 +1,5 @@
-"""The host's console as the Functions host and the Python worker shape it.
+"""The host's console as the Functions host and the Python worker shape it: the
+``Executing``/``Executed`` lines of each invocation, system logs, and a failure's exception.
 
 System logs: the worker sends every log record to the host marked ``User`` or ``System``;
 a record is a system log when its logger's name starts with ``azure_functions_worker`` (the
@@ -22,8 +23,11 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
 from pathlib import Path
+
+logger = logging.getLogger("devstack.host")
 
 #: Logger names the worker marks as system logs.
 SYSTEM_PREFIXES = ("azure_functions_worker", "azure.functions")
@@ -67,4 +71,46 @@ def failure_text(function_name: str, error: BaseException) -> str:
     return (
         f"Exception while executing function: Functions.{function_name}. Result: Failure\n"
         f"Exception: {message}\nStack: {stack}"
+    )
+
+
+def executing(function_name: str, reason: str, invocation_id: str) -> float:
+    """The host's line as an invocation starts; returns the start time for :func:`executed`."""
+    logger.info(
+        "Executing 'Functions.%s' (Reason='%s', Id=%s)", function_name, reason, invocation_id
+    )
+    return time.perf_counter()
+
+
+def executed(
+    function_name: str,
+    invocation_id: str,
+    started: float,
+    error: BaseException | None,
+    *,
+    host_error: bool = False,
+) -> None:
+    """The host's line as an invocation ends. A failure is one entry with its exception, as
+    the host logs it: the host's own failures (a timeout, a binding refused: ``host_error``)
+    in a sentence, the function's as the worker reports it (:func:`failure_text`)."""
+    duration = int((time.perf_counter() - started) * 1000)
+    if error is None:
+        logger.info(
+            "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)",
+            function_name,
+            invocation_id,
+            duration,
+        )
+        return
+    detail = (
+        f"Exception while executing function: Functions.{function_name}. {error}"
+        if host_error
+        else failure_text(function_name, error)
+    )
+    logger.error(
+        "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)\n%s",
+        function_name,
+        invocation_id,
+        duration,
+        detail,
     )

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import RunningStack
 from tests.conformance.samples import Unreachable, samples
+from tests.support.stacks import Stacks
 
 pytestmark = pytest.mark.slow  # one sample sleeps a minute between purge and restore
 
@@ -35,8 +36,10 @@ KEY_VAULT_SAMPLES = [
 
 
 @pytest.fixture(scope="module")
-def sample_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(tmp_path_factory.mktemp("samples-stack"), host="none") as stack:
+def sample_stack(
+    stacks: Stacks, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStack]:
+    with stacks.running(tmp_path_factory.mktemp("samples-stack"), host="none") as stack:
         yield stack
 
 

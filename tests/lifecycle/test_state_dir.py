@@ -18,7 +18,8 @@ from devstack import leftovers, procfs
 from devstack.ports import is_free
 from tests.lifecycle.stacks import Up, fixed_ports
 
-pytestmark = pytest.mark.slow
+# The test starts `python -m devstack up` itself (the `stacks` fixture says so).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stacks")]
 
 
 def test_deleting_the_state_directory_stops_the_stack_with_one_line(tmp_path: Path) -> None:
