@@ -22,7 +22,6 @@ import concurrent.futures
 import datetime as dt
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,12 +31,14 @@ from typing import Any, Generic, TypeVar
 import azure.functions as func
 from azure.functions.meta import Datum
 
+from devstack.host import logs
 from devstack.host.bindings import blob, datum, expressions, queue, table
 from devstack.host.bindings.connections import StorageClients, connection_name
 from devstack.host.bindings.expressions import BindingData
 from devstack.host.bindings.model import BLOB, HTTP, QUEUE, TABLE, BindingSpec
 from devstack.host.context import INVOCATION_LOCAL, Attempt, Context, Trace, child_traceparent
 from devstack.host.functions import IndexedFunction
+from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.retry import timespan
 
 logger = logging.getLogger("devstack.host")
@@ -86,7 +87,12 @@ BlobWritten = Callable[[str, str, str], None]  # (connection, container, blob na
 
 
 class HostBindings:
-    """The host's side of input and output bindings."""
+    """The host's side of input and output bindings.
+
+    What the output bindings write is announced as the extensions announce it: a queue
+    message wakes the listeners of that queue (``queue_watcher``), a blob the blob
+    triggers' scans (``on_blob_written``).
+    """
 
     def __init__(
         self,
@@ -94,10 +100,12 @@ class HostBindings:
         clients: StorageClients,
         queue_encoding: str,
         on_blob_written: BlobWritten | None = None,
+        queue_watcher: QueueWatcher | None = None,
     ) -> None:
         self.clients = clients
         self.queue_encoding = queue_encoding
         self.on_blob_written = on_blob_written
+        self.queue_watcher = queue_watcher
 
     def read(self, binding: BindingSpec, data: BindingData) -> Datum | None:
         connection = connection_name(binding)
@@ -123,6 +131,8 @@ class HostBindings:
             bodies = queue.messages(value)
             client = self.clients.queue(connection).get_queue_client(name)
             queue.send(client, bodies, encoding=self.queue_encoding)
+            if bodies and self.queue_watcher is not None:
+                self.queue_watcher.notify(name)
         elif binding.type == BLOB:
             content = blob.output_bytes(value)
             if content is None:
@@ -242,17 +252,23 @@ class Invoker:
         self, function: IndexedFunction, trigger: TriggerValue, reason: str, attempt: Attempt
     ) -> Outcome:
         invocation_id = str(uuid.uuid4())
-        started = _log_start(function, reason, invocation_id)
+        started = logs.executing(function.name, reason, invocation_id)
         try:
             arguments = self._arguments(function, trigger, invocation_id, attempt)
             result = self._call(function, arguments, invocation_id)
             http = self._settle(function, arguments, result, trigger.binding_data)
         except BaseException as exc:
-            _log_end(function, invocation_id, started, exc)
+            logs.executed(
+                function.name,
+                invocation_id,
+                started,
+                exc,
+                host_error=isinstance(exc, InvocationError),
+            )
             if isinstance(exc, InvocationError):
                 raise
             raise InvocationError(f"Functions.{function.name} failed: {exc}") from exc
-        _log_end(function, invocation_id, started, None)
+        logs.executed(function.name, invocation_id, started, None)
         return Outcome(invocation_id=invocation_id, http=http)
 
     def _arguments(
@@ -349,34 +365,6 @@ def _call_sync(
 ) -> Any:
     INVOCATION_LOCAL.invocation_id = invocation_id
     return user_function(**arguments)
-
-
-def _log_start(function: IndexedFunction, reason: str, invocation_id: str) -> float:
-    logger.info(
-        "Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id
-    )
-    return time.perf_counter()
-
-
-def _log_end(
-    function: IndexedFunction, invocation_id: str, started: float, error: BaseException | None
-) -> None:
-    duration = int((time.perf_counter() - started) * 1000)
-    if error is None:
-        logger.info(
-            "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)",
-            function.name,
-            invocation_id,
-            duration,
-        )
-        return
-    logger.error(
-        "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)",
-        function.name,
-        invocation_id,
-        duration,
-        exc_info=(type(error), error, error.__traceback__),
-    )
 
 
 def utc_text(moment: dt.datetime | None) -> str | None:

@@ -113,6 +113,28 @@ def test_localhost_settings_point_at_127_0_0_1_on_the_port_in_use() -> None:
     assert rewrite_loopback_url("https://example.com:7073/", ports) == "https://example.com:7073/"
 
 
+def test_a_refused_value_given_with_app_setting_is_blamed_on_the_flag(tmp_path: Path) -> None:
+    """A keyed connection string passed as ``--app-setting`` is named as that flag, not as
+    the settings file it never was in."""
+    import json
+    import random
+
+    from devstack.appenv import SettingsFileError, refuse_unsafe
+    from tests.support.secret_shapes import storage_connection_string_planted
+
+    source = tmp_path / "local.settings.json"
+    source.write_text(json.dumps({"Values": {"X": "1"}}))
+    keyed = storage_connection_string_planted(random.Random(30)).text
+    env = {"X": "1", "AzureWebJobsStorage": keyed}
+    with pytest.raises(SettingsFileError) as caught:
+        refuse_unsafe(env, source=source, overrides={"AzureWebJobsStorage"})
+    assert str(caught.value).startswith("--app-setting AzureWebJobsStorage: ")
+    assert "local.settings.json" not in str(caught.value)
+    with pytest.raises(SettingsFileError) as from_file:
+        refuse_unsafe(env, source=source)
+    assert str(from_file.value).startswith("local.settings.json: ")
+
+
 def test_a_measured_run_reaches_the_host_and_nothing_else_of_the_shell_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -71,3 +71,22 @@ def test_precedence_literal_then_constrained_then_plain() -> None:
 def test_templates_the_host_refuses(template: str) -> None:
     with pytest.raises(RouteTemplateError):
         RouteTemplate.parse(template)
+
+
+@pytest.mark.parametrize("segment", ["{name}.{ext}", "v{version}", "{id}-x", "{a}{b}"])
+def test_a_complex_segment_is_refused_in_one_line_that_says_why(segment: str) -> None:
+    """ASP.NET Core routing matches complex segments ("Route template reference",
+    learn.microsoft.com/aspnet/core/fundamentals/routing#route-templates: "{filename}.{ext}");
+    the devstack host does not, and says so instead of misreading the rest of the segment
+    as a constraint (which gave ``bad constraint '}.{ext'``)."""
+    template = f"files/{segment}"
+    with pytest.raises(RouteTemplateError) as caught:
+        RouteTemplate.parse(template)
+    message = str(caught.value)
+    assert message.startswith(f"route '{template}': segment '{segment}' mixes parameters")
+    assert "one parameter per whole segment" in message
+    assert "constraint" not in message
+
+
+def test_doubled_braces_inside_a_regex_are_not_a_complex_segment() -> None:
+    assert match("x/{s:regex(^a{{2}}$)}", "x/aa") == {"s": "aa"}
