@@ -68,3 +68,26 @@ def test_without_a_rotation_configured_the_rule_is_as_before() -> None:
     status, evidence = outcome(None, env={"KEY_VAULT_URI": ENV["KEY_VAULT_URI"]})
     assert status == Status.PASS
     assert evidence == []
+
+
+def test_a_damaged_state_blob_is_reported_as_a_failing_rotation(monkeypatch: Any) -> None:
+    """The state is read through its schema (shared/rotation/state.py): ``"unconfirmed_keys":
+    5`` with ``failures_since_rotation: 0`` used to read as a healthy rotation that in fact
+    failed every run. The source reads it as a failure naming the damaged field."""
+    import shared.rotation.wiring as wiring
+    from posture.sources.rotation import rotation_state
+    from shared.rotation.state import StateStore
+    from tests.unit.shared.rotation.test_state import FakeContainer
+
+    damaged = {"failures_since_rotation": 0, "unconfirmed_keys": 5}
+    container = FakeContainer(damaged)
+    monkeypatch.setattr(wiring, "state_store", lambda *_: StateStore(container, "partner-api-key"))
+    context = CheckContext(env={**ENV, "PARTNER_API_KEY_SECRET_NAME": "partner-api-key"}, now=NOW)
+    state = rotation_state(context)
+    assert state is not None
+    assert state.failing
+    status, evidence = outcome(state)
+    assert status == Status.FAIL
+    (record,) = evidence
+    assert "'unconfirmed_keys'" in record["last_failure"]
+    assert record["last_failure_at"] == NOW.isoformat()
