@@ -459,6 +459,20 @@ def declared_settings() -> tuple[Setting[Any], ...]:
     return DECLARED
 
 
+#: Names that end like a secret's (``KEY``, ``SECRET``, ``TOKEN``, ``PASSWORD``, ``PWD``) and
+#: hold none, declared so the environment scan (:mod:`shared.environment`) lets them be: the
+#: shell's working directories (POSIX ``sh``: ``PWD``, ``OLDPWD``) and Application Insights'
+#: instrumentation key, which "aren't considered secrets" (Connection strings in Application
+#: Insights, https://learn.microsoft.com/azure/azure-monitor/app/sdk-connection-string). Every
+#: setting declared above is non-secret too: this app keeps no secret in its settings.
+NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "APPINSIGHTS_INSTRUMENTATIONKEY"})
+
+
+def declared_not_secret(name: str) -> bool:
+    """Whether ``name`` is declared here as holding no secret, whatever its name says."""
+    return name in NOT_SECRET_NAMES or any(setting.name == name for setting in DECLARED)
+
+
 def check_not_secret(name: str, value: str) -> None:
     """Refuse a secret-shaped value, naming the setting and the kind, never the value."""
     findings = [finding for finding in scan(value) if finding.kind not in INFO_KINDS]

@@ -10,7 +10,8 @@ to do about it. So every notable setting gets exactly one *owner*:
 3. ``platform``: variables App Service itself injects (``IDENTITY_HEADER``,
    ``MSI_SECRET``, ...): the app cannot remove them, so they are noted, not failed;
 4. ``RT-SAS-CLASSIFY``: any other value holding a SAS;
-5. ``RT-ENV-SECRETS``: any other secret-shaped value.
+5. ``RT-ENV-SECRETS``: any other secret-shaped value, and any value under a name that marks
+   a secret (``…_KEY``, ``…_TOKEN``, ``…_PASSWORD``...: :func:`shared.environment.secret_named`).
 
 Facts hold findings (kind, span, fingerprint), never values. The vocabulary (which
 variables are credentials, which the platform owns, what a keyed connection string is)
@@ -28,11 +29,13 @@ from shared.environment import (
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
     HOST_STORAGE,
+    KIND_SECRET_NAME,
     PLATFORM_MANAGED,
     connection_fields,
     keyed_by,
+    secret_named,
 )
-from shared.secretshapes import Finding, SasInfo, classify_sas, scan
+from shared.secretshapes import Finding, SasInfo, classify_sas, fingerprint, scan
 from shared.settings import declared_settings
 
 __all__ = [
@@ -109,6 +112,8 @@ def analyze_environment(
         if not value or _mirror(env, name):
             continue
         secrets = [f for f in scan(value) if f.is_secret]
+        if not secrets and secret_named(name):  # the start-up check's rule, by name
+            secrets = [Finding(KIND_SECRET_NAME, 0, len(value), fingerprint(value))]
         sas = classify_sas(value)
         keyed = keyed_by(value)
         owner = _owner(name, secrets, sas, keyed)

@@ -73,6 +73,20 @@ def test_a_credential_variable_anywhere_stops_start_up_naming_it(
     assert _redacting(logging.getLogger()), "redaction must be installed before the check"
 
 
+@pytest.mark.parametrize("name", ["PARTNER_API_KEY", "DB_PASSWORD", "JWT_SECRET"])
+def test_a_secret_by_name_stops_start_up_naming_it(
+    clean_start: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """No shape knows ``pk_…`` or a random password; the name does."""
+    value = "pk_" + secrets.token_hex(16)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(UnsafeEnvironmentError) as raised:
+        startup.start()
+    assert raised.value.setting == name
+    assert "a name that marks a secret" in str(raised.value)
+    assert value not in str(raised.value)
+
+
 def test_the_app_refuses_a_secret_in_local_settings_as_the_devstack_passes_them(
     tmp_path: Path,
 ) -> None:
