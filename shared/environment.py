@@ -90,7 +90,7 @@ KIND_CREDENTIAL_VARIABLE: Final = "credential variable"
 KIND_CONNECTION_STRING: Final = "connection string"
 KIND_KEYED_CONNECTION: Final = "connection string with a key"
 KIND_URL_CREDENTIALS: Final = "credentials in a URL"
-KIND_SECRET_NAME: Final = "a name that marks a secret"  # noqa: S105 (a kind name)
+KIND_BY_NAME: Final = "a name that marks a secret"
 #: The endings of a name that marks a secret, compared without regard to case.
 SECRET_NAME_ENDINGS: Final = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PWD")
 
@@ -120,7 +120,7 @@ _FIXES: Final = {
     KIND_KEYED_CONNECTION: "replace it with identity-based settings "
     "(<name>__serviceUri and friends) and rotate the key",
     KIND_URL_CREDENTIALS: "remove the credentials from the URL",
-    KIND_SECRET_NAME: "move the secret to Key Vault (read with the managed identity) and rotate "
+    KIND_BY_NAME: "move the secret to Key Vault (read with the managed identity) and rotate "
     "it; if the variable holds no secret, declare it in shared/settings.py",
 }
 _VAULT_FIX: Final = "move it to Key Vault (read with the managed identity) and rotate it"
@@ -201,7 +201,7 @@ def problem_of(name: str, value: str) -> Problem | None:
     if _has_url_password(value):
         return Problem(name, KIND_URL_CREDENTIALS)
     if secret_named(name):
-        return Problem(name, KIND_SECRET_NAME)
+        return Problem(name, KIND_BY_NAME)
     return None
 
 

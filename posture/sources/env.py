@@ -29,7 +29,7 @@ from shared.environment import (
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
     HOST_STORAGE,
-    KIND_SECRET_NAME,
+    KIND_BY_NAME,
     PLATFORM_MANAGED,
     connection_fields,
     keyed_by,
@@ -113,7 +113,7 @@ def analyze_environment(
             continue
         secrets = [f for f in scan(value) if f.is_secret]
         if not secrets and secret_named(name):  # the start-up check's rule, by name
-            secrets = [Finding(KIND_SECRET_NAME, 0, len(value), fingerprint(value))]
+            secrets = [Finding(KIND_BY_NAME, 0, len(value), fingerprint(value))]
         sas = classify_sas(value)
         keyed = keyed_by(value)
         owner = _owner(name, secrets, sas, keyed)

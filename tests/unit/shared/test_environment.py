@@ -19,10 +19,10 @@ import pytest
 
 from shared.environment import (
     CREDENTIAL_VARIABLES,
+    KIND_BY_NAME,
     KIND_CONNECTION_STRING,
     KIND_CREDENTIAL_VARIABLE,
     KIND_KEYED_CONNECTION,
-    KIND_SECRET_NAME,
     KIND_URL_CREDENTIALS,
     PLATFORM_MANAGED,
     SECRET_NAME_ENDINGS,
@@ -143,12 +143,12 @@ def test_every_problem_is_found_and_the_first_by_name_is_raised() -> None:
     ["PARTNER_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "JWT_SECRET", "MYSQL_PWD", "apiKey",
      "Stripe_Secret", "sendgridApiKey", "AWS_SECRET_ACCESS_KEY", "APPSETTING_SLACK_BOT_TOKEN"],
 )  # fmt: skip
-def test_a_name_that_marks_a_secret_is_refused_whatever_its_value(name: str) -> None:
+def test_a_name_marking_a_credential_is_refused_whatever_its_value(name: str) -> None:
     """``PARTNER_API_KEY=pk_…`` started the app: no shape knew ``pk_``. Its name does."""
     rng = random.Random(f"{RNG_SEED}-{name}")
     for value in ("pk_" + secrets.token_hex(16), ordinary_values(rng, 1)[0] + "-value"):
         error = refused(name, value)
-        assert error.problem.kind == KIND_SECRET_NAME
+        assert error.problem.kind == KIND_BY_NAME
         assert "shared/settings.py" in str(error), "the fix says how to declare a non-secret"
 
 
@@ -185,6 +185,7 @@ def test_the_red_team_s_environment_does_not_start_the_app() -> None:
     rng = random.Random(RNG_SEED)
     shapes = {kind: POSITIVE_GENERATORS[kind](rng).value for kind in VENDOR_PARTS}
     aws = [VENDOR_PARTS["aws-key"](rng)[2] for _ in range(20)]
+    unshaped_key = "pk_" + secrets.token_urlsafe(24)
     shaped = {
         "GITHUB_TOKEN": shapes["github-token"],
         "STRIPE_KEY": shapes["stripe-key"],
@@ -192,7 +193,7 @@ def test_the_red_team_s_environment_does_not_start_the_app() -> None:
         "AWS_ACCESS_KEY_ID": next(v for v in aws if len(v) == 20),
     }
     unshaped = {
-        "PARTNER_API_KEY": "pk_" + secrets.token_urlsafe(24),
+        "PARTNER_API_KEY": unshaped_key,
         "AWS_SECRET_ACCESS_KEY": next(v for v in aws if len(v) == 40),
         "DB_PASSWORD": secrets.token_urlsafe(12),
         "JWT_SECRET": secrets.token_urlsafe(32),

@@ -115,7 +115,7 @@ SPOILERS: dict[str, list[Spoiler]] = {
         lambda rng, asked: ["en"],
         lambda rng, asked: _key_like(rng),
         lambda rng, asked: "fr" if asked else "xx",  # a real tag not asked; a tag not in the set
-        lambda rng, asked: "6b65792d70617274",  # hex: a tag's shape, not a tag of the set
+        lambda rng, asked: b"key-part".hex(),  # hex: a tag's shape, not a tag of the set
         lambda rng, asked: "x-" + _key_like(rng)[:30],
         lambda rng, asked: (asked or "en") + " ",
         lambda rng, asked: (asked or "en") + "-" + "ab" * 10,

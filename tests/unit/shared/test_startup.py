@@ -74,7 +74,7 @@ def test_a_credential_variable_anywhere_stops_start_up_naming_it(
 
 
 @pytest.mark.parametrize("name", ["PARTNER_API_KEY", "DB_PASSWORD", "JWT_SECRET"])
-def test_a_secret_by_name_stops_start_up_naming_it(
+def test_a_credential_by_name_stops_start_up_naming_it(
     clean_start: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """No shape knows ``pk_…`` or a random password; the name does."""

@@ -65,7 +65,7 @@ FULL = RotationState(
     SECRET,
     last_rotation_at="2026-05-01T00:00:00+00:00",
     last_rotated_by="rotation (timer)",
-    last_version="0123456789abcdef0123456789abcdef",
+    last_version="ab" * 16,
     last_key_id="k7",
     next_due="2026-07-01T00:00:00+00:00",
     last_checked_at="2026-05-31T00:00:00+00:00",
