@@ -37,6 +37,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import jwt
+from jwt.types import Options
 
 from shared.principal import Principal
 
@@ -188,7 +189,7 @@ def _check_types(claims: dict[str, Any]) -> None:
 
 #: The first pass: the signature only, so the claims' types are judged before PyJWT reads
 #: them (it would take ``"exp": "1900000000"`` for a number, and ``True`` for 1).
-_SIGNATURE_ONLY: Final = {
+_SIGNATURE_ONLY: Final[Options] = {
     "verify_exp": False,
     "verify_nbf": False,
     "verify_iat": False,

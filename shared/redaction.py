@@ -8,8 +8,9 @@ Three layers, each useful alone and stronger together:
    value cannot leave the process by accident. :meth:`Secret.reveal` is the one
    deliberate way out, easy to grep for.
 2. :func:`register` and :func:`scrub`: a value fetched at run time (the partner key
-   from Key Vault) is remembered with its common encodings, and :func:`scrub` removes
-   it, and anything shaped like a secret (:mod:`shared.secretshapes`), from any
+   from Key Vault) is remembered with its common encodings (in any letter case; runs of
+   character references and long hex are decoded to be looked into), and :func:`scrub`
+   removes it, and anything shaped like a secret (:mod:`shared.secretshapes`), from any
    text. This catches the value after it has left its :class:`Secret`: in a request
    echoed back by a server, in a URL, in a traceback.
 3. :class:`RedactingFilter` and :func:`install_log_redaction`: every log record is
@@ -28,6 +29,7 @@ import types
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, TypeVar, final
 
+from shared.decodedruns import decoded_runs, redact_decoded
 from shared.registry import MIN_SECRET_LENGTH, Registry, encodings
 from shared.secretshapes import SECRET_KINDS, scan
 
@@ -72,6 +74,7 @@ def scrub(text: str) -> str:
                 parts += (text[pos:start], REDACTED)
             pos = end
         text = "".join([*parts, text[pos:]])
+    text = redact_decoded(text, holds=_REGISTRY.holds, mask=REDACTED)
     return _redact_findings(text)
 
 
@@ -81,7 +84,7 @@ def holds_secret(text: str) -> bool:
     Used to refuse what a third party sends back (its answer, its headers) rather than
     scrub it: an answer that echoes the key is not one to keep.
     """
-    return _REGISTRY.holds(text)
+    return _REGISTRY.holds(text) or any(_REGISTRY.holds(said) for *_, said in decoded_runs(text))
 
 
 def _redact_findings(text: str) -> str:

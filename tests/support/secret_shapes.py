@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shared import secretshapes as d
-from tests.support.vendor_secret_shapes import VENDOR_PARTS
+from tests.support.vendor_secret_shapes import VENDOR_GENERATORS
 
 B64_CHARS = string.ascii_letters + string.digits + "+/"
 URLSAFE_CHARS = string.ascii_letters + string.digits + "-_"
@@ -326,7 +326,7 @@ POSITIVE_GENERATORS: dict[str, Callable[[random.Random], Planted]] = {
     "container-registry-key": container_registry_key_planted,
     "jwt": jwt_planted,
     "private-key": private_key_planted,
-    **{name: (lambda rng, p=parts: plant(*p(rng))) for name, parts in VENDOR_PARTS.items()},
+    **VENDOR_GENERATORS,
 }
 
 

@@ -15,8 +15,12 @@ import random
 import string
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared import vendorshapes as v
+
+if TYPE_CHECKING:
+    from tests.support.secret_shapes import Planted
 
 BASE62 = string.ascii_letters + string.digits
 URLSAFE = BASE62 + "-_"
@@ -102,4 +106,19 @@ VENDOR_PARTS: dict[str, Callable[[random.Random], Parts]] = {
     "aws-key": aws_key,
     "google-api-key": google_api_key,
     "google-service-account": google_service_account,
+}
+
+
+def _planted(parts: Callable[[random.Random], Parts]) -> Callable[[random.Random], Planted]:
+    def generate(rng: random.Random) -> Planted:
+        from tests.support.secret_shapes import plant  # it imports this module
+
+        return plant(*parts(rng))
+
+    return generate
+
+
+#: The generators as ``secret_shapes.POSITIVE_GENERATORS`` holds them: carrier texts.
+VENDOR_GENERATORS: dict[str, Callable[[random.Random], Planted]] = {
+    name: _planted(parts) for name, parts in VENDOR_PARTS.items()
 }

@@ -15,7 +15,7 @@ import pytest
 
 from devstack.appenv import build_app_env, load_local_settings
 from devstack.runner import ROOT
-from shared import redactedoutput, redaction, startup
+from shared import redactedfds, redactedoutput, redaction, startup
 from shared.environment import UnsafeEnvironmentError
 from shared.settings import SettingsError, get_settings, load_settings
 
@@ -34,6 +34,7 @@ def clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
+    redactedfds.uninstall_descriptor_redaction()
     redactedoutput.uninstall_output_redaction()
     redaction.uninstall_log_redaction()
 
@@ -48,6 +49,7 @@ def test_start_installs_redaction_and_validates_the_settings(clean_start: dict[s
     assert _redacting(logging.getLogger())
     assert isinstance(sys.stdout, redactedoutput.RedactingStream)
     assert isinstance(sys.stderr, redactedoutput.RedactingStream)
+    assert redactedfds.descriptor_redaction_installed()
     assert get_settings() == load_settings(clean_start)
 
 
