@@ -156,7 +156,7 @@ def encodings(value: str) -> set[str]:
 
     Raw; base64, standard and URL-safe, padded or not (headers, Basic auth, blobs), and the
     part of it that stays the same when the value sits at any byte offset inside a longer
-    base64'd text (:func:`_shifted_base64`); URL-encoded as a path and as a form;
+    base64'd text (:func:`_shifted_base64`); base32; URL-encoded as a path and as a form;
     JSON-escaped; HTML-escaped; hex of its UTF-8 bytes; Python's repr of the text and of its
     bytes (``http.client``'s debug output prints ``repr`` of what it sends); reversed; and
     its :func:`cuts`, so a prefix or a suffix of :data:`WINDOW` characters, or any part of
@@ -175,6 +175,8 @@ def encodings(value: str) -> set[str]:
         text = encoded.decode("ascii")
         forms |= {text, text.rstrip("=")}
     forms |= _shifted_base64(raw)
+    base32 = base64.b32encode(raw).decode("ascii")
+    forms |= {base32, base32.rstrip("=")}
     for url in (quote(value, safe=""), quote(value), quote_plus(value, safe="")):
         forms |= {url, _lower_hex(url)}
     for escaped in (json.dumps(value), json.dumps(value, ensure_ascii=False)):

@@ -73,6 +73,7 @@ def _variants(key: str) -> dict[str, str]:
         "lower-case": key.lower(),
         "UTF-16 hex": key.encode("utf-16-le").hex(),
         "shifted base64": base64.b64encode(b"{" + raw + b"}").decode(),
+        "base32": base64.b32encode(raw).decode(),
         "HTML entities": "".join(f"&#x{ord(c):x};" for c in key),
         "HTML-escaped": html.escape(key),
     }
