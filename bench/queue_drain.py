@@ -16,8 +16,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from bench.harness import Bench
 from bench.load import JOB, run_concurrently
 from bench.report import Row
-from shared.jobs.model import COMPLETED, JobRecord, request_hash
-from shared.jobs.store import JobStore
+from shared.jobs import COMPLETED, JobRecord, JobStore, request_hash
 
 
 def _seed_jobs(bench: Bench, count: int) -> list[str]:

@@ -5,7 +5,7 @@ partner key from Key Vault (cached) -> partner call with the key in its
 header -> outbox marker -> job state written -> message enqueued -> ``202`` + ``Location``.
 A failure before the job's outbox marker is written leaves nothing behind (the claim is
 released). After it nothing is undone, since a write whose answer was lost may well have
-happened: the outbox (:mod:`shared.jobs.outbox`) gets the message of any job whose state
+happened: the outbox (:mod:`shared.jobs._outbox`) gets the message of any job whose state
 is there to the queue, even if this instance dies before sending it, and a 503 from this
 point on may still end in a processed job, which a retry with the same Idempotency-Key
 finds and replays. Every error is a
@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 if TYPE_CHECKING:  # the Storage SDK and azure.core load on the first request
-    from shared.jobs.outbox import Outbox
-    from shared.jobs.store import JobStore
+    from shared.jobs import JobStore, Outbox
 
 from blueprints.contracts.jobs import (
     ADMIN_ROLE,
@@ -53,8 +52,9 @@ from blueprints.http.errors import (
     api_errors,
 )
 from blueprints.http.responses import json_response
-from shared import storage
-from shared.jobs.model import (
+from shared import partner, storage
+from shared.callers import Principal
+from shared.jobs import (
     FAILED,
     QUEUED,
     IdempotencyRecord,
@@ -62,8 +62,6 @@ from shared.jobs.model import (
     now,
     request_hash,
 )
-from shared.partner import analyze
-from shared.principal import Principal
 from shared.settings import get_settings
 
 logger = logging.getLogger("app.jobs")
@@ -154,7 +152,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
 
     try:
         try:
-            analysis = analyze(body["text"], body.get("language"), idempotency_key=job_id)
+            analysis = partner.analyze(body["text"], body.get("language"), idempotency_key=job_id)
         except ValueError as exc:  # an answer that is not a JSON object
             logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
             raise BadGateway("the partner API refused or failed the call") from None
@@ -228,9 +226,9 @@ def _claim(
 def _replay(store: JobStore, record: JobRecord) -> func.HttpResponse:
     """The earlier job, once more; one still ``queued`` long after it was accepted may have
     lost its message to a crash, so it is sent again (the worker is idempotent), once per
-    window however many replays and retries ask (:func:`shared.jobs.outbox.resend_stalled`)."""
+    window however many replays and retries ask (:func:`shared.jobs.resend_stalled`)."""
     if record.status == QUEUED:
-        from shared.jobs.outbox import resend_stalled
+        from shared.jobs import resend_stalled
 
         window = get_settings().outbox_resend_after
         current, sent = resend_stalled(store, storage.outbox(), record.id, window=window)
@@ -308,7 +306,7 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         raise NotFound(NO_SUCH_JOB, target="id")
     outbox = storage.outbox()
     if found[0].status == QUEUED:
-        from shared.jobs.outbox import recently_resent, resend_stalled
+        from shared.jobs import recently_resent, resend_stalled
 
         window = get_settings().outbox_resend_after
         current, sent = resend_stalled(store, outbox, job_id, window=window)

@@ -12,6 +12,7 @@ describes the API's shape only; it holds no tenant, no client id, no setting.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -106,13 +107,17 @@ def document() -> dict[str, Any]:
     }
 
 
-_SERVED = json.dumps(document(), separators=(",", ":"))
+@functools.cache
+def _served() -> str:
+    """The document as served, built on the first request: indexing the app (every cold
+    start) does not pay for an answer most instances never give."""
+    return json.dumps(document(), separators=(",", ":"))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(
-        _SERVED,
+        _served(),
         status_code=200,
         mimetype=JSON,
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},

@@ -2,7 +2,7 @@
 
 Every ``%OUTBOX_SCHEDULE%`` (each minute by default) it lists the outbox markers older
 than ``OUTBOX_RESEND_AFTER_SECONDS`` and sends again the message of every job still
-``queued`` (see :mod:`shared.jobs.outbox`). The Functions host runs a timer function on
+``queued`` (see :mod:`shared.jobs._outbox`). The Functions host runs a timer function on
 one instance at a time, holding a blob lease in the host's storage (AzureWebJobsStorage),
 so a scaled-out app reconciles once per tick; were two runs ever to overlap, a job would
 get its message twice, which the idempotent worker absorbs. ``use_monitor`` keeps the
@@ -26,7 +26,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
     schedule="%OUTBOX_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True
 )
 def outbox_timer(timer: func.TimerRequest) -> None:
-    from shared.jobs.outbox import reconcile  # the Storage SDK loads on the first run
+    from shared.jobs import reconcile  # the Storage SDK loads on the first run
 
     done = reconcile(
         storage.job_store(),

@@ -3,7 +3,7 @@
 * Queue trigger on ``key-events`` (the host's own storage connection: in Azure the
   rotation app's account, where the vault's Event Grid system topic delivers with its
   managed identity): each ``SecretNearExpiry`` / ``SecretExpired`` event about the
-  partner secret starts a rotation (:mod:`shared.rotation.flow`); other events and other
+  partner secret starts a rotation (:mod:`shared.rotation._flow`); other events and other
   secrets are logged and dropped. A failure raises, so the host retries the message and,
   after ``maxDequeueCount``, keeps it in ``key-events-poison``.
 * Timer ``%ROTATION_SCHEDULE%`` (daily): rotates when the current version expires within
@@ -19,7 +19,7 @@ import logging
 
 import azure.functions as func
 
-from shared.rotation.config import EVENTS_QUEUE, load_rotation_config
+from shared.rotation import EVENTS_QUEUE, load_rotation_config
 
 logger = logging.getLogger("app.rotation")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -27,10 +27,8 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 @bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
 def rotate_on_event(msg: func.QueueMessage) -> None:
+    from shared.rotation import Trigger, parse_message, rotator
     from shared.rotation.errors import EventError
-    from shared.rotation.events import parse_message
-    from shared.rotation.flow import Trigger
-    from shared.rotation.wiring import rotator
 
     try:
         events = parse_message(msg.get_body())
@@ -50,8 +48,7 @@ def rotate_on_event(msg: func.QueueMessage) -> None:
     schedule="%ROTATION_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True
 )
 def rotation_timer(timer: func.TimerRequest) -> None:
-    from shared.rotation.flow import Trigger
-    from shared.rotation.wiring import rotator
+    from shared.rotation import Trigger, rotator
 
     outcome = rotator().rotate(Trigger("timer"))
     logger.info("rotation check: %s", outcome.reason)

@@ -19,10 +19,17 @@ from typing import Any
 import azure.functions as func
 
 from shared import storage
-from shared.errors import PartnerAnswerError
-from shared.jobs.messages import MessageSchemaError, decode_message
-from shared.jobs.model import COMPLETED, FAILED, PROCESSING, JobRecord, now
-from shared.partneranswer import analysis_from
+from shared.jobs import (
+    COMPLETED,
+    FAILED,
+    PROCESSING,
+    JobRecord,
+    MessageSchemaError,
+    decode_message,
+    now,
+)
+from shared.outbound import PartnerAnswerError
+from shared.partner import analysis_from
 
 logger = logging.getLogger("app.worker")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]

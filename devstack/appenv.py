@@ -137,7 +137,7 @@ def refuse_unsafe(env: dict[str, str], *, source: Path) -> None:
     """Stop before the host starts when the app would refuse its environment at start-up
     (a credential variable, a keyed connection string, a secret-shaped value): one line
     naming the setting and the kind of problem, never the value."""
-    from shared.environment import unsafe_variables
+    from shared.settings.environment import unsafe_variables
 
     if refused := unsafe_variables(env):
         raise SettingsFileError(f"{source.name}: {refused[0]}")

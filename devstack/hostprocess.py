@@ -25,7 +25,7 @@ from devstack.processes import ChildProcess, wait_for_http
 NAME = "host"
 logger = logging.getLogger("devstack.host")
 
-#: The host's one line for a missing or malformed setting (shared.settingvalues.SettingsError).
+#: The host's one line for a missing or malformed setting (shared.settings._parsers.SettingsError).
 _SETTING_ERROR = re.compile(
     r"SettingsError: (?P<problem>app setting (?P<name>[^:\s]+): .*?)"
     r"(?: \(\w+\.py, line \d+\))?(?: \(log: (?P<log>.*)\))?$"

@@ -1,9 +1,9 @@
 """What the app does once, before any function can run: one call at the top of function_app.py.
 
 Log redaction goes first, with the scrubbing of stdout and stderr (the Python streams, and
-file descriptors 1 and 2 beneath them: :mod:`shared.redactedfds`), so no output the
+file descriptors 1 and 2 beneath them: ``install_descriptor_redaction``), so no output the
 process writes from then on can carry a secret value it fetched or a value shaped like
-one; then every variable the process sees is checked (:mod:`shared.environment`: no
+one; then every variable the process sees is checked (:mod:`shared.settings.environment`: no
 credential variable, no keyed connection string, no secret-shaped value, declared or not);
 then the settings are validated, so a missing, malformed or secret-shaped setting stops
 the host at start-up with an error naming it (never its value) instead of failing the
@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import os
 
-from shared.environment import check_environment
-from shared.redactedfds import install_descriptor_redaction
-from shared.redactedoutput import install_output_redaction
-from shared.redaction import install_log_redaction
+from shared.redaction import (
+    install_descriptor_redaction,
+    install_log_redaction,
+    install_output_redaction,
+)
 from shared.settings import get_settings
+from shared.settings.environment import check_environment
 
 
 def start() -> str:
@@ -29,7 +31,7 @@ def start() -> str:
     install_output_redaction()
     install_descriptor_redaction()
     check_environment(os.environ)
-    from shared.rotation.config import hosted_functions, load_rotation_config
+    from shared.rotation import hosted_functions, load_rotation_config
 
     hosted = hosted_functions()
     if hosted == "rotation":

@@ -1,4 +1,4 @@
-"""Blob and Queue clients for the app, built lazily from the shared credential.
+"""Blob and Queue clients for the app, built lazily: the one place a Storage client is built.
 
 One client per service (and per container and queue) per process, built on
 first use and reused across invocations (clients pool their connections; two
@@ -11,7 +11,8 @@ queue.
 Retries are bounded tighter than the SDK's default (three retries 15 s and more apart,
 over a minute before an outage surfaces): three retries about 2, 4 and 8 s apart, so a
 storage blip of a few seconds is ridden out and a longer outage answers 503 within ~15 s
-instead of holding an HTTP request for minutes.
+instead of holding an HTTP request for minutes. The rotation's state container, read and
+written with an identity of its own, gets the same retries (:func:`container_at`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
+    from azure.core.credentials import TokenCredential
     from azure.storage.blob import BlobServiceClient, ContainerClient
     from azure.storage.queue import QueueClient, QueueServiceClient
 
-    from shared.jobs.outbox import Outbox
-    from shared.jobs.store import JobStore
+    from shared.jobs import JobStore, Outbox
 
 from shared.identity import get_credential
 from shared.settings import get_settings
@@ -82,17 +83,25 @@ def queue(name: str = JOBS_QUEUE) -> QueueClient:
     )
 
 
+def container_at(url: str, *, credential: TokenCredential) -> ContainerClient:
+    """A client for the container at ``url``, read with ``credential`` rather than the app's
+    (the rotation's own identity; the posture checker's), with the same retries."""
+    from azure.storage.blob import ContainerClient
+
+    return ContainerClient.from_container_url(url, credential=credential, **RETRY_OPTIONS)
+
+
 def job_store() -> JobStore:
     """A store over the jobs and results containers: one per request or message, since it
     remembers the versions it read (the clients under it are shared)."""
-    from shared.jobs.store import JobStore
+    from shared.jobs import JobStore
 
     return JobStore(jobs=container(JOBS_CONTAINER), results=container(RESULTS_CONTAINER))
 
 
 def outbox() -> Outbox:
     """The outbox: job markers in the jobs container, messages to the jobs queue."""
-    from shared.jobs.outbox import Outbox
+    from shared.jobs import Outbox
 
     return Outbox(jobs=container(JOBS_CONTAINER), queue=queue())
 

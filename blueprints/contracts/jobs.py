@@ -17,8 +17,8 @@ from blueprints.http.openapi import (
     json_body,
     ref,
 )
-from shared.jobs.model import COMPLETED, FAILED, PROCESSING, QUEUED
-from shared.partneranswer import DETECTED_LANGUAGES, SENTIMENTS
+from shared.jobs import COMPLETED, FAILED, PROCESSING, QUEUED
+from shared.partner import DETECTED_LANGUAGES, SENTIMENTS
 
 SUBMIT_ROLE = "Jobs.Submit"
 ADMIN_ROLE = "Jobs.Admin"

@@ -1,6 +1,6 @@
 """Who is calling: the caller its own bearer token proves, or 401/403.
 
-The app does not take ``X-MS-CLIENT-PRINCIPAL`` on trust (see :mod:`shared.callertoken`):
+The app does not take ``X-MS-CLIENT-PRINCIPAL`` on trust (see :mod:`shared.callers._token`):
 it verifies the bearer token App Service passes on in the ``Authorization`` header, and
 takes the caller and its roles from that token alone. No valid token, no caller, whatever
 the other headers say.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from blueprints.http.errors import Forbidden, Unauthenticated, Unavailable
-from shared.principal import Principal
+from shared.callers import Principal
 
 
 def require_caller(req: func.HttpRequest, *roles: str) -> Principal:
@@ -21,12 +21,7 @@ def require_caller(req: func.HttpRequest, *roles: str) -> Principal:
     :raises Forbidden: the caller holds none of ``roles`` (the message names the first).
     :raises Unavailable: the issuer's signing keys cannot be fetched right now.
     """
-    from shared.callertoken import (  # PyJWT and cryptography load on the first request
-        CallerTokenError,
-        IssuerKeysUnavailableError,
-        bearer_token,
-        verifier,
-    )
+    from shared.callers import CallerTokenError, IssuerKeysUnavailableError, bearer_token, verifier
 
     try:
         principal = verifier().verify(bearer_token(req.headers.get("authorization")))

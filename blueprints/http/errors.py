@@ -32,7 +32,8 @@ from typing import ClassVar
 import azure.functions as func
 
 from blueprints.http.responses import error_response
-from shared.errors import (
+from shared.callers import REFUSED_BY_APP, REFUSED_BY_HEADER
+from shared.outbound import (
     OutboundError,
     OutboundTlsError,
     PartnerAnswerError,
@@ -40,6 +41,8 @@ from shared.errors import (
     PartnerKeyError,
     PartnerRejectedError,
     PartnerUnavailableError,
+)
+from shared.vault import (
     SecretDisabledError,
     SecretNotFoundError,
     VaultAccessDeniedError,
@@ -47,7 +50,6 @@ from shared.errors import (
     VaultTlsError,
     VaultUnavailableError,
 )
-from shared.principal import REFUSED_BY_APP, REFUSED_BY_HEADER
 
 logger = logging.getLogger("app.http")
 
@@ -92,7 +94,7 @@ class BadRequest(ApiError):
 
 class Unauthenticated(ApiError):
     """401 with ``WWW-Authenticate: Bearer`` (RFC 6750, section 3), marked as the app's own
-    refusal (:data:`shared.principal.REFUSED_BY_HEADER`)."""
+    refusal (:data:`shared.callers.REFUSED_BY_HEADER`)."""
 
     status = 401
     default_code = "unauthenticated"
@@ -102,7 +104,7 @@ class Unauthenticated(ApiError):
 
 
 class Forbidden(ApiError):
-    """403, marked as the app's own refusal (:data:`shared.principal.REFUSED_BY_HEADER`)."""
+    """403, marked as the app's own refusal (:data:`shared.callers.REFUSED_BY_HEADER`)."""
 
     status = 403
     default_code = "forbidden"

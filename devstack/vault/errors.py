@@ -1,6 +1,6 @@
 """The errors the emulated Key Vault answers with: HTTP status, Key Vault's code, a message.
 
-Named apart from :class:`shared.errors.VaultError` (the app's "a secret could not be
+Named apart from :class:`shared.vault.errors.VaultError` (the app's "a secret could not be
 obtained"): this one is the service's side of the wire, raised by the store and the
 routes and written as Key Vault's JSON error body. A message never names a value.
 """

@@ -10,7 +10,7 @@ latest version of the watched secret and sends each event once per (version, typ
 Event Grid schema (``id``, ``topic``, ``subject``, ``eventType``, ``eventTime``, ``data``
 with ``Id``, ``VaultName``, ``ObjectType``, ``ObjectName``, ``Version``, ``NBF``, ``EXP``,
 ``dataVersion``, ``metadataVersion``), base64-encoded as deliveries were reported to be
-(the app reads plain JSON too: :mod:`shared.rotation.events`). A send that fails (Azurite
+(the app reads plain JSON too: :mod:`shared.rotation._events`). A send that fails (Azurite
 stopped) is tried again on the next tick, as Event Grid retries a delivery.
 
 To watch a rotation now, move the current version's dates back so its expiry falls in

@@ -83,7 +83,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 // Every setting the app reads in Azure, and nothing else: tests/infra holds this list
-// against shared/settings.py. The runtime (python 3.11) is declared in functionAppConfig,
+// against shared/settings/. The runtime (python 3.11) is declared in functionAppConfig,
 // because Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME as an app setting.
 var appSettings = {
   AzureWebJobsStorage__blobServiceUri: hostBlobEndpoint

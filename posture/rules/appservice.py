@@ -21,7 +21,7 @@ from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.rules.controlplane import APPS, READER, judge_resources
 from posture.sources import arm
 from posture.sources.arm import ArmResource
-from shared.principal import REFUSED_BY_APP, REFUSED_BY_HEADER
+from shared.callers import REFUSED_BY_APP, REFUSED_BY_HEADER
 from shared.settings import (
     POSTURE_ARM_ENDPOINT,
     POSTURE_AUTH_EXCLUDED_PATHS,

@@ -20,7 +20,7 @@ from posture.rules.controlplane import NOT_CONFIGURED, READER, judge_resources
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from posture.sources.logs import MAX_ROWS, scan_telemetry
-from shared.secretshapes import scan
+from shared.redaction.shapes import scan
 from shared.settings import (
     POSTURE_LOG_WORKSPACE_ID,
     POSTURE_RESOURCE_GROUPS,

@@ -21,7 +21,7 @@ from posture.sources.env import (
     SettingFacts,
     analyze_environment,
 )
-from shared.secretshapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
+from shared.redaction.shapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 
 NO_PERMISSION = "none (the app's own environment)"
 PINNED_VALUES = frozenset({"prod", "managedidentitycredential"})
@@ -79,7 +79,7 @@ def _secret_evidence(facts: SettingFacts) -> list[Evidence]:
         "the secret to Key Vault and read it with the managed identity at run time; then "
         "rotate the exposed secret, since it has been in configuration."
     ),
-    reads="process environment (app settings), secret patterns of shared/secretshapes.py",
+    reads="process environment (app settings), secret patterns of shared/redaction/shapes.py",
     permission=NO_PERMISSION,
 )
 def env_secrets(context: CheckContext) -> RuleResult:

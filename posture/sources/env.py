@@ -11,11 +11,12 @@ to do about it. So every notable setting gets exactly one *owner*:
    ``MSI_SECRET``, ...): the app cannot remove them, so they are noted, not failed;
 4. ``RT-SAS-CLASSIFY``: any other value holding a SAS;
 5. ``RT-ENV-SECRETS``: any other secret-shaped value, and any value under a name that marks
-   a secret (``…_KEY``, ``…_TOKEN``, ``…_PASSWORD``...: :func:`shared.environment.secret_named`).
+   a secret (``…_KEY``, ``…_TOKEN``, ``…_PASSWORD``...:
+   :func:`shared.settings.environment.secret_named`).
 
 Facts hold findings (kind, span, fingerprint), never values. The vocabulary (which
 variables are credentials, which the platform owns, what a keyed connection string is)
-is :mod:`shared.environment`'s, the same the app's start-up check refuses by.
+is :mod:`shared.settings.environment`'s, the same the app's start-up check refuses by.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from shared.environment import (
+from shared.redaction.shapes import Finding, SasInfo, classify_sas, fingerprint, scan
+from shared.settings import declared_settings
+from shared.settings.environment import (
     APPSETTING_PREFIX,
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
@@ -35,8 +38,6 @@ from shared.environment import (
     keyed_by,
     secret_named,
 )
-from shared.secretshapes import Finding, SasInfo, classify_sas, fingerprint, scan
-from shared.settings import declared_settings
 
 __all__ = [
     "APPSETTING_PREFIX",

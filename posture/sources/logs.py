@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Final
 
 from posture.context import CheckContext
-from shared.secretshapes import scan
+from shared.redaction.shapes import scan
 from shared.settings import (
     POSTURE_LOG_LOOKBACK_HOURS,
     POSTURE_LOG_WORKSPACE_ID,

@@ -8,13 +8,13 @@ damaged blob reads as a failing rotation, the damage named as its last failure.
 from __future__ import annotations
 
 from posture.context import CheckContext
-from shared.rotation.state import RotationState
+from shared.rotation import RotationState
 from shared.settings import PARTNER_API_KEY_SECRET_NAME, ROTATION_STATE_CONTAINER_URL
 
 
 def rotation_state(context: CheckContext) -> RotationState | None:
     def build() -> RotationState | None:
-        from shared.rotation.wiring import state_store
+        from shared.rotation import state_store
 
         url = context.value(ROTATION_STATE_CONTAINER_URL)
         if url is None:

@@ -1,6 +1,6 @@
-"""The app settings in Bicep, in local.settings.sample.json and in shared/settings.py agree.
+"""The app settings in Bicep, in local.settings.sample.json and in shared/settings/ agree.
 
-shared/settings.py declares every setting the app reads and where it is set ("local",
+shared/settings/ declares every setting the app reads and where it is set ("local",
 "azure"). Bicep must set every required Azure setting and nothing undeclared; the sample
 local settings and the postprovision hook must do the same for "local". A drift in any
 direction fails here, naming the setting.
@@ -34,7 +34,7 @@ class Declared:
 
 
 def declared(where: str) -> Declared:
-    """Settings that shared/settings.py declares for `where` ('local' or 'azure')."""
+    """Settings that shared/settings/ declares for `where` ('local' or 'azure')."""
     from shared.settings import declared_settings  # imported here: a missing module fails one test
 
     settings = [s for s in declared_settings() if where in s.where]
@@ -54,7 +54,7 @@ def check_names(where: str, actual: set[str], origin: str) -> None:
         problems.append(f"{origin} lacks required {where} settings: {missing}")
     if undeclared:
         problems.append(
-            f"{origin} sets settings shared/settings.py does not declare for {where}: {undeclared}"
+            f"{origin} sets settings shared/settings/ does not declare for {where}: {undeclared}"
         )
     assert not problems, "\n".join(problems)
 
@@ -139,7 +139,7 @@ POSTPROVISION_ENV = {
 
 # The host's per-function switch (https://learn.microsoft.com/azure/azure-functions/disable-function:
 # "AzureWebJobs.<FUNCTION_NAME>.Disabled" in local.settings.json). Not an app setting the app
-# reads, so not in shared/settings.py: it names a function, and is checked against them.
+# reads, so not in shared/settings/: it names a function, and is checked against them.
 DISABLED = re.compile(r"^AzureWebJobs\.(\w+)\.Disabled$")
 
 

@@ -27,9 +27,7 @@ import requests
 
 from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
-from shared.jobs.model import QUEUED, IdempotencyRecord, JobRecord, request_hash
-from shared.jobs.outbox import Outbox
-from shared.jobs.store import JobStore
+from shared.jobs import QUEUED, IdempotencyRecord, JobRecord, JobStore, Outbox, request_hash
 from tests.integration.conftest import Rehearsal
 from tests.support.jobclient import JobClient
 from tests.support.waiting import eventually

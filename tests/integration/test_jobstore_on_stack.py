@@ -12,8 +12,7 @@ from azure.storage.blob import BlobServiceClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from shared.jobs.model import PROCESSING, QUEUED, JobRecord, request_hash
-from shared.jobs.store import JobStore
+from shared.jobs import PROCESSING, QUEUED, JobRecord, JobStore, request_hash
 
 
 class CountingTransport(RequestsTransport):  # type: ignore[misc]

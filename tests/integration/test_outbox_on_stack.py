@@ -19,9 +19,19 @@ import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
 from devstack.runner import RunningStack
-from shared.jobs.model import COMPLETED, QUEUED, IdempotencyRecord, JobRecord, now, request_hash
-from shared.jobs.outbox import ABANDON_FACTOR, Outbox, reconcile, resend_stalled
-from shared.jobs.store import JobStore
+from shared.jobs import (
+    ABANDON_FACTOR,
+    COMPLETED,
+    QUEUED,
+    IdempotencyRecord,
+    JobRecord,
+    JobStore,
+    Outbox,
+    now,
+    reconcile,
+    request_hash,
+    resend_stalled,
+)
 
 RESEND_AFTER = 60.0
 

@@ -1,7 +1,7 @@
 """The partner key rotates itself on the devstack, end to end, and survives what can go wrong.
 
 A stack of its own, with a short secret cache (2 s), a grace of 6 s (more than the cache
-plus 1 s of allowed skew: shared.rotation.config refuses less) and the daily timer
+plus 1 s of allowed skew: shared.rotation._config refuses less) and the daily timer
 pushed to New Year (each test that wants it runs it through the admin API, as the
 Functions host's ``POST /admin/functions/{name}`` does). The vault delivers
 ``SecretNearExpiry`` into ``key-events`` as Event Grid would (devstack.vault.events;

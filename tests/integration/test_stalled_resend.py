@@ -24,8 +24,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
-from shared.jobs.model import QUEUED, IdempotencyRecord, JobRecord, request_hash
-from shared.jobs.store import JobStore
+from shared.jobs import QUEUED, IdempotencyRecord, JobRecord, JobStore, request_hash
 from shared.settings import OUTBOX_RESEND_AFTER
 from tests.integration.test_jobs_pipeline import Api
 from tests.support.waiting import eventually

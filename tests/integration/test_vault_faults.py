@@ -10,7 +10,7 @@ flight; and once the vault is back, the next submission succeeds.
 What was broken (a 429 with ``Retry-After: 99999`` slept on inside the request by
 azure-core's RetryPolicy; callers joining a stuck fetch with no deadline; a slow refresh
 holding requests although a cached key within the grace existed) is bounded in
-shared/vaultclient.py and shared/vault.py; their unit tests hold each bound.
+shared/vault/ (_client.py, _provider.py); their unit tests hold each bound.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The recordings in tests/support/recordings/ are the services' answers with every
 replaced by a synthetic one; a real answer can carry keys, SAS URLs, client secrets or
 tokens (a deployment output, a log line, a credential's ``secretText``), so every string
 in every recording is run through the same detectors the app and the checker use
-(shared/secretshapes.py), and every key through a list of the fields that carry secret
+(shared/redaction/shapes.py), and every key through a list of the fields that carry secret
 material in Graph and ARM answers. Each check is first shown to fail on a positive
 planted in a copy.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from shared.secretshapes import scan
+from shared.redaction.shapes import scan
 from tests.support import recordings
 from tests.support import secret_shapes as ss
 

@@ -4,7 +4,7 @@ No file in this repository holds a literal key, SAS, token or private key: a
 secret scanner run over the tree must stay quiet, and a literal that looks real
 is indistinguishable from a leak. Every value here is assembled from a seeded
 ``random.Random`` when a test runs, following the documented shapes that
-shared/secretshapes.py recognises.
+shared/redaction/shapes.py recognises.
 
 Each ``*_planted`` generator returns a :class:`Planted`: a realistic carrier text
 (connection string, URL, header, JSON) plus the kind and the exact span a
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from shared import secretshapes as d
+from shared.redaction import shapes as d
 from tests.support.vendor_secret_shapes import VENDOR_GENERATORS
 
 B64_CHARS = string.ascii_letters + string.digits + "+/"

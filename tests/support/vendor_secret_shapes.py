@@ -1,7 +1,7 @@
 """Secret-shaped values of the common non-Azure services, built at run time from their formats.
 
 Each generator follows the format its issuer publishes (the pages are cited in
-``shared/vendorshapes.py``) and returns ``(kind, text before, value, text after)``;
+``shared/redaction/_vendorshapes.py``) and returns ``(kind, text before, value, text after)``;
 ``tests/support/secret_shapes.py`` plants them with the Azure shapes, so every test that
 draws from its positive generators draws these too. No prefix is written whole next to a
 body here: each value is assembled when a test runs.
@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shared import vendorshapes as v
+from shared.redaction import shapes as v
 
 if TYPE_CHECKING:
     from tests.support.secret_shapes import Planted

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from blueprints.worker import InvalidJobError, compute_result
-from shared.jobs.model import QUEUED, JobRecord
-from tests.unit.shared.test_partneranswer import SEED, _key_like, _valid
+from shared.jobs import QUEUED, JobRecord
+from tests.unit.shared.partner.test_answer import SEED, _key_like, _valid
 
 
 def _record(analysis: dict[str, Any], language: str | None = None) -> JobRecord:

@@ -15,9 +15,8 @@ import pytest
 
 from devstack.appenv import build_app_env, load_local_settings
 from devstack.runner import ROOT
-from shared import redactedfds, redactedoutput, redaction, startup
-from shared.environment import UnsafeEnvironmentError
-from shared.settings import SettingsError, get_settings, load_settings
+from shared import redaction, startup
+from shared.settings import SettingsError, UnsafeEnvironmentError, get_settings, load_settings
 
 
 @pytest.fixture
@@ -34,8 +33,8 @@ def clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
-    redactedfds.uninstall_descriptor_redaction()
-    redactedoutput.uninstall_output_redaction()
+    redaction.uninstall_descriptor_redaction()
+    redaction.uninstall_output_redaction()
     redaction.uninstall_log_redaction()
 
 
@@ -47,9 +46,9 @@ def test_start_installs_redaction_and_validates_the_settings(clean_start: dict[s
     assert not _redacting(logging.getLogger())
     startup.start()
     assert _redacting(logging.getLogger())
-    assert isinstance(sys.stdout, redactedoutput.RedactingStream)
-    assert isinstance(sys.stderr, redactedoutput.RedactingStream)
-    assert redactedfds.descriptor_redaction_installed()
+    assert isinstance(sys.stdout, redaction.RedactingStream)
+    assert isinstance(sys.stderr, redaction.RedactingStream)
+    assert redaction.descriptor_redaction_installed()
     assert get_settings() == load_settings(clean_start)
 
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from blueprints.http.caller import require_caller
 from blueprints.http.errors import ApiError, Forbidden, Unauthenticated, Unavailable
 from devstack.tokens import TokenIssuer
-from shared import callertoken
+from shared.callers import _token as callertoken
 from tests.support.servers import serve
 
 AUDIENCE = "api://caller-tests"

@@ -28,7 +28,7 @@ from blueprints.http.errors import (
     api_errors,
     dependency_error,
 )
-from shared.errors import (
+from shared.outbound import (
     OutboundError,
     OutboundTlsError,
     PartnerAnswerError,
@@ -36,6 +36,8 @@ from shared.errors import (
     PartnerKeyError,
     PartnerRejectedError,
     PartnerUnavailableError,
+)
+from shared.vault import (
     SecretDisabledError,
     SecretNotFoundError,
     VaultAccessDeniedError,

@@ -8,7 +8,7 @@ import secrets
 
 from devstack.vault.events import EXPIRED, NEAR_EXPIRY, VaultEvents
 from devstack.vault.store import VaultStore
-from shared.rotation.events import parse_message
+from shared.rotation import parse_message
 
 DAY = 86400
 

@@ -183,7 +183,7 @@ PROBES = [
 def test_the_probe_passes_only_a_refusal_by_the_platform(
     stub: StubCloud, case: str, app: Starlette, expected: Status
 ) -> None:
-    """The app verifies callers' tokens itself (shared/callertoken.py) and its 401 carries a
+    """The app verifies callers' tokens itself (shared/callers/_token.py) and its 401 carries a
     Bearer challenge too, so a challenge cannot tell the platform from the app: the app's
     own refusals are marked (``X-Refused-By: app``) and anything else that refuses before the
     function runs is the platform."""

@@ -15,7 +15,7 @@ from posture.context import CheckContext
 from posture.model import Status, get_rule
 from posture.runner import run_rules
 from posture.sources.vault import SecretFacts
-from shared.rotation.state import RotationState
+from shared.rotation import RotationState
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ENV = {
@@ -71,17 +71,18 @@ def test_without_a_rotation_configured_the_rule_is_as_before() -> None:
 
 
 def test_a_damaged_state_blob_is_reported_as_a_failing_rotation(monkeypatch: Any) -> None:
-    """The state is read through its schema (shared/rotation/state.py): ``"unconfirmed_keys":
+    """The state is read through its schema (shared/rotation/_state.py): ``"unconfirmed_keys":
     5`` with ``failures_since_rotation: 0`` used to read as a healthy rotation that in fact
     failed every run. The source reads it as a failure naming the damaged field."""
-    import shared.rotation.wiring as wiring
+    import shared.rotation
     from posture.sources.rotation import rotation_state
-    from shared.rotation.state import StateStore
+    from shared.rotation import StateStore
     from tests.unit.shared.rotation.test_state import FakeContainer
 
     damaged = {"failures_since_rotation": 0, "unconfirmed_keys": 5}
     container = FakeContainer(damaged)
-    monkeypatch.setattr(wiring, "state_store", lambda *_: StateStore(container, "partner-api-key"))
+    fake = lambda *_: StateStore(container, "partner-api-key")  # type: ignore[arg-type]  # noqa: E731
+    monkeypatch.setattr(shared.rotation, "state_store", fake)
     context = CheckContext(env={**ENV, "PARTNER_API_KEY_SECRET_NAME": "partner-api-key"}, now=NOW)
     state = rotation_state(context)
     assert state is not None

@@ -1,4 +1,4 @@
-"""shared.jobs.messages: the jobs.v1 message, ids only, size-checked both ways."""
+"""shared.jobs._messages: the jobs.v1 message, ids only, size-checked both ways."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from shared.jobs.messages import MAX_MESSAGE_BYTES, JobMessage, MessageSchemaError, decode_message
+from shared.jobs import MAX_MESSAGE_BYTES, JobMessage, MessageSchemaError, decode_message
 
 
 def test_message_round_trip() -> None:

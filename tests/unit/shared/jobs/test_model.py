@@ -1,10 +1,10 @@
-"""shared.jobs.model: a job's record as stored and what the API shows of it."""
+"""shared.jobs._model: a job's record as stored and what the API shows of it."""
 
 from __future__ import annotations
 
 import json
 
-from shared.jobs.model import JobRecord, request_hash
+from shared.jobs import JobRecord, request_hash
 
 
 def test_request_hash_ignores_key_order_but_not_values() -> None:

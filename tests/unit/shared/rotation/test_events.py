@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from shared.rotation import EXPIRED, NEAR_EXPIRY, parse_message
 from shared.rotation.errors import EventError
-from shared.rotation.events import EXPIRED, NEAR_EXPIRY, parse_message
 
 #: The sample's version id is a 32-hex string; one of the same shape, of low entropy.
 VERSION = uuid.UUID(int=0xEE059B2B).hex

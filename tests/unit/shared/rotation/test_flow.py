@@ -18,17 +18,24 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
 from shared.redaction import Secret
-from shared.rotation.config import RotationConfig
+from shared.rotation import (
+    NEAR_EXPIRY,
+    IssuedKey,
+    PartnerKey,
+    RotationConfig,
+    RotationState,
+    Rotator,
+    SecretEvent,
+    StateStore,
+    Trigger,
+)
+from shared.rotation._flow import TAG_KEY_ID
 from shared.rotation.errors import (
     GuardLostError,
     PartnerKeyError,
     StateDamagedError,
     VaultWriteError,
 )
-from shared.rotation.events import NEAR_EXPIRY, SecretEvent
-from shared.rotation.flow import TAG_KEY_ID, Rotator, Trigger
-from shared.rotation.partnerkeys import IssuedKey, PartnerKey
-from shared.rotation.state import RotationState, StateStore
 from tests.unit.shared.rotation.test_state import FakeContainer
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

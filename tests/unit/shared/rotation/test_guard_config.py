@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from shared.rotation.config import load_rotation_config
+from shared.rotation import LeaseGuard, load_rotation_config
 from shared.rotation.errors import GuardBusyError, GuardLostError
-from shared.rotation.guard import LeaseGuard
 from shared.settings import SettingsError
 from tests.support.secret_shapes import storage_account_key
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared.rotation._state import MAX_TEXT, MAX_UNCONFIRMED, SCHEMA, RotationState, StateStore
 from shared.rotation.errors import StateDamagedError
-from shared.rotation.state import MAX_TEXT, MAX_UNCONFIRMED, SCHEMA, RotationState, StateStore
 
 SECRET = "partner-api-key"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -1,0 +1,54 @@
+"""The jobs queue's message: versioned JSON, small, carrying ids only.
+
+The job's input lives in its state blob; the message only says which job to
+process, so a message never carries user data or anything secret and stays
+far below the queue's 64 KiB limit (48 KiB of payload once base64-encoded).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from shared.jobs.errors import MessageSchemaError
+
+SCHEMA = "jobs.v1"
+MAX_MESSAGE_BYTES = 48 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class JobMessage:
+    job_id: str
+    attempt: int = 1
+
+    def encode(self) -> str:
+        """JSON text; the queue client base64-encodes it on send."""
+        text = json.dumps(
+            {"schema": SCHEMA, "job_id": self.job_id, "attempt": self.attempt},
+            separators=(",", ":"),
+        )
+        if len(text.encode()) > MAX_MESSAGE_BYTES:
+            raise MessageSchemaError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+        return text
+
+
+def decode_message(body: bytes) -> JobMessage:
+    """Parse a decoded message body; anything else is a :class:`MessageSchemaError`."""
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise MessageSchemaError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MessageSchemaError("message is not JSON") from exc
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise MessageSchemaError(f"message schema is not {SCHEMA}")
+    job_id = document.get("job_id")
+    attempt = document.get("attempt", 1)
+    try:
+        uuid.UUID(str(job_id))
+    except ValueError as exc:
+        raise MessageSchemaError("job_id is not a UUID") from exc
+    if not isinstance(attempt, int) or attempt < 1:
+        raise MessageSchemaError("attempt must be a positive integer")
+    return JobMessage(job_id=str(job_id), attempt=attempt)

@@ -1,0 +1,31 @@
+"""The settings' exceptions: a setting, or a variable of the environment, that stops the app.
+
+Raised at start-up (:mod:`shared.startup`), so a host with a missing, malformed or
+secret-shaped setting refuses to run with an error naming it, never its value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.settings.environment import Problem
+
+__all__ = ["SettingsError", "UnsafeEnvironmentError"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or secret-shaped. ``setting`` names it."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"app setting {setting}: {problem}")
+        self.setting = setting
+
+
+class UnsafeEnvironmentError(SettingsError):
+    """A variable in the process's environment is a credential, a key or a secret."""
+
+    def __init__(self, problem: Problem) -> None:
+        ValueError.__init__(self, str(problem))
+        self.setting = problem.variable
+        self.problem = problem
