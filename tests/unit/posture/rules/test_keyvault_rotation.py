@@ -74,15 +74,15 @@ def test_a_damaged_state_blob_is_reported_as_a_failing_rotation(monkeypatch: Any
     """The state is read through its schema (shared/rotation/_state.py): ``"unconfirmed_keys":
     5`` with ``failures_since_rotation: 0`` used to read as a healthy rotation that in fact
     failed every run. The source reads it as a failure naming the damaged field."""
-    import shared.rotation
+    from azure.storage.blob import ContainerClient
+
     from posture.sources.rotation import rotation_state
-    from shared.rotation import StateStore
     from tests.unit.shared.rotation.test_state import FakeContainer
 
-    damaged = {"failures_since_rotation": 0, "unconfirmed_keys": 5}
-    container = FakeContainer(damaged)
-    fake = lambda *_: StateStore(container, "partner-api-key")  # type: ignore[arg-type]  # noqa: E731
-    monkeypatch.setattr(shared.rotation, "state_store", fake)
+    container = FakeContainer({"failures_since_rotation": 0, "unconfirmed_keys": 5})
+    monkeypatch.setattr(
+        ContainerClient, "from_container_url", staticmethod(lambda *_, **__: container)
+    )
     context = CheckContext(env={**ENV, "PARTNER_API_KEY_SECRET_NAME": "partner-api-key"}, now=NOW)
     state = rotation_state(context)
     assert state is not None
