@@ -26,7 +26,7 @@ from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
 from shared.jobs import QUEUED, IdempotencyRecord, JobRecord, JobStore, request_hash
 from shared.settings import OUTBOX_RESEND_AFTER
-from tests.integration.test_jobs_pipeline import Api
+from tests.support.jobsapi import Api
 from tests.support.waiting import eventually
 
 REPLAYS, RETRIES = 30, 10

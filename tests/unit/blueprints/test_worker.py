@@ -10,7 +10,7 @@ import pytest
 
 from blueprints.worker import InvalidJobError, compute_result
 from shared.jobs import QUEUED, JobRecord
-from tests.unit.shared.partner.test_answer import SEED, _key_like, _valid
+from tests.support.partner_answers import SEED, key_like, valid_answer
 
 
 def _record(analysis: dict[str, Any], language: str | None = None) -> JobRecord:
@@ -30,7 +30,7 @@ def _record(analysis: dict[str, Any], language: str | None = None) -> JobRecord:
 def test_the_worker_keeps_only_the_kept_fields_of_a_stored_analysis() -> None:
     """A job stored before the closed sets may hold the partner's whole answer, its
     ``analysis_id`` included: none of it reaches the result."""
-    stored = {**_valid(random.Random(SEED), "pt-BR"), "language": "PT-BR"}
+    stored = {**valid_answer(random.Random(SEED), "pt-BR"), "language": "PT-BR"}
     record = _record(stored, "pt-BR")
     result = compute_result(record)
     assert result["job_id"] == record.id
@@ -41,13 +41,13 @@ def test_the_worker_keeps_only_the_kept_fields_of_a_stored_analysis() -> None:
 
 
 def test_the_worker_refuses_a_stored_analysis_outside_the_sets() -> None:
-    stored = {**_valid(random.Random(SEED)), "language": _key_like(random.Random(SEED))}
+    stored = {**valid_answer(random.Random(SEED)), "language": key_like(random.Random(SEED))}
     with pytest.raises(InvalidJobError, match="invalid 'language'") as raised:
         compute_result(_record(stored))
     assert stored["language"] not in str(raised.value)
 
 
 def test_the_worker_refuses_a_stored_language_the_job_did_not_ask_for() -> None:
-    stored = {**_valid(random.Random(SEED), "en"), "language": "nl"}
+    stored = {**valid_answer(random.Random(SEED), "en"), "language": "nl"}
     with pytest.raises(InvalidJobError, match="invalid 'language'"):
         compute_result(_record(stored, "en"))

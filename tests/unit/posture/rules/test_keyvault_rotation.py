@@ -77,7 +77,7 @@ def test_a_damaged_state_blob_is_reported_as_a_failing_rotation(monkeypatch: Any
     from azure.storage.blob import ContainerClient
 
     from posture.sources.rotation import rotation_state
-    from tests.unit.shared.rotation.test_state import FakeContainer
+    from tests.support.rotation_state import FakeContainer
 
     container = FakeContainer({"failures_since_rotation": 0, "unconfirmed_keys": 5})
     monkeypatch.setattr(

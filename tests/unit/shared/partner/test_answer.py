@@ -14,7 +14,6 @@ import random
 import string
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import azure.functions as func
 import pytest
@@ -23,32 +22,18 @@ from blueprints.http.errors import BadRequest
 from blueprints.jobs import job_body
 from devstack.partner.hostile import smuggled
 from shared.outbound import PartnerAnswerError
-from shared.partner import ANALYSIS_FIELDS, DETECTED_LANGUAGES, SENTIMENTS, analysis_from
+from shared.partner import ANALYSIS_FIELDS, DETECTED_LANGUAGES, analysis_from
+from tests.support.partner_answers import SEED, key_like, valid_answer
 
-SEED = 20261122
 JSON = {"Content-Type": "application/json"}
 ASKED = ["en", "nl", "pt-BR", "zh-Hant", "de-CH", None]
-
-
-def _valid(rng: random.Random, asked: str | None = None) -> dict[str, Any]:
-    """A valid answer to a job that asked for ``asked``; the partner's case may differ."""
-    said = asked if asked is None else rng.choice([asked, asked.lower(), asked.upper()])
-    language = said if asked else rng.choice([*sorted(DETECTED_LANGUAGES), "EN", None])
-    return {
-        "analysis_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "language": language,
-        "sentiment": rng.choice([*sorted(SENTIMENTS), None]),
-        "word_count": rng.randint(0, 99),
-        "keywords": rng.sample(["alpha", "beta", "gamma", "delta"], 2),
-        "debug": {"anything": "at all"},
-    }
 
 
 def test_valid_answers_keep_exactly_the_app_s_own_values() -> None:
     rng = random.Random(SEED)
     for sample in range(500):
         asked = rng.choice(ASKED)
-        answer = _valid(rng, asked)
+        answer = valid_answer(rng, asked)
         kept = analysis_from(answer, requested_language=asked)
         where = f"seed={SEED} sample={sample}"
         assert tuple(kept) == ANALYSIS_FIELDS, where
@@ -63,7 +48,7 @@ def test_the_partner_s_identifiers_and_counts_are_never_kept() -> None:
     """``analysis_id`` is 122 free bits: not stored, not served, whatever it holds (the
     job's own id names the analysis)."""
     rng = random.Random(SEED)
-    answer = _valid(rng, "en")
+    answer = valid_answer(rng, "en")
     kept = analysis_from(answer, requested_language="en")
     assert set(kept) == {"language", "sentiment"}
     assert answer["analysis_id"] not in json.dumps(kept)
@@ -104,19 +89,15 @@ def test_an_absent_field_is_kept_as_none() -> None:
     }
 
 
-def _key_like(rng: random.Random) -> str:
-    return "".join(rng.choices(string.ascii_letters + string.digits + "-_", k=43))
-
-
 Spoiler = Callable[[random.Random, str | None], object]
 SPOILERS: dict[str, list[Spoiler]] = {
     "language": [
         lambda rng, asked: 7,
         lambda rng, asked: ["en"],
-        lambda rng, asked: _key_like(rng),
+        lambda rng, asked: key_like(rng),
         lambda rng, asked: "fr" if asked else "xx",  # a real tag not asked; a tag not in the set
         lambda rng, asked: b"key-part".hex(),  # hex: a tag's shape, not a tag of the set
-        lambda rng, asked: "x-" + _key_like(rng)[:30],
+        lambda rng, asked: "x-" + key_like(rng)[:30],
         lambda rng, asked: (asked or "en") + " ",
         lambda rng, asked: (asked or "en") + "-" + "ab" * 10,
     ],
@@ -124,7 +105,7 @@ SPOILERS: dict[str, list[Spoiler]] = {
         lambda rng, asked: True,
         lambda rng, asked: "Positive",
         lambda rng, asked: "mixed",
-        lambda rng, asked: _key_like(rng),
+        lambda rng, asked: key_like(rng),
         lambda rng, asked: {"label": "positive"},
     ],
 }
@@ -139,7 +120,7 @@ def test_a_field_outside_its_set_refuses_the_answer(
     field: str, index: int, asked: str | None
 ) -> None:
     rng = random.Random(f"{SEED}-{field}-{index}-{asked}")
-    answer = _valid(rng, asked)
+    answer = valid_answer(rng, asked)
     answer[field] = SPOILERS[field][index](rng, asked)
     with pytest.raises(PartnerAnswerError, match=f"invalid '{field}'") as raised:
         analysis_from(answer, requested_language=asked)
@@ -159,7 +140,7 @@ def test_a_key_spread_over_every_field_keeps_nothing_of_it(asked: str | None) ->
     """The hostile partner's ``smuggle_echo`` (devstack/partner/hostile.py): hex, a UUID of the
     key's bytes, numbers, base32 keywords, base64 reversed, a sentiment it picks. What is kept
     is the job's own language and one of three words: nothing else it sent."""
-    key = _key_like(random.Random(SEED))
+    key = key_like(random.Random(SEED))
     base = {"language": asked or "en", "sentiment": "neutral", "word_count": 3}
     answer = smuggled(key, base, echo_language=True)
     kept = analysis_from(answer, requested_language=asked)

@@ -36,7 +36,7 @@ from shared.rotation.errors import (
     StateDamagedError,
     VaultWriteError,
 )
-from tests.unit.shared.rotation.test_state import FakeContainer
+from tests.support.rotation_state import FakeContainer
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 GRACE = 900.0

@@ -8,52 +8,16 @@ and a report reads a damaged blob as a failing rotation.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 
 from shared.rotation._state import MAX_TEXT, MAX_UNCONFIRMED, SCHEMA, RotationState, StateStore
 from shared.rotation.errors import StateDamagedError
+from tests.support.rotation_state import SECRET, FakeContainer
 
-SECRET = "partner-api-key"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-class FakeBlob:
-    def __init__(self, body: bytes | None = None) -> None:
-        self.body = body
-
-    def download_blob(self) -> FakeBlob:
-        if self.body is None:
-            raise ResourceNotFoundError("BlobNotFound")
-        return self
-
-    def readall(self) -> bytes:
-        assert self.body is not None
-        return self.body
-
-    def upload_blob(self, body: bytes, **_: Any) -> None:
-        self.body = body
-
-
-class FakeContainer:
-    """One blob per name, as much of ``ContainerClient`` as the state store uses."""
-
-    def __init__(self, document: object = None) -> None:
-        self.blob = FakeBlob(None if document is None else json.dumps(document).encode())
-
-    def get_blob_client(self, name: str) -> FakeBlob:
-        assert name == f"{SECRET}.json"
-        return self.blob
-
-    @property
-    def document(self) -> Any:
-        assert self.blob.body is not None
-        return json.loads(self.blob.body)
 
 
 def store(document: object = None) -> tuple[StateStore, FakeContainer]:
