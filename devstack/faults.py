@@ -23,9 +23,9 @@ are:
 The partner stub also plays a hostile partner (:data:`HOSTILE_MODES`, refused for the vault):
 the call is served (the key checked, the work done) and the answer is then spoiled the way
 the mode says, by :mod:`devstack.partner.hostile`: the key echoed in the answer's fields, in a
-nested object, in a header or in a cookie; a harmless cookie; the answer trickled; a huge
-answer; a redirect; a body that is not JSON. The gate passes the mode on in the ASGI scope
-(:data:`STRIKE_SCOPE_KEY`).
+nested object, in a header or in a cookie, or cut into pieces spread over every field; a
+harmless cookie; the answer trickled; a huge answer; a redirect; a body that is not JSON. The
+gate passes the mode on in the ASGI scope (:data:`STRIKE_SCOPE_KEY`).
 
 ``mode`` may also be a list: each struck call then gets one of them, drawn at random (a mix of
 errors and timeouts, say). ``count`` limits the fault to the next N calls, ``seconds`` to a
@@ -62,6 +62,8 @@ HOSTILE_MODES = (
     "echo_nested",
     "echo_header",
     "echo_cookie",
+    "smuggle",
+    "smuggle_echo",
     "set_cookie",
     "trickle",
     "huge",

@@ -52,6 +52,7 @@ from devstack.host.functions import (
 )
 from devstack.host.http import HttpHost
 from devstack.host.invocation import HostBindings, Invoker
+from devstack.host.limits import INCOMPLETE_HEAD_BYTES
 from devstack.host.queues import QueueListener
 from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.routing import RouteTemplateError
@@ -307,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level="warning",
             access_log=False,
             lifespan="on",
+            h11_max_incomplete_event_size=INCOMPLETE_HEAD_BYTES,
         )
     )
     stop = threading.Event()

@@ -20,7 +20,14 @@ from shared.callers._principal import (
 from shared.callers.errors import CallerTokenError, IssuerKeysUnavailableError, PrincipalError
 
 if TYPE_CHECKING:
-    from shared.callers._token import LEEWAY, TokenVerifier, bearer_token, reset, verifier
+    from shared.callers._token import (
+        LEEWAY,
+        TokenVerifier,
+        bearer_token,
+        reset,
+        tenant_of,
+        verifier,
+    )
 
 __all__ = [
     "LEEWAY",
@@ -36,6 +43,7 @@ __all__ = [
     "bearer_token",
     "principal_from_headers",
     "reset",
+    "tenant_of",
     "verifier",
 ]
 
@@ -44,6 +52,13 @@ if not TYPE_CHECKING:
         __name__,
         {
             name: "._token"
-            for name in ("LEEWAY", "TokenVerifier", "bearer_token", "reset", "verifier")
+            for name in (
+                "LEEWAY",
+                "TokenVerifier",
+                "bearer_token",
+                "reset",
+                "tenant_of",
+                "verifier",
+            )
         },
     )

@@ -24,7 +24,15 @@ from shared.jobs._model import (
 from shared.jobs.errors import JobStoreError, MessageSchemaError
 
 if TYPE_CHECKING:
-    from shared.jobs._outbox import ABANDON_FACTOR, OUTBOX_PREFIX, Outbox, Pending, reconcile
+    from shared.jobs._outbox import (
+        ABANDON_FACTOR,
+        OUTBOX_PREFIX,
+        Outbox,
+        Pending,
+        recently_resent,
+        reconcile,
+        resend_stalled,
+    )
     from shared.jobs._store import JobStore
 
 __all__ = [
@@ -46,8 +54,10 @@ __all__ = [
     "Pending",
     "decode_message",
     "now",
+    "recently_resent",
     "reconcile",
     "request_hash",
+    "resend_stalled",
     "seconds_since",
 ]
 
@@ -57,7 +67,16 @@ if not TYPE_CHECKING:
         {
             "JobStore": "._store",
             **dict.fromkeys(
-                ("ABANDON_FACTOR", "OUTBOX_PREFIX", "Outbox", "Pending", "reconcile"), "._outbox"
+                (
+                    "ABANDON_FACTOR",
+                    "OUTBOX_PREFIX",
+                    "Outbox",
+                    "Pending",
+                    "recently_resent",
+                    "reconcile",
+                    "resend_stalled",
+                ),
+                "._outbox",
             ),
         },
     )

@@ -38,6 +38,9 @@ class JobRecord:
     reason: str | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: When the job's message was last sent again while it sat ``queued`` (ISO 8601): one
+    #: resend per window, whoever asks (:func:`shared.jobs.resend_stalled`).
+    resent: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What the API shows the job's owner: no owner id, no internal error detail."""

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         GuardLostError,
         PartnerKeyError,
         RotationError,
+        StateDamagedError,
         VaultWriteError,
     )
 
@@ -62,6 +63,7 @@ __all__ = [
     "RotationState",
     "Rotator",
     "SecretEvent",
+    "StateDamagedError",
     "StateStore",
     "Trigger",
     "VaultWriteError",
@@ -96,6 +98,7 @@ if not TYPE_CHECKING:
                     "GuardLostError",
                     "PartnerKeyError",
                     "RotationError",
+                    "StateDamagedError",
                     "VaultWriteError",
                 ),
                 ".errors",

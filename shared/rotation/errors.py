@@ -33,3 +33,8 @@ class PartnerKeyError(RotationError):
 
 class VaultWriteError(RotationError):
     """The new key could not be stored; it was revoked at the partner (or is named for it)."""
+
+
+class StateDamagedError(RotationError):
+    """The rotation's state blob is not what the rotation writes (names the field, never the
+    value): recorded as a rotation failure, so a damaged blob stops nothing silently."""

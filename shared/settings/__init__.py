@@ -50,11 +50,13 @@ from shared.settings._parsers import (
 from shared.settings.errors import SettingsError, UnsafeEnvironmentError
 
 __all__ = [
+    "NOT_SECRET_NAMES",
     "Setting",
     "Settings",
     "SettingsError",
     "UnsafeEnvironmentError",
     "check_not_secret",
+    "declared_not_secret",
     "declared_settings",
     "get_settings",
     "load_settings",
@@ -466,6 +468,21 @@ DECLARED: tuple[Setting[Any], ...] = (
 
 def declared_settings() -> tuple[Setting[Any], ...]:
     return DECLARED
+
+
+#: Names that end like a secret's (``KEY``, ``SECRET``, ``TOKEN``, ``PASSWORD``, ``PWD``) and
+#: hold none, declared so the environment scan (:mod:`shared.settings.environment`) lets them
+#: be: the shell's working directories (POSIX ``sh``: ``PWD``, ``OLDPWD``) and Application
+#: Insights' instrumentation key, which "aren't considered secrets" (Connection strings in
+#: Application Insights, https://learn.microsoft.com/azure/azure-monitor/app/sdk-connection-
+#: string). Every setting declared above is non-secret too: this app keeps no secret in its
+#: settings.
+NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "APPINSIGHTS_INSTRUMENTATIONKEY"})
+
+
+def declared_not_secret(name: str) -> bool:
+    """Whether ``name`` is declared here as holding no secret, whatever its name says."""
+    return name in NOT_SECRET_NAMES or any(setting.name == name for setting in DECLARED)
 
 
 def check_not_secret(name: str, value: str) -> None:

@@ -56,7 +56,10 @@ def test_submit_to_completed_with_result(api: Api, stack: RunningStack) -> None:
     stored = json.loads(
         blobs.get_blob_client("results", f"{job['id']}.json").download_blob().readall()
     )
-    assert stored["analysis_id"] == result["analysis_id"]
+    assert stored == result
+    state = json.loads(blobs.get_blob_client("jobs", f"{job['id']}.json").download_blob().readall())
+    assert state["analysis"] == {"language": "en", "sentiment": result["sentiment"]}
+    assert "analysis_id" not in result  # the partner's identifier is neither kept nor served
 
 
 def test_idempotent_resubmission(api: Api, stack: RunningStack) -> None:

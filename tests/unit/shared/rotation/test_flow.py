@@ -26,10 +26,17 @@ from shared.rotation import (
     RotationState,
     Rotator,
     SecretEvent,
+    StateStore,
     Trigger,
 )
 from shared.rotation._flow import TAG_KEY_ID
-from shared.rotation.errors import GuardLostError, PartnerKeyError, VaultWriteError
+from shared.rotation.errors import (
+    GuardLostError,
+    PartnerKeyError,
+    StateDamagedError,
+    VaultWriteError,
+)
+from tests.support.rotation_state import FakeContainer
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 GRACE = 900.0
@@ -296,3 +303,41 @@ def test_an_old_key_whose_revocation_failed_is_revoked_by_the_next_run() -> None
     w.partner.revoke_error = None
     assert not w.rotator.rotate(Trigger("timer")).rotated
     assert w.partner.revocations == [("k0", GRACE)]
+
+
+def with_state_blob(w: World, document: object) -> FakeContainer:
+    """``w``'s rotator, keeping its state in a (fake) blob through the real ``StateStore``."""
+    container = FakeContainer(document)
+    w.rotator._state = StateStore(container, "partner-api-key")  # type: ignore[arg-type]
+    return container
+
+
+def test_a_damaged_state_blob_is_a_recorded_failure_and_the_next_run_rotates() -> None:
+    """``"unconfirmed_keys": 5`` used to fail every rotation with a ``TypeError`` while the
+    state still said ``failures_since_rotation: 0``. Now the damage is the recorded failure
+    (naming the field), the blob is rewritten from what was valid, and the retry rotates."""
+    w = world()
+    container = with_state_blob(w, {"unconfirmed_keys": 5, "failures_since_rotation": 0})
+    before = w.current_value
+    with pytest.raises(StateDamagedError, match="'unconfirmed_keys'"):
+        w.rotator.rotate(Trigger("timer"))
+    assert w.current_value == before
+    recorded = container.document
+    assert recorded["failures_since_rotation"] == 1
+    assert recorded["last_failure"].startswith("StateDamagedError")
+    assert "'unconfirmed_keys'" in recorded["last_failure"]
+    assert recorded["last_failure_at"] == NOW.isoformat()
+    assert w.rotator.rotate(Trigger("timer")).rotated
+    assert container.document["failures_since_rotation"] == 0
+
+
+def test_any_exception_during_a_rotation_is_recorded_as_its_failure() -> None:
+    """Not only rotation and Azure errors: whatever stops a rotation is on the record the
+    posture checker reads, by its class name (never its message: it might quote data)."""
+    w = world()
+    container = with_state_blob(w, None)
+    w.partner.issue_error = TypeError("unsupported operand type(s) for +: 'int' and 'list'")
+    with pytest.raises(TypeError):
+        w.rotator.rotate(Trigger("timer"))
+    assert container.document["failures_since_rotation"] == 1
+    assert container.document["last_failure"] == "TypeError"
