@@ -20,6 +20,7 @@ import azure.functions as func
 
 from blueprints.contracts import jobs as jobs_api
 from blueprints.contracts import posture as posture_api
+from blueprints.http.errors import api_errors
 from blueprints.http.openapi import ERROR_SCHEMA, JSON, SCHEME, json_body, ref
 from shared import __version__
 from shared.identity import IDENTITY_SOURCE_SCHEMA
@@ -115,6 +116,7 @@ def _served() -> str:
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors()
 def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(
         _served(),

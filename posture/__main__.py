@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posture.context import CheckContext
-from posture.model import RuleRegistryError, Severity, get_rule
+from posture.errors import RuleRegistryError
+from posture.model import Severity, get_rule
 from posture.report.document import build_report, headline
 from posture.report.markdown import to_markdown
 from posture.report.page import to_html

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
+from posture.errors import RuleRegistryError
+
 if TYPE_CHECKING:
     from posture.context import CheckContext
 
@@ -112,10 +114,6 @@ class Rule:
     @property
     def docs(self) -> str:
         return f"{DOCS_PAGE}#{self.id.lower()}"
-
-
-class RuleRegistryError(ValueError):
-    """Two rules claim one id, or a lookup names no rule."""
 
 
 _REGISTRY: dict[str, Rule] = {}

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from posture.context import CheckContext
+from posture.errors import GraphError
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.sources.graph import (
     AppCredential,
-    GraphError,
     app_credentials,
     app_policy,
     parse_duration,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from posture.context import CheckContext
+from posture.errors import GraphError
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.sources.directory import (
     Application,
@@ -25,7 +26,7 @@ from posture.sources.directory import (
     federated_credentials,
     service_principals,
 )
-from posture.sources.graph import GraphError, tenant_id
+from posture.sources.graph import tenant_id
 from shared.settings import (
     POSTURE_FIC_ISSUERS,
     POSTURE_GRAPH_ENABLED,

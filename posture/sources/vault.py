@@ -14,15 +14,12 @@ from datetime import datetime
 from typing import Final
 
 from posture.context import CheckContext
+from posture.errors import VaultListingTruncatedError
 from shared.settings import KEY_VAULT_URI, declared_settings
 
 SECRET_NAME_SUFFIX: Final = "_SECRET_NAME"  # noqa: S105 (a suffix of setting names)
 PAGE_SIZE: Final = 25
 MAX_SECRETS: Final = 5000
-
-
-class VaultListingTruncatedError(RuntimeError):
-    """The vault holds more secrets than one run inspects."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,29 @@
 """The rotation's exceptions, one family: a rotation that did not happen says why, safely.
 
-Messages carry names, ids, versions and HTTP statuses, never a key.
+Messages carry names, ids, versions and HTTP statuses, never a key. A rotation runs on a
+queue message or a timer, not for an HTTP caller; each failure is raised so the trigger
+tries again, and recorded (by class name) in the state the posture checker reads.
 """
 
 from __future__ import annotations
 
+from shared.errors import AppError
 from shared.redaction import scrub
 
+__all__ = [
+    "EventError",
+    "GuardBusyError",
+    "GuardLostError",
+    "KeyManagementError",
+    "RotationError",
+    "VaultWriteError",
+]
 
-class RotationError(Exception):
+
+class RotationError(AppError):
     """Base class: the key was not rotated (the old key stays in use)."""
+
+    code = "rotation_failed"
 
     def __init__(self, message: str) -> None:
         super().__init__(scrub(message))
@@ -18,18 +32,32 @@ class RotationError(Exception):
 class EventError(RotationError, ValueError):
     """A queue message is not a Key Vault event this app understands."""
 
+    code = "invalid_event"
+
 
 class GuardBusyError(RotationError):
     """Another rotation holds the lease for longer than this one waits."""
+
+    code = "rotation_busy"
+    http_status = 503
+    transient = True
 
 
 class GuardLostError(RotationError):
     """The lease expired under a rotation in progress: it stops before writing the vault."""
 
+    code = "rotation_lease_lost"
+    http_status = 503
+    transient = True
 
-class PartnerKeyError(RotationError):
+
+class KeyManagementError(RotationError):
     """The partner's key-management API refused or failed a call."""
+
+    code = "partner_key_management_failed"
 
 
 class VaultWriteError(RotationError):
     """The new key could not be stored; it was revoked at the partner (or is named for it)."""
+
+    code = "vault_write_failed"

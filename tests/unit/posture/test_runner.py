@@ -12,10 +12,10 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from posture.context import CheckContext
+from posture.errors import RuleRegistryError
 from posture.model import (
     Category,
     Rule,
-    RuleRegistryError,
     RuleResult,
     Severity,
     Status,
