@@ -47,20 +47,23 @@ class PartnerKey:
 
 
 class PartnerKeysClient:
-    """Key management at the partner; each call authenticates with the key it is given."""
+    """Key management at the partner; each call authenticates with the key it is given and
+    waits as a partner call of the app does (the ``PARTNER_*_SECONDS`` settings)."""
 
     def __init__(
         self,
         base_url: str,
         *,
         header_name: str,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
+        connect_timeout: float,
+        read_timeout: float,
+        deadline: float,
         secret_name: str = "partner-api-key",  # noqa: S107 - a name
     ) -> None:
         self._base_url = base_url
         self._header = header_name
         self._timeouts = (connect_timeout, read_timeout)
+        self._deadline = deadline
         self._secret_name = secret_name
 
     def issue(self, current: Secret, *, idempotency_key: str, label: str) -> IssuedKey:
@@ -121,6 +124,7 @@ class PartnerKeysClient:
             header_name=self._header,
             connect_timeout=self._timeouts[0],
             read_timeout=self._timeouts[1],
+            deadline=self._deadline,
         )
         try:
             with client, client.request(method, path, json=json, idempotency_key=key) as response:

@@ -47,6 +47,7 @@ CONFIG = RotationConfig(
     cache_ttl=300,
     connect_timeout=1,
     read_timeout=1,
+    deadline=2,
 )
 
 
