@@ -80,7 +80,7 @@ param partnerApiUrl string
 @description('Put Storage and Key Vault behind private endpoints in a virtual network (default off).')
 param vnetEnabled bool = false
 
-@description('The partner key secret exists in the vault (set by infra/scripts/set-partner-key.sh as PARTNER_KEY_EXISTS): only then can the app identity be granted read, and the rotation identity write, on that one secret, since a role assignment needs its scope to exist.')
+@description('The partner key secret exists in the vault (PARTNER_KEY_EXISTS, which the preprovision hook derives from Azure before every provision): only then can the app identity be granted read, and the rotation identity write, on that one secret, since a role assignment needs its scope to exist.')
 param partnerKeyExists bool = false
 
 @description('Random salt of the Key Vault name, kept in the azd environment (KEY_VAULT_SALT) by the hooks: a purge-protected vault keeps its name for 90 days after deletion, so each new deployment after `azd down` gets a new name.')
@@ -95,6 +95,12 @@ var deploymentContainerName = 'app-package-${resourceToken}'
 var keyVaultSaltedToken = take(toLower(uniqueString(subscription().id, environmentName, location, keyVaultSalt)), 13)
 var keyVaultName = empty(keyVaultSalt) ? 'kv-${resourceToken}' : 'kv-${keyVaultSaltedToken}'
 var partnerApiKeySecretName = 'partner-api-key'
+// The rotation's storage account (infra/modules/rotation.bicep): its host state, deployment
+// package, the events queue, the dead-letter container and the lease and state container.
+var rotationEventsQueueName = 'key-events'
+var rotationStateContainerName = 'rotation'
+var rotationDeadLetterContainerName = 'key-events-deadletter'
+var rotationDeploymentContainerName = 'app-package-rot-${resourceToken}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
@@ -107,6 +113,19 @@ module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1
   name: 'identity'
   params: {
     name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+    enableTelemetry: false
+  }
+}
+
+// The rotation's own identity (docs/rotation.md): created here, beside the app's, so every
+// role assignment names its principal by a parameter the deployment knows from the start.
+module rotationIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  scope: rg
+  name: 'rotation-identity'
+  params: {
+    name: 'id-rot-${resourceToken}'
     location: location
     tags: tags
     enableTelemetry: false
@@ -161,13 +180,40 @@ module jobsStorage 'modules/storage.bicep' = {
   }
 }
 
+// The rotation app's own account, closed like the others when vnetEnabled.
+module rotationStorage 'modules/storage.bicep' = {
+  scope: rg
+  name: 'rotation-storage'
+  params: {
+    name: 'strot${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: [
+      rotationDeploymentContainerName
+      rotationStateContainerName
+      rotationDeadLetterContainerName
+    ]
+    queueNames: [
+      rotationEventsQueueName
+      '${rotationEventsQueueName}-poison'
+    ]
+    tablesEnabled: true
+    privateNetworking: vnetEnabled
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   scope: rg
   name: 'key-vault'
   params: {
     name: keyVaultName
     location: location
-    tags: tags
+    // The vault carries its name's salt as a tag, so the preprovision hook can tell with a
+    // control-plane read which vault of the group the coming provision uses, and whether the
+    // partner key exists in it (docs/deploy.md, "Day two").
+    tags: union(tags, {
+      'key-vault-salt': keyVaultSalt
+    })
     privateNetworking: vnetEnabled
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
@@ -182,6 +228,7 @@ module network 'modules/network.bicep' = if (vnetEnabled) {
     tags: tags
     hostStorageId: hostStorage.outputs.id
     jobsStorageId: jobsStorage.outputs.id
+    rotationStorageId: rotationStorage.outputs.id
     keyVaultId: keyVault.outputs.id
   }
 }
@@ -212,7 +259,8 @@ module postureRbac 'modules/posture-rbac.bicep' = {
   }
 }
 
-// The key rotation: its own app and identity, the vault's Event Grid system topic, the queue.
+// The key rotation: its own app and identity, the vault's Event Grid system topic, the queue;
+// with vnetEnabled, the same network shape as the jobs app (its own delegated subnet).
 module rotation 'modules/rotation.bicep' = {
   scope: rg
   name: 'rotation'
@@ -227,6 +275,18 @@ module rotation 'modules/rotation.bicep' = {
     partnerApiUrl: partnerApiUrl
     appPrincipalId: identity.outputs.principalId
     appInsightsName: monitoring.outputs.appInsightsName
+    identityId: rotationIdentity.outputs.resourceId
+    identityClientId: rotationIdentity.outputs.clientId
+    identityPrincipalId: rotationIdentity.outputs.principalId
+    storageName: rotationStorage.outputs.name
+    storageBlobEndpoint: rotationStorage.outputs.blobEndpoint
+    storageQueueEndpoint: rotationStorage.outputs.queueEndpoint
+    storageTableEndpoint: rotationStorage.outputs.tableEndpoint
+    eventsQueueName: rotationEventsQueueName
+    stateContainerName: rotationStateContainerName
+    deadLetterContainerName: rotationDeadLetterContainerName
+    deploymentContainerName: rotationDeploymentContainerName
+    subnetId: vnetEnabled ? network.outputs.rotationSubnetId : ''
   }
 }
 

@@ -1,7 +1,9 @@
 # azd preprovision hook (PowerShell). Same job as preprovision.sh:
 # 1. KEY_VAULT_SALT: a random salt for the purge-protected Key Vault's name, kept in the azd
 #    environment (the postdown hook draws a new one after azd down).
-# 2. API_CLIENT_ID: the Entra app registration that protects the API, created once and found
+# 2. PARTNER_KEY_EXISTS: whether the partner key is in the vault this provision uses, asked of
+#    Azure Resource Manager every time (a control-plane read), never remembered.
+# 3. API_CLIENT_ID: the Entra app registration that protects the API, created once and found
 #    again by its client id (never by display name), changed only if you own it: app roles
 #    from app-roles.json, v2 tokens for api://<client id>, the Azure CLI pre-authorized, an
 #    app role assignment required for tokens, no client secret.
@@ -34,10 +36,68 @@ function Invoke-Graph([string]$method, [string]$url, $body) {
 if (-not $env:KEY_VAULT_SALT -and -not $env:KEY_VAULT_NAME -and -not $inCi) {
   $salt = [guid]::NewGuid().ToString('N').Substring(0, 8)
   azd env set KEY_VAULT_SALT $salt
+  $env:KEY_VAULT_SALT = $salt
   Write-Host "preprovision: Key Vault name salt $salt (kept in the azd environment)"
 }
 
-# --- 2. the API's app registration ----------------------------------------------------------
+# --- 2. does the partner key exist? ---------------------------------------------------------
+# The vault this provision uses is the one in rg-<env> tagged with the current salt (a vault
+# from before the tag: KEY_VAULT_NAME), asked with azd's own login. Anything unclear counts
+# as "no": the grants on the secret are then only not made this time.
+function Get-ArmEndpoint {
+  switch ((azd config get cloud.name 2>$null) -replace '"', '') {
+    'AzureUSGovernment' { 'https://management.usgovcloudapi.net' }
+    'AzureChinaCloud' { 'https://management.chinacloudapi.cn' }
+    default { 'https://management.azure.com' }
+  }
+}
+
+# GET an ARM path into a file; returns the HTTP status (000 when there was no answer). The
+# token goes to curl on standard input, never on its command line.
+function Get-Arm([string]$path, [string]$file) {
+  $status = "Authorization: Bearer $armToken" |
+    curl.exe --silent --header '@-' --output $file --write-out '%{http_code}' "$arm$path"
+  if ($status) { $status } else { '000' }
+}
+
+$partnerKeyExists = 'false'
+$secretName = if ($env:PARTNER_API_KEY_SECRET_NAME) { $env:PARTNER_API_KEY_SECRET_NAME } else { 'partner-api-key' }
+if ($env:AZURE_SUBSCRIPTION_ID -and -not (Get-Command curl.exe -ErrorAction SilentlyContinue)) {
+  Write-Warning 'preprovision: curl is needed to ask Azure whether the partner key exists; taking it as absent this time'
+} elseif ($env:AZURE_SUBSCRIPTION_ID) {
+  $arm = Get-ArmEndpoint
+  $armToken = try { (azd auth token --output json 2>$null | ConvertFrom-Json).token } catch { '' }
+  $answer = New-TemporaryFile
+  $vaults = "/subscriptions/$($env:AZURE_SUBSCRIPTION_ID)/resourceGroups/rg-$($env:AZURE_ENV_NAME)/providers/Microsoft.KeyVault/vaults"
+  $status = Get-Arm "$($vaults)?api-version=2023-07-01" $answer
+  $vault = ''
+  if ($status -eq '200') {
+    # An answer that is not the documented list counts as no vault.
+    $found = try { @((Get-Content -Raw $answer | ConvertFrom-Json).value) } catch { @() }
+    $tagged = @($found | Where-Object { $_.tags -and ($_.tags.PSObject.Properties.Name -contains 'key-vault-salt') })
+    $match = if ($tagged.Count -gt 0) {
+      @($tagged | Where-Object { $_.tags.'key-vault-salt' -eq "$($env:KEY_VAULT_SALT)" })
+    } else {
+      @($found | Where-Object { $_.name -eq $env:KEY_VAULT_NAME })
+    }
+    if ($match.Count -eq 1) { $vault = $match[0].name }
+  } elseif ($status -ne '404') {
+    Write-Warning "preprovision: could not list the vaults of rg-$($env:AZURE_ENV_NAME) (HTTP $status); taking the partner key as absent this time"
+  }
+  if ($vault) {
+    $status = Get-Arm "$vaults/$vault/secrets/$($secretName)?api-version=2023-07-01" $answer
+    if ($status -eq '200') {
+      $partnerKeyExists = 'true'
+    } elseif ($status -ne '404') {
+      Write-Warning "preprovision: could not read $secretName's metadata in $vault (HTTP $status); taking the partner key as absent this time"
+    }
+  }
+  Remove-Item -Force $answer
+}
+azd env set PARTNER_KEY_EXISTS $partnerKeyExists
+Write-Host "preprovision: partner key in the vault: $partnerKeyExists"
+
+# --- 3. the API's app registration ----------------------------------------------------------
 if ($env:API_CLIENT_ID -and $env:API_APP_MANAGED -ne 'true') {
   if ($env:API_CLIENT_ID -notmatch $guid) { throw "preprovision: API_CLIENT_ID is not a client id: $($env:API_CLIENT_ID)" }
   Write-Host "preprovision: using the API app registration $($env:API_CLIENT_ID) as it is"

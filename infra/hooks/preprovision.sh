@@ -1,11 +1,15 @@
 #!/bin/sh
-# azd preprovision hook (POSIX sh). Two jobs, both kept in the azd environment so a re-run
+# azd preprovision hook (POSIX sh). Three jobs, all kept in the azd environment so a re-run
 # finds what the first run made:
 #
 # 1. KEY_VAULT_SALT: a random salt for the Key Vault name. The vault has purge protection,
 #    so after `azd down` its name stays taken for 90 days; the postdown hook draws a new
 #    salt, and this one draws the first (CI passes its own, see docs/deploy.md).
-# 2. API_CLIENT_ID: the Entra app registration that protects the API. It is created once and
+# 2. PARTNER_KEY_EXISTS: whether the partner key is in the vault this provision will use,
+#    asked of Azure Resource Manager every time (a control-plane read: names, no value), never
+#    remembered: the grants scoped to that secret can only be made once it exists, and a
+#    remembered "yes" is wrong after `azd down` (a new, empty vault) and unknown to CI.
+# 3. API_CLIENT_ID: the Entra app registration that protects the API. It is created once and
 #    found again by its client id (never by display name, which anyone in the tenant can
 #    reuse), and changed only if the signed-in user owns it. It exposes the app roles in
 #    app-roles.json, accepts v2 tokens for api://<client id>, pre-authorizes the Azure CLI so
@@ -91,10 +95,79 @@ PY
 if [ -z "${KEY_VAULT_SALT:-}" ] && [ -z "${KEY_VAULT_NAME:-}" ] && ! in_ci; then
   salt=$(new_uuid | cut -c1-8)
   azd env set KEY_VAULT_SALT "$salt"
+  KEY_VAULT_SALT=$salt
   echo "preprovision: Key Vault name salt $salt (kept in the azd environment)"
 fi
 
-# --- 2. the API's app registration ----------------------------------------------------------
+# --- 2. does the partner key exist? ---------------------------------------------------------
+# The vault this provision uses is the one in rg-<env> tagged with the current salt
+# (main.bicep tags it; a vault from before the tag is found by KEY_VAULT_NAME). Asked with
+# azd's own login, the identity that provisions, in CI too. Anything unclear counts as "no":
+# the grants on the secret are then only not made this time (a deployment never removes
+# them), where a wrong "yes" fails the whole provision.
+arm_endpoint() {
+  case "$(azd config get cloud.name 2>/dev/null | tr -d '"')" in
+    AzureUSGovernment) echo "https://management.usgovcloudapi.net" ;;
+    AzureChinaCloud) echo "https://management.chinacloudapi.cn" ;;
+    *) echo "https://management.azure.com" ;;
+  esac
+}
+
+# GET an ARM path into the file $2; prints the HTTP status (000 when there was no answer).
+# The token goes to curl on standard input, never on its command line.
+arm_get() {
+  printf 'Authorization: Bearer %s\n' "$arm_token" |
+    curl --silent --header @- --output "$2" --write-out '%{http_code}' "$arm$1" ||
+    true
+}
+
+partner_key_exists=false
+secret_name=${PARTNER_API_KEY_SECRET_NAME:-partner-api-key}
+if [ -n "${AZURE_SUBSCRIPTION_ID:-}" ] && ! command -v curl >/dev/null 2>&1; then
+  echo "preprovision: curl is needed to ask Azure whether the partner key exists; taking it" \
+    "as absent this time" >&2
+elif [ -n "${AZURE_SUBSCRIPTION_ID:-}" ]; then
+  arm=$(arm_endpoint)
+  arm_token=$(azd auth token --output json 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' 2>/dev/null || true)
+  answer=$(mktemp)
+  vaults="/subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/rg-$AZURE_ENV_NAME/providers/Microsoft.KeyVault/vaults"
+  status=$(arm_get "$vaults?api-version=2023-07-01" "$answer")
+  vault=""
+  case "$status" in
+    200)
+      vault=$(python3 - "$answer" "${KEY_VAULT_SALT:-}" "${KEY_VAULT_NAME:-}" <<'PY'
+import json
+import sys
+
+path, salt, known = sys.argv[1:]
+vaults = json.load(open(path, encoding="utf-8")).get("value", [])
+tagged = [v for v in vaults if "key-vault-salt" in (v.get("tags") or {})]
+match = [v for v in tagged if v["tags"]["key-vault-salt"] == salt]
+if not tagged:  # provisioned before the tag: the vault the environment last recorded
+    match = [v for v in vaults if v.get("name") == known]
+print(match[0]["name"] if len(match) == 1 else "")
+PY
+      ) || vault="" ;; # an answer that is not the documented list: as if no vault
+    404) ;; # no resource group: nothing provisioned here yet, or `azd down`
+    *) echo "preprovision: could not list the vaults of rg-$AZURE_ENV_NAME (HTTP $status);" \
+      "taking the partner key as absent this time" >&2 ;;
+  esac
+  if [ -n "$vault" ]; then
+    status=$(arm_get "$vaults/$vault/secrets/$secret_name?api-version=2023-07-01" "$answer")
+    case "$status" in
+      200) partner_key_exists=true ;;
+      404) ;;
+      *) echo "preprovision: could not read $secret_name's metadata in $vault (HTTP $status);" \
+        "taking the partner key as absent this time" >&2 ;;
+    esac
+  fi
+  rm -f "$answer"
+fi
+azd env set PARTNER_KEY_EXISTS "$partner_key_exists"
+echo "preprovision: partner key in the vault: $partner_key_exists"
+
+# --- 3. the API's app registration ----------------------------------------------------------
 if [ -n "${API_CLIENT_ID:-}" ] && [ "${API_APP_MANAGED:-}" != "true" ]; then
   is_guid "$API_CLIENT_ID" || fail "API_CLIENT_ID is not a client id (a GUID): $API_CLIENT_ID"
   echo "preprovision: using the API app registration $API_CLIENT_ID as it is"

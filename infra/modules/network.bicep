@@ -1,5 +1,6 @@
-// Optional private networking (vnetEnabled): a virtual network the app integrates with for
-// outbound traffic, and private endpoints so Storage and Key Vault can close their public
+// Optional private networking (vnetEnabled): a virtual network both function apps (the jobs
+// API and the key rotation) integrate with for outbound traffic, each through a delegated
+// subnet of its own, and private endpoints so Storage and Key Vault can close their public
 // endpoints. Off by default: it adds cost and makes local development against the cloud
 // resources impossible from outside the network (see docs/deploy.md).
 
@@ -17,6 +18,9 @@ param hostStorageId string
 
 @description('Resource id of the jobs storage account.')
 param jobsStorageId string
+
+@description('Resource id of the key rotation\'s storage account.')
+param rotationStorageId string
 
 @description('Resource id of the Key Vault.')
 param keyVaultId string
@@ -61,6 +65,24 @@ var endpoints = [
     target: jobsStorageId
     groupId: 'queue'
     zone: 'privatelink.queue.${storageSuffix}'
+  }
+  {
+    name: 'rot-blob'
+    target: rotationStorageId
+    groupId: 'blob'
+    zone: 'privatelink.blob.${storageSuffix}'
+  }
+  {
+    name: 'rot-queue'
+    target: rotationStorageId
+    groupId: 'queue'
+    zone: 'privatelink.queue.${storageSuffix}'
+  }
+  {
+    name: 'rot-table'
+    target: rotationStorageId
+    groupId: 'table'
+    zone: 'privatelink.table.${storageSuffix}'
   }
   {
     name: 'vault'
@@ -111,6 +133,26 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         name: 'app'
         properties: {
           addressPrefix: '10.0.1.0/24'
+          networkSecurityGroup: {
+            id: appSubnetNsg.id
+          }
+          delegations: [
+            {
+              name: 'flex'
+              properties: {
+                serviceName: 'Microsoft.App/environments'
+              }
+            }
+          ]
+        }
+      }
+      {
+        // The rotation app's own: an App Service plan integrates through a subnet no other
+        // plan uses ("the target Subnet ... is not in use by another App Service Plan",
+        // https://learn.microsoft.com/rest/api/appservice/web-apps/create-or-update-swift-virtual-network-connection-with-check).
+        name: 'rotation'
+        properties: {
+          addressPrefix: '10.0.3.0/24'
           networkSecurityGroup: {
             id: appSubnetNsg.id
           }
@@ -197,5 +239,8 @@ resource zoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@202
   ]
 }]
 
-@description('Subnet the function app integrates with for outbound traffic.')
+@description('Subnet the jobs API app integrates with for outbound traffic.')
 output appSubnetId string = '${vnet.id}/subnets/app'
+
+@description('Subnet the key rotation app integrates with for outbound traffic.')
+output rotationSubnetId string = '${vnet.id}/subnets/rotation'

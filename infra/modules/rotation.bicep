@@ -4,10 +4,15 @@
 // Separation: the jobs API's identity keeps Key Vault Secrets User (read); only the rotation
 // identity may write the partner secret (Key Vault Secrets Officer scoped to that one secret).
 // The rotation runs in its own Flex Consumption app with its own storage account (host state,
-// deployment package, the events queue, the lease and state container), so no code of the
-// jobs API can ask for the rotation identity's token or replace the rotation app's package.
-// Event Grid delivers with the system topic's managed identity (Storage Queue Data Message
-// Sender on the one queue), not to a webhook carrying a function key.
+// deployment package, the events queue, the dead letters, the lease and state container), so
+// no code of the jobs API can ask for the rotation identity's token or replace the rotation
+// app's package. Event Grid delivers with the system topic's managed identity
+// (rotation-events.bicep), not to a webhook carrying a function key.
+//
+// Every role assignment here is named from its scope, its principal and its role, and names
+// its principal by a parameter: a recreated identity gets new assignments instead of
+// colliding with the old ones (RoleAssignmentUpdateNotPermitted,
+// https://learn.microsoft.com/azure/role-based-access-control/troubleshooting).
 
 @description('Azure region.')
 param location string
@@ -27,7 +32,7 @@ param keyVaultUri string
 @description('Name of the partner secret the rotation writes.')
 param partnerApiKeySecretName string
 
-@description('Whether the partner secret exists yet: a role assignment needs its scope to exist, so the secret-scoped write is granted on the next provision after the key is first set.')
+@description('Whether the partner secret exists yet: a role assignment needs its scope to exist, so the secret-scoped write is granted on the first provision after the key is set.')
 param partnerKeyExists bool = false
 
 @description('Base URL of the partner API (its key-management routes are under it).')
@@ -39,6 +44,42 @@ param appPrincipalId string
 @description('Application Insights component to send telemetry to.')
 param appInsightsName string
 
+@description('Resource id of the rotation\'s user-assigned identity.')
+param identityId string
+
+@description('Client id of the rotation\'s identity.')
+param identityClientId string
+
+@description('Principal (object) id of the rotation\'s identity.')
+param identityPrincipalId string
+
+@description('The rotation\'s storage account (infra/main.bicep creates it).')
+param storageName string
+
+@description('Blob endpoint of that account, with a trailing slash.')
+param storageBlobEndpoint string
+
+@description('Queue endpoint of that account, with a trailing slash.')
+param storageQueueEndpoint string
+
+@description('Table endpoint of that account, with a trailing slash.')
+param storageTableEndpoint string
+
+@description('Queue Event Grid delivers the vault\'s events to.')
+param eventsQueueName string
+
+@description('Container of the rotation lease and state.')
+param stateContainerName string
+
+@description('Container Event Grid writes undeliverable events to.')
+param deadLetterContainerName string
+
+@description('Container holding the rotation app\'s deployment package.')
+param deploymentContainerName string
+
+@description('Subnet for outbound virtual network integration; empty for none.')
+param subnetId string = ''
+
 @description('NCRONTAB schedule of the daily safety net.')
 param rotationSchedule string = '0 30 2 * * *'
 
@@ -46,14 +87,10 @@ var roleIds = {
   'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   'Storage Blob Data Reader': '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  'Storage Queue Data Message Sender': 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
   'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb'
 }
-var eventsQueueName = 'key-events'
-var stateContainerName = 'rotation'
-var deploymentContainerName = 'app-package-rot-${resourceToken}'
 
 // The rotation's own host storage (Blob Data Owner, Queue and Table Data Contributor, as the
 // Functions host needs), holding the events queue and the lease and state container too.
@@ -62,49 +99,19 @@ var rotationStorageRoles = [
   'Storage Queue Data Contributor'
   'Storage Table Data Contributor'
 ]
-// Writing the partner secret: Officer carries setSecret; scoped to the one secret.
+// Writing the partner secret, scoped to the one secret. Officer carries more than rotation
+// uses (delete, backup, restore, update): docs/rotation.md, "Why Secrets Officer", says why
+// no custom role.
 var rotationSecretRoles = [
   'Key Vault Secrets Officer'
 ]
 var rotationTelemetryRoles = [
   'Monitoring Metrics Publisher'
 ]
-// Event Grid's system topic writes events to the one queue.
-var topicQueueRoles = [
-  'Storage Queue Data Message Sender'
-]
 // The jobs API's posture checker reads the rotation state (last rotation, next due, failure).
 var appStateRoles = [
   'Storage Blob Data Reader'
 ]
-
-module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
-  name: 'rotation-identity'
-  params: {
-    name: 'id-rot-${resourceToken}'
-    location: location
-    tags: tags
-    enableTelemetry: false
-  }
-}
-
-module storage 'storage.bicep' = {
-  name: 'rotation-storage'
-  params: {
-    name: 'strot${resourceToken}'
-    location: location
-    tags: tags
-    containerNames: [
-      deploymentContainerName
-      stateContainerName
-    ]
-    queueNames: [
-      eventsQueueName
-      '${eventsQueueName}-poison'
-    ]
-    tablesEnabled: true
-  }
-}
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
@@ -120,17 +127,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: 'strot${resourceToken}'
-}
-
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
-  parent: account
-  name: 'default'
-}
-
-resource eventsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
-  parent: queueService
-  name: eventsQueueName
+  name: storageName
 }
 
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
@@ -157,112 +154,70 @@ resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
 }
 
 resource rotationStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in rotationStorageRoles: {
-  name: guid(account.id, 'rotation', roleIds[role])
+  name: guid(account.id, identityPrincipalId, roleIds[role])
   scope: account
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
-    principalId: identity.outputs.principalId
+    principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }
-  dependsOn: [
-    storage
-  ]
 }]
 
 resource rotationSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in rotationSecretRoles: if (partnerKeyExists) {
-  name: guid(vault.id, partnerApiKeySecretName, 'rotation', roleIds[role])
+  name: guid(partnerSecret.id, identityPrincipalId, roleIds[role])
   scope: partnerSecret
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
-    principalId: identity.outputs.principalId
+    principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }
 }]
 
 resource rotationTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in rotationTelemetryRoles: {
-  name: guid(appInsights.id, 'rotation', roleIds[role])
+  name: guid(appInsights.id, identityPrincipalId, roleIds[role])
   scope: appInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
-    principalId: identity.outputs.principalId
+    principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }
-}]
-
-resource topicQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in topicQueueRoles: {
-  name: guid(account.id, eventsQueueName, 'topic', roleIds[role])
-  scope: eventsQueue
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
-    principalId: topic.identity.principalId
-    principalType: 'ServicePrincipal'
-  }
-  dependsOn: [
-    storage
-  ]
 }]
 
 resource appState 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in appStateRoles: {
-  name: guid(account.id, stateContainerName, appPrincipalId, roleIds[role])
+  name: guid(stateContainer.id, appPrincipalId, roleIds[role])
   scope: stateContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds[role])
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
-  dependsOn: [
-    storage
-  ]
 }]
 
-// Near-expiry and expired events of the partner secret only, into the queue, delivered with
-// the topic's identity. Event Grid schema: what shared/rotation/_events.py reads.
-resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
-  parent: topic
-  name: 'partner-key-expiry'
-  properties: {
-    deliveryWithResourceIdentity: {
-      identity: {
-        type: 'SystemAssigned'
-      }
-      destination: {
-        endpointType: 'StorageQueue'
-        properties: {
-          resourceId: storage.outputs.id
-          queueName: eventsQueueName
-          queueMessageTimeToLiveInSeconds: 604800
-        }
-      }
-    }
-    filter: {
-      includedEventTypes: [
-        'Microsoft.KeyVault.SecretNearExpiry'
-        'Microsoft.KeyVault.SecretExpired'
-      ]
-      subjectBeginsWith: partnerApiKeySecretName
-      subjectEndsWith: partnerApiKeySecretName
-    }
-    eventDeliverySchema: 'EventGridSchema'
-    retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
-    }
+// Near-expiry and expired events of the partner secret, delivered and dead-lettered with the
+// topic's identity. A module, so the topic's principal id (known only once the topic exists)
+// reaches its role assignments' names as a parameter.
+module events 'rotation-events.bicep' = {
+  name: 'rotation-events'
+  params: {
+    topicName: topic.name
+    topicPrincipalId: topic.identity.principalId
+    storageName: storageName
+    eventsQueueName: eventsQueueName
+    deadLetterContainerName: deadLetterContainerName
+    partnerApiKeySecretName: partnerApiKeySecretName
   }
-  dependsOn: [
-    topicQueue
-  ]
 }
 
 // Every setting the rotation app reads (tests/infra/test_rotation_infra.py holds the list
 // against shared/settings/).
 var appSettings = {
-  AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
-  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
-  AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
+  AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+  AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+  AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
   AzureWebJobsStorage__credential: 'managedidentity'
-  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  AzureWebJobsStorage__clientId: identityClientId
   AzureFunctionsJobHost__extensions__queues__messageEncoding: 'none'
-  AZURE_CLIENT_ID: identity.outputs.clientId
+  AZURE_CLIENT_ID: identityClientId
   AZURE_TOKEN_CREDENTIALS: 'ManagedIdentityCredential'
   APP_FUNCTIONS: 'rotation'
   KEY_VAULT_URI: keyVaultUri
@@ -270,12 +225,12 @@ var appSettings = {
   PARTNER_API_KEY_SECRET_NAME: partnerApiKeySecretName
   PARTNER_API_KEY_HEADER: 'X-Api-Key'
   SECRET_CACHE_TTL_SECONDS: '300'
-  ROTATION_CLIENT_ID: identity.outputs.clientId
-  ROTATION_STATE_CONTAINER_URL: '${storage.outputs.blobEndpoint}${stateContainerName}'
+  ROTATION_CLIENT_ID: identityClientId
+  ROTATION_STATE_CONTAINER_URL: '${storageBlobEndpoint}${stateContainerName}'
   ROTATION_SCHEDULE: rotationSchedule
   ROTATION_GRACE_SECONDS: '900'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -302,21 +257,22 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
-      '${identity.outputs.resourceId}': {}
+      '${identityId}': {}
     }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
     clientCertEnabled: false
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     functionAppConfig: {
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.outputs.resourceId
+            userAssignedIdentityResourceId: identityId
           }
         }
       }
@@ -361,7 +317,8 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
-// The rotation app serves no HTTP function: every request is refused before the host.
+// The rotation app serves no HTTP function: every request is refused before the host, the
+// host's admin endpoints included (docs/rotation.md says how to make it rotate now).
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'authsettingsV2'
@@ -383,7 +340,7 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
 output name string = site.name
 
 @description('URL of the container holding the rotation lease and state.')
-output stateContainerUrl string = '${storage.outputs.blobEndpoint}${stateContainerName}'
+output stateContainerUrl string = '${storageBlobEndpoint}${stateContainerName}'
 
 @description('Client id of the rotation identity.')
-output clientId string = identity.outputs.clientId
+output clientId string = identityClientId

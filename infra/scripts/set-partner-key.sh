@@ -91,9 +91,10 @@ fi
 unset key
 echo "set-partner-key: stored $secret in $vault via $via, expiring $expires"
 # The app's identity may read this one secret only: that grant is scoped to the secret, so
-# it can exist only once the secret does (infra/modules/rbac.bicep, partnerKeyExists).
+# it can exist only once the secret does (infra/modules/rbac.bicep, partnerKeyExists). The
+# last provision recorded whether it found the key; the next one asks Azure again (the
+# preprovision hook), so nothing is recorded here.
 if [ "$(setting PARTNER_KEY_EXISTS)" != "true" ]; then
-  azd env set PARTNER_KEY_EXISTS true
-  echo "set-partner-key: first key: run 'azd provision' once more, so the app's identity is"
-  echo "  granted read on this secret (and on no other)."
+  echo "set-partner-key: first key in this vault: run 'azd provision' once more, so the app's"
+  echo "  identity is granted read, and the rotation's write, on this secret (and no other)."
 fi

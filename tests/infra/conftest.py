@@ -93,16 +93,23 @@ def checkov_report() -> dict[str, Any]:
 
 def parse_infra_copy(root: Path) -> dict[str, Any]:
     """Parse the infra/ folder of another root (a generated broken copy) like `dump` does."""
+    return parse_infra_copies([root])[str(root)]
+
+
+def parse_infra_copies(roots: list[Path]) -> dict[str, dict[str, Any]]:
+    """Parse several generated copies in one run of infra_dump.py, keyed by str(root)."""
     _require_infra_venv()
     proc = subprocess.run(
-        [str(INFRA_PYTHON), str(Path(__file__).with_name("infra_dump.py")), str(root)],
+        [str(INFRA_PYTHON), str(Path(__file__).with_name("infra_dump.py")), *map(str, roots)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert proc.returncode == 0, f"infra_dump.py failed:\n{proc.stderr}"
-    parsed: dict[str, Any] = json.loads(proc.stdout)
-    errors = {p: v["error"] for p, v in parsed["bicep"].items() if "error" in v}
-    assert not errors, f"the broken copy does not even parse: {errors}"
+    loaded: dict[str, Any] = json.loads(proc.stdout)
+    parsed: dict[str, dict[str, Any]] = loaded if len(roots) > 1 else {str(roots[0]): loaded}
+    for root, result in parsed.items():
+        errors = {p: v["error"] for p, v in result["bicep"].items() if "error" in v}
+        assert not errors, f"the broken copy {root} does not even parse: {errors}"
     return parsed

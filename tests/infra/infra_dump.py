@@ -6,6 +6,8 @@ the test process itself needs neither package.
 
 Usage: infra_dump.py ROOT  ->  {"bicep": {path: {"tree": ...} | {"error": ...}},
                                 "yaml": {path: data | {"__error__": ...}}}
+       infra_dump.py ROOT ROOT...  ->  {ROOT: <the same>, ...}: generated broken copies are
+       parsed in one process, since starting the parser is most of the cost.
 """
 
 from __future__ import annotations
@@ -56,9 +58,16 @@ def load_yaml(root: Path) -> dict[str, Any]:
     return data
 
 
+def dump(root: Path) -> dict[str, Any]:
+    return {"bicep": parse_bicep(root), "yaml": load_yaml(root)}
+
+
 def main(argv: list[str]) -> int:
-    root = Path(argv[1]).resolve()
-    json.dump({"bicep": parse_bicep(root), "yaml": load_yaml(root)}, sys.stdout, default=str)
+    roots = argv[1:]
+    if len(roots) == 1:
+        json.dump(dump(Path(roots[0]).resolve()), sys.stdout, default=str)
+    else:
+        json.dump({r: dump(Path(r).resolve()) for r in roots}, sys.stdout, default=str)
     return 0
 
 

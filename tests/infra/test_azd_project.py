@@ -79,33 +79,34 @@ def test_ci_runs_the_test_command_on_python_311_and_node_20(yaml_docs: dict[str,
 
 
 def test_deploy_logs_in_by_federation_and_runs_azd(yaml_docs: dict[str, Any]) -> None:
-    deploy = yaml_docs[".github/workflows/deploy.yml"]
-    steps = deploy["jobs"]["deploy"]["steps"]
-    (login,) = [s for s in steps if s.get("uses", "").startswith("azure/login@")]
-    assert login["with"] == {
-        "client-id": "${{ vars.AZURE_CLIENT_ID }}",
-        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
-        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
-    }
-    runs = [s.get("run", "") for s in steps]
+    deploy = yaml_docs[".github/workflows/azure-dev.yml"]
+    job = deploy["jobs"]["deploy"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    (login,) = [r for r in runs if r.startswith("azd auth login")]
+    for part in ('--client-id "$AZURE_CLIENT_ID"', '--tenant-id "$AZURE_TENANT_ID"',
+                 "--federated-credential-provider github"):  # fmt: skip
+        assert part in login, part
+    assert job["env"]["AZURE_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
+    assert job["env"]["AZURE_TENANT_ID"] == "${{ vars.AZURE_TENANT_ID }}"
     assert any(r.startswith("azd provision") for r in runs)
     assert any(r.startswith("azd deploy") for r in runs)
 
 
-def test_only_the_deploy_job_can_mint_an_azure_token(yaml_docs: dict[str, Any]) -> None:
-    """`id-token: write` on the deploy job alone; every other job read-only.
+def test_only_the_deploying_jobs_can_mint_an_azure_token(yaml_docs: dict[str, Any]) -> None:
+    """`id-token: write` on the deploy and smoke jobs alone; every other job read-only.
 
     GitHub grants `permissions` per workflow or per job, and a job's own block replaces the
     workflow's (https://docs.github.com/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idpermissions);
-    a job with id-token: write can request the OIDC token azure/login exchanges. The test job
-    runs npm ci, pip install and the whole suite: it must not be able to.
+    a job with id-token: write can request the OIDC token azd exchanges. The test job runs
+    npm ci, pip install and the whole suite: it must not be able to.
     """
-    deploy = yaml_docs[".github/workflows/deploy.yml"]
+    deploy = yaml_docs[".github/workflows/azure-dev.yml"]
     assert deploy["permissions"] == {}, "nothing granted at workflow level"
     jobs = deploy["jobs"]
-    assert jobs["deploy"]["permissions"] == {"id-token": "write", "contents": "read"}
+    for name in ("deploy", "smoke"):
+        assert jobs[name]["permissions"] == {"id-token": "write", "contents": "read"}, name
     for name, job in jobs.items():
-        if name != "deploy":
+        if name not in ("deploy", "smoke"):
             assert job["permissions"] == {"contents": "read"}, name
     ci = yaml_docs[".github/workflows/ci.yml"]
     assert ci["permissions"] == {"contents": "read"}
@@ -115,17 +116,19 @@ def test_only_the_deploy_job_can_mint_an_azure_token(yaml_docs: dict[str, Any]) 
 def test_deploy_waits_for_a_reviewed_environment_and_smoke_tests(yaml_docs: dict[str, Any]) -> None:
     """The deploy job runs in a GitHub environment (required reviewers are set on it,
     https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment),
-    and `python -m smoke` runs after `azd deploy`, so a broken deployment fails the run."""
-    job = yaml_docs[".github/workflows/deploy.yml"]["jobs"]["deploy"]
-    assert job["environment"] == "production"
-    runs = [s.get("run", "") for s in job["steps"]]
-    deploy_at = next(i for i, r in enumerate(runs) if r.startswith("azd deploy"))
-    smoke_at = next(i for i, r in enumerate(runs) if "python -m smoke" in r)
-    assert smoke_at > deploy_at
-    smoke = runs[smoke_at]
-    assert 'az account get-access-token --resource "api://$API_CLIENT_ID"' in smoke
-    assert "::add-mask::" in smoke, "the token is masked in the log"
-    assert "SMOKE_TOKEN=" in smoke, "the token reaches the smoke check by environment"
+    and `python -m smoke` runs in a job after it, with the smoke identity's token taken from
+    azd (never printed: masked), so a broken deployment fails the run."""
+    jobs = yaml_docs[".github/workflows/azure-dev.yml"]["jobs"]
+    assert jobs["deploy"]["environment"] == "production"
+    assert jobs["smoke"]["needs"] == "deploy"
+    assert jobs["smoke"]["env"]["API_URL"] == "${{ needs.deploy.outputs.api-url }}"
+    runs = [s.get("run", "") for s in jobs["smoke"]["steps"]]
+    (token,) = [r for r in runs if "azd auth token" in r]
+    assert 'azd auth token --scope "api://$API_CLIENT_ID/.default" --output json' in token
+    assert "::add-mask::$token" in token, "the token is masked in the log"
+    assert 'echo "SMOKE_TOKEN=$token" >> "$GITHUB_ENV"' in token
+    assert any('python -m smoke --url "$API_URL" --wait 600' in r for r in runs)
+    job = jobs["deploy"]
     assert job["env"]["AZURE_PRINCIPAL_TYPE"] == "ServicePrincipal"
     assert job["env"]["KEY_VAULT_SALT"] == "${{ vars.KEY_VAULT_SALT }}"
 

@@ -1,5 +1,6 @@
-"""infra/modules/rotation.bicep: the rotation's separate app and identity, the vault's Event Grid
-system topic, identity-based queue delivery, and roles no wider than each needs.
+"""infra/modules/rotation.bicep and rotation-events.bicep: the rotation's separate app and
+identity, the vault's Event Grid system topic, identity-based queue delivery and dead-lettering,
+and roles no wider than each needs.
 
 Sources: system topics with a managed identity and Storage queue delivery with
 ``deliveryWithResourceIdentity`` (learn.microsoft.com/azure/event-grid/handler-storage-queues,
@@ -19,27 +20,35 @@ from shared.queues import EVENTS_ENCODING
 from shared.rotation import EVENTS_QUEUE
 from shared.settings import QUEUES_MESSAGE_ENCODING
 from tests.infra import bicep_model as bm
+from tests.infra import event_delivery
 from tests.infra.test_rbac import ROLE_IDS
 from tests.infra.test_settings_consistency import declared
 
 FILE = "infra/modules/rotation.bicep"
+EVENTS = "infra/modules/rotation-events.bicep"
 
 # principal expression -> {(scope symbol, role)} the rotation needs, and nothing more.
 NEEDS: dict[str, set[tuple[str, str]]] = {
-    "identity.outputs.principalId": {
+    "identityPrincipalId": {
         ("account", "Storage Blob Data Owner"),  # its host storage: leases, package, state
         ("account", "Storage Queue Data Contributor"),  # host queues and key-events
         ("account", "Storage Table Data Contributor"),  # host diagnostics
         ("partnerSecret", "Key Vault Secrets Officer"),  # write the one secret
         ("appInsights", "Monitoring Metrics Publisher"),
     },
-    "topic.identity.principalId": {("eventsQueue", "Storage Queue Data Message Sender")},
     "appPrincipalId": {("stateContainer", "Storage Blob Data Reader")},
+}
+# The system topic's identity (rotation-events.bicep, handed over as topicPrincipalId).
+TOPIC_NEEDS: dict[str, set[tuple[str, str]]] = {
+    "topicPrincipalId": {
+        ("eventsQueue", "Storage Queue Data Message Sender"),  # deliver
+        ("deadLetterContainer", "Storage Blob Data Contributor"),  # dead-letter
+    },
 }
 
 
-def tree_of(bicep: dict[str, Any]) -> dict[str, Any]:
-    tree: dict[str, Any] = bicep[FILE]
+def tree_of(bicep: dict[str, Any], path: str = FILE) -> dict[str, Any]:
+    tree: dict[str, Any] = bicep[path]
     return tree
 
 
@@ -53,16 +62,16 @@ def grants(tree: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
     return found
 
 
-def problems(tree: dict[str, Any]) -> list[str]:
-    """What differs from NEEDS, and any role id that is not the named built-in role."""
+def problems(tree: dict[str, Any], needs: dict[str, set[tuple[str, str]]] = NEEDS) -> list[str]:
+    """What differs from the needs, and any role id that is not the named built-in role."""
     have = grants(tree)
     found = [
         f"{who}: missing {sorted(need - have.get(who, set()))}, "
         f"extra {sorted(have.get(who, set()) - need)}"
-        for who, need in NEEDS.items()
+        for who, need in needs.items()
         if have.get(who, set()) != need
     ]
-    found += [f"unexpected principal {who}" for who in set(have) - set(NEEDS)]
+    found += [f"unexpected principal {who}" for who in set(have) - set(needs)]
     table = bm.unquote_keys(tree["variables"]["roleIds"]["value"])
     found += [f"role id of {n}" for n, guid in table.items() if ROLE_IDS.get(n) != guid]
     return found
@@ -70,6 +79,10 @@ def problems(tree: dict[str, Any]) -> list[str]:
 
 def test_each_identity_has_exactly_the_roles_it_needs(bicep: dict[str, Any]) -> None:
     assert problems(tree_of(bicep)) == []
+    assert problems(tree_of(bicep, EVENTS), TOPIC_NEEDS) == []
+    main = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]["params"]
+    assert bm.render(main["identityPrincipalId"]) == "rotationIdentity.outputs.principalId"
+    assert bm.render(main["appPrincipalId"]) == "identity.outputs.principalId"
 
 
 def test_the_check_fails_on_a_write_granted_on_the_whole_vault(bicep: dict[str, Any]) -> None:
@@ -98,7 +111,8 @@ def test_events_reach_the_queue_with_the_topics_identity(bicep: dict[str, Any]) 
     topic_body = bm.body(topic)
     assert topic_body["identity"]["type"] == "SystemAssigned"
     assert topic_body["properties"]["topicType"] == "Microsoft.KeyVault.vaults"
-    ((_, sub),) = bm.resources_of_type(tree, "Microsoft.EventGrid/systemTopics/eventSubscriptions")
+    events = tree_of(bicep, EVENTS)
+    ((_, sub),) = bm.resources_of_type(events, event_delivery.SUBSCRIPTIONS)
     props = bm.body(sub)["properties"]
     assert "destination" not in props, "a plain destination would deliver without identity"
     delivery = props["deliveryWithResourceIdentity"]
@@ -112,6 +126,16 @@ def test_events_reach_the_queue_with_the_topics_identity(bicep: dict[str, Any]) 
     }
     assert props["filter"]["subjectBeginsWith"] == "partnerApiKeySecretName"
     assert props["eventDeliverySchema"] == "EventGridSchema"
+    # The names the module is handed are the ones main.bicep gives the storage account.
+    params = {k: bm.render(v) for k, v in tree["modules"]["events"]["config"]["params"].items()}
+    for name in ("eventsQueueName", "partnerApiKeySecretName"):
+        assert params[name] == name, "handed on under the same name"
+    main = bicep["infra/main.bicep"]
+    storage = main["modules"]["rotationStorage"]["config"]["params"]
+    rotation = main["modules"]["rotation"]["config"]["params"]
+    assert bm.render(rotation["eventsQueueName"]) in storage["queueNames"]
+    for name in ("stateContainerName", "deadLetterContainerName", "deploymentContainerName"):
+        assert bm.render(rotation[name]) in storage["containerNames"], name
 
 
 def test_the_rotation_app_runs_the_rotation_alone_and_reads_events_as_written(
@@ -123,7 +147,10 @@ def test_the_rotation_app_runs_the_rotation_alone_and_reads_events_as_written(
     assert settings["APP_FUNCTIONS"] == "rotation"
     assert settings[QUEUES_MESSAGE_ENCODING.name] == EVENTS_ENCODING  # shared/queues.py
     for name in ("AZURE_CLIENT_ID", "ROTATION_CLIENT_ID", "AzureWebJobsStorage__clientId"):
-        assert bm.render(settings[name]) == "identity.outputs.clientId", name
+        assert bm.render(settings[name]) == "identityClientId", name
+    main = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]["params"]
+    assert bm.render(main["identityClientId"]) == "rotationIdentity.outputs.clientId"
+    assert bm.render(main["identityId"]) == "rotationIdentity.outputs.resourceId"
     assert not [k for k in settings if k.startswith("JobsStorage")], "no access to the jobs data"
     main_app = bicep["infra/modules/function-app.bicep"]["variables"]["appSettings"]["value"]
     assert main_app["APP_FUNCTIONS"] == "api"
