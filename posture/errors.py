@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from shared.errors import AppError
 
-__all__ = ["GraphError", "PostureError", "RuleRegistryError", "VaultListingTruncatedError"]
-
 
 class PostureError(AppError):
     """Base class: the posture checker could not do what it was asked."""

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from shared.errors import AppError
 
-__all__ = ["CallerError", "CallerTokenError", "IssuerKeysUnavailableError", "PrincipalError"]
-
 
 class CallerError(AppError):
     """Base class: the caller is not known, so nothing it asks is done."""

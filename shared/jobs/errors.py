@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from shared.errors import AppError
 
-__all__ = ["JobStoreError", "JobsError", "MessageSchemaError"]
-
 
 class JobsError(AppError):
     """Base class: the pipeline could not keep or pass on a job."""

@@ -11,17 +11,6 @@ from __future__ import annotations
 from shared.errors import AppError
 from shared.redaction import scrub
 
-__all__ = [
-    "KeyPlacementError",
-    "OutboundError",
-    "OutboundTlsError",
-    "PartnerAnswerError",
-    "PartnerAuthError",
-    "PartnerKeyError",
-    "PartnerRejectedError",
-    "PartnerUnavailableError",
-]
-
 
 class OutboundError(AppError):
     """Base class for failures calling a partner; the message is always scrubbed.

@@ -10,15 +10,6 @@ from __future__ import annotations
 from shared.errors import AppError
 from shared.redaction import scrub
 
-__all__ = [
-    "EventError",
-    "GuardBusyError",
-    "GuardLostError",
-    "KeyManagementError",
-    "RotationError",
-    "VaultWriteError",
-]
-
 
 class RotationError(AppError):
     """Base class: the key was not rotated (the old key stays in use)."""

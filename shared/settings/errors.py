@@ -13,8 +13,6 @@ from shared.errors import AppError
 if TYPE_CHECKING:
     from shared.settings.environment import Problem
 
-__all__ = ["SettingsError", "UnsafeEnvironmentError"]
-
 
 class SettingsError(AppError, ValueError):
     """A setting is missing, malformed or secret-shaped. ``setting`` names it."""

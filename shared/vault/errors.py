@@ -11,15 +11,6 @@ from shared.errors import AppError
 from shared.net import host_and_port
 from shared.redaction import scrub
 
-__all__ = [
-    "SecretDisabledError",
-    "SecretNotFoundError",
-    "VaultAccessDeniedError",
-    "VaultError",
-    "VaultTlsError",
-    "VaultUnavailableError",
-]
-
 
 class VaultError(AppError):
     """Base class: a secret could not be obtained. Carries safe identifiers only.
