@@ -11,51 +11,15 @@ package generated for the purpose.
 from __future__ import annotations
 
 import ast
-import builtins
 import importlib
-import pkgutil
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from devstack.runner import ROOT
 from shared.errors import AppError
-
-SHIPPED = ("shared", "blueprints", "posture")
-#: Base names that make a class an exception, read from the syntax tree.
-_BUILTIN_EXCEPTIONS = frozenset(
-    name
-    for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, BaseException)
-)
-
-
-def modules_of(package: str) -> Iterator[ModuleType]:
-    root = importlib.import_module(package)
-    yield root
-    for info in pkgutil.walk_packages(root.__path__, package + "."):
-        if not info.name.endswith("__main__"):
-            yield importlib.import_module(info.name)
-
-
-def _classes_in(namespace: dict[str, object], module: str) -> Iterator[type]:
-    for value in namespace.values():
-        if isinstance(value, type) and value.__module__ == module:
-            yield value
-            yield from _classes_in(dict(vars(value)), module)
-
-
-def exception_classes(package: str) -> dict[str, type[BaseException]]:
-    """``module.QualName`` -> class, for every exception class defined in ``package``."""
-    found: dict[str, type[BaseException]] = {}
-    for module in modules_of(package):
-        for cls in _classes_in(dict(vars(module)), module.__name__):
-            if issubclass(cls, BaseException):
-                found[f"{cls.__module__}.{cls.__qualname__}"] = cls
-    return found
+from tests.support.error_family import BUILTIN_EXCEPTIONS, SHIPPED, exception_classes
 
 
 def strays(classes: dict[str, type[BaseException]]) -> list[str]:
@@ -67,7 +31,7 @@ def looks_like_exception(node: ast.ClassDef) -> bool:
     bases = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
     named = node.name.endswith(("Error", "Exception", "Timeout"))
     return named or any(
-        base in _BUILTIN_EXCEPTIONS or base.endswith(("Error", "Exception")) for base in bases
+        base in BUILTIN_EXCEPTIONS or base.endswith(("Error", "Exception")) for base in bases
     )
 
 

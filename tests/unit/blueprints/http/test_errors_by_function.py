@@ -32,8 +32,8 @@ from blueprints.http.errors import ApiError
 from devstack.runner import ROOT
 from shared.errors import AppError
 from shared.settings.environment import Problem
-from tests.unit.shared.test_errors import SHIPPED, exception_classes
-from tests.unit.test_dependencies import imported_modules
+from tests.support.error_family import SHIPPED, exception_classes
+from tests.support.imports import imported_modules
 
 SAID = "what-the-exception-says"  # in the log line at most, never in an answer
 
