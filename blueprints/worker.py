@@ -19,6 +19,7 @@ from typing import Any
 import azure.functions as func
 
 from shared import storage
+from shared.errors import AppError
 from shared.jobs import (
     COMPLETED,
     FAILED,
@@ -38,8 +39,10 @@ WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 WORDS_PER_MINUTE = 200
 
 
-class InvalidJobError(ValueError):
+class InvalidJobError(AppError, ValueError):
     """The job's stored state cannot be processed (retrying will not help)."""
+
+    code = "invalid_job"
 
 
 def compute_result(record: JobRecord) -> dict[str, Any]:

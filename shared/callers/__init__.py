@@ -17,7 +17,12 @@ from shared.callers._principal import (
     Principal,
     principal_from_headers,
 )
-from shared.callers.errors import CallerTokenError, IssuerKeysUnavailableError, PrincipalError
+from shared.callers.errors import (
+    CallerError,
+    CallerTokenError,
+    IssuerKeysUnavailableError,
+    PrincipalError,
+)
 
 if TYPE_CHECKING:
     from shared.callers._token import (
@@ -35,6 +40,7 @@ __all__ = [
     "PRINCIPAL_ID_HEADER",
     "REFUSED_BY_APP",
     "REFUSED_BY_HEADER",
+    "CallerError",
     "CallerTokenError",
     "IssuerKeysUnavailableError",
     "Principal",

@@ -21,7 +21,7 @@ from shared.jobs._model import (
     request_hash,
     seconds_since,
 )
-from shared.jobs.errors import JobStoreError, MessageSchemaError
+from shared.jobs.errors import JobsError, JobStoreError, MessageSchemaError
 
 if TYPE_CHECKING:
     from shared.jobs._outbox import (
@@ -49,6 +49,7 @@ __all__ = [
     "JobRecord",
     "JobStore",
     "JobStoreError",
+    "JobsError",
     "MessageSchemaError",
     "Outbox",
     "Pending",

@@ -2,7 +2,8 @@
 
 The job's input lives in its state blob; the message only says which job to
 process, so a message never carries user data or anything secret and stays
-far below the queue's 64 KiB limit (48 KiB of payload once base64-encoded).
+far below what one message of the jobs queue carries (:func:`shared.queues.payload_limit`:
+48 KiB of payload once base64-encoded).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 
 from shared.jobs.errors import MessageSchemaError
+from shared.queues import JOBS_ENCODING, payload_limit
 
 SCHEMA = "jobs.v1"
-MAX_MESSAGE_BYTES = 48 * 1024
+MAX_MESSAGE_BYTES = payload_limit(JOBS_ENCODING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class JobMessage:
     attempt: int = 1
 
     def encode(self) -> str:
-        """JSON text; the queue client base64-encodes it on send."""
+        """JSON text; the queue client encodes it on send (:mod:`shared.queues`)."""
         text = json.dumps(
             {"schema": SCHEMA, "job_id": self.job_id, "attempt": self.attempt},
             separators=(",", ":"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+from shared.queues import HOST_ENCODINGS
 from shared.redaction.shapes import INFO_KINDS, scan
 from shared.settings._parsers import (
     Parser,
@@ -371,8 +372,8 @@ ROTATION_CLOCK_SKEW_SECONDS = Setting(
 )  # fmt: skip
 QUEUES_MESSAGE_ENCODING = Setting(
     "AzureFunctionsJobHost__extensions__queues__messageEncoding",
-    "`none` on the rotation app: events reach it as Event Grid wrote them.",
-    AZURE, required=False, parse=choice("base64", "none"),
+    "`none` on the rotation app: events reach it as Event Grid wrote them (shared/queues.py).",
+    AZURE, required=False, parse=choice(*HOST_ENCODINGS),
 )  # fmt: skip
 # The Functions host itself (not read by the app code).
 FUNCTIONS_WORKER_RUNTIME = Setting(

@@ -12,14 +12,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from shared import storage
 from tests.infra import bicep_model as bm
 from tests.infra.conftest import INFRA
 from tests.support.azure_roles import ROLE_IDS
 
 HOST = "storageAccount:hostStorageName"
 JOBS = "storageAccount:jobsStorageName"
-JOBS_QUEUE = "queue:jobsStorageName/jobs"
-POISON_QUEUE = "queue:jobsStorageName/jobs-poison"
+# The queues and containers the app names (shared/storage.py), on the jobs account.
+JOBS_QUEUE = f"queue:jobsStorageName/{storage.JOBS_QUEUE}"
+POISON_QUEUE = f"queue:jobsStorageName/{storage.POISON_QUEUE}"
+CONTAINERS = [
+    f"container:jobsStorageName/{name}"
+    for name in (storage.JOBS_CONTAINER, storage.RESULTS_CONTAINER, storage.POSTURE_CONTAINER)
+]
 VAULT = "vault:keyVaultName"
 PARTNER_KEY = "secret:keyVaultName/partnerApiKeySecretName"
 INSIGHTS = "component:appInsightsName"
@@ -44,9 +50,7 @@ NEEDS: dict[str, list[tuple[str, str]]] = {
         (POISON_QUEUE, "Storage Queue Data Contributor"),
     ],
     "JobsStorage blobs: job state, results, posture reports": [
-        ("container:jobsStorageName/jobs", "Storage Blob Data Contributor"),
-        ("container:jobsStorageName/results", "Storage Blob Data Contributor"),
-        ("container:jobsStorageName/posture", "Storage Blob Data Contributor"),
+        *((container, "Storage Blob Data Contributor") for container in CONTAINERS),
     ],
     # Key Vault RBAC takes a role at a single secret's scope (Key Vault RBAC guide: "secret
     # scope role assignment"): the app reads the partner key and no other secret.
@@ -240,6 +244,16 @@ def test_connections_point_at_the_resources_the_roles_are_on(bicep: dict[str, An
     assert {k: app.get(k) for k in expected_app} == expected_app
     # The app starts only after its roles exist.
     assert main["app"]["config"]["dependsOn"] == ["rbac"]
+
+
+def test_the_template_creates_the_queues_and_containers_the_app_names(
+    bicep: dict[str, Any],
+) -> None:
+    """Named once in shared/storage.py (the poison queue by the host's rule, shared/queues.py);
+    the template creates exactly those."""
+    params = bicep["infra/main.bicep"]["modules"]["jobsStorage"]["config"]["params"]
+    assert params["queueNames"] == [storage.JOBS_QUEUE, storage.POISON_QUEUE]
+    assert [f"container:jobsStorageName/{c}" for c in params["containerNames"]] == CONTAINERS
 
 
 def test_role_scopes_exist_in_the_template(bicep: dict[str, Any]) -> None:

@@ -41,13 +41,13 @@ def test_a_failing_rotation_is_a_finding_with_its_record() -> None:
         last_rotation_at="2026-03-01T00:00:00+00:00",
         next_due="2026-05-01T00:00:00+00:00",
         last_failure_at="2026-05-31T02:30:00+00:00",
-        last_failure="PartnerKeyError: HTTP 503",
+        last_failure="KeyManagementError: HTTP 503",
         failures_since_rotation=2,
     )
     status, evidence = outcome(state)
     assert status == Status.FAIL
     (record,) = evidence
-    assert record["last_failure"] == "PartnerKeyError: HTTP 503"
+    assert record["last_failure"] == "KeyManagementError: HTTP 503"
     assert record["last_rotation_at"] == "2026-03-01T00:00:00+00:00"
     assert record["next_due"] == "2026-05-01T00:00:00+00:00"
 

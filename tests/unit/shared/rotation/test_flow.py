@@ -32,7 +32,7 @@ from shared.rotation import (
 from shared.rotation._flow import TAG_KEY_ID
 from shared.rotation.errors import (
     GuardLostError,
-    PartnerKeyError,
+    KeyManagementError,
     StateDamagedError,
     VaultWriteError,
 )
@@ -54,6 +54,7 @@ CONFIG = RotationConfig(
     cache_ttl=300,
     connect_timeout=1,
     read_timeout=1,
+    deadline=2,
 )
 
 
@@ -236,12 +237,12 @@ def test_a_due_key_is_rotated_stored_dated_tagged_and_the_old_one_revoked_with_g
 def test_the_partner_refusing_changes_nothing_but_the_recorded_failure() -> None:
     w = world()
     before = w.current_value
-    w.partner.issue_error = PartnerKeyError("HTTP 503")
-    with pytest.raises(PartnerKeyError):
+    w.partner.issue_error = KeyManagementError("HTTP 503")
+    with pytest.raises(KeyManagementError):
         w.rotator.rotate(Trigger("timer"))
     assert w.current_value == before
     assert w.state.state.failing
-    assert "PartnerKeyError" in (w.state.state.last_failure or "")
+    assert "KeyManagementError" in (w.state.state.last_failure or "")
     assert w.partner.revocations == []
 
 
@@ -297,7 +298,7 @@ def test_a_lost_lease_stops_before_the_vault_write_and_revokes_the_new_key() -> 
 
 def test_an_old_key_whose_revocation_failed_is_revoked_by_the_next_run() -> None:
     w = world()
-    w.partner.revoke_error = PartnerKeyError("HTTP 503")
+    w.partner.revoke_error = KeyManagementError("HTTP 503")
     assert w.rotator.rotate(Trigger("timer")).rotated
     assert w.partner.states["k0"] == "active"
     w.partner.revoke_error = None

@@ -118,6 +118,17 @@ def test_the_sample_settings_make_a_valid_rotation_config() -> None:
     assert config.state_container_url.endswith("/rotation")
 
 
+def test_the_rotation_calls_the_partner_with_the_apps_partner_timeouts() -> None:
+    """One decision: the PARTNER_*_SECONDS settings bound the key-management calls too."""
+    env = sample_env(
+        PARTNER_CONNECT_TIMEOUT_SECONDS="2",
+        PARTNER_READ_TIMEOUT_SECONDS="4",
+        PARTNER_DEADLINE_SECONDS="7",
+    )
+    config = load_rotation_config(env)
+    assert (config.connect_timeout, config.read_timeout, config.deadline) == (2, 4, 7)
+
+
 KEYED = "AccountKey=" + storage_account_key(random.Random(7))
 
 
