@@ -184,7 +184,7 @@ def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m devstack",
+        prog="devstack",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
