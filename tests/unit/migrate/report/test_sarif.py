@@ -1,36 +1,23 @@
-"""SARIF 2.1.0, validated against the OASIS schema (shipped in @microsoft/jest-sarif, a
-pinned dev dependency), and the JSON and text reports, on every public app."""
+"""SARIF 2.1.0, validated against the OASIS schema (tests/support/sarif.py), and the JSON and
+text reports, on every public app."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from devstack.runner import ROOT
 from migrate import catalog
 from migrate.report import jsonreport, sarif, text
 from migrate.scan.runner import scan
 from tests.support import migrate_fixtures as mf
-
-SCHEMA = (
-    ROOT
-    / "node_modules"
-    / "@microsoft"
-    / "jest-sarif"
-    / "lib"
-    / "schemas"
-    / "sarif-2.1.0-rtm.5.json"
-)
+from tests.support.sarif import sarif_validator
 
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft4Validator:
-    if not SCHEMA.exists():
-        pytest.fail(f"{SCHEMA} is missing: run `make setup` (npm ci installs it)")
-    return jsonschema.Draft4Validator(json.loads(SCHEMA.read_text()))
+    return sarif_validator()
 
 
 def test_the_sarif_of_every_app_is_valid_and_complete(
