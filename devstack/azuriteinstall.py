@@ -9,6 +9,9 @@ first ``devstack up``, runs ``npm ci`` from them into the user's cache directory
 (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``secretless-devstack/``). The directory is named
 for the lock's digest, so a new pin installs beside the old one instead of over it.
 
+``npm ci --prefer-offline``: the lock names every tarball by its integrity hash, so a copy
+in npm's cache is the exact bytes and needs no second look at the registry.
+
 The install is built in a staging directory and renamed into place only when ``npm ci``
 succeeded, under a file lock: two first ``up`` at once install once, and an interrupted
 install leaves nothing a later ``up`` would take for Azurite. Node.js 20 or newer and npm
@@ -132,7 +135,7 @@ def _install(target: Path, node_dir: Path, announce: Callable[[str], None]) -> N
     try:
         for name in ("package.json", "package-lock.json"):
             shutil.copyfile(node_dir / name, staging / name)
-        argv = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        argv = [npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"]
         with log.open("wb") as out:
             try:
                 code = subprocess.run(

@@ -175,6 +175,17 @@ def test_the_installed_devstack_serves_another_app_with_identity_connections(
     assert len(marks) == 1
 
 
+#: The rules that judge an app's settings and its connections (as migrate verify does); the
+#: others need the deployment's subscription, vault or tenant, which a local stack has not.
+ENVIRONMENT_RULES = (
+    "RT-ENV-SECRETS",
+    "RT-CRED-FALLBACK",
+    "RT-CONN-KEYED",
+    "RT-SAS-CLASSIFY",
+    "RT-CONN-TOKEN",
+)
+
+
 def test_posture_judges_that_app_environment_and_fails_the_gate_on_a_key(
     built: p.Built, orders_stack: OrdersStack
 ) -> None:
@@ -183,19 +194,17 @@ def test_posture_judges_that_app_environment_and_fails_the_gate_on_a_key(
     assert exported.returncode == 0, exported.stderr
     env = {**json.loads(exported.stdout), "PATH": p.clean_env()["PATH"]}
     posture = [str(built.products["posture"].bin / "posture"), "--format", "json"]
-    clean = p.run([*posture, "--fail-on", "high"], cwd=orders_stack.workdir, env=env)
+    posture += ["--fail-on", "high", *(f"--rule={rule}" for rule in ENVIRONMENT_RULES)]
+    clean = p.run(posture, cwd=orders_stack.workdir, env=env)
     assert clean.returncode == 0, clean.stderr
     results = {r["id"]: r for r in json.loads(clean.stdout)["results"]}
-    tokens = results["RT-CONN-TOKEN"]
-    assert tokens["status"] == "pass"
-    judged = {e["setting"] for e in tokens["evidence"] if e["outcome"] == "ok"}
+    assert {rule: results[rule]["status"] for rule in ENVIRONMENT_RULES} == dict.fromkeys(
+        ENVIRONMENT_RULES, "pass"
+    )
+    judged = {e["setting"] for e in results["RT-CONN-TOKEN"]["evidence"] if e["outcome"] == "ok"}
     assert {"ORDERS__queueServiceUri", "ORDERS__blobServiceUri"} <= judged
     planted = secret_shapes.storage_connection_string_planted(random.Random(17))
-    keyed = p.run(
-        [*posture, "--fail-on", "high"],
-        cwd=orders_stack.workdir,
-        env={**env, "LEGACY": planted.text},
-    )
+    keyed = p.run(posture, cwd=orders_stack.workdir, env={**env, "LEGACY": planted.text})
     assert keyed.returncode == 1, keyed.stderr
-    assert "RT-CONN-KEYED" in keyed.stderr.strip().splitlines()[-1]
+    assert "RT-CONN-KEYED (high) fail" in keyed.stderr
     assert planted.value not in keyed.stdout + keyed.stderr

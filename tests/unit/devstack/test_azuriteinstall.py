@@ -103,7 +103,7 @@ def test_the_first_start_installs_once_and_says_so(tmp_path: Path, tools: Path) 
     assert lines == [
         f"installing Azurite {ai.pinned_version()} into {target} (npm ci, first start only) ..."
     ]
-    assert npm_calls(tmp_path) == ["ci --no-audit --no-fund --loglevel=error"]
+    assert npm_calls(tmp_path) == ["ci --prefer-offline --no-audit --no-fund --loglevel=error"]
     assert installed_entry(tmp_path) == entry
     assert len(npm_calls(tmp_path)) == 1, "the second start installed again"
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".install.lock", target.name]
