@@ -38,8 +38,11 @@ READY_TIMEOUT = 600.0
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> p.Built:
-    return p.build(tmp_path_factory.mktemp("products"))
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[p.Built]:
+    workdir = tmp_path_factory.mktemp("products")
+    yield p.build(workdir)
+    for venv in workdir.glob("venv-*"):  # a few hundred MB a run: pytest keeps three runs
+        shutil.rmtree(venv, ignore_errors=True)
 
 
 @dataclass
@@ -105,3 +108,4 @@ def orders_stack(built: p.Built, tmp_path_factory: pytest.TempPathFactory) -> It
         yield OrdersStack(process, devstack, state, cache, log, workdir)
     finally:
         stop_process(process)
+        shutil.rmtree(cache, ignore_errors=True)  # Azurite's node_modules: about 190 MB

@@ -153,6 +153,7 @@ def test_migrate_scans_and_fixes_a_public_app_and_asks_for_the_stack_to_verify(
             assert value not in output.stdout + output.stderr
 
 
+@pytest.mark.timeout(900)  # waits for the first start: Azurite's npm ci, then the stack
 def test_the_installed_devstack_serves_another_app_with_identity_connections(
     orders_stack: OrdersStack,
 ) -> None:
