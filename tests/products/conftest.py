@@ -21,6 +21,7 @@ import pytest
 
 from devstack.runner import stop_process
 from tests.support import products as p
+from tests.support.marks import require_stack
 from tests.support.waiting import eventually
 
 APP = Path(__file__).resolve().parent / "app"
@@ -93,6 +94,7 @@ def orders_stack(built: p.Built, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     devstack = built.products["devstack"]
     cache, state, log = workdir / "cache", workdir / "state", workdir / "stack.log"
+    require_stack("the installed devstack")
     argv = [str(devstack.bin / "devstack"), "--state-dir", str(state), "up"]
     argv += ["--app-dir", str(app), "--memory", "--free-ports", "--no-banner"]
     with log.open("wb") as out:

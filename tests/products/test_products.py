@@ -26,7 +26,9 @@ from tests.support import products as p
 from tests.support import secret_shapes
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.slow
+#: Slow (venvs, an npm ci), and ``stack``: the devstack it installs is started here. Every test
+#: of the module asks for ``stacks`` so the module runs in one phase and builds its venvs once.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stacks")]
 
 #: What only one product needs: another product's venv must hold none of it.
 ONLY = {

@@ -20,7 +20,7 @@ from importlib import metadata
 import pytest
 
 from devstack.runner import ROOT
-from tests.unit.test_dependencies import imported_modules, module_name
+from tests.support.imports import imported_modules, module_name
 
 PROJECT_PACKAGES = frozenset(
     {"shared", "posture", "blueprints", "devstack", "migrate", "bench", "tests", "function_app"}
