@@ -42,7 +42,7 @@ def test_this_environments_own_devstack_script_is_passed_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, without_the_extra: None
 ) -> None:
     fake_command(tmp_path / "venv" / "bin")
-    monkeypatch.setattr(stack.sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))
     monkeypatch.setenv("PATH", str(tmp_path / "venv" / "bin"))
     with pytest.raises(VerifyError) as refused:
         stack.devstack_command()
