@@ -208,7 +208,7 @@ def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every sub-command and option (editor configurations are checked against it too)."""
     parser = argparse.ArgumentParser(
-        prog="python -m devstack",
+        prog="devstack",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

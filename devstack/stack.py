@@ -37,7 +37,8 @@ from devstack.appenv import (
     settings_file,
     with_storage_connections,
 )
-from devstack.azurite import SERVICES, STARTUP_TIMEOUT, Azurite, azurite_entry
+from devstack.azurite import SERVICES, STARTUP_TIMEOUT, Azurite
+from devstack.azuriteinstall import azurite_entry
 from devstack.certs import create_dev_certificates
 from devstack.control import PREFIX as CONTROL_PREFIX
 from devstack.control import create_control_app
