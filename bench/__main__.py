@@ -1,4 +1,4 @@
-"""``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P9, report.
+"""``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P13, report.
 
 Each measure is a ratio against a baseline run in the same process on the same stack,
 because shared machines are noisy; nothing here is a timed assertion. Every case's rows go
@@ -23,6 +23,7 @@ from bench.cold_start import P8_SETTINGS, cold_starts
 from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
 from bench.queue_drain import queue_drain
 from bench.report import Row, machine, machine_line, markdown, render, write_json
+from bench.round_trip import ROUND_TRIP_BLUEPRINTS, ROUND_TRIP_SETTINGS, round_trip
 from bench.storage_front import storage_front
 from bench.submit_latency import P4_BLUEPRINTS, P4_SETTINGS, submit_latency
 from devstack.runner import RunningStack, running_stack
@@ -30,7 +31,7 @@ from devstack.runner import RunningStack, running_stack
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
 P4_APP_SETTINGS = {**BENCH_SETTINGS, **P4_SETTINGS}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-ALL = "P1,P2,P4,P5,P6,P7,P8,P9,P11,P12"
+ALL = "P1,P2,P4,P5,P6,P7,P8,P9,P11,P12,P13"
 
 
 def _after_idle(bench: Bench, case: Callable[[Bench], Row]) -> Row:
@@ -81,6 +82,12 @@ def _cold_start_alone(main: Bench, extra: dict[str, str], work: Path) -> list[Ro
         return cold_starts(bench, work)
 
 
+def _round_trip_alone(main: Bench, extra: dict[str, str]) -> Row:
+    settings = {**ROUND_TRIP_SETTINGS, **extra}  # the host's own polling, not the benchmarks' 2 s
+    with _own_stack(main, "P13", settings, blueprints=ROUND_TRIP_BLUEPRINTS) as bench:
+        return round_trip(bench)
+
+
 def _run(
     stack: RunningStack,
     wanted: set[str],
@@ -103,6 +110,7 @@ def _run(
         ("P10", lambda: __import__("bench.rotation_case").rotation_case.run(bench)),
         ("P11", lambda: __import__("bench.migrate_case").migrate_case.accuracy()),
         ("P12", lambda: __import__("bench.migrate_case").migrate_case.scan_time()),
+        ("P13", lambda: _round_trip_alone(bench, extra)),
     ]
     heap.directory.mkdir(parents=True, exist_ok=True)
     (state / "p8").mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def _seed_jobs(bench: Bench, count: int) -> list[str]:
             status="queued",
             input=body,
             request_hash=request_hash(body),
-            analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
+            analysis={"language": None, "sentiment": "neutral"},
         )
         blobs.upload_blob(f"{record.id}.json", json.dumps(asdict(record)))
 

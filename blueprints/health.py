@@ -16,6 +16,7 @@ import json
 
 import azure.functions as func
 
+from blueprints.http.errors import api_errors
 from shared import __version__
 from shared.identity import identity_source
 
@@ -23,6 +24,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors()
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     body = {"status": "ok", "version": __version__, "identity": identity_source()}
     return func.HttpResponse(

@@ -62,7 +62,6 @@ from shared.jobs import (
     JobRecord,
     now,
     request_hash,
-    seconds_since,
 )
 from shared.settings import get_settings
 from shared.tracing import annotate, current_traceparent
@@ -153,7 +152,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     job_id, replayed = _claim(store, caller, key, digest)
     annotate({"app.job.id": job_id})
     if replayed is not None:
-        return _replay(replayed)
+        return _replay(store, replayed)
 
     try:
         try:
@@ -229,17 +228,19 @@ def _claim(
     return earlier.job_id, None
 
 
-def _replay(record: JobRecord) -> func.HttpResponse:
+def _replay(store: JobStore, record: JobRecord) -> func.HttpResponse:
     """The earlier job, once more; one still ``queued`` long after it was accepted may have
-    lost its message to a crash, so it is sent again (the worker is idempotent)."""
-    if record.status == QUEUED and _stalled(record):
-        storage.outbox().send(record.id, traceparent=record.traceparent)
-        logger.warning("job %s replayed while still queued; its message was sent again", record.id)
+    lost its message to a crash, so it is sent again (the worker is idempotent), once per
+    window however many replays and retries ask (:func:`shared.jobs.resend_stalled`)."""
+    if record.status == QUEUED:
+        from shared.jobs import resend_stalled
+
+        window = get_settings().outbox_resend_after
+        current, sent = resend_stalled(store, storage.outbox(), record.id, window=window)
+        if sent:
+            logger.warning("job %s replayed while queued; its message was sent again", record.id)
+        record = current or record
     return _accepted(record)
-
-
-def _stalled(record: JobRecord) -> bool:
-    return seconds_since(record.updated) >= get_settings().outbox_resend_after
 
 
 def _dispatch(outbox: Outbox, job_id: str) -> None:
@@ -311,10 +312,15 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     if found is None:
         raise NotFound(NO_SUCH_JOB, target="id")
     outbox = storage.outbox()
-    if found[0].status == QUEUED and _stalled(found[0]):
-        outbox.send(job_id, traceparent=found[0].traceparent)
-        logger.info("job %s was stalled in queued; its message was sent again", job_id)
-        return _accepted(found[0])
+    if found[0].status == QUEUED:
+        from shared.jobs import recently_resent, resend_stalled
+
+        window = get_settings().outbox_resend_after
+        current, sent = resend_stalled(store, outbox, job_id, window=window)
+        if sent:
+            logger.info("job %s was stalled in queued; its message was sent again", job_id)
+        if current is not None and (sent or recently_resent(current, window=window)):
+            return _accepted(current)  # sent now, or by another asker within the window
 
     failed: list[JobRecord] = []
 

@@ -20,6 +20,7 @@ import azure.functions as func
 
 from blueprints.contracts import jobs as jobs_api
 from blueprints.contracts import posture as posture_api
+from blueprints.http.errors import api_errors
 from blueprints.http.openapi import ERROR_SCHEMA, JSON, SCHEME, json_body, ref
 from shared import __version__
 from shared.identity import IDENTITY_SOURCE_SCHEMA
@@ -28,51 +29,56 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 OPENAPI_VERSION = "3.1.0"
 
-SCHEMAS: dict[str, Any] = {
-    "Error": ERROR_SCHEMA,
-    **jobs_api.OPENAPI_SCHEMAS,
-    "Health": {
-        "type": "object",
-        "required": ["status", "version", "identity"],
-        "additionalProperties": False,
-        "properties": {
-            "status": {"const": "ok"},
-            "version": {"type": "string"},
-            "identity": IDENTITY_SOURCE_SCHEMA,
-        },
-    },
-    **posture_api.OPENAPI_SCHEMAS,
-}
 
-PATHS: dict[str, Any] = {
-    **jobs_api.OPENAPI_PATHS,
-    "/health": {
-        "get": {
-            "operationId": "health",
-            "summary": "Liveness and which identity the app runs as. No token needed.",
-            "security": [],
-            "responses": {"200": json_body("Alive.", ref("Health"))},
-        }
-    },
-    "/openapi.json": {
-        "get": {
-            "operationId": "openapi_document",
-            "summary": "This document. No token needed.",
-            "security": [],
-            "responses": {
-                "200": json_body(
-                    "The OpenAPI document.",
-                    {"type": "object", "required": ["openapi", "info", "paths"]},
-                )
+def _schemas() -> dict[str, Any]:
+    return {
+        "Error": ERROR_SCHEMA,
+        **jobs_api.OPENAPI_SCHEMAS,
+        "Health": {
+            "type": "object",
+            "required": ["status", "version", "identity"],
+            "additionalProperties": False,
+            "properties": {
+                "status": {"const": "ok"},
+                "version": {"type": "string"},
+                "identity": IDENTITY_SOURCE_SCHEMA,
             },
-        }
-    },
-    **posture_api.OPENAPI_PATHS,
-}
+        },
+        **posture_api.OPENAPI_SCHEMAS,
+    }
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        **jobs_api.OPENAPI_PATHS,
+        "/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness and which identity the app runs as. No token needed.",
+                "security": [],
+                "responses": {"200": json_body("Alive.", ref("Health"))},
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi_document",
+                "summary": "This document. No token needed.",
+                "security": [],
+                "responses": {
+                    "200": json_body(
+                        "The OpenAPI document.",
+                        {"type": "object", "required": ["openapi", "info", "paths"]},
+                    )
+                },
+            }
+        },
+        **posture_api.OPENAPI_PATHS,
+    }
 
 
 def document() -> dict[str, Any]:
-    """The OpenAPI document (a fresh copy: callers may change it freely)."""
+    """The OpenAPI document (a fresh copy: callers may change it freely), built when asked:
+    indexing the app does not pay for it."""
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -88,9 +94,9 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api"}],
         "security": [{SCHEME: []}],
-        "paths": json.loads(json.dumps(PATHS)),
+        "paths": json.loads(json.dumps(_paths())),
         "components": {
-            "schemas": json.loads(json.dumps(SCHEMAS)),
+            "schemas": json.loads(json.dumps(_schemas())),
             "securitySchemes": {
                 SCHEME: {
                     "type": "http",
@@ -115,6 +121,7 @@ def _served() -> str:
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors()
 def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(
         _served(),

@@ -26,6 +26,7 @@ from typing import Any
 import azure.functions as func
 
 from shared import storage
+from shared.errors import AppError
 from shared.jobs import (
     COMPLETED,
     FAILED,
@@ -47,29 +48,34 @@ WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 WORDS_PER_MINUTE = 200
 
 
-class InvalidJobError(ValueError):
+class InvalidJobError(AppError, ValueError):
     """The job's stored state cannot be processed (retrying will not help)."""
+
+    code = "invalid_job"
 
 
 @traced("compute result", job="record")
 def compute_result(record: JobRecord) -> dict[str, Any]:
-    """The work itself: text statistics combined with the partner's analysis (its allowed
-    fields only, so the result never carries more of what the partner said)."""
+    """The work itself: text statistics combined with the partner's analysis (its kept
+    fields only, each one of the app's own values, so the result carries nothing the partner
+    wrote: not its identifiers, not its counts)."""
     text = record.input.get("text") if isinstance(record.input, dict) else None
     if not isinstance(text, str) or not text:
         raise InvalidJobError("job input has no text")
     if not record.analysis:
         raise InvalidJobError("job has no partner analysis")
+    asked = record.input.get("language")
     try:  # checked again: a record written before the allow-list may hold anything
-        analysis = analysis_from(record.analysis)
+        analysis = analysis_from(
+            record.analysis, requested_language=asked if isinstance(asked, str) and asked else None
+        )
     except PartnerAnswerError as exc:
         raise InvalidJobError(f"job's partner analysis is refused: {exc}") from None
     words = [w.lower() for w in WORDS.findall(text)]
     return {
         "job_id": record.id,
-        "analysis_id": analysis["analysis_id"],
-        "language": analysis.get("language"),
-        "sentiment": analysis.get("sentiment"),
+        "language": analysis["language"],
+        "sentiment": analysis["sentiment"],
         "characters": len(text),
         "word_count": len(words),
         "unique_words": len(set(words)),

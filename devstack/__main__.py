@@ -24,6 +24,8 @@ from pathlib import Path
 from devstack.tokens import DEFAULT_APP_AUDIENCE, DEV_CALLER_OBJECT_ID, TokenIssuer
 
 DEFAULT_STATE = Path(".devstack")
+#: Where the devstack host waits for a debugger with ``--debug-host`` (debugpy's usual port).
+DEFAULT_DEBUG_PORT = 5678
 CALLER_APP_ID = "44444444-4444-4444-8444-444444444444"
 
 
@@ -67,8 +69,8 @@ def _pair(item: str) -> tuple[str, str]:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from devstack.errors import StackError
+    from devstack.lifecycle import run_stack
     from devstack.options import StackOptions
-    from devstack.stack import run_stack
 
     options = StackOptions(
         app_dir=args.app_dir,
@@ -81,6 +83,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         extra_app_env=dict(_pair(item) for item in args.app_setting),
         auth=not args.no_auth,
         blueprints=list(args.blueprint),
+        debug_port=args.debug_host,
     )
     try:
         return asyncio.run(run_stack(options))
@@ -170,7 +173,10 @@ def cmd_azurite(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
-    from devstack.rehearsal import rehearse
+    import requests
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError
+
+    from devstack.rehearsal import RehearsalError, rehearse
 
     endpoints = _endpoints(args.state_dir)
     issuer = TokenIssuer.load_or_create(args.state_dir / "identity" / "signing-key.pem")
@@ -180,7 +186,24 @@ def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
         app_id=CALLER_APP_ID,
         roles=["Jobs.Submit"],
     ).token
-    return rehearse(endpoints, token=token, timeout=args.timeout)
+    try:
+        return rehearse(endpoints, token=token, timeout=args.timeout)
+    except RehearsalError as exc:
+        print(f"rotate-rehearsal: {exc}", file=sys.stderr)
+    except (requests.ConnectionError, requests.Timeout, ServiceRequestError) as exc:
+        print(
+            f"rotate-rehearsal: the stack did not answer ({type(exc).__name__}): is it still "
+            "running? Check its terminal, or start it again with `make run`",
+            file=sys.stderr,
+        )
+    except (requests.HTTPError, HttpResponseError) as exc:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        print(
+            f"rotate-rehearsal: the stack refused a request ({type(exc).__name__}, {status}): "
+            f"see {args.state_dir / 'logs'}",
+            file=sys.stderr,
+        )
+    return 1
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -189,9 +212,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return trace_command(args.state_dir, args.job_id, fmt=args.format)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every sub-command and option (editor configurations are checked against it too)."""
     parser = argparse.ArgumentParser(
-        prog="python -m devstack",
+        prog="devstack",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -206,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("up", help="start the stack")
     up.add_argument("--app-dir", type=Path, default=Path.cwd())
     up.add_argument("--memory", action="store_true", help="keep Azurite and vault in memory")
-    up.add_argument("--free-ports", action="store_true", help="pick free ports (tests)")
+    up.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="take free ports for every piece instead of 7071-7075 and 10000-10002 (when "
+        "those are taken); the banner and .devstack/endpoints.json show the ports taken",
+    )
     up.add_argument(
         "--host",
         choices=("devstack", "func", "none"),
@@ -237,6 +266,15 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="MODULE",
         help="also register this module's Blueprint on the devstack host (repeatable)",
+    )
+    up.add_argument(
+        "--debug-host",
+        type=int,
+        nargs="?",
+        const=DEFAULT_DEBUG_PORT,
+        metavar="PORT",
+        help=f"the devstack host listens for a debugger (debugpy) on 127.0.0.1:PORT (default "
+        f"{DEFAULT_DEBUG_PORT}): attach with .vscode/launch.json's configuration",
     )
     up.set_defaults(handler=cmd_up)
 
@@ -283,8 +321,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a waterfall for the terminal (default) or the spans as JSON",
     )
     trace.set_defaults(handler=cmd_trace)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     code: int = args.handler(args)
     return code
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +32,9 @@ INHERITED = (
     "PYTHONPATH",
     "PYTHONDONTWRITEBYTECODE",
     "PYTHONUNBUFFERED",
+    # A measured test run (coverage.py's subprocess support) reaches the app's host too.
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_PROCESS_START",
 )
 #: What infra/ sets in Azure too (``AZURE_TOKEN_CREDENTIALS``).
 PINNED_CREDENTIAL = "ManagedIdentityCredential"
@@ -133,11 +137,16 @@ def with_storage_connections(
     return result, rewritten
 
 
-def refuse_unsafe(env: dict[str, str], *, source: Path) -> None:
+def refuse_unsafe(env: dict[str, str], *, source: Path, overrides: Collection[str] = ()) -> None:
     """Stop before the host starts when the app would refuse its environment at start-up
     (a credential variable, a keyed connection string, a secret-shaped value): one line
-    naming the setting and the kind of problem, never the value."""
+    naming the setting, where it came from (``source``, or ``--app-setting`` for the names
+    in ``overrides``) and the kind of problem, never the value."""
     from shared.settings.environment import unsafe_variables
 
     if refused := unsafe_variables(env):
-        raise SettingsFileError(f"{source.name}: {refused[0]}")
+        problem = refused[0]
+        where = (
+            f"--app-setting {problem.variable}" if problem.variable in overrides else source.name
+        )
+        raise SettingsFileError(f"{where}: {problem}")

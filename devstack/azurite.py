@@ -8,6 +8,9 @@ the public Blob, Queue and Table ports belong to the Storage front
 (:mod:`devstack.storagefront`), which refuses key-based requests as Azure does. Once its
 ports answer, what ``infra/`` creates in Azure (queues, containers) is created on it.
 
+Where Azurite itself comes from (the project's ``node_modules``, or a per-user cache an
+installed devstack fills on its first start) is :mod:`devstack.azuriteinstall`'s business.
+
 Its state files (LokiJS databases, JSON) are checked before it starts: a damaged one
 stops the start with one line naming the file and the way out, not Azurite's stack trace.
 
@@ -41,18 +44,6 @@ SERVICES = ("blob", "queue", "table")
 STARTUP_TIMEOUT = 90.0
 #: Azurite's per-request access log: written to its log file, kept off the console.
 ACCESS_LOG = re.compile(r'^\S+ - - \[[^\]]+\] "')
-
-
-#: The project that holds the devstack (and its node_modules), wherever the app lives.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def azurite_entry(root: Path = PROJECT_ROOT) -> Path:
-    """Azurite from this project's node_modules, so any app directory can run on the stack."""
-    entry = root / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
-    if not entry.is_file():
-        raise StackError("Azurite is not installed: run `make setup` (npm ci) first")
-    return entry
 
 
 def check_state(location: Path) -> None:

@@ -23,9 +23,9 @@ are:
 The partner stub also plays a hostile partner (:data:`HOSTILE_MODES`, refused for the vault):
 the call is served (the key checked, the work done) and the answer is then spoiled the way
 the mode says, by :mod:`devstack.partner.hostile`: the key echoed in the answer's fields, in a
-nested object, in a header or in a cookie; a harmless cookie; the answer trickled; a huge
-answer; a redirect; a body that is not JSON. The gate passes the mode on in the ASGI scope
-(:data:`STRIKE_SCOPE_KEY`).
+nested object, in a header or in a cookie, or cut into pieces spread over every field; a
+harmless cookie; the answer trickled; a huge answer; a redirect; a body that is not JSON. The
+gate passes the mode on in the ASGI scope (:data:`STRIKE_SCOPE_KEY`).
 
 ``mode`` may also be a list: each struck call then gets one of them, drawn at random (a mix of
 errors and timeouts, say). ``count`` limits the fault to the next N calls, ``seconds`` to a
@@ -39,7 +39,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,8 @@ HOSTILE_MODES = (
     "echo_nested",
     "echo_header",
     "echo_cookie",
+    "smuggle",
+    "smuggle_echo",
     "set_cookie",
     "trickle",
     "huge",
@@ -138,7 +140,8 @@ class Strike:
             await self._hang()
             return RESET_MARKER
         if self.plan.latency_ms:
-            await asyncio.sleep(self.plan.latency_ms / 1000)
+            delay = self.gate.delay if self.gate is not None else asyncio.sleep
+            await delay(self.plan.latency_ms / 1000)
         if self.mode == "reset":
             return RESET_MARKER
         if self.mode == "slow" or self.mode in HOSTILE_MODES:
@@ -168,12 +171,21 @@ class Strike:
 
 
 class FaultGate:
-    """The current plan of one service and the decision, per call, whether it strikes."""
+    """The current plan of one service and the decision, per call, whether it strikes.
+
+    ``delay`` waits out a plan's ``latency_ms``; a test may put a recorder in its place and
+    assert on the delays asked for instead of timing the answers.
+    """
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, hostile: bool = False
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        hostile: bool = False,
+        delay: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._clock = clock
+        self.delay = delay
         self.hostile = hostile  # whether the service plays the hostile modes
         self._lock = threading.Lock()
         self._plan: FaultPlan | None = None

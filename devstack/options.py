@@ -25,6 +25,7 @@ class StackOptions:
     extra_app_env: dict[str, str] = field(default_factory=dict)
     auth: bool = True  # App Service Authentication in front of the app (off: anonymous)
     blueprints: list[str] = field(default_factory=list)  # extra Blueprint modules (devstack)
+    debug_port: int | None = None  # the devstack host listens for a debugger (debugpy) here
 
 
 def host_command(options: StackOptions) -> str | None:
@@ -68,4 +69,6 @@ def devstack_host_argv(
             argv += ["--auth-exclude", path]
     for module in options.blueprints:
         argv += ["--blueprint", module]
+    if options.debug_port is not None:
+        argv += ["--debug-port", str(options.debug_port)]
     return argv

@@ -7,7 +7,8 @@ on every TCP bind): without it, the connections a stopped stack left in TIME_WAI
 make its ports look taken for a minute after each Ctrl-C, though nothing listens.
 
 A port that is really taken is explained: by the devstack that holds it (its pid and
-state directory) when one does, else by the pid and name of the process listening.
+state directory) when one does, else by the pid and name of the process listening. Every
+taken port is named in the one message, with the way past them all: ``--free-ports``.
 """
 
 from __future__ import annotations
@@ -52,24 +53,50 @@ def is_free(port: int) -> bool:
     return True
 
 
-def in_use_message(port: int, piece: str) -> str:
-    """Why ``port`` is taken, by whom, and how to get past it."""
-    variable = env_var(piece)
+#: The one way past every taken port at once.
+FREE_PORTS_HINT = (
+    "or move every port at once with `make run ARGS=--free-ports` "
+    "(`devstack up --free-ports`; the banner shows the ports it took)"
+)
+
+
+def _holder(port: int) -> tuple[str, str]:
+    """(who holds ``port``, how to stop it): a devstack by its pid and state directory,
+    else the listening process's pid and name."""
     owner = procfs.listening_pid(port)
     stack = statelock.stack_of(owner) if owner is not None else None
     if stack is not None:
-        return (
-            f"port {port} ({piece}) is held by {stack.describe()}: {stack.how_to_stop()}, "
-            f"or set {variable} to another port"
-        )
+        return f"held by {stack.describe()}", stack.how_to_stop()
     by = ""
     if owner is not None:
         name = procfs.command_name(owner)
         by = f" by pid {owner}" + (f" ({name})" if name else "")
-    return (
-        f"port {port} ({piece}) is already in use{by}; set {variable} to another port "
-        "(or stop what holds it)"
-    )
+    return f"already in use{by}", "stop what holds it"
+
+
+def conflicts_message(conflicts: list[tuple[str, int]]) -> str:
+    """Every taken port in one line: who holds each (ports grouped by holder), and the
+    ways out: stop the holder, move each port, or take free ports for all of them."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for piece, port in conflicts:
+        groups.setdefault(_holder(port), []).append(f"{port} ({piece})")
+    parts = []
+    for (who, stop), ports in groups.items():
+        plural = len(ports) > 1
+        listed = ", ".join(ports)
+        stop_them = stop.replace(" it", " them") if plural and stop.endswith(" it") else stop
+        parts.append(
+            f"{'ports' if plural else 'port'} {listed} {'are' if plural else 'is'} {who}: "
+            f"{stop_them}"
+        )
+    variables = ", ".join(env_var(piece) for piece, _ in conflicts)
+    target = "other ports" if len(conflicts) > 1 else "another port"
+    return f"{'; '.join(parts)}; or set {variables} to {target}, {FREE_PORTS_HINT}"
+
+
+def in_use_message(port: int, piece: str) -> str:
+    """Why ``port`` is taken, by whom, and how to get past it."""
+    return conflicts_message([(piece, port)])
 
 
 def free_port() -> int:
@@ -107,7 +134,8 @@ def resolve_ports(*, free: bool = False, environ: dict[str, str] | None = None) 
             port = int(raw)
         except ValueError as exc:
             raise PortInUseError(f"{env_var(piece)}={raw!r} is not a port number") from exc
-        if not is_free(port):
-            raise PortInUseError(in_use_message(port, piece))
         chosen[piece] = port
+    taken = [(piece, port) for piece, port in chosen.items() if not is_free(port)]
+    if taken:  # all of them in one message: moving them one per attempt takes eight tries
+        raise PortInUseError(conflicts_message(taken))
     return Ports(chosen)

@@ -33,6 +33,9 @@ __all__ = ["ChildProcess", "StackError", "configure_logging", "wait_for_http", "
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 #: Lines of a child's output kept to explain its death during start-up.
 TAIL_LINES = 20
+#: Node.js's last line after an uncaught exception, and the error line above its frames.
+_NODE_VERSION = re.compile(r"^Node\.js v\d+\.\d+")
+_ERROR_LINE = re.compile(r"^(?:Uncaught )?[A-Za-z]*Error(?: \[[A-Z_]+\])?: ")
 
 
 def _prctl() -> Callable[..., int] | None:
@@ -136,8 +139,13 @@ class ChildProcess:
         self._pump = asyncio.create_task(self._copy_output())
 
     def death_note(self) -> str:
-        """Why it stopped, as far as its last output line says (empty if it said nothing)."""
-        return next((line for line in reversed(self.tail) if line.strip()), "")
+        """Why it stopped, as far as its last line of output says (empty if it said nothing).
+        Node.js ends an uncaught exception with its own version, after the error and its
+        frames: then the error line says why."""
+        lines = [line for line in self.tail if line.strip()]
+        if lines and _NODE_VERSION.match(lines[-1]):
+            lines = [line for line in lines if _ERROR_LINE.match(line)] or lines
+        return lines[-1].strip() if lines else ""
 
     async def _copy_output(self) -> None:
         if self.process is None or self.process.stdout is None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
+from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient, SecretProperties
 
+from devstack.errors import StackError
 from devstack.tokens import IssuerCredential, TokenIssuer
 
 NEAR_EXPIRY_DAYS = 30
@@ -34,28 +36,59 @@ def vault_client(endpoints: Mapping[str, Any]) -> SecretClient:
     )
 
 
+class RehearsalError(StackError):
+    """The rehearsal cannot go on; the message says why and what to do, in one line."""
+
+
 def latest(endpoints: Mapping[str, Any]) -> SecretProperties:
     """The current version's properties (no value) of the partner secret.
 
     Read from the list of versions (the devstack's vault lists them in creation order), not
     with ``get_secret``: watching a rotation must not add to the reads the app is measured by.
     """
-    with vault_client(endpoints) as vault:
-        name = str(endpoints["partner_secret_name"])
-        versions = list(vault.list_properties_of_secret_versions(name))
+    name = str(endpoints["partner_secret_name"])
+    try:
+        with vault_client(endpoints) as vault:
+            versions = list(vault.list_properties_of_secret_versions(name))
+    except ResourceNotFoundError:
+        versions = []
     if not versions:
-        raise RuntimeError(f"the vault has no secret {name!r}")
+        raise RehearsalError(
+            f"the vault has no secret {name!r}: restart the stack (it seeds the partner key) "
+            "or set the secret, then run the rehearsal again"
+        )
     return versions[-1]
 
 
-def make_near_expiry(endpoints: Mapping[str, Any], *, days_left: float = 5) -> SecretProperties:
-    """Backdate the current version so it expires in ``days_left`` days; return it as it was."""
+def make_near_expiry(
+    endpoints: Mapping[str, Any],
+    *,
+    days_left: float = 5,
+    say: Callable[[str], None] | None = None,
+) -> SecretProperties:
+    """Bring the current version within ``days_left`` days of its expiry; return it as it was.
+
+    A version with an expiry is moved back in time (the vault's ``backdate`` route). A version
+    without one, such as the one docs/posture.md's KV-SECRET-NOEXPIRY exercise sets, has no
+    expiry to move: it is given one ``days_left`` days away instead (Set Secret Attributes,
+    what ``az keyvault secret set-attributes --expires`` does), which brings it into the
+    near-expiry window all the same.
+    """
     current = latest(endpoints)
+    name = str(endpoints["partner_secret_name"])
     if current.expires_on is None:
-        raise RuntimeError("the partner secret has no expiry: nothing to backdate")
+        expires = datetime.now(UTC) + timedelta(days=days_left)
+        with vault_client(endpoints) as vault:
+            vault.update_secret_properties(name, current.version, expires_on=expires)
+        if say is not None:
+            say(
+                f"version {current.version} had no expiry (set without one): gave it one "
+                f"{days_left:g} days away, as `az keyvault secret set-attributes --expires` would"
+            )
+        return current
     remaining = (current.expires_on - datetime.now(UTC)).total_seconds() / 86400
     response = requests.post(
-        f"{endpoints['vault']}devstack/secrets/{endpoints['partner_secret_name']}/backdate",
+        f"{endpoints['vault']}devstack/secrets/{name}/backdate",
         params={"days": f"{max(0.0, remaining - days_left):.4f}", "expiry": "true"},
         verify=str(endpoints["ca_bundle"]),
         timeout=10,
@@ -85,8 +118,8 @@ def rehearse(
     say: Callable[[str], None] = print,
 ) -> int:
     """Run the rehearsal; 0 when a rotation happened and every job was accepted."""
-    before = make_near_expiry(endpoints)
-    say(f"version {before.version} now expires within {NEAR_EXPIRY_DAYS} days (backdated)")
+    before = make_near_expiry(endpoints, say=say)
+    say(f"version {before.version} now expires within {NEAR_EXPIRY_DAYS} days")
     say("waiting for SecretNearExpiry -> key-events -> rotate_on_event, submitting jobs ...")
     session = requests.Session()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

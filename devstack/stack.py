@@ -24,10 +24,7 @@ import functools
 import logging
 import os
 import secrets
-import signal
-import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +37,14 @@ from devstack.appenv import (
     settings_file,
     with_storage_connections,
 )
-from devstack.azurite import NAME as AZURITE
-from devstack.azurite import SERVICES, STARTUP_TIMEOUT, Azurite, azurite_entry
+from devstack.azurite import SERVICES, STARTUP_TIMEOUT, Azurite
+from devstack.azuriteinstall import azurite_entry
 from devstack.certs import create_dev_certificates
 from devstack.control import PREFIX as CONTROL_PREFIX
 from devstack.control import create_control_app
 from devstack.embedded import EmbeddedServer, serve, stop_all
 from devstack.errors import StackError
 from devstack.files import write_private_json
-from devstack.hostprocess import NAME as HOST
 from devstack.hostprocess import FunctionHost, explain_start_failure
 from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
 from devstack.options import StackOptions, devstack_host_argv, host_command
@@ -56,8 +52,7 @@ from devstack.partner.api import create_partner_app
 from devstack.partner.keys import KeyRegistry
 from devstack.partnerkey import ensure_partner_key
 from devstack.ports import LOOPBACK, Ports, free_port, resolve_ports
-from devstack.processes import ChildProcess, configure_logging
-from devstack.statelock import StateLock
+from devstack.processes import ChildProcess
 from devstack.storagefront.server import StorageFront
 from devstack.storagestats import StorageStats
 from devstack.tokens import IssuerCredential, TokenIssuer
@@ -96,7 +91,7 @@ class Stack:
         self.endpoints: dict[str, Any] = {}
         self.azurite: Azurite | None = None
         self.host: FunctionHost | None = None
-        self._changed = asyncio.Event()  # the set of running children changed
+        self.changed = asyncio.Event()  # the set of running children changed
         self._events_stop = threading.Event()  # the vault's Event Grid delivery thread
 
     # -- start --------------------------------------------------------------
@@ -235,7 +230,7 @@ class Stack:
         app_env, rewritten = with_storage_connections(app_env, blob=blob, queue=queue, table=table)
         for name in rewritten:
             logger.info("%s=UseDevelopmentStorage=true now points at Azurite, identity-based", name)
-        refuse_unsafe(app_env, source=source)
+        refuse_unsafe(app_env, source=source, overrides=opts.extra_app_env)
         api = f"http://{LOOPBACK}:{ports['api']}"
         if opts.host != "none":
             argv = (
@@ -311,41 +306,9 @@ class Stack:
         leftovers.record(
             self.state, [(c.name, c.pid) for c in self.children if c.pid is not None and c.running]
         )
-        self._changed.set()
+        self.changed.set()
 
     # -- run and stop -------------------------------------------------------
-
-    async def watch(self, stop: asyncio.Event) -> int:
-        """Wait for Ctrl-C or a dead piece; return the exit code.
-
-        Azurite stopped on request (the control plane) is not a failure: the watch re-arms
-        whenever the set of running children changes.
-        """
-        stopper = asyncio.create_task(stop.wait())
-        servers = {s.task: "local services" for s in self.servers if s.task is not None}
-        while True:
-            self._changed.clear()
-            changed = asyncio.create_task(self._changed.wait())
-            waits: dict[asyncio.Task[Any], str] = {
-                asyncio.create_task(child.wait()): child.name
-                for child in self.children
-                if child.running
-            }
-            done, _ = await asyncio.wait(
-                [stopper, changed, *waits, *servers], return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in [changed, *waits]:
-                task.cancel()
-            if stopper in done:
-                return 0
-            dead = [name for task, name in {**waits, **servers}.items() if task in done]
-            paused = {AZURITE} if self.azurite is not None and self.azurite.paused else set()
-            if self.host is not None and self.host.paused:
-                paused.add(HOST)
-            dead = [name for name in dead if name not in paused]
-            if dead:
-                logger.error("%s stopped unexpectedly; stopping the stack", dead[0])
-                return 1
 
     async def stop(self) -> None:
         self._events_stop.set()
@@ -358,43 +321,3 @@ class Stack:
         await stop_all(self.servers)
         (self.state / "endpoints.json").unlink(missing_ok=True)
         (self.state / leftovers.RECORD).unlink(missing_ok=True)
-
-
-async def run_stack(options: StackOptions) -> int:
-    """Take the state directory, start the stack, print the banner, run until stopped."""
-    try:
-        lock = StateLock.acquire(options.state_dir)
-    except StackError as exc:
-        print(f"devstack cannot start: {exc}", file=sys.stderr, flush=True)
-        return 2
-    try:
-        configure_logging(options.state_dir / "logs")
-        leftovers.clear(options.state_dir.resolve())
-        return await _run(options)
-    finally:
-        lock.release()
-
-
-async def _run(options: StackOptions) -> int:
-    stack = Stack(options)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
-    started = time.monotonic()
-    try:
-        await stack.start()
-    except (StackError, OSError, ValueError) as exc:
-        logger.error("devstack cannot start: %s", exc)
-        await stack.stop()
-        return 2
-    if options.banner:
-        from devstack.banner import banner
-
-        print(banner(stack.endpoints, options.state_dir, time.monotonic() - started), flush=True)
-    else:
-        logger.info("devstack ready in %.1fs", time.monotonic() - started)
-    code = await stack.watch(stop)
-    logger.info("stopping")
-    await stack.stop()
-    return code

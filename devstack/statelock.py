@@ -86,6 +86,13 @@ class StateLock:
         os.pwrite(fd, json.dumps(record).encode(), 0)
         return cls(fd, path)
 
+    def removed(self) -> bool:
+        """Whether the lock file was deleted (with its state directory, say) while held:
+        the open descriptor outlives the name, whose link count drops to zero."""
+        if self._fd is None:
+            return False
+        return os.fstat(self._fd).st_nlink == 0
+
     def release(self) -> None:
         if self._fd is None:
             return

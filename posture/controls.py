@@ -4,8 +4,8 @@ on a secretless Functions deployment, the rules that judge each one, and the cov
 ``prowler`` names its checks (``m365:`` marks its Microsoft 365 provider), ``psrule`` its
 rules, ``policy`` the built-in definitions by their names (GUIDs), as read from those
 projects' own sources. docs/posture.md's coverage table is held to :data:`CONTROLS` by a
-test, and the coverage it claims is :func:`coverage` of it. Longer than the other modules on
-purpose: it is one table, kept whole so a control and its rules are read in one place.
+test, and the coverage it claims is :func:`coverage` of it. Longer than the other modules
+on purpose: it is one table, kept whole so a control and its rules are read in one place.
 """
 
 from __future__ import annotations

@@ -19,12 +19,19 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as _FutureTimeout
 from typing import Generic, TypeVar
 
+from shared.errors import AppError
+
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
 
-class FlightTimeout(TimeoutError):
+class FlightTimeout(AppError, TimeoutError):
     """A caller stopped waiting for a flight that is still in the air."""
+
+    code = "timed_out"
+    http_status = 503
+    transient = True
+    caller_message = "a dependency did not answer in time; retry later"
 
 
 class Flight(Generic[T]):

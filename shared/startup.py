@@ -1,6 +1,7 @@
 """What the app does once, before any function can run: one call at the top of function_app.py.
 
-Log redaction goes first, with the scrubbing of stdout and stderr, so no output the
+Log redaction goes first, with the scrubbing of stdout and stderr (the Python streams, and
+file descriptors 1 and 2 beneath them: ``install_descriptor_redaction``), so no output the
 process writes from then on can carry a secret value it fetched or a value shaped like
 one; then every variable the process sees is checked (:mod:`shared.settings.environment`: no
 credential variable, no keyed connection string, no secret-shaped value, declared or not);
@@ -16,7 +17,11 @@ from __future__ import annotations
 
 import os
 
-from shared.redaction import install_log_redaction, install_output_redaction
+from shared.redaction import (
+    install_descriptor_redaction,
+    install_log_redaction,
+    install_output_redaction,
+)
 from shared.settings import get_settings
 from shared.settings.environment import check_environment
 from shared.tracing import start_tracing
@@ -27,6 +32,7 @@ def start() -> str:
     start tracing if it is on; return ``APP_FUNCTIONS``. Idempotent."""
     install_log_redaction()
     install_output_redaction()
+    install_descriptor_redaction()
     check_environment(os.environ)
     from shared.rotation import hosted_functions, load_rotation_config
 

@@ -3,10 +3,10 @@
 One client per service (and per container and queue) per process, built on
 first use and reused across invocations (clients pool their connections; two
 callers racing on the first use may build one each, and one is dropped). The
-queue client base64-encodes what it sends (``TextBase64EncodePolicy``) because
-the queue trigger expects base64 by default; azure-storage-queue sends raw
-text unless told otherwise, and a raw message would go straight to the poison
-queue.
+queue client encodes what it sends as the jobs app's host decodes it
+(:data:`shared.queues.JOBS_ENCODING`, base64): azure-storage-queue sends raw text
+unless told otherwise, and a message the host cannot decode goes straight to the
+poison queue.
 
 Retries are bounded tighter than the SDK's default (three retries 15 s and more apart,
 over a minute before an outage surfaces): three retries about 2, 4 and 8 s apart, so a
@@ -28,10 +28,11 @@ if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
     from shared.jobs import JobStore, Outbox
 
 from shared.identity import get_credential
+from shared.queues import JOBS_ENCODING, poison_queue
 from shared.settings import get_settings
 
 JOBS_QUEUE = "jobs"
-POISON_QUEUE = "jobs-poison"
+POISON_QUEUE = poison_queue(JOBS_QUEUE)
 JOBS_CONTAINER = "jobs"
 RESULTS_CONTAINER = "results"
 POSTURE_CONTAINER = "posture"
@@ -73,9 +74,11 @@ def container(name: str) -> ContainerClient:
 
 @functools.cache
 def queue(name: str = JOBS_QUEUE) -> QueueClient:
-    """A queue client that speaks the trigger's base64 encoding both ways (one per queue)."""
+    """A queue client that speaks the jobs app's encoding both ways (one per queue)."""
     from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
 
+    if JOBS_ENCODING == "none":  # azure-storage-queue's own default: the text as it is
+        return queue_service().get_queue_client(name)
     return queue_service().get_queue_client(
         name,
         message_encode_policy=TextBase64EncodePolicy(),

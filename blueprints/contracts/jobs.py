@@ -18,7 +18,7 @@ from blueprints.http.openapi import (
     ref,
 )
 from shared.jobs import COMPLETED, FAILED, PROCESSING, QUEUED
-from shared.partner import SENTIMENTS
+from shared.partner import DETECTED_LANGUAGES, SENTIMENTS
 
 SUBMIT_ROLE = "Jobs.Submit"
 ADMIN_ROLE = "Jobs.Admin"
@@ -81,11 +81,16 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     },
     "JobResult": {
         "type": "object",
-        "required": ["job_id", "analysis_id", "word_count", "completed"],
+        "required": ["job_id", "word_count", "completed"],
+        "additionalProperties": False,
         "properties": {
             "job_id": {"type": "string", "format": "uuid"},
-            "analysis_id": {"type": "string", "format": "uuid"},
-            "language": {"type": ["string", "null"], "maxLength": 35},
+            "language": {
+                "type": ["string", "null"],
+                "maxLength": 8,
+                "description": "The tag the job asked for; for a job that asked for none, "
+                f"the language the partner detected: one of {sorted(DETECTED_LANGUAGES)}.",
+            },
             "sentiment": {"enum": [*sorted(SENTIMENTS), None]},
             "characters": {"type": "integer", "minimum": 0},
             "word_count": {"type": "integer", "minimum": 0},

@@ -30,7 +30,7 @@ import uvicorn
 from azure.functions.decorators.function_app import FunctionRegister
 from azure.identity import DefaultAzureCredential
 
-from devstack.host import blobtrigger, queues, timers
+from devstack.host import blobtrigger, logs, queues, timers
 from devstack.host.admin import AdminApi, ManualTrigger
 from devstack.host.auth import AuthSettings, EasyAuth
 from devstack.host.bindings.blob import BlobPathError
@@ -52,7 +52,9 @@ from devstack.host.functions import (
 )
 from devstack.host.http import HttpHost
 from devstack.host.invocation import HostBindings, Invoker
+from devstack.host.limits import INCOMPLETE_HEAD_BYTES
 from devstack.host.queues import QueueListener
+from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.routing import RouteTemplateError
 from devstack.host.timers import ScheduleError, TimerRunner
 
@@ -78,7 +80,29 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="MODULE",
         help="also register the Blueprint(s) of this module (devstack only; repeatable)",
     )
+    parser.add_argument(
+        "--debug-port",
+        type=int,
+        metavar="PORT",
+        help="listen for a debugger (debugpy, the Debug Adapter Protocol) on 127.0.0.1:PORT",
+    )
     return parser.parse_args(argv)
+
+
+def _listen_for_debugger(port: int) -> None:
+    """Let an editor attach (VS Code's "attach" with ``connect``): breakpoints in the app's
+    modules are hit by the invocations that follow. The adapter runs in this process, so
+    nothing outlives the host."""
+    import debugpy
+
+    try:
+        debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
+    except (OSError, RuntimeError) as exc:
+        raise SystemExit(
+            f"host cannot start: the debugger port 127.0.0.1:{port} is not available "
+            f"({exc}): pick another with --debug-host PORT"
+        ) from None
+    logger.info("Debugger listening on 127.0.0.1:%d: attach your editor to it", port)
 
 
 def _auth(args: argparse.Namespace) -> EasyAuth | None:
@@ -132,6 +156,7 @@ def _runner(
     environ: dict[str, str],
     identity: str,
     blob_scan: float,
+    watcher: QueueWatcher,
 ) -> Runner | None:
     if function.trigger_type == QUEUE_TRIGGER:
         return QueueListener(
@@ -140,6 +165,7 @@ def _runner(
             options=config_queues,
             invoker=invoker,
             environ=environ,
+            watcher=watcher,
         )
     if function.trigger_type == TIMER_TRIGGER:
         return TimerRunner(
@@ -158,9 +184,10 @@ def _runner(
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    logging.getLogger("azure").setLevel(logging.WARNING)
     args = _parse_args(argv)
+    logs.configure(args.state_dir)
+    if args.debug_port is not None:
+        _listen_for_debugger(args.debug_port)
     app_dir = args.app_dir.resolve()
     environ = dict(os.environ)
     script = environ.get("PYTHON_SCRIPT_FILE_NAME", "function_app.py")
@@ -180,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = StorageClients(credential, environ)
     identity = host_id(app_dir, environ)
     blob_listeners: list[BlobTriggerListener] = []
+    watcher = QueueWatcher()
 
     def blob_written(connection: str, container: str, name: str) -> None:
         for listener in blob_listeners:
@@ -191,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             clients=clients,
             queue_encoding=config.queues.message_encoding,
             on_blob_written=blob_written,
+            queue_watcher=watcher,
         ),
         timeout=config.function_timeout,
     )
@@ -213,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     environ=environ,
                     identity=identity,
                     blob_scan=blob_scan,
+                    watcher=watcher,
                 )
             except (ScheduleError, ConnectionSettingError, BlobPathError) as exc:
                 prepared, refusal = None, Refusal(function.name, str(exc))
@@ -278,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level="warning",
             access_log=False,
             lifespan="on",
+            h11_max_incomplete_event_size=INCOMPLETE_HEAD_BYTES,
         )
     )
     stop = threading.Event()

@@ -1,6 +1,7 @@
 """HTTP triggers served through a real ASGI server, with the host's routing rules.
 
-Order of a request, as in Azure: App Service Authentication first (401 before
+Order of a request, as in Azure: the web server's limits on the request head first (414,
+431: :mod:`devstack.host.limits`), then App Service Authentication (401 before
 anything else, unless the path is excluded), then routing under ``routePrefix``. A
 route whose methods do not include the request's does not match, so an unknown route
 and a wrong method are both 404 (the host's routes carry an HTTP-method constraint).
@@ -31,6 +32,7 @@ from devstack.host.bindings.expressions import BindingData
 from devstack.host.context import Trace, child_traceparent
 from devstack.host.functions import HTTP_TRIGGER, IndexedFunction
 from devstack.host.invocation import Invoker, TriggerValue
+from devstack.host.limits import head_refusal
 from devstack.host.routing import RouteTemplate
 
 logger = logging.getLogger("devstack.host")
@@ -93,6 +95,18 @@ class HttpHost:
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["type"] != "http":
+            return
+        refused = head_refusal(
+            method=scope["method"],
+            raw_path=scope.get("raw_path") or scope["path"].encode(),
+            query_string=scope.get("query_string", b""),
+            http_version=scope.get("http_version", "1.1"),
+            headers=scope["headers"],
+        )
+        if refused is not None:  # Kestrel's limits, before anything else (devstack.host.limits)
+            await Response(status_code=refused, headers={"Connection": "close"})(
+                scope, receive, send
+            )
             return
         response = await self._handle(Request(scope, receive))
         await response(scope, receive, send)

@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -36,6 +35,7 @@ from typing import Any, Generic, TypeVar
 import azure.functions as func
 from azure.functions.meta import Datum
 
+from devstack.host import logs
 from devstack.host.bindings import blob, datum, expressions, queue, table
 from devstack.host.bindings.connections import StorageClients, connection_name
 from devstack.host.bindings.expressions import BindingData
@@ -43,6 +43,7 @@ from devstack.host.bindings.model import BLOB, HTTP, QUEUE, TABLE, BindingSpec
 from devstack.host.context import INVOCATION_LOCAL, Attempt, Context, Trace, child_traceparent
 from devstack.host.functions import IndexedFunction
 from devstack.host.otel import attacher
+from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.retry import timespan
 
 logger = logging.getLogger("devstack.host")
@@ -91,7 +92,12 @@ BlobWritten = Callable[[str, str, str], None]  # (connection, container, blob na
 
 
 class HostBindings:
-    """The host's side of input and output bindings."""
+    """The host's side of input and output bindings.
+
+    What the output bindings write is announced as the extensions announce it: a queue
+    message wakes the listeners of that queue (``queue_watcher``), a blob the blob
+    triggers' scans (``on_blob_written``).
+    """
 
     def __init__(
         self,
@@ -99,10 +105,12 @@ class HostBindings:
         clients: StorageClients,
         queue_encoding: str,
         on_blob_written: BlobWritten | None = None,
+        queue_watcher: QueueWatcher | None = None,
     ) -> None:
         self.clients = clients
         self.queue_encoding = queue_encoding
         self.on_blob_written = on_blob_written
+        self.queue_watcher = queue_watcher
 
     def read(self, binding: BindingSpec, data: BindingData) -> Datum | None:
         connection = connection_name(binding)
@@ -128,6 +136,8 @@ class HostBindings:
             bodies = queue.messages(value)
             client = self.clients.queue(connection).get_queue_client(name)
             queue.send(client, bodies, encoding=self.queue_encoding)
+            if bodies and self.queue_watcher is not None:
+                self.queue_watcher.notify(name)
         elif binding.type == BLOB:
             content = blob.output_bytes(value)
             if content is None:
@@ -248,7 +258,7 @@ class Invoker:
         self, function: IndexedFunction, trigger: TriggerValue, reason: str, attempt: Attempt
     ) -> Outcome:
         invocation_id = str(uuid.uuid4())
-        started = _log_start(function, reason, invocation_id)
+        started = logs.executing(function.name, reason, invocation_id)
         try:
             trace = trigger.trace or Trace(parent=child_traceparent(None))
             trigger = replace(trigger, trace=trace)  # one context for the argument and the call
@@ -256,11 +266,17 @@ class Invoker:
             result = self._call(function, arguments, invocation_id, trace)
             http = self._settle(function, arguments, result, trigger.binding_data)
         except BaseException as exc:
-            _log_end(function, invocation_id, started, exc)
+            logs.executed(
+                function.name,
+                invocation_id,
+                started,
+                exc,
+                host_error=isinstance(exc, InvocationError),
+            )
             if isinstance(exc, InvocationError):
                 raise
             raise InvocationError(f"Functions.{function.name} failed: {exc}") from exc
-        _log_end(function, invocation_id, started, None)
+        logs.executed(function.name, invocation_id, started, None)
         return Outcome(invocation_id=invocation_id, http=http)
 
     def _arguments(
@@ -361,34 +377,6 @@ def _call_sync(
     INVOCATION_LOCAL.invocation_id = invocation_id
     with current or contextlib.nullcontext():
         return user_function(**arguments)
-
-
-def _log_start(function: IndexedFunction, reason: str, invocation_id: str) -> float:
-    logger.info(
-        "Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id
-    )
-    return time.perf_counter()
-
-
-def _log_end(
-    function: IndexedFunction, invocation_id: str, started: float, error: BaseException | None
-) -> None:
-    duration = int((time.perf_counter() - started) * 1000)
-    if error is None:
-        logger.info(
-            "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)",
-            function.name,
-            invocation_id,
-            duration,
-        )
-        return
-    logger.error(
-        "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)",
-        function.name,
-        invocation_id,
-        duration,
-        exc_info=(type(error), error, error.__traceback__),
-    )
 
 
 def utc_text(moment: dt.datetime | None) -> str | None:

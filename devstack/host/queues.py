@@ -1,14 +1,19 @@
 """Queue triggers with the Storage Queues extension's semantics (docs/devstack.md).
 
-One listener thread per queue-triggered function: receive up to ``batchSize``
-messages with a 10-minute visibility timeout, the lease (renewed at half of it
-while a function runs; ``DEVSTACK_QUEUE_LEASE_SECONDS`` shortens it for rehearsals),
-run them concurrently, and fetch more once in-flight work falls to
-``newBatchThreshold``. Success deletes the message; failure makes it visible
-again after ``visibilityTimeout``, and once ``dequeue_count`` reaches
-``maxDequeueCount`` the message is copied, unchanged, to ``<queue>-poison``.
-A message that is not valid base64 is poisoned without running the function.
-Settling a message is retried through a storage outage (see :meth:`QueueListener._settle`).
+One listener thread per queue-triggered function: receive ``batchSize`` messages
+with a 10-minute visibility timeout, the lease (renewed at half of it while a function
+runs, :mod:`devstack.host.leases`; ``DEVSTACK_QUEUE_LEASE_SECONDS`` shortens it for
+rehearsals), run them concurrently, and fetch another full batch once in-flight work falls
+to ``newBatchThreshold``: at most ``batchSize + newBatchThreshold`` messages run at once
+per function, as in the extension (QueueListener.cs: ``GetMessageReceiveCount`` asks for
+``BatchSize``, ``WaitForNewBatchThreshold`` waits while more than ``NewBatchThreshold``
+run). Success deletes the message; failure makes it visible again after
+``visibilityTimeout``, and once ``dequeue_count`` reaches ``maxDequeueCount`` the message
+is copied, unchanged, to ``<queue>-poison``. A message that is not valid base64 is poisoned
+without running the function. Settling a message is retried through a storage outage (see
+:meth:`QueueListener._settle`). An empty queue backs the listener off up to
+``maxPollingInterval``; a message the host's own output binding writes wakes it at once
+(:mod:`devstack.host.queuewatcher`).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from devstack.host.bindings.expressions import BindingData
 from devstack.host.config import QueueOptions
 from devstack.host.functions import IndexedFunction
 from devstack.host.invocation import Invoker, TriggerValue, utc_text
+from devstack.host.leases import Leases
+from devstack.host.queuewatcher import QueueWatcher
 
 logger = logging.getLogger("devstack.host")
 
@@ -123,39 +130,52 @@ class QueueListener:
         self,
         *,
         function: IndexedFunction,
-        credential: TokenCredential,
+        credential: TokenCredential | None,
         options: QueueOptions,
         invoker: Invoker,
         environ: dict[str, str] | None = None,
+        watcher: QueueWatcher | None = None,
+        service: QueueServiceClient | None = None,
     ) -> None:
         binding = function.trigger_binding
         self.function = function
         self.queue_name: str = str(binding.setting("queueName")).lower()
         self.options = options
         self.invoker = invoker
-        service = QueueServiceClient(
-            queue_service_uri(connection_name(binding), environ), credential, **RETRY_OPTIONS
-        )
+        if service is None:
+            service = QueueServiceClient(
+                queue_service_uri(connection_name(binding), environ), credential, **RETRY_OPTIONS
+            )
         self.queue: QueueClient = service.get_queue_client(self.queue_name)
         self.poison: QueueClient = service.get_queue_client(f"{self.queue_name}-poison")
+        self._watcher = watcher
+        if watcher is not None:
+            watcher.register(self.queue_name, self)
         self._pool = ThreadPoolExecutor(
-            max_workers=options.batch_size, thread_name_prefix=f"queue-{self.queue_name}"
+            max_workers=options.batch_size + options.new_batch_threshold,
+            thread_name_prefix=f"queue-{self.queue_name}",
         )
         self._in_flight = 0
         self._lock = threading.Condition()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by notify(): a message was just written
         self._thread = threading.Thread(
             target=self._run, name=f"listener-{self.queue_name}", daemon=True
         )
         self._rng = random.Random()
-        self._leases = _Leases(self.queue, options.lease_seconds, self._stop)
+        self._leases = Leases(self.queue, options.lease_seconds, self._stop)
 
     def start(self) -> None:
         self._leases.start()
         self._thread.start()
 
+    def notify(self) -> None:
+        """End the back-off now: this host just put a message on the queue."""
+        self._wake.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         with self._lock:
             self._lock.notify_all()
         self._thread.join(timeout)
@@ -172,13 +192,13 @@ class QueueListener:
                     self._in_flight > self.options.new_batch_threshold and not self._stop.is_set()
                 ):
                     self._lock.wait(0.5)
-                room = self.options.batch_size - self._in_flight
+            self._wake.clear()  # a notify from here on ends the back-off that may follow
             try:
-                messages = self._receive_batch(max(1, room))
+                messages = self._receive_batch(self.options.batch_size)
             except ResourceNotFoundError:
                 messages = []
                 logger.debug("queue %s does not exist yet; backing off", self.queue_name)
-            except AzureError as exc:
+            except (AzureError, OSError) as exc:  # OSError: the CA bundle went away, say
                 messages = []
                 logger.warning(
                     "queue %s: receive failed (%s); backing off",
@@ -190,9 +210,11 @@ class QueueListener:
                 for message in messages:
                     self._dispatch(message)
                 continue
-            # Randomised exponential back-off, as the host's polling strategy does.
+            # Randomised exponential back-off, as the host's polling strategy does; a
+            # message this host writes to the queue ends it (notify).
             delay = min(self.options.max_polling_interval, delay * 2)
-            self._stop.wait(self._rng.uniform(delay / 2, delay))
+            if self._wake.wait(self._rng.uniform(delay / 2, delay)):
+                delay = MIN_POLL_SECONDS
 
     def _receive_batch(self, count: int) -> list[QueueMessage]:
         """One Get Messages call for up to ``count`` messages, as the extension makes one per
@@ -288,6 +310,8 @@ class QueueListener:
 
         self._settle("create poison queue", message, create_poison_queue)
         self._settle("poison", message, lambda: self.poison.send_message(message.content))
+        if self._watcher is not None:
+            self._watcher.notify(self.poison.queue_name)
         self._settle(
             "delete",
             message,
@@ -320,76 +344,3 @@ class QueueListener:
                 )
             self._stop.wait(self._rng.uniform(delay / 2, delay))
             delay = min(SETTLE_MAX_BACKOFF_SECONDS, delay * 2)
-
-
-class _Lease:
-    """One received message kept invisible while its function runs."""
-
-    def __init__(self, message: QueueMessage, due: float) -> None:
-        self.message = message
-        self.pop_receipt: str = message.pop_receipt or ""
-        self.due = due
-        self.lock = threading.Lock()  # held while renewing; released leases are not renewed
-        self.held = True
-
-
-class _Leases:
-    """Renews the leases of every message one listener is running: one thread, not one per
-    message (the host renews at half the visibility timeout too)."""
-
-    def __init__(self, queue: QueueClient, lease_seconds: float, stop: threading.Event) -> None:
-        self._queue = queue
-        self._lease = lease_seconds
-        self._stop = stop
-        self._leases: dict[str, _Lease] = {}
-        self._lock = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="lease-renewal", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        with self._lock:
-            self._lock.notify_all()
-        self._thread.join(timeout)
-
-    def hold(self, message: QueueMessage) -> _Lease:
-        lease = _Lease(message, time.monotonic() + self._lease / 2)
-        with self._lock:
-            self._leases[message.id] = lease
-        return lease
-
-    def release(self, lease: _Lease) -> str:
-        """Stop renewing; return the pop receipt to settle the message with."""
-        with self._lock:
-            self._leases.pop(lease.message.id, None)
-        with lease.lock:  # wait for a renewal in flight
-            lease.held = False
-            return lease.pop_receipt
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            now = time.monotonic()
-            with self._lock:
-                due = [lease for lease in self._leases.values() if lease.due <= now]
-                soonest = min((lease.due for lease in self._leases.values()), default=None)
-                if not due:
-                    self._lock.wait(self._lease / 2 if soonest is None else soonest - now)
-                    continue
-            for lease in due:
-                self._renew(lease)
-
-    def _renew(self, lease: _Lease) -> None:
-        with lease.lock:
-            if not lease.held:
-                return
-            lease.due = time.monotonic() + self._lease / 2
-            try:
-                updated = self._queue.update_message(
-                    lease.message.id,
-                    pop_receipt=lease.pop_receipt,
-                    visibility_timeout=int(self._lease),
-                )
-                lease.pop_receipt = updated.pop_receipt or lease.pop_receipt
-            except AzureError:
-                logger.warning("could not renew visibility of message %s", lease.message.id)

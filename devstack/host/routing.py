@@ -3,7 +3,8 @@
 Supported: literal segments (case-insensitive), ``{name}``, optional
 ``{name?}``, catch-all ``{*name}`` and inline constraints such as
 ``{id:guid}``, ``{n:int:min(1)}``, ``{code:regex(^[a-z]+$)}``. A parameter
-must fill a whole segment (``{a}.{b}`` is not supported by the devstack).
+must fill a whole segment: a complex segment (``{name}.{ext}``, ``v{version}``), which
+ASP.NET Core routing matches, is refused with a line saying so.
 """
 
 from __future__ import annotations
@@ -151,9 +152,22 @@ class Segment:
         return all(check(value) for check in self.constraints)
 
 
+def _complex_segment_error(text: str, template: str) -> RouteTemplateError:
+    return RouteTemplateError(
+        f"route {template!r}: segment {text!r} mixes parameters with text (a complex "
+        "segment, such as '{name}.{ext}'); the devstack host supports one parameter per "
+        "whole segment: give each value a segment of its own (e.g. 'files/{name}/{ext}') "
+        "or split the value in the function"
+    )
+
+
 def _parse_segment(text: str, template: str) -> Segment:
     if "{" not in text and "}" not in text:
         return Segment(literal=text)
+    # Doubled braces are escapes (a regex constraint's quantifier): not parameters.
+    bare = text.replace("{{", "").replace("}}", "")
+    if bare.count("{") != 1 or not (bare.startswith("{") and bare.endswith("}")):
+        raise _complex_segment_error(text, template)
     match = _PARAM.match(text)
     if not match:
         raise RouteTemplateError(

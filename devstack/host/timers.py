@@ -6,6 +6,13 @@ are read as a classic cron without seconds, as the Timer extension reads them.
 (on by default for schedules of a minute or more) the last and next
 occurrences are kept between host runs; an occurrence missed while the host
 was down fires at start with ``past_due=True``. A failed run is not retried.
+
+The function gets the schedule status as it stood *before* the run, as the extension's
+TimerListener passes it (azure-webjobs-sdk-extensions, src/WebJobs.Extensions/Extensions/
+Timers/Listener/TimerListener.cs ``InvokeJobFunction``; Scheduling/ScheduleStatus.cs: when
+the scheduler invokes the function, ``Next`` "will effectively be the current time"): ``Next``
+is this occurrence and ``Last`` the previous one, or ``0001-01-01T00:00:00`` before the
+first; without the monitor the status is null. The status is updated after the run.
 """
 
 from __future__ import annotations
@@ -75,6 +82,10 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat()
 
 
+#: ``default(DateTime)``: the status's ``Last`` and ``LastUpdated`` before any run.
+NEVER = _iso(dt.datetime(1, 1, 1, tzinfo=dt.UTC))
+
+
 class TimerRunner:
     """One thread per timer function."""
 
@@ -93,9 +104,8 @@ class TimerRunner:
         self.expression = resolve_schedule(schedule, environ)
         self.run_on_startup = bool(binding.setting("runOnStartup"))
         now = dt.datetime.now(dt.UTC)
-        first, second = next_occurrence(self.expression, now), None
-        second = next_occurrence(self.expression, first)
-        interval = (second - first).total_seconds()
+        first = next_occurrence(self.expression, now)
+        interval = (next_occurrence(self.expression, first) - first).total_seconds()
         monitor = binding.setting("useMonitor")
         self.use_monitor = (interval >= 60) if monitor is None else bool(monitor)
         self._status_path = status_dir / f"{function.name}.json"
@@ -103,6 +113,8 @@ class TimerRunner:
         self._thread = threading.Thread(
             target=self._run, name=f"timer-{function.name}", daemon=True
         )
+        #: The schedule status the next run is given (the listener's ``ScheduleStatus``).
+        self.status: dict[str, str] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -120,48 +132,57 @@ class TimerRunner:
             return None
         return status
 
-    def _save_status(self, last: dt.datetime, upcoming: dt.datetime) -> dict[str, str]:
-        status = {
-            "Last": _iso(last),
-            "Next": _iso(upcoming),
-            "LastUpdated": _iso(dt.datetime.now(dt.UTC)),
-        }
-        if self.use_monitor:
-            self._status_path.parent.mkdir(parents=True, exist_ok=True)
-            self._status_path.write_text(json.dumps(status))
-        return status
+    def initial_status(self, now: dt.datetime) -> tuple[dict[str, str], bool]:
+        """The status at start (stored, else a first one) and whether a run is past due."""
+        stored = self._load_status()
+        if stored and {"Last", "Next", "LastUpdated"} <= stored.keys():
+            past_due = dt.datetime.fromisoformat(stored["Next"]) < now
+            return {key: str(stored[key]) for key in ("Last", "Next", "LastUpdated")}, past_due
+        upcoming = next_occurrence(self.expression, now)
+        return {"Last": NEVER, "Next": _iso(upcoming), "LastUpdated": NEVER}, False
 
-    def _fire(self, *, scheduled: dt.datetime, past_due: bool, reason: str) -> None:
-        upcoming = next_occurrence(self.expression, max(scheduled, dt.datetime.now(dt.UTC)))
-        previous = self._load_status() or {}
-        status = {
-            "Last": previous.get("Last") or _iso(scheduled),
-            "Next": _iso(upcoming),
-            "LastUpdated": previous.get("LastUpdated") or _iso(scheduled),
-        }
+    def fire(self, invoked: dt.datetime, *, past_due: bool = False, startup: bool = False) -> None:
+        """Run the function with the status as it stands, then move the status on."""
+        reason = (
+            "Timer fired: schedule is past due."
+            if past_due
+            else "Timer fired at host startup."
+            if startup
+            else f"Timer fired at {_iso(invoked)}"
+        )
         try:
             self.invoker.run(
                 self.function,
-                timer_value(self.function, past_due=past_due, status=status),
+                timer_value(
+                    self.function,
+                    past_due=past_due,
+                    status=dict(self.status) if self.use_monitor else None,
+                ),
                 reason=reason,
             )
         except Exception:
-            logger.warning("timer %s failed; next run at %s", self.function.name, _iso(upcoming))
-        self._save_status(scheduled, upcoming)
+            logger.warning("timer %s failed", self.function.name)
+        # A scheduled run that fired a moment early counts as the occurrence it was for.
+        scheduled = dt.datetime.fromisoformat(self.status["Next"])
+        last = scheduled if not (past_due or startup) and scheduled > invoked else invoked
+        self.status = {
+            "Last": _iso(last),
+            "Next": _iso(next_occurrence(self.expression, last)),
+            "LastUpdated": _iso(last),
+        }
+        if self.use_monitor:
+            self._status_path.parent.mkdir(parents=True, exist_ok=True)
+            self._status_path.write_text(json.dumps(self.status))
 
     def _run(self) -> None:
-        now = dt.datetime.now(dt.UTC)
-        status = self._load_status()
-        if status and dt.datetime.fromisoformat(status["Next"]) < now:
-            self._fire(scheduled=now, past_due=True, reason="Timer fired: schedule is past due.")
+        self.status, past_due = self.initial_status(dt.datetime.now(dt.UTC))
+        if past_due:
+            self.fire(dt.datetime.now(dt.UTC), past_due=True)
         elif self.run_on_startup:
-            self._fire(scheduled=now, past_due=False, reason="Timer fired at host startup.")
-        upcoming = next_occurrence(self.expression, dt.datetime.now(dt.UTC))
-        logger.info("timer %s: next occurrence %s", self.function.name, _iso(upcoming))
-        while not self._stop.wait(max(0.0, (upcoming - dt.datetime.now(dt.UTC)).total_seconds())):
-            fired_at = dt.datetime.now(dt.UTC)
-            past_due = (fired_at - upcoming).total_seconds() > 1.0
-            self._fire(
-                scheduled=upcoming, past_due=past_due, reason=f"Timer fired at {_iso(fired_at)}"
-            )
-            upcoming = next_occurrence(self.expression, max(upcoming, dt.datetime.now(dt.UTC)))
+            self.fire(dt.datetime.now(dt.UTC), startup=True)
+        logger.info("timer %s: next occurrence %s", self.function.name, self.status["Next"])
+        while True:
+            upcoming = dt.datetime.fromisoformat(self.status["Next"])
+            if self._stop.wait(max(0.0, (upcoming - dt.datetime.now(dt.UTC)).total_seconds())):
+                return
+            self.fire(dt.datetime.now(dt.UTC))

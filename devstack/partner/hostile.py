@@ -7,6 +7,12 @@ lets the stub check the key and do the work as usual, then answer with:
 ``echo_nested``  a valid analysis plus ``debug.request.headers.<key header>``: the key
 ``echo_header``  a valid analysis with the key in a response header (``X-Echo-<key header>``)
 ``echo_cookie``  a valid analysis with ``Set-Cookie: session=<the key>``
+``smuggle``      the key cut into pieces, none of them the key in any usual encoding, spread
+                 over every field the answer has (:func:`smuggled`): hex in ``language``, a
+                 UUID of its bytes as ``analysis_id``, its bytes as the counts, base32 in the
+                 keywords, base64 of it reversed in an extra field, a sentiment chosen by it
+``smuggle_echo`` as ``smuggle``, but with the language the job asked for (or ``en``): the one
+                 field a careful client checks against its own value looks right
 ``set_cookie``   a valid analysis with a harmless ``Set-Cookie`` (a fresh random session id)
 ``trickle``      a valid analysis sent one byte every :data:`TRICKLE_INTERVAL` seconds, padded
                  to last :data:`TRICKLE_SECONDS` (headers at once, so no read timeout fires)
@@ -25,8 +31,10 @@ a ``Cookie`` header), ``aborted`` (streamed answers the client hung up on before
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
@@ -35,7 +43,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from devstack.partner.store import PartnerState
 
-__all__ = ["HUGE_BYTES", "LANDING_PATH", "TRICKLE_INTERVAL", "TRICKLE_SECONDS", "spoiled"]
+__all__ = [
+    "HUGE_BYTES",
+    "LANDING_PATH",
+    "TRICKLE_INTERVAL",
+    "TRICKLE_SECONDS",
+    "smuggled",
+    "spoiled",
+]
 
 LANDING_PATH: Final = "/v1/landing"
 TRICKLE_INTERVAL: Final = 0.25
@@ -51,6 +66,8 @@ def spoiled(
     state.counters["hostile"] += 1
     if mode == "echo_field":
         return JSONResponse({**answer, "analysis_id": key, "language": key, "sentiment": key})
+    if mode in ("smuggle", "smuggle_echo"):
+        return JSONResponse(smuggled(key, answer, echo_language=mode == "smuggle_echo"))
     if mode == "echo_nested":
         return JSONResponse({**answer, "debug": {"request": {"headers": {header_name: key}}}})
     if mode == "echo_header":
@@ -72,6 +89,29 @@ def spoiled(
     if mode == "not_json":
         return Response("<html><body>down for maintenance</body></html>", media_type="text/html")
     raise ValueError(f"not a hostile mode: {mode!r}")
+
+
+def smuggled(key: str, answer: dict[str, Any], *, echo_language: bool) -> dict[str, Any]:
+    """``answer`` with the key spread over every field, as a partner that wants it kept would.
+
+    No piece is the key, nor the key in an encoding a registry of secret forms would hold
+    (whole hex, base64 or URL-encoding of it): each is a part, a transform or a number, so only
+    a client that keeps nothing it did not choose itself keeps none of it. Deterministic, so a
+    test can compute every piece and look for it in whatever the app wrote.
+    """
+    raw = key.encode()
+    hexed = raw.hex()
+    chunks = [raw[i : i + 5] for i in range(0, len(raw), 5)]
+    return {
+        **answer,
+        "analysis_id": str(uuid.UUID(hex=hexed[:32].ljust(32, "0"))),
+        "language": answer["language"] if echo_language else hexed[32:66] or "zz",
+        "sentiment": ("positive", "negative", "neutral")[raw[0] % 3],
+        "word_count": int.from_bytes(raw[:6], "big"),
+        "characters": int.from_bytes(raw[6:12], "big"),
+        "keywords": [base64.b32encode(chunk).decode().rstrip("=").lower() for chunk in chunks],
+        "request_id": base64.b64encode(raw[::-1]).decode(),
+    }
 
 
 async def landing(request: Request) -> Response:

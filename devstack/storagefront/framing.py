@@ -137,6 +137,51 @@ async def copy_body(
         await _put(writer, lead)
 
 
+async def read_whole(
+    body: Body, length: int, reader: asyncio.StreamReader, *, limit: int
+) -> tuple[bytes, bytes]:
+    """Read one small body whole: (its bytes as framed, to forward unchanged; its content).
+
+    For a body the front must look into (a few hundred bytes). Chunked coding is undone for
+    the content only; trailers are kept in the framed bytes.
+
+    :raises BadMessage: over ``limit`` bytes, or framed until the connection closes.
+    """
+    if body is Body.NONE:
+        return b"", b""
+    if body is Body.LENGTH:
+        if length > limit:
+            raise BadMessage(f"a body over {limit} bytes where the front reads it whole")
+        data = await reader.readexactly(length)
+        return data, data
+    if body is not Body.CHUNKED:
+        raise BadMessage("a body framed by the connection's end where the front reads it whole")
+    framed, content = bytearray(), bytearray()
+    while True:
+        line = await _line(reader, "a broken chunk size line")
+        framed += line
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise BadMessage("a malformed chunk size") from None
+        if size == 0:
+            while (trailer := await _line(reader, "broken trailers")) != b"\r\n":
+                framed += trailer
+            return bytes(framed + b"\r\n"), bytes(content)
+        if len(content) + size > limit:
+            raise BadMessage(f"a body over {limit} bytes where the front reads it whole")
+        chunk = await reader.readexactly(size + 2)
+        framed += chunk
+        content += chunk[:-2]
+
+
+async def _line(reader: asyncio.StreamReader, problem: str) -> bytes:
+    try:
+        return await reader.readuntil(b"\r\n")
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        raise BadMessage(problem) from None
+
+
 async def _put(writer: Writer, data: bytes) -> None:
     if writer is not None and data:
         writer.write(data)

@@ -5,6 +5,13 @@ Key-based means signed with the account key: an ``Authorization: SharedKey`` or
 delegation SAS (those carry ``skoid`` and are signed with a key obtained with a bearer
 token: Azure permits them). Bearer and anonymous requests are not key-based.
 
+The query is read as Azurite reads it (:mod:`.azuritequery`: ``%73ig``, ``sig[]`` and
+``[sig]`` are all ``sig``), and a SAS passes only as a genuine user delegation SAS: on Blob
+(Azure has no delegation SAS for Queue or Table), with no account-SAS parameter (``ss``,
+``srt``: Azurite tries the account key on those first, whatever else the SAS carries), and
+naming a delegation key Azurite issued to a bearer caller (:mod:`.delegation`), whose
+signature Azurite then checks.
+
 Azure refuses with status 403, reason phrase and message "Key based authentication is
 not permitted on this storage account.", error code ``KeyBasedAuthenticationNotPermitted``
 in ``x-ms-error-code`` and in the body ("Prevent Shared Key authorization for an Azure
@@ -24,13 +31,16 @@ import datetime as dt
 import json
 import uuid
 from email.utils import formatdate
-from urllib.parse import parse_qsl
 
+from devstack.storagefront.azuritequery import parameters
+from devstack.storagefront.delegation import IssuedKeys, delegated_key
 from devstack.storagefront.framing import Head
 
 CODE = "KeyBasedAuthenticationNotPermitted"
 MESSAGE = "Key based authentication is not permitted on this storage account."
 KEY_SCHEMES = ("sharedkey", "sharedkeylite")
+#: Parameters only an account SAS carries (Azurite's AccountSASAuthenticator needs both).
+ACCOUNT_SAS_PARAMETERS = ("ss", "srt")
 SERVERS = {
     "blob": "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0",
     "queue": "Windows-Azure-Queue/1.0 Microsoft-HTTPAPI/2.0",
@@ -40,16 +50,21 @@ _BOM = b"\xef\xbb\xbf"
 _ODATA_LEVELS = ("nometadata", "minimalmetadata", "fullmetadata")
 
 
-def key_based(head: Head) -> str | None:
-    """``"Shared Key"`` or ``"SAS"`` when the request is signed with the account key."""
+def key_based(head: Head, *, service: str = "blob", issued: IssuedKeys | None = None) -> str | None:
+    """``"Shared Key"`` or ``"SAS"`` when the request is signed with the account key, or
+    may be: every SAS but a user delegation SAS naming a key in ``issued``."""
     scheme = head.headers.get("authorization", "").split(" ", 1)[0].lower()
     if scheme in KEY_SCHEMES:
         return "Shared Key"
     _, _, query = head.target.partition("?")
-    if "sig=" not in query.lower():
+    params = parameters(query)
+    names = {name.lower() for name in params}  # stricter than Azurite, which reads "sig" only
+    if "sig" not in names:
         return None
-    names = {name.lower() for name, _ in parse_qsl(query, keep_blank_values=True)}
-    if "sig" in names and "skoid" not in names:
+    if service != "blob" or any(name in names for name in ACCOUNT_SAS_PARAMETERS):
+        return "SAS"
+    key = delegated_key(params)
+    if key is None or issued is None or not issued.holds(key):
         return "SAS"
     return None
 

@@ -5,7 +5,9 @@ keep-alive, idle time-outs and closes are Azurite's own: when Azurite closes its
 the front closes the client's. Requests are read head by head; a key-based one is
 answered here with Azure's refusal (its body read and dropped first, and only after
 every earlier response has gone out, so responses stay in order), every other request
-is forwarded unchanged and its body streamed. Responses are streamed back as they come.
+is forwarded unchanged and its body streamed. Responses are streamed back as they come,
+but for Azurite's answer to a bearer caller's Get User Delegation Key, which is read whole
+(it is a few hundred bytes) so the key it issues is remembered (:mod:`.delegation`).
 
 While Azurite is stopped on request the front stops listening, so clients see the
 connection refused, as they would with Azurite itself gone (:meth:`StorageFront.pause`).
@@ -20,11 +22,15 @@ import logging
 import ssl
 from pathlib import Path
 
+from devstack.storagefront.azuritequery import parameters, single
+from devstack.storagefront.delegation import IssuedKeys, issued_key
 from devstack.storagefront.framing import (
     MAX_HEAD,
     Body,
+    Head,
     copy_body,
     read_head,
+    read_whole,
     request_body,
     response_body,
 )
@@ -33,6 +39,19 @@ from devstack.storagefront.refusal import key_based, refusal
 logger = logging.getLogger("devstack.storage")
 
 _CONNECTION_ERRORS = (OSError, ssl.SSLError, asyncio.IncompleteReadError, ValueError)
+#: Azurite's UserDelegationKey answer is a few hundred bytes (chunked); a larger one closes
+#: the connection rather than be forwarded unread.
+MAX_KEY_ANSWER = 16 * 1024
+
+
+def asks_for_delegation_key(head: Head) -> bool:
+    """Get User Delegation Key (``POST /?restype=service&comp=userdelegationkey``) with a
+    bearer token, the query read as Azurite reads it."""
+    scheme = head.headers.get("authorization", "").split(" ", 1)[0].lower()
+    if head.method != "POST" or scheme != "bearer":
+        return False
+    params = parameters(head.target.partition("?")[2])
+    return single(params, "restype") == "service" and single(params, "comp") == "userdelegationkey"
 
 
 class StorageFront:
@@ -56,6 +75,7 @@ class StorageFront:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.refused = 0
+        self.issued = IssuedKeys()  # delegation keys Azurite gave bearer callers (Blob only)
 
     async def start(self) -> None:
         """Listen (again) on the public port."""
@@ -131,7 +151,8 @@ class _Exchange:
         up_reader: asyncio.StreamReader,
     ) -> None:
         self.front, self.reader, self.writer, self.up_reader = front, reader, writer, up_reader
-        self.pending: collections.deque[str] = collections.deque()  # methods awaiting answers
+        # (method, whether its answer issues a delegation key) of requests awaiting answers
+        self.pending: collections.deque[tuple[str, bool]] = collections.deque()
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -139,9 +160,9 @@ class _Exchange:
         with contextlib.suppress(*_CONNECTION_ERRORS):
             while (head := await read_head(self.reader)) is not None:
                 body, length = request_body(head)
-                kind = key_based(head)
+                kind = key_based(head, service=self.front.service, issued=self.front.issued)
                 if kind is None:
-                    self.pending.append(head.method)
+                    self.pending.append((head.method, asks_for_delegation_key(head)))
                     self.idle.clear()
                     await copy_body(body, length, self.reader, up_writer, lead=head.raw)
                     continue
@@ -163,9 +184,18 @@ class _Exchange:
                     self.writer.write(head.raw)
                     await self.writer.drain()
                     continue  # an interim answer (100 Continue); the final one follows
-                method = self.pending.popleft() if self.pending else "GET"
+                method, issues_key = self.pending.popleft() if self.pending else ("GET", False)
                 body, length = response_body(head, method)
-                await copy_body(body, length, self.up_reader, self.writer, lead=head.raw)
+                if issues_key and status == 200:
+                    framed, answer = await read_whole(
+                        body, length, self.up_reader, limit=MAX_KEY_ANSWER
+                    )
+                    if (key := issued_key(answer)) is not None:
+                        self.front.issued.add(key)
+                    self.writer.write(head.raw + framed)
+                    await self.writer.drain()
+                else:
+                    await copy_body(body, length, self.up_reader, self.writer, lead=head.raw)
                 if not self.pending:
                     self.idle.set()
                 if body is Body.UNTIL_CLOSE:

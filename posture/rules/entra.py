@@ -9,13 +9,13 @@ and dates: never the credential's hint. A symmetric key credential counts as a s
 from __future__ import annotations
 
 from posture.context import CheckContext
+from posture.errors import GraphError
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.rules.judge import GRAPH_APPS as APPS
 from posture.rules.judge import GRAPH_POLICY as POLICY
 from posture.rules.judge import judge_graph
 from posture.sources.graph import (
     AppCredential,
-    GraphError,
     app_credentials,
     app_policy,
     custom_policies,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from posture.context import CheckContext
-from posture.errors import Unseen
+from posture.errors import GraphError, Unseen
 from posture.model import Evidence, RuleResult
 from posture.sources import arm
 from posture.sources.arm import ArmResource
@@ -117,8 +117,6 @@ def old_tls(value: Any) -> bool:
 def judge_graph(context: CheckContext, needs: str, judge: Callable[[], RuleResult]) -> RuleResult:
     """Run a Graph rule: ``unknown`` while Graph is off, ``error`` naming the permission
     ``needs`` when Graph refuses or fails."""
-    from posture.sources.graph import GraphError
-
     if not context.value(POSTURE_GRAPH_ENABLED):
         raise Unseen(f"{GRAPH_OFF}: grant the Graph permissions, then set it to true")
     try:

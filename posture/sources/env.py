@@ -10,7 +10,9 @@ to do about it. So every notable setting gets exactly one *owner*:
 3. ``platform``: variables App Service itself injects (``IDENTITY_HEADER``,
    ``MSI_SECRET``, ...): the app cannot remove them, so they are noted, not failed;
 4. ``RT-SAS-CLASSIFY``: any other value holding a SAS;
-5. ``RT-ENV-SECRETS``: any other secret-shaped value.
+5. ``RT-ENV-SECRETS``: any other secret-shaped value, and any value under a name that marks
+   a secret (``…_KEY``, ``…_TOKEN``, ``…_PASSWORD``...:
+   :func:`shared.settings.environment.secret_named`).
 
 Facts hold findings (kind, span, fingerprint), never values; each fingerprint is the
 run's keyed digest (:meth:`posture.context.CheckContext.fingerprint`), never the plain
@@ -38,9 +40,11 @@ from shared.settings.environment import (
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
     HOST_STORAGE,
+    KIND_BY_NAME,
     PLATFORM_MANAGED,
     connection_fields,
     keyed_by,
+    secret_named,
 )
 
 Fingerprint = Callable[[str], str]
@@ -155,6 +159,8 @@ def analyze_environment(
         if not value or _mirror(env, name):
             continue
         secrets = _keyed([f for f in scan(value) if f.is_secret], value, fingerprint)
+        if not secrets and secret_named(name):  # the start-up check's rule, by name
+            secrets = [Finding(KIND_BY_NAME, 0, len(value), fingerprint(value))]
         sas = [
             replace(info, finding=_keyed([info.finding], value, fingerprint)[0])
             for info in classify_sas(value)

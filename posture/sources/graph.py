@@ -19,7 +19,7 @@ from typing import Any, Final
 import requests
 
 from posture.context import CheckContext
-from posture.errors import PostureError, Unseen
+from posture.errors import GraphError, Unseen
 from shared.settings import POSTURE_GRAPH_ENDPOINT
 
 MAX_PAGES: Final = 100
@@ -28,14 +28,6 @@ _DURATION: Final = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
     r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
-
-
-class GraphError(PostureError):
-    """Graph refused or failed a request; ``status`` and Graph's error code, nothing else."""
-
-    def __init__(self, status: int, code: str | None) -> None:
-        super().__init__(f"Microsoft Graph answered HTTP {status}" + (f" {code}" if code else ""))
-        self.status, self.code = status, code
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from azure.core.exceptions import (
 )
 
 from posture.context import CheckContext
+from posture.errors import PostureError
 
 STORAGE_SCOPE: Final = "https://storage.azure.com/.default"
 VAULT_SETTINGS: Final = ("KEY_VAULT_URI",)
@@ -215,7 +216,7 @@ def _read_vault(endpoint: Endpoint, credential: Any, context: CheckContext) -> N
     list(islice(next(pages, iter(())), 1))
 
 
-class _StatusError(Exception):
+class _StatusError(PostureError):
     def __init__(self, status: int, code: str | None) -> None:
         super().__init__(f"HTTP {status}")
         self.status_code, self.error_code = status, code

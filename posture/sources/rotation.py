@@ -3,7 +3,8 @@
 Read from the rotation's state blob with the app's identity (Storage Blob Data Reader on
 that one container); names, ids and times only. None when no rotation is configured. The
 container client is built here, not by the rotation's wiring, so it takes the run's client
-options (timeouts, a private CA) like every other source.
+options (timeouts, a private CA) like every other source. A damaged blob reads as a failing
+rotation, the damage named as its last failure.
 """
 
 from __future__ import annotations
@@ -31,6 +32,6 @@ def rotation_state(context: CheckContext) -> RotationState | None:
             read_timeout=context.network_timeout,
             **context.client_options,
         )
-        return StateStore(container, name).read()
+        return StateStore(container, name).read_for_report(now=context.now)
 
     return context.memo("rotation-state", build)

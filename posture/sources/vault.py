@@ -14,16 +14,12 @@ from datetime import datetime
 from typing import Final
 
 from posture.context import CheckContext
-from posture.errors import Unseen
+from posture.errors import Unseen, VaultListingTruncatedError
 from shared.settings import KEY_VAULT_URI, declared_settings
 
 SECRET_NAME_SUFFIX: Final = "_SECRET_NAME"  # noqa: S105 (a suffix of setting names)
 PAGE_SIZE: Final = 25
 MAX_SECRETS: Final = 5000
-
-
-class VaultListingTruncatedError(Unseen):
-    """The vault holds more secrets than one run inspects: the rest could not be seen."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,22 @@ from shared.callers._principal import (
     Principal,
     principal_from_headers,
 )
-from shared.callers.errors import CallerTokenError, IssuerKeysUnavailableError, PrincipalError
+from shared.callers.errors import (
+    CallerError,
+    CallerTokenError,
+    IssuerKeysUnavailableError,
+    PrincipalError,
+)
 
 if TYPE_CHECKING:
-    from shared.callers._token import LEEWAY, TokenVerifier, bearer_token, reset, verifier
+    from shared.callers._token import (
+        LEEWAY,
+        TokenVerifier,
+        bearer_token,
+        reset,
+        tenant_of,
+        verifier,
+    )
 
 __all__ = [
     "LEEWAY",
@@ -28,6 +40,7 @@ __all__ = [
     "PRINCIPAL_ID_HEADER",
     "REFUSED_BY_APP",
     "REFUSED_BY_HEADER",
+    "CallerError",
     "CallerTokenError",
     "IssuerKeysUnavailableError",
     "Principal",
@@ -36,6 +49,7 @@ __all__ = [
     "bearer_token",
     "principal_from_headers",
     "reset",
+    "tenant_of",
     "verifier",
 ]
 
@@ -44,6 +58,13 @@ if not TYPE_CHECKING:
         __name__,
         {
             name: "._token"
-            for name in ("LEEWAY", "TokenVerifier", "bearer_token", "reset", "verifier")
+            for name in (
+                "LEEWAY",
+                "TokenVerifier",
+                "bearer_token",
+                "reset",
+                "tenant_of",
+                "verifier",
+            )
         },
     )

@@ -12,23 +12,37 @@ issuer, the audience and the lifetime before trusting any claim).
 Checked: the RS256 signature against the issuer's JWKS (cached; an unknown key id refetches
 the set at most once per cooldown, so forged key ids cannot make the app hammer the
 issuer), ``iss`` against the configured issuers, ``aud`` against the configured audiences,
-``exp``/``nbf`` (with :data:`LEEWAY` seconds of clock skew), and an ``oid``. Roles come from
-the token's ``roles`` claim only. Failures say what failed, never the token.
+``exp``/``nbf`` (with :data:`LEEWAY` seconds of clock skew), an ``oid`` and the tenant. Roles
+come from the token's ``roles`` claim only. Failures say what failed, never the token.
+
+Every claim the app reads has the type Entra gives it, checked strictly after the signature
+(PyJWT alone takes ``"exp": "1900000000"`` as a number, and would pass an ``oid`` that is
+empty, a list or an object to the code that keys jobs by it): ``exp``, ``iat`` and ``nbf``
+are JSON numbers; ``aud`` and ``iss`` are strings; ``oid`` and ``tid`` are GUIDs in their
+text form; ``roles`` is a list of strings. ``tid`` must be the tenant the token's issuer
+names (``https://sts.windows.net/<tenant>/``, ``https://login.microsoftonline.com/<tenant>/
+v2.0``): "validate the tenant" is the platform's advice for any app that trusts one tenant
+(Microsoft identity platform, "Access tokens", validating tokens), and the issuer setting is
+where the expected tenant is already written, so no second setting can disagree with it.
 """
 
 from __future__ import annotations
 
+import math
 import ssl
 import threading
+import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import jwt
+from jwt.types import Options
 
 from shared.callers._principal import Principal
 from shared.callers.errors import CallerTokenError, IssuerKeysUnavailableError
 
-__all__ = ["LEEWAY", "TokenVerifier", "bearer_token", "reset", "verifier"]
+__all__ = ["LEEWAY", "TokenVerifier", "bearer_token", "reset", "tenant_of", "verifier"]
 
 #: Seconds of clock skew tolerated on ``exp`` and ``nbf``.
 LEEWAY = 60
@@ -37,7 +51,8 @@ LEEWAY = 60
 KEY_SET_LIFESPAN = 3600
 KEY_REFRESH_COOLDOWN = 30
 KEY_FETCH_TIMEOUT = 5
-_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "oid"]
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "oid", "tid"]
+_TIME_CLAIMS = ("exp", "iat", "nbf")
 _NAME_CLAIMS = ("name", "preferred_username", "upn", "appid", "azp")
 
 
@@ -102,18 +117,78 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise CallerTokenError("the token is malformed") from exc
         claims = _decode(token, key, self.issuers, self.audiences)
+        expected = tenant_of(claims["iss"])
+        if expected is not None and _guid(claims["tid"]) != expected:
+            raise CallerTokenError("the token is from another tenant")
         roles = claims.get("roles") or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise CallerTokenError("the token's roles claim is malformed")
-        object_id = str(claims["oid"])
-        name = next((str(claims[c]) for c in _NAME_CLAIMS if claims.get(c)), object_id)
+        object_id = _guid(claims["oid"]) or ""
+        name = next(
+            (claims[c] for c in _NAME_CLAIMS if isinstance(claims.get(c), str) and claims[c]),
+            object_id,
+        )
         return Principal(object_id=object_id, name=name, roles=frozenset(roles))
+
+
+def tenant_of(issuer: str) -> str | None:
+    """The tenant id an Entra issuer URL names (its GUID path segment), lower-case."""
+    for segment in urlsplit(issuer).path.split("/"):
+        if (tenant := _guid(segment)) is not None:
+            return tenant
+    return None
+
+
+def _guid(value: object) -> str | None:
+    """``value`` as a canonical lower-case GUID, if it is one in its 36-character form."""
+    if not isinstance(value, str) or len(value) != 36:
+        return None
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return None
+    return str(parsed) if str(parsed) == value.lower() else None
+
+
+def _check_types(claims: dict[str, Any]) -> None:
+    """Every claim the app reads, of the type Entra gives it (the signature already holds).
+
+    :raises CallerTokenError: a required claim missing, or one of another type.
+    """
+    for name in _REQUIRED_CLAIMS:
+        if name not in claims:
+            raise CallerTokenError(f"the token lacks the {name!r} claim")
+    for name in _TIME_CLAIMS:
+        value = claims.get(name)
+        if name in claims and not (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ):
+            raise CallerTokenError(f"the token's {name!r} claim is not a number")
+    for name in ("iss", "aud"):
+        if not isinstance(claims[name], str):
+            raise CallerTokenError(f"the token's {name!r} claim is not a string")
+    for name in ("oid", "tid"):
+        if _guid(claims[name]) is None:
+            raise CallerTokenError(f"the token's {name!r} claim is not a GUID")
+
+
+#: The first pass: the signature only, so the claims' types are judged before PyJWT reads
+#: them (it would take ``"exp": "1900000000"`` for a number, and ``True`` for 1).
+_SIGNATURE_ONLY: Final[Options] = {
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+}
 
 
 def _decode(
     token: str, key: Any, issuers: tuple[str, ...], audiences: tuple[str, ...]
 ) -> dict[str, Any]:
     try:
+        signed = jwt.decode(token, key=key, algorithms=["RS256"], options=_SIGNATURE_ONLY)
+        _check_types(signed)
         claims: dict[str, Any] = jwt.decode(
             token,
             key=key,

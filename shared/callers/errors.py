@@ -5,16 +5,29 @@ Messages are safe to return to the caller: they say what failed, never the token
 
 from __future__ import annotations
 
-__all__ = ["CallerTokenError", "IssuerKeysUnavailableError", "PrincipalError"]
+from shared.errors import AppError
 
 
-class PrincipalError(ValueError):
+class CallerError(AppError):
+    """Base class: the caller is not known, so nothing it asks is done."""
+
+    code = "unauthenticated"
+    http_status = 401
+    caller_message = "a valid bearer token for this app is required"
+
+
+class PrincipalError(CallerError, ValueError):
     """The principal header is absent or unreadable."""
 
 
-class CallerTokenError(ValueError):
+class CallerTokenError(CallerError, ValueError):
     """No token, or one that failed verification; the message is safe to return."""
 
 
-class IssuerKeysUnavailableError(RuntimeError):
+class IssuerKeysUnavailableError(CallerError, RuntimeError):
     """The issuer's signing keys could not be fetched: the caller is not judged at all."""
+
+    code = "dependency_unavailable"
+    http_status = 503
+    transient = True
+    caller_message = "the token issuer's keys are unavailable; retry later"

@@ -21,10 +21,18 @@ from shared.jobs._model import (
     request_hash,
     seconds_since,
 )
-from shared.jobs.errors import JobStoreError, MessageSchemaError
+from shared.jobs.errors import JobsError, JobStoreError, MessageSchemaError
 
 if TYPE_CHECKING:
-    from shared.jobs._outbox import ABANDON_FACTOR, OUTBOX_PREFIX, Outbox, Pending, reconcile
+    from shared.jobs._outbox import (
+        ABANDON_FACTOR,
+        OUTBOX_PREFIX,
+        Outbox,
+        Pending,
+        recently_resent,
+        reconcile,
+        resend_stalled,
+    )
     from shared.jobs._store import JobStore
 
 __all__ = [
@@ -41,13 +49,16 @@ __all__ = [
     "JobRecord",
     "JobStore",
     "JobStoreError",
+    "JobsError",
     "MessageSchemaError",
     "Outbox",
     "Pending",
     "decode_message",
     "now",
+    "recently_resent",
     "reconcile",
     "request_hash",
+    "resend_stalled",
     "seconds_since",
 ]
 
@@ -57,7 +68,16 @@ if not TYPE_CHECKING:
         {
             "JobStore": "._store",
             **dict.fromkeys(
-                ("ABANDON_FACTOR", "OUTBOX_PREFIX", "Outbox", "Pending", "reconcile"), "._outbox"
+                (
+                    "ABANDON_FACTOR",
+                    "OUTBOX_PREFIX",
+                    "Outbox",
+                    "Pending",
+                    "recently_resent",
+                    "reconcile",
+                    "resend_stalled",
+                ),
+                "._outbox",
             ),
         },
     )

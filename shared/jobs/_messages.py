@@ -2,7 +2,8 @@
 
 The job's input lives in its state blob; the message only says which job to
 process, so a message never carries user data or anything secret and stays
-far below the queue's 64 KiB limit (48 KiB of payload once base64-encoded).
+far below what one message of the jobs queue carries (:func:`shared.queues.payload_limit`:
+48 KiB of payload once base64-encoded).
 
 It also carries the W3C ``traceparent`` of the span that sent it (its *creation context*,
 as the OpenTelemetry messaging conventions call it), so the worker continues the job's
@@ -18,10 +19,11 @@ import uuid
 from dataclasses import dataclass
 
 from shared.jobs.errors import MessageSchemaError
+from shared.queues import JOBS_ENCODING, payload_limit
 from shared.tracing import valid_traceparent
 
 SCHEMA = "jobs.v1"
-MAX_MESSAGE_BYTES = 48 * 1024
+MAX_MESSAGE_BYTES = payload_limit(JOBS_ENCODING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ class JobMessage:
     traceparent: str | None = None
 
     def encode(self) -> str:
-        """JSON text; the queue client base64-encodes it on send."""
+        """JSON text; the queue client encodes it on send (:mod:`shared.queues`)."""
         document: dict[str, object] = {
             "schema": SCHEMA,
             "job_id": self.job_id,

@@ -41,6 +41,9 @@ class JobRecord:
     #: The W3C ``traceparent`` of the request that accepted the job: a message sent again
     #: later (the outbox, a replay, a retry) continues the job's trace from here.
     traceparent: str | None = None
+    #: When the job's message was last sent again while it sat ``queued`` (ISO 8601): one
+    #: resend per window, whoever asks (:func:`shared.jobs.resend_stalled`).
+    resent: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What the API shows the job's owner: no owner id, no internal error detail."""

@@ -23,9 +23,16 @@ Only jobs in flight and jobs cut off leave markers, so the listing stays short h
 many jobs the store holds. The same age decides when a claimed Idempotency-Key whose job
 never appeared may be taken over (:mod:`blueprints.jobs`).
 
+A job that sits ``queued`` longer than that with no marker (its message lost after it was
+sent) is sent again when its owner replays its Idempotency-Key or an admin retries it, and
+the reconciler's resends go the same way: :func:`resend_stalled` records the resend on the
+job first, with an ``If-Match`` write, and only the asker whose write lands sends. However
+many ask at once (30 replays, 10 retries, the timer), the queue gets one message per
+window; the write also moves ``updated``, which starts the next window.
+
 Every send is a ``send jobs`` producer span whose context the message carries; a message
-sent again (the reconciler, a replay) continues the job's trace (its record keeps the
-``traceparent`` of the request that accepted it), linked to whatever sent it.
+sent again (the reconciler, a replay, a retry) continues the job's trace (its record keeps
+the ``traceparent`` of the request that accepted it), linked to whatever sent it.
 """
 
 from __future__ import annotations
@@ -34,13 +41,13 @@ import contextlib
 import datetime as dt
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.jobs._messages import JobMessage
-from shared.jobs._model import QUEUED
+from shared.jobs._model import QUEUED, JobRecord, now, seconds_since
 from shared.tracing import span, traced
 
 if TYPE_CHECKING:
@@ -49,7 +56,15 @@ if TYPE_CHECKING:
 
     from shared.jobs._store import JobStore
 
-__all__ = ["ABANDON_FACTOR", "OUTBOX_PREFIX", "Outbox", "Pending", "reconcile"]
+__all__ = [
+    "ABANDON_FACTOR",
+    "OUTBOX_PREFIX",
+    "Outbox",
+    "Pending",
+    "recently_resent",
+    "reconcile",
+    "resend_stalled",
+]
 
 OUTBOX_PREFIX = "outbox/"
 #: A marker whose job was never written is dropped once this many times ``resend_after`` old.
@@ -123,6 +138,46 @@ def _marker(job_id: str) -> str:
     return f"{OUTBOX_PREFIX}{job_id}.json"
 
 
+def resend_stalled(
+    store: JobStore,
+    outbox: Outbox,
+    job_id: str,
+    *,
+    window: float,
+    at: dt.datetime | None = None,
+) -> tuple[JobRecord | None, bool]:
+    """Send the message of a job stalled in ``queued`` again, at most once per ``window``.
+
+    Stalled means ``queued`` and unchanged for ``window`` seconds (a resend changes it). The
+    resend is written on the job (``resent``, ``If-Match`` on its ETag) before the message
+    goes: of concurrent askers exactly one write lands, and only that asker sends. A send
+    that fails after its write raises; the job then waits one more window for the next
+    asker (the reconciler, at the latest, if a marker is left). Returns the job as stored
+    after the attempt (None when there is none) and whether this call sent the message.
+    """
+    decided: list[JobRecord] = []
+    # Stamped on the clock the window is judged by (``at`` reads the outbox "later" in tests).
+    stamp = now() if at is None else at.isoformat(timespec="milliseconds")
+
+    def mark(record: JobRecord) -> JobRecord | None:
+        decided.clear()  # the last call decides: a refused write is retried on a fresh read
+        if record.status != QUEUED or seconds_since(record.updated, at) < window:
+            return None
+        decided.append(replace(record, updated=stamp, resent=stamp))
+        return decided[-1]
+
+    record = store.update(job_id, mark)
+    if not decided:
+        return record, False
+    outbox.send(job_id, traceparent=decided[-1].traceparent)
+    return record, True
+
+
+def recently_resent(record: JobRecord, *, window: float, at: dt.datetime | None = None) -> bool:
+    """Whether the job's message was sent again less than ``window`` seconds ago."""
+    return record.resent is not None and seconds_since(record.resent, at) < window
+
+
 @traced("outbox reconcile")
 def reconcile(
     store: JobStore, outbox: Outbox, *, resend_after: float, at: dt.datetime | None = None
@@ -147,9 +202,19 @@ def reconcile(
             done["abandoned"] += 1
             continue
         if found[0].status == QUEUED:
-            outbox.send(pending.job_id, traceparent=found[0].traceparent)
-            _LOG.warning("job %s was cut off before its message was sent; sent", pending.job_id)
-            done["resent"] += 1
+            record, sent = resend_stalled(store, outbox, pending.job_id, window=resend_after, at=at)
+            if sent:
+                _LOG.warning("job %s was cut off before its message was sent; sent", pending.job_id)
+                done["resent"] += 1
+            elif (
+                record is not None
+                and record.status == QUEUED
+                and not recently_resent(record, window=resend_after, at=at)
+            ):
+                done["young"] += 1  # the job is younger than its marker: the next run sends
+                continue
+            else:  # sent again by another asker within the window, or moved on meanwhile
+                done["settled"] += 1
         else:
             done["settled"] += 1
         outbox.release(pending.job_id)

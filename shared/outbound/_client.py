@@ -41,7 +41,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -68,11 +68,17 @@ from shared.outbound.errors import (
     PartnerUnavailableError,
 )
 from shared.redaction import Secret
+from shared.settings import PARTNER_CONNECT_TIMEOUT, PARTNER_DEADLINE, PARTNER_READ_TIMEOUT
 
 __all__ = ["OutboundClient"]
 
 _LOG = logging.getLogger("shared.outbound")  # the package, whose modules are private
 
+#: The defaults are the partner settings' (one decision, :mod:`shared.settings`): a client
+#: built without them waits as the app's partner calls do.
+CONNECT_TIMEOUT: Final = PARTNER_CONNECT_TIMEOUT.get({})
+READ_TIMEOUT: Final = PARTNER_READ_TIMEOUT.get({})
+DEADLINE: Final = PARTNER_DEADLINE.get({})
 _PORTS = {"https": 443, "http": 80}
 _RETRY_STATUSES = (429, 500, 502, 503, 504)
 _POOL_MAXSIZE = 32  # enough for the Functions worker's thread pool; more connections wait
@@ -120,12 +126,12 @@ class OutboundClient:
         *,
         key_provider: Callable[..., Secret],
         header_name: str = "X-Api-Key",
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
         total_retries: int = 3,
         backoff_factor: float = 0.5,
         max_retry_after: float = 30.0,
-        deadline: float = 15.0,
+        deadline: float = DEADLINE,
         max_answer_bytes: int = 1024 * 1024,
         min_key_length: int = 16,
         on_invalid_key: Callable[[], None] | None = None,

@@ -10,7 +10,7 @@ the wiring when first used, and the Key Vault SDK and requests on the first call
 from typing import TYPE_CHECKING
 
 from shared._lazy import lazy_names
-from shared.partner._answer import ANALYSIS_FIELDS, SENTIMENTS, analysis_from
+from shared.partner._answer import ANALYSIS_FIELDS, DETECTED_LANGUAGES, SENTIMENTS, analysis_from
 
 if TYPE_CHECKING:
     from shared.partner._wiring import (
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANALYSIS_FIELDS",
     "ANALYZE_PATH",
+    "DETECTED_LANGUAGES",
     "MAX_ANSWER_BYTES",
     "SECRET_TTL_JITTER",
     "SENTIMENTS",

@@ -1,63 +1,87 @@
-"""The partner's analysis as the app keeps it: three fields, each in a narrow format.
+"""The partner's analysis as the app keeps it: two fields, each from a closed set.
 
-The partner answers ``POST /v1/analyze`` with more than the app uses (counts, keywords) and
-could answer with anything at all: an echo of the key it was sent, a debug object, a field
-of megabytes. The app stores the analysis in the job's state and serves it in the job's
-result, so what is stored is decided here, by allow-list, not by what the partner sent:
+The partner answers ``POST /v1/analyze`` with more than the app uses (its own id for the
+analysis, counts, keywords) and could answer with anything at all: an echo of the key it was
+sent, a debug object, a field of megabytes, or a key cut into pieces and spread over every
+field it can fill. The app stores the analysis in the job's state and serves it in the job's
+result, so what is stored is decided here, and nothing the partner chose passes unless it is
+one value of a short list the app wrote:
 
-========================  ==================================================================
-``analysis_id``           required; a UUID in its canonical text form (36 characters)
-``language``              optional; a language tag: 2-35 ASCII letters, digits and hyphens,
-                          at least one letter (every tag a job may ask for, as echoed)
-``sentiment``             optional; ``positive``, ``negative`` or ``neutral``
-========================  ==================================================================
+==============  ============================================================================
+``language``    the job asked for one: the partner's must be that tag (letter case aside),
+                and the tag *the job sent* is kept, so not even the case is the partner's;
+                the job asked for none: absent, or one of :data:`DETECTED_LANGUAGES`
+``sentiment``   absent, or one of :data:`SENTIMENTS`
+==============  ============================================================================
 
-Every other field is dropped unread. A field that is present but outside its format
-refuses the whole answer (:class:`~shared.outbound.errors.PartnerAnswerError`, naming the field,
-never its value). The formats leave no room for a value the app did not ask for: a key
-cannot hide in a UUID's 32 hex digits unless it is hex itself (the outbound client refuses
-an answer holding the key as hex, :func:`shared.redaction.encodings`), nor in a tag or one
-of three words.
+Every other field is dropped unread: the partner's identifiers (``analysis_id``) are neither
+stored nor served, since a free identifier is free space (a UUID holds 122 bits of whatever
+the partner likes); the job's own id names the analysis. Numbers the partner counts are not
+kept either: the worker counts the text itself. A field outside its set refuses the whole
+answer (:class:`~shared.outbound.errors.PartnerAnswerError`, naming the field, never its value).
+
+What a hostile partner can still say through what is kept: which of 3 sentiments (and, for a
+job that names no language, which of :data:`DETECTED_LANGUAGES`) it picked, under 6 bits per
+job, and whether it answered at all. docs/security.md says so.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from shared.outbound import PartnerAnswerError
 
-__all__ = ["ANALYSIS_FIELDS", "SENTIMENTS", "analysis_from"]
+__all__ = ["ANALYSIS_FIELDS", "DETECTED_LANGUAGES", "SENTIMENTS", "analysis_from"]
 
-ANALYSIS_FIELDS: Final = ("analysis_id", "language", "sentiment")
+ANALYSIS_FIELDS: Final = ("language", "sentiment")
 SENTIMENTS: Final = frozenset({"positive", "negative", "neutral"})
-_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-#: 35 is the longest tag BCP 47 asks implementations to support (RFC 5646, 4.4.1); the
-#: request's own rule (2-8 letters and hyphens) is within it, so an echo always passes.
-_LANGUAGE: Final = re.compile(r"(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9-]{2,35}")
+#: What a partner may report when the job names no language: the ISO 639-1 codes of the
+#: languages the text analysis is offered for. Kept short on purpose: each entry is a value
+#: the partner can choose, so the list bounds what its choice can carry (log2(17) < 5 bits).
+DETECTED_LANGUAGES: Final = frozenset(
+    {"ar", "de", "en", "es", "fr", "hi", "it", "ja", "ko", "nl", "pl", "pt", "ru", "sv", "tr",
+     "uk", "zh"}
+)  # fmt: skip
 
 
-def analysis_from(answer: object) -> dict[str, str | None]:
-    """The allowed fields of the partner's answer, checked; nothing else.
+def analysis_from(answer: object, *, requested_language: str | None) -> dict[str, str | None]:
+    """The kept fields of the partner's answer, each one of the app's own values.
 
-    :raises PartnerAnswerError: not a JSON object, ``analysis_id`` missing, or a field
-        outside its format.
+    :param requested_language: the tag the job asked for (``None``: it asked for none).
+    :raises PartnerAnswerError: not a JSON object, or a field outside its set.
     """
     if not isinstance(answer, dict):
         raise PartnerAnswerError("the partner's answer is not a JSON object")
-    analysis_id = answer.get("analysis_id")
-    if not isinstance(analysis_id, str) or not _UUID.fullmatch(analysis_id.lower()):
-        raise _invalid("analysis_id", "a UUID")
-    language = _optional(answer, "language")
-    if language is not None and not _LANGUAGE.fullmatch(language):
-        raise _invalid("language", "a language tag")
-    sentiment = _optional(answer, "sentiment")
-    if sentiment is not None and sentiment not in SENTIMENTS:
-        raise _invalid("sentiment", f"one of {sorted(SENTIMENTS)}")
-    return {"analysis_id": analysis_id.lower(), "language": language, "sentiment": sentiment}
+    return {
+        "language": _language(answer, requested_language),
+        "sentiment": _one_of(answer, "sentiment", SENTIMENTS),
+    }
 
 
-def _optional(answer: dict[str, Any], field: str) -> str | None:
+def _language(answer: dict[str, Any], requested: str | None) -> str | None:
+    if requested is None:
+        return _one_of(answer, "language", DETECTED_LANGUAGES, fold=True)
+    said = _optional_text(answer, "language")
+    if said is None:
+        return None
+    if said.lower() != requested.lower():
+        raise _invalid("language", "the language the job asked for")
+    return requested
+
+
+def _one_of(
+    answer: dict[str, Any], field: str, allowed: frozenset[str], *, fold: bool = False
+) -> str | None:
+    said = _optional_text(answer, field)
+    if said is None:
+        return None
+    value = said.lower() if fold else said
+    if value not in allowed:
+        raise _invalid(field, f"one of {sorted(allowed)}")
+    return value
+
+
+def _optional_text(answer: dict[str, Any], field: str) -> str | None:
     value = answer.get(field)
     if value is None or isinstance(value, str):
         return value

@@ -4,7 +4,8 @@ The partner key is fetched from Key Vault just before use (cached in memory
 for ``SECRET_CACHE_TTL_SECONDS``), placed in its one header by the outbound
 client, refetched once when the partner answers 401/403 (the key was
 rotated), forgotten when it cannot be used (too short, a stray blank), and never
-logged or returned. Of the partner's answer, only the allowed fields are kept.
+logged or returned. Of the partner's answer, only values of the app's own closed sets
+are kept (:mod:`shared.partner._answer`).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def partner_client() -> OutboundClient:
 def analyze(text: str, language: str | None, *, idempotency_key: str) -> dict[str, str | None]:
     """Ask the partner to analyse ``text``; retried safely thanks to the idempotency key.
 
-    Returns only the fields the app keeps, checked (:mod:`shared.partner._answer`).
+    Returns only the fields the app keeps, each one of its own values
+    (:mod:`shared.partner._answer`).
 
     :raises PartnerAnswerError: the answer holds a registered secret, is too large, is not
         JSON, or is outside the allow-list; nothing of it is kept.
@@ -98,7 +100,7 @@ def analyze(text: str, language: str | None, *, idempotency_key: str) -> dict[st
         body["language"] = language
     answer = partner_client().post_json(ANALYZE_PATH, json=body, idempotency_key=idempotency_key)
     try:
-        return analysis_from(answer)
+        return analysis_from(answer, requested_language=language or None)
     except PartnerAnswerError as exc:
         exc.endpoint = partner_client().endpoint
         raise

@@ -8,16 +8,23 @@ Three layers, each useful alone and stronger together:
    value cannot leave the process by accident. :meth:`Secret.reveal` is the one
    deliberate way out, easy to grep for.
 2. :func:`register` and :func:`scrub`: a value fetched at run time (the partner key
-   from Key Vault) is remembered with its common encodings, and :func:`scrub` removes
+   from Key Vault) is remembered with its common encodings (in any letter case; runs of
+   character references and long hex are decoded to be looked into), and :func:`scrub` removes
    it, and anything shaped like a secret (:mod:`shared.redaction.shapes`), from any
    text. This catches the value after it has left its :class:`Secret`: in a request
    echoed back by a server, in a URL, in a traceback.
 3. :class:`RedactingFilter` and :func:`install_log_redaction`: every log record is
    scrubbed before any handler writes it. ``install_output_redaction`` does the same
    for what reaches stdout and stderr without logging (``print``, warnings, tracebacks
-   of threads, ``http.client``'s debug output).
+   of threads, ``http.client``'s debug output), and ``install_descriptor_redaction`` for
+   what reaches file descriptors 1 and 2 below them (``os.write``, C code, children).
 """
 
+from shared.redaction._fds import (
+    descriptor_redaction_installed,
+    install_descriptor_redaction,
+    uninstall_descriptor_redaction,
+)
 from shared.redaction._logs import (
     LOGGER_NAMES,
     RedactingFilter,
@@ -40,13 +47,16 @@ __all__ = [
     "RedactingFilter",
     "RedactingStream",
     "Secret",
+    "descriptor_redaction_installed",
     "encodings",
     "holds_secret",
+    "install_descriptor_redaction",
     "install_log_redaction",
     "install_output_redaction",
     "redacting_handler",
     "register",
     "scrub",
+    "uninstall_descriptor_redaction",
     "uninstall_log_redaction",
     "uninstall_output_redaction",
 ]

@@ -17,9 +17,10 @@ All of them look ``sys.stdout``/``sys.stderr`` up when they write, so replacing 
 and writes it scrubbed, so a value printed in pieces (``print`` writes each argument apart)
 is still seen whole.
 
-Not covered, said plainly: bytes written to ``sys.stdout.buffer`` or to the file descriptors
-themselves (``os.write(1, ...)``, C extensions, ``faulthandler``), and a value split by an
-explicit ``flush()`` in the middle of a line or by a line longer than :data:`MAX_PENDING`.
+What goes below these streams (``sys.stdout.buffer``, ``os.write(1, ...)``, C extensions,
+child processes) and a value split by an explicit ``flush()`` in the middle of a line are
+scrubbed one level down, at the file descriptors (``_fds``), which hold a
+line until its end whatever wrote it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ cache (``re.purge``), which would otherwise keep their text for any reader of ``
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import threading
@@ -24,6 +25,12 @@ from urllib.parse import quote, quote_plus
 
 #: Shorter values are not registered: scrubbing them would mangle ordinary text.
 MIN_SECRET_LENGTH: Final = 8
+#: Runs of this many characters of a value are forms of it (a prefix, a suffix, a cut:
+#: :func:`cuts`). Twelve random key characters do not occur in ordinary text (62**12 is
+#: about 3e21). One run every WINDOW_STEP characters keeps the forms few (a registry
+#: compiles them all), so a cut from the middle is caught from 15 characters on.
+WINDOW: Final = 12
+WINDOW_STEP: Final = 4
 _Trie = dict[str, "_Trie"]
 _get: Final = object.__getattribute__  # the one way in, for this module's own code
 
@@ -59,20 +66,35 @@ class Registry:
         return len(_get(self, "_known"))
 
     def add(self, forms: set[str]) -> None:
-        """Remember ``forms`` (a value in each of its encodings)."""
+        """Remember ``forms`` (a value in each of its encodings), in any letter case."""
         with _get(self, "_lock"):
             known: set[str] = _get(self, "_known")
-            new = forms - known
+            new = {fold(form) for form in forms} - known
             known |= new
             _get(self, "_pending").update(new)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where registered forms sit in ``text``, sorted; overlapping matches all reported."""
-        return sorted(m.span(1) for p in _patterns(self) for m in p.finditer(text))
+        folded = fold(text)
+        return sorted(m.span(1) for p in _patterns(self) for m in p.finditer(folded))
 
     def holds(self, text: str) -> bool:
-        """Whether any registered form occurs in ``text``."""
-        return any(p.search(text) for p in _patterns(self))
+        """Whether any registered form occurs in ``text``, in any letter case."""
+        folded = fold(text)
+        return any(p.search(folded) for p in _patterns(self))
+
+
+def fold(text: str) -> str:
+    """``text`` in lower case, one character for one, so a match's span is the same in both.
+
+    Letter case is no disguise: forms and texts are compared folded. Folding the text once
+    and matching case-sensitively is several times faster than a case-insensitive regex.
+    The few characters whose lower case is longer (``İ``) are kept as they are.
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(low if len(low := char.lower()) == 1 else char for char in text)
 
 
 def _patterns(registry: Registry) -> tuple[re.Pattern[str], ...]:
@@ -129,29 +151,68 @@ def _lower_hex(encoded: str) -> str:
 
 
 def encodings(value: str) -> set[str]:
-    """The forms a value takes in the text it may leak into.
+    """The forms a value takes in the text it may leak into (matched in any letter case:
+    :func:`fold`).
 
-    Raw; base64, standard and URL-safe, padded or not (headers, Basic auth, blobs);
-    URL-encoded as a path and as a form (upper and lower-case hex); JSON-escaped; hex of
-    its UTF-8 bytes (lower and upper case: digests, hex dumps); and Python's repr of the
-    text and of its bytes (``http.client``'s debug output prints ``repr`` of what it sends).
+    Raw; base64, standard and URL-safe, padded or not (headers, Basic auth, blobs), and the
+    part of it that stays the same when the value sits at any byte offset inside a longer
+    base64'd text (:func:`_shifted_base64`); base32; URL-encoded as a path and as a form;
+    JSON-escaped; HTML-escaped; hex of its UTF-8 bytes; Python's repr of the text and of its
+    bytes (``http.client``'s debug output prints ``repr`` of what it sends); reversed; and
+    its :func:`cuts`, so a prefix or a suffix of :data:`WINDOW` characters, or any part of
+    15, is a match too. Encodings that multiply a value's length (numeric character
+    references, hex of UTF-16) are not forms: ``_decoded`` decodes such runs of
+    a text and looks for the forms in what they say.
 
-    Deliberately not: reversed, rot13, XOR or any other transformation nobody applies by
-    accident. A party that encodes the value on purpose can pick a form no list holds;
-    against that, the partner's answer is held to an allow-list of narrow formats
-    (:mod:`shared.partner._answer`), which leaves no field to carry it.
+    Deliberately not: rot13, XOR, a mix of encodings, an encoding of a part, a part shorter
+    than that, or any other transformation nobody applies by accident; docs/security.md
+    lists them. Against a party that encodes the value on purpose, the partner's answer
+    keeps nothing it wrote (:mod:`shared.partner._answer`).
     """
     raw = value.encode("utf-8", "surrogatepass")
-    forms = {value, raw.hex(), raw.hex().upper(), repr(value)[1:-1], repr(raw)[2:-1]}
+    forms = {value, value[::-1], raw.hex(), repr(value)[1:-1], repr(raw)[2:-1]}
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = encoded.decode("ascii")
         forms |= {text, text.rstrip("=")}
+    forms |= _shifted_base64(raw)
+    base32 = base64.b32encode(raw).decode("ascii")
+    forms |= {base32, base32.rstrip("=")}
     for url in (quote(value, safe=""), quote(value), quote_plus(value, safe="")):
         forms |= {url, _lower_hex(url)}
     for escaped in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
         forms.add(escaped[1:-1])
     forms.add(value.replace("/", "\\/"))  # JSON encoders that escape the solidus
+    forms.add(html.escape(value))
+    forms |= cuts(value)
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def cuts(value: str) -> set[str]:
+    """Runs of :data:`WINDOW` characters of ``value``: its first and its last, and one every
+    :data:`WINDOW_STEP` characters, so any run of ``WINDOW + WINDOW_STEP - 1`` characters
+    holds one (a cut from anywhere), and so does any prefix or suffix of ``WINDOW``."""
+    if len(value) <= WINDOW:
+        return set()
+    starts = {*range(0, len(value) - WINDOW + 1, WINDOW_STEP), len(value) - WINDOW}
+    return {value[start : start + WINDOW] for start in starts}
+
+
+def _shifted_base64(raw: bytes) -> set[str]:
+    """What of the value's base64 does not depend on its neighbours, at each offset mod 3.
+
+    A value inside a longer text that is base64'd as a whole starts at byte offset 0, 1 or
+    2 of a 3-byte group; the groups it shares with its neighbours give characters of
+    theirs, the others are its own. Those inner characters, for each offset and in both
+    alphabets, are what a search can find.
+    """
+    inner: set[str] = set()
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(b"\0" * shift + raw + b"\0\0").decode("ascii")
+            start = 4 if shift else 0  # the group shared with what comes before
+            stop = (shift + len(raw)) // 3 * 4  # groups made of the value alone
+            inner.add(text[start:stop])
+    return inner
 
 
 def pattern_count(registry: Registry) -> int:

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from typing import Any, Final, NoReturn, final
 
+from shared.redaction._decoded import decoded_runs, redact_decoded
 from shared.redaction._registry import MIN_SECRET_LENGTH, Registry, encodings
 from shared.redaction.shapes import SECRET_KINDS, scan
 
@@ -58,6 +59,7 @@ def scrub(text: str) -> str:
                 parts += (text[pos:start], REDACTED)
             pos = end
         text = "".join([*parts, text[pos:]])
+    text = redact_decoded(text, holds=_REGISTRY.holds, mask=REDACTED)
     return _redact_findings(text)
 
 
@@ -67,7 +69,7 @@ def holds_secret(text: str) -> bool:
     Used to refuse what a third party sends back (its answer, its headers) rather than
     scrub it: an answer that echoes the key is not one to keep.
     """
-    return _REGISTRY.holds(text)
+    return _REGISTRY.holds(text) or any(_REGISTRY.holds(said) for *_, said in decoded_runs(text))
 
 
 def _redact_findings(text: str) -> str:

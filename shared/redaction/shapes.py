@@ -16,8 +16,10 @@ Design choices, and why:
   the two shapes that need context (SAS signatures, PEM blocks) are resolved with
   single passes and binary search instead of open-ended regex search.
 * Shapes follow the documented formats, including the fixed-position markers of
-  Azure's identifiable keys; checksums are not verified, so a look-alike is reported
-  too, which is the safe side for redaction and settings validation.
+  Azure's identifiable keys and the prefixes of GitHub, Stripe, Slack, SendGrid, AWS and
+  Google keys (``_vendorshapes``, each with its format's page); checksums are
+  not verified, so a look-alike is reported too, which is the safe side for redaction and
+  settings validation.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import unquote
+
+from shared.redaction._vendorshapes import KIND_AWS_ACCESS_KEY as KIND_AWS_ACCESS_KEY
+from shared.redaction._vendorshapes import KIND_GITHUB_TOKEN as KIND_GITHUB_TOKEN
+from shared.redaction._vendorshapes import KIND_GOOGLE_API_KEY as KIND_GOOGLE_API_KEY
+from shared.redaction._vendorshapes import KIND_SENDGRID_KEY as KIND_SENDGRID_KEY
+from shared.redaction._vendorshapes import KIND_SLACK_TOKEN as KIND_SLACK_TOKEN
+from shared.redaction._vendorshapes import KIND_STRIPE_KEY as KIND_STRIPE_KEY
+from shared.redaction._vendorshapes import VENDOR_KINDS, VENDOR_RULES
 
 KIND_STORAGE_ACCOUNT_KEY: Final = "storage-account-key"
 KIND_CONNECTION_STRING_KEY: Final = "connection-string-key"
@@ -59,6 +69,7 @@ SECRET_KINDS: Final = frozenset(
         KIND_CONTAINER_REGISTRY_KEY,
         KIND_JWT,
         KIND_PRIVATE_KEY,
+        *VENDOR_KINDS,  # GitHub, Stripe, Slack, SendGrid, AWS, Google: _vendorshapes.py
     }
 )
 # Not secrets, but facts a posture report wants: an instrumentation key means
@@ -164,6 +175,7 @@ _RULES: Final = (
     _Rule(KIND_INSTRUMENTATION_KEY, 9, "instrumentationkey=", True, _keyword_value(
         "InstrumentationKey", "[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
     )),
+    *(_Rule(*row) for row in VENDOR_RULES),
 )  # fmt: skip
 _SAS_PRIORITY: Final = 4
 _PEM_PRIORITY: Final = 0

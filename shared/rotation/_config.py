@@ -20,6 +20,7 @@ from shared.settings import (
     PARTNER_API_KEY_SECRET_NAME,
     PARTNER_API_URL,
     PARTNER_CONNECT_TIMEOUT,
+    PARTNER_DEADLINE,
     PARTNER_READ_TIMEOUT,
     ROTATION_CLIENT_ID,
     ROTATION_CLOCK_SKEW_SECONDS,
@@ -52,6 +53,7 @@ class RotationConfig:
     cache_ttl: float
     connect_timeout: float
     read_timeout: float
+    deadline: float
 
 
 def hosted_functions(environ: Mapping[str, str] | None = None) -> str:
@@ -82,6 +84,7 @@ def load_rotation_config(environ: Mapping[str, str] | None = None) -> RotationCo
         cache_ttl=SECRET_CACHE_TTL.get(env),
         connect_timeout=PARTNER_CONNECT_TIMEOUT.get(env),
         read_timeout=PARTNER_READ_TIMEOUT.get(env),
+        deadline=PARTNER_DEADLINE.get(env),
     )
     if config.grace_seconds <= config.cache_ttl + config.skew_seconds:
         raise SettingsError(

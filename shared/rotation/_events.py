@@ -16,7 +16,8 @@ default) cannot decode; later deliveries were reported base64-encoded
 :func:`parse_message` takes either: JSON text (an object, or an array as Event Grid posts
 to webhooks) or base64 of it. The rotation app in Azure sets the queue extension's
 ``messageEncoding`` to ``none`` so the host never rejects either form before this code sees
-it. Event Grid schema and CloudEvents schema (``type``/``source``) are both read.
+it (the decision is :data:`shared.queues.EVENTS_ENCODING`). Event Grid schema and
+CloudEvents schema (``type``/``source``) are both read.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shared import queues
 from shared.rotation.errors import EventError
 
 NEAR_EXPIRY = "Microsoft.KeyVault.SecretNearExpiry"
 EXPIRED = "Microsoft.KeyVault.SecretExpired"
 ROTATING_EVENTS = frozenset({NEAR_EXPIRY, EXPIRED})
-#: A Storage queue message holds at most 64 KiB; anything longer is not from Event Grid.
-MAX_MESSAGE_BYTES = 64 * 1024
+#: A Storage queue message holds at most this much; anything longer is not from Event Grid.
+MAX_MESSAGE_BYTES = queues.MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,10 @@ Under the lease (:mod:`shared.rotation._guard`), a rotation:
 
 Failures leave the old key in use: the partner refusing to issue changes nothing; a vault
 write that fails is checked (it may have landed), and the new key is revoked when it did
-not, or remembered (by id) for the next run when that cannot be told. Each failure is
-logged as an error, recorded in the state the posture checker reads, and raised so the
-queue message (or the next timer) tries again. The key is never logged, returned or
+not, or remembered (by id) for the next run when that cannot be told. Each failure, of
+whatever kind (a damaged state blob included), is logged as an error, recorded in the state
+the posture checker reads, and raised so the queue message (or the next timer) tries
+again. The key is never logged, returned or
 written anywhere but the vault.
 """
 
@@ -42,8 +43,8 @@ from shared.rotation._config import RotationConfig
 from shared.rotation._events import SecretEvent
 from shared.rotation._guard import LeaseGuard
 from shared.rotation._partnerkeys import IssuedKey, PartnerKeysClient
-from shared.rotation._state import RotationState, StateStore
-from shared.rotation.errors import RotationError, VaultWriteError
+from shared.rotation._state import MAX_TEXT, RotationState, StateStore
+from shared.rotation.errors import RotationError, StateDamagedError, VaultWriteError
 from shared.tracing import annotate, span, traced
 
 if TYPE_CHECKING:
@@ -102,14 +103,16 @@ class Rotator:
 
     @traced("rotation", root=True)
     def rotate(self, trigger: Trigger) -> Outcome:
-        """Rotate if due. :raises RotationError: or an ``AzureError``; the old key stays."""
+        """Rotate if due. :raises RotationError: an ``AzureError`` or anything else; the old
+        key stays, and whatever it was is recorded as the rotation's failure (a damaged
+        state blob, a ``TypeError`` from data nobody expected: no failure is silent)."""
         annotate({"app.rotation.trigger": trigger.source})
         try:
             with self._guard() as guard:
                 outcome = self._locked(trigger, guard)
                 annotate({"app.rotation.rotated": outcome.rotated})
                 return outcome
-        except (RotationError, AzureError) as exc:
+        except Exception as exc:
             self._failed(trigger, exc)
             raise
 
@@ -287,12 +290,15 @@ class Rotator:
             cause,
         )
         try:
-            state = self._state.read()
+            try:
+                state = self._state.read()
+            except StateDamagedError:  # recorded on what was valid of it: the damage is `cause`
+                state = self._state.salvage()
             state.last_failure_at = self._clock().isoformat()
-            state.last_failure = cause
+            state.last_failure = cause[:MAX_TEXT]
             state.failures_since_rotation += 1
             self._state.write(state)
-        except AzureError as write_error:
+        except Exception as write_error:  # never hide the failure being recorded
             logger.warning("the rotation state could not be updated (%s)", _describe(write_error))
 
     def _save(self, state: RotationState) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from shared.outbound import OutboundClient, OutboundError, PartnerRejectedError
 from shared.redaction import Secret
-from shared.rotation.errors import PartnerKeyError
+from shared.rotation.errors import KeyManagementError
 from shared.tracing import traced
 
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -48,20 +48,23 @@ class PartnerKey:
 
 
 class PartnerKeysClient:
-    """Key management at the partner; each call authenticates with the key it is given."""
+    """Key management at the partner; each call authenticates with the key it is given and
+    waits as a partner call of the app does (the ``PARTNER_*_SECONDS`` settings)."""
 
     def __init__(
         self,
         base_url: str,
         *,
         header_name: str,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
+        connect_timeout: float,
+        read_timeout: float,
+        deadline: float,
         secret_name: str = "partner-api-key",  # noqa: S107 - a name
     ) -> None:
         self._base_url = base_url
         self._header = header_name
         self._timeouts = (connect_timeout, read_timeout)
+        self._deadline = deadline
         self._secret_name = secret_name
 
     @traced("partner issue key")
@@ -70,7 +73,7 @@ class PartnerKeysClient:
         key_id = _key_id(answer.get("id"))
         value = answer.get("key")
         if not isinstance(value, str) or not value:
-            raise PartnerKeyError(f"the partner issued key {key_id} without a value")
+            raise KeyManagementError(f"the partner issued key {key_id} without a value")
         issued_with = answer.get("issued_with")
         return IssuedKey(
             key_id=key_id,
@@ -84,7 +87,7 @@ class PartnerKeysClient:
         answer = self._call(current, "GET", "keys")
         items = answer.get("keys")
         if not isinstance(items, list):
-            raise PartnerKeyError("the partner's key list has no keys array")
+            raise KeyManagementError("the partner's key list has no keys array")
         caller = answer.get("caller_key_id")
         keys = [
             PartnerKey(
@@ -104,7 +107,7 @@ class PartnerKeysClient:
         path = f"keys/{_key_id(key_id)}?grace_seconds={max(0, round(grace_seconds))}"
         try:
             self._call(current, "DELETE", path)
-        except PartnerKeyError as exc:
+        except KeyManagementError as exc:
             if isinstance(exc.__cause__, PartnerRejectedError) and exc.__cause__.status == 404:
                 return False
             raise
@@ -125,6 +128,7 @@ class PartnerKeysClient:
             header_name=self._header,
             connect_timeout=self._timeouts[0],
             read_timeout=self._timeouts[1],
+            deadline=self._deadline,
         )
         try:
             with client, client.request(method, path, json=json, idempotency_key=key) as response:
@@ -135,15 +139,15 @@ class PartnerKeysClient:
                 except ValueError:
                     answer = None
         except OutboundError as exc:
-            raise PartnerKeyError(f"partner key management: {exc}") from exc
+            raise KeyManagementError(f"partner key management: {exc}") from exc
         if not isinstance(answer, dict):
-            raise PartnerKeyError(f"partner key management: {method} {path} answered no object")
+            raise KeyManagementError(f"partner key management: {method} {path} answered no object")
         return answer
 
 
 def _key_id(value: object) -> str:
     if not isinstance(value, str) or not _ID_RE.fullmatch(value):
-        raise PartnerKeyError("the partner named a key with an invalid id")
+        raise KeyManagementError("the partner named a key with an invalid id")
     return value
 
 

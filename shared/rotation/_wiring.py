@@ -60,6 +60,7 @@ def rotator() -> Rotator:
             header_name=config.key_header,
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
+            deadline=config.deadline,
             secret_name=config.secret_name,
         ),
         guard=lambda: LeaseGuard(container, config.secret_name),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+from shared.queues import HOST_ENCODINGS
 from shared.redaction.shapes import INFO_KINDS, scan
 from shared.settings._parsers import (
     Parser,
@@ -51,11 +52,13 @@ from shared.settings._parsers import (
 from shared.settings.errors import SettingsError, UnsafeEnvironmentError
 
 __all__ = [
+    "NOT_SECRET_NAMES",
     "Setting",
     "Settings",
     "SettingsError",
     "UnsafeEnvironmentError",
     "check_not_secret",
+    "declared_not_secret",
     "declared_settings",
     "get_settings",
     "load_settings",
@@ -388,8 +391,8 @@ ROTATION_CLOCK_SKEW_SECONDS = Setting(
 )  # fmt: skip
 QUEUES_MESSAGE_ENCODING = Setting(
     "AzureFunctionsJobHost__extensions__queues__messageEncoding",
-    "`none` on the rotation app: events reach it as Event Grid wrote them.",
-    AZURE, required=False, parse=choice("base64", "none"),
+    "`none` on the rotation app: events reach it as Event Grid wrote them (shared/queues.py).",
+    AZURE, required=False, parse=choice(*HOST_ENCODINGS),
 )  # fmt: skip
 # The Functions host itself (not read by the app code).
 FUNCTIONS_WORKER_RUNTIME = Setting(
@@ -486,6 +489,21 @@ DECLARED: tuple[Setting[Any], ...] = (
 
 def declared_settings() -> tuple[Setting[Any], ...]:
     return DECLARED
+
+
+#: Names that end like a secret's (``KEY``, ``SECRET``, ``TOKEN``, ``PASSWORD``, ``PWD``) and
+#: hold none, declared so the environment scan (:mod:`shared.settings.environment`) lets them
+#: be: the shell's working directories (POSIX ``sh``: ``PWD``, ``OLDPWD``) and Application
+#: Insights' instrumentation key, which "aren't considered secrets" (Connection strings in
+#: Application Insights, https://learn.microsoft.com/azure/azure-monitor/app/sdk-connection-
+#: string). Every setting declared above is non-secret too: this app keeps no secret in its
+#: settings.
+NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "APPINSIGHTS_INSTRUMENTATIONKEY"})
+
+
+def declared_not_secret(name: str) -> bool:
+    """Whether ``name`` is declared here as holding no secret, whatever its name says."""
+    return name in NOT_SECRET_NAMES or any(setting.name == name for setting in DECLARED)
 
 
 def check_not_secret(name: str, value: str) -> None:

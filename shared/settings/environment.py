@@ -15,8 +15,14 @@ Refused, naming the variable and the kind of problem, never the value:
 * the connection-string form of the app's Storage connections (:data:`CONNECTION_NAMES`):
   they must be identity-based (``<CONN>__blobServiceUri`` ...);
 * any connection string carrying a key, a SAS or the emulator's well-known key;
-* any value shaped like a secret (:mod:`shared.redaction.shapes`);
-* a URL with a password in it.
+* any value shaped like a secret (:mod:`shared.redaction.shapes`: Azure's shapes and GitHub's,
+  Stripe's, Slack's, SendGrid's, AWS's, Google's, PEM private keys, JWTs);
+* a URL with a password in it;
+* any variable whose *name* says it holds a secret (it ends in ``KEY``, ``SECRET``, ``TOKEN``,
+  ``PASSWORD`` or ``PWD``, in any case: ``PARTNER_API_KEY``, ``DB_PASSWORD``, ``apiToken``),
+  whatever its value looks like, unless :mod:`shared.settings` declares it non-secret
+  (:func:`~shared.settings.declared_not_secret`). A key of a shape nobody lists is still a
+  key; its name is often the only sign of it.
 
 Allowed, deliberately: the variables the platform itself injects whose values are secret
 by design and outside the app's control (:data:`PLATFORM_MANAGED`). The Functions host and
@@ -35,6 +41,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from shared.redaction.shapes import scan
+from shared.settings import declared_not_secret
 from shared.settings.errors import UnsafeEnvironmentError
 
 #: The variables that switch ``DefaultAzureCredential`` (``EnvironmentCredential``) to a
@@ -83,6 +90,9 @@ KIND_CREDENTIAL_VARIABLE: Final = "credential variable"
 KIND_CONNECTION_STRING: Final = "connection string"
 KIND_KEYED_CONNECTION: Final = "connection string with a key"
 KIND_URL_CREDENTIALS: Final = "credentials in a URL"
+KIND_BY_NAME: Final = "a name that marks a secret"
+#: The endings of a name that marks a secret, compared without regard to case.
+SECRET_NAME_ENDINGS: Final = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PWD")
 
 _KEY_FIELDS: Final = ("AccountKey", "SharedAccessKey", "SharedAccessSignature")
 # Fields that make a `a=b;c=d` value a connection string rather than any other list.
@@ -110,6 +120,8 @@ _FIXES: Final = {
     KIND_KEYED_CONNECTION: "replace it with identity-based settings "
     "(<name>__serviceUri and friends) and rotate the key",
     KIND_URL_CREDENTIALS: "remove the credentials from the URL",
+    KIND_BY_NAME: "move the secret to Key Vault (read with the managed identity) and rotate "
+    "it; if the variable holds no secret, declare it in shared/settings.py",
 }
 _VAULT_FIX: Final = "move it to Key Vault (read with the managed identity) and rotate it"
 
@@ -179,7 +191,18 @@ def problem_of(name: str, value: str) -> Problem | None:
         return Problem(name, f"a value shaped like a secret: {findings[0].kind}")
     if _has_url_password(value):
         return Problem(name, KIND_URL_CREDENTIALS)
+    if secret_named(name):
+        return Problem(name, KIND_BY_NAME)
     return None
+
+
+def secret_named(name: str) -> bool:
+    """Whether ``name`` says its variable holds a secret (App Service's ``APPSETTING_`` copy of
+    a setting is judged as the setting), and nothing declares it otherwise."""
+    base = name.removeprefix(APPSETTING_PREFIX)
+    if base in PLATFORM_MANAGED or base in CREDENTIAL_VARIABLES or declared_not_secret(base):
+        return False
+    return base.upper().endswith(SECRET_NAME_ENDINGS)
 
 
 def unsafe_variables(env: Mapping[str, str]) -> list[Problem]:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shared.errors import AppError
+
 if TYPE_CHECKING:
     from shared.settings.environment import Problem
 
-__all__ = ["SettingsError", "UnsafeEnvironmentError"]
 
-
-class SettingsError(ValueError):
+class SettingsError(AppError, ValueError):
     """A setting is missing, malformed or secret-shaped. ``setting`` names it."""
+
+    code = "misconfigured"
+    caller_message = "the app's settings are missing or invalid: an operator must act"
 
     def __init__(self, setting: str, problem: str) -> None:
         super().__init__(f"app setting {setting}: {problem}")
@@ -24,6 +27,8 @@ class SettingsError(ValueError):
 
 class UnsafeEnvironmentError(SettingsError):
     """A variable in the process's environment is a credential, a key or a secret."""
+
+    code = "unsafe_environment"
 
     def __init__(self, problem: Problem) -> None:
         ValueError.__init__(self, str(problem))

@@ -47,7 +47,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlparse
 
 from azure.core.exceptions import (
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 from shared.net import parse_retry_after, tls_failure
 from shared.redaction import Secret
+from shared.settings import SECRET_CACHE_TTL
 from shared.singleflight import Flight, FlightTimeout
 from shared.tracing import annotate, traced
 from shared.vault.errors import (
@@ -86,6 +87,8 @@ _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: The longest ``Retry-After`` passed on to callers: a throttled vault may ask for a day,
 #: while the cached value, or the next fetch, may well be there in a minute.
 MAX_RETRY_AFTER = 60.0
+#: The TTL of a provider built without one: the setting's default (one decision).
+DEFAULT_TTL: Final = SECRET_CACHE_TTL.get({})
 
 
 _Key = tuple[str, str, str]  # (vault URL, name, version or "" for latest)
@@ -132,7 +135,7 @@ class SecretProvider:
         self,
         client: SecretClient,
         *,
-        ttl: float = 300.0,
+        ttl: float = DEFAULT_TTL,
         stale_grace: float | None = None,
         wait: float = 5.0,
         stale_wait: float = 0.5,

@@ -16,10 +16,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from shared.queues import EVENTS_ENCODING
+from shared.rotation import EVENTS_QUEUE
+from shared.settings import QUEUES_MESSAGE_ENCODING
 from tests.infra import bicep_model as bm
 from tests.infra import event_delivery
-from tests.infra.test_rbac import ROLE_IDS
-from tests.infra.test_settings_consistency import declared
+from tests.support.azure_roles import ROLE_IDS
+from tests.support.declared_settings import declared
 
 FILE = "infra/modules/rotation.bicep"
 EVENTS = "infra/modules/rotation-events.bicep"
@@ -116,6 +119,8 @@ def test_events_reach_the_queue_with_the_topics_identity(bicep: dict[str, Any]) 
     assert delivery["identity"]["type"] == "SystemAssigned"
     assert delivery["destination"]["endpointType"] == "StorageQueue"
     assert delivery["destination"]["properties"]["queueName"] == "eventsQueueName"
+    main = bicep["infra/main.bicep"]["variables"]  # the queue's one name in the template
+    assert main["rotationEventsQueueName"]["value"] == EVENTS_QUEUE  # shared/rotation
     assert set(props["filter"]["includedEventTypes"]) == {
         "Microsoft.KeyVault.SecretNearExpiry",
         "Microsoft.KeyVault.SecretExpired",
@@ -141,7 +146,7 @@ def test_the_rotation_app_runs_the_rotation_alone_and_reads_events_as_written(
     undeclared = set(settings) - declared("azure").names
     assert not undeclared, f"settings shared/settings/ does not declare: {undeclared}"
     assert settings["APP_FUNCTIONS"] == "rotation"
-    assert settings["AzureFunctionsJobHost__extensions__queues__messageEncoding"] == "none"
+    assert settings[QUEUES_MESSAGE_ENCODING.name] == EVENTS_ENCODING  # shared/queues.py
     for name in ("AZURE_CLIENT_ID", "ROTATION_CLIENT_ID", "AzureWebJobsStorage__clientId"):
         assert bm.render(settings[name]) == "identityClientId", name
     main = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]["params"]

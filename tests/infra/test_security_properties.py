@@ -7,12 +7,26 @@ those checkov cannot see (Flex Consumption's functionAppConfig, authsettingsV2).
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from typing import Any
 
+from blueprints.http.openapi import SCHEME
+from blueprints.openapi import document
 from tests.infra import bicep_model as bm
 from tests.infra.conftest import INFRA
 
-APP_ROLES = {"Jobs.Submit", "Jobs.Admin", "Posture.Read", "Posture.Admin"}
+
+def required_roles() -> set[str]:
+    """Every app role an operation requires, as the API's contracts declare it
+    (blueprints/contracts, through the OpenAPI document built from them)."""
+    return {
+        role
+        for operations in document()["paths"].values()
+        for operation in operations.values()
+        for requirement in operation.get("security", [])
+        for role in requirement.get(SCHEME, [])
+    }
 
 
 def only(tree: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -112,6 +126,46 @@ def test_entra_authentication_guards_every_function_but_health(bicep: dict[str, 
 
 def test_app_registration_exposes_the_app_roles() -> None:
     roles = json.loads((INFRA / "hooks" / "app-roles.json").read_text(encoding="utf-8"))
-    assert {r["value"] for r in roles} == APP_ROLES
+    assert {r["value"] for r in roles} == required_roles()
     assert len({r["id"] for r in roles}) == len(roles), "app role ids must be unique"
     assert all(r["isEnabled"] for r in roles)
+
+
+def undeclared_roles(texts: dict[str, str], declared: set[str]) -> list[str]:
+    """``file:line role`` for every role-shaped name (a declared role's namespace, a dot, a
+    capitalised word) in ``texts`` that no operation requires."""
+    namespaces = "|".join(sorted({re.escape(role.split(".")[0]) for role in declared}))
+    shape = re.compile(rf"\b(?:{namespaces})\.[A-Z][A-Za-z]+\b")
+    return [
+        f"{name}:{number} {found}"
+        for name, text in sorted(texts.items())
+        for number, line in enumerate(text.splitlines(), start=1)
+        for found in shape.findall(line)
+        if found not in declared
+    ]
+
+
+def test_every_role_the_repository_names_is_one_the_api_requires() -> None:
+    """The roles are decided once, in blueprints/contracts; the devstack, the smoke check,
+    the benchmarks, the hooks and the docs spell them, and spell them right. (Tests are not
+    read: they name roles nobody holds on purpose.)"""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "*.py", "*.md", "*.json", "*.bicep", "*.sh", "*.ps1", "*.yaml"],
+        cwd=INFRA.parent,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    texts = {
+        name: (INFRA.parent / name).read_text(encoding="utf-8")
+        for name in listed.split("\0")
+        if name and not name.startswith("tests/") and (INFRA.parent / name).is_file()
+    }
+    assert len(texts) > 100
+    assert undeclared_roles(texts, required_roles()) == []
+
+
+def test_the_role_scan_names_a_misspelt_role() -> None:
+    text = "TOKEN=$(python -m devstack token --role Jobs.Submitter)\nsee Posture.Read\n"
+    assert undeclared_roles({"x.md": text}, {"Jobs.Submit", "Posture.Read"}) == [
+        "x.md:1 Jobs.Submitter"
+    ]

@@ -22,8 +22,8 @@ import json
 from typing import Any
 
 from tests.infra.conftest import ROOT
-from tests.infra.test_settings_consistency import bicep_app_settings
 
+APP = "infra/modules/function-app.bicep"
 ROTATION = "infra/modules/rotation.bicep"
 #: Settings that would authenticate ingestion with the instrumentation key, or let the
 #: worker set up a pipeline of its own.
@@ -35,8 +35,9 @@ REFUSED = (
 )
 
 
-def rotation_settings(bicep: dict[str, Any]) -> dict[str, Any]:
-    settings: dict[str, Any] = bicep[ROTATION]["variables"]["appSettings"]["value"]
+def app_settings(bicep: dict[str, Any], module: str = APP) -> dict[str, Any]:
+    """The ``appSettings`` variable of a function app's module, as the site gets it."""
+    settings: dict[str, Any] = bicep[module]["variables"]["appSettings"]["value"]
     return settings
 
 
@@ -60,21 +61,21 @@ def test_host_json_sets_the_opentelemetry_mode() -> None:
 
 
 def test_the_jobs_app_exports_opentelemetry_with_its_identity(bicep: dict[str, Any]) -> None:
-    assert telemetry_problems(bicep_app_settings(bicep), "identityClientId") == []
+    assert telemetry_problems(app_settings(bicep), "identityClientId") == []
 
 
 def test_the_rotation_app_exports_opentelemetry_with_its_identity(bicep: dict[str, Any]) -> None:
-    assert telemetry_problems(rotation_settings(bicep), "identityClientId") == []
+    assert telemetry_problems(app_settings(bicep, ROTATION), "identityClientId") == []
 
 
 def test_the_sample_ratio_is_a_parameter_of_the_jobs_app(bicep: dict[str, Any]) -> None:
     tree = bicep["infra/modules/function-app.bicep"]
-    assert bicep_app_settings(bicep)["TRACING_SAMPLE_RATIO"] == "tracingSampleRatio"
+    assert app_settings(bicep)["TRACING_SAMPLE_RATIO"] == "tracingSampleRatio"
     assert tree["parameters"]["tracingSampleRatio"]["default"] == "1"
 
 
 def test_the_check_fails_on_key_based_or_worker_owned_telemetry(bicep: dict[str, Any]) -> None:
-    settings = copy.deepcopy(bicep_app_settings(bicep))
+    settings = copy.deepcopy(app_settings(bicep))
     settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] = "true"
     settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = ""
     settings.pop("PYTHON_ENABLE_OPENTELEMETRY")

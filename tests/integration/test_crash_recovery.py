@@ -119,7 +119,7 @@ def cut_off_job(stack: RunningStack, *, updated: str | None = None) -> JobRecord
         status=QUEUED,
         input=body,
         request_hash=request_hash(body),
-        analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
+        analysis={"language": None, "sentiment": "neutral"},
     )
     if updated is not None:
         record = replace(record, created=updated, updated=updated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import uuid
 
 import pytest
@@ -158,3 +159,46 @@ def test_excluded_path_needs_no_token(hostapp: HostApp) -> None:
     response = requests.get(f"{hostapp.base}/api/public/ping", timeout=10)
     assert response.status_code == 200
     assert response.text == "pong"
+
+
+def _head_answer(
+    stack: RunningStack, extra: list[tuple[str, str]], path: str = "/api/health"
+) -> int:
+    """Send one request head byte for byte over a socket; the answer's status (0: the host
+    closed the connection without one, also a refusal)."""
+    host, port = stack.api.removeprefix("http://").split("/")[0].split(":")
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}"]
+    lines += [f"{name}: {value}" for name, value in extra] + ["Connection: close", "", ""]
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        try:
+            conn.sendall("\r\n".join(lines).encode())
+            while chunk := conn.recv(65536):
+                answer += chunk
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused mid-head: the server answered (or not) and closed on the rest
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
+
+
+def test_the_host_refuses_a_head_past_the_functions_host_s_limits(stack: RunningStack) -> None:
+    """Kestrel's defaults, which the Functions host keeps (devstack/host/limits.py cites both
+    sources): 32 KB of header lines, 100 lines, an 8 KB request line. Each is met exactly
+    (the health route answers), then passed (431, 414). The red team's 200 KB header
+    was accepted before; now it is refused, by the limit (431) or, when it arrives in pieces,
+    by uvicorn's buffer for a head still coming (400), the connection closed on the rest."""
+    host_line = len(f"Host: {stack.api.removeprefix('http://').split('/')[0]}\r\n")
+    fixed = host_line + len("Connection: close\r\n") + len("X-Pad: \r\n")
+
+    def pad(total: int) -> list[tuple[str, str]]:
+        return [("X-Pad", "p" * (total - fixed))]
+
+    served = (200, 503)  # the health route's answers: the head was let through
+    assert _head_answer(stack, pad(32 * 1024)) in served
+    assert _head_answer(stack, pad(32 * 1024 + 1)) == 431
+    assert _head_answer(stack, pad(200 * 1024)) in (0, 400, 431)
+    many = [(f"X-{i}", "v") for i in range(98)]  # with Host and Connection: 100 lines
+    assert _head_answer(stack, many) in served
+    assert _head_answer(stack, [*many, ("X-More", "v")]) == 431
+    line = len("GET ") + len(" HTTP/1.1\r\n") + len("/api/health?q=")
+    assert _head_answer(stack, [], "/api/health?q=" + "a" * (8 * 1024 - line)) in served
+    assert _head_answer(stack, [], "/api/health?q=" + "a" * (8 * 1024 - line + 1)) == 414

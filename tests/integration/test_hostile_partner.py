@@ -4,14 +4,15 @@ The devstack's partner stub plays each hostile mode on cue (``PUT /devstack/faul
 :mod:`devstack.partner.hostile`; tests/unit/devstack/partner/test_hostile.py proves each mode
 really echoes, trickles, floods or redirects against a careless client). For each, a job is
 submitted and the test asserts the answer's status and code, that no job state or queue
-message was written, and that the key is not in the answer. The last test runs the leak
-canary over everything the stack holds at that point (logs with the host's stdout and
-stderr, state files and the app's spans among them, every recorded response, queues,
-blobs); the session's canary runs it again at the end.
+message was written, and that the key is not in the answer. One test plays every answer
+that echoes the key and then runs the leak canary over everything the stack holds at that
+point (logs with the host's stdout and stderr, state files and the app's spans among them,
+every recorded response, queues, blobs); the session's canary runs it again at the end.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,11 +20,15 @@ from typing import Any
 import pytest
 import requests
 
+from devstack.partner.hostile import smuggled
 from devstack.runner import RunningStack
-from tests.integration.test_auth_matrix import Footprint
-from tests.integration.test_jobs_pipeline import Api
 from tests.support import canary
+from tests.support.footprint import Footprint
+from tests.support.jobsapi import Api
 from tests.support.waiting import eventually
+
+#: The hostile answers that carry the key, whole or in pieces (devstack/partner/hostile.py).
+ECHOES = ("echo_field", "echo_nested", "echo_header", "echo_cookie", "smuggle")
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +73,14 @@ def submit_refused(api: Api, stack: RunningStack, status: int, code: str) -> req
     return response
 
 
-@pytest.mark.parametrize("mode", ["echo_field", "echo_nested", "echo_header", "echo_cookie"])
+@pytest.mark.parametrize("mode", ECHOES)
 def test_an_answer_echoing_the_key_is_refused_and_nothing_is_kept(
     api: Api, stack: RunningStack, hostile: Any, mode: str
 ) -> None:
     """``echo_nested`` keeps every used field valid: only the check for registered secrets
-    refuses it (the allow-list alone would have dropped ``debug`` and stored the rest)."""
+    refuses it (the allow-list alone would have dropped ``debug`` and stored the rest).
+    ``smuggle`` holds no registered form of the key, only pieces of it: its ``language`` is
+    not the one the job asked for, which refuses it."""
     before = counters(stack)
     hostile(mode)
     submit_refused(api, stack, 502, "partner_answer_invalid")
@@ -125,9 +132,50 @@ def test_a_non_json_answer_is_refused(api: Api, stack: RunningStack, hostile: An
     submit_refused(api, stack, 502, "partner_answer_invalid")
 
 
-def test_after_every_hostile_answer_the_key_is_nowhere(api: Api, stack: RunningStack) -> None:
-    """The leak canary, now: logs (the host's stdout and stderr included), state files,
-    every response recorded in the session so far, queue messages and blobs."""
+def smuggled_pieces(stack: RunningStack) -> set[str]:
+    """Every piece ``smuggle_echo`` would send for any key the stack ever held, as it would be
+    written: 12 characters or more each (the numbers have 14 digits or more, the keywords
+    are looked for as the list), so ordinary text cannot hold one by chance."""
+    pieces: set[str] = set()
+    for key in canary.partner_keys(stack):
+        answer = smuggled(key, {"language": "en"}, echo_language=True)
+        pieces |= {answer["analysis_id"], answer["request_id"], json.dumps(answer["keywords"])}
+        pieces |= {str(answer["word_count"]), str(answer["characters"])}
+    return {piece for piece in pieces if len(piece) >= 12}
+
+
+@pytest.mark.parametrize("asked", ["pt-BR", None])
+def test_a_key_spread_over_every_field_is_kept_nowhere(
+    api: Api, stack: RunningStack, hostile: Any, asked: str | None
+) -> None:
+    """``smuggle_echo`` answers with the right language and the key in pieces everywhere
+    else (devstack/partner/hostile.py). The job completes; its result holds the job's own
+    language and one of three sentiments, and no piece is in anything the stack wrote."""
+    hostile("smuggle_echo")
+    body = {"text": "a good day for a hostile partner", **({"language": asked} if asked else {})}
+    response = api.submit(body)
+    assert response.status_code == 202, response.text
+    result = api.wait_for(response.json()["id"], "completed")["result"]
+    assert result["language"] == (asked or "en")  # the stub reports "en" when none is asked
+    assert result["sentiment"] in ("positive", "negative", "neutral")
+    assert "analysis_id" not in result
+    canary.settled_spans(stack)  # the job's spans are exported, then searched too
+    pieces = smuggled_pieces(stack)
+    assert len(pieces) >= 5 * len(canary.partner_keys(stack))
+    searched = canary.outputs(stack, canary.RESPONSES)
+    assert [name for name, text in searched.items() if any(p in text for p in pieces)] == []
+
+
+def test_after_every_answer_echoing_the_key_the_key_is_nowhere(
+    api: Api, stack: RunningStack, hostile: Any
+) -> None:
+    """Each answer that carries the key, played here (whatever ran before), then the leak
+    canary, now: logs (the host's stdout and stderr included), state files, every response
+    recorded in the session so far, the app's spans, queue messages and blobs."""
+    for mode in ECHOES:
+        hostile(mode)
+        refused = api.submit({"text": f"the partner answers with {mode}"})
+        assert refused.status_code == 502, refused.text
     canary.settled_spans(stack)  # the refused calls' spans are exported, then searched
     searched = canary.outputs(stack, canary.RESPONSES)
     assert any(name.startswith("HTTP response") for name in searched)

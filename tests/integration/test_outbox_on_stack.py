@@ -12,6 +12,8 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
@@ -28,6 +30,7 @@ from shared.jobs import (
     now,
     reconcile,
     request_hash,
+    resend_stalled,
 )
 
 RESEND_AFTER = 60.0
@@ -105,6 +108,64 @@ def test_each_cut_off_sequence_is_finished_and_nothing_else_is_touched(
     assert reconcile(store, outbox, resend_after=RESEND_AFTER, at=old)["abandoned"] == 1
     assert outbox.pending() == []
     assert sent(queue) == [cut_before_send.id], "nothing sent twice, nothing sent for no job"
+
+
+REPLAYS, RETRIES = 30, 10
+STALLED = "2026-01-01T00:00:00.000+00:00"
+
+
+def test_forty_askers_at_once_send_a_stalled_job_once_per_window(
+    stack: RunningStack, outbox: Outbox, queue: QueueClient
+) -> None:
+    """30 owner replays and 10 admin retries of a job stuck in ``queued``, all at once, each
+    with a store of its own as each request has: one message. Once the window has passed
+    (read ``later``), another wave: one more. The resend is on the job (``resent``)."""
+    blobs = stack.blob_service()
+
+    def a_request_store() -> JobStore:
+        return JobStore(
+            jobs=blobs.get_container_client("jobs"), results=blobs.get_container_client("results")
+        )
+
+    stuck = replace(job(), created=STALLED, updated=STALLED)
+    a_request_store().create(stuck)
+
+    def wave(at: dt.datetime | None) -> int:
+        def ask(_: int) -> bool:
+            return resend_stalled(a_request_store(), outbox, stuck.id, window=RESEND_AFTER, at=at)[
+                1
+            ]
+
+        with ThreadPoolExecutor(REPLAYS + RETRIES) as pool:
+            return sum(pool.map(ask, range(REPLAYS + RETRIES)))
+
+    assert wave(None) == 1
+    assert sent(queue) == [stuck.id]
+    record = a_request_store().get(stuck.id)
+    assert record is not None
+    assert record[0].resent is not None
+    assert record[0].status == QUEUED
+    assert wave(None) == 0, "within the window nobody sends again"
+    assert wave(later(RESEND_AFTER + 5)) == 1
+    assert sent(queue) == [stuck.id, stuck.id]
+    a_request_store().delete(stuck.id)
+
+
+def test_the_reconciler_sends_no_job_another_asker_has_just_sent(
+    store: JobStore, outbox: Outbox, queue: QueueClient
+) -> None:
+    """A replay sent the stalled job a moment ago: the reconciler, finding its old marker,
+    drops the marker without a second message. A job younger than its marker keeps it."""
+    resent = replace(job(), created=STALLED, updated=STALLED)
+    store.create(resent)
+    outbox.hold(resent.id)
+    moment = later(RESEND_AFTER + 5)  # the marker is old by then; a replay sends the job
+    assert resend_stalled(store, outbox, resent.id, window=RESEND_AFTER, at=moment)[1]
+    done = reconcile(store, outbox, resend_after=RESEND_AFTER, at=moment)
+    assert (done["resent"], done["settled"]) == (0, 1)
+    assert sent(queue) == [resent.id]
+    assert outbox.pending() == []
+    store.delete(resent.id)
 
 
 def test_a_claim_is_taken_over_once_and_only_while_it_is_unchanged(store: JobStore) -> None:

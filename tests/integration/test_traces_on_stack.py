@@ -34,8 +34,8 @@ from devstack.tokens import DEV_CALLER_OBJECT_ID
 from devstack.traces.store import store_at
 from shared.jobs import QUEUED, JobMessage, JobRecord, JobStore, Outbox, request_hash
 from tests.integration.conftest import Rehearsal
-from tests.integration.test_jobs_pipeline import Api
 from tests.support.browser import Browser
+from tests.support.jobsapi import Api
 from tests.support.waiting import eventually
 
 Spans = list[dict[str, Any]]

@@ -19,7 +19,8 @@ from devstack import leftovers, procfs
 from devstack.leftovers import Recorded
 from tests.lifecycle.stacks import Up, devstack, fixed_ports
 
-pytestmark = pytest.mark.slow
+# Each test starts `python -m devstack up` itself (the `stacks` fixture says so).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stacks")]
 
 TIME_WAIT = "06"
 
@@ -96,7 +97,13 @@ def test_a_second_up_on_a_running_stack_is_refused_by_name(tmp_path: Path) -> No
 
         same_ports = Up(tmp_path / "other", ports, ["--memory", "--host", "none"]).start(wait=False)
         assert same_ports.finish() == 2
-        assert f"is held by the devstack running on {state} (pid {pid}" in same_ports.output()
+        said = same_ports.output()
+        assert f"are held by the devstack running on {state} (pid {pid}" in said
+        taken = {k: v for k, v in ports.items() if k != "DEVSTACK_API_PORT"}  # --host none
+        listed = [f"{port} ({env.split('_')[1].lower()})" for env, port in taken.items()]
+        assert all(entry in said for entry in listed)  # every taken port, in the one message
+        assert f"{ports['DEVSTACK_API_PORT']} (api)" not in said
+        assert "make run ARGS=--free-ports" in said
 
         stopped = devstack(state, "azurite", "stop")
         assert (stopped.returncode, stopped.stdout.strip()) == (0, "azurite is stopped")

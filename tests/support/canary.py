@@ -4,7 +4,11 @@ Logs, state files, HTTP responses, queue messages and blobs are searched for eve
 version of the partner key the vault ever held, and for a marker planted in every caller
 token of the session. A value counts as found in any of the encodings a careless log line
 or URL would give it: raw, base64 (standard and URL-safe, unpadded), URL-encoded and hex,
-or inside the decoded claims of a token written somewhere.
+or inside the decoded claims of a token written somewhere. A *part* of a value counts too:
+every run of :data:`WINDOW` characters of it, raw, reversed, and as hex, base32 and base64
+(both alphabets) of its bytes, looked for in any letter case (:func:`fragments`). Twelve
+characters of a random key do not occur in ordinary text (tests/unit/support/test_canary.py
+holds that against the repository's own files), so a hit is a leak.
 
 The session's stack runs it when it stops (:func:`assert_nothing_leaked`, called from the
 ``stack`` fixture's teardown in ``tests/conftest.py``), so it sees what every test left
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import requests
@@ -117,14 +123,67 @@ def token_claims(text: str) -> list[str]:
     return found
 
 
+#: The length of the runs of a value the canary looks for (:func:`fragments`).
+WINDOW = 12
+
+
+def fragments(value: str) -> set[str]:
+    """Every :data:`WINDOW`-character run of ``value``: raw, reversed, and hex, base32 and
+    base64 (standard and URL-safe) of its UTF-8 bytes, lower-cased (the search folds case).
+    Twelve bytes are sixteen base64 characters with no padding; of base32, the sixteen
+    characters that ten bytes make are the ones no neighbour changes."""
+    found: set[str] = set()
+    for start in range(len(value) - WINDOW + 1):
+        run = value[start : start + WINDOW]
+        raw = run.encode("utf-8", "surrogatepass")
+        found |= {
+            run,
+            run[::-1],
+            raw.hex(),
+            base64.b32encode(raw).decode()[:16],
+            base64.b64encode(raw).decode(),
+            base64.urlsafe_b64encode(raw).decode(),
+        }
+    return {form.lower() for form in found}
+
+
+@functools.lru_cache(maxsize=64)
+def _trie(words: frozenset[str]) -> re.Pattern[str]:
+    """One regex for many literal words, as a trie: the engine follows one branch per
+    character, so thousands of words cost about what one does."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: dict[str, Any]) -> str:
+        literal = ""
+        while len(node) == 1 and "" not in node:  # a chain of one child: a literal
+            ((char, node),) = node.items()
+            literal += re.escape(char)
+        branches = [re.escape(char) + render(child) for char, child in node.items() if char]
+        if not branches:
+            return literal
+        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return literal + (f"(?:{group})?" if "" in node else group)
+
+    return re.compile(render(root) if words else "(?!)")
+
+
 def leaks(values: Iterable[str], searched: dict[str, str]) -> list[str]:
     """Names of the outputs that contain any of ``values`` in any encoding, or inside the
-    claims of a token written there."""
+    claims of a token written there, or a :func:`fragments` of one, in any letter case."""
+    values = list(values)
     needles = set().union(*(encodings(v) for v in values))
+    parts = _trie(frozenset().union(*(fragments(v) for v in values)))
 
     def holds(text: str) -> bool:
-        return any(n in text for n in needles) or any(
-            n in claims for claims in token_claims(text) for n in needles
+        return (
+            any(n in text for n in needles)
+            or any(n in claims for claims in token_claims(text) for n in needles)
+            or parts.search(text.lower()) is not None
         )
 
     return sorted(name for name, text in searched.items() if holds(text))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shared.redaction import shapes as d
+from tests.support.vendor_secret_shapes import VENDOR_GENERATORS
 
 B64_CHARS = string.ascii_letters + string.digits + "+/"
 URLSAFE_CHARS = string.ascii_letters + string.digits + "-_"
@@ -325,6 +326,7 @@ POSITIVE_GENERATORS: dict[str, Callable[[random.Random], Planted]] = {
     "container-registry-key": container_registry_key_planted,
     "jwt": jwt_planted,
     "private-key": private_key_planted,
+    **VENDOR_GENERATORS,
 }
 
 

@@ -1,12 +1,15 @@
-"""Set-up checks the interpreter first, rebuilds a venv another Python made, keeps pip quiet
-unless it fails, and ``make clean`` removes the venvs.
+"""Set-up checks the interpreter first, rebuilds a venv another Python made, shows pip's
+output when it fails, builds only what a target needs, and ``make clean`` removes the venvs.
 
-Each case runs ``make`` in a copy of the Makefile with empty requirements, so nothing is
-downloaded; ``PYTHON`` points at this interpreter or at a fake one that reports 3.9.
+Each case runs ``make`` in a copy of the Makefile and the set-up code with empty
+requirements and pip kept off the network (``PIP_NO_INDEX``), so nothing is downloaded;
+``PYTHON`` points at this interpreter or at a fake one that reports 3.9. Two set-ups at
+once are tested in tests/unit/devstack/bootstrap/.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +27,12 @@ NEEDED = "Python 3.11 is needed"
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copytree(
+        ROOT / "devstack" / "bootstrap",
+        tmp_path / "devstack" / "bootstrap",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (tmp_path / "devstack" / "__init__.py").write_text("")
     for name in ("requirements.txt", "requirements-dev.txt", "requirements-infra.txt"):
         (tmp_path / name).write_text("")
     return tmp_path
@@ -41,6 +50,7 @@ def make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", *args],
         cwd=project,
+        env={**os.environ, "PIP_NO_INDEX": "1"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -62,9 +72,9 @@ def test_a_wrong_interpreter_is_named_in_one_line(project: Path) -> None:
     assert f"setup: {NEEDED}, but '/no/such/python' does not run" in missing.stderr
 
 
-def test_a_venv_made_by_another_python_is_rebuilt_and_pip_stays_quiet(project: Path) -> None:
+def test_a_venv_made_by_another_python_is_rebuilt(project: Path) -> None:
     fake_python(project / ".venv" / "bin" / "python")
-    (project / ".venv" / ".installed").touch()  # newer than the requirements: looks done
+    (project / ".venv" / ".installed").touch()  # the stamp earlier set-ups trusted
     result = make(project, ".venv/.installed", f"PYTHON={sys.executable}")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -83,15 +93,16 @@ def test_a_venv_made_by_another_python_is_rebuilt_and_pip_stays_quiet(project: P
         check=True,
     )
     assert rebuilt.stdout.strip() == "(3, 11)"
+    assert not (project / ".venv" / ".installed").exists()
     again = make(project, ".venv/.installed", f"PYTHON={sys.executable}")
-    assert "is up to date" in again.stdout
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")  # all there: silent
 
 
 def test_pip_output_is_shown_when_it_fails(project: Path) -> None:
-    (project / "requirements-dev.txt").write_text("./no-such-directory\n")
+    (project / "requirements-dev.txt").write_text("no-such-package-anywhere==1.0\n")
     result = make(project, ".venv/.installed", f"PYTHON={sys.executable}")
     assert result.returncode != 0
-    assert "no-such-directory" in result.stderr  # pip's own words
+    assert "No matching distribution found for no-such-package-anywhere==1.0" in result.stderr
     assert (
         "setup: pip could not install requirements-dev.txt into .venv (output above, also in "
         ".venv/pip.log)" in result.stderr
@@ -106,3 +117,14 @@ def test_clean_removes_the_venvs(project: Path) -> None:
     assert not (project / ".venv").exists()
     assert not (project / ".venv-infra").exists()
     assert not (project / ".devstack").exists()
+
+
+def test_run_and_bench_do_not_build_the_infra_venv(project: Path) -> None:
+    """checkov's venv serves the infra tests only: ``make run`` and ``make bench`` (whose rows
+    read no template) leave it alone; ``make setup`` builds it."""
+    for target in ("run", "bench"):
+        planned = make(project, "-n", target, f"PYTHON={sys.executable}")
+        assert "devstack.bootstrap venv .venv requirements-dev.txt" in planned.stdout
+        assert "devstack.bootstrap node" in planned.stdout
+        assert ".venv-infra" not in planned.stdout
+    assert ".venv-infra" in make(project, "-n", "setup", f"PYTHON={sys.executable}").stdout

@@ -12,7 +12,7 @@ import pytest
 from blueprints.contracts.posture import SARIF_MEDIA_TYPE
 from blueprints.http.errors import ApiError
 from blueprints.posture import _report_format, _report_response
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 def request(query: dict[str, str], accept: str = "application/json") -> func.HttpRequest:
@@ -46,6 +46,6 @@ def test_an_unknown_format_is_a_400_naming_it() -> None:
     with pytest.raises(ApiError) as raised:
         _report_format(request({"format": "pdf"}))
     answer: dict[str, Any] = json.loads(raised.value.response().get_body())["error"]
-    assert raised.value.status == 400
+    assert raised.value.http_status == 400
     assert (answer["code"], answer["target"]) == ("invalid_parameter", "format")
     assert "json, html, sarif, junit" in answer["message"]

@@ -101,3 +101,75 @@ def test_a_port_held_by_a_devstack_names_its_pid_and_state_dir(
 def _free_others(*keep: str) -> dict[str, str]:
     pieces = ("api", "identity", "vault", "partner", "control", "blob", "queue", "table")
     return {f"DEVSTACK_{p.upper()}_PORT": str(free_port()) for p in pieces if p not in keep}
+
+
+def test_every_taken_port_is_named_in_one_message_with_the_way_out(tmp_path: Path) -> None:
+    """Three ports held by one devstack: one error names all three with their holder, each
+    variable, and ``--free-ports``; not the first of them alone, as before."""
+    sockets = []
+    for _ in range(3):
+        sock = socket.socket()
+        sock.bind((LOOPBACK, 0))
+        sock.listen()
+        sockets.append(sock)
+    api, vault, blob = (sock.getsockname()[1] for sock in sockets)
+    lock = StateLock.acquire(tmp_path / "state")
+    try:
+        environ = {
+            "DEVSTACK_API_PORT": str(api),
+            "DEVSTACK_VAULT_PORT": str(vault),
+            "DEVSTACK_BLOB_PORT": str(blob),
+        } | _free_others("api", "vault", "blob")
+        with pytest.raises(PortInUseError) as caught:
+            resolve_ports(environ=environ)
+    finally:
+        lock.release()
+        for sock in sockets:
+            sock.close()
+    message = str(caught.value)
+    assert "\n" not in message
+    pid = os.getpid()
+    assert message.startswith(
+        f"ports {api} (api), {vault} (vault), {blob} (blob) are held by the devstack running "
+        f"on {tmp_path / 'state'} (pid {pid}"
+    )
+    assert (
+        "or set DEVSTACK_API_PORT, DEVSTACK_VAULT_PORT, DEVSTACK_BLOB_PORT to other ports"
+        in message
+    )
+    assert "make run ARGS=--free-ports" in message
+
+
+def test_ports_held_by_different_processes_are_grouped_by_holder(
+    listening: socket.socket,
+) -> None:
+    """A port held by this process and one held by a child: two groups, one line."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+            "print(s.getsockname()[1], flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        other = int(child.stdout.readline())
+        mine = listening.getsockname()[1]
+        environ = {"DEVSTACK_API_PORT": str(mine), "DEVSTACK_QUEUE_PORT": str(other)}
+        with pytest.raises(PortInUseError) as caught:
+            resolve_ports(environ=environ | _free_others("api", "queue"))
+    finally:
+        child.kill()
+        child.wait()
+    message = str(caught.value)
+    assert f"port {mine} (api) is already in use by pid {os.getpid()}" in message
+    assert f"; port {other} (queue) is already in use by pid {child.pid}" in message
+    assert "set DEVSTACK_API_PORT, DEVSTACK_QUEUE_PORT to other ports" in message
+    assert "--free-ports" in message

@@ -72,3 +72,41 @@ def test_a_child_that_dies_starting_is_explained_by_its_last_line(tmp_path: Path
         "azurite exited during start-up: Exit due to unhandled error: x "
         f"(log: {tmp_path / 'azurite.log'})"
     )
+
+
+def test_a_node_crash_is_explained_by_its_error_not_by_nodes_version(tmp_path: Path) -> None:
+    """Node.js ends an uncaught exception with its own version ("Node.js v20.20.2"), after
+    the error and its frames (nodejs.org/api/errors.html; seen after two set-ups raced and
+    left Azurite without ``tslib``): the error line is the one that says what happened."""
+    crash = "\n".join(
+        [
+            "node:internal/modules/cjs/loader:1228",
+            "  throw err;",
+            "Error: Cannot find module 'tslib'",
+            "Require stack:",
+            "- /checkout/node_modules/azurite/dist/src/azurite.js",
+            "    at Module._resolveFilename (node:internal/modules/cjs/loader:1225:15)",
+            "  code: 'MODULE_NOT_FOUND',",
+            "}",
+            "",
+            "Node.js v20.20.2",
+        ]
+    )
+
+    async def start() -> None:
+        child = ChildProcess(
+            "azurite",
+            [sys.executable, "-c", f"print({crash!r})"],
+            env={},
+            cwd=tmp_path,
+            log_dir=tmp_path,
+        )
+        await child.start()
+        await wait_for_port(1, child, timeout=20)
+
+    with pytest.raises(StackError) as caught:
+        asyncio.run(start())
+    assert str(caught.value) == (
+        "azurite exited during start-up: Error: Cannot find module 'tslib' "
+        f"(log: {tmp_path / 'azurite.log'})"
+    )

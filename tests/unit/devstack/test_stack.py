@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devstack.azurite import PROJECT_ROOT, azurite_entry
 from devstack.options import StackOptions, devstack_host_argv
 
 
@@ -33,7 +32,3 @@ def test_blueprints_are_passed_through() -> None:
     options = StackOptions(app_dir=Path("/a"), state_dir=Path("/s"), blueprints=["m.one", "m.two"])
     args = argv(options)
     assert [args[i + 1] for i, a in enumerate(args) if a == "--blueprint"] == ["m.one", "m.two"]
-
-
-def test_azurite_comes_from_the_project_not_the_app() -> None:
-    assert azurite_entry().is_relative_to(PROJECT_ROOT)

@@ -74,3 +74,17 @@ def test_the_lock_goes_with_a_killed_holder(
 
 def test_no_lock_file_means_no_stack(tmp_path: Path) -> None:
     assert holder(tmp_path) is None
+
+
+def test_the_held_lock_knows_when_its_state_directory_was_deleted(tmp_path: Path) -> None:
+    """unlink(2) leaves the open lock file's inode with no name: st_nlink 0 (fstat(2))."""
+    import shutil
+
+    lock = StateLock.acquire(tmp_path / "state")
+    try:
+        assert not lock.removed()
+        shutil.rmtree(tmp_path / "state")
+        assert lock.removed()
+    finally:
+        lock.release()
+    assert not lock.removed()  # released: nothing held, nothing to report

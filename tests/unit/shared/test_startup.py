@@ -33,6 +33,7 @@ def clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
+    redaction.uninstall_descriptor_redaction()
     redaction.uninstall_output_redaction()
     redaction.uninstall_log_redaction()
 
@@ -47,6 +48,7 @@ def test_start_installs_redaction_and_validates_the_settings(clean_start: dict[s
     assert _redacting(logging.getLogger())
     assert isinstance(sys.stdout, redaction.RedactingStream)
     assert isinstance(sys.stderr, redaction.RedactingStream)
+    assert redaction.descriptor_redaction_installed()
     assert get_settings() == load_settings(clean_start)
 
 
@@ -70,6 +72,20 @@ def test_a_credential_variable_anywhere_stops_start_up_naming_it(
     assert raised.value.setting == "AZURE_CLIENT_SECRET"
     assert value not in str(raised.value)
     assert _redacting(logging.getLogger()), "redaction must be installed before the check"
+
+
+@pytest.mark.parametrize("name", ["PARTNER_API_KEY", "DB_PASSWORD", "JWT_SECRET"])
+def test_a_credential_by_name_stops_start_up_naming_it(
+    clean_start: dict[str, str], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """No shape knows ``pk_…`` or a random password; the name does."""
+    value = "pk_" + secrets.token_hex(16)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(UnsafeEnvironmentError) as raised:
+        startup.start()
+    assert raised.value.setting == name
+    assert "a name that marks a secret" in str(raised.value)
+    assert value not in str(raised.value)
 
 
 def test_the_app_refuses_a_secret_in_local_settings_as_the_devstack_passes_them(

@@ -25,8 +25,8 @@ from blueprints.http.errors import (
     NotFound,
     Unauthenticated,
     Unavailable,
+    answer,
     api_errors,
-    dependency_error,
 )
 from shared.outbound import (
     OutboundError,
@@ -151,7 +151,7 @@ def test_each_definite_dependency_failure_has_its_own_status_code_and_log_line(
     assert response.status_code == status
     error = shape(response)
     assert error["code"] == code
-    assert error["message"] == dependency_error(exc).message
+    assert error["message"] == type(exc).caller_message
     body = response.get_body().decode()
     assert SAID not in body
     assert "example.test" not in body  # no host, no URL, in what the caller gets
@@ -166,9 +166,10 @@ def test_the_codes_of_distinct_failures_differ() -> None:
         "TLS failure": OutboundTlsError("x"),
         "partner refused": PartnerAuthError("x", status=403),
     }
-    answers = {name: dependency_error(exc) for name, exc in failures.items()}
-    assert len({(a.status, a.code) for a in answers.values()}) == 4
-    assert len({a.message for a in answers.values()}) == 4
+    assert len({(exc.http_status, exc.code) for exc in failures.values()}) == 4
+    assert len({exc.caller_message for exc in failures.values()}) == 4
+    answers = [json.loads(answer(exc).get_body())["error"] for exc in failures.values()]
+    assert len({(a["code"], a["message"]) for a in answers}) == 4
 
 
 def test_a_vault_error_names_its_vault_with_the_port_spelt_out() -> None:

@@ -18,24 +18,26 @@ def test_literal_is_case_insensitive() -> None:
     assert match("jobs/list", "jobs/other") is None
 
 
+CONSTRAINTS = [
+    ("x/{id:guid}", str(uuid.uuid4()), "nope"),
+    ("x/{n:int}", "42", "4.2"),
+    ("x/{n:long}", str(2**40), "x"),
+    ("x/{n:int:min(1)}", "1", "0"),
+    ("x/{n:int:max(9)}", "9", "10"),
+    ("x/{n:range(2,4)}", "3", "5"),
+    ("x/{s:alpha}", "abc", "ab1"),
+    ("x/{s:minlength(3)}", "abc", "ab"),
+    ("x/{s:maxlength(2)}", "ab", "abc"),
+    ("x/{s:length(2)}", "ab", "a"),
+    ("x/{b:bool}", "TRUE", "yes"),
+    ("x/{d:datetime}", "2026-01-02", "tomorrow"),
+    ("x/{f:double}", "1.5", "one"),
+    ("x/{s:regex(^[a-z]{{2}}\\d$)}", "ab1", "abc"),
+]
+
+
 @pytest.mark.parametrize(
-    ("template", "good", "bad"),
-    [
-        ("x/{id:guid}", str(uuid.uuid4()), "nope"),
-        ("x/{n:int}", "42", "4.2"),
-        ("x/{n:long}", str(2**40), "x"),
-        ("x/{n:int:min(1)}", "1", "0"),
-        ("x/{n:int:max(9)}", "9", "10"),
-        ("x/{n:range(2,4)}", "3", "5"),
-        ("x/{s:alpha}", "abc", "ab1"),
-        ("x/{s:minlength(3)}", "abc", "ab"),
-        ("x/{s:maxlength(2)}", "ab", "abc"),
-        ("x/{s:length(2)}", "ab", "a"),
-        ("x/{b:bool}", "TRUE", "yes"),
-        ("x/{d:datetime}", "2026-01-02", "tomorrow"),
-        ("x/{f:double}", "1.5", "one"),
-        ("x/{s:regex(^[a-z]{{2}}\\d$)}", "ab1", "abc"),
-    ],
+    ("template", "good", "bad"), CONSTRAINTS, ids=[case[0] for case in CONSTRAINTS]
 )
 def test_constraints(template: str, good: str, bad: str) -> None:
     assert match(template, f"x/{good}") is not None
@@ -69,3 +71,22 @@ def test_precedence_literal_then_constrained_then_plain() -> None:
 def test_templates_the_host_refuses(template: str) -> None:
     with pytest.raises(RouteTemplateError):
         RouteTemplate.parse(template)
+
+
+@pytest.mark.parametrize("segment", ["{name}.{ext}", "v{version}", "{id}-x", "{a}{b}"])
+def test_a_complex_segment_is_refused_in_one_line_that_says_why(segment: str) -> None:
+    """ASP.NET Core routing matches complex segments ("Route template reference",
+    learn.microsoft.com/aspnet/core/fundamentals/routing#route-templates: "{filename}.{ext}");
+    the devstack host does not, and says so instead of misreading the rest of the segment
+    as a constraint (which gave ``bad constraint '}.{ext'``)."""
+    template = f"files/{segment}"
+    with pytest.raises(RouteTemplateError) as caught:
+        RouteTemplate.parse(template)
+    message = str(caught.value)
+    assert message.startswith(f"route '{template}': segment '{segment}' mixes parameters")
+    assert "one parameter per whole segment" in message
+    assert "constraint" not in message
+
+
+def test_doubled_braces_inside_a_regex_are_not_a_complex_segment() -> None:
+    assert match("x/{s:regex(^a{{2}}$)}", "x/aa") == {"s": "aa"}

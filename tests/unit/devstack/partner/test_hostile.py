@@ -4,6 +4,7 @@ careless client did (sent a cookie back, hung up on a stream, followed a redirec
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -112,3 +113,25 @@ def test_only_the_partner_plays_the_hostile_modes() -> None:
         with pytest.raises(ValueError, match="only the partner"):
             FaultGate().set_plan(FaultPlan.parse({"mode": mode}))
         FaultGate(hostile=True).set_plan(FaultPlan.parse({"mode": mode}))
+
+
+@pytest.mark.parametrize("mode", ["smuggle", "smuggle_echo"])
+def test_smuggle_modes_spread_the_key_without_sending_it_whole(
+    control: Http, http: Http, key: Key, mode: str
+) -> None:
+    """Every field carries a piece of the key that a decoder gets back; no field holds the
+    key, nor its whole hex or base64, so only the client's closed sets stand in the way."""
+    set_fault(control, mode=mode, count=1)
+    response = analyze(http, key.value, {"text": "a good day", "language": "nl"})
+    assert response.status_code == 200
+    assert key.value is not None
+    raw = key.value.encode()
+    body = response.json()
+    assert uuid.UUID(body["analysis_id"]).hex == raw.hex()[:32]
+    assert body["word_count"].to_bytes(6, "big") == raw[:6]
+    assert base64.b64decode(body["request_id"])[::-1] == raw
+    joined = b"".join(base64.b32decode(k.upper() + "=" * (-len(k) % 8)) for k in body["keywords"])
+    assert joined == raw
+    assert body["language"] == ("nl" if mode == "smuggle_echo" else raw.hex()[32:66])
+    for form in (key.value, raw.hex(), base64.b64encode(raw).decode()):
+        assert form not in response.text

@@ -14,6 +14,7 @@ from devstack.storagefront.framing import (
     copy_body,
     parse_head,
     read_head,
+    read_whole,
     request_body,
     response_body,
 )
@@ -109,3 +110,34 @@ def test_requests_without_framing_have_no_body() -> None:
     assert request_body(parse_head(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")) == (Body.NONE, 0)
     with pytest.raises(BadMessage):
         request_body(parse_head(b"PUT / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"))
+
+
+def whole(body: Body, length: int, data: bytes) -> tuple[bytes, bytes]:
+    async def run() -> tuple[bytes, bytes]:
+        return await read_whole(body, length, reader_of(data), limit=64)
+
+    return asyncio.run(run())
+
+
+def test_a_small_body_is_read_whole_as_framed_and_as_content() -> None:
+    """The front reads Azurite's UserDelegationKey answer whole (it answers chunked)."""
+    chunked = b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    assert whole(Body.CHUNKED, 0, chunked + b"next") == (chunked, b"hello world")
+    assert whole(Body.LENGTH, 3, b"abcdef") == (b"abc", b"abc")
+    assert whole(Body.NONE, 0, b"x") == (b"", b"")
+
+
+@pytest.mark.parametrize(
+    ("body", "length", "data"),
+    [
+        (Body.LENGTH, 65, b"x" * 65),
+        (Body.CHUNKED, 0, b"41\r\n" + b"x" * 65 + b"\r\n0\r\n\r\n"),
+        (Body.CHUNKED, 0, b"zz\r\n"),
+        (Body.UNTIL_CLOSE, 0, b"x"),
+    ],
+)
+def test_a_body_too_large_or_unframed_is_not_read_whole(
+    body: Body, length: int, data: bytes
+) -> None:
+    with pytest.raises(BadMessage):
+        whole(body, length, data)

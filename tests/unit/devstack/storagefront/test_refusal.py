@@ -13,10 +13,12 @@ Table's OData JSON error shape as Azurite writes it (``table/errors/StorageError
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
+from devstack.storagefront.delegation import DelegationKey, IssuedKeys, issued_key
 from devstack.storagefront.framing import parse_head
 from devstack.storagefront.refusal import CODE, MESSAGE, key_based, refusal
 
@@ -27,21 +29,76 @@ def head(target: str = "/devstoreaccount1/jobs", **headers: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+ISSUED = DelegationKey(
+    "33333333-3333-4333-8333-333333333333",
+    "00000000-0000-4000-8000-0000000de7e0",
+    "2026-06-01T00:00:00Z",
+    "2099-06-01T00:00:00Z",
+    "b",
+    "2025-01-05",
+)
+UDK = (
+    f"skoid={ISSUED.oid}&sktid={ISSUED.tid}&skt={ISSUED.start.replace(':', '%3A')}"
+    f"&ske={ISSUED.expiry.replace(':', '%3A')}&sks=b&skv={ISSUED.version}"
+)
+SERVICE_SAS = "sv=2025-01-05&sr=b&sp=r&se=2099-01-01T00%3A00%3A00Z"
+ACCOUNT_SAS = "sv=2025-01-05&ss=bqt&srt=sco&sp=rl&se=2099-01-01T00%3A00%3A00Z"
+BLOB = "/devstoreaccount1/jobs/a.json"
+
+
+def issued() -> IssuedKeys:
+    keys = IssuedKeys()
+    keys.add(ISSUED)
+    return keys
+
+
 @pytest.mark.parametrize(
     ("raw", "kind"),
     [
         (head(Authorization="SharedKey devstoreaccount1:c2ln"), "Shared Key"),
         (head(Authorization="SharedKeyLite devstoreaccount1:c2ln"), "Shared Key"),
         (head("/devstoreaccount1/jobs?sv=2024-08-04&sr=c&sp=rl&sig=c2ln"), "SAS"),
-        (head("/devstoreaccount1?comp=list&SIG=c2ln&sv=1"), "SAS"),
-        (head("/devstoreaccount1/jobs/a?sv=1&skoid=o&sktid=t&sig=c2ln"), None),  # user delegation
+        (head("/devstoreaccount1?comp=list&SIG=c2ln&sv=1"), "SAS"),  # any case, to be safe
+        (head(f"{BLOB}?{SERVICE_SAS}&%73ig=c2ln"), "SAS"),  # every spelling Azurite reads
+        (head(f"{BLOB}?{SERVICE_SAS}&s%69g=c2ln"), "SAS"),
+        (head(f"{BLOB}?{SERVICE_SAS}&sig[]=c2ln"), "SAS"),
+        (head(f"{BLOB}?{SERVICE_SAS}&sig%5B%5D=c2ln"), "SAS"),
+        (head(f"{BLOB}?{SERVICE_SAS}&[sig]=c2ln"), "SAS"),
+        (head(f"{BLOB}?{SERVICE_SAS}&skoid=o&sktid=t&sig=c2ln"), "SAS"),  # a fake skoid
+        (head(f"/devstoreaccount1?comp=list&{ACCOUNT_SAS}&{UDK}&sig=c2ln"), "SAS"),  # account SAS
+        (head(f"{BLOB}?{SERVICE_SAS}&{UDK}&sig=c2ln"), None),  # names an issued key
+        (head(f"{BLOB}?{SERVICE_SAS}&{UDK.replace('sks=b', 'sks=q')}&sig=c2ln"), "SAS"),
+        (head(f"{BLOB}?{SERVICE_SAS}&{UDK}&skoid=again&sig=c2ln"), "SAS"),  # two skoid
         (head(Authorization="Bearer eyJ0eXAi"), None),
         (head(), None),  # anonymous: Azure answers it on its own terms
         (head("/devstoreaccount1/jobs?restype=container&signature=x"), None),
     ],
 )
 def test_what_is_key_based(raw: bytes, kind: str | None) -> None:
-    assert key_based(parse_head(raw)) == kind
+    assert key_based(parse_head(raw), service="blob", issued=issued()) == kind
+
+
+def test_queue_and_table_have_no_delegation_sas_and_blob_keys_expire() -> None:
+    genuine = head(f"{BLOB}?{SERVICE_SAS}&{UDK}&sig=c2ln")
+    for service in ("queue", "table"):
+        assert key_based(parse_head(genuine), service=service, issued=issued()) == "SAS"
+    assert key_based(parse_head(genuine), service="blob", issued=IssuedKeys()) == "SAS"
+    keys = issued()
+    assert not keys.holds(ISSUED, now=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+    assert not keys.holds(ISSUED), "an expired key is forgotten"
+
+
+def test_the_issued_key_is_read_from_azurite_s_answer() -> None:
+    """The shape Azurite's ServiceHandler.getUserDelegationKey answers (serialized XML)."""
+    answer = (
+        '<?xml version="1.0" encoding="utf-8"?><UserDelegationKey>'
+        f"<SignedOid>{ISSUED.oid}</SignedOid><SignedTid>{ISSUED.tid}</SignedTid>"
+        f"<SignedStart>{ISSUED.start}</SignedStart><SignedExpiry>{ISSUED.expiry}</SignedExpiry>"
+        f"<SignedService>b</SignedService><SignedVersion>{ISSUED.version}</SignedVersion>"
+        "<Value>dmFsdWU=</Value></UserDelegationKey>"
+    ).encode()
+    assert issued_key(answer) == ISSUED
+    assert issued_key(b"<Error><Code>AuthenticationFailed</Code></Error>") is None
 
 
 def _split(response: bytes) -> tuple[str, dict[str, str], bytes]:

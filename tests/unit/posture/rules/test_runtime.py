@@ -83,6 +83,11 @@ def test_ordinary_settings_raise_nothing() -> None:
     assert failing(env) == set()
 
 
+def _unshaped_key() -> str:
+    """A partner key of a shape no detector knows: only the name of its setting shows it."""
+    return "pk_" + ss._name(rng("pk"), 24, 32)
+
+
 def _keyed_storage() -> str:
     return ss.storage_connection_string_planted(rng("keyed")).text
 
@@ -115,6 +120,14 @@ SEEDS: list[tuple[str, Callable[[], dict[str, str]], str]] = [
         "BACKUP_KEY": ss.identifiable_storage_key(rng("bare-key"))}, "RT-ENV-SECRETS"),
     ("SAS URL", lambda: {"EXPORT_URL": ss.sas_url_planted(rng("sas-url")).text},
      "RT-SAS-CLASSIFY"),
+    ("a key only its name shows", lambda: {"PARTNER_API_KEY": _unshaped_key()},
+     "RT-ENV-SECRETS"),
+    ("a password by its name", lambda: {"DB_PASSWORD": ss._name(rng("pwd"), 12, 16)},
+     "RT-ENV-SECRETS"),
+    ("a GitHub token", lambda: {"CI_CREDENTIALS": ss.POSITIVE_GENERATORS["github-token"](
+        rng("github")).value}, "RT-ENV-SECRETS"),
+    ("a Stripe key", lambda: {"BILLING": ss.POSITIVE_GENERATORS["stripe-key"](
+        rng("stripe")).value}, "RT-ENV-SECRETS"),
     ("credential not pinned", lambda: {"AZURE_TOKEN_CREDENTIALS": "dev"}, "RT-CRED-PINNED"),
     ("telemetry with the key only", lambda: {"APPLICATIONINSIGHTS_AUTHENTICATION_STRING": ""},
      "RT-AI-AUTH"),
@@ -224,3 +237,17 @@ def test_pinned_credential_is_judged_only_in_azure() -> None:
 def test_app_insights_rule_is_skipped_without_app_insights() -> None:
     env = {k: v for k, v in clean_env().items() if not k.startswith("APPLICATIONINSIGHTS_")}
     assert evaluate(env)["RT-AI-AUTH"][0] is Status.SKIPPED
+
+
+def test_names_declared_harmless_pass_and_a_named_credential_is_reported_by_kind() -> None:
+    """The start-up check's name rule (shared/environment.py), the same in the report."""
+    env = {**clean_env(), "PWD": "/home/site/wwwroot", "OLDPWD": "/",
+           "APPINSIGHTS_INSTRUMENTATIONKEY": "00000000-0000-4000-8000-000000000001"}  # fmt: skip
+    assert failing(env) == set()
+    env["JWT_SECRET"] = ss._name(rng("jwt-secret"), 20, 30)
+    status, message, evidence = evaluate(env)["RT-ENV-SECRETS"]
+    assert status is Status.FAIL
+    assert "JWT_SECRET" in message
+    assert [(e["setting"], e["kind"]) for e in evidence] == [
+        ("JWT_SECRET", "a name that marks a secret")
+    ]

@@ -29,6 +29,7 @@ from shared.callers import (
     IssuerKeysUnavailableError,
     TokenVerifier,
     bearer_token,
+    tenant_of,
 )
 from tests.support.servers import serve
 
@@ -199,3 +200,61 @@ def test_anything_but_a_bearer_token_is_no_token(header: str | None) -> None:
 
 def test_a_bearer_token_is_read_whatever_the_scheme_case() -> None:
     assert bearer_token("bearer abc.def.ghi") == "abc.def.ghi"
+
+
+def resigned(issuer: TokenIssuer, **changes: object) -> str:
+    """A token of the trusted issuer, its claims changed (``None`` drops one), signed again
+    with the issuer's own key: only the claim checks stand between it and the app."""
+    claims = jwt.decode(mint(issuer, "Jobs.Admin"), options={"verify_signature": False})
+    claims.update(changes)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    return jwt.encode(claims, issuer._key, algorithm="RS256", headers={"kid": issuer.key_id})
+
+
+LATER = int(time.time()) + 3600
+STRICT = [
+    ("oid", "", "'oid' claim is not a GUID"),
+    ("oid", {"id": CALLER}, "'oid' claim is not a GUID"),
+    ("oid", [CALLER], "'oid' claim is not a GUID"),
+    ("oid", 7, "'oid' claim is not a GUID"),
+    ("oid", "not-an-object-id", "'oid' claim is not a GUID"),
+    ("oid", "{" + CALLER + "}", "'oid' claim is not a GUID"),
+    ("exp", str(LATER), "'exp' claim is not a number"),
+    ("exp", True, "'exp' claim is not a number"),
+    ("iat", str(int(time.time())), "'iat' claim is not a number"),
+    ("nbf", str(int(time.time())), "'nbf' claim is not a number"),
+    ("exp", float("inf"), "'exp' claim is not a number"),
+    ("aud", [AUDIENCE], "'aud' claim is not a string"),
+    ("tid", None, "'tid'"),
+    ("tid", "", "'tid' claim is not a GUID"),
+    ("tid", ["00000000-0000-4000-8000-0000000de7e0"], "'tid' claim is not a GUID"),
+    ("tid", str(uuid.UUID(int=7)), "another tenant"),
+]
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "reason"), STRICT, ids=[f"{c}={v!r}" for c, v, _ in STRICT]
+)
+def test_each_claim_the_app_reads_must_have_entra_s_type(
+    issuer: TokenIssuer, verifier: TokenVerifier, claim: str, value: object, reason: str
+) -> None:
+    """Before, an ``oid`` that was empty, a dict or a list passed, and ``exp`` as a numeric
+    string; ``tid`` was not looked at."""
+    token = resigned(issuer, **{claim: value})
+    with pytest.raises(CallerTokenError, match=reason):
+        verifier.verify(token)
+
+
+def test_the_positive_control_passes_and_numbers_may_be_floats(
+    issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    assert verifier.verify(resigned(issuer)).object_id == CALLER
+    assert verifier.verify(resigned(issuer, exp=LATER + 0.5)).roles == {"Jobs.Admin"}
+
+
+def test_the_tenant_is_the_one_the_issuer_names(issuer: TokenIssuer) -> None:
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    assert tenant_of(f"https://sts.windows.net/{tenant}/") == tenant
+    assert tenant_of(f"https://login.microsoftonline.com/{tenant.upper()}/v2.0") == tenant
+    assert tenant_of("https://login.example/v2.0") is None
+    assert tenant_of(issuer.issuer) == issuer.tenant_id

@@ -1,9 +1,10 @@
-"""The partner's analysis, kept by allow-list: three fields in narrow formats, nothing else.
+"""The partner's analysis, kept by closed sets: nothing the partner wrote is stored as it wrote it.
 
 Answers are generated from a seeded RNG (the seed is in each assertion message): valid ones
-must come back as exactly their allowed fields; each field spoiled in turn (another type,
-another shape, a key-like value, an oversized value) must refuse the whole answer, naming
-the field and never quoting the value.
+must come back as exactly the kept fields, each one of the app's own values; each field
+spoiled in turn (another type, another value, a key-like value, an oversized value) must
+refuse the whole answer, naming the field and never quoting the value. The partner's own
+identifiers and counts are never kept, whatever they hold.
 """
 
 from __future__ import annotations
@@ -13,39 +14,51 @@ import random
 import string
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import azure.functions as func
 import pytest
 
 from blueprints.http.errors import BadRequest
 from blueprints.jobs import job_body
+from devstack.partner.hostile import smuggled
 from shared.outbound import PartnerAnswerError
-from shared.partner import ANALYSIS_FIELDS, SENTIMENTS, analysis_from
+from shared.partner import ANALYSIS_FIELDS, DETECTED_LANGUAGES, analysis_from
+from tests.support.partner_answers import SEED, key_like, valid_answer
 
-SEED = 20261122
 JSON = {"Content-Type": "application/json"}
+ASKED = ["en", "nl", "pt-BR", "zh-Hant", "de-CH", None]
 
 
-def _valid(rng: random.Random) -> dict[str, Any]:
-    region = "".join(rng.choices(string.ascii_uppercase, k=2))
-    return {
-        "analysis_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "language": rng.choice(["en", "nl", "pt-BR", "zh-Hant-TW", f"de-{region}", None]),
-        "sentiment": rng.choice([*sorted(SENTIMENTS), None]),
-        "word_count": rng.randint(0, 99),
-        "keywords": rng.sample(["alpha", "beta", "gamma", "delta"], 2),
-        "debug": {"anything": "at all"},
-    }
-
-
-def test_valid_answers_keep_exactly_the_allowed_fields() -> None:
+def test_valid_answers_keep_exactly_the_app_s_own_values() -> None:
     rng = random.Random(SEED)
     for sample in range(500):
-        answer = _valid(rng)
-        kept = analysis_from(answer)
-        assert tuple(kept) == ANALYSIS_FIELDS, f"seed={SEED} sample={sample}"
-        assert kept == {field: answer[field] for field in ANALYSIS_FIELDS}
+        asked = rng.choice(ASKED)
+        answer = valid_answer(rng, asked)
+        kept = analysis_from(answer, requested_language=asked)
+        where = f"seed={SEED} sample={sample}"
+        assert tuple(kept) == ANALYSIS_FIELDS, where
+        if asked is not None:
+            assert kept["language"] == (asked if answer["language"] is not None else None), where
+        else:
+            assert kept["language"] in (*DETECTED_LANGUAGES, None), where
+        assert kept["sentiment"] == answer["sentiment"], where
+
+
+def test_the_partner_s_identifiers_and_counts_are_never_kept() -> None:
+    """``analysis_id`` is 122 free bits: not stored, not served, whatever it holds (the
+    job's own id names the analysis)."""
+    rng = random.Random(SEED)
+    answer = valid_answer(rng, "en")
+    kept = analysis_from(answer, requested_language="en")
+    assert set(kept) == {"language", "sentiment"}
+    assert answer["analysis_id"] not in json.dumps(kept)
+
+
+def test_the_kept_language_is_the_tag_the_job_sent_not_the_partner_s_spelling() -> None:
+    """Letter case is a channel too: the partner's ``PT-br`` is checked, the job's ``pt-BR``
+    is kept."""
+    assert analysis_from({"language": "PT-br"}, requested_language="pt-BR")["language"] == "pt-BR"
+    assert analysis_from({"language": "EN"}, requested_language=None)["language"] == "en"
 
 
 def test_every_language_a_job_may_ask_for_passes_when_echoed() -> None:
@@ -64,67 +77,53 @@ def test_every_language_a_job_may_ask_for_passes_when_echoed() -> None:
         except BadRequest:
             continue
         accepted += 1
-        answer = {"analysis_id": str(uuid.uuid4()), "language": asked}
-        assert analysis_from(answer)["language"] == asked, f"seed={SEED} sample={sample}"
+        kept = analysis_from({"language": asked}, requested_language=asked)
+        assert kept["language"] == asked, f"seed={SEED} sample={sample}"
     assert accepted > 200, "too few tags the request accepts: the draw proves little"
 
 
-def test_an_absent_optional_field_is_kept_as_none() -> None:
-    answer_id = str(uuid.uuid4())
-    assert analysis_from({"analysis_id": answer_id}) == {
-        "analysis_id": answer_id,
+def test_an_absent_field_is_kept_as_none() -> None:
+    assert analysis_from({"analysis_id": str(uuid.uuid4())}, requested_language="en") == {
         "language": None,
         "sentiment": None,
     }
 
 
-def _key_like(rng: random.Random) -> str:
-    return "".join(rng.choices(string.ascii_letters + string.digits + "-_", k=43))
-
-
-Spoiler = Callable[[random.Random], object]
+Spoiler = Callable[[random.Random, str | None], object]
 SPOILERS: dict[str, list[Spoiler]] = {
-    "analysis_id": [
-        lambda rng: None,
-        lambda rng: 42,
-        lambda rng: _key_like(rng),
-        lambda rng: str(uuid.uuid4()).replace("-", ""),
-        lambda rng: "{" + str(uuid.uuid4()) + "}",
-        lambda rng: "urn:uuid:" + str(uuid.uuid4()),
-        lambda rng: str(uuid.uuid4()) + "\n",
-        lambda rng: str(uuid.uuid4()) + "x" * 10_000,
-    ],
     "language": [
-        lambda rng: 7,
-        lambda rng: ["en"],
-        lambda rng: _key_like(rng),
-        lambda rng: "e",
-        lambda rng: "--",
-        lambda rng: "12-34",
-        lambda rng: "en US",
-        lambda rng: "en_US",
-        lambda rng: "en-" + "-".join(["ab"] * 20),
+        lambda rng, asked: 7,
+        lambda rng, asked: ["en"],
+        lambda rng, asked: key_like(rng),
+        lambda rng, asked: "fr" if asked else "xx",  # a real tag not asked; a tag not in the set
+        lambda rng, asked: b"key-part".hex(),  # hex: a tag's shape, not a tag of the set
+        lambda rng, asked: "x-" + key_like(rng)[:30],
+        lambda rng, asked: (asked or "en") + " ",
+        lambda rng, asked: (asked or "en") + "-" + "ab" * 10,
     ],
     "sentiment": [
-        lambda rng: True,
-        lambda rng: "Positive",
-        lambda rng: "mixed",
-        lambda rng: _key_like(rng),
-        lambda rng: {"label": "positive"},
+        lambda rng, asked: True,
+        lambda rng, asked: "Positive",
+        lambda rng, asked: "mixed",
+        lambda rng, asked: key_like(rng),
+        lambda rng, asked: {"label": "positive"},
     ],
 }
 
 
+@pytest.mark.parametrize("asked", ["en", "pt-BR", None])
 @pytest.mark.parametrize(
     ("field", "index"),
     [(field, index) for field, spoilers in SPOILERS.items() for index in range(len(spoilers))],
 )
-def test_a_field_outside_its_format_refuses_the_answer(field: str, index: int) -> None:
-    rng = random.Random(f"{SEED}-{field}-{index}")
-    answer = _valid(rng)
-    answer[field] = SPOILERS[field][index](rng)
+def test_a_field_outside_its_set_refuses_the_answer(
+    field: str, index: int, asked: str | None
+) -> None:
+    rng = random.Random(f"{SEED}-{field}-{index}-{asked}")
+    answer = valid_answer(rng, asked)
+    answer[field] = SPOILERS[field][index](rng, asked)
     with pytest.raises(PartnerAnswerError, match=f"invalid '{field}'") as raised:
-        analysis_from(answer)
+        analysis_from(answer, requested_language=asked)
     spoiled = answer[field]
     if isinstance(spoiled, str) and len(spoiled.strip()) >= 8:
         assert spoiled.strip()[:8] not in str(raised.value)
@@ -133,4 +132,20 @@ def test_a_field_outside_its_format_refuses_the_answer(field: str, index: int) -
 @pytest.mark.parametrize("answer", [None, [], "text", 3, [{"analysis_id": "x"}]])
 def test_an_answer_that_is_not_an_object_is_refused(answer: object) -> None:
     with pytest.raises(PartnerAnswerError, match="not a JSON object"):
-        analysis_from(answer)
+        analysis_from(answer, requested_language=None)
+
+
+@pytest.mark.parametrize("asked", ["en", "pt-BR", None])
+def test_a_key_spread_over_every_field_keeps_nothing_of_it(asked: str | None) -> None:
+    """The hostile partner's ``smuggle_echo`` (devstack/partner/hostile.py): hex, a UUID of the
+    key's bytes, numbers, base32 keywords, base64 reversed, a sentiment it picks. What is kept
+    is the job's own language and one of three words: nothing else it sent."""
+    key = key_like(random.Random(SEED))
+    base = {"language": asked or "en", "sentiment": "neutral", "word_count": 3}
+    answer = smuggled(key, base, echo_language=True)
+    kept = analysis_from(answer, requested_language=asked)
+    assert kept == {"language": asked or "en", "sentiment": answer["sentiment"]}
+    pieces = [str(v) for k, v in answer.items() if k not in ("language", "sentiment")]
+    assert all(piece not in json.dumps(kept) for piece in pieces)
+    with pytest.raises(PartnerAnswerError, match="invalid 'language'"):
+        analysis_from(smuggled(key, base, echo_language=False), requested_language=asked)

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from shared import tracing
 from shared.rotation import Trigger
+from tests.support.rotation_world import event, world
 from tests.support.spans import recording
-from tests.unit.shared.rotation.test_flow import event, world
 
 
 def test_a_rotation_is_a_trace_of_its_own_linked_to_what_started_it() -> None:

@@ -7,9 +7,7 @@ that expired and was taken is refused (409/412)
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from azure.core.exceptions import HttpResponseError
 from shared.rotation import LeaseGuard, load_rotation_config
 from shared.rotation.errors import GuardBusyError, GuardLostError
 from shared.settings import SettingsError
+from tests.support.declared_settings import sample_env
 from tests.support.secret_shapes import storage_account_key
 
 
@@ -113,17 +112,21 @@ def test_other_storage_errors_are_not_mistaken_for_a_busy_lease() -> None:
         pass
 
 
-SAMPLE = Path(__file__).resolve().parents[4] / "local.settings.sample.json"
-
-
-def sample_env(**changes: str) -> dict[str, str]:
-    return {**json.loads(SAMPLE.read_text())["Values"], **changes}
-
-
 def test_the_sample_settings_make_a_valid_rotation_config() -> None:
     config = load_rotation_config(sample_env())
     assert config.grace_seconds > config.cache_ttl + config.skew_seconds
     assert config.state_container_url.endswith("/rotation")
+
+
+def test_the_rotation_calls_the_partner_with_the_apps_partner_timeouts() -> None:
+    """One decision: the PARTNER_*_SECONDS settings bound the key-management calls too."""
+    env = sample_env(
+        PARTNER_CONNECT_TIMEOUT_SECONDS="2",
+        PARTNER_READ_TIMEOUT_SECONDS="4",
+        PARTNER_DEADLINE_SECONDS="7",
+    )
+    config = load_rotation_config(env)
+    assert (config.connect_timeout, config.read_timeout, config.deadline) == (2, 4, 7)
 
 
 KEYED = "AccountKey=" + storage_account_key(random.Random(7))

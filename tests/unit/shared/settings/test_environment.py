@@ -17,16 +17,25 @@ import secrets
 
 import pytest
 
-from shared.settings import SettingsError, UnsafeEnvironmentError
+from shared.settings import (
+    NOT_SECRET_NAMES,
+    SettingsError,
+    UnsafeEnvironmentError,
+    declared_not_secret,
+    declared_settings,
+)
 from shared.settings.environment import (
     CREDENTIAL_VARIABLES,
+    KIND_BY_NAME,
     KIND_CONNECTION_STRING,
     KIND_CREDENTIAL_VARIABLE,
     KIND_KEYED_CONNECTION,
     KIND_URL_CREDENTIALS,
     PLATFORM_MANAGED,
+    SECRET_NAME_ENDINGS,
     check_environment,
     problem_of,
+    secret_named,
     unsafe_variables,
 )
 from tests.support.secret_shapes import (
@@ -35,6 +44,7 @@ from tests.support.secret_shapes import (
     ordinary_values,
     storage_account_key,
 )
+from tests.support.vendor_secret_shapes import VENDOR_PARTS
 
 RNG_SEED = 20261122
 
@@ -126,3 +136,69 @@ def test_every_problem_is_found_and_the_first_by_name_is_raised() -> None:
     assert [p.variable for p in unsafe_variables(env)] == ["AZURE_PASSWORD", "ZZZ_KEYED"]
     with pytest.raises(UnsafeEnvironmentError, match="AZURE_PASSWORD"):
         check_environment(env)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["PARTNER_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "JWT_SECRET", "MYSQL_PWD", "apiKey",
+     "Stripe_Secret", "sendgridApiKey", "AWS_SECRET_ACCESS_KEY", "APPSETTING_SLACK_BOT_TOKEN"],
+)  # fmt: skip
+def test_a_name_marking_a_credential_is_refused_whatever_its_value(name: str) -> None:
+    """``PARTNER_API_KEY=pk_…`` started the app: no shape knew ``pk_``. Its name does."""
+    rng = random.Random(f"{RNG_SEED}-{name}")
+    for value in ("pk_" + secrets.token_hex(16), ordinary_values(rng, 1)[0] + "-value"):
+        error = refused(name, value)
+        assert error.problem.kind == KIND_BY_NAME
+        assert "shared/settings.py" in str(error), "the fix says how to declare a non-secret"
+
+
+@pytest.mark.parametrize("name", sorted(NOT_SECRET_NAMES))
+def test_a_name_declared_non_secret_is_not_refused_for_its_name(name: str) -> None:
+    assert problem_of(name, "/home/site/wwwroot") is None
+    assert problem_of(f"APPSETTING_{name}", "/home/site/wwwroot") is None
+
+
+def test_every_declared_setting_is_declared_non_secret_and_none_is_refused_for_its_name() -> None:
+    for setting in declared_settings():
+        assert declared_not_secret(setting.name)
+        assert not secret_named(setting.name), setting.name
+
+
+def test_the_name_rule_fails_on_a_generated_positive_and_spares_ordinary_names() -> None:
+    """Every ending in every case, after an ordinary prefix, is found; the names real
+    deployments set (the platform's and the devstack's own) are not."""
+    rng = random.Random(RNG_SEED)
+    for ending in SECRET_NAME_ENDINGS:
+        for _ in range(50):
+            prefix = "".join(rng.choices("ABCDEFGHIJ_abcdefghij", k=rng.randint(1, 12)))
+            cased = "".join(c.lower() if rng.random() < 0.5 else c for c in ending)
+            assert secret_named(prefix + cased), prefix + cased
+    ordinary = ["PATH", "HOME", "WEBSITE_SITE_NAME", "FUNCTIONS_WORKER_RUNTIME", "KEYS_DIR",
+                "TOKEN_AUDIENCE", "PARTNER_API_KEY_HEADER", "PARTNER_API_KEY_SECRET_NAME",
+                ]  # fmt: skip
+    assert [name for name in ordinary if secret_named(name)] == []
+
+
+def test_the_red_team_s_environment_does_not_start_the_app() -> None:
+    """The report's list, each value built from its published format at run time. Renamed,
+    the values with a shape are still found by it; the others only ever by their name."""
+    rng = random.Random(RNG_SEED)
+    shapes = {kind: POSITIVE_GENERATORS[kind](rng).value for kind in VENDOR_PARTS}
+    aws = [VENDOR_PARTS["aws-key"](rng)[2] for _ in range(20)]
+    unshaped_key = "pk_" + secrets.token_urlsafe(24)
+    shaped = {
+        "GITHUB_TOKEN": shapes["github-token"],
+        "STRIPE_KEY": shapes["stripe-key"],
+        "SENDGRID_API_KEY": shapes["sendgrid-key"],
+        "AWS_ACCESS_KEY_ID": next(v for v in aws if len(v) == 20),
+    }
+    unshaped = {
+        "PARTNER_API_KEY": unshaped_key,
+        "AWS_SECRET_ACCESS_KEY": next(v for v in aws if len(v) == 40),
+        "DB_PASSWORD": secrets.token_urlsafe(12),
+        "JWT_SECRET": secrets.token_urlsafe(32),
+    }
+    env = {**shaped, **unshaped}
+    assert [p.variable for p in unsafe_variables(env)] == sorted(env)
+    assert all(problem_of("NEUTRAL_NAME", value) is not None for value in shaped.values())
+    assert all(problem_of("NEUTRAL_NAME", value) is None for value in unshaped.values())

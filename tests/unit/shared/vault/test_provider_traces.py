@@ -8,8 +8,10 @@ import pytest
 from azure.keyvault.secrets import SecretClient
 
 from shared.vault import SecretProvider, VaultUnavailableError
+from tests.support.scripted_vault import FakeClock, ScriptedVault, make_client
 from tests.support.spans import recording
-from tests.unit.shared.vault.test_provider import TTL, FakeClock, ScriptedVault, make_client
+
+TTL = 300.0  # seconds a value is fresh; as long again it may be served stale
 
 
 @pytest.fixture

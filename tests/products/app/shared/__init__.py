@@ -1,0 +1,1 @@
+"""The app's own library: named as the devstack's installed ``shared`` is, on purpose."""
