@@ -35,7 +35,10 @@ def test_sample_settings_load() -> None:
     settings = load_settings(sample_values())
     assert settings.partner_api_key_secret_name == "partner-api-key"
     assert settings.secret_cache_ttl == 300
+    assert settings.key_vault_uri is not None
     assert settings.key_vault_uri.startswith("https://")
+    assert settings.partner_auth == "key"
+    assert settings.entra is None
 
 
 def test_sample_declares_exactly_the_local_settings() -> None:
