@@ -6,12 +6,15 @@ A handler raises the error that says what went wrong (:class:`BadRequest` naming
 it into the one JSON error shape. The decorator also maps the failures of the app's
 dependencies, so no handler repeats the mapping:
 
-* ``VaultUnavailableError`` / ``PartnerUnavailableError`` (transient) -> ``503
-  dependency_unavailable`` with ``Retry-After`` (the dependency's wait, else 5 s);
+* ``VaultUnavailableError`` / ``PartnerUnavailableError`` / a transient failure to get the
+  partner's Entra token (:mod:`shared.federation`) -> ``503 dependency_unavailable`` with
+  ``Retry-After`` (the dependency's wait, else 5 s);
 * a definite vault or partner failure -> the status and code of :data:`DEPENDENCY_FAILURES`:
   ``500`` when the deployment is misconfigured and an operator must act (Key Vault denied
-  the app, the partner key is missing, disabled or unusable), ``502`` when the other end
-  cannot be trusted or refused (TLS, the partner's refusal, an answer the app refuses);
+  the app, the partner key is missing, disabled or unusable, Entra refused the federated
+  exchange: the message ends with its ``AADSTS`` code), ``502`` when the other end cannot be
+  trusted or refused (TLS, the partner's refusal of the key or the token, an answer the app
+  refuses);
 * ``azure.core``'s ``AzureError`` (storage) -> ``503 dependency_unavailable`` with the
   route's own message.
 
@@ -33,6 +36,12 @@ import azure.functions as func
 
 from blueprints.http.responses import error_response
 from shared.callers import REFUSED_BY_APP, REFUSED_BY_HEADER
+from shared.federation import (
+    AssertionUnavailableError,
+    FederationError,
+    TokenExchangeRefusedError,
+    TokenExchangeUnavailableError,
+)
 from shared.outbound import (
     OutboundError,
     OutboundTlsError,
@@ -40,6 +49,7 @@ from shared.outbound import (
     PartnerAuthError,
     PartnerKeyError,
     PartnerRejectedError,
+    PartnerTokenRejectedError,
     PartnerUnavailableError,
 )
 from shared.vault import (
@@ -196,6 +206,14 @@ DEPENDENCY_FAILURES: tuple[tuple[type[Exception], type[ApiError], str, str], ...
      "the partner key in Key Vault is unusable (too short, or a blank or control character)"),
     (VaultTlsError, BadGateway, "tls_failure", "no trusted TLS connection to Key Vault"),
     (OutboundTlsError, BadGateway, "tls_failure", "no trusted TLS connection to the partner API"),
+    (TokenExchangeRefusedError, Misconfigured, "partner_token_refused",
+     "Microsoft Entra refused to issue the partner's token: the app registration, its "
+     "federated credential or the partner's consent does not match the app's identity"),
+    (AssertionUnavailableError, Misconfigured, "identity_unavailable",
+     "the app's managed identity gave no token for the federated exchange"),
+    (FederationError, BadGateway, "entra_error", "Microsoft Entra failed the token request"),
+    (PartnerTokenRejectedError, BadGateway, "partner_token_rejected",
+     "the partner API refused the app's Entra token (its tenant, audience or app role)"),
     (PartnerAuthError, BadGateway, "partner_refused", "the partner API refused the call"),
     (PartnerRejectedError, BadGateway, "partner_refused", "the partner API refused the call"),
     (PartnerAnswerError, BadGateway, "partner_answer_invalid",
@@ -206,15 +224,28 @@ DEPENDENCY_FAILURES: tuple[tuple[type[Exception], type[ApiError], str, str], ...
 _MAX_LOGGED = 300
 
 
-def dependency_error(exc: VaultError | OutboundError) -> ApiError:
-    """The answer to a definite vault or partner failure (:data:`DEPENDENCY_FAILURES`)."""
+Dependency = VaultError | OutboundError | FederationError
+
+
+def dependency_error(exc: Dependency) -> ApiError:
+    """The answer to a definite vault, partner or Entra failure (:data:`DEPENDENCY_FAILURES`);
+    an Entra refusal's ``AADSTS`` code is the one detail of the failure passed on."""
     for failure, answer, code, message in DEPENDENCY_FAILURES:
         if isinstance(exc, failure):
-            return answer(message, code=code)
-    raise TypeError(f"no answer for {type(exc).__name__}")  # the table ends with both bases
+            detail = getattr(exc, "public_detail", None)
+            return answer(f"{message} ({detail})" if detail else message, code=code)
+    raise TypeError(f"no answer for {type(exc).__name__}")  # the table ends with the bases
 
 
-def _described(exc: VaultError | OutboundError) -> str:
+def is_transient(exc: Dependency) -> bool:
+    """A failure worth repeating the request for (``503`` with ``Retry-After``)."""
+    if isinstance(exc, AssertionUnavailableError):
+        return exc.transient
+    transient = VaultUnavailableError | PartnerUnavailableError | TokenExchangeUnavailableError
+    return isinstance(exc, transient)
+
+
+def _described(exc: Dependency) -> str:
     """``Type at host:port: message``, for the log line."""
     where = exc.endpoint or "an unknown endpoint"
     return f"{type(exc).__name__} at {where}: {str(exc)[:_MAX_LOGGED]}"
@@ -240,10 +271,11 @@ def api_errors(*, storage: str = STORAGE_UNAVAILABLE) -> Callable[[Handler], Han
                 return handler(req)
             except ApiError as error:
                 return error.response()
-            except (VaultUnavailableError, PartnerUnavailableError) as exc:
-                logger.warning("%s: dependency_unavailable: %s", name, _described(exc))
-                return Unavailable(DEPENDENCY_UNAVAILABLE, retry_after=exc.retry_after).response()
-            except (VaultError, OutboundError) as exc:
+            except (VaultError, OutboundError, FederationError) as exc:
+                if is_transient(exc):
+                    logger.warning("%s: dependency_unavailable: %s", name, _described(exc))
+                    wait = getattr(exc, "retry_after", None)
+                    return Unavailable(DEPENDENCY_UNAVAILABLE, retry_after=wait).response()
                 failure = dependency_error(exc)
                 logger.error("%s: %s: %s", name, failure.code, _described(exc))
                 return failure.response()

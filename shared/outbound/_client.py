@@ -21,6 +21,10 @@ On 401/403 the key is refetched once with ``force_fetch=True`` (it may have been
 in the vault) and the call repeated once; a second refusal raises ``PartnerAuthError``.
 Redirects are never followed: they would carry the key header to another location.
 
+With ``scheme`` (``"Bearer"``) the credential is a token in ``Authorization: Bearer <token>``
+(``PARTNER_AUTH=entra``): the provider is a token provider, the 401 answer asks it for a new
+token, and a second refusal is ``PartnerTokenRejectedError``. Every other rule holds alike.
+
 An unusable key (too short, a blank or control character) is ``PartnerKeyError``, a
 configuration error found before sending; ``on_invalid_key`` lets the provider forget it.
 Each call has an overall ``deadline`` (``_deadline``), whatever the read timeout; the 2xx
@@ -103,6 +107,8 @@ class OutboundClient:
     :keyword max_answer_bytes: the largest answer body read; a larger one is refused.
     :keyword min_key_length: a shorter key is refused as a configuration error.
     :keyword on_invalid_key: called when the key cannot be used (to forget it).
+    :keyword scheme: an authentication scheme (``"Bearer"``) to put before the credential in
+        its header; then the header is ``Authorization`` and the credential a token.
     :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
         mounted on it for ``base_url``, and it is left open by :meth:`close`. Calls go
         through the adapters with the session's environment (CA bundle, proxies); its
@@ -126,9 +132,13 @@ class OutboundClient:
         min_key_length: int = 16,
         on_invalid_key: Callable[[], None] | None = None,
         session: requests.Session | None = None,
+        scheme: str | None = None,
     ) -> None:
         self._base_url = checked_base_url(base_url)
         check_key_header(header_name)
+        if scheme is not None and (header_name.lower() != "authorization" or not scheme.isalpha()):
+            raise KeyPlacementError("a scheme is sent in the Authorization header only")
+        self._scheme = scheme
         if deadline <= 0 or max_answer_bytes <= 0:
             raise ValueError("deadline and max_answer_bytes must be positive")
         self._header_name, self._key_provider = header_name, key_provider
@@ -230,7 +240,7 @@ class OutboundClient:
                 response.close()  # the key may have been rotated: refetch it once and retry
                 response = self._send(adapter, method, url, body, extra, call, force_fetch=True)
             outcome = str(response.status_code)
-            refused = refusal_of(response, self._host, method, path)
+            refused = refusal_of(response, self._host, method, path, bearer=bool(self._scheme))
             if refused is not None:
                 raise refused
             return self._answer(response, method, path)
@@ -324,7 +334,7 @@ class OutboundClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         key = usable_key(secret, min_length=self._min_key_length, on_invalid=self._on_invalid_key)
-        headers[self._header_name] = key
+        headers[self._header_name] = key if self._scheme is None else f"{self._scheme} {key}"
         prepared = self._session.prepare_request(
             requests.Request(method, url, headers=headers, data=body)
         )

@@ -17,6 +17,7 @@ __all__ = [
     "PartnerAuthError",
     "PartnerKeyError",
     "PartnerRejectedError",
+    "PartnerTokenRejectedError",
     "PartnerUnavailableError",
 ]
 
@@ -61,6 +62,11 @@ class PartnerKeyError(OutboundError):
 
 class PartnerAuthError(OutboundError):
     """The partner refused the key twice, the second time with a freshly fetched one."""
+
+
+class PartnerTokenRejectedError(PartnerAuthError):
+    """The partner refused the bearer token twice, the second time a freshly obtained one:
+    it does not accept the token's tenant, audience or app roles (``PARTNER_AUTH=entra``)."""
 
 
 class PartnerRejectedError(OutboundError):
