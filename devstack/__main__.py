@@ -80,6 +80,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         extra_app_env=dict(_pair(item) for item in args.app_setting),
         auth=not args.no_auth,
         blueprints=list(args.blueprint),
+        partner_auth=args.partner_auth,
     )
     try:
         return asyncio.run(run_stack(options))
@@ -223,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         "--no-auth",
         action="store_true",
         help="no App Service Authentication in front of the app: every caller is anonymous",
+    )
+    up.add_argument(
+        "--partner-auth",
+        choices=("key", "entra"),
+        default="key",
+        help="how the app authenticates to the partner: the key in the vault (default), or a "
+        "token from the partner's tenant with no secret anywhere (docs/partner-entra.md)",
     )
     up.add_argument(
         "--blueprint",

@@ -13,6 +13,10 @@ app's (also the answer when no ``client_id`` is given) and the key rotation's, w
 holds the write on the partner secret in Azure (docs/rotation.md). Tokens name the
 identity in ``appid``/``oid``, so a service can tell which one called.
 
+A token for ``api://AzureADTokenExchange`` (a client assertion for an app registration that
+trusts the identity: docs/partner-entra.md) is the v2.0 token Entra gives for it: issued by
+the tenant's v2.0 authority, its subject the identity's object id.
+
 It also serves the issuer's JWKS (the host's authentication emulation verifies
 caller tokens with it) and counts tokens per audience (``app.state.stats``, read on
 the control plane at ``/devstack/stats/identity``), which the benchmarks use to prove
@@ -35,6 +39,7 @@ from starlette.routing import Route
 from devstack.tokens import (
     APP_IDENTITY_CLIENT_ID,
     APP_IDENTITY_OBJECT_ID,
+    EXCHANGE_AUDIENCES,
     ROTATION_IDENTITY_CLIENT_ID,
     ROTATION_IDENTITY_OBJECT_ID,
     TokenIssuer,
@@ -115,8 +120,15 @@ def create_identity_app(
             return _error(400, "No managed identity with that client_id is assigned")
         if params.get("mi_res_id") or params.get("object_id"):
             return _error(400, "Select the identity by client_id on the devstack")
-        minted = issuer.mint_for_app_identity(resource, client_id=chosen, object_id=served[chosen])
         audience = resource.removesuffix("/.default")
+        if audience in EXCHANGE_AUDIENCES:  # an assertion for a federated credential
+            minted = issuer.mint_exchange_assertion(
+                audience, client_id=chosen, object_id=served[chosen]
+            )
+        else:
+            minted = issuer.mint_for_app_identity(
+                resource, client_id=chosen, object_id=served[chosen]
+            )
         stats.record(audience, chosen)
         logger.info("token issued for audience %s", audience)
         return JSONResponse(
