@@ -30,6 +30,25 @@ def stack(
         assert_nothing_leaked(running, pipeline_ran=pipeline_ran)
 
 
+@pytest.fixture(scope="session")
+def entra_stack(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningStack]:
+    """A second stack, started on first use, with ``--partner-auth entra``: no partner key
+    anywhere, the partner's tenant issuing its token (docs/partner-entra.md). Its teardown is
+    its own leak canary: the tokens and assertions it issued appear in nothing it wrote."""
+    with running_stack(
+        tmp_path_factory.mktemp("devstack-entra"),
+        audience=f"{DEFAULT_APP_AUDIENCE}/{AUDIENCE_MARKER}",
+        partner_auth="entra",
+    ) as running:
+        yield running
+        pipeline_ran = any(
+            PIPELINE_TESTS in str(item.path).replace("\\", "/") for item in request.session.items
+        )
+        assert_nothing_leaked(running, pipeline_ran=pipeline_ran)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration/" in str(item.path).replace("\\", "/"):
