@@ -30,7 +30,7 @@ from devstack.runner import RunningStack, running_stack
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
 P4_APP_SETTINGS = {**BENCH_SETTINGS, **P4_SETTINGS}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-ALL = "P1,P2,P4,P5,P6,P7,P8,P9"
+ALL = "P1,P2,P4,P5,P6,P7,P8,P9,P11,P12"
 
 
 def _after_idle(bench: Bench, case: Callable[[Bench], Row]) -> Row:
@@ -101,6 +101,8 @@ def _run(
         ("P8", lambda: _cold_start_alone(bench, extra, state / "p8")),
         ("P9", lambda: storage_front(bench)),
         ("P10", lambda: __import__("bench.rotation_case").rotation_case.run(bench)),
+        ("P11", lambda: __import__("bench.migrate_case").migrate_case.accuracy()),
+        ("P12", lambda: __import__("bench.migrate_case").migrate_case.scan_time()),
     ]
     heap.directory.mkdir(parents=True, exist_ok=True)
     (state / "p8").mkdir(parents=True, exist_ok=True)

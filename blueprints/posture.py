@@ -5,7 +5,8 @@
   stores ``posture/<yyyy>/<mm>/<dd>/<HHMMSS>.json`` and ``posture/latest.json``, logs
   one summary line and one warning per failed rule (names and counts, no value).
 * ``GET /api/posture`` (role ``Posture.Read``): the latest report as JSON, or as an
-  HTML page when the client prefers ``text/html`` (a browser does).
+  HTML page when the client prefers ``text/html`` (a browser does); ``?format=sarif`` or
+  ``?format=junit`` renders it for code scanning or a CI test report.
 * ``GET /api/posture/history?days=N`` (``Posture.Read``): the counts of every report
   of the last N days (1-90, default 7), oldest first.
 * ``POST /api/posture/run`` (role ``Posture.Admin``): runs now, stores and returns it.
@@ -21,7 +22,13 @@ from typing import Any
 
 import azure.functions as func
 
-from blueprints.contracts.posture import ADMIN_ROLE, DEFAULT_HISTORY_DAYS, READ_ROLE
+from blueprints.contracts.posture import (
+    ADMIN_ROLE,
+    DEFAULT_HISTORY_DAYS,
+    READ_ROLE,
+    REPORT_FORMATS,
+    SARIF_MEDIA_TYPE,
+)
 from blueprints.http.caller import require_caller
 from blueprints.http.errors import BadRequest, NotFound, api_errors
 from blueprints.http.negotiation import prefers_html
@@ -69,8 +76,46 @@ def posture_timer(timer: func.TimerRequest) -> None:
     run_and_publish()
 
 
+def _report_format(req: func.HttpRequest) -> str:
+    """The rendering asked for: ``?format=`` when given (checked first, before any work),
+    else HTML for a client that prefers it, else JSON."""
+    asked: str | None = req.params.get("format")
+    if asked is None:
+        return "html" if prefers_html(req.headers.get("accept")) else "json"
+    if asked not in REPORT_FORMATS:
+        raise BadRequest(
+            f"format must be one of {', '.join(REPORT_FORMATS)}",
+            code="invalid_parameter",
+            target="format",
+        )
+    return asked
+
+
 def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.HttpResponse:
-    if prefers_html(req.headers.get("accept")):
+    wanted = _report_format(req)
+    if wanted == "sarif":
+        import json
+
+        from posture.report.sarif import to_sarif
+
+        return func.HttpResponse(
+            json.dumps(to_sarif(report)),
+            status_code=200,
+            mimetype=SARIF_MEDIA_TYPE,
+            charset="utf-8",
+            headers={"Cache-Control": "no-store", "Vary": "Accept"},
+        )
+    if wanted == "junit":
+        from posture.report.junit import to_junit
+
+        return func.HttpResponse(
+            to_junit(report),
+            status_code=200,
+            mimetype="application/xml",
+            charset="utf-8",
+            headers={"Cache-Control": "no-store", "Vary": "Accept"},
+        )
+    if wanted == "html":
         from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 
         return func.HttpResponse(
@@ -92,6 +137,7 @@ def _report_response(req: func.HttpRequest, report: dict[str, Any]) -> func.Http
 @api_errors(storage="the report could not be read; retry later")
 def get_posture(req: func.HttpRequest) -> func.HttpResponse:
     require_caller(req, READ_ROLE, ADMIN_ROLE)
+    _report_format(req)
     report = report_store().latest()
     if report is None:
         raise NotFound("no posture report yet: wait for the schedule or POST /api/posture/run")
@@ -117,4 +163,5 @@ def posture_history(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors(storage="the report could not be stored; retry later")
 def run_posture(req: func.HttpRequest) -> func.HttpResponse:
     require_caller(req, ADMIN_ROLE)
+    _report_format(req)
     return _report_response(req, run_and_publish())

@@ -9,7 +9,10 @@ rule that needs it waits for the same answer (or the same error).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -26,6 +29,7 @@ T = TypeVar("T")
 AZURE_MARKERS: Final = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
 #: Seconds for one network call of a source; a rule's budget bounds the total.
 DEFAULT_NETWORK_TIMEOUT: Final = 10.0
+FINGERPRINT_CHARS: Final = 12
 
 
 class CheckContext:
@@ -38,6 +42,9 @@ class CheckContext:
     :keyword client_options: extra keyword options for every SDK client and Graph call,
         e.g. ``connection_verify`` for a private CA.
     :keyword network_timeout: seconds for one network call.
+    :keyword managed_identity: builds the credential of a managed identity by client id (None:
+        the system-assigned one), for connections the host would authenticate with an explicit
+        identity (``<conn>__credential=managedidentity``); default: ``ManagedIdentityCredential``.
     """
 
     def __init__(
@@ -48,13 +55,26 @@ class CheckContext:
         now: datetime | None = None,
         client_options: Mapping[str, Any] | None = None,
         network_timeout: float = DEFAULT_NETWORK_TIMEOUT,
+        managed_identity: Callable[[str | None], TokenCredential] | None = None,
     ) -> None:
         self.env: Mapping[str, str] = dict(os.environ if env is None else env)
         self.now = now or datetime.now(UTC)
         self.client_options: dict[str, Any] = dict(client_options or {})
         self.network_timeout = network_timeout
         self._credential = credential
+        self._managed_identity = managed_identity
         self._memo: SingleFlight[str, Any] = SingleFlight(keep=True)
+        # The key of this run's fingerprints: random, held in memory, never written anywhere.
+        self._fingerprint_key = secrets.token_bytes(32)
+
+    def fingerprint(self, value: str) -> str:
+        """A keyed digest of ``value`` (HMAC-SHA256, truncated): tells two findings of one run
+        apart and matches a secret found twice in it, while a reader of the report, who never
+        holds the run's key, cannot test a guessed secret against it offline."""
+        digest = hmac.new(
+            self._fingerprint_key, value.encode("utf-8", "surrogatepass"), hashlib.sha256
+        )
+        return digest.hexdigest()[:FINGERPRINT_CHARS]
 
     # -- configuration ---------------------------------------------------------------
 
@@ -102,6 +122,8 @@ class CheckContext:
         client_id = self.setting(f"{connection}__clientId")
 
         def build() -> TokenCredential:
+            if self._managed_identity is not None:
+                return self._managed_identity(client_id)
             from azure.identity import ManagedIdentityCredential
 
             return ManagedIdentityCredential(client_id=client_id)

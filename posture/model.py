@@ -3,7 +3,9 @@
 A rule is data (id, title, severity, remediation, what it reads, the permission it
 needs) plus one function, ``evaluate(context) -> RuleResult``. Keeping the metadata
 next to the function means the report, the CLI, the docs and the tests all describe
-the same rule from one place.
+the same rule from one place; what each rule corresponds to in other tools (prowler,
+PSRule for Azure, Azure Policy) and its public documentation page live in
+:mod:`posture.references`, keyed by rule id.
 
 Evidence is a list of small flat mappings of names and numbers: setting names,
 secret names, pattern kinds, fingerprints, resource names, dates. Never a value that
@@ -17,10 +19,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
+from posture.errors import RuleRegistryError
+
 if TYPE_CHECKING:
     from posture.context import CheckContext
 
-DOCS_PAGE: Final = "docs/posture.md"
 DEFAULT_BUDGET_SECONDS: Final = 20.0
 
 EvidenceValue = str | int | float | bool | None
@@ -52,12 +55,25 @@ _RANKS: Final = {
 
 
 class Status(StrEnum):
-    """``error`` means the rule could not evaluate; ``skipped`` that it is not configured."""
+    """What a rule answered.
+
+    ``error``: it tried to read and could not (refused, failed, out of time). ``unknown``:
+    it could not see what it judges (an input is unset, the scope shows nothing); both name
+    what was missing and both count against a gate. ``skipped``: the rule does not apply
+    here, by a fact or a declaration (outside Azure, no licence declared), never because
+    something could not be seen.
+    """
 
     PASS = "pass"  # noqa: S105 (a status name)
     FAIL = "fail"
     ERROR = "error"
+    UNKNOWN = "unknown"
     SKIPPED = "skipped"
+
+    @property
+    def blind(self) -> bool:
+        """The rule did not judge: it could not read or could not see."""
+        return self in (Status.ERROR, Status.UNKNOWN)
 
 
 class Category(StrEnum):
@@ -65,6 +81,21 @@ class Category(StrEnum):
     KEY_VAULT = "key-vault"
     CONTROL_PLANE = "control-plane"
     ENTRA = "entra"
+
+    @property
+    def budget(self) -> float:
+        """Seconds a rule of this category may take: a remote plane gets three times more."""
+        return _BUDGETS[self]
+
+
+#: The runtime and the vault answer from one process and one service; the control plane
+#: and Graph page through whole estates and tenants.
+_BUDGETS: Final = {
+    Category.RUNTIME: DEFAULT_BUDGET_SECONDS,
+    Category.KEY_VAULT: DEFAULT_BUDGET_SECONDS,
+    Category.CONTROL_PLANE: 3 * DEFAULT_BUDGET_SECONDS,
+    Category.ENTRA: 3 * DEFAULT_BUDGET_SECONDS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +119,10 @@ class RuleResult:
         return cls(Status.ERROR, reason, tuple(evidence))
 
     @classmethod
+    def unknown(cls, reason: str, evidence: Sequence[Evidence] = ()) -> RuleResult:
+        return cls(Status.UNKNOWN, reason, tuple(evidence))
+
+    @classmethod
     def skipped(cls, reason: str) -> RuleResult:
         return cls(Status.SKIPPED, reason)
 
@@ -107,15 +142,21 @@ class Rule:
     reads: str
     permission: str
     evaluate: Evaluate = field(repr=False, compare=False)
-    budget: float = DEFAULT_BUDGET_SECONDS
+    budget: float | None = None
+
+    @property
+    def time_budget(self) -> float:
+        """Seconds this rule may take: its own budget, else its category's."""
+        return self.budget if self.budget is not None else self.category.budget
 
     @property
     def docs(self) -> str:
-        return f"{DOCS_PAGE}#{self.id.lower()}"
+        """The public page that explains the control and its fix (for a rule registered
+        without a reference, the Functions security overview)."""
+        from posture.references import DEFAULT_LEARN, reference
 
-
-class RuleRegistryError(ValueError):
-    """Two rules claim one id, or a lookup names no rule."""
+        found = reference(self.id)
+        return found.learn if found is not None else DEFAULT_LEARN
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -130,27 +171,36 @@ def rule(
     remediation: str,
     reads: str,
     permission: str,
-    budget: float = DEFAULT_BUDGET_SECONDS,
+    budget: float | None = None,
 ) -> Callable[[Evaluate], Evaluate]:
-    """Register the decorated function as the evaluator of rule ``rule_id``."""
+    """Register the decorated function as the evaluator of rule ``rule_id`` (the checks
+    that need code; plain property checks are rows of :mod:`posture.rules.properties`)."""
 
     def register(evaluate: Evaluate) -> Evaluate:
-        if rule_id in _REGISTRY:
-            raise RuleRegistryError(f"rule {rule_id} is registered twice")
-        _REGISTRY[rule_id] = Rule(
-            id=rule_id,
-            title=title,
-            severity=severity,
-            category=category,
-            remediation=remediation,
-            reads=reads,
-            permission=permission,
-            evaluate=evaluate,
-            budget=budget,
+        add(
+            Rule(
+                id=rule_id,
+                title=title,
+                severity=severity,
+                category=category,
+                remediation=remediation,
+                reads=reads,
+                permission=permission,
+                evaluate=evaluate,
+                budget=budget,
+            )
         )
         return evaluate
 
     return register
+
+
+def add(new: Rule) -> Rule:
+    """Put ``new`` in the registry; an id registered twice is refused."""
+    if new.id in _REGISTRY:
+        raise RuleRegistryError(f"rule {new.id} is registered twice")
+    _REGISTRY[new.id] = new
+    return new
 
 
 def all_rules() -> list[Rule]:

@@ -1,10 +1,11 @@
 """Run the rules: all at once, each within its time budget, none able to stop the others.
 
-Every rule runs on its own daemon thread. A rule that raises becomes ``error`` with a
-reason built from the exception's type and HTTP status (never its text, which may
-quote a response body); a rule still running when its budget is spent becomes
-``error`` too, and the run goes on without it (its thread is left to finish on its
-own, and cannot keep the process alive). Messages and evidence are scrubbed of
+Every rule runs on its own daemon thread. A rule whose source raised
+:class:`~posture.errors.Unseen` becomes ``unknown`` with what could not be seen; any
+other exception becomes ``error`` with a reason built from the exception's type and HTTP
+status (never its text, which may quote a response body); a rule still running when its
+budget is spent becomes ``error`` too, and the run goes on without it (its thread is
+left to finish on its own, and cannot keep the process alive). Messages and evidence are scrubbed of
 anything secret-shaped one last time before they leave the runner.
 """
 
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from posture.context import CheckContext
-from posture.model import Evidence, EvidenceValue, Rule, RuleResult, Status, all_rules
+from posture.errors import Unseen
+from posture.model import Evidence, EvidenceValue, Rule, RuleResult, all_rules
 from shared.redaction import scrub
 from shared.settings import SettingsError
 
@@ -78,6 +80,8 @@ class _Slot:
     def _run(self, context: CheckContext) -> None:
         try:
             result = self.rule.evaluate(context)
+        except Unseen as exc:  # its message is the checker's own: what could not be seen
+            result = RuleResult.unknown(str(exc))
         except Exception as exc:  # a broken rule must not stop the run
             result = RuleResult.error(failure_reason(exc))
         self.result = result
@@ -99,7 +103,7 @@ def run_rules(
         slot.thread.start()
     outcomes: list[Outcome] = []
     for slot in slots:
-        budget = (budgets or {}).get(slot.rule.id, slot.rule.budget)
+        budget = (budgets or {}).get(slot.rule.id, slot.rule.time_budget)
         slot.thread.join(max(0.0, slot.started + budget - time.monotonic()))
         if slot.result is None or slot.finished is None:
             result = RuleResult.error(f"exceeded its time budget of {budget:g} s")
@@ -108,12 +112,3 @@ def run_rules(
             result, elapsed = slot.result, slot.finished - slot.started
         outcomes.append(Outcome(slot.rule, sanitize(result), round(elapsed * 1000, 1)))
     return Run(started, round((time.monotonic() - clock) * 1000, 1), tuple(outcomes))
-
-
-def failures_at_or_above(run: Run, threshold: int) -> list[Outcome]:
-    """Failed outcomes whose rule's severity rank is at least ``threshold``."""
-    return [
-        o
-        for o in run.outcomes
-        if o.result.status is Status.FAIL and o.rule.severity.rank >= threshold
-    ]

@@ -15,6 +15,10 @@ from posture.report.store import MAX_HISTORY_DAYS
 READ_ROLE = "Posture.Read"
 ADMIN_ROLE = "Posture.Admin"
 DEFAULT_HISTORY_DAYS = 7
+#: ``?format=`` of the report routes: the JSON document and its renderings (a query value
+#: wins over Accept, for CI systems that download a SARIF log or a JUnit file by URL).
+REPORT_FORMATS = ("json", "html", "sarif", "junit")
+SARIF_MEDIA_TYPE = "application/sarif+json"
 
 
 def _report(description: str) -> dict[str, Any]:
@@ -23,8 +27,20 @@ def _report(description: str) -> dict[str, Any]:
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/PostureReport"}},
             "text/html": {"schema": {"type": "string"}},
+            SARIF_MEDIA_TYPE: {"schema": {"type": "object"}},
+            "application/xml": {"schema": {"type": "string"}},
         },
     }
+
+
+_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "json (the document), html, sarif (SARIF 2.1.0) or junit (JUnit XML); "
+    "without it, HTML when the client prefers text/html, else JSON.",
+    "schema": {"type": "string", "enum": list(REPORT_FORMATS)},
+}
 
 
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
@@ -57,8 +73,10 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "get_posture",
             "summary": "The latest posture report; HTML when the client prefers text/html.",
             "security": [{"entra": [READ_ROLE]}],
+            "parameters": [_FORMAT],
             "responses": {
                 "200": _report("The latest report."),
+                "400": error("`format` is not one of json, html, sarif, junit."),
                 "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {READ_ROLE}."),
                 "404": error("No report yet."),
@@ -105,8 +123,10 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "run_posture",
             "summary": "Run every posture rule now; store and return the report.",
             "security": [{"entra": [ADMIN_ROLE]}],
+            "parameters": [_FORMAT],
             "responses": {
                 "200": _report("The new report."),
+                "400": error("`format` is not one of json, html, sarif, junit."),
                 "401": UNAUTHENTICATED,
                 "403": error(f"The caller lacks the app role {ADMIN_ROLE}."),
                 "503": error("The report could not be stored."),

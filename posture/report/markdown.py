@@ -35,17 +35,27 @@ def to_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for item in report["results"]:
+        label = STATUS_LABELS[item["status"]] + (" (waived)" if item.get("waiver") else "")
         lines.append(
-            f"| {STATUS_LABELS[item['status']]} | {item['severity']} | {item['id']} "
+            f"| {label} | {item['severity']} | {item['id']} "
             f"| {_cell(item['title'])} | {_cell(item['message'])} |"
         )
-    attention = [r for r in report["results"] if r["status"] in ("fail", "error")]
+    attention = [r for r in report["results"] if r["status"] in ("fail", "error", "unknown")]
     for item in attention:
         lines += ["", f"## {item['id']}: {item['title']}", ""]
         lines.append(f"**{STATUS_LABELS[item['status']]}** ({item['severity']}): {item['message']}")
+        if item.get("waiver"):
+            w = item["waiver"]
+            lines += ["", f"Waived until {w['expires']} by {_cell(w['owner'])} (scope "
+                      f"{_cell(w['scope'])}): {_cell(w['reason'])}"]  # fmt: skip
         if item["evidence"]:
             lines.append("")
             lines += [f"- {_evidence_line(e)}" for e in item["evidence"]]
         if item["status"] == "fail":
             lines += ["", f"Fix: {item['remediation']}", "", f"See {item['docs']}."]
+    expired = [w for w in report.get("waivers") or [] if w["state"] == "expired"]
+    if expired:
+        lines += ["", "## Expired waivers", ""]
+        lines += [f"- {w['rule']} ({_cell(w['scope'])}), {_cell(w['owner'])}: expired "
+                  f"{w['expires']}" for w in expired]  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-_STATUS_ORDER: Final = {"fail": 0, "error": 1, "pass": 2, "skipped": 3}
+_STATUS_ORDER: Final = {"fail": 0, "error": 1, "unknown": 2, "pass": 3, "skipped": 4}
 _STYLE: Final = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1b1f24;background:#fff}
 h1{font-size:1.5rem;margin:0 0 .25rem}p.meta{color:#57606a;margin:0 0 1rem}
@@ -31,14 +31,16 @@ th{background:#f6f8fa}
 .status{font-weight:700;border-radius:4px;padding:.1rem .4rem;white-space:nowrap}
 .s-fail{background:#ffebe9;color:#a40e26}.s-error{background:#fff8c5;color:#7d4e00}
 .s-pass{background:#dafbe1;color:#116329}.s-skipped{background:#eaeef2;color:#57606a}
+.s-unknown{background:#fbefff;color:#6e40c9}.waived{font-size:11px;color:#57606a}
 .sev-critical,.sev-high{font-weight:700}
 details summary{cursor:pointer}table.evidence{margin:.4rem 0;font-size:12px}
 code{font:12px ui-monospace,monospace}
 """
 
 
-def _sort_key(item: dict[str, Any]) -> tuple[int, int, str]:
-    return (_STATUS_ORDER[item["status"]], -Severity(item["severity"]).rank, item["id"])
+def _sort_key(item: dict[str, Any]) -> tuple[int, int, int, str]:
+    waived = 1 if item.get("waiver") else 0  # a waived problem after the open ones
+    return (waived, _STATUS_ORDER[item["status"]], -Severity(item["severity"]).rank, item["id"])
 
 
 def _evidence_table(evidence: list[dict[str, Any]]) -> str:
@@ -62,16 +64,24 @@ def _row(item: dict[str, Any]) -> str:
     fix = ""
     if status == "fail":
         fix = f"<p><b>Fix:</b> {escape(item['remediation'])}</p>"
+    waiver = item.get("waiver")
+    waived = ""
+    if waiver:
+        waived = (
+            f'<br><span class="waived">WAIVED until {escape(waiver["expires"])} by '
+            f"{escape(waiver['owner'])}: {escape(waiver['reason'])}</span>"
+        )
+        fix += f"<p><b>Waived:</b> scope {escape(waiver['scope'])}</p>"
     details = (
         f"<details><summary>{escape(item['message'])}</summary>"
         f"{_evidence_table(item['evidence'])}{fix}"
         f"<p><b>Reads:</b> {escape(item.get('reads', ''))}<br>"
         f"<b>Needs:</b> {escape(item.get('permission', ''))}<br>"
-        f"<b>Docs:</b> <code>{escape(item['docs'])}</code></p></details>"
+        f'<b>Docs:</b> <a href="{escape(item["docs"])}">{escape(item["docs"])}</a></p></details>'
     )
     return (
         f'<tr class="row-{status}">'
-        f'<td><span class="status s-{status}">{STATUS_LABELS[status]}</span></td>'
+        f'<td><span class="status s-{status}">{STATUS_LABELS[status]}</span>{waived}</td>'
         f'<td class="sev-{escape(item["severity"])}">{escape(item["severity"])}</td>'
         f"<td><code>{escape(item['id'])}</code></td>"
         f"<td>{escape(item['title'])}</td><td>{details}</td></tr>"

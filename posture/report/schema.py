@@ -1,9 +1,11 @@
-"""The JSON Schema (draft 2020-12) of a posture report, version 1.0.
+"""The JSON Schema (draft 2020-12) of a posture report, version 2.0.
 
 Consumers (dashboards, CI gates, the history endpoint) may rely on what is
 ``required`` here; anything added later is optional, and a breaking change bumps
-``schema_version``. Evidence items are flat: names, numbers, booleans and nulls only,
-so no nested structure can smuggle a value past the scrubber.
+``schema_version`` (2.0 added the ``unknown`` status: a rule that could not see what it
+judges, which a consumer switching on status must handle). Evidence items are flat:
+names, numbers, booleans and nulls only, so no nested structure can smuggle a value past
+the scrubber.
 """
 
 from __future__ import annotations
@@ -12,9 +14,31 @@ from typing import Any, Final
 
 from shared.identity import IDENTITY_SOURCE_SCHEMA
 
-_STATUSES: Final = ["pass", "fail", "error", "skipped"]
+_STATUSES: Final = ["pass", "fail", "error", "unknown", "skipped"]
 _SEVERITIES: Final = ["critical", "high", "medium", "low", "info"]
 _COUNT: Final = {"type": "integer", "minimum": 0}
+
+
+_WAIVER: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["rule", "scope", "reason", "owner", "expires"],
+    "properties": {
+        "rule": {"type": "string"},
+        "scope": {"type": "string"},
+        "reason": {"type": "string", "minLength": 1},
+        "owner": {"type": "string", "minLength": 1},
+        "expires": {"type": "string", "format": "date"},
+    },
+}
+_WAIVER_ENTRY: Final[dict[str, Any]] = {
+    **_WAIVER,
+    "required": [*_WAIVER["required"], "state", "applied_to"],
+    "properties": {
+        **_WAIVER["properties"],
+        "state": {"enum": ["active", "expired"]},
+        "applied_to": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 def _counts(keys: list[str]) -> dict[str, Any]:
@@ -28,7 +52,7 @@ def _counts(keys: list[str]) -> dict[str, Any]:
 
 REPORT_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://secretless-functions.invalid/schemas/posture-report-1.0.json",
+    "$id": "https://secretless-functions.invalid/schemas/posture-report-2.0.json",
     "title": "Posture report",
     "type": "object",
     "required": [
@@ -42,7 +66,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
     ],
     "properties": {
         "kind": {"const": "posture-report"},
-        "schema_version": {"type": "string", "pattern": r"^1\.[0-9]+$"},
+        "schema_version": {"type": "string", "pattern": r"^2\.[0-9]+$"},
         "generated_at": {"type": "string", "format": "date-time"},
         "duration_ms": {"type": "number", "minimum": 0},
         "environment": {
@@ -55,6 +79,21 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
                 "identity": IDENTITY_SOURCE_SCHEMA,
                 "control_plane": {"type": "boolean"},
                 "graph": {"type": "boolean"},
+                "loaded": {"type": "boolean"},
+                "missing_settings": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "waivers": {"type": "array", "items": _WAIVER_ENTRY},
+        "baselines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "rules", "missing"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "rules": {"type": "array", "items": {"type": "string"}},
+                    "missing": {"type": "array", "items": {"type": "string"}},
+                },
             },
         },
         "summary": {
@@ -70,6 +109,7 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
                     "additionalProperties": False,
                 },
                 "failed": _counts(_SEVERITIES),
+                "waived": _COUNT,
             },
         },
         "results": {
@@ -107,8 +147,9 @@ REPORT_SCHEMA: Final[dict[str, Any]] = {
                     "remediation": {"type": "string"},
                     "reads": {"type": "string"},
                     "permission": {"type": "string"},
-                    "docs": {"type": "string"},
+                    "docs": {"type": "string", "pattern": "^https://"},
                     "duration_ms": {"type": "number", "minimum": 0},
+                    "waiver": _WAIVER,
                 },
             },
         },

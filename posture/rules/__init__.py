@@ -1,8 +1,9 @@
 """The rule catalogue; importing this package registers every rule.
 
 One module per source of facts, in the order of docs/posture.md: the runtime
-(environment and tokens), Key Vault's data plane, the control plane (resources,
-App Service, exposure, access, audit trails), Entra (credentials, tenant governance).
+(environment and tokens), Key Vault's data plane, the control plane (the property
+table, App Service, exposure, access, audit trails, Event Grid), Entra (credentials,
+tenant governance). ``judge`` and ``permissions`` hold what several of them share.
 """
 
 from posture.rules import (  # noqa: F401
@@ -11,11 +12,14 @@ from posture.rules import (  # noqa: F401
     auditing,
     controlplane,
     entra,
+    eventgrid,
     exposure,
     keyvault,
+    properties,
     runtime,
     tenant,
     tokens,
+    vaultkeys,
 )
 
 __all__: list[str] = []

@@ -17,8 +17,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from posture.context import CheckContext
+from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.rules.controlplane import APPS, READER, judge_resources
+from posture.rules.judge import APPS, READER, Scope, judge
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from shared.callers import REFUSED_BY_APP, REFUSED_BY_HEADER
@@ -30,6 +31,11 @@ from shared.settings import (
 
 REFUSING_ACTIONS: Final = frozenset({"Return401", "Return403"})
 KEY_LEVELS: Final = frozenset({"function", "admin", "system"})
+#: An HTTP trigger without authLevel takes the default: function (a function key). The
+#: Python library's HttpTrigger and FunctionApp default to AuthLevel.FUNCTION, and the
+#: function.json reference gives ``function`` as authLevel's default.
+DEFAULT_AUTH_LEVEL: Final = "function"
+_APPS: Final = Scope(APPS, "app(s)", required=True)
 
 
 def _find(tree: Any, suffix: str, path: str = "") -> list[tuple[str, Any]]:
@@ -71,13 +77,25 @@ def auth_problems(
     extra = sorted(set(validation.get("excludedPaths") or []) - set(allowed_paths))
     if extra:
         found.append(("globalValidation.excludedPaths", ", ".join(extra)))
-    if entra.get("enabled") is not True:
-        found.append(("identityProviders.azureActiveDirectory.enabled", entra.get("enabled")))
-    issuer = str(registration.get("openIdIssuer") or "")
-    if not issuer or (tenant and _issuer_tenant(issuer) != tenant.lower()):
-        found.append(("azureActiveDirectory.registration.openIdIssuer", issuer or None))
-    if not (entra.get("validation") or {}).get("allowedAudiences"):
-        found.append(("azureActiveDirectory.validation.allowedAudiences", None))
+    others = [
+        name
+        for name, provider in (settings.get("identityProviders") or {}).items()
+        if name != "azureActiveDirectory"
+        and isinstance(provider, dict)
+        and provider
+        and provider.get("enabled") is not False
+    ]
+    found += [(f"identityProviders.{name}.enabled", True) for name in sorted(others)]
+    # "enabled: false if the provider should not be enabled despite the set registration;
+    # otherwise, true" (azure-mgmt-web AzureActiveDirectory): unset with a registration is on.
+    if entra and entra.get("enabled") is not False:
+        issuer = str(registration.get("openIdIssuer") or "")
+        if not issuer or (tenant and _issuer_tenant(issuer) != tenant.lower()):
+            found.append(("azureActiveDirectory.registration.openIdIssuer", issuer or None))
+        if not (entra.get("validation") or {}).get("allowedAudiences"):
+            found.append(("azureActiveDirectory.validation.allowedAudiences", None))
+    # No provider at all: authentication is required and nothing can satisfy it, so every
+    # request is refused (an app that serves no HTTP function, such as the rotation app).
     # A *SecretSettingName names an app setting that holds a client secret; a
     # sasUrlSettingName one that holds a SAS URL. Only the setting's name is reported.
     for suffix in ("SecretSettingName", "sasUrlSettingName"):
@@ -98,7 +116,6 @@ def auth_problems(
     reads="ARM: sites/<app> and slots' config/authsettingsV2 (the variant without secrets); "
     "POSTURE_AUTH_EXCLUDED_PATHS; the tenant id of the app's Graph or ARM token",
     permission=READER,
-    budget=60.0,
 )
 def app_auth(context: CheckContext) -> RuleResult:
     allowed = context.value(POSTURE_AUTH_EXCLUDED_PATHS) or []
@@ -109,7 +126,7 @@ def app_auth(context: CheckContext) -> RuleResult:
             body.get("properties") or {}, allowed_paths=allowed, tenant=_tenant(context)
         )
 
-    return judge_resources(context, APPS, check, "app(s)")
+    return judge(context, _APPS, check)
 
 
 def _tenant(context: CheckContext) -> str | None:
@@ -135,21 +152,33 @@ def _tenant(context: CheckContext) -> str | None:
     reads="ARM: sites/<app> and slots' functions (properties.config.bindings authLevel); "
     "never the keys",
     permission=READER,
-    budget=60.0,
 )
 def function_auth_levels(context: CheckContext) -> RuleResult:
+    unlisted: list[str] = []
+
     def check(r: ArmResource) -> list[tuple[str, Any]]:
         found: list[tuple[str, Any]] = []
-        for function in arm.arm_list(context, f"{r.id}/functions", api_version=arm.WEB_API_VERSION):
+        functions = arm.arm_list(context, f"{r.id}/functions", api_version=arm.WEB_API_VERSION)
+        if not functions:
+            unlisted.append(r.name)
+        for function in functions:
             name = str(function.get("name") or "").rsplit("/", 1)[-1]
             config = (function.get("properties") or {}).get("config") or {}
             for binding in config.get("bindings") or [] if isinstance(config, dict) else []:
-                level = str(binding.get("authLevel") or "").lower()
-                if str(binding.get("type")).lower() == "httptrigger" and level in KEY_LEVELS:
+                if str(binding.get("type")).lower() != "httptrigger":
+                    continue
+                level = str(binding.get("authLevel") or DEFAULT_AUTH_LEVEL).lower()
+                if level in KEY_LEVELS:
                     found.append((f"functions/{name}.authLevel", level))
         return found
 
-    return judge_resources(context, APPS, check, "app(s)")
+    result = judge(context, _APPS, check)
+    if result.status.value == "pass" and unlisted:
+        raise Unseen(
+            f"ARM listed no function of {', '.join(sorted(unlisted))}: the host has not synced "
+            "its triggers (or the app is stopped), so its auth levels cannot be seen"
+        )
+    return result
 
 
 def probe_url(context: CheckContext) -> str | None:
@@ -177,8 +206,9 @@ def auth_probe(context: CheckContext) -> RuleResult:
 
     url = probe_url(context)
     if url is None:
-        return RuleResult.skipped(
-            f"no address to probe ({POSTURE_AUTH_PROBE_URL.name} and WEBSITE_HOSTNAME are unset)"
+        return RuleResult.unknown(
+            f"no address to probe ({POSTURE_AUTH_PROBE_URL.name} and WEBSITE_HOSTNAME are "
+            "unset): set it to a protected route of the deployed app"
         )
     try:
         response = requests.get(

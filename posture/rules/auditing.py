@@ -15,16 +15,17 @@ import json
 from typing import Any, Final
 
 from posture.context import CheckContext
+from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.rules.controlplane import NOT_CONFIGURED, READER, judge_resources
+from posture.rules.judge import READER, Scope, judge
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from posture.sources.logs import MAX_ROWS, scan_telemetry
 from shared.redaction.shapes import scan
 from shared.settings import (
+    POSTURE_LOG_LOOKBACK_HOURS,
     POSTURE_LOG_WORKSPACE_ID,
     POSTURE_RESOURCE_GROUPS,
-    POSTURE_SUBSCRIPTION_IDS,
 )
 
 DIAGNOSTICS_API: Final = "2021-05-01-preview"
@@ -61,7 +62,6 @@ def audits(setting: dict[str, Any]) -> bool:
     "as destination: it is the only record of who read the partner key.",
     reads="ARM: <vault>/providers/Microsoft.Insights/diagnosticSettings",
     permission=READER,
-    budget=60.0,
 )
 def vault_audit(context: CheckContext) -> RuleResult:
     def check(r: ArmResource) -> list[tuple[str, Any]]:
@@ -73,7 +73,7 @@ def vault_audit(context: CheckContext) -> RuleResult:
             return []
         return [("diagnosticSettings.AuditEvent", f"{len(settings)} setting(s), none auditing")]
 
-    return judge_resources(context, [arm.KEY_VAULT], check, "vault(s)")
+    return judge(context, Scope((arm.KEY_VAULT,), "vault(s)"), check)
 
 
 def _deployment_scopes(context: CheckContext) -> list[str]:
@@ -85,16 +85,19 @@ def _deployment_scopes(context: CheckContext) -> list[str]:
     return found
 
 
-def _findings(deployment: str, scope: str, section: str, values: Any) -> list[Evidence]:
+def _findings(
+    context: CheckContext, deployment: str, scope: str, section: str, values: Any
+) -> list[Evidence]:
     found: list[Evidence] = []
     for name, entry in (values or {}).items():
         value = entry.get("value") if isinstance(entry, dict) else None
         text = value if isinstance(value, str) else json.dumps(value) if value is not None else ""
         for hit in scan(text):
             if hit.is_secret:
+                digest = context.fingerprint(text[hit.start : hit.end])
                 found.append({"deployment": deployment, "scope": scope, "section": section,
                               "name": str(name), "kind": hit.kind,
-                              "fingerprint": hit.fingerprint})  # fmt: skip
+                              "fingerprint": digest})  # fmt: skip
     return found
 
 
@@ -109,21 +112,24 @@ def _findings(deployment: str, scope: str, section: str, values: Any) -> list[Ev
     reads="ARM: deployments of each resource group and subscription in scope "
     "(properties.parameters and properties.outputs)",
     permission=READER + " (the subscriptions' own deployments need it on the subscription)",
-    budget=60.0,
 )
 def deployment_secrets(context: CheckContext) -> RuleResult:
-    if not context.value(POSTURE_SUBSCRIPTION_IDS):
-        return RuleResult.skipped(NOT_CONFIGURED)
     found: list[Evidence] = []
     count = 0
-    for scope in _deployment_scopes(context):
+    scopes = _deployment_scopes(context)
+    for scope in scopes:
         path = f"{scope}/providers/Microsoft.Resources/deployments"
         for item in arm.arm_list(context, path, api_version=DEPLOYMENTS_API):
             count += 1
             props = item.get("properties") or {}
             name = str(item.get("name") or "")
-            found += _findings(name, scope, "parameters", props.get("parameters"))
-            found += _findings(name, scope, "outputs", props.get("outputs"))
+            found += _findings(context, name, scope, "parameters", props.get("parameters"))
+            found += _findings(context, name, scope, "outputs", props.get("outputs"))
+    if not found and not count:
+        raise Unseen(
+            f"no deployment history at {', '.join(scopes)}: the deployment's scope holds at "
+            "least the deployment that created it (a wrong scope, or the history was deleted)"
+        )
     if found:
         names = sorted({f"{e['deployment']}.{e['section']}.{e['name']}" for e in found})
         return RuleResult.failed(
@@ -143,12 +149,12 @@ def deployment_secrets(context: CheckContext) -> RuleResult:
     reads="Logs query API: AppTraces, AppExceptions, AppDependencies, AppRequests of "
     "POSTURE_LOG_WORKSPACE_ID over POSTURE_LOG_LOOKBACK_HOURS (default 24)",
     permission="Log Analytics Reader on the workspace",
-    budget=60.0,
 )
 def telemetry_secrets(context: CheckContext) -> RuleResult:
     if not context.value(POSTURE_LOG_WORKSPACE_ID):
-        return RuleResult.skipped(
-            f"no workspace to scan ({POSTURE_LOG_WORKSPACE_ID.name} is not set)"
+        raise Unseen(
+            f"no workspace to scan ({POSTURE_LOG_WORKSPACE_ID.name} is not set): set it to the "
+            "workspace (customer) id the app's Application Insights writes to"
         )
     result = scan_telemetry(context)
     reach: Evidence = {
@@ -170,5 +176,19 @@ def telemetry_secrets(context: CheckContext) -> RuleResult:
         return RuleResult.error(
             "the Logs query answered only in part; nothing found so far", [reach]
         )
-    bound = f" (the first {MAX_ROWS})" if result.truncated else ""
-    return RuleResult.passed(f"{result.rows} telemetry row(s){bound} hold no secret", [reach])
+    hours = POSTURE_LOG_LOOKBACK_HOURS.get(context.env)
+    if result.truncated:
+        return RuleResult.unknown(
+            f"more than {MAX_ROWS} telemetry rows in the last {hours} hours: only the newest "
+            f"{MAX_ROWS} were scanned (none held a secret); shorten "
+            f"{POSTURE_LOG_LOOKBACK_HOURS.name} so the scan covers every row",
+            [reach],
+        )
+    if not result.rows:
+        return RuleResult.unknown(
+            f"the workspace returned no app telemetry in the last {hours} hours: a wrong "
+            f"{POSTURE_LOG_WORKSPACE_ID.name}, no Log Analytics Reader role, or the app sends "
+            "its telemetry elsewhere",
+            [reach],
+        )
+    return RuleResult.passed(f"{result.rows} telemetry row(s) hold no secret", [reach])

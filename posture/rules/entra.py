@@ -1,38 +1,43 @@
 """Entra rules: no app or service principal holds a secret, and the tenant forbids them.
 
-Skipped unless ``POSTURE_GRAPH_ENABLED=true``. They judge the whole tenant, which is
-where a forgotten client secret of another app lives; evidence names the app, its
-app id, the credential's key id and dates: never the credential's hint.
+``unknown`` unless ``POSTURE_GRAPH_ENABLED=true``: a tenant nobody looked at is not a
+tenant without secrets. They judge the whole tenant, which is where a forgotten client
+secret of another app lives; evidence names the app, its app id, the credential's key id
+and dates: never the credential's hint. A symmetric key credential counts as a secret.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.rules.judge import GRAPH_APPS as APPS
+from posture.rules.judge import GRAPH_POLICY as POLICY
+from posture.rules.judge import judge_graph
 from posture.sources.graph import (
     AppCredential,
     GraphError,
     app_credentials,
     app_policy,
+    custom_policies,
     parse_duration,
     restriction,
 )
-from shared.settings import POSTURE_GRAPH_ENABLED, POSTURE_SECRET_EXPIRY_DAYS
+from shared.settings import POSTURE_SECRET_EXPIRY_DAYS
 
-NOT_ENABLED = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
-APPS = "Graph application permission Application.Read.All"
-POLICY = "Graph application permission Policy.Read.All"
-#: The passwordCredentials restrictions of an app management policy (Graph
-#: passwordCredentialConfiguration.restrictionType), all four enforced for a tenant without
-#: secrets: no new passwords, no new symmetric keys, and bounded lifetimes for old ones.
+#: The restrictions of an app management policy (Graph passwordCredentialConfiguration and
+#: keyCredentialConfiguration restrictionType) a tenant without secrets enforces: no new
+#: passwords, custom passwords or symmetric keys, bounded lifetimes for the old ones and
+#: for certificates (prowler's m365 entra_default_app_management_policy_enabled asks for
+#: passwordAddition, passwordLifetime, customPasswordAddition and asymmetricKeyLifetime).
 RESTRICTIONS = (
     "passwordAddition",
     "passwordLifetime",
+    "customPasswordAddition",
     "symmetricKeyAddition",
     "symmetricKeyLifetime",
+    "asymmetricKeyLifetime",
 )
+SECRET_KINDS = frozenset({"password", "symmetric"})
 _TARGET = {
     "application": "applicationRestrictions",
     "servicePrincipal": "servicePrincipalRestrictions",
@@ -41,16 +46,9 @@ _TARGET = {
 
 def _lifetime_restriction(kind: str) -> str:
     """The policy restriction that bounds the lifetime of a credential of ``kind``."""
-    return "asymmetricKeyLifetime" if kind == "certificate" else f"{kind}Lifetime"
-
-
-def _graph(context: CheckContext, judge: Callable[[], RuleResult]) -> RuleResult:
-    if not context.value(POSTURE_GRAPH_ENABLED):
-        return RuleResult.skipped(NOT_ENABLED)
-    try:
-        return judge()
-    except GraphError as exc:
-        return RuleResult.error(f"{exc} (needs {APPS} and {POLICY})")
+    return {"certificate": "asymmetricKeyLifetime", "symmetric": "symmetricKeyLifetime"}.get(
+        kind, f"{kind}Lifetime"
+    )
 
 
 def _evidence(cred: AppCredential, **extra: str | float | bool | None) -> Evidence:
@@ -67,32 +65,33 @@ def _evidence(cred: AppCredential, **extra: str | float | bool | None) -> Eviden
 
 @rule(
     "ENT-APP-SECRETS",
-    title="No app registration or service principal holds a client secret",
+    title="No app registration or service principal holds a client secret or symmetric key",
     severity=Severity.HIGH,
     category=Category.ENTRA,
     remediation="Replace client secrets with managed identities or federated credentials "
     "(workload identity federation for CI), then remove the secrets; block new ones with the "
     "app management policy's passwordAddition restriction (ENT-APP-POLICY).",
-    reads="Graph: applications and servicePrincipals ($select passwordCredentials)",
+    reads="Graph: applications and servicePrincipals ($select passwordCredentials, "
+    "keyCredentials: a Symmetric key is a secret too)",
     permission=APPS,
-    budget=60.0,
 )
 def app_secrets(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
         active = [
             c
             for c in app_credentials(context)
-            if c.kind == "password" and (c.end is None or c.end > context.now)
+            if c.kind in SECRET_KINDS and (c.end is None or c.end > context.now)
         ]
         if not active:
-            return RuleResult.passed("no active client secret in the tenant")
+            return RuleResult.passed("no active client secret or symmetric key in the tenant")
         owners = sorted({c.owner for c in active})
         return RuleResult.failed(
-            f"{len(active)} client secret(s) on {len(owners)} object(s): {', '.join(owners[:5])}",
+            f"{len(active)} client secret(s) or symmetric key(s) on {len(owners)} object(s): "
+            f"{', '.join(owners[:5])}",
             [_evidence(c) for c in active],
         )
 
-    return _graph(context, judge)
+    return judge_graph(context, f"{APPS} and {POLICY}", judge)
 
 
 @rule(
@@ -106,22 +105,25 @@ def app_secrets(context: CheckContext) -> RuleResult:
     reads="Graph: credentials' startDateTime/endDateTime; the default app management policy's "
     "lifetimes; POSTURE_SECRET_EXPIRY_DAYS (default 30)",
     permission=f"{APPS}; {POLICY} for the lifetime check",
-    budget=60.0,
 )
 def credential_expiry(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
         window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
+        unread: GraphError | None = None
         try:
             policy = app_policy(context)
-        except GraphError:
-            policy = {}  # no Policy.Read.All: judge expiry only
+        except GraphError as exc:
+            policy, unread = {}, exc  # expiry is judged; lifetimes cannot be
         found: list[Evidence] = []
         for cred in app_credentials(context):
             if cred.end is None:
                 found.append(_evidence(cred, problem="no end date"))
                 continue
             days_left = (cred.end - context.now).total_seconds() / 86400
-            limit = restriction(policy, _TARGET[cred.owner_type], _lifetime_restriction(cred.kind))
+            limit = restriction(
+                policy, _TARGET[cred.owner_type], _lifetime_restriction(cred.kind),
+                now=context.now,
+            )  # fmt: skip
             longest = parse_duration((limit or {}).get("maxLifetime"))
             if days_left <= 0:
                 found.append(_evidence(cred, problem="expired"))
@@ -129,25 +131,33 @@ def credential_expiry(context: CheckContext) -> RuleResult:
                 found.append(_evidence(cred, problem=f"expires in {days_left:.0f} days"))
             elif longest and cred.start and cred.end - cred.start > longest:
                 found.append(_evidence(cred, problem="lives longer than the policy allows"))
-        if not found:
-            return RuleResult.passed(f"no credential expired or expiring within {window} days")
-        return RuleResult.failed(f"{len(found)} credential(s) need attention", found)
+        if found:
+            return RuleResult.failed(f"{len(found)} credential(s) need attention", found)
+        if unread is not None:
+            return RuleResult.unknown(
+                f"no credential expired or expiring within {window} days, but lifetimes were "
+                f"not judged: the app management policy could not be read ({unread}; needs "
+                f"{POLICY})"
+            )
+        return RuleResult.passed(f"no credential expired or expiring within {window} days")
 
-    return _graph(context, judge)
+    return judge_graph(context, f"{APPS} and {POLICY}", judge)
 
 
 @rule(
     "ENT-APP-POLICY",
-    title="The tenant's default app management policy enforces all four secret restrictions",
+    title="App management policies enforce every secret restriction, for every app, now",
     severity=Severity.MEDIUM,
     category=Category.ENTRA,
     remediation="Enable the default app management policy (PATCH "
     "/policies/defaultAppManagementPolicy) with the passwordAddition, passwordLifetime, "
-    "symmetricKeyAddition and symmetricKeyLifetime restrictions, for applications and for "
-    "service principals.",
-    reads="Graph: /policies/defaultAppManagementPolicy",
+    "customPasswordAddition, symmetricKeyAddition, symmetricKeyLifetime and "
+    "asymmetricKeyLifetime restrictions, for applications and for service principals, with no "
+    "restrictForAppsCreatedAfterDateTime in the future; give every enabled custom policy "
+    "(/policies/appManagementPolicies) the same restrictions, since it replaces the default "
+    "for the apps it is assigned to.",
+    reads="Graph: /policies/defaultAppManagementPolicy and /policies/appManagementPolicies",
     permission=POLICY,
-    budget=60.0,
 )
 def app_policy_rule(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -159,13 +169,26 @@ def app_policy_rule(context: CheckContext) -> RuleResult:
             return RuleResult.failed("the default app management policy is disabled", evidence)
         missing = []
         for owner_type, target in _TARGET.items():
-            present = {kind: bool(restriction(policy, target, kind)) for kind in RESTRICTIONS}
-            evidence.append({"target": owner_type, **present})
+            present = {
+                kind: bool(restriction(policy, target, kind, now=context.now))
+                for kind in RESTRICTIONS
+            }
+            evidence.append({"policy": "default", "target": owner_type, **present})
             missing += [f"{owner_type} {kind}" for kind, on in present.items() if not on]
+        for custom in custom_policies(context):
+            if not custom.get("isEnabled"):
+                continue
+            name = str(custom.get("displayName") or custom.get("id") or "")
+            present = {
+                kind: bool(restriction(custom, "restrictions", kind, now=context.now))
+                for kind in RESTRICTIONS
+            }
+            evidence.append({"policy": name, "target": "assigned apps", **present})
+            missing += [f"custom policy {name}: {kind}" for kind, on in present.items() if not on]
         if missing:
             return RuleResult.failed(
-                f"{len(missing)} restriction(s) not enforced: {', '.join(missing)}", evidence
+                f"{len(missing)} restriction(s) not in force: {', '.join(missing)}", evidence
             )
-        return RuleResult.passed("client secrets are restricted by the tenant policy", evidence)
+        return RuleResult.passed("client secrets are restricted by every policy", evidence)
 
-    return _graph(context, judge)
+    return judge_graph(context, f"{APPS} and {POLICY}", judge)

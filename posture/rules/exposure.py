@@ -2,7 +2,13 @@
 
 Both read Resource Graph properties only (Reader). NET-PUBLIC is skipped until the
 deployment declares its mode in ``POSTURE_NETWORK_MODE``: a public API is a choice, not
-a finding, but a "private" deployment with an open endpoint is drift.
+a finding, but a "private" deployment with an open endpoint is drift. In private mode an
+endpoint counts as closed only when ``publicNetworkAccess`` is ``Disabled``: a
+deny-by-default firewall still answers on the public endpoint (trusted services, bypass
+rules, the next IP rule someone adds). A closed vault or storage account must also hold
+an approved private endpoint connection (else the app cannot reach it either), and an
+app must be integrated with a virtual network (``virtualNetworkSubnetId``) to reach
+those endpoints.
 
 Properties (azure-mgmt models, the API versions the template uses): Microsoft.Web/sites
 ``publicNetworkAccess``; Microsoft.KeyVault/vaults and Microsoft.Storage/storageAccounts
@@ -20,15 +26,30 @@ from typing import Any, Final
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.rules.controlplane import NOT_CONFIGURED, READER, judge_resources
+from posture.rules.judge import READER, Scope, judge
 from posture.sources import arm
 from posture.sources.arm import ArmResource
-from shared.settings import POSTURE_NETWORK_MODE, POSTURE_SUBSCRIPTION_IDS
+from shared.settings import POSTURE_NETWORK_MODE
 
 MAX_KEY_DAYS: Final = 90
 MAX_SAS_DAYS: Final = 7
 _SPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$")
 PUBLIC_TYPES: Final = (arm.SITE, arm.SITE_SLOT, arm.KEY_VAULT, arm.STORAGE, arm.APP_INSIGHTS)
+
+
+def _approved_endpoints(r: ArmResource) -> int:
+    connections = r.prop("privateEndpointConnections") or []
+    return sum(
+        1
+        for c in connections
+        if isinstance(c, dict)
+        and str(
+            ((c.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get(
+                "status"
+            )
+        ).lower()
+        == "approved"
+    )
 
 
 def open_endpoints(r: ArmResource) -> list[tuple[str, Any]]:
@@ -42,12 +63,17 @@ def open_endpoints(r: ArmResource) -> list[tuple[str, Any]]:
     access = r.prop("publicNetworkAccess")
     if access == "Disabled":
         return []
-    if r.type in (arm.KEY_VAULT, arm.STORAGE):
-        action = (r.prop("networkAcls") or {}).get("defaultAction")
-        if action == "Deny":
-            return []  # a deny-by-default firewall: selected networks and private endpoints only
-        return [("networkAcls.defaultAction", action or "Allow")]
     return [("publicNetworkAccess", access or "Enabled")]
+
+
+def private_problems(r: ArmResource) -> list[tuple[str, Any]]:
+    """What keeps ``r`` from being private: open endpoints, no way in, no way out."""
+    found = open_endpoints(r)
+    if r.type in (arm.KEY_VAULT, arm.STORAGE) and not _approved_endpoints(r):
+        found.append(("privateEndpointConnections", "none approved"))
+    if r.type in (arm.SITE, arm.SITE_SLOT) and not r.prop("virtualNetworkSubnetId"):
+        found.append(("virtualNetworkSubnetId", None))
+    return found
 
 
 @rule(
@@ -56,15 +82,15 @@ def open_endpoints(r: ArmResource) -> list[tuple[str, Any]]:
     severity=Severity.MEDIUM,
     category=Category.CONTROL_PLANE,
     remediation="For POSTURE_NETWORK_MODE=private set publicNetworkAccess=Disabled on the app, "
-    "the vault and the storage accounts (reached through private endpoints), and "
+    "the vault and the storage accounts, give the vault and each account an approved private "
+    "endpoint and the app virtual network integration (virtualNetworkSubnetId), and set "
     "publicNetworkAccessForIngestion/ForQuery=Disabled on Application Insights (behind an Azure "
     "Monitor private link scope); or declare POSTURE_NETWORK_MODE=public if the endpoints are "
     "meant to be public.",
-    reads="Resource Graph: publicNetworkAccess and networkAcls.defaultAction of sites, slots, "
-    "vaults and storage accounts; publicNetworkAccessForIngestion/ForQuery of components; "
-    "POSTURE_NETWORK_MODE",
+    reads="Resource Graph: publicNetworkAccess, networkAcls, privateEndpointConnections and "
+    "virtualNetworkSubnetId of sites, slots, vaults and storage accounts; "
+    "publicNetworkAccessForIngestion/ForQuery of components; POSTURE_NETWORK_MODE",
     permission=READER,
-    budget=60.0,
 )
 def network_public(context: CheckContext) -> RuleResult:
     mode = context.value(POSTURE_NETWORK_MODE)
@@ -73,9 +99,7 @@ def network_public(context: CheckContext) -> RuleResult:
             f"no network mode declared ({POSTURE_NETWORK_MODE.name} is unset)"
         )
     if mode == "private":
-        return judge_resources(context, PUBLIC_TYPES, open_endpoints, "resource(s)")
-    if not context.value(POSTURE_SUBSCRIPTION_IDS):
-        return RuleResult.skipped(NOT_CONFIGURED)
+        return judge(context, Scope(PUBLIC_TYPES, "resource(s)", required=True), private_problems)
     exposed: list[Evidence] = [
         {"resource": r.name, "type": r.type, "property": prop, "value": str(value)}
         for t in PUBLIC_TYPES
@@ -130,7 +154,6 @@ def key_hygiene(r: ArmResource) -> list[tuple[str, Any]]:
     reads="Resource Graph: storage accounts' defaultToOAuthAuthentication, "
     "allowCrossTenantReplication, allowSharedKeyAccess, keyPolicy, sasPolicy",
     permission=READER,
-    budget=60.0,
 )
 def storage_key_hygiene(context: CheckContext) -> RuleResult:
-    return judge_resources(context, [arm.STORAGE], key_hygiene, "storage account(s)")
+    return judge(context, Scope((arm.STORAGE,), "storage account(s)", required=True), key_hygiene)

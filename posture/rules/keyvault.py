@@ -11,12 +11,13 @@ from datetime import timedelta
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources.env import loaded
 from posture.sources.rotation import rotation_state
 from posture.sources.vault import (
     SecretFacts,
+    require_vault,
     secrets_in_use,
     vault_secrets,
-    vault_url,
 )
 from shared.settings import (
     KEY_VAULT_URI,
@@ -26,7 +27,6 @@ from shared.settings import (
 )
 
 LIST_PERMISSION = "Key Vault Reader at the vault: list secret properties (never a value)"
-NOT_CONFIGURED = f"no vault configured ({KEY_VAULT_URI.name} is not set)"
 
 
 def _enabled(context: CheckContext) -> list[SecretFacts]:
@@ -52,8 +52,7 @@ def _names(found: list[Evidence]) -> str:
     permission=LIST_PERMISSION,
 )
 def secret_no_expiry(context: CheckContext) -> RuleResult:
-    if vault_url(context) is None:
-        return RuleResult.skipped(NOT_CONFIGURED)
+    require_vault(context)
     enabled = _enabled(context)
     found: list[Evidence] = [{"secret": s.name} for s in enabled if s.expires_on is None]
     if found:
@@ -75,8 +74,7 @@ def secret_no_expiry(context: CheckContext) -> RuleResult:
     permission=LIST_PERMISSION,
 )
 def secret_expiring(context: CheckContext) -> RuleResult:
-    if vault_url(context) is None:
-        return RuleResult.skipped(NOT_CONFIGURED)
+    require_vault(context)
     window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
     horizon = context.now + timedelta(days=window)
     found: list[Evidence] = []
@@ -135,8 +133,7 @@ def rotation_evidence(context: CheckContext) -> Evidence | None:
     permission=LIST_PERMISSION,
 )
 def secret_stale(context: CheckContext) -> RuleResult:
-    if vault_url(context) is None:
-        return RuleResult.skipped(NOT_CONFIGURED)
+    require_vault(context)
     window = POSTURE_ROTATION_DAYS.get(context.env)
     cutoff = context.now - timedelta(days=window)
     found: list[Evidence] = []
@@ -183,11 +180,14 @@ def _validity_days(secret: SecretFacts) -> float | None:
     permission=LIST_PERMISSION,
 )
 def secret_disabled_in_use(context: CheckContext) -> RuleResult:
-    if vault_url(context) is None:
-        return RuleResult.skipped(NOT_CONFIGURED)
+    require_vault(context)
     used = secrets_in_use(context)
-    if not used:
+    if not used and loaded(context.env):
         return RuleResult.skipped("the app is configured to use no secret")
+    if not used:
+        return RuleResult.unknown(
+            "the app's environment is not loaded: no *_SECRET_NAME setting names what it uses"
+        )
     by_name = {s.name.lower(): s for s in vault_secrets(context)}
     found: list[Evidence] = []
     for setting, name in sorted(used.items()):

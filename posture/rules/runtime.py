@@ -2,6 +2,8 @@
 
 They need no permission: App Service hands the app its settings as environment
 variables, so the app reads them as they are (Key Vault references already resolved).
+Each first makes sure the environment is an app's (:func:`posture.sources.env.require_loaded`):
+an empty environment holds no secret, and saying so would be a blind pass.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from posture.sources.env import (
     OWNER_SECRETS,
     SettingFacts,
     analyze_environment,
+    require_loaded,
 )
 from shared.redaction.shapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 
@@ -37,13 +40,16 @@ def environment_facts(context: CheckContext) -> dict[str, SettingFacts]:
     def build() -> dict[str, SettingFacts]:
         from posture.sources.arm import key_vault_reference_names
 
-        facts = analyze_environment(context.env)
+        require_loaded(context.env)
+        facts = analyze_environment(context.env, fingerprint=context.fingerprint)
         if not any(f.owner != OWNER_PLATFORM for f in facts.values()):
             return facts
         references = key_vault_reference_names(context)
         if references is None:
             return facts
-        return analyze_environment(context.env, kv_references=references)
+        return analyze_environment(
+            context.env, fingerprint=context.fingerprint, kv_references=references
+        )
 
     return context.memo("env-facts", build)
 
@@ -109,6 +115,7 @@ def env_secrets(context: CheckContext) -> RuleResult:
     permission=NO_PERMISSION,
 )
 def credential_fallback(context: CheckContext) -> RuleResult:
+    require_loaded(context.env)
     present = [name for name in FALLBACK_SETTINGS if context.setting(name)]
     if not present:
         return RuleResult.passed("no secret-based credential variable is set")
@@ -138,6 +145,7 @@ def credential_fallback(context: CheckContext) -> RuleResult:
     permission=NO_PERMISSION,
 )
 def credential_pinned(context: CheckContext) -> RuleResult:
+    require_loaded(context.env)
     if not context.in_azure:
         return RuleResult.skipped("not running in Azure (WEBSITE_SITE_NAME is not set)")
     value = context.setting("AZURE_TOKEN_CREDENTIALS")
@@ -220,6 +228,7 @@ def _fields(value: str) -> dict[str, str]:
     permission=NO_PERMISSION,
 )
 def app_insights_auth(context: CheckContext) -> RuleResult:
+    require_loaded(context.env)
     connection = context.setting("APPLICATIONINSIGHTS_CONNECTION_STRING")
     if connection is None:
         return RuleResult.skipped("Application Insights is not configured")

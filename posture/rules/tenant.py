@@ -1,19 +1,22 @@
 """Tenant governance rules: who may create, consent to, federate with and rotate app credentials.
 
-Skipped unless ``POSTURE_GRAPH_ENABLED=true`` (each also names its own switch). Like
-the other Entra rules they judge the whole tenant; evidence names apps, ids, policy
+``unknown`` unless ``POSTURE_GRAPH_ENABLED=true`` (two are skipped by a declaration of
+their own: no Workload Identities Premium, no rotation identity). Like the other Entra
+rules they judge the whole tenant; evidence names apps, ids, policy
 flags and counts, never a credential.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.rules.judge import GRAPH_APPS as APPS
+from posture.rules.judge import GRAPH_POLICY as POLICY
+from posture.rules.judge import judge_graph
 from posture.sources.directory import (
     Application,
     admin_consent_policy,
@@ -25,17 +28,13 @@ from posture.sources.directory import (
     federated_credentials,
     service_principals,
 )
-from posture.sources.graph import GraphError, tenant_id
+from posture.sources.graph import tenant_id
 from shared.settings import (
     POSTURE_FIC_ISSUERS,
-    POSTURE_GRAPH_ENABLED,
     POSTURE_ROTATION_PRINCIPAL_ID,
     POSTURE_WORKLOAD_ID_PREMIUM,
 )
 
-NOT_ENABLED = f"Microsoft Graph rules are off ({POSTURE_GRAPH_ENABLED.name} is not true)"
-APPS = "Graph application permission Application.Read.All"
-POLICY = "Graph application permission Policy.Read.All"
 ROLES = "Graph application permission RoleManagement.Read.Directory"
 EXCHANGE_AUDIENCE: Final = "api://AzureADTokenExchange"
 GITHUB_ISSUER: Final = "https://token.actions.githubusercontent.com"
@@ -62,15 +61,6 @@ CREDENTIAL_UPDATE: Final = "microsoft.directory/applications/credentials/update"
 LEGACY_CONSENT: Final = "microsoft-user-default-legacy"
 
 
-def _graph(context: CheckContext, needs: str, judge: Callable[[], RuleResult]) -> RuleResult:
-    if not context.value(POSTURE_GRAPH_ENABLED):
-        return RuleResult.skipped(NOT_ENABLED)
-    try:
-        return judge()
-    except GraphError as exc:
-        return RuleResult.error(f"{exc} (needs {needs})")
-
-
 def _own_issuer(context: CheckContext) -> str | None:
     tenant = tenant_id(context)
     return f"https://login.microsoftonline.com/{tenant}/v2.0" if tenant else None
@@ -88,7 +78,6 @@ def _own_issuer(context: CheckContext) -> str | None:
     reads="Graph: applications (signInAudience, credential counts) and each application's "
     "federatedIdentityCredentials; POSTURE_FIC_ISSUERS",
     permission=APPS,
-    budget=60.0,
 )
 def federated_credentials_pinned(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -101,7 +90,7 @@ def federated_credentials_pinned(context: CheckContext) -> RuleResult:
             fics = federated_credentials(context, app)
             checked += len(fics)
             for fic in fics:
-                for problem in _fic_problems(fic.issuer, fic.subject, fic.audiences, allowed):
+                for problem in fic_problems(fic.issuer, fic.subject, fic.audiences, allowed):
                     found.append(
                         {"app": app.name, "app_id": app.app_id, "credential": fic.name,
                          "issuer": fic.issuer, "problem": problem}
@@ -127,10 +116,10 @@ def federated_credentials_pinned(context: CheckContext) -> RuleResult:
             [{"apps": len(apps), "federated_credentials": checked}],
         )
 
-    return _graph(context, APPS, judge)
+    return judge_graph(context, APPS, judge)
 
 
-def _fic_problems(
+def fic_problems(
     issuer: str, subject: str, audiences: tuple[str, ...], allowed: set[str]
 ) -> list[str]:
     problems = []
@@ -159,7 +148,6 @@ def _fic_problems(
     "(signInAudience, servicePrincipalType, whether they hold credentials); "
     "POSTURE_WORKLOAD_ID_PREMIUM",
     permission=f"{POLICY}; {APPS}",
-    budget=60.0,
 )
 def workload_conditional_access(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -208,7 +196,7 @@ def workload_conditional_access(context: CheckContext) -> RuleResult:
             )
         return RuleResult.passed(f"{len(targets)} service principal(s) covered", evidence)
 
-    return _graph(context, f"{POLICY} and {APPS}", judge)
+    return judge_graph(context, f"{POLICY} and {APPS}", judge)
 
 
 @rule(
@@ -223,7 +211,6 @@ def workload_conditional_access(context: CheckContext) -> RuleResult:
     reads="Graph: policies/authorizationPolicy (defaultUserRolePermissions), "
     "policies/adminConsentRequestPolicy, applications ($expand=owners, credential end dates)",
     permission=f"{POLICY}; {APPS}",
-    budget=60.0,
 )
 def app_governance(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -255,7 +242,7 @@ def app_governance(context: CheckContext) -> RuleResult:
             f"app registration and consent restricted; {len(apps)} app(s) owned and in use"
         )
 
-    return _graph(context, f"{POLICY} and {APPS}", judge)
+    return judge_graph(context, f"{POLICY} and {APPS}", judge)
 
 
 def _abandoned(app: Application, context: CheckContext) -> bool:
@@ -277,7 +264,6 @@ def _abandoned(app: Application, context: CheckContext) -> bool:
     reads="Graph: roleManagement/directory/roleAssignments of POSTURE_ROTATION_PRINCIPAL_ID "
     "($expand=roleDefinition) and its appRoleAssignments",
     permission=f"{ROLES}; {APPS}",
-    budget=60.0,
 )
 def rotation_role(context: CheckContext) -> RuleResult:
     def judge() -> RuleResult:
@@ -318,4 +304,4 @@ def rotation_role(context: CheckContext) -> RuleResult:
             return RuleResult.failed(f"the rotation identity: {found[0]['problem']}", found)
         return RuleResult.passed(f"{scoped} app-scoped custom credential role assignment(s)")
 
-    return _graph(context, f"{ROLES} and {APPS}", judge)
+    return judge_graph(context, f"{ROLES} and {APPS}", judge)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.sources.env import require_loaded
 from posture.sources.probes import FAILURES, NOT_PROBED, OK, ProbeResult, probe_all
 
 DATA_ROLES = "the data roles of each connection (e.g. Storage Blob Data Reader, Key Vault Reader)"
@@ -44,11 +45,16 @@ def _probe_evidence(result: ProbeResult) -> Evidence:
     budget=30.0,
 )
 def connection_token(context: CheckContext) -> RuleResult:
+    require_loaded(context.env)
     results = probe_all(context)
     probed = [r for r in results if r.outcome != NOT_PROBED]
     evidence = [_probe_evidence(r) for r in results]
     if not probed:
-        return RuleResult.skipped("no identity-based connection the prober knows how to read")
+        return RuleResult.unknown(
+            "no identity-based connection to probe (no <CONN>__blobServiceUri, "
+            "__queueServiceUri, __tableServiceUri, __serviceUri or KEY_VAULT_URI setting)",
+            evidence,
+        )
     failing = [r for r in probed if r.outcome in FAILURES]
     if failing:
         names = ", ".join(f"{r.endpoint.setting} ({r.outcome})" for r in failing)
@@ -92,9 +98,10 @@ def _identity_problem(context: CheckContext, result: ProbeResult) -> str | None:
     budget=30.0,
 )
 def token_identity(context: CheckContext) -> RuleResult:
+    require_loaded(context.env)
     tokens = [r for r in probe_all(context) if r.token_ms is not None]
     if not tokens:
-        return RuleResult.skipped("no token was obtained (see RT-CONN-TOKEN)")
+        return RuleResult.unknown("no token was obtained to read its identity (see RT-CONN-TOKEN)")
     evidence: list[Evidence] = []
     problems: list[str] = []
     for result in tokens:

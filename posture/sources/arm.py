@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from posture.context import CheckContext
+from posture.errors import Unseen
+from posture.sources import connections
 from shared.settings import (
     POSTURE_ARM_ENDPOINT,
     POSTURE_RESOURCE_GROUPS,
@@ -28,31 +30,41 @@ if TYPE_CHECKING:
 WEB_API_VERSION: Final = "2022-03-01"
 MAX_PAGES: Final = 50
 
-STORAGE: Final = "microsoft.storage/storageaccounts"
-KEY_VAULT: Final = "microsoft.keyvault/vaults"
+STORAGE: Final = connections.STORAGE
+KEY_VAULT: Final = connections.KEY_VAULT
 SITE: Final = "microsoft.web/sites"
 SITE_SLOT: Final = "microsoft.web/sites/slots"
 APP_INSIGHTS: Final = "microsoft.insights/components"
-SERVICE_BUS: Final = "microsoft.servicebus/namespaces"
-EVENT_HUBS: Final = "microsoft.eventhub/namespaces"
-COSMOS: Final = "microsoft.documentdb/databaseaccounts"
+WORKSPACE: Final = "microsoft.operationalinsights/workspaces"
+SERVICE_BUS: Final = connections.SERVICE_BUS
+EVENT_HUBS: Final = connections.EVENT_HUBS
+COSMOS: Final = connections.COSMOS
+SQL: Final = connections.SQL
 APP_CONFIGURATION: Final = "microsoft.appconfiguration/configurationstores"
 REDIS: Final = "microsoft.cache/redis"
 AI_SERVICES: Final = "microsoft.cognitiveservices/accounts"
 CONTAINER_REGISTRY: Final = "microsoft.containerregistry/registries"
+EVENT_GRID_TOPIC: Final = connections.EVENT_GRID_TOPIC
+EVENT_GRID_DOMAIN: Final = "microsoft.eventgrid/domains"
+EVENT_GRID_SYSTEM_TOPIC: Final = "microsoft.eventgrid/systemtopics"
 TYPES: Final = (
     STORAGE,
     KEY_VAULT,
     SITE,
     SITE_SLOT,
     APP_INSIGHTS,
+    WORKSPACE,
     SERVICE_BUS,
     EVENT_HUBS,
     COSMOS,
+    SQL,
     APP_CONFIGURATION,
     REDIS,
     AI_SERVICES,
     CONTAINER_REGISTRY,
+    EVENT_GRID_TOPIC,
+    EVENT_GRID_DOMAIN,
+    EVENT_GRID_SYSTEM_TOPIC,
 )
 
 
@@ -69,13 +81,37 @@ class ArmResource:
     identity: dict[str, Any] | None
 
     def prop(self, name: str) -> Any:
-        """A top-level property by case-insensitive name (App Insights spells some in Pascal)."""
-        lowered = name.lower()
-        return next((v for k, v in self.properties.items() if k.lower() == lowered), None)
+        """A property by case-insensitive name (App Insights spells some in Pascal); a dotted
+        name walks nested objects, ``identity.*`` the resource's identity."""
+        first, _, rest = name.partition(".")
+        if first == "identity":
+            node: Any = self.identity or {}
+        else:
+            node = self.properties
+            rest = name
+        for step in rest.split(".") if rest else ():
+            if not isinstance(node, dict):
+                return None
+            lowered = step.lower()
+            node = next((v for k, v in node.items() if k.lower() == lowered), None)
+        return node
 
 
 def subscriptions(context: CheckContext) -> list[str]:
-    return context.value(POSTURE_SUBSCRIPTION_IDS) or []
+    """The subscriptions in scope; :class:`Unseen` when none is configured."""
+    subs = context.value(POSTURE_SUBSCRIPTION_IDS)
+    if not subs:
+        raise Unseen(
+            f"no subscription to inspect ({POSTURE_SUBSCRIPTION_IDS.name} is not set): set it "
+            "to the deployment's subscription id and grant the app's identity Reader there"
+        )
+    return list(subs)
+
+
+def _scope_text(context: CheckContext) -> str:
+    groups = context.value(POSTURE_RESOURCE_GROUPS)
+    where = f"subscription(s) {', '.join(subscriptions(context))}"
+    return where + (f", resource group(s) {', '.join(groups)}" if groups else "")
 
 
 def query(context: CheckContext) -> str:
@@ -142,8 +178,41 @@ def _resource(row: dict[str, Any]) -> ArmResource:
     )
 
 
+def inventory(context: CheckContext) -> list[ArmResource]:
+    """Every resource in scope, proven to be the deployment's: :class:`Unseen` when the scope
+    shows nothing, or shows no site of the name the app runs as (``WEBSITE_SITE_NAME``)."""
+    found = arm_resources(context)
+    if not found:
+        raise Unseen(
+            f"Resource Graph showed no resource in {_scope_text(context)}: a wrong "
+            f"{POSTURE_SUBSCRIPTION_IDS.name} or {POSTURE_RESOURCE_GROUPS.name}, or the identity "
+            "holds no Reader role there"
+        )
+    own = (context.setting("WEBSITE_SITE_NAME") or "").lower()
+    if own and not any(r.type == SITE and r.name.lower() == own for r in found):
+        raise Unseen(
+            f"the app's own site {own} is not among the {len(found)} resource(s) in "
+            f"{_scope_text(context)}: the scope does not cover this deployment"
+        )
+    return found
+
+
 def of_type(context: CheckContext, resource_type: str) -> list[ArmResource]:
-    return [r for r in arm_resources(context) if r.type == resource_type]
+    return [r for r in inventory(context) if r.type == resource_type]
+
+
+def unseen_connections(
+    context: CheckContext, types: tuple[str, ...] | list[str]
+) -> list[connections.Connection]:
+    """The resources of ``types`` the app's settings name and the scope does not show."""
+    wanted = set(types)
+    present = {(r.type, r.name.lower()) for r in inventory(context)}
+    named = context.memo("named-connections", lambda: connections.named_connections(context.env))
+    return [
+        c
+        for c in named
+        if wanted.intersection(c.types) and not any((t, c.name) in present for t in c.types)
+    ]
 
 
 def _management_client(context: CheckContext) -> ResourceManagementClient:
@@ -220,7 +289,7 @@ def is_site(resource: ArmResource) -> bool:
 
 def sites(context: CheckContext) -> list[ArmResource]:
     """Every app and deployment slot in scope (a slot is judged like its app)."""
-    return [r for r in arm_resources(context) if is_site(r)]
+    return [r for r in inventory(context) if is_site(r)]
 
 
 def key_vault_reference_names(context: CheckContext) -> frozenset[str] | None:
@@ -239,7 +308,7 @@ def key_vault_reference_names(context: CheckContext) -> frozenset[str] | None:
         if len(sites) != 1:
             return None
         body = arm_get(context, f"{sites[0].id}/config/configreferences/appsettings")
-    except (AzureError, SettingsError, ValueError):
+    except (AzureError, SettingsError, ValueError, Unseen):
         return None
     names = {str(item.get("name") or item.get("id") or "") for item in body.get("value", [])}
     return frozenset(name.rsplit("/", 1)[-1] for name in names if name)

@@ -12,17 +12,25 @@ to do about it. So every notable setting gets exactly one *owner*:
 4. ``RT-SAS-CLASSIFY``: any other value holding a SAS;
 5. ``RT-ENV-SECRETS``: any other secret-shaped value.
 
-Facts hold findings (kind, span, fingerprint), never values. The vocabulary (which
-variables are credentials, which the platform owns, what a keyed connection string is)
-is :mod:`shared.settings.environment`'s, the same the app's start-up check refuses by.
+Facts hold findings (kind, span, fingerprint), never values; each fingerprint is the
+run's keyed digest (:meth:`posture.context.CheckContext.fingerprint`), never the plain
+hash a report reader could test a guess against. The vocabulary (which variables are
+credentials, which the platform owns, what a keyed connection string is) is
+:mod:`shared.settings.environment`'s, the same the app's start-up check refuses by.
+
+A rule that judges the environment must first know it is looking at an app's settings:
+an empty or foreign environment holds no secret, and "no secret found" would be a blind
+pass. :func:`require_loaded` says which settings every Functions app has and this one
+lacks (the host's storage connection, ``AzureWebJobsStorage`` in one of its forms).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Final
 
+from posture.errors import Unseen
 from shared.redaction.shapes import Finding, SasInfo, classify_sas, scan
 from shared.settings import declared_settings
 from shared.settings.environment import (
@@ -34,6 +42,8 @@ from shared.settings.environment import (
     connection_fields,
     keyed_by,
 )
+
+Fingerprint = Callable[[str], str]
 
 __all__ = [
     "APPSETTING_PREFIX",
@@ -50,6 +60,9 @@ __all__ = [
     "analyze_environment",
     "connection_fields",
     "keyed_by",
+    "loaded",
+    "missing_settings",
+    "require_loaded",
 ]
 
 OWNER_FALLBACK: Final = "RT-CRED-FALLBACK"
@@ -94,13 +107,46 @@ def _mirror(env: Mapping[str, str], name: str) -> bool:
     return original != name and env.get(original) == env[name]
 
 
+def loaded(env: Mapping[str, str]) -> bool:
+    """Whether ``env`` is a Functions app's: the host's storage connection is set."""
+    return any(
+        (value or "").strip() and (name == HOST_STORAGE or name.startswith(f"{HOST_STORAGE}__"))
+        for name, value in env.items()
+    )
+
+
+def missing_settings(env: Mapping[str, str]) -> list[str]:
+    """The app's required settings (``shared.settings``) that ``env`` does not set."""
+    return sorted(
+        s.name for s in declared_settings() if s.required and not (env.get(s.name) or "").strip()
+    )
+
+
+def require_loaded(env: Mapping[str, str]) -> None:
+    """:class:`Unseen` unless ``env`` is an app's environment (the report's environment
+    section lists the app's settings it lacks)."""
+    if not loaded(env):
+        raise Unseen(
+            f"the app's environment is not loaded (no {HOST_STORAGE} setting): run inside the "
+            "app, or load its settings first (python -m devstack env, or the deployed app's)"
+        )
+
+
+def _keyed(findings: list[Finding], value: str, fingerprint: Fingerprint) -> list[Finding]:
+    return [replace(f, fingerprint=fingerprint(value[f.start : f.end])) for f in findings]
+
+
 def analyze_environment(
-    env: Mapping[str, str], *, kv_references: frozenset[str] | None = None
+    env: Mapping[str, str],
+    *,
+    fingerprint: Fingerprint,
+    kv_references: frozenset[str] | None = None,
 ) -> dict[str, SettingFacts]:
     """Facts for every setting that holds a secret, a key, a SAS, or a credential switch.
 
-    ``kv_references`` names the app settings known to be Key Vault references (from
-    the control plane); None means unknown, so sources are labelled ``unknown``.
+    ``fingerprint`` digests each finding (the run's keyed digest); ``kv_references`` names
+    the app settings known to be Key Vault references (from the control plane); None means
+    unknown, so sources are labelled ``unknown``.
     """
     declared = {setting.name for setting in declared_settings()}
     facts: dict[str, SettingFacts] = {}
@@ -108,8 +154,11 @@ def analyze_environment(
         value = env[name]
         if not value or _mirror(env, name):
             continue
-        secrets = [f for f in scan(value) if f.is_secret]
-        sas = classify_sas(value)
+        secrets = _keyed([f for f in scan(value) if f.is_secret], value, fingerprint)
+        sas = [
+            replace(info, finding=_keyed([info.finding], value, fingerprint)[0])
+            for info in classify_sas(value)
+        ]
         keyed = keyed_by(value)
         owner = _owner(name, secrets, sas, keyed)
         if not owner:

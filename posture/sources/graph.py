@@ -1,7 +1,10 @@
 """Entra facts from Microsoft Graph: app credentials and the tenant's app management policy.
 
 Plain HTTPS with the app's token for ``<graph>/.default`` (application permissions
-Application.Read.All and Policy.Read.All): three GETs, paged with ``@odata.nextLink``.
+Application.Read.All and Policy.Read.All): a few GETs, paged with ``@odata.nextLink``.
+A key credential of type ``Symmetric`` is a shared secret by another name: it is kept
+as kind ``symmetric``, apart from certificates (keyCredential ``type``:
+AsymmetricX509Cert, X509CertAndPassword, Symmetric).
 Only dates, ids and display names are kept; a credential's ``hint`` (its first
 characters) and anything named like a secret are dropped as the response is read.
 """
@@ -16,6 +19,7 @@ from typing import Any, Final
 import requests
 
 from posture.context import CheckContext
+from posture.errors import PostureError, Unseen
 from shared.settings import POSTURE_GRAPH_ENDPOINT
 
 MAX_PAGES: Final = 100
@@ -26,7 +30,7 @@ _DURATION: Final = re.compile(
 )
 
 
-class GraphError(Exception):
+class GraphError(PostureError):
     """Graph refused or failed a request; ``status`` and Graph's error code, nothing else."""
 
     def __init__(self, status: int, code: str | None) -> None:
@@ -42,7 +46,7 @@ class AppCredential:
     owner: str  # display name
     app_id: str
     key_id: str
-    kind: str  # password or certificate
+    kind: str  # password, symmetric or certificate
     start: datetime | None
     end: datetime | None
 
@@ -108,8 +112,9 @@ def _collect(context: CheckContext, path: str) -> list[dict[str, Any]]:
 
 def _credentials(owner_type: str, obj: dict[str, Any]) -> list[AppCredential]:
     found: list[AppCredential] = []
-    for field, kind in (("passwordCredentials", "password"), ("keyCredentials", "certificate")):
+    for field, default in (("passwordCredentials", "password"), ("keyCredentials", "certificate")):
         for item in obj.get(field) or []:
+            kind = "symmetric" if str(item.get("type")).lower() == "symmetric" else default
             found.append(
                 AppCredential(
                     owner_type=owner_type,
@@ -129,12 +134,19 @@ def app_credentials(context: CheckContext) -> list[AppCredential]:
 
     def build() -> list[AppCredential]:
         found: list[AppCredential] = []
+        objects = 0
         for owner_type, path in (
             ("application", "applications"),
             ("servicePrincipal", "servicePrincipals"),
         ):
             for obj in _collect(context, f"{path}?$select={_SELECT}&$top=999"):
+                objects += 1
                 found.extend(_credentials(owner_type, obj))
+        if not objects:
+            raise Unseen(
+                "Microsoft Graph listed no application and no service principal: every tenant "
+                "holds Microsoft's own, so the app's identity sees none (Application.Read.All?)"
+            )
         return found
 
     return context.memo("graph-credentials", build)
@@ -148,14 +160,29 @@ def app_policy(context: CheckContext) -> dict[str, Any]:
     )
 
 
-def restriction(policy: dict[str, Any], target: str, kind: str) -> dict[str, Any] | None:
-    """The enabled ``kind`` restriction (e.g. passwordAddition) for ``target`` restrictions."""
+def custom_policies(context: CheckContext) -> list[dict[str, Any]]:
+    """The tenant's custom app management policies: each overrides the default policy for
+    the applications and service principals it is assigned to."""
+    return context.memo(
+        "graph-custom-policies", lambda: _collect(context, "policies/appManagementPolicies")
+    )
+
+
+def restriction(
+    policy: dict[str, Any], target: str, kind: str, *, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """The ``kind`` restriction (e.g. passwordAddition) of ``target`` restrictions that is in
+    force: enabled and, when ``now`` is given, not limited to apps created after ``now``."""
     restrictions = policy.get(target) or {}
     for field in ("passwordCredentials", "keyCredentials"):
         for item in restrictions.get(field) or []:
             state = str(item.get("state") or "enabled").lower()
-            if item.get("restrictionType") == kind and state == "enabled":
-                return dict(item)
+            if item.get("restrictionType") != kind or state != "enabled":
+                continue
+            after = _when(item.get("restrictForAppsCreatedAfterDateTime"))
+            if now is not None and after is not None and after > now:
+                continue  # it restricts only apps not created yet
+            return dict(item)
     return None
 
 

@@ -8,12 +8,15 @@ arrives and only findings are kept (table, column, kind, fingerprint): the rows
 themselves are dropped, so no value leaves this module.
 
 The Logs API does not page: one answer holds every row (up to its own limits), so the
-query bounds itself with ``take`` and the scan says when it reached the bound. A partial
-answer (``LogsQueryPartialResult``: the service stopped early) is scanned as far as it goes.
+query bounds itself: newest first (``order by TimeGenerated desc``), one row more than it
+scans, so a bound reached is known (``truncated``) rather than mistaken for a complete
+scan of an unordered sample. A partial answer (``LogsQueryPartialResult``: the service
+stopped early) is scanned as far as it goes. Fingerprints are the run's keyed digests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
@@ -45,8 +48,9 @@ def query() -> str:
     return "\n".join(
         [
             "union isfuzzy=true withsource=SourceTable " + ", ".join(COLUMNS),
-            f"| project SourceTable, {projected}",
-            f"| take {MAX_ROWS}",
+            f"| project SourceTable, TimeGenerated, {projected}",
+            "| order by TimeGenerated desc",
+            f"| take {MAX_ROWS + 1}",
         ]
     )
 
@@ -64,6 +68,7 @@ class Finding:
 class LogScan:
     """What the scan found: findings by (table, column, kind, fingerprint), and how far it read."""
 
+    fingerprint: Callable[[str], str]
     rows: int = 0
     truncated: bool = False
     partial: bool = False
@@ -73,11 +78,12 @@ class LogScan:
         for hit in scan(text):
             if not hit.is_secret:
                 continue
-            key = (table, column, hit.kind, hit.fingerprint)
+            digest = self.fingerprint(text[hit.start : hit.end])
+            key = (table, column, hit.kind, digest)
             if key in self.findings:
                 self.findings[key].count += 1
             else:
-                self.findings[key] = Finding(table, column, hit.kind, hit.fingerprint)
+                self.findings[key] = Finding(table, column, hit.kind, digest)
 
 
 def scan_telemetry(context: CheckContext) -> LogScan:
@@ -102,7 +108,7 @@ def scan_telemetry(context: CheckContext) -> LogScan:
             answer = client.query_workspace(
                 workspace, query(), timespan=timedelta(hours=hours), server_timeout=30
             )
-        result = LogScan()
+        result = LogScan(fingerprint=context.fingerprint)
         if answer.status == LogsQueryStatus.PARTIAL:
             result.partial = True
             tables = answer.partial_data
@@ -111,6 +117,9 @@ def scan_telemetry(context: CheckContext) -> LogScan:
         for table in tables:
             names = list(table.columns)
             for row in table.rows:
+                if result.rows >= MAX_ROWS:
+                    result.truncated = True
+                    break
                 result.rows += 1
                 cells = dict(zip(names, row, strict=False))
                 source = str(cells.get("SourceTable") or "")
@@ -118,7 +127,6 @@ def scan_telemetry(context: CheckContext) -> LogScan:
                     value = cells.get(column)
                     if isinstance(value, str) and value:
                         result.add(source, column, value)
-        result.truncated = result.rows >= MAX_ROWS
         return result
 
     return context.memo("log-scan", build)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Final
 
 from posture.context import CheckContext
+from posture.errors import Unseen
 from shared.settings import (
     KEY_VAULT_URI,
     PARTNER_API_KEY_SECRET_NAME,
@@ -27,8 +28,8 @@ PAGE_SIZE: Final = 25
 MAX_SECRETS: Final = 5000
 
 
-class VaultListingTruncatedError(RuntimeError):
-    """The vault holds more secrets than one run inspects."""
+class VaultListingTruncatedError(Unseen):
+    """The vault holds more secrets than one run inspects: the rest could not be seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +48,23 @@ def vault_url(context: CheckContext) -> str | None:
     return context.value(KEY_VAULT_URI)
 
 
+def require_vault(context: CheckContext) -> str:
+    """The vault the app uses; :class:`Unseen` when no setting names it."""
+    url = vault_url(context)
+    if url is None:
+        raise Unseen(
+            f"no vault to inspect ({KEY_VAULT_URI.name} is not set): run with the app's settings"
+        )
+    return url
+
+
 def vault_secrets(context: CheckContext) -> list[SecretFacts]:
     """Every secret's properties, read once per run (all pages)."""
 
     def build() -> list[SecretFacts]:
         from azure.keyvault.secrets import SecretClient
 
-        url = vault_url(context)
-        if url is None:
-            raise ValueError(f"{KEY_VAULT_URI.name} is not set")
+        url = require_vault(context)
         client = SecretClient(
             url,
             context.credential_for(KEY_VAULT_URI.name),
@@ -68,7 +77,9 @@ def vault_secrets(context: CheckContext) -> list[SecretFacts]:
         with client:
             for props in client.list_properties_of_secrets(max_page_size=PAGE_SIZE):
                 if len(found) >= MAX_SECRETS:
-                    raise VaultListingTruncatedError(f"more than {MAX_SECRETS} secrets")
+                    raise VaultListingTruncatedError(
+                        f"the vault holds more than {MAX_SECRETS} secrets; the rest were not read"
+                    )
                 found.append(
                     SecretFacts(
                         name=props.name or "",

@@ -25,8 +25,9 @@ import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
+from junitparser import JUnitXml
 
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import ROOT, RunningStack, running_stack
 from devstack.tokens import IssuerCredential
 from posture.model import Category, all_rules
 from posture.report.schema import REPORT_SCHEMA
@@ -128,6 +129,17 @@ def test_run_on_a_clean_stack_stores_and_serves_a_report_without_critical_or_hig
     rows.feed(page.text)
     assert len(rows.row_classes) == len(report["results"])
 
+    sarif = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "sarif"})
+    assert sarif.headers["Content-Type"].startswith("application/sarif+json")
+    schema = json.loads((ROOT / "tests/support/schemas/sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif.json())
+    junit = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "junit"})
+    assert junit.headers["Content-Type"].startswith("application/xml")
+    suites = JUnitXml.fromstring(junit.text)
+    assert sum(len(list(suite)) for suite in suites) == len(report["results"])
+    bad = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "pdf"})
+    assert (bad.status_code, bad.json()["error"]["target"]) == (400, "format")
+
     history = call(posture_stack, "GET", "posture/history", "Posture.Read", params={"days": "1"})
     assert history.status_code == 200
     entries = {e["report"]: e for e in history.json()["reports"]}
@@ -194,7 +206,11 @@ def test_timer_stores_dated_reports_and_logs_a_summary_and_one_warning_per_failu
 
     warning = "posture rule KV-SECRET-NOEXPIRY failed (high)"
     log = eventually(lambda: warning in timer_stack.log_text() and timer_stack.log_text())
-    assert re.search(r"posture: \d+ pass, \d+ fail, \d+ error, \d+ skipped of \d+ rules", log)
+    assert re.search(
+        r"posture: \d+ pass, \d+ fail, \d+ error, \d+ unknown, \d+ skipped of \d+ rules "
+        r"\(\d+ waived\)",
+        log,
+    )
     assert set(re.findall(r"posture rule (\S+) failed \(", log)) == set(failed)
 
     name = timer_stack.endpoints["partner_secret_name"]

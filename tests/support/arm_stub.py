@@ -12,7 +12,8 @@ request shape, paging, errors. Answers follow the services' documented shapes:
   (``properties.allow``) and ``.../config/configreferences/appsettings`` (a ``value`` list
   of references); anything else is 404 ``ResourceNotFound`` in ARM's error shape;
 * Graph ``/v1.0/applications`` and ``/v1.0/servicePrincipals`` (``value`` and an absolute
-  ``@odata.nextLink`` with ``$skiptoken``) and ``/v1.0/policies/defaultAppManagementPolicy``;
+  ``@odata.nextLink`` with ``$skiptoken``), ``/v1.0/policies/defaultAppManagementPolicy`` and
+  ``/v1.0/policies/appManagementPolicies`` (the custom policies, ``value``);
 * recorded answers (tests/support/recordings/): any other ARM or Graph GET, and the Logs
   query API's ``POST /v1/workspaces/<id>/query``, answered with the recorded body of
   ``"<METHOD> <path>"``; a list of bodies is pages, the one asked for chosen by
@@ -45,6 +46,7 @@ class CloudModel:
     applications: list[dict[str, Any]] = field(default_factory=list)
     service_principals: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
+    custom_policies: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 3
     recorded: dict[str, Any] = field(default_factory=dict)  # "GET /path" -> body or pages
     arm_failure: tuple[int, str] | None = None  # (status, code) for every ARM request
@@ -148,6 +150,7 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
             return _error(404, missing, "The resource was not found.")
         if isinstance(answer, list):
             answer = answer[int(request.query_params.get("$skiptoken") or 0)]
+        answer = _filtered(answer, request.query_params.get("$filter") or "")
         text = json.dumps(answer).replace("{origin}", origin)
         return Response(text, media_type="application/json")
 
@@ -182,6 +185,12 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
             return refused
         return JSONResponse(model.policy)
 
+    async def graph_custom_policies(request: Request) -> Response:
+        refused = await admit(request, "graph")
+        if refused is not None:
+            return refused
+        return JSONResponse({"value": model.custom_policies})
+
     return Starlette(
         routes=[
             Route("/providers/Microsoft.ResourceGraph/resources", resource_graph, methods=["POST"]),
@@ -197,10 +206,22 @@ def create_cloud_stub(model: CloudModel, origin: str) -> Starlette:
                 methods=["GET"],
             ),
             Route("/v1.0/policies/defaultAppManagementPolicy", graph_policy, methods=["GET"]),
+            Route("/v1.0/policies/appManagementPolicies", graph_custom_policies, methods=["GET"]),
             Route("/v1.0/{rest:path}", recorded_graph, methods=["GET"]),
             Route("/v1/workspaces/{rest:path}", recorded_logs, methods=["POST"]),
         ]
     )
+
+
+def _filtered(answer: Any, odata_filter: str) -> Any:
+    """A collection narrowed as ARM narrows it for ``principalId eq '<id>'`` (the role
+    assignments of one principal); any other filter is answered as recorded."""
+    wanted = odata_filter.removeprefix("principalId eq ").strip("'")
+    if wanted == odata_filter or not isinstance(answer, dict) or "value" not in answer:
+        return answer
+    items = [i for i in answer["value"] if (i.get("properties") or {}).get("principalId") in
+             (wanted, None)]  # fmt: skip
+    return {**answer, "value": items}
 
 
 def _reference(site: str, setting: str) -> dict[str, Any]:

@@ -32,6 +32,9 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "posture": frozenset({"blueprints", "devstack", "function_app", "bench", "tests"}),
     "blueprints": frozenset({"devstack", "function_app", "bench", "tests"}),
     "devstack": frozenset({"blueprints", "posture", "function_app", "bench", "tests"}),
+    # a developer tool beside the app: it reads shared's secret shapes and runs posture's rules,
+    # starts the devstack as a process, and never imports the app itself
+    "migrate": frozenset({"blueprints", "function_app", "bench", "tests"}),
 }
 #: Modules under blueprints/ that are shared by the blueprints, not blueprints themselves.
 BLUEPRINT_COMMONS = ("blueprints.http", "blueprints.contracts")
@@ -137,7 +140,7 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
-@pytest.mark.parametrize("package", ["shared", "posture"])
+@pytest.mark.parametrize("package", ["shared", "posture", "migrate"])
 def test_a_package_imported_alone_loads_none_it_may_not_depend_on(package: str) -> None:
     """Every module of the package imported in a fresh interpreter: no forbidden package
     arrives, not even through a dependency (so no cycle between shared and posture)."""
@@ -156,7 +159,7 @@ def test_a_package_imported_alone_loads_none_it_may_not_depend_on(package: str) 
 
 
 DEPLOYED = ("shared", "posture", "blueprints", "function_app.py", "host.json", "requirements.txt")
-LOCAL_ONLY = ("devstack", "tests", "bench", "docs", "infra")
+LOCAL_ONLY = ("devstack", "tests", "bench", "docs", "infra", "migrate")
 
 
 def test_what_the_app_imports_is_deployed_and_the_local_stack_is_not() -> None:

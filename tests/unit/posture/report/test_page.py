@@ -48,7 +48,7 @@ def test_html_is_one_page_with_a_table_worst_first_and_escaped() -> None:
     assert not {"script", "link", "img", "iframe"} & parser.tags
     header, *rows = parser.rows
     assert header == ["status", "severity", "rule", "title", "result"]
-    assert [row[2] for row in rows] == ["T-FAIL", "T-ERR", "T-PASS", "T-SKIP"]
-    assert [row[0] for row in rows] == ["FAIL", "ERROR", "PASS", "SKIPPED"]
+    assert [row[2] for row in rows] == ["T-FAIL", "T-ERR", "T-BLIND", "T-PASS", "T-SKIP"]
+    assert [row[0] for row in rows] == ["FAIL", "ERROR", "UNKNOWN", "PASS", "SKIPPED"]
     assert "A<b>" not in page
     assert "A&lt;b&gt;" in page

@@ -59,7 +59,8 @@ AUTH_BREAKS = [
      "RedirectToLoginPage", "globalValidation.unauthenticatedClientAction"),
     ("path left open", ["properties", "globalValidation", "excludedPaths"],
      ["/api/health", "/api/jobs"], "globalValidation.excludedPaths"),
-    ("provider off", [*ENTRA, "enabled"], False, "identityProviders.azureActiveDirectory.enabled"),
+    ("another provider on", ["properties", "identityProviders", "gitHub"],
+     {"enabled": True, "registration": {"clientId": "Iv1.0"}}, "identityProviders.gitHub.enabled"),
     ("another tenant", [*ENTRA, "registration", "openIdIssuer"],
      "https://login.microsoftonline.com/0f0f0f0f-0000-4000-8000-00000000beef/v2.0",
      "azureActiveDirectory.registration.openIdIssuer"),
@@ -83,6 +84,15 @@ def test_each_changed_field_fails_app_auth_naming_it(
     result = _judge(stub, recordings.derive(REC, ["responses", AUTH, *path], value))
     assert result.status is Status.FAIL, case
     assert [(e["resource"], e["property"]) for e in result.evidence] == [("func-app", prop)]
+
+
+def test_required_authentication_with_no_provider_refuses_everyone_and_passes(
+    stub: StubCloud,
+) -> None:
+    """An app that serves no HTTP function (the rotation app) requires authentication and
+    configures no provider: no token can satisfy it, so App Service refuses every request."""
+    closed = recordings.derive(REC, ["responses", AUTH, "properties", "identityProviders"], None)
+    assert _judge(stub, closed, "APP-AUTH").status is Status.PASS
 
 
 def test_a_slot_is_judged_like_its_app(stub: StubCloud) -> None:
@@ -110,10 +120,11 @@ def test_refused_is_an_error_not_a_failure(stub: StubCloud) -> None:
         assert "HTTP 403 AuthorizationFailed" in results[rule_id].message
 
 
-def test_without_a_subscription_both_are_skipped(stub: StubCloud) -> None:
+def test_without_a_subscription_both_are_unknown_naming_the_setting(stub: StubCloud) -> None:
     stub.use(recordings.model(REC))
     results = stub.evaluate("APP-AUTH", "APP-FUNC-AUTH", POSTURE_SUBSCRIPTION_IDS="")
-    assert {r.status for r in results.values()} == {Status.SKIPPED}
+    assert {r.status for r in results.values()} == {Status.UNKNOWN}
+    assert all("POSTURE_SUBSCRIPTION_IDS is not set" in r.message for r in results.values())
     assert stub.model.requests == []
 
 
@@ -129,6 +140,32 @@ def test_function_levels_pass_when_every_http_function_is_anonymous_across_pages
     assert result.status is Status.PASS, result
     pages = stub.requests(f"{SITE}/functions")
     assert [r["query"].get("$skiptoken") for r in pages] == [None, "1"]  # followed nextLink
+
+
+def test_an_http_function_without_auth_level_takes_the_function_default_and_fails(
+    stub: StubCloud,
+) -> None:
+    """An HTTP trigger's authLevel defaults to ``function`` (a function key): the Python
+    library's ``FunctionApp(http_auth_level=AuthLevel.FUNCTION)`` and ``HttpTrigger`` default,
+    and the HTTP trigger reference's "authLevel ... the default value is function"
+    (https://learn.microsoft.com/azure/azure-functions/functions-bindings-http-webhook-trigger)."""
+    path = ["responses", FUNCTIONS, 1, "value", 0, "properties", "config", "bindings", 0]
+    unset = recordings.derive(REC, [*path, "authLevel"], None)
+    del unset["responses"][FUNCTIONS][1]["value"][0]["properties"]["config"]["bindings"][0][
+        "authLevel"
+    ]
+    result = _judge(stub, unset, "APP-FUNC-AUTH")
+    assert result.status is Status.FAIL
+    assert [(e["property"], e["value"]) for e in result.evidence] == [
+        ("functions/health.authLevel", "function")
+    ]
+
+
+def test_an_app_whose_functions_arm_cannot_list_is_unknown(stub: StubCloud) -> None:
+    empty = recordings.derive(REC, ["responses", FUNCTIONS], [{"value": []}])
+    result = _judge(stub, empty, "APP-FUNC-AUTH")
+    assert result.status is Status.UNKNOWN
+    assert "listed no function of func-app" in result.message
 
 
 def test_a_function_level_key_on_the_second_page_fails(stub: StubCloud) -> None:
@@ -196,10 +233,12 @@ def test_the_probe_passes_only_a_refusal_by_the_platform(
     assert result.evidence[0]["refused_by_app"] is case.startswith("the app's own")
 
 
-def test_the_probe_is_skipped_without_an_address_and_defaults_to_the_host_name(
+def test_the_probe_is_unknown_without_an_address_and_defaults_to_the_host_name(
     stub: StubCloud,
 ) -> None:
-    assert stub.evaluate("RT-AUTH-PROBE")["RT-AUTH-PROBE"].status is Status.SKIPPED
+    blind = stub.evaluate("RT-AUTH-PROBE")["RT-AUTH-PROBE"]
+    assert blind.status is Status.UNKNOWN
+    assert "POSTURE_AUTH_PROBE_URL and WEBSITE_HOSTNAME are unset" in blind.message
     from posture.rules.appservice import probe_url
 
     context = stub.context(WEBSITE_HOSTNAME="func-app.azurewebsites.net")

@@ -113,19 +113,21 @@ def test_clean_telemetry_passes_and_the_query_names_the_four_tables(stub: StubCl
 
 
 ROWS = ["responses", QUERY, "tables", 0, "rows"]
+COLUMNS = [c["name"] for c in REC["responses"][QUERY]["tables"][0]["columns"]]
 LOG_PLANTS = [
-    # (row, column index, table, column)
-    (0, 4, "AppTraces", "Message"),
-    (1, 9, "AppRequests", "Url"),
-    (3, 1, "AppDependencies", "Data"),
-    (4, 2, "AppExceptions", "Details"),
+    # (row, table, column)
+    (0, "AppTraces", "Message"),
+    (1, "AppRequests", "Url"),
+    (3, "AppDependencies", "Data"),
+    (4, "AppExceptions", "Details"),
 ]
 
 
-@pytest.mark.parametrize(("row", "index", "table", "column"), LOG_PLANTS)
+@pytest.mark.parametrize(("row", "table", "column"), LOG_PLANTS)
 def test_a_secret_in_one_cell_fails_naming_table_and_column_never_the_value(
-    stub: StubCloud, row: int, index: int, table: str, column: str
+    stub: StubCloud, row: int, table: str, column: str
 ) -> None:
+    index = COLUMNS.index(column)
     secret = ss.entra_client_secret(random.Random(column))
     cell = REC["responses"][QUERY]["tables"][0]["rows"][row][index] or ""
     stub.use(recordings.model(recordings.derive(REC, [*ROWS, row, index], f"{cell} {secret}")))
@@ -151,15 +153,50 @@ def test_a_partial_answer_without_findings_is_an_error(stub: StubCloud) -> None:
     assert result.evidence[0]["partial"] is True
 
 
-def test_a_full_answer_at_the_row_bound_says_it_was_truncated(stub: StubCloud) -> None:
+def _rows(count: int) -> list[Any]:
+    rows: list[Any] = REC["responses"][QUERY]["tables"][0]["rows"]
+    return (rows * (count // len(rows) + 1))[:count]
+
+
+def test_exactly_the_bound_is_a_complete_scan(stub: StubCloud) -> None:
     from posture.sources import logs
 
-    rows = REC["responses"][QUERY]["tables"][0]["rows"]
-    many = recordings.derive(REC, ROWS, (rows * (logs.MAX_ROWS // len(rows) + 1))[: logs.MAX_ROWS])
-    result = _judge(stub, many, "LOG-SECRETS", **LOGS)
+    result = _judge(stub, recordings.derive(REC, ROWS, _rows(logs.MAX_ROWS)), "LOG-SECRETS", **LOGS)
     assert result.status is Status.PASS
+    assert result.evidence[0] == {"rows": logs.MAX_ROWS, "truncated": False, "partial": False}
+
+
+def test_more_rows_than_the_bound_is_unknown_never_a_pass(stub: StubCloud) -> None:
+    """The query asks for one row more than it scans, newest first: a row past the bound
+    means rows went unscanned, and a sample is not a proof."""
+    from posture.sources import logs
+
+    many = recordings.derive(REC, ROWS, _rows(logs.MAX_ROWS + 1))
+    result = _judge(stub, many, "LOG-SECRETS", **LOGS)
+    assert result.status is Status.UNKNOWN
     assert result.evidence[0]["truncated"] is True
-    assert f"the first {logs.MAX_ROWS}" in result.message
+    assert "POSTURE_LOG_LOOKBACK_HOURS" in result.message
+    (request,) = stub.requests("/query")
+    assert "order by TimeGenerated desc" in request["body"]["query"]
+    assert f"take {logs.MAX_ROWS + 1}" in request["body"]["query"]
+
+
+def test_a_secret_past_the_bound_of_a_truncated_scan_still_fails(stub: StubCloud) -> None:
+    from posture.sources import logs
+
+    planted = ss.jwt_like(random.Random("bound"))
+    rows = _rows(logs.MAX_ROWS + 1)
+    at = COLUMNS.index("Message")
+    rows[5] = [*rows[5][:at], f"token {planted}", *rows[5][at + 1 :]]
+    result = _judge(stub, recordings.derive(REC, ROWS, rows), "LOG-SECRETS", **LOGS)
+    assert result.status is Status.FAIL
+    assert planted not in json.dumps([dict(e) for e in result.evidence])
+
+
+def test_a_workspace_without_app_rows_is_unknown(stub: StubCloud) -> None:
+    result = _judge(stub, recordings.derive(REC, ROWS, []), "LOG-SECRETS", **LOGS)
+    assert result.status is Status.UNKNOWN
+    assert "returned no app telemetry" in result.message
 
 
 def test_refused_and_unconfigured(stub: StubCloud) -> None:
@@ -169,4 +206,15 @@ def test_refused_and_unconfigured(stub: StubCloud) -> None:
     result = stub.evaluate("LOG-SECRETS", **LOGS)["LOG-SECRETS"]
     assert result.status is Status.ERROR
     assert "HTTP 403" in result.message
-    assert stub.evaluate("LOG-SECRETS")["LOG-SECRETS"].status is Status.SKIPPED
+    unconfigured = stub.evaluate("LOG-SECRETS")["LOG-SECRETS"]
+    assert unconfigured.status is Status.UNKNOWN
+    assert "POSTURE_LOG_WORKSPACE_ID is not set" in unconfigured.message
+
+
+def test_no_deployment_history_at_all_is_unknown(stub: StubCloud) -> None:
+    """Every deployed resource group holds at least the deployment that created it: an empty
+    history means the wrong scope (or a deleted history), never "no secret in it"."""
+    empty = recordings.derive(REC, ["responses", DEPLOYMENTS], [{"value": []}])
+    result = _judge(stub, empty, "DEPLOY-SECRETS")
+    assert result.status is Status.UNKNOWN
+    assert "no deployment history at" in result.message

@@ -267,7 +267,13 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
                 "restrictForAppsCreatedAfterDateTime": None}  # fmt: skip
     others = [
         {"restrictionType": kind, "maxLifetime": "P90D" if "Lifetime" in kind else None}
-        for kind in ("passwordAddition", "symmetricKeyAddition", "symmetricKeyLifetime")
+        for kind in (
+            "passwordAddition",
+            "customPasswordAddition",
+            "symmetricKeyAddition",
+            "symmetricKeyLifetime",
+            "asymmetricKeyLifetime",
+        )
     ]
     strict.policy = _policy(enabled=True, restrictions=[lifetime, *others])
     strict.applications.append(_app("app-long", [_password(200, lifetime_days=400)]))
@@ -284,6 +290,22 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
     assert results["ENT-APP-POLICY"].status is Status.FAIL
     assert "application passwordAddition" in results["ENT-APP-POLICY"].message
     assert "symmetricKeyLifetime" not in results["ENT-APP-POLICY"].message
+    # A restriction limited to apps created after a future date restricts nothing yet.
+    later = (NOW + timedelta(days=30)).isoformat()
+    future = {**blocked, "state": "enabled", "restrictForAppsCreatedAfterDateTime": later}
+    strict.policy = _policy(enabled=True, restrictions=[lifetime, future, *others[1:]])
+    results = cloud.evaluate()
+    assert results["ENT-APP-POLICY"].status is Status.FAIL
+    assert "application passwordAddition" in results["ENT-APP-POLICY"].message
+    # A custom policy replaces the default for its apps: it must restrict as much.
+    strict.policy = _policy(enabled=True, restrictions=[lifetime, *others])
+    strict.custom_policies = [
+        {"id": "c1", "displayName": "legacy-apps", "isEnabled": True,
+         "restrictions": {"passwordCredentials": [lifetime], "keyCredentials": []}}
+    ]  # fmt: skip
+    results = cloud.evaluate()
+    assert results["ENT-APP-POLICY"].status is Status.FAIL
+    assert "custom policy legacy-apps: passwordAddition" in results["ENT-APP-POLICY"].message
 
 
 def test_no_credential_hint_reaches_the_report(cloud: Cloud) -> None:
@@ -302,7 +324,9 @@ def test_refusals_are_errors_that_name_the_status_and_leave_other_rules_alone(
     refused.arm_failure = (403, "AuthorizationFailed")
     refused.graph_failure = (403, "Authorization_RequestDenied")
     cloud.use(refused)
-    context = cloud.context()
+    context = cloud.context(
+        AzureWebJobsStorage__blobServiceUri="https://stgood.blob.core.windows.net/"
+    )
     run = run_rules(context)
     by_id = {o.rule.id: o.result for o in run.outcomes}
     for rule_id in EXPECTED_CONTROL_PLANE:
@@ -314,11 +338,22 @@ def test_refusals_are_errors_that_name_the_status_and_leave_other_rules_alone(
     assert by_id["RT-CRED-FALLBACK"].status is Status.PASS
 
 
-def test_without_configuration_the_cloud_rules_are_skipped(cloud: Cloud) -> None:
+def test_without_configuration_the_cloud_rules_are_unknown_naming_the_setting(
+    cloud: Cloud,
+) -> None:
     stub = cloud.use(model())
     context = CheckContext(env={}, credential=IssuerCredential(TokenIssuer.generate()))
     run = run_rules(context, rules=[r for r in all_rules() if r.category in CLOUD])
-    assert {o.result.status for o in run.outcomes} == {Status.SKIPPED}
+    results = {o.rule.id: o.result for o in run.outcomes}
+    assert results.pop("NET-PUBLIC").status is Status.SKIPPED  # a mode nobody declared
+    assert {r.status for r in results.values()} == {Status.UNKNOWN}
+    for rule_id, result in results.items():
+        setting = "POSTURE_SUBSCRIPTION_IDS"
+        if rule_id.startswith("ENT-"):
+            setting = "POSTURE_GRAPH_ENABLED"
+        elif rule_id.startswith("LOG-S"):
+            setting = "POSTURE_LOG_WORKSPACE_ID"
+        assert setting in result.message, rule_id
     assert stub.requests == []
 
 
@@ -335,6 +370,7 @@ def test_secret_findings_are_labelled_key_vault_reference_or_inline(cloud: Cloud
     cloud.use(model())
     r = random.Random("labels")
     context = cloud.context(
+        AzureWebJobsStorage__blobServiceUri="https://stgood.blob.core.windows.net/",
         WEBSITE_SITE_NAME="func-bad",
         PARTNER_TOKEN=ss.jwt_like(r),
         OTHER_TOKEN=ss.jwt_like(r),

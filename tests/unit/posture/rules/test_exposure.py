@@ -42,12 +42,19 @@ def test_a_private_deployment_passes_in_private_mode(stub: StubCloud) -> None:
 
 OPENINGS = [
     ("app", _prop("func-app", "publicNetworkAccess"), "Enabled", "func-app", "publicNetworkAccess"),
-    ("vault firewall", _prop("kv-app", "networkAcls", "defaultAction"), "Allow", "kv-app",
-     "networkAcls.defaultAction"),
-    ("storage firewall", _prop("stlegacyapp", "networkAcls", "defaultAction"), "Allow",
-     "stlegacyapp", "networkAcls.defaultAction"),
+    ("vault behind a deny firewall", _prop("kv-app", "publicNetworkAccess"), "Enabled", "kv-app",
+     "publicNetworkAccess"),
+    ("storage behind a deny firewall", _prop("stlegacyapp", "publicNetworkAccess"), "Enabled",
+     "stlegacyapp", "publicNetworkAccess"),
     ("telemetry query", _prop("appi-app", "publicNetworkAccessForQuery"), "Enabled", "appi-app",
      "publicNetworkAccessForQuery"),
+    ("vault endpoint pending", _prop("kv-app", "privateEndpointConnections", 0, "properties",
+     "privateLinkServiceConnectionState", "status"), "Pending", "kv-app",
+     "privateEndpointConnections"),
+    ("storage without endpoint", _prop("stjobsapp", "privateEndpointConnections"), [],
+     "stjobsapp", "privateEndpointConnections"),
+    ("app without VNet integration", _prop("func-app", "virtualNetworkSubnetId"), None,
+     "func-app", "virtualNetworkSubnetId"),
 ]  # fmt: skip
 
 
@@ -63,6 +70,9 @@ def test_one_open_endpoint_fails_private_mode(
 
 
 def test_public_access_disabled_closes_an_endpoint_whatever_its_firewall(stub: StubCloud) -> None:
+    """Private means publicNetworkAccess Disabled (Azure Policy "Azure Key Vault should disable
+    public network access", "Storage accounts should disable public network access"); the
+    firewall behind a closed endpoint no longer matters."""
     closed = recordings.derive(REC, _prop("stjobsapp", "networkAcls", "defaultAction"), "Allow")
     assert _judge(stub, closed, "NET-PUBLIC", **PRIVATE).status is Status.PASS
 

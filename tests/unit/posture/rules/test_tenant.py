@@ -186,7 +186,9 @@ def test_each_changed_field_fails_the_rotation_role(
     assert problem in {e["problem"] for e in result.evidence}
 
 
-def test_refused_is_an_error_and_off_is_skipped(stub: StubCloud) -> None:
+def test_refused_is_an_error_off_is_unknown_and_a_declared_absence_skipped(
+    stub: StubCloud,
+) -> None:
     refused = recordings.model(REC)
     refused.graph_failure = (403, "Authorization_RequestDenied")
     stub.use(refused)
@@ -195,5 +197,6 @@ def test_refused_is_an_error_and_off_is_skipped(stub: StubCloud) -> None:
     assert {r.status for r in results.values()} == {Status.ERROR}
     assert "RoleManagement.Read.Directory" in results["ENT-ROTATION-ROLE"].message
     off = stub.evaluate(*rules, POSTURE_GRAPH_ENABLED="false", **ROTATION, **PREMIUM)
-    assert {r.status for r in off.values()} == {Status.SKIPPED}
+    assert {r.status for r in off.values()} == {Status.UNKNOWN}
+    assert all("POSTURE_GRAPH_ENABLED" in r.message for r in off.values())
     assert stub.evaluate("ENT-ROTATION-ROLE")["ENT-ROTATION-ROLE"].status is Status.SKIPPED

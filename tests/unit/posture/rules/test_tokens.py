@@ -81,7 +81,10 @@ def _judge(env: dict[str, str], claims: dict[str, str]) -> tuple[Status, str]:
 
 
 MANAGED = {"oid": "o", "appid": MI_CLIENT, "idtyp": "app", "xms_mirid": MIRID}
-AZURE = {"WEBSITE_SITE_NAME": "func", "AZURE_CLIENT_ID": MI_CLIENT}
+#: The host's storage connection marks an app's environment (the rules refuse to judge
+#: one without it: posture.sources.env.require_loaded).
+LOADED = {"AzureWebJobsStorage__blobServiceUri": "https://sthost.blob.core.windows.net/"}
+AZURE = {**LOADED, "WEBSITE_SITE_NAME": "func", "AZURE_CLIENT_ID": MI_CLIENT}
 
 
 @pytest.mark.parametrize(
@@ -91,9 +94,10 @@ AZURE = {"WEBSITE_SITE_NAME": "func", "AZURE_CLIENT_ID": MI_CLIENT}
         (AZURE, {**MANAGED, "appid": "99999999-0000-4000-8000-000000000000"}, Status.FAIL,
          "another client id"),
         (AZURE, {"oid": "o", "appid": MI_CLIENT, "idtyp": "app"}, Status.FAIL, "no xms_mirid"),
-        ({}, {"oid": "o", "appid": "cli", "user": "true"}, Status.FAIL, "developer"),
-        ({}, {"oid": "o", "appid": "a", "idtyp": "app"}, Status.PASS, "managed identity"),
-        ({}, {}, Status.FAIL, "not a JWT"),
+        (LOADED, {"oid": "o", "appid": "cli", "user": "true"}, Status.FAIL, "developer"),
+        (LOADED, {"oid": "o", "appid": "a", "idtyp": "app"}, Status.PASS, "managed identity"),
+        (LOADED, {}, Status.FAIL, "not a JWT"),
+        ({}, MANAGED, Status.UNKNOWN, "environment is not loaded"),
     ],
 )  # fmt: skip
 def test_token_identity_judgement(
@@ -104,13 +108,15 @@ def test_token_identity_judgement(
     assert words in message
 
 
-def test_connection_token_fails_on_refusal_and_skips_without_connections() -> None:
-    context = CheckContext(env={})
+def test_connection_token_fails_on_refusal_and_is_unknown_without_connections() -> None:
+    context = CheckContext(env=LOADED)
     endpoint = Endpoint("KEY_VAULT_URI", "KEY_VAULT_URI", "vault", "https://kv")
     refused = ProbeResult(endpoint, REFUSED, "the service refused the token (HTTP 401)", 401)
     context.memo("token-probes", lambda: [refused])
     (outcome,) = run_rules(context, rules=[get_rule("RT-CONN-TOKEN")]).outcomes
     assert outcome.result.status is Status.FAIL
     assert "KEY_VAULT_URI (refused)" in outcome.result.message
-    empty = run_rules(CheckContext(env={}), rules=[get_rule("RT-CONN-TOKEN")]).outcomes[0]
-    assert empty.result.status is Status.SKIPPED
+    keyed = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+    empty = run_rules(CheckContext(env=keyed), rules=[get_rule("RT-CONN-TOKEN")]).outcomes[0]
+    assert empty.result.status is Status.UNKNOWN
+    assert "no identity-based connection to probe" in empty.result.message

@@ -1,0 +1,1 @@
+"""``verify``: the migrated app on the offline local stack, judged by the posture rules."""
