@@ -101,7 +101,7 @@ param keyVaultSalt string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 // With entra there is no partner key: no secret, no grants on it, nothing to rotate.
-var entra = partnerAuth == 'entra'
+var entraPartner = partnerAuth == 'entra'
 var tags = {
   'azd-env-name': environmentName
 }
@@ -260,12 +260,12 @@ module rbac 'modules/rbac.bicep' = {
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     partnerApiKeySecretName: partnerApiKeySecretName
-    partnerKeyExists: partnerKeyExists && !entra
+    partnerKeyExists: partnerKeyExists && !entraPartner
   }
 }
 
 // With entra: the app registration the partner trusts, its one credential the app's identity.
-module partnerApp 'modules/partner-app.bicep' = if (entra) {
+module partnerApp 'modules/partner-app.bicep' = if (entraPartner) {
   scope: rg
   name: 'partner-app'
   params: {
@@ -290,7 +290,7 @@ module postureRbac 'modules/posture-rbac.bicep' = {
 // with vnetEnabled, the same network shape as the jobs app (its own delegated subnet). Not
 // with entra: there is no key to rotate (its identity and storage account stay, idle and
 // without a role, so a switch back to key keeps their names and the network's shape).
-module rotation 'modules/rotation.bicep' = if (!entra) {
+module rotation 'modules/rotation.bicep' = if (!entraPartner) {
   scope: rg
   name: 'rotation'
   params: {
@@ -300,7 +300,7 @@ module rotation 'modules/rotation.bicep' = if (!entra) {
     keyVaultName: keyVault.outputs.name
     keyVaultUri: keyVault.outputs.uri
     partnerApiKeySecretName: partnerApiKeySecretName
-    partnerKeyExists: partnerKeyExists && !entra
+    partnerKeyExists: partnerKeyExists && !entraPartner
     partnerApiUrl: partnerApiUrl
     appPrincipalId: identity.outputs.principalId
     appInsightsName: monitoring.outputs.appInsightsName
@@ -343,12 +343,12 @@ module app 'modules/function-app.bicep' = {
     partnerApiKeySecretName: partnerApiKeySecretName
     partnerAuth: partnerAuth
     partnerTenantId: partnerTenantId
-    partnerAppClientId: entra ? partnerApp.outputs.appId : ''
+    partnerAppClientId: entraPartner ? partnerApp.outputs.appId : ''
     partnerScope: partnerScope
     apiClientId: apiClientId
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     logAnalyticsCustomerId: monitoring.outputs.logAnalyticsCustomerId
-    rotationStateContainerUrl: entra ? '' : rotation.outputs.stateContainerUrl
+    rotationStateContainerUrl: entraPartner ? '' : rotation.outputs.stateContainerUrl
   }
   dependsOn: [
     rbac
@@ -375,12 +375,12 @@ output KEY_VAULT_URI string = keyVault.outputs.uri
 output PARTNER_API_URL string = partnerApiUrl
 output PARTNER_API_KEY_SECRET_NAME string = partnerApiKeySecretName
 output VNET_ENABLED bool = vnetEnabled
-output SERVICE_ROTATION_NAME string = entra ? '' : rotation.outputs.name
+output SERVICE_ROTATION_NAME string = entraPartner ? '' : rotation.outputs.name
 // azure.yaml's rotation service deploys to the app of this name: the rotation app, or with
 // entra (no rotation app) the jobs app, whose APP_FUNCTIONS=api leaves the rotation out.
-output SERVICE_ROTATION_RESOURCE_NAME string = entra ? app.outputs.name : rotation.outputs.name
-output ROTATION_CLIENT_ID string = entra ? '' : rotation.outputs.clientId
+output SERVICE_ROTATION_RESOURCE_NAME string = entraPartner ? app.outputs.name : rotation.outputs.name
+output ROTATION_CLIENT_ID string = entraPartner ? '' : rotation.outputs.clientId
 output PARTNER_AUTH string = partnerAuth
 output PARTNER_TENANT_ID string = partnerTenantId
 output PARTNER_SCOPE string = partnerScope
-output PARTNER_APP_CLIENT_ID string = entra ? partnerApp.outputs.appId : ''
+output PARTNER_APP_CLIENT_ID string = entraPartner ? partnerApp.outputs.appId : ''

@@ -110,7 +110,7 @@ def _module_params(trees: Trees, symbol: str) -> dict[str, Any]:
 
 def _main_bindings(vnet: bool) -> dict[str, Any]:
     # PARTNER_AUTH=key: the shape with both apps (with entra there is no rotation app).
-    return {"vnetEnabled": vnet, "entra": False}
+    return {"vnetEnabled": vnet, "entraPartner": False}
 
 
 def _param_value(trees: Trees, symbol: str, param: str, vnet: bool) -> Any:

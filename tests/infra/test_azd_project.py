@@ -35,11 +35,14 @@ def test_the_rotation_service_always_names_an_app_main_bicep_creates(
     outputs = bicep["infra/main.bicep"]["outputs"]
     named = outputs["SERVICE_ROTATION_RESOURCE_NAME"]["value"]
     condition = named["operator"]["operands"]
-    assert bm.render(condition["condition"]) == "entra"
+    assert bm.render(condition["condition"]) == "entraPartner"
     assert bm.render(condition["true_value"]) == "app.outputs.name"
     assert bm.render(condition["false_value"]) == "rotation.outputs.name"
     rotation = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]
-    assert rotation["condition"]["operator"] == {"type": "not", "operands": {"bool_value": "entra"}}
+    assert rotation["condition"]["operator"] == {
+        "type": "not",
+        "operands": {"bool_value": "entraPartner"},
+    }
 
 
 def test_azure_yaml_hooks_exist_for_posix_and_windows(yaml_docs: dict[str, Any]) -> None:

@@ -78,13 +78,13 @@ def test_entra_creates_the_registration_and_no_rotation_nor_grant_on_a_key(
     bicep: dict[str, Any],
 ) -> None:
     main = bicep["infra/main.bicep"]
-    assert main["variables"]["entra"]["value"]["operator"]["operands"] == {
+    assert main["variables"]["entraPartner"]["value"]["operator"]["operands"] == {
         "operand_1": "partnerAuth",
         "operand_2": "entra",
     }
     assert main["parameters"]["partnerAuth"]["default"] == "key"
-    assert main["modules"]["partnerApp"]["config"]["condition"] == "entra"
-    not_entra = {"type": "not", "operands": {"bool_value": "entra"}}
+    assert main["modules"]["partnerApp"]["config"]["condition"] == "entraPartner"
+    not_entra = {"type": "not", "operands": {"bool_value": "entraPartner"}}
     assert main["modules"]["rotation"]["config"]["condition"]["operator"] == not_entra
     for module in ("rbac", "rotation"):
         grant = bm.body(main["modules"][module])["params"]["partnerKeyExists"]

@@ -288,7 +288,7 @@ def test_the_app_reads_one_secret_and_only_metadata_of_the_others(bicep: dict[st
     assert grant["operands"]["operand_1"] == "partnerKeyExists"
     assert grant["operands"]["operand_2"]["operator"] == {
         "type": "not",
-        "operands": {"bool_value": "entra"},
+        "operands": {"bool_value": "entraPartner"},
     }
 
 
