@@ -6,8 +6,8 @@ https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent) 
 the API's application role (Graph ``POST /servicePrincipals/{id}/appRoleAssignedTo`` with
 principalId, resourceId and appRoleId:
 https://learn.microsoft.com/graph/api/serviceprincipal-post-approleassignedto). `az` is the
-recording stand-in of test_hooks.py; what the script sends is checked, and that a second
-run, or a dry run, changes nothing.
+recording stand-in of tests/support/fake_azure_cli.py; what the script sends is checked, and
+that a second run, or a dry run, changes nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra.conftest import INFRA
-from tests.infra.test_hooks import Tools, rest_calls
-from tests.infra.test_settings_consistency import run_postprovision
+from tests.infra.hook_runs import run_postprovision
+from tests.support.fake_azure_cli import Tools, rest_calls
 
 SCRIPT = INFRA / "scripts" / "partner-tenant-consent.sh"
 TENANT = "77777777-7777-4777-8777-777777777777"

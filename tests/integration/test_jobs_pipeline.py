@@ -21,68 +21,17 @@ from azure.storage.queue import TextBase64EncodePolicy
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.support import canary
-from tests.support.waiting import eventually
+from tests.support.jobsapi import Api, job_blob_names
 
 JSON = {"Content-Type": "application/json"}
 
 
-class Api:
-    """A caller of the API that records every response (the leak canary searches them)."""
-
-    def __init__(self, stack: RunningStack) -> None:
-        self.base = stack.api
-        self.stack = stack
-        self.session = requests.Session()
-        self.session.hooks["response"].append(self._record)
-
-    def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        canary.record(response.status_code, response.headers.items(), response.text)
-
-    def headers(self, *roles: str, object_id: str | None = None) -> dict[str, str]:
-        token = (
-            self.stack.caller_token(*roles, object_id=object_id)
-            if object_id
-            else self.stack.caller_token(*roles)
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    def submit(
-        self,
-        body: Any,
-        *,
-        roles: tuple[str, ...] = ("Jobs.Submit",),
-        key: str | None = None,
-        object_id: str | None = None,
-        content_type: str = "application/json",
-    ) -> requests.Response:
-        headers = {**self.headers(*roles, object_id=object_id), "Content-Type": content_type}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return self.session.post(f"{self.base}/jobs", data=data, headers=headers, timeout=60)
-
-    def job(self, job_id: str, *, object_id: str | None = None) -> requests.Response:
-        return self.session.get(
-            f"{self.base}/jobs/{job_id}", headers=self.headers(object_id=object_id), timeout=30
-        )
-
-    def wait_for(
-        self, job_id: str, status: str, *, timeout: float = 60, object_id: str | None = None
-    ) -> dict[str, Any]:
-        def check() -> dict[str, Any] | None:
-            body: dict[str, Any] = self.job(job_id, object_id=object_id).json()
-            return body if body.get("status") == status else None
-
-        result: dict[str, Any] = eventually(check, timeout=timeout, interval=0.3)
-        return result
-
-
 @pytest.fixture(scope="module", params=["key", "entra"])
-def pipeline(request: pytest.FixtureRequest) -> RunningStack:
-    """The session's stack of each mode (the entra one starts on first use)."""
-    running: RunningStack = request.getfixturevalue(
-        "stack" if request.param == "key" else "entra_stack"
+def pipeline(stack: RunningStack, request: pytest.FixtureRequest) -> RunningStack:
+    """The session's stack of each mode (the entra one starts on first use). ``stack`` is
+    requested by name so that every test here is marked ``stack`` (tests/support/marks.py)."""
+    running: RunningStack = (
+        stack if request.param == "key" else request.getfixturevalue("entra_stack")
     )
     assert running.partner_auth == request.param
     return running
@@ -204,21 +153,16 @@ def test_key_rotation_needs_one_401_and_one_refetch(stack: RunningStack) -> None
     api.wait_for(response.json()["id"], "completed")
 
 
-def _job_blob_names(stack: RunningStack) -> set[str]:
-    blobs = stack.blob_service()
-    return {b.name for b in blobs.get_container_client("jobs").list_blobs()}
-
-
 def test_partner_down_is_503_and_nothing_is_written(
     api: Api, pipeline: RunningStack, partner_faults: Any
 ) -> None:
     partner_faults(mode="status", status=503, rate=1.0)
-    before = _job_blob_names(pipeline)
+    before = job_blob_names(pipeline)
     response = api.submit({"text": "partner is down"}, key=f"down-{uuid.uuid4()}")
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 1
     assert response.json()["error"]["code"] == "dependency_unavailable"
-    assert _job_blob_names(pipeline) == before
+    assert job_blob_names(pipeline) == before
 
 
 def test_a_job_that_always_fails_ends_failed_via_poison(api: Api, pipeline: RunningStack) -> None:

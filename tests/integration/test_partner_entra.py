@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from devstack.runner import RunningStack
-from tests.integration.test_jobs_pipeline import Api, _job_blob_names
+from tests.support.jobsapi import Api, job_blob_names
 
 OTHER = "12121212-1212-4212-8212-121212121212"
 
@@ -89,14 +89,14 @@ def test_a_federated_credential_that_trusts_something_else_is_refused_with_entra
 ) -> None:
     tenant.trust(**changes)
     refused_before = tenant.stack.stats("tenant")["refused"].get(code, 0)
-    before = _job_blob_names(tenant.stack)
+    before = job_blob_names(tenant.stack)
     response = api.submit({"text": f"refused: {case}"}, key=f"fic-{uuid.uuid4()}")
     assert response.status_code == 500, response.text
     error = response.json()["error"]
     assert error["code"] == "partner_token_refused"
     assert error["message"].endswith(f"({code})")
     assert tenant.stack.stats("tenant")["refused"].get(code, 0) - refused_before == 1
-    assert _job_blob_names(tenant.stack) == before
+    assert job_blob_names(tenant.stack) == before
     tenant.call("POST", "/devstack/directory/reset").raise_for_status()
     assert api.submit({"text": "trusted again"}).status_code == 202
 
@@ -115,12 +115,12 @@ def test_without_the_partner_s_consent_the_app_is_not_in_its_tenant(
 def test_an_entra_outage_is_503_with_its_wait_and_nothing_written(tenant: Tenant, api: Api) -> None:
     plan = {"mode": "status", "status": 503, "retry_after": 9}
     requests.put(tenant.stack.control("faults/tenant"), json=plan, timeout=10).raise_for_status()
-    before = _job_blob_names(tenant.stack)
+    before = job_blob_names(tenant.stack)
     response = api.submit({"text": "Entra is down"}, key=f"outage-{uuid.uuid4()}")
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "dependency_unavailable"
     assert response.headers["Retry-After"] == "9"
-    assert _job_blob_names(tenant.stack) == before
+    assert job_blob_names(tenant.stack) == before
 
 
 def test_a_partner_that_refuses_a_fresh_token_too_is_a_clear_rejection(

@@ -20,7 +20,8 @@ from shared.outbound import (
     PartnerAuthError,
     PartnerTokenRejectedError,
 )
-from tests.unit.shared.outbound.test_client import FAST, Keys, Partner, Reply, _texts
+from tests.support.redaction_values import chained_texts
+from tests.support.scripted_partner import FAST, Keys, Partner, Reply
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def test_refused_twice_is_the_token_s_rejection(
     assert "freshly obtained token" in str(caught.value)
     assert caught.value.status == status
     assert tokens.calls == [False, True]
-    assert all(value not in _texts(caught.value) for value in tokens.values)
+    assert all(value not in chained_texts(caught.value) for value in tokens.values)
 
 
 def test_an_answer_echoing_the_token_is_refused(
