@@ -1,5 +1,8 @@
 """``python -m bench`` (``make bench``): start the devstack on free ports, run P1-P13, report.
 
+P2 (with P3) and P8 report both ways of reaching the partner: the key in Key Vault, and
+Entra tokens with no key on a stack of their own (P2e, P3e, P8e: bench/entra_case.py).
+
 Each measure is a ratio against a baseline run in the same process on the same stack,
 because shared machines are noisy; nothing here is a timed assertion. Every case's rows go
 to ``bench/results/latest.json`` as soon as it finishes (with the machine and the run's
@@ -18,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench import cases
+from bench import cases, entra_case
 from bench.cold_start import P8_SETTINGS, cold_starts
 from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
 from bench.queue_drain import queue_drain
@@ -47,6 +50,7 @@ def _own_stack(
     *,
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
+    partner_auth: str = "key",
 ) -> Iterator[Bench]:
     """A stack for one case, so what the other cases left in Azurite does not weigh on it."""
     print(f"bench: {name} starts a stack of its own ...", flush=True)
@@ -55,7 +59,11 @@ def _own_stack(
         with (
             tempfile.TemporaryDirectory(prefix=f"bench-{name.lower()}-") as state,
             running_stack(
-                Path(state), app_settings=settings, blueprints=blueprints, host=host
+                Path(state),
+                app_settings=settings,
+                blueprints=blueprints,
+                host=host,
+                partner_auth=partner_auth,
             ) as stack,
         ):
             yield Bench(stack, scale=main.scale)
@@ -79,7 +87,16 @@ def _host_memory_alone(main: Bench, extra: dict[str, str], heap: HeapProbe) -> l
 def _cold_start_alone(main: Bench, extra: dict[str, str], work: Path) -> list[Row]:
     settings = {**P8_SETTINGS, **extra}
     with _own_stack(main, "P8", settings, host="none") as bench:  # each run starts a host
-        return cold_starts(bench, work)
+        rows = cold_starts(bench, work)
+    # The same with Entra tokens and no key (docs/partner-entra.md), against this run's P8.
+    with _own_stack(main, "P8e", settings, host="none", partner_auth="entra") as bench:
+        return [*rows, *entra_case.cold_starts(bench, work, rows)]
+
+
+def _entra_reads_alone(main: Bench, extra: dict[str, str]) -> list[Row]:
+    """P2e and P3e, on a stack started with --partner-auth entra."""
+    with _own_stack(main, "P2e", {**BENCH_SETTINGS, **extra}, partner_auth="entra") as bench:
+        return entra_case.reads_and_tokens(bench)
 
 
 def _round_trip_alone(main: Bench, extra: dict[str, str]) -> Row:
@@ -100,7 +117,7 @@ def _run(
     heap = HeapProbe(state / "heap")
     steps: list[tuple[str, Callable[[], Row | list[Row]]]] = [
         ("P1", lambda: cases.cold_import(bench)),
-        ("P2", lambda: cases.vault_reads_and_tokens(bench)),
+        ("P2", lambda: [*cases.vault_reads_and_tokens(bench), *_entra_reads_alone(bench, extra)]),
         ("P4", lambda: _submit_latency_alone(bench, extra)),
         ("P5", lambda: _after_idle(bench, queue_drain)),
         ("P6", lambda: cases.posture_run(bench)),
@@ -132,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default=ALL,
-        help="comma-separated ids (P2 also reports P3; P10, the rotation under load, runs "
-        "only when named)",
+        help="comma-separated ids (P2 also reports P3, and P2e/P3e with Entra tokens; P8 also "
+        "P8e; P10, the rotation under load, runs only when named)",
     )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply job counts (e.g. 0.1 for a quick look)"

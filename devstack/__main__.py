@@ -83,6 +83,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         auth=not args.no_auth,
         blueprints=list(args.blueprint),
         debug_port=args.debug_host,
+        partner_auth=args.partner_auth,
     )
     try:
         return asyncio.run(run_stack(options))
@@ -252,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-auth",
         action="store_true",
         help="no App Service Authentication in front of the app: every caller is anonymous",
+    )
+    up.add_argument(
+        "--partner-auth",
+        choices=("key", "entra"),
+        default="key",
+        help="how the app authenticates to the partner: the key in the vault (default), or a "
+        "token from the partner's tenant with no secret anywhere (docs/partner-entra.md)",
     )
     up.add_argument(
         "--blueprint",

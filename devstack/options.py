@@ -26,6 +26,7 @@ class StackOptions:
     auth: bool = True  # App Service Authentication in front of the app (off: anonymous)
     blueprints: list[str] = field(default_factory=list)  # extra Blueprint modules (devstack)
     debug_port: int | None = None  # the devstack host listens for a debugger (debugpy) here
+    partner_auth: str = "key"  # or "entra": a token from the partner's tenant, no key anywhere
 
 
 def host_command(options: StackOptions) -> str | None:

@@ -131,8 +131,14 @@ class RunningStack:
         """A URL of the stack's control plane, e.g. ``control("faults/partner")``."""
         return f"{self.endpoints['control']}/{path}"
 
+    @property
+    def partner_auth(self) -> str:
+        """``key`` or ``entra``: how the app authenticates to the partner on this stack."""
+        return str(self.endpoints.get("partner_auth") or "key")
+
     def stats(self, piece: str) -> dict[str, Any]:
-        """The counters of one piece: ``identity``, ``vault``, ``partner`` or ``storage``."""
+        """The counters of one piece: ``identity``, ``vault``, ``partner``, ``tenant`` or
+        ``storage``."""
         stats: dict[str, Any] = requests.get(self.control(f"stats/{piece}"), timeout=10).json()
         return stats
 
@@ -149,12 +155,14 @@ def start_stack(
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
     auth: bool = True,
+    partner_auth: str = "key",
 ) -> RunningStack:
     """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json.
 
     ``blueprints`` are extra Blueprint modules for the devstack host (a benchmark's no-op
     function); ``host="none"`` starts the services without a function host; ``auth=False``
-    runs it without App Service Authentication (``--no-auth``).
+    runs it without App Service Authentication (``--no-auth``); ``partner_auth="entra"``
+    runs the partner with Entra tokens and no key (``--partner-auth entra``).
     """
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "stack-output.log"
@@ -179,6 +187,8 @@ def start_stack(
         argv += ["--host", host]
     if not auth:
         argv.append("--no-auth")
+    if partner_auth != "key":
+        argv += ["--partner-auth", partner_auth]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_"))}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -216,6 +226,7 @@ def running_stack(
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
     auth: bool = True,
+    partner_auth: str = "key",
 ) -> Iterator[RunningStack]:
     """A stack for the length of a ``with`` block (a test session's or a benchmark's)."""
     running = start_stack(
@@ -226,6 +237,7 @@ def running_stack(
         blueprints=blueprints,
         host=host,
         auth=auth,
+        partner_auth=partner_auth,
     )
     try:
         yield running

@@ -8,7 +8,9 @@ credential variable, no keyed connection string, no secret-shaped value, declare
 then the settings are validated, so a missing, malformed or secret-shaped setting stops
 the host at start-up with an error naming it (never its value) instead of failing the
 first request. Which settings depends on the functions this app hosts (``APP_FUNCTIONS``):
-the rotation app in Azure has the rotation's settings and not the jobs API's.
+the rotation app in Azure has the rotation's settings and not the jobs API's. With
+``PARTNER_AUTH=entra`` there is no key to rotate: an app hosting ``all`` (locally) leaves
+the rotation's functions out (:func:`rotates`).
 """
 
 from __future__ import annotations
@@ -39,3 +41,11 @@ def start() -> str:
     else:
         get_settings()
     return hosted
+
+
+def rotates(hosted: str) -> bool:
+    """Whether this app registers the key rotation's functions: the rotation app always; an
+    app hosting ``all`` only while the partner takes a key (``PARTNER_AUTH=key``)."""
+    if hosted == "rotation":
+        return True
+    return hosted == "all" and get_settings().partner_auth == "key"
