@@ -3,7 +3,9 @@
 Each measure is a ratio against a baseline run in the same process on the same stack,
 because shared machines are noisy; nothing here is a timed assertion. Every case's rows go
 to ``bench/results/latest.json`` as soon as it finishes (with the machine and the run's
-options), so an interrupted run keeps what it measured.
+options), so an interrupted run keeps what it measured. Ctrl-C or SIGTERM (a ``timeout``)
+ends the run cleanly: the case in flight is abandoned, and every stack and host the run
+started stops with it (and would even if it were killed: :mod:`devstack.lifeline`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import datetime as dt
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench import cases
+from bench import cases, progress
 from bench.cold_start import P8_SETTINGS, cold_starts
 from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
+from bench.interrupts import Interrupted, interrupts_end_the_run
 from bench.queue_drain import queue_drain
 from bench.report import Row, machine, machine_line, markdown, render, write_json
 from bench.storage_front import storage_front
@@ -107,15 +109,15 @@ def _run(
     heap.directory.mkdir(parents=True, exist_ok=True)
     (state / "p8").mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
-    for ident, step in steps:
-        if ident not in wanted:
-            continue
-        print(f"bench: {ident} ...", flush=True)
-        started = time.perf_counter()
+    chosen = [(ident, step) for ident, step in steps if ident in wanted]
+    progress.begin([ident for ident, _ in chosen])
+    for ident, step in chosen:
+        progress.case(ident)
         result = step()
-        rows.extend(result if isinstance(result, list) else [result])
+        found = result if isinstance(result, list) else [result]
+        rows.extend(found)
         save(rows)
-        print(f"bench: {ident} done in {time.perf_counter() - started:.0f}s", flush=True)
+        progress.rows(found)
     return rows
 
 
@@ -158,11 +160,22 @@ def main(argv: list[str] | None = None) -> int:
         write_json(rows, args.out, run=run)
 
     print("bench: starting the devstack on free ports ...", flush=True)
-    with tempfile.TemporaryDirectory(prefix="bench-devstack-") as state:
-        settings = {**BENCH_SETTINGS, **extra}
-        with running_stack(Path(state) / "stack", app_settings=settings) as stack:
-            print(f"bench: the function host is pid {host_pid(int(stack.endpoints['pid']))}")
-            rows = _run(stack, wanted, args.scale, extra, Path(state), save)
+    rows: list[Row] = []
+    try:
+        with interrupts_end_the_run(), tempfile.TemporaryDirectory(prefix="bench-") as state:
+            settings = {**BENCH_SETTINGS, **extra}
+            with running_stack(Path(state) / "stack", app_settings=settings) as stack:
+                host = host_pid(int(stack.endpoints["pid"]))
+                print(f"bench: the function host is pid {host}", flush=True)
+                rows = _run(stack, wanted, args.scale, extra, Path(state), save)
+    except Interrupted as stop:
+        print(
+            f"\nbench: {stop.signal_name}: stopped, and every stack it started with it; the "
+            f"rows measured so far are in {args.out}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 128 + stop.signum
     save(rows)
     print()
     print(render(rows))

@@ -37,6 +37,7 @@ from bench.load import JOB
 from bench.report import Row
 from devstack.options import StackOptions, devstack_host_argv
 from devstack.ports import free_port
+from devstack.processes import die_with_parent
 from devstack.runner import ROOT, stop_process
 
 NAIVE_APP = Path(__file__).resolve().parent / "naive_app"
@@ -87,6 +88,7 @@ def _host(bench: Bench, app: str, work: Path, extra: dict[str, str]) -> Iterator
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(),  # a bench killed outright takes its host along
         )
     try:
         yield f"http://127.0.0.1:{port}/api"

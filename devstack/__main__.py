@@ -67,7 +67,7 @@ def _pair(item: str) -> tuple[str, str]:
 def cmd_up(args: argparse.Namespace) -> int:
     from devstack.errors import StackError
     from devstack.options import StackOptions
-    from devstack.stack import run_stack
+    from devstack.up import run_stack
 
     options = StackOptions(
         app_dir=args.app_dir,
@@ -80,6 +80,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         extra_app_env=dict(_pair(item) for item in args.app_setting),
         auth=not args.no_auth,
         blueprints=list(args.blueprint),
+        stop_with_stdin=args.stop_on_stdin_close,
     )
     try:
         return asyncio.run(run_stack(options))
@@ -230,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="MODULE",
         help="also register this module's Blueprint on the devstack host (repeatable)",
+    )
+    up.add_argument(
+        "--stop-on-stdin-close",
+        action="store_true",
+        help="stop when standard input closes: a program that starts the stack with a pipe "
+        "as its input, and keeps the other end, takes the stack with it when it ends",
     )
     up.set_defaults(handler=cmd_up)
 

@@ -25,6 +25,7 @@ class StackOptions:
     extra_app_env: dict[str, str] = field(default_factory=dict)
     auth: bool = True  # App Service Authentication in front of the app (off: anonymous)
     blueprints: list[str] = field(default_factory=list)  # extra Blueprint modules (devstack)
+    stop_with_stdin: bool = False  # stop when standard input closes (devstack.lifeline)
 
 
 def host_command(options: StackOptions) -> str | None:

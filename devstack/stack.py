@@ -8,9 +8,9 @@ front (public ports, :mod:`devstack.storagefront`) -> storage provisioning (what
 Bicep template creates in Azure) -> the control plane -> the function host (a child
 process whose environment is the app's). When everything answers,
 ``<state>/endpoints.json`` is written and a banner printed. Ctrl-C (or SIGTERM, or a
-closed terminal's SIGHUP) stops it all; a piece that dies stops the rest with a message
-naming it; child processes die with the stack even when it is killed
-(:mod:`devstack.processes`).
+closed terminal's SIGHUP, or the starter's end: :mod:`devstack.up`) stops it all; a piece
+that dies stops the rest with a message naming it; child processes die with the stack even
+when it is killed (:mod:`devstack.processes`).
 
 Outages are rehearsed on the control plane (:mod:`devstack.control`, ``control`` in
 ``endpoints.json``): fault plans for the vault and the partner stub, every piece's
@@ -24,10 +24,7 @@ import functools
 import logging
 import os
 import secrets
-import signal
-import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +53,7 @@ from devstack.partner.api import create_partner_app
 from devstack.partner.keys import KeyRegistry
 from devstack.partnerkey import ensure_partner_key
 from devstack.ports import LOOPBACK, Ports, free_port, resolve_ports
-from devstack.processes import ChildProcess, configure_logging
-from devstack.statelock import StateLock
+from devstack.processes import ChildProcess
 from devstack.storagefront.server import StorageFront
 from devstack.storagestats import StorageStats
 from devstack.tokens import IssuerCredential, TokenIssuer
@@ -355,43 +351,3 @@ class Stack:
         await stop_all(self.servers)
         (self.state / "endpoints.json").unlink(missing_ok=True)
         (self.state / leftovers.RECORD).unlink(missing_ok=True)
-
-
-async def run_stack(options: StackOptions) -> int:
-    """Take the state directory, start the stack, print the banner, run until stopped."""
-    try:
-        lock = StateLock.acquire(options.state_dir)
-    except StackError as exc:
-        print(f"devstack cannot start: {exc}", file=sys.stderr, flush=True)
-        return 2
-    try:
-        configure_logging(options.state_dir / "logs")
-        leftovers.clear(options.state_dir.resolve())
-        return await _run(options)
-    finally:
-        lock.release()
-
-
-async def _run(options: StackOptions) -> int:
-    stack = Stack(options)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(signum, stop.set)
-    started = time.monotonic()
-    try:
-        await stack.start()
-    except (StackError, OSError, ValueError) as exc:
-        logger.error("devstack cannot start: %s", exc)
-        await stack.stop()
-        return 2
-    if options.banner:
-        from devstack.banner import banner
-
-        print(banner(stack.endpoints, options.state_dir, time.monotonic() - started), flush=True)
-    else:
-        logger.info("devstack ready in %.1fs", time.monotonic() - started)
-    code = await stack.watch(stop)
-    logger.info("stopping")
-    await stack.stop()
-    return code
