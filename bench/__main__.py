@@ -22,6 +22,7 @@ from pathlib import Path
 from bench import cases, progress
 from bench.cold_start import P8_SETTINGS, cold_starts
 from bench.harness import Bench, HeapProbe, host_pid, wait_for_drain
+from bench.host_memory import host_memory
 from bench.interrupts import Interrupted, interrupts_end_the_run
 from bench.queue_drain import queue_drain
 from bench.report import Row, machine, machine_line, markdown, render, write_json
@@ -50,7 +51,7 @@ def _own_stack(
     host: str = "devstack",
 ) -> Iterator[Bench]:
     """A stack for one case, so what the other cases left in Azurite does not weigh on it."""
-    print(f"bench: {name} starts a stack of its own ...", flush=True)
+    progress.note("starting a stack of its own")
     saved = dict(os.environ)
     try:
         with (
@@ -74,7 +75,7 @@ def _submit_latency_alone(main: Bench, extra: dict[str, str]) -> list[Row]:
 def _host_memory_alone(main: Bench, extra: dict[str, str], heap: HeapProbe) -> list[Row]:
     settings = {**BENCH_SETTINGS, **extra, **heap.settings()}
     with _own_stack(main, "P7", settings) as bench:
-        return cases.host_memory(bench, heap)
+        return host_memory(bench, heap)
 
 
 def _cold_start_alone(main: Bench, extra: dict[str, str], work: Path) -> list[Row]:

@@ -28,6 +28,7 @@ from azure.keyvault.secrets import SecretClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from requests.adapters import HTTPAdapter
 
+from bench import progress
 from bench.harness import Bench
 from bench.inprocess import InProcessHandler
 from bench.load import JOB, JobPoster, run_concurrently
@@ -116,6 +117,7 @@ def interleaved(
     names = list(sides)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(rounds):
+        progress.note(f"concurrency {concurrency}: round {round_index + 1} of {rounds}")
         share = count // rounds + (1 if round_index < count % rounds else 0)
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
