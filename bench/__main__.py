@@ -3,7 +3,8 @@
 Each measure is a ratio against a baseline run in the same process on the same stack,
 because shared machines are noisy; nothing here is a timed assertion. Every case's rows go
 to ``bench/results/latest.json`` as soon as it finishes (with the machine and the run's
-options), so an interrupted run keeps what it measured. Ctrl-C or SIGTERM (a ``timeout``)
+options), so an interrupted run keeps what it measured; a case that fails is a row that
+says why, and the run goes on. Ctrl-C or SIGTERM (a ``timeout``)
 ends the run cleanly: the case in flight is abandoned, and every stack and host the run
 started stops with it (and would even if it were killed: :mod:`devstack.lifeline`).
 """
@@ -114,12 +115,21 @@ def _run(
     progress.begin([ident for ident, _ in chosen])
     for ident, step in chosen:
         progress.case(ident)
-        result = step()
+        try:
+            result = step()
+        except Exception as exc:  # one case that cannot finish does not cost the others
+            result = failed_case(ident, exc)
         found = result if isinstance(result, list) else [result]
         rows.extend(found)
         save(rows)
         progress.rows(found)
     return rows
+
+
+def failed_case(ident: str, exc: Exception) -> Row:
+    """The row of a case that raised: a miss naming the error, so the table says so."""
+    what = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    return Row(ident, f"the case did not finish ({what})", "-", "-", None, "finishes", False)
 
 
 def main(argv: list[str] | None = None) -> int:

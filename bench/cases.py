@@ -105,7 +105,7 @@ def _naive(bench: Bench, count: int) -> tuple[int, int, float]:
     return bench.vault_gets() - gets, sum(bench.tokens().values()) - tokens, elapsed
 
 
-def vault_reads_and_tokens(bench: Bench, jobs: int = 2000, naive_jobs: int = 200) -> list[Row]:
+def vault_reads_and_tokens(bench: Bench, jobs: int = 600, naive_jobs: int = 100) -> list[Row]:
     jobs, naive_jobs = bench.n(jobs), bench.n(naive_jobs)
     gets_before, tokens_before = bench.vault_gets(), bench.tokens()
     half = jobs // 2

@@ -4,11 +4,11 @@ The goal: the Python objects the host holds grow by at most 2 % from 1,000 jobs 
 10,000. Ten thousand jobs through a traced host (tracemalloc makes it about twice as slow)
 take longer than a whole benchmark run may, and in-memory Azurite slows down with every
 job it holds (on the standard machine it stalled after about 8,000). So the growth is
-measured as a rate: after 500 jobs (the heap is flat after the first hundred: caches,
-pools and imports filled), the heap is read every 125 jobs up to 1,500; a least-squares
+measured as a rate: after 300 jobs (the heap is flat after the first hundred: caches,
+pools and imports filled), the heap is read every 100 jobs up to 1,100; a least-squares
 line through the nine readings gives the growth per 1,000 jobs and its standard error,
 and the goal is judged on the rate's upper bound (the slope plus two standard errors)
-carried over the goal's 9,000 jobs. A leak is a steady rate, which 1,000 jobs show as well
+carried over the goal's 9,000 jobs. A leak is a steady rate, which 800 jobs show as well
 as 9,000; noise widens the bound, so it counts against the app, never for it.
 
 The heap is what tracemalloc counts after a garbage collection (``bench/heaptrace``):
@@ -37,7 +37,7 @@ from bench.report import Row
 HEAP_GROWTH_GOAL = 1.02
 GOAL_FROM, GOAL_TO = 1000, 10_000
 #: The readings: the first after ``FIRST`` jobs, then every ``STEP`` up to ``LAST``.
-FIRST, LAST, STEP = 500, 1500, 125
+FIRST, LAST, STEP = 300, 1100, 100
 #: Share of P7's submissions that may fail (503 from a starved Azurite) before it gives up.
 MAX_REFUSED = 0.05
 CONCURRENCY = 16

@@ -121,7 +121,7 @@ def _host_drain(bench: Bench, ids: list[str]) -> None:
         time.sleep(0.5)
 
 
-def queue_drain(bench: Bench, count: int = 500) -> Row:
+def queue_drain(bench: Bench, count: int = 300) -> Row:
     count = bench.n(count)
     raw_ids = _seed_jobs(bench, count)
     progress.note(f"{count} jobs seeded; the raw SDK loop drains them")
