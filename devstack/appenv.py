@@ -31,6 +31,9 @@ INHERITED = (
     "PYTHONPATH",
     "PYTHONDONTWRITEBYTECODE",
     "PYTHONUNBUFFERED",
+    # A measured test run (coverage.py's subprocess support) reaches the app's host too.
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_PROCESS_START",
 )
 #: What infra/ sets in Azure too (``AZURE_TOKEN_CREDENTIALS``).
 PINNED_CREDENTIAL = "ManagedIdentityCredential"

@@ -39,7 +39,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,7 +138,8 @@ class Strike:
             await self._hang()
             return RESET_MARKER
         if self.plan.latency_ms:
-            await asyncio.sleep(self.plan.latency_ms / 1000)
+            delay = self.gate.delay if self.gate is not None else asyncio.sleep
+            await delay(self.plan.latency_ms / 1000)
         if self.mode == "reset":
             return RESET_MARKER
         if self.mode == "slow" or self.mode in HOSTILE_MODES:
@@ -168,12 +169,21 @@ class Strike:
 
 
 class FaultGate:
-    """The current plan of one service and the decision, per call, whether it strikes."""
+    """The current plan of one service and the decision, per call, whether it strikes.
+
+    ``delay`` waits out a plan's ``latency_ms``; a test may put a recorder in its place and
+    assert on the delays asked for instead of timing the answers.
+    """
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, hostile: bool = False
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        hostile: bool = False,
+        delay: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._clock = clock
+        self.delay = delay
         self.hostile = hostile  # whether the service plays the hostile modes
         self._lock = threading.Lock()
         self._plan: FaultPlan | None = None

@@ -1,4 +1,9 @@
-"""Session fixtures: the real devstack, started once on free ports, searched for leaks, stopped."""
+"""Session fixtures: the real devstack, started once on free ports, searched for leaks, stopped;
+and the door through which a test starts stacks of its own.
+
+Requesting either marks a test ``stack`` (tests/support/marks.py); ``--order`` runs the tests
+in reverse or in a seeded random order (tests/support/ordering.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ import pytest
 from devstack.runner import RunningStack, running_stack
 from devstack.tokens import DEFAULT_APP_AUDIENCE
 from tests.support.canary import AUDIENCE_MARKER, assert_nothing_leaked
+from tests.support.stacks import Stacks
+
+# pytester: the plugins above are tested on sessions of their own (tests/unit/tests/support).
+pytest_plugins = ("tests.support.marks", "tests.support.ordering", "pytester")
 
 PIPELINE_TESTS = "tests/integration/test_jobs_pipeline.py"
 
@@ -28,6 +37,13 @@ def stack(
             PIPELINE_TESTS in str(item.path).replace("\\", "/") for item in request.session.items
         )
         assert_nothing_leaked(running, pipeline_ran=pipeline_ran)
+
+
+@pytest.fixture(scope="session")
+def stacks() -> Stacks:
+    """Start a stack of the test's own: requesting this marks the test ``stack``, and a test
+    that starts one without it fails (tests/support/marks.py)."""
+    return Stacks()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

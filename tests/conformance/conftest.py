@@ -11,20 +11,19 @@ import contextlib
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableServiceClient
 
 from devstack.ports import free_port
-from devstack.runner import ROOT, RunningStack, stop_process
+from devstack.runner import ROOT, RunningStack
 from devstack.tokens import IssuerCredential
+from tests.support.processes import devstack_host
 
 APPS = Path(__file__).resolve().parent / "apps"
 START_TIMEOUT = 60.0
@@ -103,30 +102,21 @@ def app_host(
     output = work / "out"
     output.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = work / "host.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            host_argv(app, port, work / "state", *extra_args),
-            cwd=ROOT,
-            env=host_env(stack, output, extra_env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with devstack_host(
+        APPS / app,
+        port=port,
+        work=work,
+        env=host_env(stack, output, extra_env),
+        extra_args=extra_args,
+        timeout=START_TIMEOUT,
+        what=f"the {app} host",
+    ) as process:
+        yield AppHost(
+            base=f"http://127.0.0.1:{port}",
+            output_dir=output,
+            log_path=work / "host.log",
+            process=process,
         )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        with contextlib.suppress(requests.ConnectionError):
-            if requests.get(f"{base}/admin/host/ping", timeout=2).status_code == 200:
-                break
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise RuntimeError(f"{app} host did not start:\n" + log_path.read_text()[-3000:])
-        time.sleep(0.2)
-    try:
-        yield AppHost(base=base, output_dir=output, log_path=log_path, process=process)
-    finally:
-        stop_process(process)
 
 
 def run_host_once(stack: RunningStack, work: Path, app: str) -> subprocess.CompletedProcess[str]:

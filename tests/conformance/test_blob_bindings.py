@@ -15,6 +15,7 @@ import re
 import uuid
 
 import requests
+from azure.core.exceptions import ResourceNotFoundError
 
 from devstack.runner import RunningStack
 from tests.conformance.conftest import AppHost, peek
@@ -22,10 +23,11 @@ from tests.support.waiting import eventually
 
 
 def blob_text(stack: RunningStack, container: str, name: str) -> str | None:
+    """The blob's text; None while it is not written (any other failure is raised)."""
     client = stack.blob_service().get_blob_client(container, name)
     try:
         return client.download_blob().readall().decode()
-    except Exception:
+    except ResourceNotFoundError:
         return None
 
 

@@ -17,6 +17,7 @@ import secrets
 import uuid
 
 import requests
+from azure.core.exceptions import ResourceNotFoundError
 
 from devstack.runner import RunningStack
 from tests.conformance.conftest import AppHost, peek
@@ -140,13 +141,10 @@ def test_timer_return_value_to_a_blob(bindings_app: AppHost, stack: RunningStack
     assert run_by_hand(bindings_app, "timer_return_blob").status_code == 202
     blob = stack.blob_service().get_blob_client("conf-blobs", "timer/timer_return_blob.txt")
 
-    def content() -> bytes | None:
-        try:
-            return bytes(blob.download_blob().readall())
-        except Exception:
-            return None
+    def content() -> bytes:
+        return bytes(blob.download_blob().readall())
 
-    assert eventually(content) == b"timer $return"
+    assert eventually(content, ignoring=(ResourceNotFoundError,)) == b"timer $return"
 
 
 def test_host_status(bindings_app: AppHost) -> None:

@@ -12,20 +12,20 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from devstack.runner import ROOT, stop_process
+from devstack.runner import stop_process
 from tests.conformance.conftest import APPS
+from tests.support.processes import launch, stack_endpoints, wait_ready
 from tests.support.waiting import eventually
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("stacks")
 def test_another_app_directory_without_authentication(tmp_path: Path) -> None:
     app_dir = tmp_path / "app"
     shutil.copytree(APPS / "elsewhere", app_dir)
@@ -50,18 +50,15 @@ def test_another_app_directory_without_authentication(tmp_path: Path) -> None:
         "--no-banner",
     ]
     log_path = tmp_path / "stack.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    process = launch(argv, what="devstack up --app-dir", log_path=log_path)
     try:
-        endpoints_file = state / "endpoints.json"
-        deadline = time.monotonic() + 150
-        while not endpoints_file.exists():
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the stack did not start"
-            time.sleep(0.2)
-        endpoints = json.loads(endpoints_file.read_text())
+        endpoints = wait_ready(
+            process,
+            stack_endpoints(state, process.pid),
+            what="devstack up --app-dir",
+            log_path=log_path,
+            timeout=150,
+        )
         api = endpoints["api"]
         assert requests.get(f"{api}/hello", timeout=10).text == "hello from elsewhere"
         assert requests.post(f"{api}/enqueue", data=b"anonymous", timeout=10).text == "queued"

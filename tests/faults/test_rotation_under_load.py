@@ -18,8 +18,9 @@ from collections.abc import Iterator
 import pytest
 
 from bench import rotation_case
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import RunningStack
 from tests.support.canary import leaks, outputs, partner_keys
+from tests.support.stacks import Stacks
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -27,9 +28,9 @@ JOBS = int(os.environ.get("ROTATION_LOAD_JOBS", "1000"))
 
 
 @pytest.fixture(scope="module")
-def load_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def load_stack(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     state = tmp_path_factory.mktemp("rotation-load")
-    with running_stack(state, app_settings=rotation_case.SETTINGS) as stack:
+    with stacks.running(state, app_settings=rotation_case.SETTINGS) as stack:
         yield stack
 
 

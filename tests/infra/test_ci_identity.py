@@ -30,7 +30,7 @@ import pytest
 from tests.infra import role_assignments as ra
 from tests.infra.broken_copies import Breakage, BrokenCopy, broken_trees
 from tests.infra.conftest import INFRA
-from tests.infra.test_hooks import Tools
+from tests.support.fake_azure_cli import Tools
 
 SCRIPT = INFRA / "scripts" / "ci-identity-roles.sh"
 RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +31,8 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import INFRA, ROOT
+from tests.infra.conftest import INFRA
+from tests.support.fake_azure_cli import Tools
 
 HOOKS = INFRA / "hooks"
 FAKECLI = Path(__file__).with_name("fakecli.py")
@@ -42,52 +42,6 @@ OBJECT = "33333333-3333-4333-8333-333333333333"
 SP = "44444444-4444-4444-8444-444444444444"
 ROLE = "55555555-5555-4555-8555-555555555555"
 SCOPE = "66666666-6666-4666-8666-666666666666"
-
-
-class Tools:
-    """A folder with fake `az`/`azd` first on PATH, and what they recorded."""
-
-    def __init__(self, tmp_path: Path, answers: list[list[Any]], azd_env: dict[str, str]):
-        self.state = tmp_path / "state"
-        self.bin = tmp_path / "bin"
-        self.state.mkdir(parents=True)
-        self.bin.mkdir(parents=True)
-        (self.state / "answers.json").write_text(json.dumps(answers))
-        (self.state / "azd-env.json").write_text(json.dumps(azd_env))
-        for tool in ("az", "azd"):
-            wrapper = self.bin / tool
-            wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKECLI}" {tool} "$@"\n')
-            wrapper.chmod(0o755)
-
-    def run(
-        self, script: Path, env: dict[str, str], *args: str, stdin: str = "", cwd: Path = ROOT
-    ) -> subprocess.CompletedProcess[str]:
-        full = {
-            "PATH": f"{self.bin}:/usr/bin:/bin",
-            "FAKECLI_STATE": str(self.state),
-            "HOME": str(self.state),
-            **env,
-        }
-        return subprocess.run(
-            ["sh", str(script), *args],
-            env=full,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=cwd,
-            check=False,
-        )
-
-    def calls(self) -> list[dict[str, Any]]:
-        path = self.state / "calls.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
-
-    def azd_env(self) -> dict[str, str]:
-        env: dict[str, str] = json.loads((self.state / "azd-env.json").read_text())
-        return env
 
 
 def fresh_answers(*, owner: str = "1", scope: str = "") -> list[list[Any]]:

@@ -18,8 +18,8 @@ from typing import Any
 
 from tests.infra import bicep_model as bm
 from tests.infra import event_delivery
-from tests.infra.test_rbac import ROLE_IDS
-from tests.infra.test_settings_consistency import declared
+from tests.support.azure_roles import ROLE_IDS
+from tests.support.declared_settings import declared
 
 FILE = "infra/modules/rotation.bicep"
 EVENTS = "infra/modules/rotation-events.bicep"

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,27 +20,9 @@ import pytest
 
 from tests.infra import bicep_model as bm
 from tests.infra.conftest import INFRA, ROOT
+from tests.support.declared_settings import declared
 
 SAMPLE = ROOT / "local.settings.sample.json"
-
-
-@dataclass(frozen=True)
-class Declared:
-    """What the infra needs to know of each declared setting."""
-
-    names: frozenset[str]
-    required: frozenset[str]
-
-
-def declared(where: str) -> Declared:
-    """Settings that shared/settings/ declares for `where` ('local' or 'azure')."""
-    from shared.settings import declared_settings  # imported here: a missing module fails one test
-
-    settings = [s for s in declared_settings() if where in s.where]
-    return Declared(
-        names=frozenset(s.name for s in settings),
-        required=frozenset(s.name for s in settings if s.required),
-    )
 
 
 def check_names(where: str, actual: set[str], origin: str) -> None:

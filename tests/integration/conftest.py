@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
-import time
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueServiceClient
 
 from devstack.ports import free_port
-from devstack.runner import ROOT, RunningStack, stop_process
+from devstack.runner import ROOT, RunningStack
+from tests.support.canary import leaks, outputs, partner_keys
+from tests.support.processes import devstack_host
+from tests.support.stacks import Stacks
 
 HOSTAPP_DIR = ROOT / "tests" / "hostapp"
 HOSTAPP_QUEUES = ("hostapp-ok", "hostapp-fail", "hostapp-slow")
@@ -31,8 +31,6 @@ class HostApp:
     queues: QueueServiceClient
 
     def records(self, kind: str) -> list[dict[str, object]]:
-        import json
-
         path = self.output_dir / f"{kind}.jsonl"
         if not path.exists():
             return []
@@ -62,46 +60,21 @@ def hostapp(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> It
             "PYTHONPATH": str(ROOT),
         }
     )
-    argv = [
-        sys.executable,
-        "-m",
-        "devstack.host",
-        "--app-dir",
-        str(HOSTAPP_DIR),
-        "--port",
-        str(port),
-        "--state-dir",
-        str(work / "state"),
-        "--auth-issuer",
-        str(stack.endpoints["issuer"]),
-        "--auth-audience",
-        str(stack.endpoints["audience"]),
-        "--auth-jwks-url",
-        str(stack.endpoints["jwks"]),
-        "--auth-exclude",
-        "/api/public/ping",
+    auth = [
+        *("--auth-issuer", str(stack.endpoints["issuer"])),
+        *("--auth-audience", str(stack.endpoints["audience"])),
+        *("--auth-jwks-url", str(stack.endpoints["jwks"])),
+        *("--auth-exclude", "/api/public/ping"),
     ]
-    log_path = work / "host.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    with devstack_host(
+        HOSTAPP_DIR, port=port, work=work, env=env, extra_args=auth, what="the test host"
+    ):
+        yield HostApp(
+            base=f"http://127.0.0.1:{port}",
+            output_dir=output,
+            log_path=work / "host.log",
+            queues=queues,
         )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/admin/host/ping", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise RuntimeError("test host did not start:\n" + log_path.read_text()[-3000:])
-        time.sleep(0.2)
-    try:
-        yield HostApp(base=base, output_dir=output, log_path=log_path, queues=queues)
-    finally:
-        stop_process(process)
 
 
 #: A stack for rehearsals that break it (tests/integration/test_vault_faults.py,
@@ -125,13 +98,10 @@ class Rehearsal:
 
 
 @pytest.fixture(scope="session")
-def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
+def rehearsal(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     """Started on first use; its teardown is its own leak canary (the partner key, in any
     encoding, in nothing the stack wrote or answered)."""
-    from devstack.runner import running_stack
-    from tests.support.canary import leaks, outputs, partner_keys
-
-    with running_stack(
+    with stacks.running(
         tmp_path_factory.mktemp("rehearsal"), app_settings=RESILIENCE_SETTINGS
     ) as stack:
         kept = Rehearsal(stack, [])

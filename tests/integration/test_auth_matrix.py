@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack.runner import RunningStack
 from devstack.tokens import issuer_url
-from tests.integration.test_jobs_pipeline import Api
+from tests.support.footprint import Footprint
+from tests.support.jobsapi import Api
 
 SUBMIT, ADMIN = "Jobs.Submit", "Jobs.Admin"
 OWNER = str(uuid.uuid4())
@@ -50,20 +51,6 @@ class Operation:
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True, slots=True)
-class Footprint:
-    """What a request could leave behind: job state blobs and partner calls."""
-
-    job_blobs: int
-    partner_calls: int
-
-    @classmethod
-    def of(cls, stack: RunningStack) -> Footprint:
-        jobs = stack.blob_service().get_container_client("jobs")
-        names = [blob.name for blob in jobs.list_blobs()]
-        return cls(job_blobs=len(names), partner_calls=int(stack.stats("partner")["calls"]))
 
 
 def secured_operations(document: dict[str, Any]) -> list[Operation]:

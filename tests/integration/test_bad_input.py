@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from devstack.runner import RunningStack
-from tests.integration.test_auth_matrix import Footprint
-from tests.integration.test_jobs_pipeline import Api
+from tests.support.footprint import Footprint
+from tests.support.jobsapi import Api
 
 SUBMIT, ADMIN = "Jobs.Submit", "Jobs.Admin"
 

@@ -22,8 +22,8 @@ from azure.keyvault.secrets import SecretClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from tests.integration.test_auth_matrix import Footprint
-from tests.integration.test_jobs_pipeline import Api
+from tests.support.footprint import Footprint
+from tests.support.jobsapi import Api
 from tests.support.waiting import eventually
 
 
@@ -33,8 +33,10 @@ def api(stack: RunningStack) -> Api:
 
 
 @pytest.fixture
-def vault(stack: RunningStack) -> Iterator[Any]:
-    """Store a partner key in the vault; a fresh valid one is stored afterwards."""
+def vault(stack: RunningStack, api: Api) -> Iterator[Any]:
+    """Store a partner key in the vault. Afterwards the session's stack is as it was for the
+    tests that follow: no vault fault, a valid key in the vault, and the app holding it (the
+    key the test replaced is revoked at the partner, which adopts a key set by hand)."""
     name = stack.endpoints["partner_secret_name"]
 
     def store(value: str) -> None:
@@ -44,8 +46,10 @@ def vault(stack: RunningStack) -> Iterator[Any]:
             )
 
     yield store
-    requests.delete(stack.control("faults/vault"), timeout=10)
+    requests.delete(stack.control("faults/vault"), timeout=10).raise_for_status()
     store(secrets.token_urlsafe(32))
+    restored = api.submit({"text": "the app reads the restored key"})
+    assert restored.status_code == 202, restored.text
 
 
 def vault_endpoint(stack: RunningStack) -> str:

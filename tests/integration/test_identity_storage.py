@@ -6,7 +6,6 @@ import uuid
 
 import jwt
 import pytest
-from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
@@ -14,18 +13,9 @@ from azure.storage.queue import QueueServiceClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import APP_IDENTITY_OBJECT_ID, issuer_url
+from tests.support.credentials import StaticToken
 
 STORAGE = "https://storage.azure.com"
-
-
-class StaticToken:
-    """A credential that presents one fixed token (to prove the service refuses it)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-        return AccessToken(self.token, 4_102_444_800)
 
 
 def test_default_credential_takes_the_managed_identity_path(stack: RunningStack) -> None:

@@ -27,11 +27,12 @@ from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 from junitparser import JUnitXml
 
-from devstack.runner import ROOT, RunningStack, running_stack
+from devstack.runner import ROOT, RunningStack
 from devstack.tokens import IssuerCredential
 from posture.model import Category, all_rules
 from posture.report.schema import REPORT_SCHEMA
 from posture.report.store import LATEST, blob_name
+from tests.support.stacks import Stacks
 from tests.support.waiting import eventually
 
 #: The rules that read the vault's secrets (KV-SECRET-*), as registered.
@@ -39,8 +40,10 @@ KV_RULES = tuple(r.id for r in all_rules() if r.category is Category.KEY_VAULT)
 
 
 @pytest.fixture(scope="module")
-def posture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(tmp_path_factory.mktemp("posture-api")) as running:
+def posture_stack(
+    stacks: Stacks, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStack]:
+    with stacks.running(tmp_path_factory.mktemp("posture-api")) as running:
         yield running
 
 
@@ -171,8 +174,8 @@ DATED = re.compile(r"\d{4}/\d{2}/\d{2}/\d{6}\.json")
 
 
 @pytest.fixture(scope="module")
-def timer_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(
+def timer_stack(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with stacks.running(
         tmp_path_factory.mktemp("posture-timer"),
         app_settings={"POSTURE_SCHEDULE": "*/2 * * * * *"},
     ) as running:

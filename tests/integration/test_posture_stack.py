@@ -21,7 +21,7 @@ import requests
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.store import VaultStore
@@ -30,14 +30,17 @@ from posture.model import Category, RuleResult, Severity, Status, all_rules, get
 from posture.runner import run_rules
 from tests.support import secret_shapes as ss
 from tests.support.servers import Switch, serve
+from tests.support.stacks import Stacks
 
 #: The rules that read the vault's secrets (KV-SECRET-*), as registered.
 KV_RULES = tuple(r.id for r in all_rules() if r.category is Category.KEY_VAULT)
 
 
 @pytest.fixture(scope="module")
-def posture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(tmp_path_factory.mktemp("posture-stack")) as running:
+def posture_stack(
+    stacks: Stacks, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStack]:
+    with stacks.running(tmp_path_factory.mktemp("posture-stack")) as running:
         yield running
 
 
@@ -214,7 +217,7 @@ def test_the_auth_probe_is_refused_by_the_stacks_platform_emulation(
     assert open_route["RT-AUTH-PROBE"].status is Status.FAIL
 
 
-def test_the_auth_probe_fails_when_only_the_app_refuses(tmp_path: Path) -> None:
+def test_the_auth_probe_fails_when_only_the_app_refuses(stacks: Stacks, tmp_path: Path) -> None:
     """Authentication off (``--no-auth``: App Service without it): the app still refuses the
     anonymous call with its own 401 and a Bearer challenge (it verifies tokens itself), so
     only its ``X-Refused-By: app`` mark shows that the platform let the call through.
@@ -224,7 +227,7 @@ def test_the_auth_probe_fails_when_only_the_app_refuses(tmp_path: Path) -> None:
     (learn.microsoft.com/azure/app-service/overview-authentication-authorization,
     "Feature architecture" and "Authentication flow"), so its refusal cannot carry a
     header the app sets."""
-    with running_stack(tmp_path / "no-auth", auth=False) as stack:
+    with stacks.running(tmp_path / "no-auth", auth=False) as stack:
         response = requests.get(f"{stack.api}/posture", timeout=30)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")

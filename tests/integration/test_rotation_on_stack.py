@@ -29,9 +29,10 @@ import requests
 from azure.keyvault.secrets import SecretClient
 
 from devstack import rehearsal
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import RunningStack
 from devstack.tokens import ROTATION_IDENTITY_CLIENT_ID, IssuerCredential
 from tests.support.canary import leaks, outputs, partner_keys
+from tests.support.stacks import Stacks
 from tests.support.waiting import eventually
 
 GRACE = 6.0
@@ -46,10 +47,10 @@ SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def rot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def rot(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     # On disk: an Azurite restart keeps its queues, as storage does in Azure.
     state = tmp_path_factory.mktemp("rotation")
-    with running_stack(state, app_settings=SETTINGS, memory=False) as stack:
+    with stacks.running(state, app_settings=SETTINGS, memory=False) as stack:
         yield stack
         assert leaks(partner_keys(stack), outputs(stack)) == [], "a key was written somewhere"
 

@@ -28,8 +28,9 @@ from bench.scale.costs import (
     WORKER_PER_JOB,
     posture_vault_calls,
 )
-from devstack.runner import RunningStack, running_stack
+from devstack.runner import RunningStack
 from tests.support import canary
+from tests.support.stacks import Stacks
 from tests.support.waiting import eventually
 
 JOBS = 6
@@ -43,9 +44,9 @@ QUIET_SETTINGS = {"OUTBOX_SCHEDULE": RARELY, "POSTURE_SCHEDULE": RARELY}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def stack(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """A stack of its own; its teardown is its own leak canary."""
-    with running_stack(
+    with stacks.running(
         Path(tmp_path_factory.mktemp("scale-costs")), app_settings=QUIET_SETTINGS
     ) as running:
         yield running

@@ -12,7 +12,7 @@ from azure.keyvault.secrets import SecretClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import APP_IDENTITY_OBJECT_ID
-from tests.integration.test_identity_storage import StaticToken
+from tests.support.credentials import StaticToken
 
 
 def test_secret_client_reads_and_writes_with_default_options(stack: RunningStack) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,9 +24,10 @@ import pytest
 import requests
 
 from devstack.ports import free_port
-from devstack.runner import ROOT, RunningStack, stop_process
+from devstack.runner import ROOT, RunningStack
 from devstack.tokens import TokenIssuer
 from tests.support import canary
+from tests.support.processes import devstack_host
 
 CONSUMERS = ("process_job", "record_poisoned_job", "posture_timer", "outbox_timer")
 CALLER = str(uuid.uuid4())
@@ -41,29 +40,8 @@ def open_host(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> 
     port = free_port()
     env = {**stack.app_env, "PYTHONPATH": str(ROOT)}
     env.update({f"AzureWebJobs.{name}.Disabled": "true" for name in CONSUMERS})
-    argv = [sys.executable, "-m", "devstack.host", "--app-dir", str(ROOT), "--port", str(port)]
-    argv += ["--state-dir", str(work / "state")]
-    log_path = work / "host.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/admin/host/ping", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise RuntimeError("the open host did not start:\n" + log_path.read_text()[-3000:])
-        time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        stop_process(process)
+    with devstack_host(ROOT, port=port, work=work, env=env, timeout=90, what="the open host"):
+        yield f"http://127.0.0.1:{port}/api"
 
 
 def call(method: str, url: str, headers: dict[str, str]) -> requests.Response:

@@ -19,6 +19,7 @@ from typing import Any
 
 from devstack.ports import DEFAULT_PORTS, env_var, free_port
 from devstack.runner import ROOT
+from tests.support.processes import launch, stack_endpoints, wait_ready
 
 START_TIMEOUT = 150.0
 
@@ -51,30 +52,21 @@ class Up:
         argv += ["--no-banner", *self.args]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_"))}
         env.update(self.ports)
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = launch(argv, what="devstack up", log_path=self.log_path, env=env)
         if wait:
             self.wait_ready()
         return self
 
     def wait_ready(self) -> dict[str, Any]:
         assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            endpoints = self.endpoints()
-            if endpoints is not None and endpoints.get("pid") == self.process.pid:
-                return endpoints
-            if self.process.poll() is not None:
-                raise AssertionError(f"devstack exited {self.process.returncode}:\n{self.output()}")
-            time.sleep(0.2)
-        raise AssertionError(f"devstack did not start:\n{self.output()}")
+        assert self.log_path is not None
+        return wait_ready(
+            self.process,
+            stack_endpoints(self.state_dir, self.process.pid),
+            what="devstack up",
+            log_path=self.log_path,
+            timeout=START_TIMEOUT,
+        )
 
     def endpoints(self) -> dict[str, Any] | None:
         try:

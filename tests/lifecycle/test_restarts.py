@@ -19,7 +19,8 @@ from devstack import leftovers, procfs
 from devstack.leftovers import Recorded
 from tests.lifecycle.stacks import Up, devstack, fixed_ports
 
-pytestmark = pytest.mark.slow
+# Each test starts `python -m devstack up` itself (the `stacks` fixture says so).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stacks")]
 
 TIME_WAIT = "06"
 

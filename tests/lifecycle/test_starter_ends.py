@@ -32,8 +32,10 @@ from devstack.runner import ROOT
 from tests.support.proctree import Seen, command_line, kill_left, tree, wait_until_all_ended
 from tests.support.waiting import eventually
 
+# Each test starts stacks in processes of its own (the `stacks` fixture says so).
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.usefixtures("stacks"),
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc"),
 ]
 
@@ -85,8 +87,8 @@ def test_a_pytest_session_ended_by_a_signal_leaves_no_stack(
         assert session.poll() is None, "the pytest session ended before its stack was up"
         seen = tree(session.pid)
         endpoints = json.loads((tmp_path / "state" / "endpoints.json").read_text())
-        stacks = [pid for pid, _ in seen if _is_stack(pid)]
-        assert stacks == [endpoints["pid"]]
+        started = [pid for pid, _ in seen if _is_stack(pid)]
+        assert started == [endpoints["pid"]]
         assert len(seen) >= 4, "pytest, the stack, its Azurite and its host"
         session.send_signal(signum)
         session.wait(60)

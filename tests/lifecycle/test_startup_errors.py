@@ -23,7 +23,8 @@ from devstack.stack import DEFAULT_SECRET_NAME
 from devstack.vault.store import VaultStore
 from tests.lifecycle.stacks import Up, fixed_ports
 
-pytestmark = pytest.mark.slow
+# Each test starts `python -m devstack up` itself (the `stacks` fixture says so).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stacks")]
 
 
 def stack_lines(up: Up) -> list[str]:

@@ -15,9 +15,12 @@ import string
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.security import gates
 
 
+@pytest.mark.slow  # make lint runs the same scan first
 def test_bandit_finds_nothing_of_medium_or_higher_severity() -> None:
     result = gates.run(gates.bandit_command())
     assert result.returncode == 0, result.stdout + result.stderr
@@ -37,6 +40,7 @@ def test_bandit_fails_on_a_generated_positive(tmp_path: Path) -> None:
     assert {issue["issue_severity"] for issue in report["results"]} == {"HIGH"}
 
 
+@pytest.mark.slow  # make lint runs the same scan first; it reads every tracked file
 def test_tracked_files_hold_no_secret() -> None:
     files = gates.tracked_files()
     assert len(files) > 50, "too few tracked files: is this a git checkout?"

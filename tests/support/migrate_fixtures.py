@@ -20,6 +20,7 @@ from bench.migrate_fixtures import (
     names,
 )
 from bench.migrate_fixtures import materialize as _materialize
+from migrate.tree import MAX_BYTES
 from tests.support import secret_shapes
 
 __all__ = [
@@ -53,3 +54,24 @@ SHAPES: dict[str, Callable[[random.Random], str]] = {
 
 def materialize(name: str, dest: Path, *, seed: int = 0) -> Materialized:
     return _materialize(name, dest, fill=lambda shape, rng: SHAPES[shape](rng), seed=seed)
+
+
+def bad_tree(root: Path, outside: Path) -> None:
+    """One app with every kind of bad input beside a file the scan must still read."""
+    (root / "blueprints").mkdir(parents=True)
+    (root / "function_app.py").write_text(
+        "import os\nfrom azure.storage.blob import BlobServiceClient\n"
+        "client = BlobServiceClient.from_connection_string(os.environ['STORE'])\n"
+    )
+    (root / "blueprints" / "broken.py").write_text("def broken(:\n    pass\n")
+    (root / "main.bicep").write_text(
+        "resource x 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'a\n"
+    )
+    (root / "local.settings.json").write_text('{"Values": {"A": "b",, }')
+    (root / "big.py").write_text("x = 1\n" * (MAX_BYTES // 6 + 10))
+    (root / "binary.py").write_bytes(b"\x00\x01\x02" * 100)
+    (root / "latin1.py").write_bytes("s = 'caf\xe9'\n".encode("latin-1"))
+    outside.mkdir()
+    (outside / "secret.py").write_text("import os\nos.environ['CLIENT_SECRET']\n")
+    (root / "linked.py").symlink_to(outside / "secret.py")
+    (root / "linked_dir").symlink_to(outside, target_is_directory=True)

@@ -8,22 +8,22 @@ and ``posture``; ``devstack`` knows the app only through the indexing API (it lo
 
 Two checks: every import statement, including the ones inside functions (imported on
 first use), read from the syntax tree; and each package imported alone in a fresh
-interpreter, which must not load a package it may not depend on.
+interpreter, which must not load a package it may not depend on. Tests may import anything
+but another test module: what tests share lives in ``tests/support``.
 """
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from devstack.runner import ROOT
+from tests.support.imports import imported_modules, module_name
 
 APP_PACKAGES = ("shared", "posture", "blueprints", "devstack", "bench", "tests")
 #: package -> the packages of this repository it must never import.
@@ -38,26 +38,6 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 #: Modules under blueprints/ that are shared by the blueprints, not blueprints themselves.
 BLUEPRINT_COMMONS = ("blueprints.http", "blueprints.contracts")
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_modules(source: str, module: str) -> Iterator[tuple[int, str]]:
-    """(line, module) of every import in ``source``, relative ones resolved."""
-    package = module.split(".")[:-1]
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom):
-            anchor = package[: len(package) - node.level + 1] if node.level else []
-            base = ".".join([*anchor, *([node.module] if node.module else [])])
-            yield node.lineno, base
-            for alias in node.names:  # "from blueprints import jobs" imports blueprints.jobs
-                yield node.lineno, f"{base}.{alias.name}"
 
 
 def is_blueprint(module: str) -> bool:
@@ -128,6 +108,50 @@ def test_what_may_be_imported_is_not_a_finding() -> None:
     )
     assert violations(source, "blueprints.posture") == []
     assert violations("from shared import storage\n", "posture.sources.arm") == []
+
+
+def imports_of_test_modules(source: str, module: str) -> list[str]:
+    """Every import of a test module (``test_*``) in ``source``."""
+    return sorted(
+        {
+            f"{module}:{line} imports the test module {target}"
+            for line, target in imported_modules(source, module)
+            if any(part.startswith("test_") for part in target.split(".")[1:])
+        }
+    )
+
+
+def test_no_test_module_imports_another() -> None:
+    files = [path for path in (ROOT / "tests").rglob("*.py") if "__pycache__" not in path.parts]
+    assert len(files) > 150, "too few test files found to be meaningful"
+    found = [
+        problem
+        for path in files
+        for problem in imports_of_test_modules(path.read_text(encoding="utf-8"), module_name(path))
+    ]
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tests.unit.shared.test_vault import ScriptedVault\n",
+        "import tests.integration.test_jobs_pipeline\n",
+        "def f():\n    from tests.integration import test_auth_matrix\n",
+        "from .test_outbound import Partner\n",
+    ],
+)
+def test_the_test_module_check_fails_on_a_generated_import(source: str) -> None:
+    assert imports_of_test_modules(source, "tests.unit.shared.test_answers") != []
+
+
+def test_shared_helpers_and_conftest_are_not_test_modules() -> None:
+    source = (
+        "from tests.support.scripted_vault import ScriptedVault\n"
+        "from tests.integration.conftest import Rehearsal\n"
+        "from tests.unit.devstack.partner.partnerhttp import Http\n"
+    )
+    assert imports_of_test_modules(source, "tests.unit.shared.test_answers") == []
 
 
 _LOADED = """

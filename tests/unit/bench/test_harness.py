@@ -10,15 +10,17 @@ from pathlib import Path
 import pytest
 
 from bench.harness import HeapProbe
+from tests.support.unmeasured import unmeasured_env
 
 
 def test_heap_probe_reads_a_traced_process(tmp_path: Path) -> None:
     probe = HeapProbe(tmp_path)
-    # A process that holds about 8 MiB of Python objects, started as the bench starts the host.
+    # A process that holds about 8 MiB of Python objects, started as the bench starts the host
+    # (unmeasured: under make test, coverage's own allocations would be traced too).
     held = "blocks = [bytearray(1024) for _ in range(8192)]"
     child = subprocess.Popen(
         [sys.executable, "-c", f"import time; {held}; print('ready', flush=True); time.sleep(60)"],
-        env={**os.environ, **probe.settings()},
+        env={**unmeasured_env(), **probe.settings()},
         stdout=subprocess.PIPE,
     )
     try:

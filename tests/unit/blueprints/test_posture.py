@@ -12,7 +12,7 @@ import pytest
 from blueprints.contracts.posture import SARIF_MEDIA_TYPE
 from blueprints.http.errors import ApiError
 from blueprints.posture import _report_format, _report_response
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 def request(query: dict[str, str], accept: str = "application/json") -> func.HttpRequest:

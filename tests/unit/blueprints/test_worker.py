@@ -10,7 +10,7 @@ import pytest
 
 from blueprints.worker import InvalidJobError, compute_result
 from shared.jobs import QUEUED, JobRecord
-from tests.unit.shared.partner.test_answer import SEED, _key_like, _valid
+from tests.support.partner_answers import SEED, key_like, valid_answer
 
 
 def _record(analysis: dict[str, Any]) -> JobRecord:
@@ -26,7 +26,7 @@ def _record(analysis: dict[str, Any]) -> JobRecord:
 
 def test_the_worker_keeps_only_the_allowed_fields_of_a_stored_analysis() -> None:
     """A job stored before the allow-list may hold the partner's whole answer."""
-    stored = _valid(random.Random(SEED))
+    stored = valid_answer(random.Random(SEED))
     result = compute_result(_record(stored))
     assert result["analysis_id"] == stored["analysis_id"]
     assert "debug" not in result
@@ -34,7 +34,7 @@ def test_the_worker_keeps_only_the_allowed_fields_of_a_stored_analysis() -> None
 
 
 def test_the_worker_refuses_a_stored_analysis_outside_the_allow_list() -> None:
-    stored = {**_valid(random.Random(SEED)), "language": _key_like(random.Random(SEED))}
+    stored = {**valid_answer(random.Random(SEED)), "language": key_like(random.Random(SEED))}
     with pytest.raises(InvalidJobError, match="invalid 'language'") as raised:
         compute_result(_record(stored))
     assert stored["language"] not in str(raised.value)

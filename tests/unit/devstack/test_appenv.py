@@ -111,3 +111,25 @@ def test_localhost_settings_point_at_127_0_0_1_on_the_port_in_use() -> None:
     )
     assert rewrite_loopback_url("https://localhost:9999/", ports) == "https://localhost:9999/"
     assert rewrite_loopback_url("https://example.com:7073/", ports) == "https://example.com:7073/"
+
+
+def test_a_measured_run_reaches_the_host_and_nothing_else_of_the_shell_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """coverage.py's subprocess support starts measuring any Python that finds
+    COVERAGE_PROCESS_CONFIG (or COVERAGE_PROCESS_START) in its environment (coverage's
+    control.py, process_startup): the host gets them, so make test measures the app's code
+    in the host too; any other variable of the shell stays out."""
+    monkeypatch.setenv("COVERAGE_PROCESS_CONFIG", ":data:the-config")
+    monkeypatch.setenv("COVERAGE_PROCESS_START", str(tmp_path / "pyproject.toml"))
+    monkeypatch.setenv("SOMETHING_ELSE", "of the shell")
+    env = build_app_env(
+        {},
+        port_map={},
+        identity_endpoint="http://127.0.0.1:1/msi/token",
+        identity_header="header",
+        ca_bundle=tmp_path / "ca.pem",
+    )
+    assert env["COVERAGE_PROCESS_CONFIG"] == ":data:the-config"
+    assert env["COVERAGE_PROCESS_START"] == str(tmp_path / "pyproject.toml")
+    assert "SOMETHING_ELSE" not in env

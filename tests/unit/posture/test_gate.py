@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from posture.gate import gate_failures
 from posture.model import Severity
 from posture.waivers import Waiver
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 def _waiver(rule: str, *, days: int) -> Waiver:

@@ -6,7 +6,6 @@ import json
 import random
 import threading
 import time
-from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -15,7 +14,6 @@ from posture.context import CheckContext
 from posture.errors import RuleRegistryError
 from posture.model import (
     Category,
-    Rule,
     RuleResult,
     Severity,
     Status,
@@ -25,6 +23,7 @@ from posture.model import (
 )
 from posture.runner import run_rules
 from tests.support import secret_shapes as ss
+from tests.support.posture_reports import make_rule
 
 CATALOGUE_RUNTIME = {
     "RT-ENV-SECRETS": "critical",
@@ -36,19 +35,6 @@ CATALOGUE_RUNTIME = {
     "RT-AI-AUTH": "medium",
     "RT-SAS-CLASSIFY": "high",
 }
-
-
-def make_rule(rule_id: str, evaluate: Any, *, severity: Severity = Severity.HIGH) -> Rule:
-    return Rule(
-        id=rule_id,
-        title=f"test rule {rule_id}",
-        severity=severity,
-        category=Category.RUNTIME,
-        remediation="fix it",
-        reads="nothing",
-        permission="none",
-        evaluate=evaluate,
-    )
 
 
 def test_every_catalogue_rule_is_registered_with_its_severity_and_metadata() -> None:

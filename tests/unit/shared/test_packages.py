@@ -15,7 +15,7 @@ import pytest
 
 import shared
 from devstack.runner import ROOT
-from tests.unit.test_dependencies import imported_modules, module_name
+from tests.support.imports import imported_modules, module_name
 
 #: Code that may not reach into a package's private modules (tests may).
 CALLERS = ("shared", "blueprints", "posture", "devstack", "bench", "smoke", "migrate")

@@ -32,6 +32,7 @@ def test_a_scale_out_reads_the_key_once_per_instance(instances: int) -> None:
     assert outcome.refused == 0
 
 
+@pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_the_vault_limit_is_first_exceeded_past_4000_instances_starting_together() -> None:
     """The model names N = 4,000 (a burst in one 10-s window); the simulation agrees at the
     edge: 4,000 instances use the whole allowance, 4,001 exceed it."""
@@ -57,11 +58,13 @@ def refresh_waves() -> dict[float, int]:
     return busiest
 
 
+@pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_without_jitter_the_refresh_repeats_the_scale_out(refresh_waves: dict[float, int]) -> None:
     """Caches filled together expire together: most of the 1,000 reads land in one 10 s."""
     assert refresh_waves[0.0] >= 700
 
 
+@pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_jitter_spreads_the_refresh_as_the_model_says(refresh_waves: dict[float, int]) -> None:
     """With 20 % jitter the refreshes spread over about a minute; the busiest 10 s falls to
     about a seventh of the burst (the model: N * 10 / (10 + 0.2 * 300) = 143)."""
@@ -71,6 +74,7 @@ def test_jitter_spreads_the_refresh_as_the_model_says(refresh_waves: dict[float,
     assert refresh_waves[0.2] * 3 <= refresh_waves[0.0]
 
 
+@pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_a_rotation_under_load_costs_one_read_and_one_refusal_per_instance() -> None:
     """1,000 instances at 300 jobs/s; the key rotates at 100 s. Each instance's next call is
     refused once, refetched once (``rejected=``), and every later call uses the new key."""

@@ -29,6 +29,19 @@ def http(served: tuple[Switch, str], key: Key) -> Iterator[Http]:
         yield session
 
 
+@pytest.fixture
+def delays(served: tuple[Switch, str], http: Http) -> list[float]:
+    """The latencies the partner's fault gate waited out, recorded instead of slept: a test
+    asserts on what the stub was asked to do, never on how long a call took."""
+    asked: list[float] = []
+
+    async def record(seconds: float) -> None:
+        asked.append(seconds)
+
+    served[0].app.faults.delay = record
+    return asked
+
+
 @pytest.fixture(scope="module")
 def control_served() -> Iterator[tuple[Switch, str]]:
     with switched(log_level="critical") as served:

@@ -15,6 +15,7 @@ from migrate.fix.runner import fix
 from migrate.model import Kind
 from migrate.scan.runner import scan
 from tests.support import migrate_fixtures as mf
+from tests.support.migrate_fixtures import bad_tree
 
 
 def _hash(root: Path) -> str:
@@ -108,8 +109,6 @@ def test_a_user_assigned_identity_is_pinned_everywhere(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_copied_safely_and_nothing_outside_out_changes(tmp_path: Path) -> None:
-    from tests.unit.migrate.scan.test_runner import bad_tree
-
     root, outside, out = tmp_path / "app", tmp_path / "outside", tmp_path / "out"
     bad_tree(root, outside)
     before = _hash(root), _hash(outside)

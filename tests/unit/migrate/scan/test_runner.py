@@ -12,8 +12,8 @@ import pytest
 
 from migrate.errors import UsageError
 from migrate.scan.runner import scan
-from migrate.tree import MAX_BYTES
 from tests.support import migrate_fixtures as mf
+from tests.support.migrate_fixtures import bad_tree
 
 RECALL_GOAL = 0.95
 PRECISION_GOAL = 0.90
@@ -63,27 +63,6 @@ def _tree_hash(root: Path) -> str:
         elif path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def bad_tree(root: Path, outside: Path) -> None:
-    """One app with every kind of bad input beside a file the scan must still read."""
-    (root / "blueprints").mkdir(parents=True)
-    (root / "function_app.py").write_text(
-        "import os\nfrom azure.storage.blob import BlobServiceClient\n"
-        "client = BlobServiceClient.from_connection_string(os.environ['STORE'])\n"
-    )
-    (root / "blueprints" / "broken.py").write_text("def broken(:\n    pass\n")
-    (root / "main.bicep").write_text(
-        "resource x 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'a\n"
-    )
-    (root / "local.settings.json").write_text('{"Values": {"A": "b",, }')
-    (root / "big.py").write_text("x = 1\n" * (MAX_BYTES // 6 + 10))
-    (root / "binary.py").write_bytes(b"\x00\x01\x02" * 100)
-    (root / "latin1.py").write_bytes("s = 'caf\xe9'\n".encode("latin-1"))
-    outside.mkdir()
-    (outside / "secret.py").write_text("import os\nos.environ['CLIENT_SECRET']\n")
-    (root / "linked.py").symlink_to(outside / "secret.py")
-    (root / "linked_dir").symlink_to(outside, target_is_directory=True)
 
 
 def test_bad_input_is_one_line_per_file_and_the_scan_goes_on(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """verify on the local stack: every v2 public app, once fixed, starts with no key and passes
 the posture runtime rules; an app that still needs a key fails, naming the connection; a v1
-app's settings are judged without a host. Each test starts a stack of its own (slow)."""
+app's settings are judged without a host. Each test but the last starts a stack of its own
+(``python -m devstack up``, by migrate's verify: so they request ``stacks``, and are slow)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ V2 = [
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("stacks")
 @pytest.mark.parametrize("name", V2)
 def test_every_fixed_v2_app_runs_with_no_secret_and_passes_the_runtime_rules(
     name: str, tmp_path: Path
@@ -41,6 +43,7 @@ def test_every_fixed_v2_app_runs_with_no_secret_and_passes_the_runtime_rules(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("stacks")
 def test_a_binding_without_identity_settings_fails_naming_its_connection(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
@@ -57,6 +60,7 @@ def test_a_binding_without_identity_settings_fails_naming_its_connection(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("stacks")
 def test_a_keyed_connection_string_stops_the_app_naming_the_setting(tmp_path: Path) -> None:
     app = mf.materialize("uptime-monitor", tmp_path / "in")
     fix(app.app_dir, tmp_path / "out")

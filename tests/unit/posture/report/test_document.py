@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Any
 
 import jsonschema
 import pytest
 
-from posture.context import CheckContext
-from posture.model import Rule, RuleResult, Severity
-from posture.report.document import build_report, headline
+from posture.report.document import headline
 from posture.report.schema import REPORT_SCHEMA
-from posture.runner import run_rules
 from posture.waivers import Waiver
-from tests.unit.posture.test_runner import make_rule
-
-
-def sample_rules() -> list[Rule]:
-    return [
-        make_rule("T-FAIL", lambda c: RuleResult.failed("bad", [{"setting": "A<b>"}])),
-        make_rule("T-PASS", lambda c: RuleResult.passed("good"), severity=Severity.CRITICAL),
-        make_rule("T-SKIP", lambda c: RuleResult.skipped("n/a"), severity=Severity.MEDIUM),
-        make_rule("T-ERR", lambda c: RuleResult.error("no access"), severity=Severity.LOW),
-        make_rule("T-BLIND", lambda c: RuleResult.unknown("saw nothing"), severity=Severity.HIGH),
-    ]
-
-
-def sample_report(
-    waivers: tuple[Waiver, ...] = (), baselines: dict[str, frozenset[str]] | None = None
-) -> dict[str, Any]:
-    context = CheckContext(env={"WEBSITE_SITE_NAME": "func-x"})
-    run = run_rules(context, rules=sample_rules())
-    return build_report(run, context, waivers=waivers, baselines=baselines)
+from tests.support.posture_reports import sample_report
 
 
 def test_report_validates_against_its_schema_and_counts_right() -> None:

@@ -9,7 +9,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 from posture.report.junit import to_junit
 from posture.waivers import Waiver
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 def _parsed(tmp_path: Path, text: str) -> JUnitXml:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posture.report.markdown import to_markdown
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 def test_markdown_has_a_row_per_rule_and_details_for_what_needs_work() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from posture.report.page import to_html
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 class _Table(HTMLParser):

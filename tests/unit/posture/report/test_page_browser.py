@@ -16,7 +16,7 @@ from pathlib import Path
 from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 from posture.waivers import Waiver
 from tests.support.browser import render
-from tests.unit.posture.report.test_document import sample_report
+from tests.support.posture_reports import sample_report
 
 
 class _Rows(HTMLParser):

@@ -20,9 +20,8 @@ from posture.report.document import build_report
 from posture.report.sarif import FINGERPRINT_NAME, to_sarif
 from posture.runner import run_rules
 from posture.waivers import Waiver
+from tests.support.posture_reports import make_rule, sample_report
 from tests.support.sarif import sarif_validator
-from tests.unit.posture.report.test_document import sample_report
-from tests.unit.posture.test_runner import make_rule
 
 RESOURCE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1"
 

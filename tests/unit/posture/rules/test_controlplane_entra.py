@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import random
-import string
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import trustme
@@ -25,60 +23,16 @@ from posture.model import Category, RuleResult, Status, all_rules
 from posture.report.document import build_report
 from posture.runner import run_rules
 from tests.support.arm_stub import CloudModel, create_cloud_stub
+from tests.support.cloud_model import (
+    HINT,
+    NOW,
+    SUB,
+    entra_app,
+    model,
+    password_credential,
+    tenant_policy,
+)
 from tests.support.servers import Switch, serve
-
-SUB = "6a1f0c4e-8a36-4b4e-9d55-2f0c7e1b9a10"
-RG = f"/subscriptions/{SUB}/resourceGroups/rg-app/providers"
-GOOD_SITE = f"{RG}/Microsoft.Web/sites/func-good"
-BAD_SITE = f"{RG}/Microsoft.Web/sites/func-bad"
-NOW = datetime.now(UTC)
-
-
-def _row(rtype: str, name: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "id": f"{RG}/{rtype}/{name}",
-        "name": name,
-        "type": rtype.lower(),
-        "kind": extra.pop("kind", ""),
-        "resourceGroup": "rg-app",
-        "properties": properties,
-        "identity": extra.pop("identity", None),
-    }
-
-
-def resources() -> list[dict[str, Any]]:
-    storage, vault = "Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults"
-    sites, insights = "Microsoft.Web/sites", "Microsoft.Insights/components"
-    good_storage = {
-        "allowSharedKeyAccess": False,
-        "allowBlobPublicAccess": False,
-        "supportsHttpsTrafficOnly": True,
-        "minimumTlsVersion": "TLS1_2",
-    }
-    return [
-        _row(storage, "stgood", good_storage),
-        _row(storage, "stkeyed", {**good_storage, "allowSharedKeyAccess": None}),
-        _row(storage, "stpublic", {**good_storage, "allowBlobPublicAccess": True}),
-        _row(storage, "sttls", {**good_storage, "minimumTlsVersion": "TLS1_0"}),
-        _row(vault, "kvgood", {"enableRbacAuthorization": True, "enableSoftDelete": True,
-                               "enablePurgeProtection": True}),
-        _row(vault, "kvpolicies", {"enableRbacAuthorization": False,
-                                   "enablePurgeProtection": True}),
-        _row(vault, "kvnopurge", {"enableRbacAuthorization": True, "enableSoftDelete": True}),
-        _row(sites, "func-good", {"httpsOnly": True}, kind="functionapp,linux",
-             identity={"type": "UserAssigned"}),
-        _row(sites, "func-bad", {"httpsOnly": False}, kind="functionapp,linux",
-             identity={"type": "None"}),
-        _row(insights, "appi-good", {"DisableLocalAuth": True}),
-        _row(insights, "appi-bad", {"DisableLocalAuth": False}),
-        _row("Microsoft.ServiceBus/namespaces", "sb-bad", {"disableLocalAuth": False}),
-        _row("Microsoft.DocumentDB/databaseAccounts", "cosmos-good", {"disableLocalAuth": True}),
-        _row("Microsoft.Cache/Redis", "redis-bad", {}),
-        _row("Microsoft.ContainerRegistry/registries", "acr-bad", {"adminUserEnabled": True}),
-        _row("Microsoft.AppConfiguration/configurationStores", "appcs-good",
-             {"disableLocalAuth": True}),
-    ]  # fmt: skip
-
 
 EXPECTED_CONTROL_PLANE = {
     "STG-SHAREDKEY": {"stkeyed"},
@@ -92,63 +46,6 @@ EXPECTED_CONTROL_PLANE = {
     "AI-LOCALAUTH": {"appi-bad"},
     "DATA-LOCALAUTH": {"sb-bad", "redis-bad", "acr-bad"},
 }
-HINT = "".join(random.Random("hint").choices(string.ascii_letters, k=3))
-
-
-def _password(days_from_now: int, lifetime_days: int = 180) -> dict[str, Any]:
-    end = NOW + timedelta(days=days_from_now)
-    return {
-        "customKeyIdentifier": None,
-        "displayName": "ci",
-        "endDateTime": end.isoformat().replace("+00:00", "Z"),
-        "hint": HINT,
-        "keyId": f"00000000-0000-4000-8000-{abs(days_from_now):012d}",
-        "secretText": None,
-        "startDateTime": (end - timedelta(days=lifetime_days)).isoformat(),
-    }
-
-
-def _app(name: str, passwords: list[dict[str, Any]], keys: list[dict[str, Any]] | None = None):
-    return {
-        "id": f"obj-{name}",
-        "appId": f"app-{name}",
-        "displayName": name,
-        "passwordCredentials": passwords,
-        "keyCredentials": keys or [],
-    }
-
-
-def _policy(*, enabled: bool, restrictions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": "00000000-0000-0000-0000-000000000000",
-        "displayName": "Default app management tenant policy",
-        "isEnabled": enabled,
-        "applicationRestrictions": {"passwordCredentials": restrictions, "keyCredentials": []},
-        "servicePrincipalRestrictions": {"passwordCredentials": restrictions, "keyCredentials": []},
-    }
-
-
-def model() -> CloudModel:
-    return CloudModel(
-        resources=resources(),
-        web_config={
-            GOOD_SITE: {"minTlsVersion": "1.2", "ftpsState": "Disabled",
-                        "remoteDebuggingEnabled": False},
-            BAD_SITE: {"minTlsVersion": "1.0", "ftpsState": "AllAllowed",
-                       "remoteDebuggingEnabled": True},
-        },
-        publishing={(GOOD_SITE, "ftp"): False, (GOOD_SITE, "scm"): False,
-                    (BAD_SITE, "ftp"): True, (BAD_SITE, "scm"): False},
-        kv_references={BAD_SITE: ["PARTNER_TOKEN"]},
-        applications=[
-            _app("app-clean", []),
-            _app("app-pw", [_password(100)]),
-            _app("app-expiring", [_password(10)]),
-        ],
-        service_principals=[_app("sp-clean", []), _app("sp-old", []),
-                            _app("sp-pw", [_password(-5)])],
-        policy=_policy(enabled=False, restrictions=[]),
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -275,8 +172,8 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
             "asymmetricKeyLifetime",
         )
     ]
-    strict.policy = _policy(enabled=True, restrictions=[lifetime, *others])
-    strict.applications.append(_app("app-long", [_password(200, lifetime_days=400)]))
+    strict.policy = tenant_policy(enabled=True, restrictions=[lifetime, *others])
+    strict.applications.append(entra_app("app-long", [password_credential(200, lifetime_days=400)]))
     cloud.use(strict)
     results = cloud.evaluate()
     assert results["ENT-APP-POLICY"].status is Status.PASS
@@ -285,7 +182,7 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
     assert problems["app-pw"] == "lives longer than the policy allows"  # 180 > 90 days
     # The four restrictions are all required: one switched off fails the rule, naming it.
     blocked = {"restrictionType": "passwordAddition", "maxLifetime": None, "state": "disabled"}
-    strict.policy = _policy(enabled=True, restrictions=[lifetime, blocked, *others[1:]])
+    strict.policy = tenant_policy(enabled=True, restrictions=[lifetime, blocked, *others[1:]])
     results = cloud.evaluate()
     assert results["ENT-APP-POLICY"].status is Status.FAIL
     assert "application passwordAddition" in results["ENT-APP-POLICY"].message
@@ -293,12 +190,12 @@ def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
     # A restriction limited to apps created after a future date restricts nothing yet.
     later = (NOW + timedelta(days=30)).isoformat()
     future = {**blocked, "state": "enabled", "restrictForAppsCreatedAfterDateTime": later}
-    strict.policy = _policy(enabled=True, restrictions=[lifetime, future, *others[1:]])
+    strict.policy = tenant_policy(enabled=True, restrictions=[lifetime, future, *others[1:]])
     results = cloud.evaluate()
     assert results["ENT-APP-POLICY"].status is Status.FAIL
     assert "application passwordAddition" in results["ENT-APP-POLICY"].message
     # A custom policy replaces the default for its apps: it must restrict as much.
-    strict.policy = _policy(enabled=True, restrictions=[lifetime, *others])
+    strict.policy = tenant_policy(enabled=True, restrictions=[lifetime, *others])
     strict.custom_policies = [
         {"id": "c1", "displayName": "legacy-apps", "isEnabled": True,
          "restrictions": {"passwordCredentials": [lifetime], "keyCredentials": []}}

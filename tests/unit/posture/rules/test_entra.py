@@ -8,7 +8,7 @@ from typing import Any
 from posture.model import Status
 from tests.support.arm_stub import CloudModel, create_cloud_stub
 from tests.support.cloud import StubCloud
-from tests.unit.posture.rules.test_controlplane_entra import _app, _password, model
+from tests.support.cloud_model import entra_app, model, password_credential
 
 RULES = ("ENT-APP-SECRETS", "ENT-CRED-EXPIRY")
 
@@ -17,10 +17,10 @@ def test_a_symmetric_key_is_a_client_secret_by_another_name(stub: StubCloud) -> 
     """keyCredential ``type`` Symmetric (Graph keyCredential resource type: AsymmetricX509Cert,
     X509CertAndPassword, Symmetric) is a shared secret, judged as one."""
     clean = model()
-    clean.applications = [_app("app-clean", [])]
-    clean.service_principals = [_app("sp-clean", [])]
-    symmetric = {**_password(100), "type": "Symmetric", "usage": "Verify"}
-    clean.applications.append(_app("app-symmetric", [], keys=[symmetric]))
+    clean.applications = [entra_app("app-clean", [])]
+    clean.service_principals = [entra_app("sp-clean", [])]
+    symmetric = {**password_credential(100), "type": "Symmetric", "usage": "Verify"}
+    clean.applications.append(entra_app("app-symmetric", [], keys=[symmetric]))
     stub.use(clean)
     result = stub.evaluate(*RULES)["ENT-APP-SECRETS"]
     assert result.status is Status.FAIL
@@ -31,8 +31,8 @@ def test_expiry_without_policy_read_is_unknown_not_a_pass(stub: StubCloud) -> No
     """Without Policy.Read.All the lifetime bound cannot be read: a 2-year secret must not
     pass just because its policy was unreadable."""
     quiet = model()
-    quiet.applications = [_app("app-long", [_password(200, lifetime_days=730)])]
-    quiet.service_principals = [_app("sp-clean", [])]
+    quiet.applications = [entra_app("app-long", [password_credential(200, lifetime_days=730)])]
+    quiet.service_principals = [entra_app("sp-clean", [])]
     stub.use(quiet)
     original = create_cloud_stub
 

@@ -26,6 +26,7 @@ def test_message_round_trip() -> None:
         json.dumps({"schema": "jobs.v1", "job_id": str(uuid.uuid4()), "attempt": 0}).encode(),
         b"x" * (MAX_MESSAGE_BYTES + 1),
     ],
+    ids=["not json", "an array", "an old schema", "not a uuid", "attempt 0", "too long"],
 )
 def test_bad_messages_are_refused(body: bytes) -> None:
     with pytest.raises(MessageSchemaError):

@@ -27,7 +27,7 @@ import requests
 
 from shared.outbound import OutboundClient, PartnerAnswerError
 from shared.redaction import Secret
-from tests.unit.shared.outbound.test_client import FAST, Keys, Partner, Reply
+from tests.support.scripted_partner import FAST, Keys, Partner, Reply
 
 LIMIT = 4096
 

@@ -10,12 +10,8 @@ import json
 import logging
 import secrets
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -30,99 +26,7 @@ from shared.outbound import (
     PartnerUnavailableError,
 )
 from shared.redaction import Secret
-
-FAST: dict[str, Any] = {"backoff_factor": 0.01, "read_timeout": 2.0}
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: object = field(default_factory=lambda: {"ok": True})
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Hit:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Partner:
-    """The third-party API: answers from ``script`` in order, then ``default``.
-
-    When ``accepted`` is set it answers 401 to any other key, like a real partner.
-    """
-
-    def __init__(self) -> None:
-        self.script: list[Reply] = []
-        self.default = Reply()
-        self.accepted: set[str] | None = None
-        self.hits: list[Hit] = []
-        self.lock = threading.Lock()
-        partner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with partner.lock:
-                    partner.hits.append(Hit(self.command, self.path, dict(self.headers), body))
-                    reply = partner.script.pop(0) if partner.script else partner.default
-                    if partner.accepted is not None and (
-                        self.headers.get("X-Api-Key") not in partner.accepted
-                    ):
-                        reply = Reply(401, {"error": "bad key"})
-                time.sleep(reply.delay)
-                data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body)
-                data = data.encode() if isinstance(data, str) else data
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (read timeout): nothing to answer
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    def then(self, *replies: Reply) -> Partner:
-        self.script.extend(replies)
-        return self
-
-
-class Keys:
-    """A key provider: the current key, and the next one after a forced fetch (rotation)."""
-
-    def __init__(self, count: int = 2) -> None:
-        self.values = [secrets.token_urlsafe(32) for _ in range(count)]
-        self.index = 0
-        self.calls: list[bool] = []
-
-    @property
-    def current(self) -> str:
-        return self.values[self.index]
-
-    def __call__(self, *, force_fetch: bool = False) -> Secret:
-        self.calls.append(force_fetch)
-        if force_fetch and self.index + 1 < len(self.values):
-            self.index += 1
-        return Secret(self.current, name="partner-api-key")
+from tests.support.scripted_partner import FAST, Keys, Partner, Reply
 
 
 @pytest.fixture
@@ -227,6 +131,7 @@ def test_key_in_body_or_other_header_is_refused(partner, keys, client):
     ["http://partner.example.com", "ftp://127.0.0.1", "/relative",
      f"https://user:{secrets.token_hex(4)}@partner.example.com",
      "https://partner.example.com/?key=1"],
+    ids=["http", "ftp", "relative", "user and password", "query"],
 )  # fmt: skip
 def test_unsafe_base_urls_are_refused(keys, base_url):
     with pytest.raises(ValueError, match="base_url"):

@@ -21,8 +21,8 @@ import pytest
 from shared.outbound import OutboundClient, PartnerUnavailableError
 from shared.outbound._deadline import Deadline, arm
 from shared.redaction import Secret
+from tests.support.scripted_partner import Keys, Partner, Reply
 from tests.support.waiting import eventually
-from tests.unit.shared.outbound.test_client import Keys, Partner, Reply
 
 TRICKLE_SECONDS = 60.0  # how long a partner below would take to finish
 DEADLINE = 1.0

@@ -18,7 +18,7 @@ import pytest
 from shared.outbound import OutboundClient, OutboundError, PartnerKeyError
 from shared.outbound._placement import key_problem
 from shared.redaction import Secret, scrub
-from tests.unit.shared.outbound.test_client import Partner
+from tests.support.scripted_partner import Partner
 
 
 @pytest.fixture

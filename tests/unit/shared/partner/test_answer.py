@@ -13,7 +13,6 @@ import random
 import string
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import azure.functions as func
 import pytest
@@ -21,28 +20,16 @@ import pytest
 from blueprints.http.errors import BadRequest
 from blueprints.jobs import job_body
 from shared.outbound import PartnerAnswerError
-from shared.partner import ANALYSIS_FIELDS, SENTIMENTS, analysis_from
+from shared.partner import ANALYSIS_FIELDS, analysis_from
+from tests.support.partner_answers import SEED, key_like, valid_answer
 
-SEED = 20261122
 JSON = {"Content-Type": "application/json"}
-
-
-def _valid(rng: random.Random) -> dict[str, Any]:
-    region = "".join(rng.choices(string.ascii_uppercase, k=2))
-    return {
-        "analysis_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "language": rng.choice(["en", "nl", "pt-BR", "zh-Hant-TW", f"de-{region}", None]),
-        "sentiment": rng.choice([*sorted(SENTIMENTS), None]),
-        "word_count": rng.randint(0, 99),
-        "keywords": rng.sample(["alpha", "beta", "gamma", "delta"], 2),
-        "debug": {"anything": "at all"},
-    }
 
 
 def test_valid_answers_keep_exactly_the_allowed_fields() -> None:
     rng = random.Random(SEED)
     for sample in range(500):
-        answer = _valid(rng)
+        answer = valid_answer(rng)
         kept = analysis_from(answer)
         assert tuple(kept) == ANALYSIS_FIELDS, f"seed={SEED} sample={sample}"
         assert kept == {field: answer[field] for field in ANALYSIS_FIELDS}
@@ -78,16 +65,12 @@ def test_an_absent_optional_field_is_kept_as_none() -> None:
     }
 
 
-def _key_like(rng: random.Random) -> str:
-    return "".join(rng.choices(string.ascii_letters + string.digits + "-_", k=43))
-
-
 Spoiler = Callable[[random.Random], object]
 SPOILERS: dict[str, list[Spoiler]] = {
     "analysis_id": [
         lambda rng: None,
         lambda rng: 42,
-        lambda rng: _key_like(rng),
+        lambda rng: key_like(rng),
         lambda rng: str(uuid.uuid4()).replace("-", ""),
         lambda rng: "{" + str(uuid.uuid4()) + "}",
         lambda rng: "urn:uuid:" + str(uuid.uuid4()),
@@ -97,7 +80,7 @@ SPOILERS: dict[str, list[Spoiler]] = {
     "language": [
         lambda rng: 7,
         lambda rng: ["en"],
-        lambda rng: _key_like(rng),
+        lambda rng: key_like(rng),
         lambda rng: "e",
         lambda rng: "--",
         lambda rng: "12-34",
@@ -109,7 +92,7 @@ SPOILERS: dict[str, list[Spoiler]] = {
         lambda rng: True,
         lambda rng: "Positive",
         lambda rng: "mixed",
-        lambda rng: _key_like(rng),
+        lambda rng: key_like(rng),
         lambda rng: {"label": "positive"},
     ],
 }
@@ -121,7 +104,7 @@ SPOILERS: dict[str, list[Spoiler]] = {
 )
 def test_a_field_outside_its_format_refuses_the_answer(field: str, index: int) -> None:
     rng = random.Random(f"{SEED}-{field}-{index}")
-    answer = _valid(rng)
+    answer = valid_answer(rng)
     answer[field] = SPOILERS[field][index](rng)
     with pytest.raises(PartnerAnswerError, match=f"invalid '{field}'") as raised:
         analysis_from(answer)

@@ -17,7 +17,7 @@ import pytest
 from shared import redaction
 from shared.redaction import RedactingFilter, _logs, register
 from tests.support import secret_shapes as ss
-from tests.unit.shared.redaction.test_secret import _leaks, _rng, _value
+from tests.support.redaction_values import key_value, leaks, seeded_rng
 
 _LOGGER_IDS = itertools.count()
 
@@ -41,8 +41,8 @@ def capture() -> Iterator[tuple[logging.Logger, io.StringIO]]:
 
 def test_filter_scrubs_message_and_arguments(capture) -> None:
     logger, stream = capture
-    rng = _rng("filter-args")
-    value = _value(rng)
+    rng = seeded_rng("filter-args")
+    value = key_value(rng)
     register(value)
     planted = ss.entra_client_secret_planted(rng)
     logger.info("calling partner with %s", value)
@@ -51,7 +51,7 @@ def test_filter_scrubs_message_and_arguments(capture) -> None:
     output = stream.getvalue()
     assert output.count("[REDACTED]") == 2
     assert "[REDACTED:entra-client-secret]" in output
-    assert not _leaks(value, output)
+    assert not leaks(value, output)
     assert planted.value not in output
 
 
@@ -62,7 +62,7 @@ def _fail_with(value: str) -> None:
 
 def test_filter_scrubs_exception_text_and_clears_exc_info(capture) -> None:
     logger, stream = capture
-    value = _value(_rng("filter-exc"))
+    value = key_value(seeded_rng("filter-exc"))
     register(value)
     records: list[logging.LogRecord] = []
 
@@ -79,7 +79,7 @@ def test_filter_scrubs_exception_text_and_clears_exc_info(capture) -> None:
     assert "Traceback (most recent call last)" in output
     assert "_fail_with" in output
     assert "401 from partner: key [REDACTED] rejected" in output
-    assert not _leaks(value, output)
+    assert not leaks(value, output)
     (record,) = records
     assert record.exc_info is None
     assert record.args is None
@@ -88,7 +88,7 @@ def test_filter_scrubs_exception_text_and_clears_exc_info(capture) -> None:
 
 
 def test_filter_scrubs_stack_info_and_extra_fields() -> None:
-    value = _value(_rng("filter-stack"))
+    value = key_value(seeded_rng("filter-stack"))
     register(value)
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
     record.stack_info = f"Stack (most recent call last):\n  token = {value}"
@@ -101,7 +101,7 @@ def test_filter_scrubs_stack_info_and_extra_fields() -> None:
 
 def test_filter_never_raises_and_withholds_what_it_cannot_format(capture) -> None:
     logger, stream = capture
-    value = _value(_rng("filter-broken"))
+    value = key_value(seeded_rng("filter-broken"))
 
     class Unprintable:
         def __str__(self) -> str:
@@ -112,12 +112,12 @@ def test_filter_never_raises_and_withholds_what_it_cannot_format(capture) -> Non
     output = stream.getvalue()
     assert output.count("withheld") == 2
     assert "%d attempts with %s" in output  # the template is kept, scrubbed
-    assert not _leaks(value, output)
+    assert not leaks(value, output)
 
 
 def test_filter_failure_inside_scrub_keeps_the_record(capture, monkeypatch) -> None:
     logger, stream = capture
-    value = _value(_rng("filter-scrub-fails"))
+    value = key_value(seeded_rng("filter-scrub-fails"))
 
     def broken(text: str) -> str:
         raise RuntimeError("scrubber down")
@@ -126,7 +126,7 @@ def test_filter_failure_inside_scrub_keeps_the_record(capture, monkeypatch) -> N
     logger.error("key %s", value)
     output = stream.getvalue()
     assert output.startswith("ERROR [log record withheld")
-    assert not _leaks(value, output)
+    assert not leaks(value, output)
 
 
 # --- install_log_redaction -------------------------------------------------------------
@@ -178,16 +178,16 @@ def test_records_propagated_from_child_loggers_are_scrubbed(installed) -> None:
     redaction.install_log_redaction()
     late, late_stream = _stream_handler()
     installed.add(late)  # added after installation
-    value = _value(_rng("propagated"))
+    value = key_value(seeded_rng("propagated"))
     register(value)
-    planted = ss.storage_connection_string_planted(_rng("propagated-conn"))
+    planted = ss.storage_connection_string_planted(seeded_rng("propagated-conn"))
     for name in ("azure.storage.blob._shared.policies", "app.worker", "urllib3.connectionpool"):
         logging.getLogger(name).warning("sending %s to %s", value, planted.text)
     for stream in (early_stream, late_stream):
         output = stream.getvalue()
         assert output.count("[REDACTED] to ") == 3
         assert output.count("[REDACTED:storage-account-key]") == 3
-        assert not _leaks(value, output)
+        assert not leaks(value, output)
         assert planted.value not in output
 
 
@@ -199,7 +199,7 @@ def test_handlers_from_basic_config_after_install_are_covered(installed) -> None
     stream = io.StringIO()
     try:
         logging.basicConfig(stream=stream, format="%(message)s")
-        value = _value(_rng("basic-config"))
+        value = key_value(seeded_rng("basic-config"))
         register(value)
         logging.getLogger("azure.identity._internal").info("token request with %s", value)
     finally:
@@ -213,7 +213,7 @@ def test_azure_family_loggers_and_their_later_handlers_are_covered(installed) ->
     azure = logging.getLogger("azure")
     azure.addHandler(handler)
     try:
-        value = _value(_rng("azure-family"))
+        value = key_value(seeded_rng("azure-family"))
         register(value)
         logging.getLogger("azure.core.pipeline.policies.http_logging_policy").warning(
             "Request headers: {'x-api-key': '%s'}", value
@@ -222,7 +222,7 @@ def test_azure_family_loggers_and_their_later_handlers_are_covered(installed) ->
     finally:
         azure.removeHandler(handler)
     assert stream.getvalue().count("[REDACTED]") == 2
-    assert not _leaks(value, stream.getvalue())
+    assert not leaks(value, stream.getvalue())
     for name in redaction.LOGGER_NAMES:
         assert _redacting_filters(logging.getLogger(name)) == 1
 
@@ -230,7 +230,7 @@ def test_azure_family_loggers_and_their_later_handlers_are_covered(installed) ->
 def test_last_resort_handler_is_covered(installed, capsys) -> None:
     redaction.install_log_redaction()
     assert logging.lastResort is not None
-    value = _value(_rng("last-resort"))
+    value = key_value(seeded_rng("last-resort"))
     register(value)
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "key %s", (value,), None)
     logging.lastResort.handle(record)

@@ -16,9 +16,7 @@ import logging
 import math
 import operator
 import pickle
-import random
 import re
-import string
 import threading
 import time
 import traceback
@@ -30,24 +28,7 @@ import pytest
 from shared.redaction import Secret, _secret, register, scrub
 from shared.redaction._registry import pattern_count
 from tests.support import secret_shapes as ss
-
-SEED = 8675309
-MASK_PIECE = 5  # no run of this many characters of a value may appear in output
-
-
-def _rng(*parts: object) -> random.Random:
-    return random.Random("-".join(map(str, (SEED, *parts))))
-
-
-def _value(rng: random.Random, length: int = 32) -> str:
-    """A fresh partner-key-like value; special characters exercise every encoding."""
-    alphabet = string.ascii_letters + string.digits + '-_+/=&?%"\\ é'
-    return "pk" + "".join(rng.choices(alphabet, k=length))
-
-
-def _leaks(value: str, output: str) -> bool:
-    return any(value[i : i + MASK_PIECE] in output for i in range(len(value) - MASK_PIECE + 1))
-
+from tests.support.redaction_values import SEED, key_value, leaks, seeded_rng
 
 # --- Secret ----------------------------------------------------------------------------
 
@@ -56,7 +37,7 @@ FORMAT_SPECS = ["", "s", ">60", "<5", "^30", "*^70", ".3", "x", "d", "10.2f", "%
 
 @pytest.fixture
 def secret() -> Secret:
-    return Secret(_value(_rng("secret")), name="partner-api-key")
+    return Secret(key_value(seeded_rng("secret")), name="partner-api-key")
 
 
 def test_mask_names_the_secret_and_nothing_else(secret: Secret) -> None:
@@ -91,7 +72,7 @@ def test_every_formatting_path_masks(secret: Secret) -> None:
     ]  # fmt: skip
     for output in outputs:
         assert "partner-api-key" in output
-        assert not _leaks(secret.reveal(), output), f"seed={SEED}: {output!r}"
+        assert not leaks(secret.reveal(), output), f"seed={SEED}: {output!r}"
 
 
 def test_logging_arguments_are_masked_without_any_filter(secret: Secret) -> None:
@@ -105,7 +86,7 @@ def test_logging_arguments_are_masked_without_any_filter(secret: Secret) -> None
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue().count("Secret('partner-api-key', ****)") == 3
-    assert not _leaks(secret.reveal(), stream.getvalue())
+    assert not leaks(secret.reveal(), stream.getvalue())
 
 
 @pytest.mark.parametrize(
@@ -127,7 +108,7 @@ def test_logging_arguments_are_masked_without_any_filter(secret: Secret) -> None
 def test_pickling_copying_and_json_are_refused(secret: Secret, escape) -> None:
     with pytest.raises(TypeError) as raised:
         escape(secret)
-    assert not _leaks(secret.reveal(), str(raised.value))
+    assert not leaks(secret.reveal(), str(raised.value))
 
 
 def test_secret_is_immutable_and_has_no_dict(secret: Secret) -> None:
@@ -161,14 +142,14 @@ def test_no_attribute_chain_of_a_format_template_reaches_the_value(template: str
     template can walk from the Secret to its slots, its class and its module's globals
     (Python docs, Format String Syntax, "field_name"). Each walk either stops with an
     error or prints something that is not the value."""
-    value = _value(_rng("format-chain", template))
+    value = key_value(seeded_rng("format-chain", template))
     secret = Secret(value)
     scrub("compile the registered forms")
     try:
         output = template.format(secret)
     except (AttributeError, KeyError, TypeError):
         return
-    assert not _leaks(value, output), f"{template} -> {output[:200]}"
+    assert not leaks(value, output), f"{template} -> {output[:200]}"
 
 
 def test_attribute_access_is_refused_but_the_public_api_answers(secret: Secret) -> None:
@@ -190,13 +171,13 @@ def test_the_format_chain_check_catches_an_attribute_that_holds_the_value() -> N
         def __init__(self, value: str) -> None:
             self._value = value
 
-    value = _value(_rng("careless"))
-    assert _leaks(value, f"{Careless(value)._value}")
+    value = key_value(seeded_rng("careless"))
+    assert leaks(value, f"{Careless(value)._value}")
 
 
 def test_equality_is_constant_time_and_hash_reveals_nothing(monkeypatch) -> None:
-    rng = _rng("eq")
-    value, other = _value(rng), _value(rng)
+    rng = seeded_rng("eq")
+    value, other = key_value(rng), key_value(rng)
     calls: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
@@ -215,19 +196,19 @@ def test_equality_is_constant_time_and_hash_reveals_nothing(monkeypatch) -> None
 
 
 def test_truthiness_follows_the_value() -> None:
-    assert Secret(_value(_rng("bool")))
+    assert Secret(key_value(seeded_rng("bool")))
     assert not Secret("")
 
 
 def test_constructing_a_secret_registers_it_for_scrubbing() -> None:
-    value = _value(_rng("registers"))
+    value = key_value(seeded_rng("registers"))
     assert scrub(f"echo {value}") == f"echo {value}"
     Secret(value)
     assert scrub(f"echo {value}") == "echo [REDACTED]"
 
 
 def test_short_secret_is_masked_but_not_registered() -> None:
-    short = "Zq7-" + str(_rng("short").randint(100, 999))
+    short = "Zq7-" + str(seeded_rng("short").randint(100, 999))
     secret = Secret(short)
     assert repr(secret) == "Secret('secret', ****)"
     assert scrub(f"id {short}") == f"id {short}"
@@ -267,7 +248,7 @@ def _encoded_forms(value: str) -> dict[str, str]:
 
 def test_registered_values_are_scrubbed_in_every_encoding() -> None:
     for i in range(50):
-        value = _value(_rng("encodings", i))
+        value = key_value(seeded_rng("encodings", i))
         register(value)
         for label, form in _encoded_forms(value).items():
             text = f"before {form} after"
@@ -275,17 +256,17 @@ def test_registered_values_are_scrubbed_in_every_encoding() -> None:
 
 
 def test_value_inside_a_json_document_is_scrubbed() -> None:
-    value = _value(_rng("json-doc"))
+    value = key_value(seeded_rng("json-doc"))
     register(value)
     document = json.dumps({"headers": {"x-api-key": value}, "n": 1})
     cleaned = scrub(document)
     assert "[REDACTED]" in cleaned
-    assert not _leaks(value, cleaned)
+    assert not leaks(value, cleaned)
 
 
 def test_longest_registered_value_wins() -> None:
-    rng = _rng("prefix")
-    long_value = _value(rng, 40)
+    rng = seeded_rng("prefix")
+    long_value = key_value(rng, 40)
     register(long_value[:12])
     register(long_value)
     assert scrub(f"<{long_value}>") == "<[REDACTED]>"
@@ -293,31 +274,33 @@ def test_longest_registered_value_wins() -> None:
 
 
 def test_overlapping_values_registered_at_different_times_leave_no_tail() -> None:
-    value = _value(_rng("overlap"), 40)
+    value = key_value(seeded_rng("overlap"), 40)
     for piece in (value[:12], value[5:20], value[18:], value):
         register(piece)
         scrub("compile what is pending")  # each registration lands in its own regex
     assert scrub(f"<{value}>") == "<[REDACTED]>"
     assert scrub(f"<{value[:20]}>") == "<[REDACTED]>"
-    inner = _value(_rng("overlap-inner"), 40)
+    inner = key_value(seeded_rng("overlap-inner"), 40)
     for piece in (inner, inner[5:20]):  # a value registered inside another one
         register(piece)
         scrub("compile what is pending")
     assert scrub(f"<{inner}>") == "<[REDACTED]>"
 
 
+@pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_one_by_one_registration_keeps_few_regexes() -> None:
-    rng = _rng("levels")
+    rng = seeded_rng("levels")
     for _ in range(256):
-        register(_value(rng))
+        register(key_value(rng))
         scrub("compile what is pending")
     known = len(_secret._REGISTRY)
     assert pattern_count(_secret._REGISTRY) <= 2 * math.log2(known) + 1
 
 
+@pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_many_registered_values_are_all_scrubbed(record_property) -> None:
-    rng = _rng("many")
-    values = [_value(rng, rng.randint(12, 60)) for _ in range(1000)]
+    rng = seeded_rng("many")
+    values = [key_value(rng, rng.randint(12, 60)) for _ in range(1000)]
     for value in values:
         register(value)
     chosen = rng.sample(values, 50)
@@ -329,8 +312,9 @@ def test_many_registered_values_are_all_scrubbed(record_property) -> None:
     assert not any(v in cleaned for v in chosen)
 
 
+@pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_concurrent_registration_loses_nothing() -> None:
-    values = [[_value(_rng("threads", t, i)) for i in range(100)] for t in range(8)]
+    values = [[key_value(seeded_rng("threads", t, i)) for i in range(100)] for t in range(8)]
 
     def register_all(batch: list[str]) -> None:
         for value in batch:
@@ -348,7 +332,7 @@ def test_concurrent_registration_loses_nothing() -> None:
 @pytest.mark.parametrize("shape", sorted(ss.POSITIVE_GENERATORS))
 def test_pattern_secrets_are_scrubbed_with_their_kind(shape: str) -> None:
     for i in range(100):
-        planted = ss.POSITIVE_GENERATORS[shape](_rng("scrub-shape", shape, i))
+        planted = ss.POSITIVE_GENERATORS[shape](seeded_rng("scrub-shape", shape, i))
         expected = (
             planted.text[: planted.start]
             + f"[REDACTED:{planted.kind}]"
@@ -358,15 +342,15 @@ def test_pattern_secrets_are_scrubbed_with_their_kind(shape: str) -> None:
 
 
 def test_ordinary_text_and_info_kinds_pass_unchanged() -> None:
-    values = ss.ordinary_values(_rng("ordinary"), 2000)
+    values = ss.ordinary_values(seeded_rng("ordinary"), 2000)
     assert [v for v in values if scrub(v) != v] == [], f"seed={SEED}"
-    connection = ss.app_insights_connection_string(_rng("ai"))
+    connection = ss.app_insights_connection_string(seeded_rng("ai"))
     assert scrub(connection) == connection
 
 
 @pytest.mark.timeout(120)
 def test_scrub_of_a_megabyte_completes(record_property) -> None:
-    rng = _rng("megabyte")
+    rng = seeded_rng("megabyte")
     pieces = [p.text for p in (ss.sas_url_planted(rng) for _ in range(200))]
     text = ("A" * 45_000 + "\n" + "\n".join(ss.ordinary_values(rng, 200))) * 20 + "\n".join(pieces)
     started = time.perf_counter()

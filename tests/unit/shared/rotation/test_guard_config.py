@@ -7,9 +7,7 @@ that expired and was taken is refused (409/412)
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from azure.core.exceptions import HttpResponseError
 from shared.rotation import LeaseGuard, load_rotation_config
 from shared.rotation.errors import GuardBusyError, GuardLostError
 from shared.settings import SettingsError
+from tests.support.declared_settings import sample_env
 from tests.support.secret_shapes import storage_account_key
 
 
@@ -111,13 +110,6 @@ def test_other_storage_errors_are_not_mistaken_for_a_busy_lease() -> None:
     container.blob.acquire_lease = refuse  # type: ignore[method-assign]
     with pytest.raises(HttpResponseError), guard(container):
         pass
-
-
-SAMPLE = Path(__file__).resolve().parents[4] / "local.settings.sample.json"
-
-
-def sample_env(**changes: str) -> dict[str, str]:
-    return {**json.loads(SAMPLE.read_text())["Values"], **changes}
 
 
 def test_the_sample_settings_make_a_valid_rotation_config() -> None:

@@ -16,8 +16,8 @@ import pytest
 import shared.storage
 import shared.vault
 from shared.rotation import _wiring
-from tests.unit.shared.rotation.test_guard_config import sample_env
-from tests.unit.shared.vault.test_provider import FakeCredential
+from tests.support.declared_settings import sample_env
+from tests.support.scripted_vault import FakeCredential
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from requests.adapters import HTTPAdapter
 
 from shared.vault import MAX_RETRY_AFTER, SecretProvider, VaultUnavailableError
 from shared.vault import _client as vaultclient
-from tests.unit.shared.vault.test_provider import FakeCredential, ScriptedVault
+from tests.support.scripted_vault import FakeCredential, ScriptedVault
 
 VAULT_URL = "https://kv-bounded.vault.azure.net"
 THROTTLED: dict[str, object] = {"error": {"code": "Throttled", "message": "slow down"}}

@@ -17,8 +17,8 @@ import pytest
 from azure.keyvault.secrets import SecretClient
 
 from shared.vault import MAX_RETRY_AFTER, SecretProvider, VaultUnavailableError
+from tests.support.scripted_vault import FakeClock, ScriptedVault, make_client
 from tests.support.waiting import eventually
-from tests.unit.shared.vault.test_provider import FakeClock, ScriptedVault, make_client
 
 TTL = 300.0
 NAME = "partner-api-key"

@@ -25,7 +25,7 @@ from devstack.tokens import TokenIssuer
 from devstack.vault.api import create_vault_app
 from devstack.vault.store import VaultStore
 from shared.vault import SecretProvider
-from tests.unit.devstack.vault.test_sdk import IssuerCredential, https_vault, server_pem
+from tests.support.https_vault import IssuerCredential, https_vault, server_pem
 
 __all__ = ["server_pem"]  # the fixture, used by name
 
