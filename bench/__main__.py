@@ -28,7 +28,7 @@ from bench.interrupts import Interrupted, interrupts_end_the_run
 from bench.queue_drain import queue_drain
 from bench.report import Row, machine, machine_line, markdown, render, write_json
 from bench.storage_front import storage_front
-from bench.submit_latency import P4_BLUEPRINTS, P4_SETTINGS, submit_latency
+from bench.submit_latency import P4_BLUEPRINTS, P4_SETTINGS, alternatives, submit_latency
 from devstack.runner import RunningStack, running_stack
 
 BENCH_SETTINGS = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:02"}
@@ -67,10 +67,12 @@ def _own_stack(
         os.environ.update(saved)
 
 
-def _submit_latency_alone(main: Bench, extra: dict[str, str]) -> list[Row]:
+def _submit_latency_alone(
+    main: Bench, extra: dict[str, str], case: Callable[[Bench], list[Row]] = submit_latency
+) -> list[Row]:
     settings = {**P4_APP_SETTINGS, **extra}  # the worker off, the no-op function on
     with _own_stack(main, "P4", settings, blueprints=P4_BLUEPRINTS) as bench:
-        return submit_latency(bench)
+        return case(bench)
 
 
 def _host_memory_alone(main: Bench, extra: dict[str, str], heap: HeapProbe) -> list[Row]:
@@ -99,6 +101,7 @@ def _run(
         ("P1", lambda: cases.cold_import(bench)),
         ("P2", lambda: cases.vault_reads_and_tokens(bench)),
         ("P4", lambda: _submit_latency_alone(bench, extra)),
+        ("P4X", lambda: _submit_latency_alone(bench, extra, alternatives)),
         ("P5", lambda: _after_idle(bench, queue_drain)),
         ("P6", lambda: cases.posture_run(bench)),
         ("P7", lambda: _host_memory_alone(bench, extra, heap)),
@@ -137,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default=ALL,
-        help="comma-separated ids (P2 also reports P3; P10, the rotation under load, runs "
-        "only when named)",
+        help="comma-separated ids (P2 also reports P3; P4x, the crash-safe ways of submitting "
+        "against the floor, and P10, the rotation under load, run only when named)",
     )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply job counts (e.g. 0.1 for a quick look)"
