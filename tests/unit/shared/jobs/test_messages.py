@@ -80,7 +80,21 @@ def carried(job: JobRecord, **changes: Any) -> bytes:
         carried(new_job(), created=None),
         carried(new_job(), input={"text": "not what was hashed"}),
     ],
-    ids=["not json", "an array", "an old schema", "not a uuid", "attempt 0", "too long"],
+    ids=[
+        "not json",
+        "an array",
+        "an old schema",
+        "not a uuid",
+        "attempt 0",
+        "too long",
+        "a job that is not an object",
+        "a job with a field more",
+        "an owner not a string",
+        "an input not an object",
+        "an analysis not an object",
+        "no creation time",
+        "an input not what was hashed",
+    ],
 )
 def test_bad_messages_are_refused(body: bytes) -> None:
     with pytest.raises(MessageSchemaError):
