@@ -1,15 +1,17 @@
 """The jobs API: submit a job, read its status, retry a failed one.
 
 ``POST /api/jobs`` is the product's main flow: validate -> claim the Idempotency-Key ->
-partner key from Key Vault (cached) -> partner call with the key in its
-header -> outbox marker -> job state written -> message enqueued -> ``202`` + ``Location``.
-A failure before the job's outbox marker is written leaves nothing behind (the claim is
-released). After it nothing is undone, since a write whose answer was lost may well have
-happened: the outbox (:mod:`shared.jobs._outbox`) gets the message of any job whose state
-is there to the queue, even if this instance dies before sending it, and a 503 from this
-point on may still end in a processed job, which a retry with the same Idempotency-Key
-finds and replays. Every error is a
-JSON body naming the problem (raised as an ``ApiError``, answered by ``api_errors``).
+partner key from Key Vault (cached) -> partner call with the key in its header -> the
+job's message enqueued, carrying the job -> job state written -> ``202`` + ``Location``:
+the partner call, one enqueue and one blob write, nothing more on the request path. A
+failure before the enqueue leaves nothing behind (the claim is released). From the enqueue
+on nothing is undone, since a write whose answer was lost may well have happened: the
+message is the job's durable record, and the worker writes the state from it if this
+instance dies before it does (:mod:`shared.jobs._messages`); a 503 from this point on may
+still end in a processed job, which a retry with the same Idempotency-Key finds and
+replays. A job too large for a message goes the other way: state first, behind an outbox
+marker (:mod:`shared.jobs._outbox`). Every error is a JSON body naming the problem (raised
+as an ``ApiError``, answered by ``api_errors``).
 
 Concurrent requests with one Idempotency-Key: the key is claimed (``If-None-Match: *``)
 before the partner is called, so exactly one of them calls the partner; the others are
@@ -59,6 +61,7 @@ from shared.jobs import (
     QUEUED,
     IdempotencyRecord,
     JobRecord,
+    MessageSchemaError,
     now,
     request_hash,
 )
@@ -139,8 +142,6 @@ def _accepted(record: JobRecord) -> func.HttpResponse:
 @bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_errors()
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
-    from azure.core.exceptions import AzureError
-
     caller = require_caller(req, SUBMIT_ROLE)
     body = job_body(req)
     key = _idempotency_key(req)
@@ -170,16 +171,35 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     )
     outbox = storage.outbox()
     try:
-        outbox.hold(job_id)
-    except AzureError:
-        _release_claim(store, caller, key, job_id)  # nothing of this job was written
-        raise
-    # From here the job may exist, whatever an error says (a write whose answer was lost):
-    # nothing is undone. The outbox sends a job whose state is there; a retry with the same
-    # Idempotency-Key replays it, or takes the claim over once it is old enough.
-    store.create(record)
-    _dispatch(outbox, job_id)
+        # From here the job may exist, whatever an error says (a message whose answer was
+        # lost): nothing is undone, the claim included. The worker writes the state from
+        # the message if this instance never does; a retry with the same Idempotency-Key
+        # replays the job once it is there, or takes the claim over once it is old enough.
+        outbox.send(job_id, job=record)
+    except MessageSchemaError:  # too large to carry: raised before anything was sent
+        return _submit_state_first(store, outbox, caller, key, record)
+    store.create(record)  # readable at once
     logger.info("job %s accepted", job_id)
+    return _accepted(record)
+
+
+def _submit_state_first(
+    store: JobStore, outbox: Outbox, caller: Principal, key: str | None, record: JobRecord
+) -> func.HttpResponse:
+    """A job too large for its message to carry: the state first, behind an outbox marker,
+    then a message with its id only (two storage calls more than the usual way)."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        outbox.hold(record.id)
+    except AzureError:
+        _release_claim(store, caller, key, record.id)  # nothing of this job was written
+        raise
+    # From here the job may exist, whatever an error says: nothing is undone. The outbox
+    # sends a job whose state is there.
+    store.create(record)
+    _dispatch(outbox, record.id)
+    logger.info("job %s accepted", record.id)
     return _accepted(record)
 
 

@@ -8,9 +8,9 @@ behind the Storage front (public ports, :mod:`devstack.storagefront`) -> storage
 provisioning (what the Bicep template creates in Azure) -> the control plane -> the function
 host (a child process whose environment is the app's). When everything answers,
 ``<state>/endpoints.json`` is written and a banner printed. Ctrl-C (or SIGTERM, or a
-closed terminal's SIGHUP) stops it all; a piece that dies stops the rest with a message
-naming it; child processes die with the stack even when it is killed
-(:mod:`devstack.processes`).
+closed terminal's SIGHUP, or the starter's end: :mod:`devstack.lifecycle`) stops it all; a piece
+that dies stops the rest with a message naming it; child processes die with the stack even
+when it is killed (:mod:`devstack.processes`).
 
 ``--partner-auth entra`` runs it with no secret at all: an empty vault, a partner stub that
 demands a token from the partner's tenant (:mod:`devstack.tenant`, running in both modes)

@@ -2,8 +2,11 @@
 
 Blob Storage and Queue Storage share no transaction, so "write the job, then enqueue it"
 has a window: an instance that dies between the two (a recycle, a scale-in, a deploy, a
-``kill -9``) leaves a ``queued`` job that no message will ever pick up. The outbox closes
-it with one small blob per job in flight:
+``kill -9``) leaves a ``queued`` job that no message will ever pick up. A new job closes
+it by going the other way: its message, carrying the job, is sent first, and the worker
+writes the state if the request did not live to (:mod:`shared.jobs._messages`). Where the
+state must come first (a failed job set back to ``queued`` by a retry, or a job too large
+for a message), the outbox closes it with one small blob per job in flight:
 
 1. before the job's state is written (or a failed job is set back to ``queued``), a
    marker ``outbox/<job id>.json`` is written;
@@ -87,9 +90,13 @@ class Outbox:
         """Write the job's marker: from now on a cut-off sequence is found and finished."""
         self._jobs.upload_blob(_marker(job_id), b"{}", overwrite=True)
 
-    def send(self, job_id: str) -> None:
-        """Put the job's message on the queue (base64, as the trigger expects)."""
-        self._queue.send_message(JobMessage(job_id).encode())
+    def send(self, job_id: str, *, job: JobRecord | None = None) -> None:
+        """Put the job's message on the queue (base64, as the trigger expects); with ``job``,
+        a new job's message, which carries it.
+
+        :raises MessageSchemaError: the job is too large to carry (nothing was sent).
+        """
+        self._queue.send_message(JobMessage(job_id, job=job).encode())
 
     def release(self, job_id: str) -> None:
         """Delete the job's marker (already gone is fine)."""
