@@ -28,5 +28,5 @@ from blueprints.worker import bp as worker
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (health, jobs, openapi, posture, worker, outbox) if hosted != "rotation" else ():
     app.register_functions(blueprint)
-if hosted != "api":
+if startup.rotates(hosted):
     app.register_functions(rotation)

@@ -1,13 +1,13 @@
 """The benchmarks, each a ratio against a baseline measured in the same run.
 
-P1 cold import, P2/P3 vault reads and tokens, P6 a posture run (bench/posture_case.py),
-P7 host memory; P4, submit latency, is in bench/submit_latency.py, P5, the queue drain, in
-bench/queue_drain.py, P8, cold start, in bench/cold_start.py.
+P1 cold import, P2/P3 vault reads and tokens, P6 a posture run (bench/posture_case.py);
+P4, submit latency, is in bench/submit_latency.py, P5, the queue drain, in
+bench/queue_drain.py, P7, the host's memory, in bench/host_memory.py, P8, cold start, in
+bench/cold_start.py.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -16,15 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import asdict
 
-import requests
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
-from bench.harness import Bench, HeapProbe, wait_for_drain
-from bench.load import JobPoster, LoadError, run_concurrently
+from bench import progress
+from bench.harness import Bench
+from bench.load import run_concurrently
 from bench.report import Row
 from bench.stats import Summary
 from devstack.runner import ROOT
@@ -118,15 +117,17 @@ def _naive(bench: Bench, count: int) -> tuple[int, int, float]:
     return bench.vault_gets() - gets, sum(bench.tokens().values()) - tokens, elapsed
 
 
-def vault_reads_and_tokens(bench: Bench, jobs: int = 2000, naive_jobs: int = 200) -> list[Row]:
+def vault_reads_and_tokens(bench: Bench, jobs: int = 600, naive_jobs: int = 100) -> list[Row]:
     jobs, naive_jobs = bench.n(jobs), bench.n(naive_jobs)
     gets_before, tokens_before = bench.vault_gets(), bench.tokens()
     half = jobs // 2
     started = time.perf_counter()
     run_concurrently(bench.poster, count=half, concurrency=8)
+    progress.note(f"{half} of {jobs} jobs; the key rotated")
     rotate(bench)
     run_concurrently(bench.poster, count=jobs - half, concurrency=8)
     duration = time.perf_counter() - started
+    progress.note(f"{jobs} of {jobs} jobs; the naive loop, {naive_jobs} jobs")
     app_gets = bench.vault_gets() - gets_before
     tokens_after = bench.tokens()
     app_tokens = {aud: tokens_after.get(aud, 0) - tokens_before.get(aud, 0) for aud in tokens_after}
@@ -188,105 +189,3 @@ def posture_run(bench: Bench) -> Row:
         )
     row: Row = module.run_posture_case(bench)
     return row
-
-
-# -- P7 ------------------------------------------------------------------------------
-
-
-#: The goal: the Python objects the host holds grow by at most this from 1k to 10k jobs.
-HEAP_GROWTH_GOAL = 1.02
-#: Share of P7's submissions that may fail (503 from a starved Azurite) before it gives up.
-MAX_REFUSED = 0.05
-
-
-def host_memory(
-    bench: Bench,
-    heap: HeapProbe,
-    first: int = 1000,
-    total: int = 10_000,
-    *,
-    points: int = 4,
-) -> list[Row]:
-    """The host's Python heap after ``first`` jobs and after ``total`` (the goal), with its
-    RSS beside it, and readings in between.
-
-    The heap is what tracemalloc counts after a garbage collection (``bench/heaptrace``):
-    objects the app or the host keep. RSS also counts what the C allocator took from the
-    kernel and keeps (glibc's arenas grow to a high-water mark per thread and are not
-    trimmed), so it rises for a few thousand jobs while the heap is flat: reported, not
-    judged. Readings in between show whether growth per job is steady (a leak) or falling;
-    each is taken once the worker has drained the queue.
-    The host runs traced (about twice as slow), so its RSS is not comparable with an
-    untraced run. P7 runs on a stack of its own: Azurite in memory slows down with every
-    job it holds.
-    """
-    first, total = bench.n(first), bench.n(total)
-    marks = [first + (total - first) * step // points for step in range(points + 1)]
-    curve: list[tuple[int, int, int]] = []
-    done = 0
-    # The traced host, with Azurite filling up, can take minutes on a busy machine: this
-    # case measures memory, not latency, so a request may wait as long as it needs.
-    token = bench.stack.caller_token("Jobs.Submit", lifetime=7200)
-    poster = JobPoster(bench.stack.api, token, timeout=600)
-    refused: Counter[str] = Counter()
-
-    def submit(index: int) -> None:
-        # A busy machine can slow Azurite past the app's storage retries, and the app then
-        # answers 503 as it should: the request still ran the code whose memory is
-        # measured, so it is counted and reported rather than ending the case.
-        try:
-            poster(index)
-        except (LoadError, requests.RequestException) as exc:
-            refused[str(exc) if isinstance(exc, LoadError) else type(exc).__name__] += 1
-
-    for mark in marks:
-        run_concurrently(submit, count=mark - done, concurrency=16)
-        done = mark
-        # Read once the worker has drained the queue: objects of invocations still in
-        # flight are not what the host keeps.
-        wait_for_drain(bench, timeout=1800)
-        rss, traced = bench.host_rss_kib(), heap.traced_kib(bench.host_pid())
-        curve.append((done, traced, rss))
-        print(
-            f"bench: P7 {done} jobs, Python heap {traced / 1024:.2f} MiB, RSS {rss / 1024:.0f} MiB",
-            flush=True,
-        )
-    if sum(refused.values()) > total * MAX_REFUSED:
-        raise LoadError(f"P7: {sum(refused.values())} of {total} submissions failed: {refused}")
-    heap_growth = curve[-1][1] / curve[0][1]
-    rss_growth = curve[-1][2] / curve[0][2]
-    details = {
-        "refused": dict(refused),
-        "curve": [{"jobs": jobs, "heap_kib": h, "rss_kib": r} for jobs, h, r in curve],
-        "heap_kib_per_1000_jobs": [
-            round((later[1] - earlier[1]) / ((later[0] - earlier[0]) / 1000), 1)
-            for earlier, later in itertools.pairwise(curve)
-        ],
-        "rss_mib_per_1000_jobs": [
-            round((later[2] - earlier[2]) / 1024 / ((later[0] - earlier[0]) / 1000), 2)
-            for earlier, later in itertools.pairwise(curve)
-        ],
-    }
-    return [
-        Row(
-            "P7",
-            f"host Python heap (tracemalloc) after {total} jobs vs after {first}"
-            + (f" ({sum(refused.values())} submissions failed)" if refused else ""),
-            f"{curve[-1][1] / 1024:.2f} MiB",
-            f"{curve[0][1] / 1024:.2f} MiB",
-            heap_growth,
-            f"growth <= {HEAP_GROWTH_GOAL - 1:.0%}",
-            heap_growth <= HEAP_GROWTH_GOAL,
-            details,
-        ),
-        Row(
-            "P7r",
-            f"host RSS after {total} jobs vs after {first} (traced host)",
-            f"{curve[-1][2] / 1024:.0f} MiB",
-            f"{curve[0][2] / 1024:.0f} MiB",
-            rss_growth,
-            "reported (the allocator settling)",
-            None,
-            {},
-        ),
-    ]

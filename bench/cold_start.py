@@ -32,11 +32,13 @@ from pathlib import Path
 
 import requests
 
+from bench import progress
 from bench.harness import Bench
 from bench.load import JOB
 from bench.report import Row
 from devstack.options import StackOptions, devstack_host_argv
 from devstack.ports import free_port
+from devstack.processes import die_with_parent
 from devstack.runner import ROOT, stop_process
 
 NAIVE_APP = Path(__file__).resolve().parent / "naive_app"
@@ -87,6 +89,7 @@ def _host(bench: Bench, app: str, work: Path, extra: dict[str, str]) -> Iterator
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(),  # a bench killed outright takes its host along
         )
     try:
         yield f"http://127.0.0.1:{port}/api"
@@ -161,10 +164,10 @@ def cold_starts(bench: Bench, work: Path) -> list[Row]:
         for app in order if index % 2 == 0 else order[::-1]:
             run = cold_start(bench, app, work, count_calls=False)
             timed[app].append(run)
-            print(
-                f"bench: P8 {app}: listening after {run.listening_s:.2f} s, first 202 after "
-                f"{run.first_202_s:.2f} s, completed after {run.completed_s or 0:.2f} s",
-                flush=True,
+            progress.note(
+                f"run {index + 1} of {TIMED_RUNS}, {app}: listening after "
+                f"{run.listening_s:.2f} s, first 202 after {run.first_202_s:.2f} s, "
+                f"completed after {run.completed_s or 0:.2f} s"
             )
     counted = {app: cold_start(bench, app, work, count_calls=True) for app in APPS}
     first = {app: _median([r.first_202_s for r in runs]) for app, runs in timed.items()}

@@ -17,7 +17,12 @@ class LoadError(RuntimeError):
 
 
 def run_concurrently(call: Callable[[int], None], *, count: int, concurrency: int) -> list[float]:
-    """Run ``call(i)`` ``count`` times on ``concurrency`` threads; return each latency (s)."""
+    """Run ``call(i)`` ``count`` times on ``concurrency`` threads; return each latency (s).
+
+    Interrupted (Ctrl-C, SIGTERM: :mod:`bench.interrupts`), the calls not yet started are
+    cancelled and the ones in flight left to finish on their own, so the run can stop its
+    stacks at once rather than after the whole load.
+    """
     latencies: list[float] = [0.0] * count
     errors: list[str] = []
 
@@ -29,8 +34,13 @@ def run_concurrently(call: Callable[[int], None], *, count: int, concurrency: in
             errors.append(type(exc).__name__)
         latencies[index] = time.perf_counter() - started
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-load")
+    try:
         list(pool.map(one, range(count)))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if errors:
         raise LoadError(f"{len(errors)} of {count} calls failed (first: {errors[0]})")
     return latencies

@@ -1,15 +1,17 @@
 """The jobs API: submit a job, read its status, retry a failed one.
 
 ``POST /api/jobs`` is the product's main flow: validate -> claim the Idempotency-Key ->
-partner key from Key Vault (cached) -> partner call with the key in its
-header -> outbox marker -> job state written -> message enqueued -> ``202`` + ``Location``.
-A failure before the job's outbox marker is written leaves nothing behind (the claim is
-released). After it nothing is undone, since a write whose answer was lost may well have
-happened: the outbox (:mod:`shared.jobs._outbox`) gets the message of any job whose state
-is there to the queue, even if this instance dies before sending it, and a 503 from this
-point on may still end in a processed job, which a retry with the same Idempotency-Key
-finds and replays. Every error is a
-JSON body naming the problem (raised as an ``ApiError``, answered by ``api_errors``).
+partner key from Key Vault (cached) -> partner call with the key in its header -> the
+job's message enqueued, carrying the job -> job state written -> ``202`` + ``Location``:
+the partner call, one enqueue and one blob write, nothing more on the request path. A
+failure before the enqueue leaves nothing behind (the claim is released). From the enqueue
+on nothing is undone, since a write whose answer was lost may well have happened: the
+message is the job's durable record, and the worker writes the state from it if this
+instance dies before it does (:mod:`shared.jobs._messages`); a 503 from this point on may
+still end in a processed job, which a retry with the same Idempotency-Key finds and
+replays. A job too large for a message goes the other way: state first, behind an outbox
+marker (:mod:`shared.jobs._outbox`). Every error is a JSON body naming the problem (raised
+as an ``ApiError``, answered by ``api_errors``).
 
 Concurrent requests with one Idempotency-Key: the key is claimed (``If-None-Match: *``)
 before the partner is called, so exactly one of them calls the partner; the others are
@@ -60,6 +62,7 @@ from shared.jobs import (
     QUEUED,
     IdempotencyRecord,
     JobRecord,
+    MessageSchemaError,
     now,
     request_hash,
 )
@@ -142,8 +145,6 @@ def _accepted(record: JobRecord) -> func.HttpResponse:
 @server_span("POST", "jobs")
 @api_errors()
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
-    from azure.core.exceptions import AzureError
-
     caller = require_caller(req, SUBMIT_ROLE)
     body = job_body(req)
     key = _idempotency_key(req)
@@ -175,16 +176,35 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     )
     outbox = storage.outbox()
     try:
-        outbox.hold(job_id)
-    except AzureError:
-        _release_claim(store, caller, key, job_id)  # nothing of this job was written
-        raise
-    # From here the job may exist, whatever an error says (a write whose answer was lost):
-    # nothing is undone. The outbox sends a job whose state is there; a retry with the same
-    # Idempotency-Key replays it, or takes the claim over once it is old enough.
-    store.create(record)
-    _dispatch(outbox, job_id)
+        # From here the job may exist, whatever an error says (a message whose answer was
+        # lost): nothing is undone, the claim included. The worker writes the state from
+        # the message if this instance never does; a retry with the same Idempotency-Key
+        # replays the job once it is there, or takes the claim over once it is old enough.
+        outbox.send(job_id, job=record)
+    except MessageSchemaError:  # too large to carry: raised before anything was sent
+        return _submit_state_first(store, outbox, caller, key, record)
+    store.create(record)  # readable at once
     logger.info("job %s accepted", job_id)
+    return _accepted(record)
+
+
+def _submit_state_first(
+    store: JobStore, outbox: Outbox, caller: Principal, key: str | None, record: JobRecord
+) -> func.HttpResponse:
+    """A job too large for its message to carry: the state first, behind an outbox marker,
+    then a message with its id only (two storage calls more than the usual way)."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        outbox.hold(record.id)
+    except AzureError:
+        _release_claim(store, caller, key, record.id)  # nothing of this job was written
+        raise
+    # From here the job may exist, whatever an error says: nothing is undone. The outbox
+    # sends a job whose state is there.
+    store.create(record)
+    outbox.dispatch(record.id)
+    logger.info("job %s accepted", record.id)
     return _accepted(record)
 
 
@@ -241,23 +261,6 @@ def _replay(store: JobStore, record: JobRecord) -> func.HttpResponse:
             logger.warning("job %s replayed while queued; its message was sent again", record.id)
         record = current or record
     return _accepted(record)
-
-
-def _dispatch(outbox: Outbox, job_id: str) -> None:
-    """Send the job's message and drop its marker. Once the state is written the job is
-    accepted: a failure here leaves the marker, and the outbox sends the message later."""
-    from azure.core.exceptions import AzureError
-
-    try:
-        outbox.send(job_id)
-    except AzureError as exc:
-        logger.warning(
-            "job %s: enqueue not confirmed (%s); the outbox will send it",
-            job_id,
-            type(exc).__name__,
-        )
-        return
-    _release_marker(outbox, job_id)
 
 
 def _release_claim(store: JobStore, caller: Principal, key: str | None, job_id: str) -> None:
@@ -348,18 +351,9 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
         if _restore_failed(store, failed[-1]):
             outbox.release(job_id)
         raise
-    _release_marker(outbox, job_id)
+    outbox.release_or_keep(job_id)
     logger.info("job %s re-enqueued", job_id)
     return _accepted(record)
-
-
-def _release_marker(outbox: Outbox, job_id: str) -> None:
-    from azure.core.exceptions import AzureError
-
-    try:
-        outbox.release(job_id)
-    except AzureError:
-        logger.warning("job %s: its outbox marker stays until the reconciler drops it", job_id)
 
 
 def _restore_failed(store: JobStore, before: JobRecord) -> bool:

@@ -1,7 +1,9 @@
 """The queue worker: processes jobs idempotently; the poison handler records failures.
 
 A redelivered message never redoes completed work: the result blob is written
-once (``If-None-Match: *``) and state changes are ETag-conditional. A failure
+once (``If-None-Match: *``) and state changes are ETag-conditional. A new job's message
+carries the job, so one whose state was never written (its request ended between the
+enqueue and the state write) is written from the message, then processed. A failure
 raises, so the host retries; after ``maxDequeueCount`` attempts the host moves
 the message to ``jobs-poison``, where :func:`record_poisoned_job` marks the
 job ``failed`` with a reason and keeps the original message for replay.
@@ -122,6 +124,16 @@ def _process(message: JobMessage) -> None:
         return record.evolve(status=PROCESSING, attempts=record.attempts + 1)
 
     record = store.update(message.job_id, start)
+    if record is None and message.job is not None:
+        # A new job's message is sent before its state is written: the request that sent it
+        # has not written it yet, or never will (it ended in between). The message holds
+        # what the state would; it is written already started (If-None-Match: once, and
+        # the request's own write then finds it there), at the cost the usual start has.
+        record = start(message.job)
+        if record is not None and store.create(record):
+            logger.info("job %s: state written from its message", message.job_id)
+        else:  # the request wrote it while the worker looked
+            record = store.update(message.job_id, start)
     if record is None:
         raise InvalidJobError(f"job {message.job_id} has no state")
     if record.status in (COMPLETED, FAILED):

@@ -84,6 +84,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         auth=not args.no_auth,
         blueprints=list(args.blueprint),
         debug_port=args.debug_host,
+        partner_auth=args.partner_auth,
+        stop_with_stdin=args.stop_on_stdin_close,
     )
     try:
         return asyncio.run(run_stack(options))
@@ -261,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="no App Service Authentication in front of the app: every caller is anonymous",
     )
     up.add_argument(
+        "--partner-auth",
+        choices=("key", "entra"),
+        default="key",
+        help="how the app authenticates to the partner: the key in the vault (default), or a "
+        "token from the partner's tenant with no secret anywhere (docs/partner-entra.md)",
+    )
+    up.add_argument(
         "--blueprint",
         action="append",
         default=[],
@@ -275,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help=f"the devstack host listens for a debugger (debugpy) on 127.0.0.1:PORT (default "
         f"{DEFAULT_DEBUG_PORT}): attach with .vscode/launch.json's configuration",
+    )
+    up.add_argument(
+        "--stop-on-stdin-close",
+        action="store_true",
+        help="stop when standard input closes: a program that starts the stack with a pipe "
+        "as its input, and keeps the other end, takes the stack with it when it ends",
     )
     up.set_defaults(handler=cmd_up)
 

@@ -20,8 +20,9 @@ def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
         f"  Blob      {endpoints['blob']}",
         f"  Queue     {endpoints['queue']}",
         f"  Vault     {endpoints['vault']}",
-        f"  Partner   {endpoints['partner']}",
+        f"  Partner   {endpoints['partner']}{_partner_auth(endpoints)}",
         f"  Identity  {endpoints['identity']}",
+        *_tenant(endpoints),
         f"  Control   {endpoints['control']}  (faults, counters, Azurite stop/start)",
         f"  CA bundle {endpoints['ca_bundle']}",
         "",
@@ -34,3 +35,16 @@ def banner(endpoints: dict[str, Any], state_dir: Path, elapsed: float) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _partner_auth(endpoints: dict[str, Any]) -> str:
+    if endpoints.get("partner_auth") == "entra":
+        return "  (Entra tokens from the partner's tenant; no key anywhere)"
+    return "  (the key from the vault)"
+
+
+def _tenant(endpoints: dict[str, Any]) -> list[str]:
+    tenant = endpoints.get("tenant")
+    if not isinstance(tenant, dict):
+        return []
+    return [f"  Tenant    {tenant['url']}/{tenant['tenant_id']}  (the partner's Entra tenant)"]

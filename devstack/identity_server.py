@@ -13,6 +13,11 @@ app's (also the answer when no ``client_id`` is given) and the key rotation's, w
 holds the write on the partner secret in Azure (docs/rotation.md). Tokens name the
 identity in ``appid``/``oid``, so a service can tell which one called.
 
+A token for ``api://AzureADTokenExchange`` (a client assertion for an app registration that
+trusts the identity: docs/partner-entra.md) is the v2.0 token Entra gives for it: issued by
+the tenant's v2.0 authority, its subject the identity's object id. Those are kept in memory
+for the leak canary alone (``GET /devstack/issued-assertions``).
+
 It also serves the issuer's JWKS (the host's authentication emulation verifies
 caller tokens with it) and counts tokens per audience (``app.state.stats``, read on
 the control plane at ``/devstack/stats/identity``), which the benchmarks use to prove
@@ -24,7 +29,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 
 from starlette.applications import Starlette
@@ -35,6 +40,7 @@ from starlette.routing import Route
 from devstack.tokens import (
     APP_IDENTITY_CLIENT_ID,
     APP_IDENTITY_OBJECT_ID,
+    EXCHANGE_AUDIENCES,
     ROTATION_IDENTITY_CLIENT_ID,
     ROTATION_IDENTITY_OBJECT_ID,
     TokenIssuer,
@@ -43,17 +49,31 @@ from devstack.tokens import (
 API_VERSION = "2019-08-01"
 TOKEN_PATH = "/msi/token"  # noqa: S105 - a URL path, not a password
 JWKS_PATH = "/.well-known/jwks.json"
+ASSERTIONS_PATH = "/devstack/issued-assertions"
 
 logger = logging.getLogger("devstack.identity")
 
 
+#: Exchange assertions remembered for the leak canary (they are credentials for their lifetime).
+MAX_REMEMBERED_ASSERTIONS = 1000
+
+
 class TokenStats:
-    """Thread-safe count of tokens issued per audience."""
+    """Thread-safe count of tokens issued per audience, and the exchange assertions issued."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_audience: Counter[str] = Counter()
         self._by_client: Counter[str] = Counter()
+        self._assertions: deque[str] = deque(maxlen=MAX_REMEMBERED_ASSERTIONS)
+
+    def remember_assertion(self, token: str) -> None:
+        with self._lock:
+            self._assertions.append(token)
+
+    def assertions(self) -> list[str]:
+        with self._lock:
+            return list(self._assertions)
 
     def record(self, audience: str, client_id: str = APP_IDENTITY_CLIENT_ID) -> None:
         with self._lock:
@@ -115,8 +135,16 @@ def create_identity_app(
             return _error(400, "No managed identity with that client_id is assigned")
         if params.get("mi_res_id") or params.get("object_id"):
             return _error(400, "Select the identity by client_id on the devstack")
-        minted = issuer.mint_for_app_identity(resource, client_id=chosen, object_id=served[chosen])
         audience = resource.removesuffix("/.default")
+        if audience in EXCHANGE_AUDIENCES:  # an assertion for a federated credential
+            minted = issuer.mint_exchange_assertion(
+                audience, client_id=chosen, object_id=served[chosen]
+            )
+            stats.remember_assertion(minted.token)
+        else:
+            minted = issuer.mint_for_app_identity(
+                resource, client_id=chosen, object_id=served[chosen]
+            )
         stats.record(audience, chosen)
         logger.info("token issued for audience %s", audience)
         return JSONResponse(
@@ -132,6 +160,9 @@ def create_identity_app(
     async def jwks(_: Request) -> Response:
         return JSONResponse(issuer.jwks())
 
+    async def assertions(_: Request) -> Response:
+        return JSONResponse({"assertions": stats.assertions()})
+
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -140,6 +171,7 @@ def create_identity_app(
             Route(TOKEN_PATH, token, methods=["GET"]),
             Route(JWKS_PATH, jwks, methods=["GET"]),
             Route("/devstack/health", health, methods=["GET"]),
+            Route(ASSERTIONS_PATH, assertions, methods=["GET"]),
         ]
     )
     app.state.stats = stats

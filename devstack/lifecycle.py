@@ -1,15 +1,20 @@
 """``devstack up`` from start to stop: the state directory taken, the stack started and watched.
 
-The watch ends on Ctrl-C (SIGINT, SIGTERM, a closed terminal's SIGHUP), on a piece that
-dies, or when the state directory is deleted under the running stack: its certificates,
+The watch ends on Ctrl-C (SIGINT, SIGTERM, a closed terminal's SIGHUP), with
+``--stop-on-stdin-close`` on the end of standard input (the program that started the stack
+has ended, :mod:`devstack.lifeline`), on a piece that dies, or when the state directory is
+deleted under the running stack: its certificates,
 signing key and lock go with it, so every new token and TLS handshake would fail while the
 API still answered, and a second stack could take the directory again. The lock file the
 stack holds tells (its link count drops to zero), the stack stops and says so in one line.
+A stop asked for while the stack is still starting abandons the start and stops what was
+started so far, rather than finishing a start nobody wants.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -20,6 +25,7 @@ from devstack import leftovers
 from devstack.azurite import NAME as AZURITE
 from devstack.errors import StackError
 from devstack.hostprocess import NAME as HOST
+from devstack.lifeline import watch_stdin
 from devstack.options import StackOptions
 from devstack.processes import configure_logging
 from devstack.stack import Stack
@@ -60,9 +66,18 @@ async def _run(options: StackOptions, lock: StateLock) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
+    if options.stop_with_stdin:
+
+        def parent_gone() -> None:
+            loop.call_soon_threadsafe(_parent_gone, stop)
+
+        watch_stdin(parent_gone)
     started = time.monotonic()
     try:
-        await stack.start()
+        if not await _started_unless_stopped(stack, stop):
+            logger.info("stopped while starting")
+            await stack.stop()
+            return 0
     except (StackError, OSError, ValueError) as exc:
         logger.error("devstack cannot start: %s", exc)
         await stack.stop()
@@ -77,6 +92,28 @@ async def _run(options: StackOptions, lock: StateLock) -> int:
     logger.info("stopping")
     await stack.stop()
     return code
+
+
+def _parent_gone(stop: asyncio.Event) -> None:
+    logger.info("standard input closed: the program that started the stack has ended")
+    stop.set()
+
+
+async def _started_unless_stopped(stack: Stack, stop: asyncio.Event) -> bool:
+    """Start the stack; False (the start abandoned) when asked to stop first: a starter that
+    is gone, or a Ctrl-C, does not wait for a start it no longer wants. Children already
+    started are the stack's to stop (and die with it in any case)."""
+    starting = asyncio.create_task(stack.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if starting.done():
+        starting.result()  # raises what the start raised
+        return True
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError, StackError, OSError, ValueError):
+        await starting
+    return False
 
 
 async def _state_removed(lock: StateLock) -> None:

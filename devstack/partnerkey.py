@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
+from devstack.errors import StackError
 from devstack.partner.keys import KeyRegistry
 from devstack.vault.errors import ServiceError
 from devstack.vault.store import VaultStore
@@ -44,3 +46,26 @@ def ensure_partner_key(store: VaultStore, name: str, *, keys: KeyRegistry) -> No
         tags = {"partner-key-id": record.key_id}
         store.set_secret(name, value, expires_on=expires, tags=tags)
         logger.info("vault: the partner issued the first value of secret %r", name)
+
+
+def open_vault(path: Path | None) -> VaultStore:
+    """The vault's store; a damaged file stops the start with the way out."""
+    try:
+        return VaultStore(path)
+    except ValueError as exc:
+        raise StackError(
+            f"{exc}: move it away to start with an empty vault and a new partner key "
+            f"(the secrets in it are lost), e.g. `mv {path} {path}.damaged`"
+        ) from None
+
+
+def seed_partner_key(store: VaultStore, name: str, *, keys: KeyRegistry, source: Path) -> None:
+    """:func:`ensure_partner_key`, with a name Key Vault refuses named as the setting to
+    correct in ``source`` (the settings file)."""
+    try:
+        ensure_partner_key(store, name, keys=keys)
+    except ServiceError as exc:
+        raise StackError(
+            f"app setting PARTNER_API_KEY_SECRET_NAME={name!r}: {exc.message} "
+            f"Correct it in {source}"
+        ) from None

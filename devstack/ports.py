@@ -27,6 +27,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "vault": 7073,
     "partner": 7074,
     "control": 7075,
+    "tenant": 7076,
     "blob": 10000,
     "queue": 10001,
     "table": 10002,

@@ -4,6 +4,12 @@ The test session (``tests/conftest.py``) and the benchmarks (``python -m bench``
 start a stack this way: ``python -m devstack up`` on free ports, in memory, with the
 given app settings; :class:`RunningStack` then reads ``endpoints.json`` and offers the
 app's identity, caller tokens, the control plane and the stack's counters.
+
+The stack runs in a session of its own (a Ctrl-C meant for the tests does not reach it),
+and with ``--stop-on-stdin-close``: its standard input is a pipe whose other end this
+process holds (:mod:`devstack.lifeline`). However this process ends, a SIGTERM to its
+process group or a SIGKILL included, the stack sees the pipe close and stops, and its
+Azurite and host with it: nothing a test session or a benchmark started outlives it.
 """
 
 from __future__ import annotations
@@ -131,8 +137,14 @@ class RunningStack:
         """A URL of the stack's control plane, e.g. ``control("faults/partner")``."""
         return f"{self.endpoints['control']}/{path}"
 
+    @property
+    def partner_auth(self) -> str:
+        """``key`` or ``entra``: how the app authenticates to the partner on this stack."""
+        return str(self.endpoints.get("partner_auth") or "key")
+
     def stats(self, piece: str) -> dict[str, Any]:
-        """The counters of one piece: ``identity``, ``vault``, ``partner`` or ``storage``."""
+        """The counters of one piece: ``identity``, ``vault``, ``partner``, ``tenant`` or
+        ``storage``."""
         stats: dict[str, Any] = requests.get(self.control(f"stats/{piece}"), timeout=10).json()
         return stats
 
@@ -149,12 +161,14 @@ def start_stack(
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
     auth: bool = True,
+    partner_auth: str = "key",
 ) -> RunningStack:
     """``python -m devstack up`` on free ports (in memory unless told); wait for endpoints.json.
 
     ``blueprints`` are extra Blueprint modules for the devstack host (a benchmark's no-op
     function); ``host="none"`` starts the services without a function host; ``auth=False``
-    runs it without App Service Authentication (``--no-auth``).
+    runs it without App Service Authentication (``--no-auth``); ``partner_auth="entra"``
+    runs the partner with Entra tokens and no key (``--partner-auth entra``).
     """
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "stack-output.log"
@@ -170,6 +184,7 @@ def start_stack(
         "--no-banner",
         "--audience",
         audience,
+        "--stop-on-stdin-close",
     ]
     for name, value in {**TEST_APP_SETTINGS, **(app_settings or {})}.items():
         argv += ["--app-setting", f"{name}={value}"]
@@ -179,19 +194,30 @@ def start_stack(
         argv += ["--host", host]
     if not auth:
         argv.append("--no-auth")
+    if partner_auth != "key":
+        argv += ["--partner-auth", partner_auth]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_"))}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            argv,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,  # the lifeline: never written, closed when this process ends
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     endpoints_file = state_dir / "endpoints.json"
     deadline = time.monotonic() + START_TIMEOUT
-    while (endpoints := _own_endpoints(endpoints_file, process.pid)) is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            tail = log_path.read_text(errors="replace")[-4000:]
-            raise RuntimeError(f"devstack did not start (exit {process.returncode}):\n{tail}")
-        time.sleep(0.2)
+    try:
+        while (endpoints := _own_endpoints(endpoints_file, process.pid)) is None:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-4000:]
+                raise RuntimeError(f"devstack did not start (exit {process.poll()}):\n{tail}")
+            time.sleep(0.2)
+    except BaseException:  # a start that failed, or an interrupt while waiting for it
+        stop_process(process)
+        raise
     return RunningStack(
         state_dir=state_dir, endpoints=endpoints, log_path=log_path, process=process
     )
@@ -216,6 +242,7 @@ def running_stack(
     blueprints: tuple[str, ...] = (),
     host: str = "devstack",
     auth: bool = True,
+    partner_auth: str = "key",
 ) -> Iterator[RunningStack]:
     """A stack for the length of a ``with`` block (a test session's or a benchmark's)."""
     running = start_stack(
@@ -226,6 +253,7 @@ def running_stack(
         blueprints=blueprints,
         host=host,
         auth=auth,
+        partner_auth=partner_auth,
     )
     try:
         yield running
@@ -234,11 +262,16 @@ def running_stack(
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)
+    """SIGINT (as Ctrl-C), then SIGKILL to its process group if it has not ended in time."""
     try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+        if process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+    finally:
+        if process.stdin is not None:  # a stack's lifeline, no longer needed
+            process.stdin.close()

@@ -2,19 +2,23 @@
 
 Start order: the state directory's lock (:mod:`devstack.statelock`: one stack per state
 directory) -> leftovers of a stack that was killed (:mod:`devstack.leftovers`) -> ports
-and settings checked -> dev CA -> token issuer -> identity endpoint, vault, partner stub
-(uvicorn servers in this process) -> Azurite (node, internal ports) behind the Storage
-front (public ports, :mod:`devstack.storagefront`) -> storage provisioning (what the
-Bicep template creates in Azure) -> the control plane -> the function host (a child
-process whose environment is the app's). When everything answers,
+and settings checked -> dev CA -> token issuer -> identity endpoint, vault, partner stub,
+the partner's tenant (uvicorn servers in this process) -> Azurite (node, internal ports)
+behind the Storage front (public ports, :mod:`devstack.storagefront`) -> storage
+provisioning (what the Bicep template creates in Azure) -> the control plane -> the function
+host (a child process whose environment is the app's). When everything answers,
 ``<state>/endpoints.json`` is written and a banner printed. Ctrl-C (or SIGTERM, or a
-closed terminal's SIGHUP) stops it all; a piece that dies stops the rest with a message
-naming it; child processes die with the stack even when it is killed
-(:mod:`devstack.processes`).
+closed terminal's SIGHUP, or the starter's end: :mod:`devstack.lifecycle`) stops it all; a piece
+that dies stops the rest with a message naming it; child processes die with the stack even
+when it is killed (:mod:`devstack.processes`).
+
+``--partner-auth entra`` runs it with no secret at all: an empty vault, a partner stub that
+demands a token from the partner's tenant (:mod:`devstack.tenant`, running in both modes)
+and refuses a key, and an app told ``PARTNER_AUTH=entra`` with that tenant as its authority.
 
 Outages are rehearsed on the control plane (:mod:`devstack.control`, ``control`` in
-``endpoints.json``): fault plans for the vault and the partner stub, every piece's
-counters, and Azurite stopped and started again (:mod:`devstack.azurite`).
+``endpoints.json``): fault plans for the vault, the partner stub and the tenant, every
+piece's counters, and Azurite stopped and started again (:mod:`devstack.azurite`).
 """
 
 from __future__ import annotations
@@ -50,35 +54,29 @@ from devstack.identity_server import JWKS_PATH, TOKEN_PATH, create_identity_app
 from devstack.options import StackOptions, devstack_host_argv, host_command
 from devstack.partner.api import create_partner_app
 from devstack.partner.keys import KeyRegistry
-from devstack.partnerkey import ensure_partner_key
+from devstack.partnerkey import open_vault, seed_partner_key
 from devstack.ports import LOOPBACK, Ports, free_port, resolve_ports
 from devstack.processes import ChildProcess
 from devstack.storagefront.server import StorageFront
 from devstack.storagestats import StorageStats
+from devstack.tenant.api import create_tenant_app
+from devstack.tenant.seed import (
+    entra_app_settings,
+    local_directory,
+    partner_gate,
+    tenant_endpoints,
+)
 from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.traces import spans_to, store_at
 from devstack.vault.api import create_vault_app
 from devstack.vault.backup import BackupSealer
-from devstack.vault.errors import ServiceError
 from devstack.vault.events import VaultEvents, deliver_in_background
-from devstack.vault.store import VaultStore
 
 logger = logging.getLogger("devstack.stack")
 
 ACCOUNT = "devstoreaccount1"
 DEFAULT_SECRET_NAME = "partner-api-key"  # noqa: S105 - the secret's name
 DEFAULT_KEY_HEADER = "X-Api-Key"
-
-
-def _vault_store(path: Path | None) -> VaultStore:
-    """The vault's store; a damaged file stops the start with the way out."""
-    try:
-        return VaultStore(path)
-    except ValueError as exc:
-        raise StackError(
-            f"{exc}: move it away to start with an empty vault and a new partner key "
-            f"(the secrets in it are lost), e.g. `mv {path} {path}.damaged`"
-        ) from None
 
 
 class Stack:
@@ -116,15 +114,10 @@ class Stack:
             settings = {}
         entry = azurite_entry()
         secret_name = settings.get("PARTNER_API_KEY_SECRET_NAME", DEFAULT_SECRET_NAME)
-        store = _vault_store(None if opts.memory else self.state / "vault" / "secrets.json")
+        store = open_vault(None if opts.memory else self.state / "vault" / "secrets.json")
         keys = KeyRegistry(None if opts.memory else self.state / "partner" / "keys.json")
-        try:
-            ensure_partner_key(store, secret_name, keys=keys)
-        except ServiceError as exc:  # a name Key Vault refuses
-            raise StackError(
-                f"app setting PARTNER_API_KEY_SECRET_NAME={secret_name!r}: {exc.message} "
-                f"Correct it in {source}"
-            ) from None
+        if not (entra := opts.partner_auth == "entra"):  # entra: the vault holds nothing
+            seed_partner_key(store, secret_name, keys=keys, source=source)
         certs = create_dev_certificates(self.state / "certs")
         issuer = TokenIssuer.load_or_create(self.state / "identity" / "signing-key.pem")
         identity_header = secrets.token_urlsafe(32)
@@ -138,17 +131,22 @@ class Stack:
             origin=vault_origin,
             backups=BackupSealer(None if opts.memory else self.state / "vault" / "backup.key"),
         )
+        tenant_origin = f"https://{LOOPBACK}:{ports['tenant']}"
+        directory = local_directory(settings, home=issuer, origin=tenant_origin)
+        tenant_app = create_tenant_app(directory, origin=tenant_origin)
         partner_app = create_partner_app(
             accepted_key=lambda: store.current_value(secret_name),
             header_name=settings.get("PARTNER_API_KEY_HEADER", DEFAULT_KEY_HEADER),
             keys=keys,
+            bearer=partner_gate(directory) if entra else None,
         )
         self.servers = [
             await serve(identity_app, ports["identity"], None),
             await serve(vault_app, ports["vault"], certs),
             await serve(partner_app, ports["partner"], certs),
+            await serve(tenant_app, ports["tenant"], certs),
         ]
-        logger.info("identity endpoint, vault and partner stub are listening")
+        logger.info("identity endpoint, vault, partner stub and partner tenant are listening")
 
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
@@ -199,6 +197,7 @@ class Stack:
                 "vault": vault_app.faults,
                 "partner": partner_app.faults,
                 "partner-keys": partner_app.state.key_faults,
+                "tenant": tenant_app.faults,
             },
             counters={
                 "identity": identity_app.state.stats,
@@ -206,6 +205,7 @@ class Stack:
                 "partner": partner_app.counters,
                 "partner-keys": keys,
                 "storage": storage_stats,
+                "tenant": directory,
             },
             azurite=self.azurite,
             host=lambda: self.host,  # started below
@@ -224,6 +224,7 @@ class Stack:
                 "CALLER_TOKEN_AUDIENCES": opts.audience,
                 "CALLER_TOKEN_JWKS_URL": f"{identity_base}{JWKS_PATH}",
                 **spans_to(settings, f"http://{LOOPBACK}:{ports['control']}{CONTROL_PREFIX}"),
+                **(entra_app_settings(settings, tenant_origin) if entra else {}),
                 **opts.extra_app_env,
             },
         )
@@ -264,6 +265,8 @@ class Stack:
             "tenant_id": issuer.tenant_id,
             "signing_key": str(self.state / "identity" / "signing-key.pem"),
             "partner_secret_name": secret_name,
+            "partner_auth": opts.partner_auth,
+            "tenant": tenant_endpoints(directory, settings, tenant_origin),
             "app_env_file": str(self.state / "app-env.json"),
             "host": opts.host,
             "pid": os.getpid(),

@@ -56,6 +56,24 @@ def issuer_url(tenant_id: str = DEV_TENANT_ID) -> str:
     return f"https://sts.windows.net/{tenant_id}/"
 
 
+def v2_issuer_url(tenant_id: str = DEV_TENANT_ID) -> str:
+    """The tenant's v2.0 authority: the issuer of a managed identity's token for the token
+    exchange, and so the issuer of a federated credential that trusts the identity."""
+    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
+
+
+#: The audiences of a managed identity's token meant as a client assertion (one per cloud);
+#: the identity endpoint answers them as Entra does: a v2.0 token whose subject is the
+#: identity's object id (shared/federation/_credential.py cites the page).
+EXCHANGE_AUDIENCES = frozenset(
+    {
+        "api://AzureADTokenExchange",
+        "api://AzureADTokenExchangeUSGov",
+        "api://AzureADTokenExchangeChina",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class MintedToken:
     token: str
@@ -65,18 +83,25 @@ class MintedToken:
 class TokenIssuer:
     """Mints and verifies RS256 access tokens for the local tenant."""
 
-    def __init__(self, private_key: rsa.RSAPrivateKey, *, tenant_id: str = DEV_TENANT_ID) -> None:
+    def __init__(
+        self,
+        private_key: rsa.RSAPrivateKey,
+        *,
+        tenant_id: str = DEV_TENANT_ID,
+        issuer: str | None = None,
+    ) -> None:
         self._key = private_key
         self._public_key = private_key.public_key()
         self.tenant_id = tenant_id
-        self.issuer = issuer_url(tenant_id)
+        self.issuer = issuer or issuer_url(tenant_id)
         self.key_id = uuid.uuid5(uuid.NAMESPACE_URL, self._public_pem().decode()).hex[:16]
 
     # -- construction -------------------------------------------------------
 
     @classmethod
-    def generate(cls) -> TokenIssuer:
-        return cls(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    def generate(cls, *, tenant_id: str = DEV_TENANT_ID, issuer: str | None = None) -> TokenIssuer:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(key, tenant_id=tenant_id, issuer=issuer)
 
     @classmethod
     def load_or_create(cls, path: Path) -> TokenIssuer:
@@ -152,6 +177,32 @@ class TokenIssuer:
                 ),
             },
         )
+
+    def mint_exchange_assertion(
+        self, audience: str, *, client_id: str | None = None, object_id: str | None = None
+    ) -> MintedToken:
+        """The identity's token for the token exchange: v2.0, issued by the tenant's v2.0
+        authority, ``sub`` the identity's object id, ``aud`` the exchange audience."""
+        oid = object_id or APP_IDENTITY_OBJECT_ID
+        return self.mint(
+            audience,
+            object_id=oid,
+            app_id=client_id or APP_IDENTITY_CLIENT_ID,
+            extra={
+                "iss": v2_issuer_url(self.tenant_id),
+                "ver": "2.0",
+                "azp": client_id or APP_IDENTITY_CLIENT_ID,
+                "idtyp": "app",
+            },
+        )
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """``claims`` as a token of this issuer's key, unchanged (tests forge with it)."""
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
+
+    def public_key(self) -> Any:
+        """The key that verifies this issuer's tokens (another local tenant trusts it)."""
+        return self._public_key
 
     # -- verification -------------------------------------------------------
 

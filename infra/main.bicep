@@ -83,10 +83,25 @@ param vnetEnabled bool = false
 @description('The partner key secret exists in the vault (PARTNER_KEY_EXISTS, which the preprovision hook derives from Azure before every provision): only then can the app identity be granted read, and the rotation identity write, on that one secret, since a role assignment needs its scope to exist.')
 param partnerKeyExists bool = false
 
+@description('How the app authenticates to the partner: key (the key in Key Vault, rotated by the rotation app) or entra (a token from the partner\'s tenant, with the app\'s identity as the federated credential of a multi-tenant app registration: no secret at all; docs/partner-entra.md).')
+@allowed([
+  'key'
+  'entra'
+])
+param partnerAuth string = 'key'
+
+@description('With entra: the partner\'s tenant id, which issues the token.')
+param partnerTenantId string = ''
+
+@description('With entra: the partner API\'s scope, <its application id URI>/.default.')
+param partnerScope string = ''
+
 @description('Random salt of the Key Vault name, kept in the azd environment (KEY_VAULT_SALT) by the hooks: a purge-protected vault keeps its name for 90 days after deletion, so each new deployment after `azd down` gets a new name.')
 param keyVaultSalt string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+// With entra there is no partner key: no secret, no grants on it, nothing to rotate.
+var entraPartner = partnerAuth == 'entra'
 var tags = {
   'azd-env-name': environmentName
 }
@@ -245,7 +260,19 @@ module rbac 'modules/rbac.bicep' = {
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     partnerApiKeySecretName: partnerApiKeySecretName
-    partnerKeyExists: partnerKeyExists
+    partnerKeyExists: partnerKeyExists && !entraPartner
+  }
+}
+
+// With entra: the app registration the partner trusts, its one credential the app's identity.
+module partnerApp 'modules/partner-app.bicep' = if (entraPartner) {
+  scope: rg
+  name: 'partner-app'
+  params: {
+    uniqueName: 'secretless-partner-${resourceToken}'
+    displayName: 'secretless-functions-${environmentName}-partner'
+    identityPrincipalId: identity.outputs.principalId
+    ownerPrincipalId: principalId
   }
 }
 
@@ -260,8 +287,10 @@ module postureRbac 'modules/posture-rbac.bicep' = {
 }
 
 // The key rotation: its own app and identity, the vault's Event Grid system topic, the queue;
-// with vnetEnabled, the same network shape as the jobs app (its own delegated subnet).
-module rotation 'modules/rotation.bicep' = {
+// with vnetEnabled, the same network shape as the jobs app (its own delegated subnet). Not
+// with entra: there is no key to rotate (its identity and storage account stay, idle and
+// without a role, so a switch back to key keeps their names and the network's shape).
+module rotation 'modules/rotation.bicep' = if (!entraPartner) {
   scope: rg
   name: 'rotation'
   params: {
@@ -271,7 +300,7 @@ module rotation 'modules/rotation.bicep' = {
     keyVaultName: keyVault.outputs.name
     keyVaultUri: keyVault.outputs.uri
     partnerApiKeySecretName: partnerApiKeySecretName
-    partnerKeyExists: partnerKeyExists
+    partnerKeyExists: partnerKeyExists && !entraPartner
     partnerApiUrl: partnerApiUrl
     appPrincipalId: identity.outputs.principalId
     appInsightsName: monitoring.outputs.appInsightsName
@@ -312,10 +341,14 @@ module app 'modules/function-app.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     partnerApiUrl: partnerApiUrl
     partnerApiKeySecretName: partnerApiKeySecretName
+    partnerAuth: partnerAuth
+    partnerTenantId: partnerTenantId
+    partnerAppClientId: entraPartner ? partnerApp.outputs.appId : ''
+    partnerScope: partnerScope
     apiClientId: apiClientId
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     logAnalyticsCustomerId: monitoring.outputs.logAnalyticsCustomerId
-    rotationStateContainerUrl: rotation.outputs.stateContainerUrl
+    rotationStateContainerUrl: entraPartner ? '' : rotation.outputs.stateContainerUrl
   }
   dependsOn: [
     rbac
@@ -342,5 +375,12 @@ output KEY_VAULT_URI string = keyVault.outputs.uri
 output PARTNER_API_URL string = partnerApiUrl
 output PARTNER_API_KEY_SECRET_NAME string = partnerApiKeySecretName
 output VNET_ENABLED bool = vnetEnabled
-output SERVICE_ROTATION_NAME string = rotation.outputs.name
-output ROTATION_CLIENT_ID string = rotation.outputs.clientId
+output SERVICE_ROTATION_NAME string = entraPartner ? '' : rotation.outputs.name
+// azure.yaml's rotation service deploys to the app of this name: the rotation app, or with
+// entra (no rotation app) the jobs app, whose APP_FUNCTIONS=api leaves the rotation out.
+output SERVICE_ROTATION_RESOURCE_NAME string = entraPartner ? app.outputs.name : rotation.outputs.name
+output ROTATION_CLIENT_ID string = entraPartner ? '' : rotation.outputs.clientId
+output PARTNER_AUTH string = partnerAuth
+output PARTNER_TENANT_ID string = partnerTenantId
+output PARTNER_SCOPE string = partnerScope
+output PARTNER_APP_CLIENT_ID string = entraPartner ? partnerApp.outputs.appId : ''

@@ -46,6 +46,11 @@ SECRETLESS_CORE: Final = frozenset(
         "DEPLOY-SECRETS",
         "LOG-SECRETS",
         "ENT-APP-SECRETS",
+        # PARTNER_AUTH=entra: the partner's registration holds no secret and trusts the app's
+        # identity alone, and no partner key lingers (skipped while the partner takes the key)
+        "ENT-PARTNER-CRED",
+        "ENT-PARTNER-FIC",
+        "KV-NO-PARTNER-KEY",
     }
 )
 

@@ -68,6 +68,16 @@ _PAGES: Final = (
     ("ENT-WORKLOAD-CA", "entra/identity/conditional-access/workload-identity"),
     ("ENT-APP-GOVERNANCE", "entra/identity/enterprise-apps/configure-user-consent"),
     ("ENT-ROTATION-ROLE", "entra/identity/role-based-access-control/custom-create"),
+    (
+        "ENT-PARTNER-CRED",
+        "entra/workload-id/workload-identity-federation-config-app-trust-managed-identity",
+    ),
+    (
+        "ENT-PARTNER-FIC",
+        "entra/workload-id/workload-identity-federation-config-app-trust-managed-identity",
+    ),
+    ("ENT-PARTNER-OWNER", "entra/identity/enterprise-apps/overview-assign-app-owners"),
+    ("KV-NO-PARTNER-KEY", "azure/key-vault/secrets/about-secrets"),
 )
 REFERENCES: Final[dict[str, Reference]] = {
     rule_id: Reference(f"{_LEARN}/{path}") for rule_id, path in _PAGES

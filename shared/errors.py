@@ -43,3 +43,6 @@ class AppError(Exception):
     caller_message: str = "the app could not complete the request"
     #: Seconds the failed dependency asked to wait, when it said.
     retry_after: float | None = None
+    #: The one detail of the failure a caller may see besides ``caller_message`` (Entra's
+    #: ``AADSTS`` code: it tells the operator which part of the set-up to fix), when set.
+    public_detail: str | None = None

@@ -8,9 +8,10 @@ credential variable, no keyed connection string, no secret-shaped value, declare
 then the settings are validated, so a missing, malformed or secret-shaped setting stops
 the host at start-up with an error naming it (never its value) instead of failing the
 first request. Which settings depends on the functions this app hosts (``APP_FUNCTIONS``):
-the rotation app in Azure has the rotation's settings and not the jobs API's. Tracing
-starts last, when the settings ask for it (:mod:`shared.tracing`): with tracing off nothing
-of OpenTelemetry is imported.
+the rotation app in Azure has the rotation's settings and not the jobs API's. With
+``PARTNER_AUTH=entra`` there is no key to rotate: an app hosting ``all`` (locally) leaves
+the rotation's functions out (:func:`rotates`). Tracing starts last, when the settings ask
+for it (:mod:`shared.tracing`): with tracing off nothing of OpenTelemetry is imported.
 """
 
 from __future__ import annotations
@@ -43,3 +44,11 @@ def start() -> str:
         get_settings()
     start_tracing()
     return hosted
+
+
+def rotates(hosted: str) -> bool:
+    """Whether this app registers the key rotation's functions: the rotation app always; an
+    app hosting ``all`` only while the partner takes a key (``PARTNER_AUTH=key``)."""
+    if hosted == "rotation":
+        return True
+    return hosted == "all" and get_settings().partner_auth == "key"

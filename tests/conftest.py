@@ -1,7 +1,8 @@
-"""Session fixtures: the real devstack, started once on free ports, searched for leaks, stopped;
-and the door through which a test starts stacks of its own.
+"""Session fixtures: the real devstack, started once on free ports, searched for leaks, stopped
+(and its twin reaching the partner with Entra tokens, started on first use); and the door
+through which a test starts stacks of its own.
 
-Requesting either marks a test ``stack`` (tests/support/marks.py); ``--order`` runs the tests
+Requesting any of them marks a test ``stack`` (tests/support/marks.py); ``--order`` runs the tests
 in reverse or in a seeded random order (tests/support/ordering.py).
 """
 
@@ -31,6 +32,25 @@ def stack(
     key and for the marker planted in every caller token (tests/support/canary.py)."""
     with running_stack(
         tmp_path_factory.mktemp("devstack"), audience=f"{DEFAULT_APP_AUDIENCE}/{AUDIENCE_MARKER}"
+    ) as running:
+        yield running
+        pipeline_ran = any(
+            PIPELINE_TESTS in str(item.path).replace("\\", "/") for item in request.session.items
+        )
+        assert_nothing_leaked(running, pipeline_ran=pipeline_ran)
+
+
+@pytest.fixture(scope="session")
+def entra_stack(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningStack]:
+    """A second stack, started on first use, with ``--partner-auth entra``: no partner key
+    anywhere, the partner's tenant issuing its token (docs/partner-entra.md). Its teardown is
+    its own leak canary: the tokens and assertions it issued appear in nothing it wrote."""
+    with running_stack(
+        tmp_path_factory.mktemp("devstack-entra"),
+        audience=f"{DEFAULT_APP_AUDIENCE}/{AUDIENCE_MARKER}",
+        partner_auth="entra",
     ) as running:
         yield running
         pipeline_ran = any(

@@ -5,9 +5,11 @@ The per-job storage transactions are the app's own calls, counted on the devstac
 control plane's ``storage`` counters (tests/integration/test_scale_costs.py holds these
 constants to that count, so the model cannot drift from the code):
 
-- the API (``POST /api/jobs``): the outbox marker is written, the job's state blob written,
-  its message put, and the marker deleted (shared/jobs/outbox.py: the marker is what lets a
-  job cut off between the state write and the enqueue reach the queue after a crash);
+- the API (``POST /api/jobs``): the job's message put, carrying the job, then its state
+  blob written (shared/jobs/_messages.py: a request cut off between the two leaves a message
+  the worker writes the state from, so no marker of its own is needed; a job too large for
+  its message, over 48 KiB once JSON-escaped, costs an outbox marker's write and delete
+  more, which the model leaves out);
 - the worker: the state is read once and written twice (``processing``, then
   ``completed`` with the ETag the first write returned), the result written once, and the
   message deleted once.
@@ -24,9 +26,7 @@ from types import MappingProxyType
 
 #: Storage transactions per job made by the submit API, keyed as the ``storage`` counters
 #: key them: ``<service>:<container or queue>:<operation>``.
-SUBMIT_PER_JOB = MappingProxyType(
-    {"blob:jobs:blob.write": 2, "blob:jobs:blob.delete": 1, "queue:jobs:message.put": 1}
-)
+SUBMIT_PER_JOB = MappingProxyType({"blob:jobs:blob.write": 1, "queue:jobs:message.put": 1})
 
 #: Storage transactions per job made by the worker (Get Messages excluded: batched by the host).
 WORKER_PER_JOB = MappingProxyType(

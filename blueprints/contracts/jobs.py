@@ -140,14 +140,19 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "415": error("The body is not `application/json`."),
                 "500": error(
                     "The deployment is misconfigured (`code`: `vault_access_denied`,"
-                    " `vault_secret_missing`, `vault_secret_disabled`, `partner_key_invalid`)."
+                    " `vault_secret_missing`, `vault_secret_disabled`, `partner_key_invalid`;"
+                    " with Entra tokens `partner_token_refused`, whose message ends with"
+                    " Entra's `AADSTS` code, and `identity_unavailable`)."
                 ),
                 "502": error(
                     "The partner API refused the call or its answer was refused, or a TLS"
                     " connection could not be trusted (`code`: `partner_refused`,"
-                    " `partner_answer_invalid`, `tls_failure`, `vault_error`, `partner_error`)."
+                    " `partner_token_rejected`, `partner_answer_invalid`, `tls_failure`,"
+                    " `vault_error`, `entra_error`, `partner_error`)."
                 ),
-                "503": error("Key Vault, the partner or storage is unavailable.", RETRY_AFTER),
+                "503": error(
+                    "Key Vault, Entra, the partner or storage is unavailable.", RETRY_AFTER
+                ),
             },
         }
     },

@@ -171,9 +171,10 @@ def answer(error: AppError) -> func.HttpResponse:
     else:
         target = None
         headers = retry_after_header(error.retry_after) if error.transient else None
-    return error_response(
-        error.http_status, error.code, error.caller_message, target=target, headers=headers
-    )
+    message = error.caller_message
+    if error.public_detail:
+        message = f"{message} ({error.public_detail})"
+    return error_response(error.http_status, error.code, message, target=target, headers=headers)
 
 
 def _described(exc: AppError) -> str:

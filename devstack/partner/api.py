@@ -10,6 +10,10 @@ retry return the first answer (same ``analysis_id``, header ``Idempotent-Replaye
 reusing a key for a different body is refused with 422, as the IETF Idempotency-Key draft
 advises, so a caller that recycles keys across jobs is caught.
 
+With a :class:`~devstack.partner.bearer.BearerGate` (``devstack up --partner-auth entra``) the
+stub is an Entra-protected API instead: it demands a bearer token from the partner's tenant
+and refuses every call that carries a key.
+
 Faults (set on the control plane, ``PUT /devstack/faults/partner``: see
 :mod:`devstack.control`) strike ``POST /v1/analyze`` only, before the key is checked, as an
 outage in front of the API would; its counters are at ``/devstack/stats/partner``. The
@@ -28,11 +32,12 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from devstack.asgi import EmulatorApp
 from devstack.faults import HOSTILE_MODES, STRIKE_SCOPE_KEY, FaultGate
 from devstack.partner.analysis import analyze_text
+from devstack.partner.bearer import BearerGate
 from devstack.partner.hostile import LANDING_PATH, landing, spoiled
 from devstack.partner.keys import KeyRegistry, key_routes
 from devstack.partner.store import PartnerState
@@ -50,16 +55,18 @@ def create_partner_app(
     accepted_key: Callable[[], str | None],
     header_name: str = "X-Api-Key",
     keys: KeyRegistry | None = None,
+    bearer: BearerGate | None = None,
 ) -> EmulatorApp:
     """The partner API; ``accepted_key()`` is the only key it takes (None: it takes none).
 
     With ``keys`` (:mod:`devstack.partner.keys`) it takes every key that registry holds
     valid instead, adopting ``accepted_key()`` (the vault's value) when it is new, and serves
-    the key-management routes; ``app.state.key_faults`` is their fault gate.
+    the key-management routes; ``app.state.key_faults`` is their fault gate. With ``bearer``
+    it takes no key at all, only a token ``bearer`` accepts.
     """
     if not header_name:
         raise ValueError("header_name must not be empty")
-    state = PartnerState()
+    state = PartnerState(bearer, key_header=header_name)
 
     def accepts(presented: str) -> bool:
         if keys is not None:
@@ -68,11 +75,18 @@ def create_partner_app(
         return expected is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
     async def analyze(request: Request) -> Response:
-        presented = request.headers.get(header_name)
-        if not presented:
-            return _refuse(state, 401, "unauthorized", "missing_api_key")
-        if not accepts(presented):
-            return _refuse(state, 401, "unauthorized", "invalid_api_key")
+        if bearer is not None:
+            checked = bearer.check(request.headers, key_header=header_name)
+            if not isinstance(checked, dict):
+                state.counters[checked.counter] += 1
+                return checked.response()
+            presented = request.headers["authorization"].partition(" ")[2].strip()
+        else:
+            presented = request.headers.get(header_name) or ""
+            if not presented:
+                return _refuse(state, 401, "unauthorized", "missing_api_key")
+            if not accepts(presented):
+                return _refuse(state, 401, "unauthorized", "invalid_api_key")
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -103,12 +117,14 @@ def create_partner_app(
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(ANALYZE_PATH, analyze, methods=["POST"]),
         Route(LANDING_PATH, landing, methods=["GET", "POST"]),
         Route("/devstack/health", health, methods=["GET"]),
     ]
     key_faults = FaultGate()
+    if bearer is not None:
+        routes += bearer.routes()
     if keys is not None:
         routes += key_routes(
             keys, header_name=header_name, vault_value=accepted_key, faults=key_faults

@@ -2,7 +2,8 @@
 # local.settings.json with identity-based settings only (no __credential, no
 # AZURE_CLIENT_ID, no secret), with the functions that consume production work (queue
 # worker, poison handler, posture timer) disabled locally, then prints how to store the
-# partner API key. ConvertTo-Json does the quoting.
+# partner API key (or, with PARTNER_AUTH=entra, the partner tenant's consent step).
+# ConvertTo-Json does the quoting.
 $ErrorActionPreference = 'Stop'
 
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
@@ -48,12 +49,35 @@ $values = [ordered]@{
   'CALLER_TOKEN_AUDIENCES'               = "api://$(Get-Setting 'API_CLIENT_ID'),$(Get-Setting 'API_CLIENT_ID')"
   'CALLER_TOKEN_JWKS_URL'                = "https://login.microsoftonline.com/$(Get-Setting 'AZURE_TENANT_ID')/discovery/v2.0/keys"
   'ROTATION_SCHEDULE'                    = '0 30 2 * * *'
+  'PARTNER_AUTH'                         = if ($env:PARTNER_AUTH) { $env:PARTNER_AUTH } else { 'key' }
+}
+if ($env:PARTNER_AUTH -eq 'entra') {
+  $values['PARTNER_TENANT_ID'] = Get-Setting 'PARTNER_TENANT_ID'
+  $values['PARTNER_APP_CLIENT_ID'] = Get-Setting 'PARTNER_APP_CLIENT_ID'
+  $values['PARTNER_SCOPE'] = Get-Setting 'PARTNER_SCOPE'
 }
 foreach ($function in $consumers) { $values["AzureWebJobs.$function.Disabled"] = 'true' }
 [ordered]@{ IsEncrypted = $false; Values = $values } |
   ConvertTo-Json -Depth 3 | Set-Content -Encoding utf8 -Path $target
 Write-Host 'postprovision: wrote local.settings.json (identity-based, no secrets; the queue and'
 Write-Host '  timer functions are disabled locally so they never take the cloud app''s work).'
+
+if ($env:PARTNER_AUTH -eq 'entra') {
+  $registration = Get-Setting 'PARTNER_APP_CLIENT_ID'
+  $api = (Get-Setting 'PARTNER_SCOPE') -replace '/\.default$', ''
+  Write-Host @"
+
+PARTNER_AUTH=entra: there is no key to store. The app registration $registration
+trusts the app's managed identity; the partner's tenant must now provision it and grant it
+its app role, once, by an administrator there:
+
+  infra/scripts/partner-tenant-consent.sh $registration --api $api
+
+This machine has no managed identity: locally, the partner call works on the devstack
+(make run ARGS="--partner-auth entra"), not against the partner (docs/partner-entra.md).
+"@
+  exit 0
+}
 
 $vault = Get-Setting 'KEY_VAULT_NAME'
 $secret = Get-Setting 'PARTNER_API_KEY_SECRET_NAME'

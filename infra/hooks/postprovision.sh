@@ -8,7 +8,8 @@
 # production work (the jobs queue worker, the poison-queue handler, the posture timer) are
 # switched off locally with the host's AzureWebJobs.<function>.Disabled setting, so they
 # neither dequeue messages the cloud worker should process nor take the timer's lease. The
-# HTTP functions stay on. Then it prints how to store the partner API key.
+# HTTP functions stay on. Then it prints how to store the partner API key, or with
+# PARTNER_AUTH=entra the consent step the partner's tenant takes instead.
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,7 +60,12 @@ set -- \
   CALLER_TOKEN_ISSUERS "https://login.microsoftonline.com/$AZURE_TENANT_ID/v2.0" \
   CALLER_TOKEN_AUDIENCES "api://$API_CLIENT_ID,$API_CLIENT_ID" \
   CALLER_TOKEN_JWKS_URL "https://login.microsoftonline.com/$AZURE_TENANT_ID/discovery/v2.0/keys" \
-  ROTATION_SCHEDULE "0 30 2 * * *"
+  ROTATION_SCHEDULE "0 30 2 * * *" \
+  PARTNER_AUTH "${PARTNER_AUTH:-key}"
+if [ "${PARTNER_AUTH:-key}" = "entra" ]; then
+  set -- "$@" PARTNER_TENANT_ID "${PARTNER_TENANT_ID:-}" \
+    PARTNER_APP_CLIENT_ID "${PARTNER_APP_CLIENT_ID:-}" PARTNER_SCOPE "${PARTNER_SCOPE:-}"
+fi
 for function in $consumers; do
   set -- "$@" "AzureWebJobs.$function.Disabled" true
 done
@@ -74,6 +80,22 @@ print(json.dumps({"IsEncrypted": False, "Values": values}, indent=2))
 PY
 echo "postprovision: wrote local.settings.json (identity-based, no secrets; the queue and"
 echo "  timer functions are disabled locally so they never take the cloud app's work)."
+
+if [ "${PARTNER_AUTH:-key}" = "entra" ]; then
+  api=${PARTNER_SCOPE:-}
+  cat <<EOF3
+
+PARTNER_AUTH=entra: there is no key to store. The app registration ${PARTNER_APP_CLIENT_ID:-}
+trusts the app's managed identity; the partner's tenant must now provision it and grant it
+its app role, once, by an administrator there:
+
+  infra/scripts/partner-tenant-consent.sh ${PARTNER_APP_CLIENT_ID:-} --api ${api%/.default}
+
+This machine has no managed identity: locally, the partner call works on the devstack
+(make run ARGS="--partner-auth entra"), not against the partner (docs/partner-entra.md).
+EOF3
+  exit 0
+fi
 
 cat <<EOF2
 

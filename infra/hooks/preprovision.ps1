@@ -1,7 +1,8 @@
 # azd preprovision hook (PowerShell). Same job as preprovision.sh:
 # 1. KEY_VAULT_SALT: a random salt for the purge-protected Key Vault's name, kept in the azd
 #    environment (the postdown hook draws a new one after azd down).
-# 2. PARTNER_KEY_EXISTS: whether the partner key is in the vault this provision uses, asked of
+# 2. PARTNER_KEY_EXISTS (always false with PARTNER_AUTH=entra: no key, nothing asked):
+#    whether the partner key is in the vault this provision uses, asked of
 #    Azure Resource Manager every time (a control-plane read), never remembered.
 # 3. API_CLIENT_ID: the Entra app registration that protects the API, created once and found
 #    again by its client id (never by display name), changed only if you own it: app roles
@@ -62,7 +63,9 @@ function Get-Arm([string]$path, [string]$file) {
 
 $partnerKeyExists = 'false'
 $secretName = if ($env:PARTNER_API_KEY_SECRET_NAME) { $env:PARTNER_API_KEY_SECRET_NAME } else { 'partner-api-key' }
-if ($env:AZURE_SUBSCRIPTION_ID -and -not (Get-Command curl.exe -ErrorAction SilentlyContinue)) {
+if ($env:PARTNER_AUTH -eq 'entra') {
+  Write-Host 'preprovision: PARTNER_AUTH=entra: the partner takes a token, there is no key to look for'
+} elseif ($env:AZURE_SUBSCRIPTION_ID -and -not (Get-Command curl.exe -ErrorAction SilentlyContinue)) {
   Write-Warning 'preprovision: curl is needed to ask Azure whether the partner key exists; taking it as absent this time'
 } elseif ($env:AZURE_SUBSCRIPTION_ID) {
   $arm = Get-ArmEndpoint

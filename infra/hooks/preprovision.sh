@@ -8,7 +8,8 @@
 # 2. PARTNER_KEY_EXISTS: whether the partner key is in the vault this provision will use,
 #    asked of Azure Resource Manager every time (a control-plane read: names, no value), never
 #    remembered: the grants scoped to that secret can only be made once it exists, and a
-#    remembered "yes" is wrong after `azd down` (a new, empty vault) and unknown to CI.
+#    remembered "yes" is wrong after `azd down` (a new, empty vault) and unknown to CI. With
+#    PARTNER_AUTH=entra there is no key (docs/partner-entra.md): always false, nothing asked.
 # 3. API_CLIENT_ID: the Entra app registration that protects the API. It is created once and
 #    found again by its client id (never by display name, which anyone in the tenant can
 #    reuse), and changed only if the signed-in user owns it. It exposes the app roles in
@@ -123,7 +124,9 @@ arm_get() {
 
 partner_key_exists=false
 secret_name=${PARTNER_API_KEY_SECRET_NAME:-partner-api-key}
-if [ -n "${AZURE_SUBSCRIPTION_ID:-}" ] && ! command -v curl >/dev/null 2>&1; then
+if [ "${PARTNER_AUTH:-key}" = "entra" ]; then
+  echo "preprovision: PARTNER_AUTH=entra: the partner takes a token, there is no key to look for"
+elif [ -n "${AZURE_SUBSCRIPTION_ID:-}" ] && ! command -v curl >/dev/null 2>&1; then
   echo "preprovision: curl is needed to ask Azure whether the partner key exists; taking it" \
     "as absent this time" >&2
 elif [ -n "${AZURE_SUBSCRIPTION_ID:-}" ]; then

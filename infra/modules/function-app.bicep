@@ -53,6 +53,22 @@ param partnerApiUrl string
 @description('Name of the Key Vault secret that holds the partner API key (the value is set by a person).')
 param partnerApiKeySecretName string
 
+@description('key or entra: how the app authenticates to the partner (docs/partner-entra.md).')
+@allowed([
+  'key'
+  'entra'
+])
+param partnerAuth string = 'key'
+
+@description('With entra: the partner\'s tenant id.')
+param partnerTenantId string = ''
+
+@description('With entra: client id of the app registration whose federated credential is the app\'s identity.')
+param partnerAppClientId string = ''
+
+@description('With entra: the partner API\'s scope (<application id URI>/.default).')
+param partnerScope string = ''
+
 @description('Client id of the Entra app registration whose tokens the API accepts.')
 param apiClientId string
 
@@ -104,6 +120,13 @@ var appSettings = {
   PARTNER_API_URL: partnerApiUrl
   PARTNER_API_KEY_SECRET_NAME: partnerApiKeySecretName
   PARTNER_API_KEY_HEADER: 'X-Api-Key'
+  // With entra the app reads no vault: the token comes from the partner's tenant, through
+  // this cloud's authority, with the identity as the registration's federated credential.
+  PARTNER_AUTH: partnerAuth
+  PARTNER_TENANT_ID: partnerTenantId
+  PARTNER_APP_CLIENT_ID: partnerAppClientId
+  PARTNER_SCOPE: partnerScope
+  PARTNER_AUTHORITY_HOST: environment().authentication.loginEndpoint
   SECRET_CACHE_TTL_SECONDS: '300'
   POSTURE_SCHEDULE: '0 0 */6 * * *'
   APP_FUNCTIONS: 'api'

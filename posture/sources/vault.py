@@ -4,7 +4,8 @@
 it needs the list permission (Key Vault Reader, or Secrets User) and returns no
 value, so the checker holds no secret even while it inspects all of them. The names
 the app *uses* come from its settings: every setting whose name ends in
-``_SECRET_NAME`` (declared ones fall back to their default).
+``_SECRET_NAME`` (declared ones fall back to their default), but the partner key's while
+``PARTNER_AUTH=entra`` (the partner then takes a token, and no key is read).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from typing import Final
 
 from posture.context import CheckContext
 from posture.errors import Unseen, VaultListingTruncatedError
-from shared.settings import KEY_VAULT_URI, declared_settings
+from shared.settings import (
+    KEY_VAULT_URI,
+    PARTNER_API_KEY_SECRET_NAME,
+    PARTNER_AUTH,
+    declared_settings,
+)
 
 SECRET_NAME_SUFFIX: Final = "_SECRET_NAME"  # noqa: S105 (a suffix of setting names)
 PAGE_SIZE: Final = 25
@@ -88,13 +94,16 @@ def vault_secrets(context: CheckContext) -> list[SecretFacts]:
 def secrets_in_use(context: CheckContext) -> dict[str, str]:
     """Setting name -> secret name, for every ``*_SECRET_NAME`` setting the app reads."""
     used: dict[str, str] = {}
+    unused = {PARTNER_API_KEY_SECRET_NAME.name} if context.value(PARTNER_AUTH) == "entra" else set()
     for spec in declared_settings():
+        if spec.name in unused:
+            continue
         if spec.name.endswith(SECRET_NAME_SUFFIX):
             name = context.value(spec)
             if name:
                 used[spec.name] = name
     for setting in context.env:
-        if setting.endswith(SECRET_NAME_SUFFIX) and setting not in used:
+        if setting.endswith(SECRET_NAME_SUFFIX) and setting not in {*used, *unused}:
             name = context.setting(setting)
             if name:
                 used[setting] = name

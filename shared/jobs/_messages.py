@@ -1,9 +1,18 @@
-"""The jobs queue's message: versioned JSON, small, carrying ids only.
+"""The jobs queue's message: versioned JSON, size-checked, carrying the job it names.
 
-The job's input lives in its state blob; the message only says which job to
-process, so a message never carries user data or anything secret and stays
-far below what one message of the jobs queue carries (:func:`shared.queues.payload_limit`:
-48 KiB of payload once base64-encoded).
+A new job's message is sent *before* its state blob is written, and carries what that
+blob holds when it is first written (owner, input, request hash, the partner's analysis
+as the app kept it, creation time): so the message is the job's durable record, and a
+request that ends between the two (a crash, a scale-in) leaves a message from which the
+worker writes the state itself (:mod:`blueprints.worker`). One write fewer than a marker
+of its own would cost (docs/performance.md, "The submission's storage calls"). Messages
+sent again for a job whose state exists (a replay, a retry, the outbox) carry its id only.
+
+What a message carries is what the job's state holds, never more: no secret (the partner's
+answer is kept through its allow-list), and within what one message of the jobs queue
+carries (:func:`shared.queues.payload_limit`: 48 KiB of payload once base64-encoded); a job
+too large to carry is sent the other way, state first behind an outbox marker
+(:mod:`shared.jobs._outbox`).
 
 It also carries the W3C ``traceparent`` of the span that sent it (its *creation context*,
 as the OpenTelemetry messaging conventions call it), so the worker continues the job's
@@ -17,31 +26,41 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+from shared.jobs._model import QUEUED, JobRecord, request_hash
 from shared.jobs.errors import MessageSchemaError
 from shared.queues import JOBS_ENCODING, payload_limit
 from shared.tracing import valid_traceparent
 
 SCHEMA = "jobs.v1"
 MAX_MESSAGE_BYTES = payload_limit(JOBS_ENCODING)
+#: The fields of a new job's state that its message carries (the rest are the defaults).
+CARRIED = ("owner", "input", "request_hash", "analysis", "created")
 
 
 @dataclass(frozen=True, slots=True)
 class JobMessage:
     job_id: str
     attempt: int = 1
+    #: The new job itself, as its state is first written (None: the state exists).
+    job: JobRecord | None = None
+    #: The context of the span that sent the message: the job's trace, continued.
     traceparent: str | None = None
 
     def encode(self) -> str:
-        """JSON text; the queue client encodes it on send (:mod:`shared.queues`)."""
-        document: dict[str, object] = {
-            "schema": SCHEMA,
-            "job_id": self.job_id,
-            "attempt": self.attempt,
-        }
+        """JSON text; the queue client encodes it on send (:mod:`shared.queues`).
+
+        :raises MessageSchemaError: over ``MAX_MESSAGE_BYTES`` (raised before anything is
+            sent, so the caller may send the job another way).
+        """
+        document: dict[str, Any] = {"schema": SCHEMA, "job_id": self.job_id}
+        document["attempt"] = self.attempt
+        if self.job is not None:
+            document["job"] = {name: getattr(self.job, name) for name in CARRIED}
         if self.traceparent is not None:
             document["traceparent"] = self.traceparent
-        text = json.dumps(document, separators=(",", ":"))
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         if len(text.encode()) > MAX_MESSAGE_BYTES:
             raise MessageSchemaError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
         return text
@@ -65,8 +84,34 @@ def decode_message(body: bytes) -> JobMessage:
         raise MessageSchemaError("job_id is not a UUID") from exc
     if not isinstance(attempt, int) or attempt < 1:
         raise MessageSchemaError("attempt must be a positive integer")
-    return JobMessage(
-        job_id=str(job_id),
-        attempt=attempt,
-        traceparent=valid_traceparent(document.get("traceparent")),
+    traceparent = valid_traceparent(document.get("traceparent"))
+    carried = document.get("job")
+    job = None if carried is None else _job(str(job_id), carried, traceparent)
+    return JobMessage(job_id=str(job_id), attempt=attempt, job=job, traceparent=traceparent)
+
+
+def _job(job_id: str, carried: Any, traceparent: str | None) -> JobRecord:
+    """The new job a message carries, checked as the API wrote it: every field of its kind,
+    and the input that the request hash was taken of. Its trace is the message's: a state
+    the worker writes from the message keeps it for every later send."""
+    if not isinstance(carried, dict) or set(carried) != set(CARRIED):
+        raise MessageSchemaError(f"job must be an object of exactly {', '.join(CARRIED)}")
+    owner, body, digest = carried["owner"], carried["input"], carried["request_hash"]
+    analysis, created = carried["analysis"], carried["created"]
+    if not (isinstance(owner, str) and isinstance(digest, str) and isinstance(created, str)):
+        raise MessageSchemaError("job owner, request_hash and created must be strings")
+    if not isinstance(body, dict) or not (analysis is None or isinstance(analysis, dict)):
+        raise MessageSchemaError("job input must be an object, its analysis an object or null")
+    if request_hash(body) != digest:
+        raise MessageSchemaError("job request_hash is not the hash of its input")
+    return JobRecord(
+        id=job_id,
+        owner=owner,
+        status=QUEUED,
+        input=body,
+        request_hash=digest,
+        created=created,
+        updated=created,
+        analysis=analysis,
+        traceparent=traceparent,
     )

@@ -2,8 +2,11 @@
 
 Blob Storage and Queue Storage share no transaction, so "write the job, then enqueue it"
 has a window: an instance that dies between the two (a recycle, a scale-in, a deploy, a
-``kill -9``) leaves a ``queued`` job that no message will ever pick up. The outbox closes
-it with one small blob per job in flight:
+``kill -9``) leaves a ``queued`` job that no message will ever pick up. A new job closes
+it by going the other way: its message, carrying the job, is sent first, and the worker
+writes the state if the request did not live to (:mod:`shared.jobs._messages`). Where the
+state must come first (a failed job set back to ``queued`` by a retry, or a job too large
+for a message), the outbox closes it with one small blob per job in flight:
 
 1. before the job's state is written (or a failed job is set back to ``queued``), a
    marker ``outbox/<job id>.json`` is written;
@@ -44,7 +47,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from shared.jobs._messages import JobMessage
 from shared.jobs._model import QUEUED, JobRecord, now, seconds_since
@@ -95,10 +98,14 @@ class Outbox:
         """Write the job's marker: from now on a cut-off sequence is found and finished."""
         self._jobs.upload_blob(_marker(job_id), b"{}", overwrite=True)
 
-    def send(self, job_id: str, *, traceparent: str | None = None) -> None:
-        """Put the job's message on the queue (base64, as the trigger expects).
+    def send(
+        self, job_id: str, *, job: JobRecord | None = None, traceparent: str | None = None
+    ) -> None:
+        """Put the job's message on the queue (base64, as the trigger expects); with ``job``,
+        a new job's message, which carries it.
 
         :keyword traceparent: the job's trace, to continue (else the one in progress).
+        :raises MessageSchemaError: the job is too large to carry (nothing was sent).
         """
         attributes = {
             "messaging.system": MESSAGING_SYSTEM,
@@ -113,7 +120,7 @@ class Outbox:
             attributes=attributes,
             parent=traceparent,
         ) as sending:
-            message = JobMessage(job_id, traceparent=sending.traceparent)
+            message = JobMessage(job_id, job=job, traceparent=sending.traceparent)
             self._queue.send_message(message.encode())
 
     @traced("outbox release", job="job_id")
@@ -121,6 +128,27 @@ class Outbox:
         """Delete the job's marker (already gone is fine)."""
         with contextlib.suppress(ResourceNotFoundError):
             self._jobs.delete_blob(_marker(job_id))
+
+    def dispatch(self, job_id: str) -> None:
+        """Send the message of a job whose state is written, then drop its marker. The job
+        is accepted already: a failure of either leaves the marker, and the reconciler
+        finishes the sequence (logged, never raised)."""
+        try:
+            self.send(job_id)
+        except AzureError as exc:
+            name = type(exc).__name__
+            _LOG.warning(
+                "job %s: enqueue not confirmed (%s); the outbox will send it", job_id, name
+            )
+            return
+        self.release_or_keep(job_id)
+
+    def release_or_keep(self, job_id: str) -> None:
+        """Drop the job's marker, or, when that fails, leave it for the reconciler to drop."""
+        try:
+            self.release(job_id)
+        except AzureError:
+            _LOG.warning("job %s: its outbox marker stays until the reconciler drops it", job_id)
 
     def pending(self, *, at: dt.datetime | None = None) -> list[Pending]:
         """Every marker and its age, oldest first."""

@@ -61,19 +61,24 @@ class JobStore:
     # -- jobs -----------------------------------------------------------------
 
     @traced("jobstore create", job="record")
-    def create(self, record: JobRecord) -> None:
-        """Write a new job's state once.
+    def create(self, record: JobRecord) -> bool:
+        """Write a new job's state once (``If-None-Match: *``); False if it was there.
 
-        Job ids are fresh UUIDs, so a blob that already exists was written by this very call:
-        the SDK retried an upload whose first answer was lost (a dropped connection).
+        Job ids are fresh UUIDs, so a blob that already exists holds this very job: the SDK
+        retried an upload whose first answer was lost (a dropped connection), or the worker
+        wrote it first from the job's message (which is sent before the state), or the
+        request did, while the worker looked.
         """
-        with contextlib.suppress(ResourceExistsError):
-            self.jobs.upload_blob(
-                f"{record.id}.json",
+        try:
+            written = self.jobs.get_blob_client(f"{record.id}.json").upload_blob(
                 json.dumps(asdict(record)),
                 overwrite=False,
                 content_settings=_json_content(),
             )
+        except ResourceExistsError:
+            return False
+        self._known[record.id] = (record, str(written["etag"]))
+        return True
 
     @traced("jobstore get", job="job_id")
     def get(self, job_id: str) -> tuple[JobRecord, str] | None:

@@ -1,6 +1,7 @@
 """The secret-safe way to call a third-party ("partner") API, and what a failed call is called.
 
-:class:`OutboundClient` carries a vault-held key in its one header and nowhere else,
+:class:`OutboundClient` carries a vault-held key (or an Entra bearer token) in its one
+header and nowhere else,
 retries what is safe to retry, holds each call to a deadline on its socket and refuses an
 answer that echoes a registered secret. Its pieces are private: where the key may go
 (``_placement``), the retry policy (``_retries``), the deadline (``_deadline``), reading
@@ -20,6 +21,7 @@ from shared.outbound.errors import (
     PartnerAuthError,
     PartnerKeyError,
     PartnerRejectedError,
+    PartnerTokenRejectedError,
     PartnerUnavailableError,
 )
 
@@ -35,6 +37,7 @@ __all__ = [
     "PartnerAuthError",
     "PartnerKeyError",
     "PartnerRejectedError",
+    "PartnerTokenRejectedError",
     "PartnerUnavailableError",
 ]
 

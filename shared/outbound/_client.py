@@ -14,21 +14,22 @@ Only idempotent methods are retried by default. A POST whose response was lost m
 already have been acted on by the partner (a job created, a charge made), so it is
 retried only when the caller supplies ``idempotency_key``: it is sent as the
 ``Idempotency-Key`` header, which lets the partner recognise the repeat and answer it
-without doing the work twice. Two ``Retry`` configurations, on two adapters, say so:
-urllib3's default ``allowed_methods``, and the same plus POST; the call picks one.
+without doing the work twice: two ``Retry`` configurations (urllib3's default methods, and
+those plus POST) on two adapters; the call picks one.
 
 On 401/403 the key is refetched once with ``force_fetch=True`` (it may have been rotated
 in the vault) and the call repeated once; a second refusal raises ``PartnerAuthError``.
-Redirects are never followed: they would carry the key header to another location.
+Redirects are never followed (they would carry the key header elsewhere).
 
-An unusable key (too short, a blank or control character) is ``PartnerKeyError``, a
-configuration error found before sending; ``on_invalid_key`` lets the provider forget it.
-Each call has an overall ``deadline`` (``_deadline``), whatever the read timeout; the 2xx
-answer is read bounded and refused if it holds a registered secret (``_answers``). No
-cookie is ever stored or sent (a ``Set-Cookie`` is not replayed).
+With ``scheme`` (``"Bearer"``) the credential is a token in ``Authorization: Bearer <token>``
+(``PARTNER_AUTH=entra``): the provider is a token provider, the 401 answer asks it for a new
+token, and a second refusal is ``PartnerTokenRejectedError``. Every other rule holds alike.
 
-Each call is a client span (``partner <METHOD>``): the partner's host, the path (never a
-query), the status, how many requests the retries made, and the failure's class.
+An unusable key (too short, a blank or control character) is ``PartnerKeyError``, found
+before sending; ``on_invalid_key`` lets the provider forget it. Each call has an overall
+``deadline`` (``_deadline``); the 2xx answer is read bounded and refused if it holds a
+registered secret (``_answers``). No cookie is ever stored or sent. Each call is a client
+span (``partner <METHOD>``) and one debug line (``_tracing``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import http
 import http.cookiejar
 import inspect
 import json as _json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,7 +60,7 @@ from shared.outbound._placement import (
     usable_key,
 )
 from shared.outbound._retries import BoundedRetry, RetryCount, current_count
-from shared.outbound._tracing import call_span, end_call_span
+from shared.outbound._tracing import call_ended, call_span
 from shared.outbound.errors import (
     KeyPlacementError,
     OutboundError,
@@ -72,7 +72,6 @@ from shared.settings import PARTNER_CONNECT_TIMEOUT, PARTNER_DEADLINE, PARTNER_R
 
 __all__ = ["OutboundClient"]
 
-_LOG = logging.getLogger("shared.outbound")  # the package, whose modules are private
 
 #: The defaults are the partner settings' (one decision, :mod:`shared.settings`): a client
 #: built without them waits as the app's partner calls do.
@@ -113,6 +112,8 @@ class OutboundClient:
     :keyword max_answer_bytes: the largest answer body read; a larger one is refused.
     :keyword min_key_length: a shorter key is refused as a configuration error.
     :keyword on_invalid_key: called when the key cannot be used (to forget it).
+    :keyword scheme: an authentication scheme (``"Bearer"``) to put before the credential in
+        its header; then the header is ``Authorization`` and the credential a token.
     :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
         mounted on it for ``base_url``, and it is left open by :meth:`close`. Calls go
         through the adapters with the session's environment (CA bundle, proxies); its
@@ -136,9 +137,13 @@ class OutboundClient:
         min_key_length: int = 16,
         on_invalid_key: Callable[[], None] | None = None,
         session: requests.Session | None = None,
+        scheme: str | None = None,
     ) -> None:
         self._base_url = checked_base_url(base_url)
         check_key_header(header_name)
+        if scheme is not None and (header_name.lower() != "authorization" or not scheme.isalpha()):
+            raise KeyPlacementError("a scheme is sent in the Authorization header only")
+        self._scheme = scheme
         if deadline <= 0 or max_answer_bytes <= 0:
             raise ValueError("deadline and max_answer_bytes must be positive")
         self._header_name, self._key_provider = header_name, key_provider
@@ -241,7 +246,7 @@ class OutboundClient:
                 response.close()  # the key may have been rotated: refetch it once and retry
                 response = self._send(adapter, method, url, body, extra, call, force_fetch=True)
             outcome = str(response.status_code)
-            refused = refusal_of(response, self._host, method, path)
+            refused = refusal_of(response, self._host, method, path, bearer=bool(self._scheme))
             if refused is not None:
                 raise refused
             return self._answer(response, method, path)
@@ -254,15 +259,8 @@ class OutboundClient:
             deadline.finish()
             current_deadline.reset(watched)
             current_count.reset(token)
-            end_call_span(traced, outcome, call.attempts)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            _LOG.debug(
-                "%s %s -> %s, %d attempt(s), %.0f ms",
-                method,
-                urlsplit(url).path,
-                outcome,
-                call.attempts,
-                elapsed_ms,
+            call_ended(
+                traced, method, url, outcome=outcome, attempts=call.attempts, started=started
             )
 
     def post_json(
@@ -336,7 +334,7 @@ class OutboundClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         key = usable_key(secret, min_length=self._min_key_length, on_invalid=self._on_invalid_key)
-        headers[self._header_name] = key
+        headers[self._header_name] = key if self._scheme is None else f"{self._scheme} {key}"
         prepared = self._session.prepare_request(
             requests.Request(method, url, headers=headers, data=body)
         )

@@ -25,6 +25,7 @@ from shared.outbound.errors import (
     OutboundTlsError,
     PartnerAuthError,
     PartnerRejectedError,
+    PartnerTokenRejectedError,
     PartnerUnavailableError,
 )
 from shared.redaction import scrub
@@ -60,10 +61,11 @@ def failure_of(
 
 
 def refusal_of(
-    response: requests.Response, host: str, method: str, path: str
+    response: requests.Response, host: str, method: str, path: str, *, bearer: bool = False
 ) -> OutboundError | None:
     """None for a 2xx answer; else the exception naming the refusal (the response is closed,
-    its body never read, logged or quoted)."""
+    its body never read, logged or quoted). ``bearer``: the credential was an Entra token,
+    so a 401/403 is :class:`PartnerTokenRejectedError`."""
     status = response.status_code
     if 200 <= status < 300:
         return None
@@ -71,6 +73,9 @@ def refusal_of(
     response.close()
     where = f"{method} {urlsplit(path).path} to {host}"
     answered = f"HTTP {status} {_phrase(status)}"
+    if status in (401, 403) and bearer:
+        message = f"{where}: {answered} with a freshly obtained token"
+        return PartnerTokenRejectedError(message, status=status)
     if status in (401, 403):
         return PartnerAuthError(f"{where}: {answered} with a freshly fetched key", status=status)
     if status == 429 or status >= 500:

@@ -79,6 +79,16 @@ class PartnerAuthError(OutboundError):
     caller_message = "the partner API refused the call"
 
 
+class PartnerTokenRejectedError(PartnerAuthError):
+    """The partner refused the bearer token twice, the second time a freshly obtained one:
+    it does not accept the token's tenant, audience or app roles (``PARTNER_AUTH=entra``)."""
+
+    code = "partner_token_rejected"
+    caller_message = (
+        "the partner API refused the app's Entra token (its tenant, audience or app role)"
+    )
+
+
 class PartnerRejectedError(OutboundError):
     """The partner rejected the request itself (a 4xx other than 401/403/429, or a 3xx)."""
 

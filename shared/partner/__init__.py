@@ -2,9 +2,10 @@
 
 :func:`analyze` sends a job's text to the partner and keeps, of its answer, only what
 :func:`analysis_from` allows. The provider and client are built on first use from the
-settings (``_wiring``): the key is read from Key Vault just before use, refetched once on
-a 401/403, never logged or returned. The answer's rules are imported with the package;
-the wiring when first used, and the Key Vault SDK and requests on the first call.
+settings (``_wiring``): with ``PARTNER_AUTH=key`` the key is read from Key Vault just before
+use, with ``entra`` a token comes from the partner's tenant (:mod:`shared.federation`); either
+is renewed once on a 401/403 and never logged or returned. The answer's rules are imported
+with the package; the wiring when first used, and the SDKs and requests on the first call.
 """
 
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         partner_client,
         reset,
         secret_provider,
+        token_provider,
     )
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "partner_client",
     "reset",
     "secret_provider",
+    "token_provider",
 ]
 
 if not TYPE_CHECKING:
@@ -55,6 +58,7 @@ if not TYPE_CHECKING:
                 "partner_client",
                 "reset",
                 "secret_provider",
+                "token_provider",
             ),
             "._wiring",
         ),

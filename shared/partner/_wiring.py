@@ -1,11 +1,17 @@
-"""The partner API, wired: one secret provider and one outbound client per process.
+"""The partner API, wired: one credential provider and one outbound client per process.
 
-The partner key is fetched from Key Vault just before use (cached in memory
-for ``SECRET_CACHE_TTL_SECONDS``), placed in its one header by the outbound
-client, refetched once when the partner answers 401/403 (the key was
-rotated), forgotten when it cannot be used (too short, a stray blank), and never
-logged or returned. Of the partner's answer, only values of the app's own closed sets
-are kept (:mod:`shared.partner._answer`).
+``PARTNER_AUTH=key``: the partner key is fetched from Key Vault just before use (cached in
+memory for ``SECRET_CACHE_TTL_SECONDS``), placed in its one header by the outbound client,
+refetched once when the partner answers 401/403 (the key was rotated), forgotten when it
+cannot be used (too short, a stray blank), and never logged or returned.
+
+``PARTNER_AUTH=entra``: no vault at all. A token from the partner's tenant, obtained with
+the managed identity as the federated credential of the app registration
+(:mod:`shared.federation`), travels as ``Authorization: Bearer``; it is held until near its
+expiry, asked for anew once when the partner answers 401/403, and never logged or returned.
+
+Of the partner's answer, in both modes, only values of the app's own closed sets are kept
+(:mod:`shared.partner._answer`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from shared.outbound import PartnerAnswerError
 from shared.partner._answer import analysis_from
 from shared.settings import get_settings
 
-if TYPE_CHECKING:  # Key Vault SDK and requests load on the first partner call
+if TYPE_CHECKING:  # Key Vault SDK, azure-identity and requests load on the first partner call
+    from shared.federation import PartnerTokenProvider
     from shared.outbound import OutboundClient
     from shared.vault import SecretProvider
 
@@ -42,6 +49,7 @@ SECRET_TTL_JITTER = 0.2
 
 _lock = threading.Lock()
 _provider: SecretProvider | None = None
+_tokens: PartnerTokenProvider | None = None
 _client: OutboundClient | None = None
 
 
@@ -53,6 +61,8 @@ def secret_provider() -> SecretProvider:
                 from shared.vault import SecretProvider, secret_client
 
                 settings = get_settings()
+                if settings.key_vault_uri is None:  # PARTNER_AUTH=entra: no vault to read
+                    raise RuntimeError("PARTNER_AUTH is entra: the partner takes no key")
                 _provider = SecretProvider(
                     secret_client(settings.key_vault_uri, get_credential()),
                     ttl=settings.secret_cache_ttl,
@@ -63,25 +73,52 @@ def secret_provider() -> SecretProvider:
     return _provider
 
 
+def token_provider() -> PartnerTokenProvider:
+    """The partner's token (``PARTNER_AUTH=entra``), held until near its expiry."""
+    global _tokens
+    if _tokens is None:
+        with _lock:
+            if _tokens is None:
+                from shared.federation import token_provider as build
+
+                entra = get_settings().entra
+                if entra is None:
+                    raise RuntimeError("PARTNER_AUTH is not entra: the partner takes the key")
+                _tokens = build(entra)
+    return _tokens
+
+
 def partner_client() -> OutboundClient:
     global _client
     if _client is None:
-        provider = secret_provider()
+        settings = get_settings()
+        options: dict[str, Any]
+        if settings.partner_auth == "entra":
+            tokens = token_provider()
+            options = {
+                "key_provider": tokens.get,
+                "header_name": "Authorization",
+                "scheme": "Bearer",
+                "on_invalid_key": tokens.invalidate,
+            }
+        else:
+            provider, name = secret_provider(), settings.partner_api_key_secret_name
+            options = {
+                "key_provider": functools.partial(provider.get, name),
+                "header_name": settings.partner_api_key_header,
+                "on_invalid_key": functools.partial(provider.invalidate, name),
+            }
         with _lock:
             if _client is None:
                 from shared.outbound import OutboundClient
 
-                settings = get_settings()
-                name = settings.partner_api_key_secret_name
                 _client = OutboundClient(
                     settings.partner_api_url,
-                    key_provider=functools.partial(provider.get, name),
-                    header_name=settings.partner_api_key_header,
                     connect_timeout=settings.partner_connect_timeout,
                     read_timeout=settings.partner_read_timeout,
                     deadline=settings.partner_deadline,
                     max_answer_bytes=MAX_ANSWER_BYTES,
-                    on_invalid_key=functools.partial(provider.invalidate, name),
+                    **options,
                 )
     return _client
 
@@ -107,9 +144,11 @@ def analyze(text: str, language: str | None, *, idempotency_key: str) -> dict[st
 
 
 def reset() -> None:
-    """Forget the provider and client (tests)."""
-    global _provider, _client
+    """Forget the providers and the client (tests)."""
+    global _provider, _tokens, _client
     with _lock:
         if _client is not None:
             _client.close()
-        _provider = _client = None
+        if _tokens is not None:
+            _tokens.close()
+        _provider = _tokens = _client = None

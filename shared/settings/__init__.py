@@ -31,6 +31,7 @@ from shared.redaction.shapes import INFO_KINDS, scan
 from shared.settings._parsers import (
     Parser,
     choice,
+    default_scope,
     flag,
     guid,
     guid_list,
@@ -53,6 +54,7 @@ from shared.settings.errors import SettingsError, UnsafeEnvironmentError
 
 __all__ = [
     "NOT_SECRET_NAMES",
+    "EntraPartner",
     "Setting",
     "Settings",
     "SettingsError",
@@ -159,8 +161,46 @@ AZURE_TOKEN_CREDENTIALS = Setting(
     required=False,
     parse=text,
 )
-# The partner API and its one secret.
-KEY_VAULT_URI = Setting("KEY_VAULT_URI", "Key Vault holding the partner API key.", parse=https_url)
+# The partner API and how the app authenticates to it (docs/partner-entra.md).
+PARTNER_AUTH = Setting(
+    "PARTNER_AUTH",
+    "`key` (the key in Key Vault) or `entra` (a token from the partner's tenant, no secret).",
+    default="key",
+    parse=choice("key", "entra"),
+)
+PARTNER_TENANT_ID = Setting(
+    "PARTNER_TENANT_ID",
+    "With `entra`: the partner's tenant, which issues the token.",
+    required=False,
+    parse=guid,
+)
+PARTNER_APP_CLIENT_ID = Setting(
+    "PARTNER_APP_CLIENT_ID",
+    "With `entra`: client id of the multi-tenant app registration the identity federates with.",
+    required=False,
+    parse=guid,
+)
+PARTNER_SCOPE = Setting(
+    "PARTNER_SCOPE",
+    "With `entra`: the partner API's scope, `<its application id URI>/.default`.",
+    required=False,
+    parse=default_scope,
+)
+PARTNER_AUTHORITY_HOST = Setting(
+    "PARTNER_AUTHORITY_HOST",
+    "With `entra`: the Entra authority that issues the token (another cloud's, or the devstack's).",
+    required=False,
+    default="https://login.microsoftonline.com",
+    parse=https_endpoint,
+)
+#: The settings ``PARTNER_AUTH=entra`` needs; none of them is read with ``key``.
+ENTRA_PARTNER_SETTINGS = (PARTNER_TENANT_ID, PARTNER_APP_CLIENT_ID, PARTNER_SCOPE)
+# The partner key (``PARTNER_AUTH=key``), in Key Vault.
+KEY_VAULT_URI = Setting(
+    "KEY_VAULT_URI",
+    "Key Vault holding the partner API key (needed with PARTNER_AUTH=key).",
+    parse=https_url,
+)
 PARTNER_API_URL = Setting(
     "PARTNER_API_URL", "Base URL of the third-party (partner) API.", parse=https_url
 )
@@ -446,6 +486,11 @@ DECLARED: tuple[Setting[Any], ...] = (
     JOBS_CLIENT_ID,
     AZURE_CLIENT_ID,
     AZURE_TOKEN_CREDENTIALS,
+    PARTNER_AUTH,
+    PARTNER_TENANT_ID,
+    PARTNER_APP_CLIENT_ID,
+    PARTNER_SCOPE,
+    PARTNER_AUTHORITY_HOST,
     KEY_VAULT_URI,
     PARTNER_API_URL,
     PARTNER_API_KEY_SECRET_NAME,
@@ -518,12 +563,30 @@ def check_not_secret(name: str, value: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class EntraPartner:
+    """Where the partner's token comes from (``PARTNER_AUTH=entra``): its tenant, the app
+    registration the managed identity federates with, the partner's scope, the authority."""
+
+    tenant_id: str
+    app_client_id: str
+    scope: str
+    authority_host: str
+    identity_client_id: str | None  # AZURE_CLIENT_ID: the user-assigned identity (Azure only)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """The app's typed settings; build with :func:`load_settings`."""
+    """The app's typed settings; build with :func:`load_settings`.
+
+    ``key_vault_uri`` is None only with ``partner_auth == "entra"``, and ``entra`` is set
+    exactly then: the app then reads no vault and needs none.
+    """
 
     jobs_queue_service_uri: str
     jobs_blob_service_uri: str
-    key_vault_uri: str
+    partner_auth: str
+    entra: EntraPartner | None
+    key_vault_uri: str | None
     partner_api_url: str
     partner_api_key_secret_name: str
     partner_api_key_header: str
@@ -544,10 +607,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for spec in DECLARED:  # every value once, read by the app or not
         if env.get(spec.name):
             check_not_secret(spec.name, env[spec.name])
+    partner_auth = PARTNER_AUTH.get(env)
     return Settings(
         jobs_queue_service_uri=JOBS_QUEUE_URI.get(env),
         jobs_blob_service_uri=JOBS_BLOB_URI.get(env),
-        key_vault_uri=KEY_VAULT_URI.get(env),
+        partner_auth=partner_auth,
+        entra=_entra_partner(env) if partner_auth == "entra" else None,
+        key_vault_uri=KEY_VAULT_URI.get(env) if partner_auth == "key" else KEY_VAULT_URI.read(env),
         partner_api_url=PARTNER_API_URL.get(env),
         partner_api_key_secret_name=PARTNER_API_KEY_SECRET_NAME.get(env),
         partner_api_key_header=PARTNER_API_KEY_HEADER.get(env),
@@ -560,6 +626,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         caller_token_issuers=CALLER_TOKEN_ISSUERS.get(env),
         caller_token_audiences=CALLER_TOKEN_AUDIENCES.get(env),
         caller_token_jwks_url=CALLER_TOKEN_JWKS_URL.get(env),
+    )
+
+
+def _entra_partner(env: Mapping[str, str]) -> EntraPartner:
+    """The three settings ``PARTNER_AUTH=entra`` needs, each named when it is missing."""
+    for spec in ENTRA_PARTNER_SETTINGS:
+        if spec.read(env) is None:
+            raise SettingsError(
+                spec.name, f"is not set, and {PARTNER_AUTH.name}=entra needs it ({spec.meaning})"
+            )
+    return EntraPartner(
+        tenant_id=PARTNER_TENANT_ID.get(env),
+        app_client_id=PARTNER_APP_CLIENT_ID.get(env),
+        scope=PARTNER_SCOPE.get(env),
+        authority_host=PARTNER_AUTHORITY_HOST.get(env),
+        identity_client_id=AZURE_CLIENT_ID.read(env),
     )
 
 

@@ -159,6 +159,15 @@ def loopback_or_https_url(name: str, value: str) -> str:
     return https_url(name, value)
 
 
+def default_scope(name: str, value: str) -> str:
+    """A client-credentials scope: the resource's identifier and ``/.default`` (an app asks for
+    the application permissions it was granted, never for named delegated ones)."""
+    resource = value.removesuffix("/.default")
+    if resource == value or not resource or any(c.isspace() for c in value):
+        raise SettingsError(name, "must be the partner API's identifier followed by /.default")
+    return value
+
+
 def choice(*allowed: str) -> Parser[str]:
     def parse(name: str, value: str) -> str:
         if value.lower() not in allowed:

@@ -150,6 +150,7 @@ class World:
                          "AZURE_TENANT_ID": str(uuid.UUID(int=3))})  # fmt: skip
         for given in ("API_CLIENT_ID", "PARTNER_API_URL", "AZURE_LOCATION"):
             recorded[given] = env[given]
+        recorded["PARTNER_AUTH"] = env.get("PARTNER_AUTH") or "key"  # the parameter's default
         env.update(recorded)
         (self.state / "azd-env.json").write_text(json.dumps(env))
         return []

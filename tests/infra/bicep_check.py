@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from tests.infra import arm_schema
+from tests.infra import arm_schema, graph_schema
 from tests.infra import bicep_model as bm
 
 BICEP_RESOURCE_KEYS = {"name", "parent", "scope", "dependsOn"}
@@ -224,6 +224,10 @@ def check_resources(path: str, tree: dict[str, Any], text: str) -> list[Finding]
         type_, version = resource["type"], resource["api_version"]
         label = f"{symbol} ({type_}@{version})"
         body = bm.body(resource)
+        if type_.startswith("Microsoft.Graph/"):  # the Graph extension's, not ARM's
+            for problem in graph_schema.problems(type_, version, body):
+                findings.append(Finding(path, start, f"{symbol}: {problem}"))
+            continue
         name = body.get("name") if isinstance(body.get("name"), str) else None
         ref = arm_schema.lookup(type_, version, name)
         if ref is None:

@@ -84,6 +84,9 @@ class Resource:
         return {}
 
     def attribute(self, name: str) -> Any:
+        if self.type.startswith("Microsoft.Graph/"):  # Graph's: its own ids, its alternate key
+            return {"id": stable_guid("graph-object", self.name), "uniqueName": self.name,
+                    "appId": stable_guid("graph-app", self.name)}[name]  # fmt: skip
         if name == "id":
             return self.id
         if name == "name":
@@ -156,8 +159,12 @@ class Module:
         body = resource["config"]
         if "loop_type" in body or ("condition" in body and "config" in body):
             body = body["config"]
-        name = str(self.value(body["name"]))
         rtype = resource["type"]
+        if rtype.startswith("Microsoft.Graph/"):  # keyed by uniqueName; a child by its own name
+            key = body.get("uniqueName") or str(body["name"]).rsplit("/", 1)[-1]
+            name = str(self.value(key))
+            return Resource(symbol, rtype, name, f"graph:{name}", body, self)
+        name = str(self.value(body["name"]))
         parent = body.get("parent")
         if parent:
             owner = self.resource(parent)
@@ -169,7 +176,10 @@ class Module:
 
     def module(self, symbol: str) -> Module | dict[str, Any]:
         declared = self.tree["modules"][symbol]
-        params = {k: self.value(v) for k, v in (declared["config"].get("params") or {}).items()}
+        config = declared["config"]
+        if "condition" in config and "config" in config:  # `= if (...) {`: its body inside
+            config = config["config"]
+        params = {k: self.value(v) for k, v in (config.get("params") or {}).items()}
         if declared["type"] == "bicep_registry_alias":
             if "managed-identity/user-assigned-identity" not in declared["detail"]["path"]:
                 raise DerivationError(f"registry module {declared['detail']['path']}")
@@ -292,6 +302,14 @@ class Module:
             return (
                 self.platform.tenant if prop == "tenantId" else {"tenantId": self.platform.tenant}
             )
+        if kind == "environment":  # the public cloud's, as Platform.login says
+            found: Any = {
+                "name": "AzureCloud",
+                "authentication": {"loginEndpoint": self.platform.login},
+            }
+            for step in str(prop or "").split("."):
+                found = found[step] if step else found
+            return found
         if kind == "unique_string":
             return self.platform.token
         if kind == "to_lower":

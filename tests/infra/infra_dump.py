@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,34 @@ YAML_FILES = ("azure.yaml",)
 YAML_DIRS = (".github/workflows",)
 
 
+#: Bicep's ``extension <alias>`` statement (the Microsoft Graph extension), alone on its line.
+EXTENSION = re.compile(r"^extension\s+(\w+)[ \t]*$", re.MULTILINE)
+
+
+def without_extensions(text: str) -> tuple[str, list[str]]:
+    """``text`` with each ``extension`` statement blanked (its line kept, so line numbers
+    hold), and the extension aliases. pycep-parser 0.5.1 predates the statement and refuses
+    the whole file over it; nothing else in the file is touched."""
+    names = EXTENSION.findall(text)
+    return EXTENSION.sub("", text), names
+
+
 def parse_bicep(root: Path) -> dict[str, dict[str, Any]]:
-    """Parse each .bicep file under infra/; a failure is recorded, not raised."""
+    """Parse each .bicep file under infra/; a failure is recorded, not raised. A file's
+    ``extension`` statements are set aside first and listed as the tree's ``extensions``."""
     pycep = importlib.import_module("pycep")
     parser = pycep.BicepParser()
     trees: dict[str, dict[str, Any]] = {}
     for path in sorted((root / "infra").rglob("*.bicep")):
         rel = path.relative_to(root).as_posix()
+        text, extensions = without_extensions(path.read_text(encoding="utf-8"))
         try:
-            trees[rel] = {"tree": parser.parse(text=path.read_text(encoding="utf-8"))}
+            tree = parser.parse(text=text)
         except Exception as exc:  # any parser failure is a finding
             trees[rel] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        tree["extensions"] = extensions
+        trees[rel] = {"tree": tree}
     return trees
 
 

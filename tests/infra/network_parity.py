@@ -77,7 +77,9 @@ def evaluate(tree: dict[str, Any], node: Any, bindings: dict[str, Any]) -> Any:
         chosen = "true_value" if evaluate(tree, operands["condition"], bindings) else "false_value"
         return evaluate(tree, operands[chosen], bindings)
     if operator and operator["type"] in ("logical_not", "not"):
-        return not evaluate(tree, operator["operands"].get("bool_expression"), bindings)
+        operands = operator["operands"]
+        negated = operands.get("bool_expression", operands.get("bool_value"))
+        return not evaluate(tree, negated, bindings)
     function = node.get("function") if isinstance(node, dict) else None
     if function and function["type"] == "empty":
         return not evaluate(tree, function["parameters"]["item_to_test"], bindings)
@@ -107,7 +109,8 @@ def _module_params(trees: Trees, symbol: str) -> dict[str, Any]:
 
 
 def _main_bindings(vnet: bool) -> dict[str, Any]:
-    return {"vnetEnabled": vnet}
+    # PARTNER_AUTH=key: the shape with both apps (with entra there is no rotation app).
+    return {"vnetEnabled": vnet, "entraPartner": False}
 
 
 def _param_value(trees: Trees, symbol: str, param: str, vnet: bool) -> Any:
@@ -146,7 +149,8 @@ def _referenced_params(tree: dict[str, Any], value: Any) -> set[str]:
 def _reached(trees: Trees, symbol: str, param: str, seen: set[str]) -> set[tuple[str, str]]:
     """Storage and vault services behind one parameter of an app module, through outputs."""
     found: set[tuple[str, str]] = set()
-    for module, output in _outputs_of(trees, _module_params(trees, symbol).get(param, "")):
+    # Evaluated first, so a `cond ? a : b` parameter follows the branch the shape takes.
+    for module, output in _outputs_of(trees, _param_value(trees, symbol, param, vnet=True) or ""):
         if module not in trees[MAIN]["modules"] or f"{module}.{output}" in seen:
             continue
         seen.add(f"{module}.{output}")

@@ -169,6 +169,34 @@ def _functions(site: Resource, hosted: str) -> list[dict[str, Any]]:
     return listed
 
 
+def _graph(resource: Resource, graph: dict[str, Any]) -> None:
+    """A Microsoft Graph resource (PARTNER_AUTH=entra's app registration and its federated
+    credential) as Graph lists it: ``graph["applications"]`` and each application's
+    ``federatedIdentityCredentials`` in ``graph["responses"]``."""
+    module, body = resource.module, resource.body
+    if resource.type == "Microsoft.Graph/applications":
+        owners = module.value((body.get("owners") or {}).get("relationships") or [])
+        graph["applications"].append({
+            "id": resource.attribute("id"),
+            "appId": resource.attribute("appId"),
+            "displayName": module.value(body["displayName"]),
+            "signInAudience": module.value(body.get("signInAudience")) or "AzureADMyOrg",
+            "passwordCredentials": module.value(body.get("passwordCredentials") or []),
+            "keyCredentials": module.value(body.get("keyCredentials") or []),
+            "owners": [{"@odata.type": "#microsoft.graph.user", "id": o} for o in owners],
+        })  # fmt: skip
+        return
+    owner = module.resource(resource.symbol.split("__", 1)[0])  # pycep names a child parent__child
+    path = f"GET /v1.0/applications/{owner.attribute('id')}/federatedIdentityCredentials"
+    graph["responses"].setdefault(path, {"value": []})["value"].append({
+        "id": stable_guid("fic", owner.name, resource.name),
+        "name": resource.name,
+        "issuer": module.value(body["issuer"]),
+        "subject": module.value(body["subject"]),
+        "audiences": module.value(body["audiences"]),
+    })  # fmt: skip
+
+
 def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) -> Deployment:
     main = Module(MAIN, trees, params, platform)
     rows: list[dict[str, Any]] = []
@@ -178,6 +206,7 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
     plane = DataPlane()
     settings: dict[str, dict[str, str]] = {}
     sites: dict[str, Resource] = {}
+    graph: dict[str, Any] = {"applications": [], "responses": {}, "principals": []}
     for module in _modules(main)[1:]:
         assignments += _assignments(module)
         outputs = {k: {"type": "String", "value": str(module.output(k))}
@@ -193,6 +222,9 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
         })  # fmt: skip
         for resource, declared in _declared(module):
             body = resource.body
+            if resource.type.startswith("Microsoft.Graph/"):
+                _graph(resource, graph)
+                continue
             if resource.type in JUDGED_TYPES:
                 rows.append(_row(resource, declared))
             if resource.type == "Microsoft.Web/sites":
@@ -228,6 +260,7 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
                           "properties": module.value(body["properties"])})  # fmt: skip
             elif resource.type == "Microsoft.KeyVault/vaults":
                 responses[f"GET {resource.id}/keys"] = {"value": []}
+                responses[f"GET {resource.id}/secrets"] = {"value": []}  # filled below
                 responses.setdefault(
                     f"GET {resource.id}/providers/Microsoft.Insights/diagnosticSettings",
                     {"value": []},
@@ -237,8 +270,17 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
                 plane.containers[resource.name] = list(names)
                 plane.queues[resource.name] = list(module.lookup("queueNames"))
     for row in rows:
-        for rid in (row.get("identity") or {}).get("userAssignedIdentities") or {}:
+        assigned = (row.get("identity") or {}).get("userAssignedIdentities") or {}
+        for rid, ids in assigned.items():
             responses[f"GET {rid}/federatedIdentityCredentials"] = {"value": []}
+            # Its service principal, as Graph lists a managed identity's.
+            if all(sp["id"] != ids["principalId"] for sp in graph["principals"]):
+                graph["principals"].append({
+                    "id": ids["principalId"], "appId": ids["clientId"],
+                    "displayName": rid.rsplit("/", 1)[-1],
+                    "servicePrincipalType": "ManagedIdentity", "appOwnerOrganizationId": None,
+                    "passwordCredentials": [], "keyCredentials": [],
+                })  # fmt: skip
     for name, site in sites.items():
         hosted = settings[name].get("APP_FUNCTIONS", "all")
         responses[f"GET {site.id}/functions"] = {"value": _functions(site, hosted)}
@@ -263,14 +305,24 @@ def derive(trees: dict[str, Any], platform: Platform, params: dict[str, Any]) ->
     vault = next(r for r in rows if r["type"] == "microsoft.keyvault/vaults")
     secret_name = settings[api.name]["PARTNER_API_KEY_SECRET_NAME"]
     set_at = now - timedelta(days=10)
-    plane.secrets[vault["name"]] = [{
-        "name": secret_name,
-        "attributes": {"enabled": True, "created": int(set_at.timestamp()),
-                       "updated": int(set_at.timestamp()),
-                       "exp": int((set_at + timedelta(days=PARTNER_KEY_DAYS)).timestamp()),
-                       "recoveryLevel": "Recoverable", "recoverableDays": 90},
-    }]  # fmt: skip
-    model = CloudModel(resources=rows, recorded=responses)
+    attributes = {"enabled": True, "created": int(set_at.timestamp()),
+                  "updated": int(set_at.timestamp()),
+                  "exp": int((set_at + timedelta(days=PARTNER_KEY_DAYS)).timestamp()),
+                  "recoveryLevel": "Recoverable", "recoverableDays": 90}  # fmt: skip
+    # The key a person sets after the first provision (docs/deploy.md); none with entra.
+    held = [] if settings[api.name].get("PARTNER_AUTH") == "entra" else [secret_name]
+    plane.secrets[vault["name"]] = [{"name": n, "attributes": attributes} for n in held]
+    responses[f"GET {vault['id']}/secrets"] = {"value": [
+        {"id": f"{vault['id']}/secrets/{n}", "name": n, "type": "Microsoft.KeyVault/vaults/secrets",
+         "properties": {"attributes": attributes}} for n in held
+    ]}  # fmt: skip
+    responses.update(graph["responses"])
+    model = CloudModel(
+        resources=rows,
+        recorded=responses,
+        applications=graph["applications"],
+        service_principals=graph["principals"],
+    )
     return Deployment(model, plane, settings[api.name], api, settings[api.name]["AZURE_CLIENT_ID"])
 
 
@@ -285,8 +337,8 @@ def add_recorded_surroundings(
     access = recordings.load("access")
     auditing = recordings.load("auditing")
     tenant_model = recordings.model(tenant)
-    model.applications = tenant_model.applications
-    model.service_principals = tenant_model.service_principals
+    model.applications = [*tenant_model.applications, *model.applications]
+    model.service_principals = [*tenant_model.service_principals, *model.service_principals]
     model.policy = copy.deepcopy(
         tenant["responses"]["GET /v1.0/policies/defaultAppManagementPolicy"]
     )

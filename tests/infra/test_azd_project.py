@@ -22,9 +22,27 @@ def test_azure_yaml_declares_the_python_function_services(yaml_docs: dict[str, A
     project = yaml_docs["azure.yaml"]
     assert "__error__" not in project, project
     service = {"project": ".", "language": "python", "host": "function", "remoteBuild": True}
-    # The same code twice: the jobs API, and the key rotation under its own identity.
-    assert project["services"] == {"api": service, "rotation": service}
+    # The same code twice: the jobs API, and the key rotation under its own identity, found
+    # by the name main.bicep outputs (with PARTNER_AUTH=entra, the jobs app's: no rotation app).
+    rotation = {**service, "resourceName": "${SERVICE_ROTATION_RESOURCE_NAME}"}
+    assert project["services"] == {"api": service, "rotation": rotation}
     assert project["infra"]["path"] == "infra"
+
+
+def test_the_rotation_service_always_names_an_app_main_bicep_creates(
+    bicep: dict[str, Any],
+) -> None:
+    outputs = bicep["infra/main.bicep"]["outputs"]
+    named = outputs["SERVICE_ROTATION_RESOURCE_NAME"]["value"]
+    condition = named["operator"]["operands"]
+    assert bm.render(condition["condition"]) == "entraPartner"
+    assert bm.render(condition["true_value"]) == "app.outputs.name"
+    assert bm.render(condition["false_value"]) == "rotation.outputs.name"
+    rotation = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]
+    assert rotation["condition"]["operator"] == {
+        "type": "not",
+        "operands": {"bool_value": "entraPartner"},
+    }
 
 
 def test_azure_yaml_hooks_exist_for_posix_and_windows(yaml_docs: dict[str, Any]) -> None:

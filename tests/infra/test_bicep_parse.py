@@ -1,7 +1,10 @@
 """Every Bicep file parses, so checkov and the consistency tests see all of the template.
 
 pycep-parser is the parser checkov itself uses: a file it cannot parse is one checkov
-silently leaves out, which is why a parse failure here is a test failure.
+silently leaves out, which is why a parse failure here is a test failure. Bicep's
+``extension`` statement (the Microsoft Graph extension) is newer than pycep-parser 0.5.1,
+which refuses a file for it; the dump sets the statement aside and parses the rest
+(tests/infra/infra_dump.py), and records the extension in the tree.
 """
 
 from __future__ import annotations
@@ -47,3 +50,16 @@ def test_main_uses_existing_local_modules_and_pinned_avm(bicep: dict[str, Any]) 
         parts = detail["tag"].split(".")
         exact = len(parts) == 3 and all(p.isdigit() for p in parts)
         assert exact, f"{symbol}: pin an exact version, not {detail['tag']!r}"
+
+
+def test_an_extension_statement_is_set_aside_and_nothing_else(bicep: dict[str, Any]) -> None:
+    from tests.infra.infra_dump import without_extensions
+
+    text = (INFRA / "modules" / "partner-app.bicep").read_text(encoding="utf-8")
+    kept, names = without_extensions(text)
+    assert names == ["microsoftGraphV1"]
+    assert kept.splitlines() == [
+        "" if line.startswith("extension ") else line for line in text.splitlines()
+    ]
+    assert bicep["infra/modules/partner-app.bicep"]["extensions"] == ["microsoftGraphV1"]
+    assert all(not tree["extensions"] for path, tree in bicep.items() if "partner-app" not in path)

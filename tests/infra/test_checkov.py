@@ -21,9 +21,20 @@ def test_checkov_reports_no_failed_check(checkov_report: dict[str, Any]) -> None
     assert not failed, "checkov failed checks:\n" + "\n".join(described)
 
 
-def test_checkov_parsed_every_file_and_checked_something(checkov_report: dict[str, Any]) -> None:
+def test_checkov_parsed_every_file_and_checked_something(
+    checkov_report: dict[str, Any], bicep: dict[str, Any]
+) -> None:
+    """checkov's parser (pycep-parser 0.5.1) predates Bicep's ``extension`` statement and
+    leaves out a file that has one: those may fail, and no other. They hold Microsoft Graph
+    resources alone (the dump parses them with the statement set aside), for which checkov
+    has no check; tests/infra/test_graph_resources.py holds them instead."""
     summary = checkov_report["summary"]
-    assert summary["parsing_errors"] == 0, checkov_report["results"].get("parsing_errors")
+    with_extension = {path for path, tree in bicep.items() if tree.get("extensions")}
+    assert summary["parsing_errors"] == len(with_extension), with_extension
+    for path in with_extension:
+        types = {r["type"] for r in bicep[path].get("resources", {}).values()}
+        assert types, path
+        assert all(t.startswith("Microsoft.Graph/") for t in types), (path, types)
     # A run that checks nothing passes vacuously; make sure it really looked.
     assert summary["passed"] >= 20, summary
     assert summary["resource_count"] >= 30, summary

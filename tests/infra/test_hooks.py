@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from tests.infra.conftest import INFRA
-from tests.support.fake_azure_cli import Tools
+from tests.support.fake_azure_cli import Tools, rest_calls
 
 HOOKS = INFRA / "hooks"
 FAKECLI = Path(__file__).with_name("fakecli.py")
@@ -56,18 +56,6 @@ def fresh_answers(*, owner: str = "1", scope: str = "") -> list[list[Any]]:
         ["az", ["ad sp show", "appRoles"], ROLE],
         ["az", ["rest", "--method GET", "appRoleAssignedTo"], "0"],
     ]
-
-
-def rest_calls(tools: Tools, method: str) -> list[tuple[str, dict[str, Any]]]:
-    """(url, parsed body) of each `az rest --method <method>` call."""
-    found = []
-    for call in tools.calls():
-        args = call["args"]
-        if call["tool"] == "az" and args[:1] == ["rest"] and method in args:
-            url = args[args.index("--url") + 1]
-            body = json.loads(args[args.index("--body") + 1]) if "--body" in args else {}
-            found.append((url, body))
-    return found
 
 
 def test_preprovision_creates_one_registration_keyed_by_its_client_id(tmp_path: Path) -> None:

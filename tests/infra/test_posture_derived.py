@@ -1,4 +1,6 @@
-"""The deployment the template makes passes every posture rule; a template change that
+"""The deployment the template makes passes every posture rule, with the partner's key
+(``partnerAuth=key``) and with Entra tokens and no key (``entra``: the app registration the
+Graph extension creates is derived too, and its rules pass on it); a template change that
 breaks a control makes the rule that judges it fail.
 
 The deployment is derived from ``infra/`` itself (tests/infra/posture_deployment.py): the
@@ -50,6 +52,24 @@ PARAMS = {
     "partnerApiUrl": "https://partner.example/v1",
     "partnerKeyExists": True,  # the key is set after the first provision (docs/deploy.md)
 }
+#: PARTNER_AUTH=entra (docs/partner-entra.md): no key; the registration the partner trusts,
+#: owned by whoever ran azd.
+ENTRA_PARAMS = {
+    **PARAMS,
+    "partnerAuth": "entra",
+    "partnerTenantId": "7d3e9b21-5c4a-4f86-9e10-2b6c8d4f1a77",
+    "partnerScope": "api://partner-analysis/.default",
+    "principalId": "00e1f2a3-b4c5-4d6e-8f70-8192a3b4c5d6",
+    "partnerKeyExists": False,
+}
+MODES = {"key": PARAMS, "entra": ENTRA_PARAMS}
+#: Rules a mode declares inapplicable (``skipped``, never blindness): the partner's federation
+#: has nothing to judge while the partner takes the key.
+NOT_APPLICABLE = {
+    "key": {"ENT-PARTNER-CRED", "ENT-PARTNER-FIC", "ENT-PARTNER-OWNER", "KV-NO-PARTNER-KEY"},
+    # with no key the app reads no secret: there is nothing in use to find disabled
+    "entra": {"KV-SECRET-DISABLED-IN-USE"},
+}
 
 
 class AppCredential:
@@ -89,8 +109,10 @@ class Estate:
         return Platform(SUB, f"rg-{ENVIRONMENT}", TENANT, TOKEN, endpoint,
                         client_ids={f"id-{TOKEN}": stable_guid("app-client", TOKEN)})  # fmt: skip
 
-    def judge(self, trees: dict[str, Any]) -> tuple[dict[str, Any], Deployment]:
-        deployment = derive(trees, self.platform(), PARAMS)
+    def judge(
+        self, trees: dict[str, Any], params: dict[str, Any] = PARAMS
+    ) -> tuple[dict[str, Any], Deployment]:
+        deployment = derive(trees, self.platform(), params)
         workspace = deployment.env["POSTURE_LOG_WORKSPACE_ID"]
         operator = add_recorded_surroundings(
             deployment.model, subscription=SUB, workspace=workspace
@@ -134,16 +156,19 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
         yield found
 
 
+@pytest.mark.parametrize("mode", MODES)
 def test_the_templates_deployment_passes_every_rule(
-    estate: Estate, bicep: dict[str, dict[str, Any]]
+    estate: Estate, bicep: dict[str, dict[str, Any]], mode: str
 ) -> None:
-    results, deployment = estate.judge(bicep)
+    results, deployment = estate.judge(bicep, MODES[mode])
     assert set(results) == {r.id for r in all_rules()}
     not_passing = {
         k: (r.status.value, r.message) for k, r in results.items() if r.status is not Status.PASS
     }
     for rule_id, item in sorted(not_passing.items()):
         print("NOT PASSING", rule_id, item)
+    for rule_id in NOT_APPLICABLE[mode]:
+        assert not_passing.pop(rule_id)[0] == Status.SKIPPED.value, rule_id
     assert not_passing == {}
     least = results["MI-LEAST-PRIVILEGE"]
     # Every assignment of the app's identity and of the rotation's (rbac.bicep, posture-rbac,
@@ -157,7 +182,11 @@ def test_the_templates_deployment_passes_every_rule(
     listed = next(v for k, v in deployment.model.recorded.items() if k.endswith("roleAssignments"))
     granted = [a for a in listed["value"] if a["properties"]["principalId"] in principals]
     assert len(granted) > 10
-    assert least.message.startswith(f"{len(granted)} role assignment(s) of 2 identity(ies)")
+    # With entra there is no rotation app: the jobs app's identity alone.
+    identities = 1 if mode == "entra" else 2
+    assert least.message.startswith(
+        f"{len(granted)} role assignment(s) of {identities} identity(ies)"
+    )
 
 
 # -- one generated template change per rule family -----------------------------------------
@@ -196,6 +225,16 @@ CHANGES = [
      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId}'", "RT-AI-AUTH"),
     ("events delivered to a keyed webhook", "infra/modules/rotation-events.bicep",
      "endpointType: 'StorageQueue'", "endpointType: 'WebHook'", "EG-DELIVERY"),
+    # PARTNER_AUTH=entra: the registration the partner trusts (infra/modules/partner-app.bicep)
+    ("the registration holds a password", "infra/modules/partner-app.bicep",
+     "  signInAudience: 'AzureADMultipleOrgs'\n",
+     "  signInAudience: 'AzureADMultipleOrgs'\n  passwordCredentials: [\n    {\n"
+     "      displayName: 'kept just in case'\n      endDateTime: '2099-01-01T00:00:00Z'\n"
+     "    }\n  ]\n", "ENT-PARTNER-CRED"),
+    ("the credential trusts the owner", "infra/modules/partner-app.bicep",
+     "    subject: identityPrincipalId\n", "    subject: ownerPrincipalId\n", "ENT-PARTNER-FIC"),
+    ("no owner", "infra/main.bicep", "    ownerPrincipalId: principalId\n",
+     "    ownerPrincipalId: ''\n", "ENT-PARTNER-OWNER"),
 ]  # fmt: skip
 
 
@@ -213,10 +252,11 @@ def test_a_generated_template_change_fails_the_rule_that_judges_it(
     target.write_text(text.replace(old, new, 1), encoding="utf-8")
     parsed = parse_infra_copy(copy)
     trees = {p: v["tree"] for p, v in parsed["bicep"].items()}
-    results, _ = estate.judge(trees)
+    mode = "entra" if rule.startswith("ENT-PARTNER") else "key"
+    results, _ = estate.judge(trees, MODES[mode])
     assert results[rule].status is Status.FAIL, (case, results[rule])
     others = {k for k, r in results.items() if r.status is not Status.PASS} - {rule}
-    assert others == ALSO.get(rule, set()), others
+    assert others - NOT_APPLICABLE[mode] == ALSO.get(rule, set()), others
 
 
 #: A change that breaks one control can break a neighbour too, and should.
@@ -225,4 +265,8 @@ ALSO = {
     "STG-SHAREDKEY": {"STG-KEY-HYGIENE"},
     # the platform lets an anonymous call through to the function
     "APP-AUTH": {"RT-AUTH-PROBE"},
+    # the registration's password is a client secret in the tenant
+    "ENT-PARTNER-CRED": {"ENT-APP-SECRETS"},
+    # an ownerless registration is a governance gap of the tenant's too
+    "ENT-PARTNER-OWNER": {"ENT-APP-GOVERNANCE"},
 }

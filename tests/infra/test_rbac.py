@@ -279,7 +279,14 @@ def test_the_app_reads_one_secret_and_only_metadata_of_the_others(bicep: dict[st
     assert (PARTNER_KEY, "Key Vault Secrets User") in have
     main = bicep["infra/main.bicep"]["modules"]["rbac"]["config"]["params"]
     assert bm.render(main["partnerApiKeySecretName"]) == "partnerApiKeySecretName"
-    assert bm.render(main["partnerKeyExists"]) == "partnerKeyExists"
+    # Granted once the key exists, and never with PARTNER_AUTH=entra (no key at all).
+    grant = main["partnerKeyExists"]["operator"]
+    assert grant["type"] == "and"
+    assert grant["operands"]["operand_1"] == "partnerKeyExists"
+    assert grant["operands"]["operand_2"]["operator"] == {
+        "type": "not",
+        "operands": {"bool_value": "entraPartner"},
+    }
 
 
 # -- the posture checker's read access (infra/modules/posture-rbac.bicep) -------------------

@@ -80,7 +80,7 @@ def problems(tree: dict[str, Any], needs: dict[str, set[tuple[str, str]]] = NEED
 def test_each_identity_has_exactly_the_roles_it_needs(bicep: dict[str, Any]) -> None:
     assert problems(tree_of(bicep)) == []
     assert problems(tree_of(bicep, EVENTS), TOPIC_NEEDS) == []
-    main = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]["params"]
+    main = bm.body(bicep["infra/main.bicep"]["modules"]["rotation"])["params"]
     assert bm.render(main["identityPrincipalId"]) == "rotationIdentity.outputs.principalId"
     assert bm.render(main["appPrincipalId"]) == "identity.outputs.principalId"
 
@@ -133,7 +133,7 @@ def test_events_reach_the_queue_with_the_topics_identity(bicep: dict[str, Any]) 
         assert params[name] == name, "handed on under the same name"
     main = bicep["infra/main.bicep"]
     storage = main["modules"]["rotationStorage"]["config"]["params"]
-    rotation = main["modules"]["rotation"]["config"]["params"]
+    rotation = bm.body(main["modules"]["rotation"])["params"]
     assert bm.render(rotation["eventsQueueName"]) in storage["queueNames"]
     for name in ("stateContainerName", "deadLetterContainerName", "deploymentContainerName"):
         assert bm.render(rotation[name]) in storage["containerNames"], name
@@ -149,7 +149,7 @@ def test_the_rotation_app_runs_the_rotation_alone_and_reads_events_as_written(
     assert settings[QUEUES_MESSAGE_ENCODING.name] == EVENTS_ENCODING  # shared/queues.py
     for name in ("AZURE_CLIENT_ID", "ROTATION_CLIENT_ID", "AzureWebJobsStorage__clientId"):
         assert bm.render(settings[name]) == "identityClientId", name
-    main = bicep["infra/main.bicep"]["modules"]["rotation"]["config"]["params"]
+    main = bm.body(bicep["infra/main.bicep"]["modules"]["rotation"])["params"]
     assert bm.render(main["identityClientId"]) == "rotationIdentity.outputs.clientId"
     assert bm.render(main["identityId"]) == "rotationIdentity.outputs.resourceId"
     assert not [k for k in settings if k.startswith("JobsStorage")], "no access to the jobs data"

@@ -20,6 +20,7 @@ import pytest
 
 from tests.infra import bicep_model as bm
 from tests.infra.conftest import INFRA, ROOT
+from tests.infra.hook_runs import run_postprovision
 from tests.support.declared_settings import declared
 
 SAMPLE = ROOT / "local.settings.sample.json"
@@ -103,45 +104,10 @@ def test_sample_local_settings_match_declared_local_settings() -> None:
     check_names("local", set(sample["Values"]), SAMPLE.name)
 
 
-POSTPROVISION_ENV = {
-    "PATH": "/usr/bin:/bin",
-    "AZURE_STORAGE_HOST_BLOB_ENDPOINT": "https://sthost.blob.core.windows.net/",
-    "AZURE_STORAGE_HOST_QUEUE_ENDPOINT": "https://sthost.queue.core.windows.net/",
-    "AZURE_STORAGE_HOST_TABLE_ENDPOINT": "https://sthost.table.core.windows.net/",
-    "AZURE_STORAGE_JOBS_BLOB_ENDPOINT": "https://stjobs.blob.core.windows.net/",
-    "AZURE_STORAGE_JOBS_QUEUE_ENDPOINT": "https://stjobs.queue.core.windows.net/",
-    "KEY_VAULT_URI": "https://kv-example.vault.azure.net/",
-    "KEY_VAULT_NAME": "kv-example",
-    "PARTNER_API_URL": "https://partner.example.com/",
-    "PARTNER_API_KEY_SECRET_NAME": "partner-api-key",
-    "AZURE_TENANT_ID": "72f988bf-0000-4000-8000-000000000001",
-    "API_CLIENT_ID": "5b0a4d3e-0000-4000-8000-000000000002",
-}
-
 # The host's per-function switch (https://learn.microsoft.com/azure/azure-functions/disable-function:
 # "AzureWebJobs.<FUNCTION_NAME>.Disabled" in local.settings.json). Not an app setting the app
 # reads, so not in shared/settings/: it names a function, and is checked against them.
 DISABLED = re.compile(r"^AzureWebJobs\.(\w+)\.Disabled$")
-
-
-def run_postprovision(tmp_path: Path, **overrides: str) -> dict[str, Any]:
-    """Run the POSIX hook in a copy of the project layout, as azd would after provisioning."""
-    hooks = tmp_path / "infra" / "hooks"
-    hooks.mkdir(parents=True)
-    script = hooks / "postprovision.sh"
-    script.write_bytes((INFRA / "hooks" / "postprovision.sh").read_bytes())
-    proc = subprocess.run(
-        ["sh", str(script)],
-        env={**POSTPROVISION_ENV, **overrides},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    written: dict[str, Any] = json.loads((tmp_path / "local.settings.json").read_text())
-    written["__stdout__"] = proc.stdout
-    return written
 
 
 def functions_by_trigger() -> dict[str, str]:

@@ -4,9 +4,10 @@
 group, no shutdown) during a burst of submissions, then a new host: every submission the
 client repeats until it is accepted becomes exactly one job, and every job ends
 ``completed`` or ``failed``; none stays ``queued`` (sent = completed + failed). Then the
-windows one at a time, left the way a crash leaves them: a job written but never enqueued
-(the outbox's reconciler sends it), a job stuck in ``queued`` with no message and no
-marker (a replay of its Idempotency-Key sends it again; so does an admin retry).
+windows one at a time, left the way a crash leaves them: a new job enqueued but never
+written (the worker writes it from its message), a job written but never enqueued (the
+outbox's reconciler sends it: a retry's window), a job stuck in ``queued`` with no message
+and no marker (a replay of its Idempotency-Key sends it again; so does an admin retry).
 
 On the rehearsal stack: the outbox reconciles every 2 s and resends after 5 s, and a
 message held by the killed host comes back after a 10 s lease.
@@ -24,10 +25,19 @@ from typing import Any
 
 import pytest
 import requests
+from azure.storage.queue import TextBase64EncodePolicy
 
 from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
-from shared.jobs import QUEUED, IdempotencyRecord, JobRecord, JobStore, Outbox, request_hash
+from shared.jobs import (
+    QUEUED,
+    IdempotencyRecord,
+    JobRecord,
+    JobStore,
+    Outbox,
+    now,
+    request_hash,
+)
 from tests.integration.conftest import Rehearsal
 from tests.support.jobclient import JobClient
 from tests.support.waiting import eventually
@@ -141,6 +151,37 @@ def test_a_job_written_but_never_enqueued_is_sent_by_the_outbox(client: JobClien
     outbox.hold(record.id)  # what the request wrote before it died
     assert eventually(lambda: status_of(client, record.id) == "completed", timeout=90)
     assert eventually(lambda: record.id not in {p.job_id for p in outbox.pending()}, timeout=30)
+
+
+def test_a_job_enqueued_but_never_written_is_written_by_the_worker(client: JobClient) -> None:
+    """A new job's message is sent before its state, and carries the job: a request cut off
+    between the two leaves its claim and its message. The worker writes the state from the
+    message and completes the job once; a repeat of the request gets that very job."""
+    stack = client.stack
+    body = {"text": f"enqueued, never written {uuid.uuid4().hex[:8]}"}
+    record = JobRecord(
+        id=str(uuid.uuid4()),
+        owner=DEV_CALLER_OBJECT_ID,
+        status=QUEUED,
+        input=body,
+        request_hash=request_hash(body),
+        analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
+    )
+    key = f"cut-{uuid.uuid4()}"
+    claim = IdempotencyRecord(record.id, record.request_hash, now())
+    assert store(stack).claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None
+    queue = stack.queue_service().get_queue_client(
+        "jobs", message_encode_policy=TextBase64EncodePolicy()
+    )
+    Outbox(jobs=stack.blob_service().get_container_client("jobs"), queue=queue).send(
+        record.id, job=record
+    )  # what the request did before it died
+    assert client.submit(key, body["text"]) == record.id
+    assert eventually(lambda: status_of(client, record.id) == "completed", timeout=90)
+    written = records(stack, {record.id})[record.id]
+    assert (written["owner"], written["input"]) == (record.owner, body)
+    results = stack.blob_service().get_container_client("results")
+    assert [b.name for b in results.list_blobs(name_starts_with=record.id)] == [f"{record.id}.json"]
 
 
 OLD = "2026-01-01T00:00:00.000+00:00"

@@ -1,9 +1,11 @@
 """The leak canary: search everything a stack produced for a secret.
 
 Logs, state files, HTTP responses, queue messages and blobs are searched for every
-version of the partner key the vault ever held, and for a marker planted in every caller
-token of the session. A value counts as found in any of the encodings a careless log line
-or URL would give it: raw, base64 (standard and URL-safe, unpadded), URL-encoded and hex,
+version of the partner key the vault ever held (on a stack run with ``--partner-auth entra``:
+for every token the partner's tenant issued and every assertion the identity endpoint issued
+for the exchange, over a vault that must hold nothing), and for a marker planted in every
+caller token of the session. A value counts as found in any of the encodings a careless log
+line or URL would give it: raw, base64 (standard and URL-safe, unpadded), URL-encoded and hex,
 or inside the decoded claims of a token written somewhere. A *part* of a value counts too:
 every run of :data:`WINDOW` characters of it, raw, reversed, and as hex, base32 and base64
 (both alphabets) of its bytes, looked for in any letter case (:func:`fragments`). Twelve
@@ -82,6 +84,28 @@ def partner_keys(stack: RunningStack) -> set[str]:
     ).json()["keys"]
     assert issued, "the partner issued no key (the stack seeds the vault with one)"
     return values | set(issued)
+
+
+def entra_credentials(stack: RunningStack) -> set[str]:
+    """Every partner token the local tenant issued and every assertion the identity endpoint
+    issued for the exchange; the vault, with ``PARTNER_AUTH=entra``, holds nothing."""
+    with stack.as_app():
+        vault = SecretClient(stack.endpoints["vault"], IssuerCredential(stack.issuer()))
+        held = [p.name for p in vault.list_properties_of_secrets()]
+    assert held == [], f"the vault of an entra stack holds {held}"
+    tokens = requests.get(
+        f"{stack.endpoints['tenant']['url']}/devstack/issued-tokens",
+        verify=stack.ca_bundle,
+        timeout=10,
+    ).json()["tokens"]
+    identity = stack.endpoints["identity"].rsplit("/msi/", 1)[0]
+    assertions = requests.get(f"{identity}/devstack/issued-assertions", timeout=10).json()
+    return set(tokens) | set(assertions["assertions"])
+
+
+def partner_credentials(stack: RunningStack) -> set[str]:
+    """What the app authenticates to the partner with on ``stack``, every value it had."""
+    return entra_credentials(stack) if stack.partner_auth == "entra" else partner_keys(stack)
 
 
 def outputs(stack: RunningStack, responses: Iterable[str] = ()) -> dict[str, str]:
@@ -208,9 +232,10 @@ def settled_spans(stack: RunningStack) -> int:
 
 
 def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
-    """The partner key appears nowhere but in the vault; no caller token, nor its claims,
-    appears anywhere. ``pipeline_ran``: the jobs pipeline's tests ran in this session, so
-    their responses, result blobs and spans must be among what was searched."""
+    """The partner key (or, with entra, the partner's tokens and the exchange assertions)
+    appears nowhere but where it belongs; no caller token, nor its claims, appears anywhere.
+    ``pipeline_ran``: the jobs pipeline's tests ran in this session, so their responses,
+    result blobs and spans must be among what was searched."""
     traced = settled_spans(stack)
     searched = outputs(stack, RESPONSES)
     if pipeline_ran:
@@ -218,8 +243,14 @@ def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
         assert any(name.startswith("blob results/") for name in searched), "no result searched"
         assert traced > 0, "the app exported no span to search"
         assert str(spans_file(stack)) in searched, "the spans were not searched"
-    found = leaks(partner_keys(stack), searched)
-    assert found == [], f"the partner key was written to: {found}"
+    credentials = partner_credentials(stack)
+    if pipeline_ran:
+        assert credentials, f"no partner credential of the {stack.partner_auth} stack to search"
+    if credentials:  # planted: one of them in a log line is found
+        planted = {"a log line": f"Authorization: Bearer {min(credentials)}", "nothing": "x"}
+        assert leaks(credentials, planted) == ["a log line"]
+    found = leaks(credentials, searched)
+    assert found == [], f"a partner credential ({stack.partner_auth}) was written to: {found}"
 
     # Planted: every caller token of the session names the marker in its audience, and a
     # token written anywhere would be caught (raw, or by its decoded claims).

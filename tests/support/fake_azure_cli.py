@@ -57,3 +57,15 @@ class Tools:
     def azd_env(self) -> dict[str, str]:
         env: dict[str, str] = json.loads((self.state / "azd-env.json").read_text())
         return env
+
+
+def rest_calls(tools: Tools, method: str) -> list[tuple[str, dict[str, Any]]]:
+    """(url, parsed body) of each `az rest --method <method>` call."""
+    found = []
+    for call in tools.calls():
+        args = call["args"]
+        if call["tool"] == "az" and args[:1] == ["rest"] and method in args:
+            url = args[args.index("--url") + 1]
+            body = json.loads(args[args.index("--body") + 1]) if "--body" in args else {}
+            found.append((url, body))
+    return found

@@ -65,3 +65,9 @@ class Api:
 
         result: dict[str, Any] = eventually(check, timeout=timeout, interval=0.3)
         return result
+
+
+def job_blob_names(stack: RunningStack) -> set[str]:
+    """The names in the jobs container: what a refused submission must leave as it was."""
+    blobs = stack.blob_service()
+    return {b.name for b in blobs.get_container_client("jobs").list_blobs()}

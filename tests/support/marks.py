@@ -1,9 +1,10 @@
 """The ``stack`` marker, derived from what a test starts, and the guard that keeps it honest.
 
-A test needs a devstack when it requests the session's ``stack`` or ``stacks`` (stacks of
-its own), directly or through any fixture it uses (a host on the session's stack, a module's
-own stack): its fixture closure says so, and collection marks it ``stack``. Nobody writes
-the marker by hand, so nobody can forget it; ``make fast`` runs ``-m "not stack"``.
+A test needs a devstack when it requests the session's ``stack`` (or ``entra_stack``) or
+``stacks`` (stacks of its own), directly or through any fixture it uses (a host on the
+session's stack, a module's own stack): its fixture closure says so, and collection marks it
+``stack``. Nobody writes the marker by hand, so nobody can forget it; ``make fast`` runs
+``-m "not stack"``.
 
 The derivation only sees fixtures. A test that started a stack some other way would slip
 into the fast run, so every door to a stack (:func:`devstack.runner.start_stack`, and the
@@ -22,7 +23,7 @@ import pytest
 import devstack.runner
 
 #: Fixtures whose closure means "this test needs a devstack".
-STACK_FIXTURES = frozenset({"stack", "stacks"})
+STACK_FIXTURES = frozenset({"stack", "entra_stack", "stacks"})
 MARKER = "stack"
 
 _running: list[pytest.Item] = []

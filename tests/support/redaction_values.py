@@ -22,3 +22,13 @@ def key_value(rng: random.Random, length: int = 32) -> str:
 
 def leaks(value: str, output: str) -> bool:
     return any(value[i : i + MASK_PIECE] in output for i in range(len(value) - MASK_PIECE + 1))
+
+
+def chained_texts(exc: BaseException) -> str:
+    """str and repr of an exception and of everything chained to it: where a value must not be."""
+    parts = []
+    seen: BaseException | None = exc
+    while seen is not None:
+        parts += [str(seen), repr(seen)]
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(parts)

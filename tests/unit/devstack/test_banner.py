@@ -28,3 +28,16 @@ def test_the_token_command_names_the_python_that_has_the_packages() -> None:
     text = banner(ENDPOINTS, Path("elsewhere"), 1.0)
     python = ".venv/bin/python" if "/.venv/" in sys.executable else sys.executable
     assert f"TOKEN=$({python} -m devstack --state-dir elsewhere token --role Jobs.Submit)" in text
+
+
+def test_an_entra_stack_says_so_and_where_the_partner_s_tenant_is() -> None:
+    tenant = {
+        "url": "https://127.0.0.1:7076",
+        "tenant_id": "t-1",
+        "app_client_id": "c",
+        "issuer": "i",
+    }
+    text = banner({**ENDPOINTS, "partner_auth": "entra", "tenant": tenant}, Path(".devstack"), 1.0)
+    assert "no key anywhere" in text
+    assert "Tenant    https://127.0.0.1:7076/t-1" in text
+    assert "the key from the vault" in banner(ENDPOINTS, Path(".devstack"), 1.0)

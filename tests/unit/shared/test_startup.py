@@ -120,3 +120,41 @@ def test_the_app_refuses_a_secret_in_local_settings_as_the_devstack_passes_them(
     assert "AZURE_PASSWORD" in last
     assert "credential variable" in last
     assert value not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("hosted", "partner_auth", "rotates"),
+    [
+        ("all", "key", True),
+        ("all", "entra", False),  # no key: nothing to rotate
+        ("rotation", "key", True),
+        ("api", "key", False),
+        ("api", "entra", False),
+    ],
+)
+def test_the_rotation_is_hosted_only_where_there_is_a_key_to_rotate(
+    clean_start: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    hosted: str,
+    partner_auth: str,
+    rotates: bool,
+) -> None:
+    monkeypatch.setenv("PARTNER_AUTH", partner_auth)
+    get_settings.cache_clear()
+    assert startup.rotates(hosted) is rotates
+
+
+def test_an_entra_app_indexes_no_rotation_function(clean_start: dict[str, str]) -> None:
+    env = {**clean_start, "PARTNER_AUTH": "entra", "PATH": os.environ["PATH"]}
+    del env["KEY_VAULT_URI"]  # entra needs no vault
+    code = (
+        "import json, function_app; "
+        "print(json.dumps(sorted(f.get_function_name() for f in function_app.app.get_functions())))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    names = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "submit_job" in names
+    assert not [n for n in names if n.startswith("rotat")]

@@ -16,10 +16,10 @@ from bench.scale import costs, limits
 from bench.scale.model import Load, first_reached, instances_for, rates, vault_peak_per_10s
 
 
-def test_a_job_costs_seven_blob_and_two_message_transactions() -> None:
-    """The API's outbox marker (write, delete) and state write, the worker's read, two state
-    writes and result write."""
-    assert costs.blob_per_job() == 7
+def test_a_job_costs_five_blob_and_two_message_transactions() -> None:
+    """The API's state write (its message, put first, carries the job: no outbox marker),
+    the worker's read, two state writes and result write; the put and the delete."""
+    assert costs.blob_per_job() == 5
     assert costs.queue_per_job() == 2
 
 
@@ -34,8 +34,8 @@ def test_limits_come_in_the_order_of_the_job_rate_that_reaches_them() -> None:
     assert found["partner"].jobs_per_s == 100.0
     # The queue: put + delete + one Get Messages per job at worst (2,000 / 3).
     assert found["queue"].jobs_per_s == pytest.approx(2000 / 3)
-    # The account: 7 blob + 3 queue transactions per job at worst (20,000 / 10).
-    assert found["storage account"].jobs_per_s == pytest.approx(2000)
+    # The account: 5 blob + 3 queue transactions per job at worst (20,000 / 8).
+    assert found["storage account"].jobs_per_s == pytest.approx(2500)
     assert found["Key Vault"].instances == 4000
 
 

@@ -28,6 +28,13 @@ from blueprints.http.errors import (
     answer,
     api_errors,
 )
+from shared.federation import (
+    AssertionTemporarilyUnavailableError,
+    AssertionUnavailableError,
+    FederationError,
+    TokenExchangeRefusedError,
+    TokenExchangeUnavailableError,
+)
 from shared.outbound import (
     OutboundError,
     OutboundTlsError,
@@ -35,6 +42,7 @@ from shared.outbound import (
     PartnerAuthError,
     PartnerKeyError,
     PartnerRejectedError,
+    PartnerTokenRejectedError,
     PartnerUnavailableError,
 )
 from shared.vault import (
@@ -102,6 +110,8 @@ def test_unavailable_says_when_to_retry(retry_after: float | None, header: str) 
     [
         VaultUnavailableError("vault down", retry_after=7),
         PartnerUnavailableError("partner down", retry_after=7),
+        TokenExchangeUnavailableError("Entra down", retry_after=7),
+        AssertionTemporarilyUnavailableError("identity endpoint down", retry_after=7),
     ],
 )
 def test_a_transient_dependency_failure_is_503_with_its_retry_after(exc: Exception) -> None:
@@ -116,6 +126,7 @@ def test_a_transient_dependency_failure_is_503_with_its_retry_after(exc: Excepti
 
 VAULT = "vault.example.test:8443"
 PARTNER = "partner.example.test:443"
+ENTRA = "login.example.test:443"
 SAID = "what the exception says:"  # in the log line, never in the answer
 
 
@@ -138,10 +149,20 @@ def _at(exc: OutboundError, endpoint: str) -> OutboundError:
         (_at(PartnerRejectedError(f"{SAID} 307", status=307), PARTNER), 502, "partner_refused"),
         (_at(PartnerAnswerError(f"{SAID} echo"), PARTNER), 502, "partner_answer_invalid"),
         (_at(OutboundError(f"{SAID} failed"), PARTNER), 502, "partner_error"),
+        (_at(PartnerTokenRejectedError(f"{SAID} 401", status=401), PARTNER), 502,
+         "partner_token_rejected"),
+        (TokenExchangeRefusedError(f"{SAID} refused", endpoint=ENTRA, aadsts="AADSTS700213"),
+         500, "partner_token_refused"),
+        (AssertionUnavailableError(f"{SAID} no identity", endpoint=ENTRA), 500,
+         "identity_unavailable"),
+        (FederationError(f"{SAID} unknown CA", endpoint=ENTRA), 502, "entra_error"),
     ],
-)
+)  # fmt: skip
 def test_each_definite_dependency_failure_has_its_own_status_code_and_log_line(
-    exc: VaultError | OutboundError, status: int, code: str, caplog: pytest.LogCaptureFixture
+    exc: VaultError | OutboundError | FederationError,
+    status: int,
+    code: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Vault denied, secret missing, TLS failure and partner refused are told apart in the
     answer (status and ``code``, a message of the app's own) and in the log line (the code,
@@ -151,12 +172,25 @@ def test_each_definite_dependency_failure_has_its_own_status_code_and_log_line(
     assert response.status_code == status
     error = shape(response)
     assert error["code"] == code
-    assert error["message"] == type(exc).caller_message
+    detail = f" ({exc.public_detail})" if exc.public_detail else ""  # Entra's AADSTS code
+    assert error["message"] == type(exc).caller_message + detail
     body = response.get_body().decode()
     assert SAID not in body
     assert "example.test" not in body  # no host, no URL, in what the caller gets
     (line,) = [r.getMessage() for r in caplog.records if r.name == "app.http"]
     assert line == f"handler: {code}: {type(exc).__name__} at {exc.endpoint}: {exc}"
+
+
+def test_entra_s_refusal_ends_with_its_code_and_nothing_else_of_it() -> None:
+    exc = TokenExchangeRefusedError(
+        "AADSTS70021: No matching federated identity record (said by Entra)",
+        endpoint=ENTRA,
+        aadsts="AADSTS70021",
+    )
+    error = shape(answered(exc))
+    assert error["code"] == "partner_token_refused"
+    assert error["message"].endswith("(AADSTS70021)")
+    assert "No matching" not in error["message"]
 
 
 def test_the_codes_of_distinct_failures_differ() -> None:

@@ -235,7 +235,9 @@ STRICT = [
 @pytest.mark.parametrize(
     ("claim", "value", "reason"),
     STRICT,
-    ids=[f"{c}:{type(v).__name__}" for c, v, _ in STRICT],  # no random id or clock in a name
+    # Named without the values: some are random or the time, and every xdist worker must
+    # collect the same names.
+    ids=[f"{c}-{type(v).__name__}-{i}" for i, (c, v, _) in enumerate(STRICT)],
 )
 def test_each_claim_the_app_reads_must_have_entra_s_type(
     issuer: TokenIssuer, verifier: TokenVerifier, claim: str, value: object, reason: str

@@ -35,7 +35,10 @@ def test_sample_settings_load() -> None:
     settings = load_settings(sample_values())
     assert settings.partner_api_key_secret_name == "partner-api-key"
     assert settings.secret_cache_ttl == 300
+    assert settings.key_vault_uri is not None
     assert settings.key_vault_uri.startswith("https://")
+    assert settings.partner_auth == "key"
+    assert settings.entra is None
 
 
 def test_sample_declares_exactly_the_local_settings() -> None:
@@ -136,3 +139,70 @@ def test_a_malformed_posture_setting_is_named_by_the_registry(
         setting.read({setting.name: value})
     assert error.value.setting == setting.name
     assert problem in str(error.value)
+
+
+# -- PARTNER_AUTH=entra (docs/partner-entra.md) -----------------------------------------------
+
+
+def entra_values() -> dict[str, str]:
+    """The sample, switched to entra, with no vault setting at all."""
+    values = {**sample_values(), "PARTNER_AUTH": "entra"}
+    del values["KEY_VAULT_URI"]
+    return values
+
+
+def test_entra_needs_no_vault_and_reads_the_partner_s_tenant() -> None:
+    settings = load_settings(entra_values())
+    assert (settings.partner_auth, settings.key_vault_uri) == ("entra", None)
+    assert settings.entra is not None
+    sample = sample_values()
+    assert settings.entra.tenant_id == sample["PARTNER_TENANT_ID"]
+    assert settings.entra.app_client_id == sample["PARTNER_APP_CLIENT_ID"]
+    assert settings.entra.scope == sample["PARTNER_SCOPE"]
+    assert settings.entra.authority_host == "https://127.0.0.1:7076"
+    assert settings.entra.identity_client_id is None  # AZURE_CLIENT_ID: set in Azure only
+
+
+def test_the_authority_defaults_to_the_public_cloud_s() -> None:
+    values = entra_values()
+    del values["PARTNER_AUTHORITY_HOST"]
+    entra = load_settings(values).entra
+    assert entra is not None
+    assert entra.authority_host == "https://login.microsoftonline.com"
+
+
+@pytest.mark.parametrize("name", ["PARTNER_TENANT_ID", "PARTNER_APP_CLIENT_ID", "PARTNER_SCOPE"])
+def test_entra_names_each_setting_it_lacks(name: str) -> None:
+    values = entra_values()
+    del values[name]
+    with pytest.raises(SettingsError) as error:
+        load_settings(values)
+    assert error.value.setting == name
+    assert "PARTNER_AUTH=entra needs it" in str(error.value)
+    load_settings({**values, "PARTNER_AUTH": "key", "KEY_VAULT_URI": "https://kv.example/"})
+
+
+def test_the_key_still_needs_the_vault() -> None:
+    values = sample_values()
+    del values["KEY_VAULT_URI"]
+    with pytest.raises(SettingsError) as error:
+        load_settings(values)
+    assert error.value.setting == "KEY_VAULT_URI"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PARTNER_AUTH", "certificate"),
+        ("PARTNER_TENANT_ID", "contoso.onmicrosoft.com"),
+        ("PARTNER_APP_CLIENT_ID", "not-a-guid"),
+        ("PARTNER_SCOPE", "api://partner-analysis/Analysis.Read"),
+        ("PARTNER_SCOPE", "/.default"),
+        ("PARTNER_SCOPE", "api://partner analysis/.default"),
+        ("PARTNER_AUTHORITY_HOST", "http://login.microsoftonline.com"),
+    ],
+)
+def test_a_malformed_entra_setting_is_named(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({**entra_values(), name: value})
+    assert error.value.setting == name

@@ -1,0 +1,189 @@
+"""The real chain: azure-identity's managed identity credential and client assertion credential,
+built by :func:`shared.federation.token_provider`, against the devstack's identity endpoint
+and the local partner tenant over TLS.
+
+Microsoft's "Configure an application to trust a managed identity"
+(https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity)
+is what is held: the identity's token for ``api://AzureADTokenExchange`` is the assertion,
+the app registration's client id and the partner's tenant make the request, and the answer
+is a token of that tenant. Counted on both servers: one assertion and one token for any
+number of calls in a lifetime; a forced refresh asks the tenant again and reuses the
+assertion; Entra's refusals, an outage of either end and an unknown identity are each named.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import trustme
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+
+from devstack.asgi import EmulatorApp
+from devstack.faults import FaultPlan
+from devstack.identity_server import TOKEN_PATH, create_identity_app
+from devstack.tenant.api import create_tenant_app
+from devstack.tenant.seed import PARTNER_TENANT_ID, local_directory, tenant_settings
+from devstack.tokens import TokenIssuer, v2_issuer_url
+from shared.federation import (
+    AssertionUnavailableError,
+    TokenExchangeRefusedError,
+    TokenExchangeUnavailableError,
+    exchange_audience,
+    token_provider,
+)
+from shared.settings import EntraPartner
+from tests.support.servers import serve
+
+
+@dataclass
+class Chain:
+    identity: Starlette  # the identity endpoint (its stats)
+    tenant: EmulatorApp  # the partner's tenant (its directory, faults, counters)
+    partner: EntraPartner
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    folder = tmp_path_factory.mktemp("federation")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(folder / "tls.pem"))
+    home = TokenIssuer.generate()
+    header = secrets.token_urlsafe(16)
+    identity = create_identity_app(issuer=home, identity_header=header)
+    holder: dict[str, EmulatorApp] = {}
+
+    async def tenant_app(scope: Scope, receive: Receive, send: Send) -> Any:
+        return await holder["app"](scope, receive, send)
+
+    with (
+        serve(identity) as (identity_base, _),
+        serve(tenant_app, certfile=folder / "tls.pem") as (origin, _),
+        pytest.MonkeyPatch.context() as env,
+    ):
+        settings = tenant_settings({})
+        holder["app"] = create_tenant_app(
+            local_directory(settings, home=home, origin=origin), origin=origin
+        )
+        env.setenv("IDENTITY_ENDPOINT", f"{identity_base}{TOKEN_PATH}")
+        env.setenv("IDENTITY_HEADER", header)
+        env.setenv("REQUESTS_CA_BUNDLE", str(Path(folder / "ca.pem")))
+        partner = EntraPartner(
+            tenant_id=settings["PARTNER_TENANT_ID"],
+            app_client_id=settings["PARTNER_APP_CLIENT_ID"],
+            scope=settings["PARTNER_SCOPE"],
+            authority_host=origin,
+            identity_client_id=None,
+        )
+        yield Chain(identity, holder["app"], partner)
+
+
+@pytest.fixture
+def fresh(chain: Chain) -> Chain:
+    """The chain with the tenant's directory, faults and both servers' counters as started."""
+    chain.tenant.state.directory.reset()
+    chain.tenant.faults.set_plan(None)
+    chain.tenant.counters.reset_stats()
+    chain.identity.state.stats.reset_stats()
+    return chain
+
+
+def counts(chain: Chain) -> tuple[int, int]:
+    """(assertions the identity endpoint issued, token requests the tenant answered)."""
+    assertions = chain.identity.state.stats.stats()["tokens_issued"]
+    tenant = chain.tenant.counters.stats()
+    return assertions.get("api://AzureADTokenExchange", 0), tenant["token_requests"]
+
+
+def test_one_assertion_and_one_token_serve_every_call_of_a_lifetime(fresh: Chain) -> None:
+    tokens = token_provider(fresh.partner)
+    first = tokens.get()
+    for _ in range(20):
+        assert tokens.get() is first
+    claims = jwt.decode(first.reveal(), options={"verify_signature": False})
+    assert claims["tid"] == PARTNER_TENANT_ID
+    assert claims["azp"] == fresh.partner.app_client_id
+    assert counts(fresh) == (1, 1)
+    again = tokens.get(force_fetch=True)
+    assert again.reveal() != first.reveal()
+    assert counts(fresh) == (1, 2)  # the tenant asked again; the assertion reused
+    tokens.close()
+
+
+@pytest.mark.parametrize(
+    ("case", "credential", "code"),
+    [
+        ("another identity", {"subject": "12121212-1212-4212-8212-121212121212"}, "AADSTS700213"),
+        ("another audience", {"audiences": ("api://AzureADTokenExchangeUSGov",)}, "AADSTS700212"),
+        ("another issuer", {"issuer": v2_issuer_url("12121212-1212-4212-8212-121212121212")},
+         "AADSTS700211"),
+    ],
+)  # fmt: skip
+def test_a_credential_that_trusts_something_else_is_refused_with_its_code(
+    fresh: Chain, case: str, credential: dict[str, object], code: str
+) -> None:
+    directory = fresh.tenant.state.directory
+    client = fresh.partner.app_client_id
+    (current,) = directory.registration(client).federated
+    directory.set_federated(client, replace(current, **credential))
+    tokens = token_provider(fresh.partner)
+    with pytest.raises(TokenExchangeRefusedError) as refused:
+        tokens.get()
+    assert refused.value.aadsts == code, case
+    assert refused.value.status == 400
+    tokens.close()
+
+
+def test_a_tenant_outage_is_transient_with_its_wait(fresh: Chain) -> None:
+    plan = FaultPlan.parse({"mode": "status", "status": 503, "retry_after": 4})
+    fresh.tenant.faults.set_plan(plan)
+    tokens = token_provider(fresh.partner)
+    with pytest.raises(TokenExchangeUnavailableError) as down:
+        tokens.get()
+    assert (down.value.status, down.value.retry_after) == (503, 4.0)
+    fresh.tenant.faults.set_plan(None)
+    assert tokens.get().reveal()
+    tokens.close()
+
+
+def test_an_identity_the_endpoint_does_not_serve_is_a_configuration_error(fresh: Chain) -> None:
+    unknown = replace(fresh.partner, identity_client_id="12121212-1212-4212-8212-121212121212")
+    tokens = token_provider(unknown)
+    with pytest.raises(AssertionUnavailableError) as failed:
+        tokens.get()
+    assert failed.value.transient is False
+    assert counts(fresh) == (0, 0)
+    tokens.close()
+
+
+def test_an_unreachable_identity_endpoint_is_transient(
+    fresh: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token")
+    tokens = token_provider(fresh.partner)
+    with pytest.raises(AssertionUnavailableError) as failed:
+        tokens.get()
+    assert failed.value.transient is True
+    tokens.close()
+
+
+@pytest.mark.parametrize(
+    ("authority", "audience"),
+    [
+        ("https://login.microsoftonline.com", "api://AzureADTokenExchange"),
+        ("https://login.microsoftonline.us", "api://AzureADTokenExchangeUSGov"),
+        ("https://login.chinacloudapi.cn", "api://AzureADTokenExchangeChina"),
+        ("https://127.0.0.1:7076", "api://AzureADTokenExchange"),
+    ],
+)
+def test_the_assertion_s_audience_is_the_cloud_s_exchange_audience(
+    authority: str, audience: str
+) -> None:
+    assert exchange_audience(authority) == audience
