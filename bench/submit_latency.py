@@ -13,6 +13,10 @@ submitting that were measured to the same floor: an outbox marker written and de
 around the state and the enqueue, the same with the delete off the request path, and the
 message first, carrying the job (the way the app takes).
 
+Tracing: every side but ``handler_traced`` runs with tracing paused in this process; P4t
+holds the traced handler against the same handler untraced, and P4t0 prices tracing off
+(:mod:`bench.submit_tracing`).
+
 The stack is P4's own, with the worker off (``AzureWebJobs.process_job.Disabled``): on two
 cores a worker draining the same jobs would take CPU from one side and not the other. The
 sides take turns in rounds whose order rotates, so that Azurite slowing as it fills, or a
@@ -21,9 +25,10 @@ noisy neighbour, lands on every side alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from typing import Protocol
+from typing import Any, Protocol
 
 from bench import progress
 from bench.harness import Bench
@@ -33,6 +38,8 @@ from bench.noop import ROUTE as NOOP_ROUTE
 from bench.report import Row
 from bench.stats import Summary
 from bench.submit_floors import Floor, MarkerFloor, MessageFirstFloor
+from bench.submit_tracing import seconds_per_span_off, spans_per_submission, tracing_rows
+from shared import tracing
 
 #: P4's stack: the worker off, the no-op function registered.
 P4_SETTINGS = {"AzureWebJobs.process_job.Disabled": "true"}
@@ -49,10 +56,20 @@ class Side(Protocol):
     def close(self) -> None: ...
 
 
+#: A side's context for its batches: tracing paused, or left as it is.
+Around = Mapping[str, Callable[[], contextlib.AbstractContextManager[Any]]]
+
+
 def interleaved(
-    sides: dict[str, Callable[[int], None]], *, count: int, concurrency: int, rounds: int
+    sides: dict[str, Callable[[int], None]],
+    *,
+    count: int,
+    concurrency: int,
+    rounds: int,
+    around: Around | None = None,
 ) -> dict[str, list[float]]:
-    """Latencies of ``count`` calls per side, run in ``rounds`` with the order rotating."""
+    """Latencies of ``count`` calls per side, run in ``rounds`` with the order rotating;
+    ``around`` gives a side a context its batches run in (tracing on or off)."""
     names = list(sides)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(rounds):
@@ -60,7 +77,8 @@ def interleaved(
         share = count // rounds + (1 if round_index < count % rounds else 0)
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
-            samples[name] += run_concurrently(sides[name], count=share, concurrency=concurrency)
+            with (around or {}).get(name, contextlib.nullcontext)():
+                samples[name] += run_concurrently(sides[name], count=share, concurrency=concurrency)
     return samples
 
 
@@ -78,23 +96,31 @@ def goal_met(concurrency: int, p50: float, p99: float) -> bool:
     return p50 <= goal50 and (goal99 is None or p99 <= goal99)
 
 
-def _measure(bench: Bench, sides: dict[str, Side]) -> dict[int, dict[str, Summary]]:
+def _measure(
+    bench: Bench, sides: dict[str, Side], *, traced: str | None = None
+) -> dict[int, dict[str, Summary]]:
     """Every side at every level, after a warm-up: the first calls pay one-time costs
     (deferred SDK imports, connection pools, tokens, the key) that P1, P3 and P8 measure
-    on their own."""
+    on their own. Tracing is paused for every side but ``traced``."""
+    around: Around = {name: tracing.paused for name in sides if name != traced}
     try:
-        for call in sides.values():
-            run_concurrently(call, count=64, concurrency=8)
+        for name, call in sides.items():
+            with around.get(name, contextlib.nullcontext)():
+                run_concurrently(call, count=64, concurrency=8)
         found = {}
         for concurrency, count in LEVELS:
             samples = interleaved(
-                dict(sides), count=bench.n(count), concurrency=concurrency, rounds=P4_ROUNDS
+                dict(sides),
+                count=bench.n(count),
+                concurrency=concurrency,
+                rounds=P4_ROUNDS,
+                around=around,
             )
             found[concurrency] = {name: Summary.of(values) for name, values in samples.items()}
         return found
     finally:
-        for side in sides.values():
-            side.close()
+        for side in {id(side): side for side in sides.values()}.values():
+            side.close()  # once each: one side may be measured under two names
 
 
 class _Poster(JobPoster):
@@ -103,17 +129,24 @@ class _Poster(JobPoster):
 
 
 def submit_latency(bench: Bench) -> list[Row]:
-    """P4 (the handler against the floor, judged) and P4h (the devstack host, reported)."""
+    """P4 (the handler against the floor, judged), P4t and P4t0 (tracing on and off, judged)
+    and P4h (the devstack host, reported)."""
     token = bench.stack.caller_token("Jobs.Submit", lifetime=7200)
     floor = Floor(bench)
+    handler = InProcessHandler(bench.stack, token)
+    traced_on = tracing.is_enabled()  # function_app started it from the stack's settings
+    per_submission = spans_per_submission(handler)
+    per_span = seconds_per_span_off()
     got = _measure(
         bench,
         {
-            "handler": InProcessHandler(bench.stack, token),
+            "handler": handler,
+            "handler_traced": handler,
             "floor": floor,
             "noop": _Poster(bench.stack.api, token, path=NOOP_ROUTE, expect=204),
             "host": _Poster(bench.stack.api, token),
         },
+        traced="handler_traced",
     )
     rows: list[Row] = []
     for concurrency, summaries in got.items():
@@ -130,6 +163,14 @@ def submit_latency(bench: Bench) -> list[Row]:
                 goal_met(concurrency, p50, p99),
                 {"app": asdict(app), "floor": asdict(base), "p99_ratio": p99},
             )
+        )
+        rows += tracing_rows(
+            concurrency,
+            app,
+            summaries["handler_traced"],
+            traced_on=traced_on,
+            per_submission=per_submission,
+            per_span=per_span,
         )
         hop, host = summaries["noop"], summaries["host"]
         rows.append(

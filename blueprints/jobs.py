@@ -54,6 +54,7 @@ from blueprints.http.errors import (
     api_errors,
 )
 from blueprints.http.responses import json_response
+from blueprints.http.tracing import server_span
 from shared import partner, storage
 from shared.callers import Principal
 from shared.jobs import (
@@ -66,6 +67,7 @@ from shared.jobs import (
     request_hash,
 )
 from shared.settings import get_settings
+from shared.tracing import annotate, current_traceparent
 
 logger = logging.getLogger("app.jobs")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -140,6 +142,7 @@ def _accepted(record: JobRecord) -> func.HttpResponse:
 
 
 @bp.route(route="jobs", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@server_span("POST", "jobs")
 @api_errors()
 def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     caller = require_caller(req, SUBMIT_ROLE)
@@ -148,6 +151,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     digest = request_hash(body)
     store = storage.job_store()
     job_id, replayed = _claim(store, caller, key, digest)
+    annotate({"app.job.id": job_id})
     if replayed is not None:
         return _replay(store, replayed)
 
@@ -168,6 +172,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
         input=body,
         request_hash=digest,
         analysis=analysis,
+        traceparent=current_traceparent(),  # the job's trace: later sends continue it
     )
     outbox = storage.outbox()
     try:
@@ -198,7 +203,7 @@ def _submit_state_first(
     # From here the job may exist, whatever an error says: nothing is undone. The outbox
     # sends a job whose state is there.
     store.create(record)
-    _dispatch(outbox, record.id)
+    outbox.dispatch(record.id)
     logger.info("job %s accepted", record.id)
     return _accepted(record)
 
@@ -258,23 +263,6 @@ def _replay(store: JobStore, record: JobRecord) -> func.HttpResponse:
     return _accepted(record)
 
 
-def _dispatch(outbox: Outbox, job_id: str) -> None:
-    """Send the job's message and drop its marker. Once the state is written the job is
-    accepted: a failure here leaves the marker, and the outbox sends the message later."""
-    from azure.core.exceptions import AzureError
-
-    try:
-        outbox.send(job_id)
-    except AzureError as exc:
-        logger.warning(
-            "job %s: enqueue not confirmed (%s); the outbox will send it",
-            job_id,
-            type(exc).__name__,
-        )
-        return
-    _release_marker(outbox, job_id)
-
-
 def _release_claim(store: JobStore, caller: Principal, key: str | None, job_id: str) -> None:
     """Best effort: free the Idempotency-Key this request claimed, so a retry starts afresh."""
     from azure.core.exceptions import AzureError
@@ -297,6 +285,7 @@ def _job_id(req: func.HttpRequest) -> str:
 
 
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@server_span("GET", "jobs/{id}")
 @api_errors()
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     caller = require_caller(req)
@@ -313,6 +302,7 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="jobs/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@server_span("POST", "jobs/{id}/retry")
 @api_errors()
 def retry_job(req: func.HttpRequest) -> func.HttpResponse:
     """Re-enqueue a failed job, or send again the message of a job stalled in ``queued``."""
@@ -356,23 +346,14 @@ def retry_job(req: func.HttpRequest) -> func.HttpResponse:
             target="id",
         )
     try:
-        outbox.send(job_id)
+        outbox.send(job_id, traceparent=record.traceparent)
     except AzureError:
         if _restore_failed(store, failed[-1]):
             outbox.release(job_id)
         raise
-    _release_marker(outbox, job_id)
+    outbox.release_or_keep(job_id)
     logger.info("job %s re-enqueued", job_id)
     return _accepted(record)
-
-
-def _release_marker(outbox: Outbox, job_id: str) -> None:
-    from azure.core.exceptions import AzureError
-
-    try:
-        outbox.release(job_id)
-    except AzureError:
-        logger.warning("job %s: its outbox marker stays until the reconciler drops it", job_id)
 
 
 def _restore_failed(store: JobStore, before: JobRecord) -> bool:

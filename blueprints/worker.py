@@ -8,6 +8,12 @@ raises, so the host retries; after ``maxDequeueCount`` attempts the host moves
 the message to ``jobs-poison``, where :func:`record_poisoned_job` marks the
 job ``failed`` with a reason and keeps the original message for replay.
 Nothing is lost silently.
+
+Each invocation is a ``process`` consumer span that continues the job's trace: its parent
+is the message's creation context (the ``traceparent`` it carries), which it also links to,
+as the OpenTelemetry messaging conventions ask of a process span; and it links to the
+invocation's own context (the host's). A redelivered message carries the same context, so
+every attempt, and the poison handler's, joins the one trace of the job.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import math
 import re
 from collections import Counter
+from contextlib import AbstractContextManager
 from typing import Any
 
 import azure.functions as func
@@ -26,6 +33,7 @@ from shared.jobs import (
     COMPLETED,
     FAILED,
     PROCESSING,
+    JobMessage,
     JobRecord,
     MessageSchemaError,
     decode_message,
@@ -33,6 +41,7 @@ from shared.jobs import (
 )
 from shared.outbound import PartnerAnswerError
 from shared.partner import analysis_from
+from shared.tracing import SpanHandle, annotate, span, traced
 
 logger = logging.getLogger("app.worker")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -47,6 +56,7 @@ class InvalidJobError(AppError, ValueError):
     code = "invalid_job"
 
 
+@traced("compute result", job="record")
 def compute_result(record: JobRecord) -> dict[str, Any]:
     """The work itself: text statistics combined with the partner's analysis (its kept
     fields only, each one of the app's own values, so the result carries nothing the partner
@@ -77,9 +87,35 @@ def compute_result(record: JobRecord) -> dict[str, Any]:
     }
 
 
+def _processing(
+    msg: func.QueueMessage, queue: str, message: JobMessage | None
+) -> AbstractContextManager[SpanHandle]:
+    """The consumer span of one delivery, in the job's trace when the message says which."""
+    attributes: dict[str, str | int] = {
+        "messaging.system": "azure_queue_storage",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": queue,
+        "messaging.message.id": msg.id or "",
+        "app.delivery.count": msg.dequeue_count or 1,
+    }
+    traceparent = None if message is None else message.traceparent
+    if message is not None:
+        attributes["app.job.id"] = message.job_id
+    links = () if traceparent is None else (traceparent,)
+    return span(
+        f"process {queue}", kind="consumer", attributes=attributes, parent=traceparent, links=links
+    )
+
+
 @bp.queue_trigger(arg_name="msg", queue_name=storage.JOBS_QUEUE, connection="JobsStorage")
 def process_job(msg: func.QueueMessage) -> None:
     message = decode_message(msg.get_body())
+    with _processing(msg, storage.JOBS_QUEUE, message):
+        _process(message)
+
+
+def _process(message: JobMessage) -> None:
     store = storage.job_store()
 
     def start(record: JobRecord) -> JobRecord | None:
@@ -101,6 +137,7 @@ def process_job(msg: func.QueueMessage) -> None:
     if record is None:
         raise InvalidJobError(f"job {message.job_id} has no state")
     if record.status in (COMPLETED, FAILED):
+        annotate({"app.job.outcome": f"already {record.status}"})
         logger.info("job %s already %s; message ignored", record.id, record.status)
         return
     try:
@@ -119,17 +156,23 @@ def process_job(msg: func.QueueMessage) -> None:
         return current.evolve(status=COMPLETED, result=name, last_error=None)
 
     store.update(record.id, finish)
+    annotate({"app.job.outcome": COMPLETED})
     logger.info("job %s completed", record.id)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=storage.POISON_QUEUE, connection="JobsStorage")
 def record_poisoned_job(msg: func.QueueMessage) -> None:
     raw = msg.get_body()
-    content = raw.decode("utf-8", errors="replace")
     try:
-        job_id: str | None = decode_message(raw).job_id
+        message: JobMessage | None = decode_message(raw)
     except MessageSchemaError:
-        job_id = None
+        message = None
+    with _processing(msg, storage.POISON_QUEUE, message):
+        _record_poisoned(msg, raw, None if message is None else message.job_id)
+
+
+def _record_poisoned(msg: func.QueueMessage, raw: bytes, job_id: str | None) -> None:
+    content = raw.decode("utf-8", errors="replace")
     store = storage.job_store()
     kept = store.keep_poison_message(job_id, msg.id or "unknown", content)
     if job_id is None:

@@ -8,6 +8,7 @@ env      print the app's environment as shell exports (run scripts as the app);
 azurite  stop or start Azurite in the running stack (rehearse a storage outage);
          status exits 0 while it runs, 3 while it is stopped
 rotate-rehearsal  bring the partner key near expiry and watch it rotate while jobs flow
+trace    print a job's trace as a waterfall (--format json: its spans)
 """
 
 from __future__ import annotations
@@ -207,6 +208,12 @@ def cmd_rotate_rehearsal(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    from devstack.traces.cli import trace_command
+
+    return trace_command(args.state_dir, args.job_id, fmt=args.format)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every sub-command and option (editor configurations are checked against it too)."""
     parser = argparse.ArgumentParser(
@@ -317,6 +324,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rehearsal.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
     rehearsal.set_defaults(handler=cmd_rotate_rehearsal)
+
+    trace = commands.add_parser(
+        "trace", help="print a job's trace as a waterfall, from the spans the stack kept"
+    )
+    trace.add_argument("job_id", help="the job's id (from the Location of POST /api/jobs)")
+    trace.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="a waterfall for the terminal (default) or the spans as JSON",
+    )
+    trace.set_defaults(handler=cmd_trace)
     return parser
 
 

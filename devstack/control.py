@@ -15,6 +15,11 @@ token travels to it), named ``control`` in ``.devstack/endpoints.json``:
                                         and start it again on the same ports
 ``GET  /devstack/host``, ``POST .../kill``, ``POST .../start``  ``SIGKILL`` the function host
                                         (an instance lost mid-work) and start it again
+``POST /devstack/otlp/v1/traces``       the app's spans, OTLP/HTTP protobuf
+                                        (:mod:`devstack.traces.otlp`), kept under the state
+                                        directory (:mod:`devstack.traces.store`)
+``GET  /devstack/traces/<job id>``      that job's trace as a waterfall page;
+                                        ``.../spans`` the same spans as JSON
 
 Answers are JSON; an unknown piece is a 404 naming the pieces there are.
 """
@@ -34,6 +39,7 @@ from starlette.routing import Route
 
 from devstack.asgi import Counters
 from devstack.faults import FaultGate, FaultPlan
+from devstack.traces.store import SpanStore
 
 PREFIX = "/devstack"
 
@@ -70,6 +76,7 @@ def create_control_app(
     counters: Mapping[str, Counters],
     azurite: AzuriteSwitch | None = None,
     host: Callable[[], HostSwitch | None] = lambda: None,
+    traces: SpanStore | None = None,
 ) -> Starlette:
     """The control plane over the given pieces (a test may give it one emulator alone)."""
 
@@ -87,6 +94,8 @@ def create_control_app(
             links["azurite"] = f"{base}/azurite"
         if host() is not None:
             links["host"] = f"{base}/host"
+        if traces is not None:
+            links["traces"] = f"{base}/traces/{{job id}}"
         return JSONResponse(links)
 
     async def fault_plan(request: Request) -> Response:
@@ -160,8 +169,10 @@ def create_control_app(
             return JSONResponse({"error": str(exc)}, status_code=500)
         return JSONResponse({"running": switch.running})
 
+    routes = trace_routes(traces) if traces is not None else []
     return Starlette(
         routes=[
+            *routes,
             Route(PREFIX, index, methods=["GET"]),
             Route(f"{PREFIX}/faults/{{piece}}", fault_plan, methods=["GET", "PUT", "DELETE"]),
             Route(f"{PREFIX}/stats/{{piece}}", stats, methods=["GET", "DELETE"]),
@@ -173,3 +184,50 @@ def create_control_app(
             Route(f"{PREFIX}/host/start", host_start, methods=["POST"]),
         ]
     )
+
+
+def trace_routes(store: SpanStore) -> list[Route]:
+    """The OTLP receiver and the trace views over ``store``."""
+    import uuid
+
+    from starlette.responses import HTMLResponse
+
+    from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request, response_body
+    from devstack.traces.page import render_page
+
+    async def receive(request: Request) -> Response:
+        try:
+            spans = decode_request(
+                await request.body(),
+                content_type=request.headers.get("content-type", ""),
+                encoding=request.headers.get("content-encoding", ""),
+            )
+        except OtlpError as exc:
+            return JSONResponse({"error": "invalid_otlp", "detail": str(exc)}, exc.status)
+        store.append(spans)
+        return Response(response_body(), media_type=PROTOBUF)
+
+    def job_id(request: Request) -> str | None:
+        try:
+            return str(uuid.UUID(request.path_params["job_id"]))
+        except ValueError:
+            return None
+
+    async def page(request: Request) -> Response:
+        found = job_id(request)
+        if found is None:
+            return JSONResponse({"error": "invalid_job_id", "detail": "not a job id"}, 404)
+        spans = store.job_trace(found)
+        return HTMLResponse(render_page(found, spans), status_code=200 if spans else 404)
+
+    async def spans(request: Request) -> Response:
+        found = job_id(request)
+        if found is None:
+            return JSONResponse({"error": "invalid_job_id", "detail": "not a job id"}, 404)
+        return JSONResponse({"job_id": found, "spans": store.job_trace(found)})
+
+    return [
+        Route(f"{PREFIX}/otlp/v1/traces", receive, methods=["POST"]),
+        Route(f"{PREFIX}/traces/{{job_id}}", page, methods=["GET"]),
+        Route(f"{PREFIX}/traces/{{job_id}}/spans", spans, methods=["GET"]),
+    ]

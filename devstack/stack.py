@@ -67,6 +67,7 @@ from devstack.tenant.seed import (
     tenant_endpoints,
 )
 from devstack.tokens import IssuerCredential, TokenIssuer
+from devstack.traces import spans_to, store_at
 from devstack.vault.api import create_vault_app
 from devstack.vault.backup import BackupSealer
 from devstack.vault.events import VaultEvents, deliver_in_background
@@ -208,6 +209,7 @@ class Stack:
             },
             azurite=self.azurite,
             host=lambda: self.host,  # started below
+            traces=store_at(self.state),  # the app's spans (OTEL_EXPORTER_OTLP_ENDPOINT)
         )
         self.servers.append(await serve(control_app, ports["control"], None))
 
@@ -221,6 +223,7 @@ class Stack:
                 "CALLER_TOKEN_ISSUERS": issuer.issuer,
                 "CALLER_TOKEN_AUDIENCES": opts.audience,
                 "CALLER_TOKEN_JWKS_URL": f"{identity_base}{JWKS_PATH}",
+                **spans_to(settings, f"http://{LOOPBACK}:{ports['control']}{CONTROL_PREFIX}"),
                 **(entra_app_settings(settings, tenant_origin) if entra else {}),
                 **opts.extra_app_env,
             },

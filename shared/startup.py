@@ -10,7 +10,8 @@ the host at start-up with an error naming it (never its value) instead of failin
 first request. Which settings depends on the functions this app hosts (``APP_FUNCTIONS``):
 the rotation app in Azure has the rotation's settings and not the jobs API's. With
 ``PARTNER_AUTH=entra`` there is no key to rotate: an app hosting ``all`` (locally) leaves
-the rotation's functions out (:func:`rotates`).
+the rotation's functions out (:func:`rotates`). Tracing starts last, when the settings ask
+for it (:mod:`shared.tracing`): with tracing off nothing of OpenTelemetry is imported.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from shared.redaction import (
 )
 from shared.settings import get_settings
 from shared.settings.environment import check_environment
+from shared.tracing import start_tracing
 
 
 def start() -> str:
-    """Install log and output redaction, check the environment, validate the settings;
-    return ``APP_FUNCTIONS``. Idempotent."""
+    """Install log and output redaction, check the environment, validate the settings,
+    start tracing if it is on; return ``APP_FUNCTIONS``. Idempotent."""
     install_log_redaction()
     install_output_redaction()
     install_descriptor_redaction()
@@ -40,6 +42,7 @@ def start() -> str:
         load_rotation_config()
     else:
         get_settings()
+    start_tracing()
     return hosted
 
 

@@ -13,18 +13,22 @@ process, which also ends the function; a sync function here keeps its thread unt
 returns (an async one is cancelled).
 
 A timer function with a retry policy is retried here as the runtime retries it.
+
+With ``PYTHON_ENABLE_OPENTELEMETRY``, the trace context is current while a sync function runs
+(:mod:`devstack.host.otel`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -38,6 +42,7 @@ from devstack.host.bindings.expressions import BindingData
 from devstack.host.bindings.model import BLOB, HTTP, QUEUE, TABLE, BindingSpec
 from devstack.host.context import INVOCATION_LOCAL, Attempt, Context, Trace, child_traceparent
 from devstack.host.functions import IndexedFunction
+from devstack.host.otel import attacher
 from devstack.host.queuewatcher import QueueWatcher
 from devstack.host.retry import timespan
 
@@ -197,6 +202,7 @@ class Invoker:
         )
         self._loop: _EventLoopThread | None = None
         self._loop_lock = threading.Lock()
+        self._attach = attacher()
         self._stopping = threading.Event()
 
     # -- entry points -------------------------------------------------------
@@ -254,8 +260,10 @@ class Invoker:
         invocation_id = str(uuid.uuid4())
         started = logs.executing(function.name, reason, invocation_id)
         try:
+            trace = trigger.trace or Trace(parent=child_traceparent(None))
+            trigger = replace(trigger, trace=trace)  # one context for the argument and the call
             arguments = self._arguments(function, trigger, invocation_id, attempt)
-            result = self._call(function, arguments, invocation_id)
+            result = self._call(function, arguments, invocation_id, trace)
             http = self._settle(function, arguments, result, trigger.binding_data)
         except BaseException as exc:
             logs.executed(
@@ -301,7 +309,7 @@ class Invoker:
         return arguments
 
     def _call(
-        self, function: IndexedFunction, arguments: dict[str, Any], invocation_id: str
+        self, function: IndexedFunction, arguments: dict[str, Any], invocation_id: str, trace: Trace
     ) -> Any:
         if function.is_async:
             with self._loop_lock:
@@ -310,9 +318,9 @@ class Invoker:
                 loop = self._loop.loop
             future = asyncio.run_coroutine_threadsafe(function.user_function(**arguments), loop)
         else:
-            future = self.executor.submit(
-                _call_sync, function.user_function, arguments, invocation_id
-            )
+            current = self._attach(trace) if self._attach else None
+            call = (function.user_function, arguments, invocation_id, current)
+            future = self.executor.submit(_call_sync, *call)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
@@ -361,10 +369,14 @@ class Invoker:
 
 
 def _call_sync(
-    user_function: Callable[..., Any], arguments: dict[str, Any], invocation_id: str
+    user_function: Callable[..., Any],
+    arguments: dict[str, Any],
+    invocation_id: str,
+    current: contextlib.AbstractContextManager[None] | None = None,
 ) -> Any:
     INVOCATION_LOCAL.invocation_id = invocation_id
-    return user_function(**arguments)
+    with current or contextlib.nullcontext():
+        return user_function(**arguments)
 
 
 def utc_text(moment: dt.datetime | None) -> str | None:

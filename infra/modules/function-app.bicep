@@ -81,6 +81,9 @@ param logAnalyticsCustomerId string
 @description('Container of the key rotation\'s state; the posture checker reads it (docs/rotation.md).')
 param rotationStateContainerUrl string
 
+@description('Share of job traces kept, 0 to 1, as text (0 turns tracing off).')
+param tracingSampleRatio string = '1'
+
 @description('Upper bound of instances; the cost ceiling of the plan.')
 @minValue(40)
 @maxValue(1000)
@@ -132,6 +135,10 @@ var appSettings = {
   // component it is not a credential. The token comes from the identity below.
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // OpenTelemetry (host.json telemetryMode): the worker hands each invocation its trace
+  // context, and the app exports its spans and logs with the same identity (docs/tracing.md).
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
+  TRACING_SAMPLE_RATIO: tracingSampleRatio
   // The posture checker judges this group with the Reader role infra/modules/posture-rbac.bicep
   // grants, and scans the telemetry of this workspace.
   POSTURE_SUBSCRIPTION_IDS: subscription().subscriptionId

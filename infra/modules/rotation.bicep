@@ -231,6 +231,8 @@ var appSettings = {
   ROTATION_GRACE_SECONDS: '900'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
+  TRACING_SAMPLE_RATIO: '1'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

@@ -13,6 +13,12 @@ answer is kept through its allow-list), and within what one message of the jobs 
 carries (:func:`shared.queues.payload_limit`: 48 KiB of payload once base64-encoded); a job
 too large to carry is sent the other way, state first behind an outbox marker
 (:mod:`shared.jobs._outbox`).
+
+It also carries the W3C ``traceparent`` of the span that sent it (its *creation context*,
+as the OpenTelemetry messaging conventions call it), so the worker continues the job's
+trace: a queue message has no headers, and the Functions host does not read the body.
+A ``traceparent`` that is not valid is dropped on reading (the trace starts afresh, as the
+W3C Trace Context says); it never makes a message unreadable.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from shared.jobs._model import QUEUED, JobRecord, request_hash
 from shared.jobs.errors import MessageSchemaError
 from shared.queues import JOBS_ENCODING, payload_limit
+from shared.tracing import valid_traceparent
 
 SCHEMA = "jobs.v1"
 MAX_MESSAGE_BYTES = payload_limit(JOBS_ENCODING)
@@ -38,6 +45,8 @@ class JobMessage:
     attempt: int = 1
     #: The new job itself, as its state is first written (None: the state exists).
     job: JobRecord | None = None
+    #: The context of the span that sent the message: the job's trace, continued.
+    traceparent: str | None = None
 
     def encode(self) -> str:
         """JSON text; the queue client encodes it on send (:mod:`shared.queues`).
@@ -49,6 +58,8 @@ class JobMessage:
         document["attempt"] = self.attempt
         if self.job is not None:
             document["job"] = {name: getattr(self.job, name) for name in CARRIED}
+        if self.traceparent is not None:
+            document["traceparent"] = self.traceparent
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         if len(text.encode()) > MAX_MESSAGE_BYTES:
             raise MessageSchemaError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
@@ -73,14 +84,16 @@ def decode_message(body: bytes) -> JobMessage:
         raise MessageSchemaError("job_id is not a UUID") from exc
     if not isinstance(attempt, int) or attempt < 1:
         raise MessageSchemaError("attempt must be a positive integer")
+    traceparent = valid_traceparent(document.get("traceparent"))
     carried = document.get("job")
-    job = None if carried is None else _job(str(job_id), carried)
-    return JobMessage(job_id=str(job_id), attempt=attempt, job=job)
+    job = None if carried is None else _job(str(job_id), carried, traceparent)
+    return JobMessage(job_id=str(job_id), attempt=attempt, job=job, traceparent=traceparent)
 
 
-def _job(job_id: str, carried: Any) -> JobRecord:
+def _job(job_id: str, carried: Any, traceparent: str | None) -> JobRecord:
     """The new job a message carries, checked as the API wrote it: every field of its kind,
-    and the input that the request hash was taken of."""
+    and the input that the request hash was taken of. Its trace is the message's: a state
+    the worker writes from the message keeps it for every later send."""
     if not isinstance(carried, dict) or set(carried) != set(CARRIED):
         raise MessageSchemaError(f"job must be an object of exactly {', '.join(CARRIED)}")
     owner, body, digest = carried["owner"], carried["input"], carried["request_hash"]
@@ -100,4 +113,5 @@ def _job(job_id: str, carried: Any) -> JobRecord:
         created=created,
         updated=created,
         analysis=analysis,
+        traceparent=traceparent,
     )

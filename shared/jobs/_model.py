@@ -38,6 +38,9 @@ class JobRecord:
     reason: str | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: The W3C ``traceparent`` of the request that accepted the job: a message sent again
+    #: later (the outbox, a replay, a retry) continues the job's trace from here.
+    traceparent: str | None = None
     #: When the job's message was last sent again while it sat ``queued`` (ISO 8601): one
     #: resend per window, whoever asks (:func:`shared.jobs.resend_stalled`).
     resent: str | None = None

@@ -32,6 +32,10 @@ the reconciler's resends go the same way: :func:`resend_stalled` records the res
 job first, with an ``If-Match`` write, and only the asker whose write lands sends. However
 many ask at once (30 replays, 10 retries, the timer), the queue gets one message per
 window; the write also moves ``updated``, which starts the next window.
+
+Every send is a ``send jobs`` producer span whose context the message carries; a message
+sent again (the reconciler, a replay, a retry) continues the job's trace (its record keeps
+the ``traceparent`` of the request that accepted it), linked to whatever sent it.
 """
 
 from __future__ import annotations
@@ -43,10 +47,11 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import AzureError, ResourceNotFoundError
 
 from shared.jobs._messages import JobMessage
 from shared.jobs._model import QUEUED, JobRecord, now, seconds_since
+from shared.tracing import span, traced
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
@@ -69,6 +74,8 @@ OUTBOX_PREFIX = "outbox/"
 ABANDON_FACTOR = 10
 
 _LOG = logging.getLogger("shared.jobs")  # the package, whose modules are private
+#: ``messaging.system`` of the send spans: the conventions list no value for Queue Storage.
+MESSAGING_SYSTEM = "azure_queue_storage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,22 +93,62 @@ class Outbox:
         self._jobs = jobs
         self._queue = queue
 
+    @traced("outbox hold", job="job_id")
     def hold(self, job_id: str) -> None:
         """Write the job's marker: from now on a cut-off sequence is found and finished."""
         self._jobs.upload_blob(_marker(job_id), b"{}", overwrite=True)
 
-    def send(self, job_id: str, *, job: JobRecord | None = None) -> None:
+    def send(
+        self, job_id: str, *, job: JobRecord | None = None, traceparent: str | None = None
+    ) -> None:
         """Put the job's message on the queue (base64, as the trigger expects); with ``job``,
         a new job's message, which carries it.
 
+        :keyword traceparent: the job's trace, to continue (else the one in progress).
         :raises MessageSchemaError: the job is too large to carry (nothing was sent).
         """
-        self._queue.send_message(JobMessage(job_id, job=job).encode())
+        attributes = {
+            "messaging.system": MESSAGING_SYSTEM,
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "send",
+            "messaging.destination.name": self._queue.queue_name,
+            "app.job.id": job_id,
+        }
+        with span(
+            f"send {self._queue.queue_name}",
+            kind="producer",
+            attributes=attributes,
+            parent=traceparent,
+        ) as sending:
+            message = JobMessage(job_id, job=job, traceparent=sending.traceparent)
+            self._queue.send_message(message.encode())
 
+    @traced("outbox release", job="job_id")
     def release(self, job_id: str) -> None:
         """Delete the job's marker (already gone is fine)."""
         with contextlib.suppress(ResourceNotFoundError):
             self._jobs.delete_blob(_marker(job_id))
+
+    def dispatch(self, job_id: str) -> None:
+        """Send the message of a job whose state is written, then drop its marker. The job
+        is accepted already: a failure of either leaves the marker, and the reconciler
+        finishes the sequence (logged, never raised)."""
+        try:
+            self.send(job_id)
+        except AzureError as exc:
+            name = type(exc).__name__
+            _LOG.warning(
+                "job %s: enqueue not confirmed (%s); the outbox will send it", job_id, name
+            )
+            return
+        self.release_or_keep(job_id)
+
+    def release_or_keep(self, job_id: str) -> None:
+        """Drop the job's marker, or, when that fails, leave it for the reconciler to drop."""
+        try:
+            self.release(job_id)
+        except AzureError:
+            _LOG.warning("job %s: its outbox marker stays until the reconciler drops it", job_id)
 
     def pending(self, *, at: dt.datetime | None = None) -> list[Pending]:
         """Every marker and its age, oldest first."""
@@ -150,7 +197,7 @@ def resend_stalled(
     record = store.update(job_id, mark)
     if not decided:
         return record, False
-    outbox.send(job_id)
+    outbox.send(job_id, traceparent=decided[-1].traceparent)
     return record, True
 
 
@@ -159,6 +206,7 @@ def recently_resent(record: JobRecord, *, window: float, at: dt.datetime | None 
     return record.resent is not None and seconds_since(record.resent, at) < window
 
 
+@traced("outbox reconcile")
 def reconcile(
     store: JobStore, outbox: Outbox, *, resend_after: float, at: dt.datetime | None = None
 ) -> Counter[str]:

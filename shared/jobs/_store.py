@@ -5,6 +5,9 @@ conditional writes (``If-None-Match: *`` to create, ``If-Match: <etag>`` to
 update) give exactly the guarantees the pipeline needs: an idempotency key is
 claimed once, a redelivered message cannot overwrite newer state, a result is
 written once.
+
+Every call that reads or writes a blob is a span (``jobstore ...``) with the job's id, and
+an update says the status it wrote and how many tries its ETag took.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from shared.jobs._model import (
     JobRecord,
 )
 from shared.jobs.errors import JobStoreError
+from shared.tracing import annotate, traced
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient, ContentSettings
@@ -56,6 +60,7 @@ class JobStore:
 
     # -- jobs -----------------------------------------------------------------
 
+    @traced("jobstore create", job="record")
     def create(self, record: JobRecord) -> bool:
         """Write a new job's state once (``If-None-Match: *``); False if it was there.
 
@@ -75,6 +80,7 @@ class JobStore:
         self._known[record.id] = (record, str(written["etag"]))
         return True
 
+    @traced("jobstore get", job="job_id")
     def get(self, job_id: str) -> tuple[JobRecord, str] | None:
         try:
             downloader = self.jobs.download_blob(f"{job_id}.json")
@@ -85,6 +91,7 @@ class JobStore:
         self._known[job_id] = found
         return found
 
+    @traced("jobstore update", job="job_id")
     def update(
         self, job_id: str, change: Callable[[JobRecord], JobRecord | None], *, attempts: int = 8
     ) -> JobRecord | None:
@@ -96,7 +103,7 @@ class JobStore:
         change" decided on a remembered version is confirmed on the stored one.
         """
         known = self._known.pop(job_id, None)
-        for _ in range(attempts):
+        for tries in range(1, attempts + 1):
             fresh = known is None
             if known is None:
                 known = self.get(job_id)
@@ -120,6 +127,7 @@ class JobStore:
             except ResourceModifiedError:
                 continue
             self._known[job_id] = (updated, str(written["etag"]))
+            annotate({"app.job.status": updated.status, "app.jobstore.tries": tries})
             return updated
         raise JobStoreError(f"job {job_id}: too many concurrent updates")
 
@@ -130,6 +138,7 @@ class JobStore:
 
     # -- idempotency ------------------------------------------------------------
 
+    @traced("jobstore claim idempotency key")
     def claim_idempotency(
         self, owner: str, key: str, claim: IdempotencyRecord, *, attempts: int = 4
     ) -> IdempotencyRecord | None:
@@ -153,6 +162,7 @@ class JobStore:
                 return earlier
         raise JobStoreError("an idempotency key kept changing hands")
 
+    @traced("jobstore take over idempotency key")
     def take_over_idempotency(
         self, owner: str, key: str, stale: IdempotencyRecord, claim: IdempotencyRecord
     ) -> bool:
@@ -177,6 +187,7 @@ class JobStore:
             return False
         return True
 
+    @traced("jobstore get idempotency key")
     def get_idempotency(self, owner: str, key: str) -> IdempotencyRecord | None:
         try:
             data = self.jobs.download_blob(_idempotency_blob(owner, key)).readall()
@@ -184,12 +195,14 @@ class JobStore:
             return None
         return IdempotencyRecord(**json.loads(data))
 
+    @traced("jobstore release idempotency key")
     def release_idempotency(self, owner: str, key: str) -> None:
         with contextlib.suppress(ResourceNotFoundError):
             self.jobs.delete_blob(_idempotency_blob(owner, key))
 
     # -- results and kept messages ------------------------------------------------
 
+    @traced("jobstore write result", job="job_id")
     def write_result(self, job_id: str, result: dict[str, Any]) -> str:
         """Write the result once; a redelivered message finds it already there."""
         name = f"{job_id}.json"
@@ -199,6 +212,7 @@ class JobStore:
             )
         return name
 
+    @traced("jobstore read result", job="job_id")
     def read_result(self, job_id: str) -> dict[str, Any] | None:
         try:
             data = self.results.download_blob(f"{job_id}.json").readall()
@@ -207,6 +221,7 @@ class JobStore:
         result: dict[str, Any] = json.loads(data)
         return result
 
+    @traced("jobstore keep poison message", job="job_id")
     def keep_poison_message(self, job_id: str | None, message_id: str, content: str) -> str:
         """Keep a poisoned message verbatim, for inspection and replay."""
         name = f"poison/{job_id or 'unknown'}/{message_id}.txt"

@@ -28,7 +28,8 @@ token, and a second refusal is ``PartnerTokenRejectedError``. Every other rule h
 An unusable key (too short, a blank or control character) is ``PartnerKeyError``, found
 before sending; ``on_invalid_key`` lets the provider forget it. Each call has an overall
 ``deadline`` (``_deadline``); the 2xx answer is read bounded and refused if it holds a
-registered secret (``_answers``). No cookie is ever stored or sent.
+registered secret (``_answers``). No cookie is ever stored or sent. Each call is a client
+span (``partner <METHOD>``) and one debug line (``_tracing``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import http
 import http.cookiejar
 import inspect
 import json as _json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,6 +60,7 @@ from shared.outbound._placement import (
     usable_key,
 )
 from shared.outbound._retries import BoundedRetry, RetryCount, current_count
+from shared.outbound._tracing import call_ended, call_span
 from shared.outbound.errors import (
     KeyPlacementError,
     OutboundError,
@@ -71,7 +72,6 @@ from shared.settings import PARTNER_CONNECT_TIMEOUT, PARTNER_DEADLINE, PARTNER_R
 
 __all__ = ["OutboundClient"]
 
-_LOG = logging.getLogger("shared.outbound")  # the package, whose modules are private
 
 #: The defaults are the partner settings' (one decision, :mod:`shared.settings`): a client
 #: built without them waits as the app's partner calls do.
@@ -239,6 +239,7 @@ class OutboundClient:
         token, watched = current_count.set(call), current_deadline.set(deadline)
         started = time.perf_counter()
         outcome = "not sent"
+        traced = call_span(method, url, self._endpoint)
         try:
             response = self._send(adapter, method, url, body, extra, call, force_fetch=False)
             if response.status_code in (401, 403):
@@ -258,14 +259,8 @@ class OutboundClient:
             deadline.finish()
             current_deadline.reset(watched)
             current_count.reset(token)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            _LOG.debug(
-                "%s %s -> %s, %d attempt(s), %.0f ms",
-                method,
-                urlsplit(url).path,
-                outcome,
-                call.attempts,
-                elapsed_ms,
+            call_ended(
+                traced, method, url, outcome=outcome, attempts=call.attempts, started=started
             )
 
     def post_json(

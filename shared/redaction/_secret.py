@@ -46,21 +46,39 @@ def scrub(text: str) -> str:
 
     Secret-shaped values become ``[REDACTED:<kind>]`` so a reader still knows what
     was there. Registered values go first: they are exact and may not look like
-    any known shape.
+    any known shape. A registered form inside a secret-shaped value takes the whole
+    value with it: tokens share runs (every RS256 token of one issuer starts alike), and
+    masking only the shared run would leave the rest of another token unshaped, in clear.
     """
     spans = _REGISTRY.spans(text)
     if spans:  # one pass over the union of matches: overlapping values leave no tail
         parts: list[str] = []
         pos = 0
-        for start, end in spans:
+        for start, end, mask in _widened(text, spans):
             if end <= pos:
                 continue
             if start >= pos:
-                parts += (text[pos:start], REDACTED)
+                parts += (text[pos:start], mask)
             pos = end
         text = "".join([*parts, text[pos:]])
     text = redact_decoded(text, holds=_REGISTRY.holds, mask=REDACTED)
     return _redact_findings(text)
+
+
+def _widened(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The registered spans, and each secret-shaped value one of them cuts into, whole: with
+    its kind when the registered runs lie inside it, else as a registered value."""
+    regions = [(start, end, REDACTED) for start, end in spans]
+    for finding in scan(text):
+        if finding.kind not in SECRET_KINDS:
+            continue
+        touching = [(s, e) for s, e in spans if s < finding.end and finding.start < e]
+        if touching and not any(s <= finding.start and finding.end <= e for s, e in touching):
+            inside = all(finding.start <= s and e <= finding.end for s, e in touching)
+            label = f"[REDACTED:{finding.kind}]" if inside else REDACTED
+            regions.append((finding.start, finding.end, label))
+    regions.sort(key=lambda region: (region[0], -region[1]))
+    return regions
 
 
 def holds_secret(text: str) -> bool:

@@ -45,6 +45,7 @@ from shared.rotation._guard import LeaseGuard
 from shared.rotation._partnerkeys import IssuedKey, PartnerKeysClient
 from shared.rotation._state import MAX_TEXT, RotationState, StateStore
 from shared.rotation.errors import RotationError, StateDamagedError, VaultWriteError
+from shared.tracing import annotate, span, traced
 
 if TYPE_CHECKING:
     from azure.keyvault.secrets import KeyVaultSecret, SecretClient
@@ -100,13 +101,17 @@ class Rotator:
         self._rotated_by = rotated_by
         self._clock = clock
 
+    @traced("rotation", root=True)
     def rotate(self, trigger: Trigger) -> Outcome:
         """Rotate if due. :raises RotationError: an ``AzureError`` or anything else; the old
         key stays, and whatever it was is recorded as the rotation's failure (a damaged
         state blob, a ``TypeError`` from data nobody expected: no failure is silent)."""
+        annotate({"app.rotation.trigger": trigger.source})
         try:
             with self._guard() as guard:
-                return self._locked(trigger, guard)
+                outcome = self._locked(trigger, guard)
+                annotate({"app.rotation.rotated": outcome.rotated})
+                return outcome
         except Exception as exc:
             self._failed(trigger, exc)
             raise
@@ -115,7 +120,8 @@ class Rotator:
 
     def _locked(self, trigger: Trigger, guard: LeaseGuard) -> Outcome:
         name = self._config.secret_name
-        current = self._vault.get_secret(name)
+        with span("rotation read current version"):
+            current = self._vault.get_secret(name)
         version = current.properties.version or ""
         state = self._state.read()
         old = Secret(current.value or "", name=name)
@@ -170,6 +176,7 @@ class Rotator:
             return True, f"the current version expires in {left.total_seconds() / 86400:.1f} days"
         return False, f"the current version expires in {left.days} days"
 
+    @traced("rotation store new version")
     def _store(
         self,
         issued: IssuedKey,
@@ -222,6 +229,7 @@ class Rotator:
 
     # -- what earlier runs left ---------------------------------------------------------
 
+    @traced("rotation settle earlier runs")
     def _settle(self, current: KeyVaultSecret, key: Secret, state: RotationState) -> None:
         name = self._config.secret_name
         current_id = (current.properties.tags or {}).get(TAG_KEY_ID)
@@ -247,6 +255,7 @@ class Rotator:
             state.unconfirmed_keys = []
             self._save(state)
 
+    @traced("rotation revoke old key")
     def _revoke_old(self, key_id: str, current: Secret) -> None:
         grace = self._config.grace_seconds
         try:
@@ -256,6 +265,7 @@ class Rotator:
             return
         logger.info("partner key %s revoked with a grace of %.0f s", key_id, grace)
 
+    @traced("rotation revoke orphan key")
     def _revoke_orphan(self, issued: IssuedKey, old: Secret, why: str) -> None:
         try:
             self._partner.revoke(issued.key_id, old, grace_seconds=0)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from azure.core.exceptions import HttpResponseError
 
 from shared.rotation.errors import GuardBusyError, GuardLostError
+from shared.tracing import traced
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobLeaseClient, ContainerClient
@@ -54,6 +55,7 @@ class LeaseGuard:
         self._lease: BlobLeaseClient | None = None
         self.waited = False  # another rotation held the lease when this one arrived
 
+    @traced("rotation lease acquire")
     def __enter__(self) -> LeaseGuard:
         try:
             self._blob.upload_blob(b"", overwrite=False)
@@ -76,6 +78,7 @@ class LeaseGuard:
                 )
             self._sleep(self._poll)
 
+    @traced("rotation lease renew")
     def renew(self) -> None:
         """Keep the lease for another full period; :class:`GuardLostError` if it is gone."""
         if self._lease is None:

@@ -22,6 +22,7 @@ from typing import Any
 from shared.outbound import OutboundClient, OutboundError, PartnerRejectedError
 from shared.redaction import Secret
 from shared.rotation.errors import KeyManagementError
+from shared.tracing import traced
 
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -66,6 +67,7 @@ class PartnerKeysClient:
         self._deadline = deadline
         self._secret_name = secret_name
 
+    @traced("partner issue key")
     def issue(self, current: Secret, *, idempotency_key: str, label: str) -> IssuedKey:
         answer = self._call(current, "POST", "keys", json={"name": label}, key=idempotency_key)
         key_id = _key_id(answer.get("id"))
@@ -79,6 +81,7 @@ class PartnerKeysClient:
             issued_with=_key_id(issued_with) if issued_with is not None else None,
         )
 
+    @traced("partner list keys")
     def list(self, current: Secret) -> tuple[str | None, list[PartnerKey]]:
         """(the id of ``current``, every key the account holds)."""
         answer = self._call(current, "GET", "keys")
@@ -98,6 +101,7 @@ class PartnerKeysClient:
         ]
         return (_key_id(caller) if caller is not None else None), keys
 
+    @traced("partner revoke key")
     def revoke(self, key_id: str, current: Secret, *, grace_seconds: float) -> bool:
         """Revoke ``key_id`` after ``grace_seconds``; False when the partner knows no such key."""
         path = f"keys/{_key_id(key_id)}?grace_seconds={max(0, round(grace_seconds))}"

@@ -43,6 +43,7 @@ from shared.settings._parsers import (
     loopback_or_https_url,
     path_list,
     positive_seconds,
+    ratio,
     resource_group_list,
     secret_name,
     text,
@@ -377,6 +378,24 @@ APPLICATIONINSIGHTS_AUTHENTICATION_STRING = Setting(
     required=False,
     parse=text,
 )
+# Tracing (docs/tracing.md): one trace per job, scrubbed; OpenTelemetry loads only when on.
+TRACING_SAMPLE_RATIO = Setting(
+    "TRACING_SAMPLE_RATIO",
+    "Share of traces kept, 0 to 1, decided by trace id (one job: all its spans or none); "
+    "0 turns tracing off and OpenTelemetry is never imported.",
+    required=False, default="1", parse=ratio,
+)  # fmt: skip
+PYTHON_ENABLE_OPENTELEMETRY = Setting(
+    "PYTHON_ENABLE_OPENTELEMETRY",
+    "`true`: the Python worker makes each invocation's trace context current (and the host "
+    "leaves the worker's logs to the app's exporter).",
+    required=False, default="false", parse=flag,
+)  # fmt: skip
+OTEL_EXPORTER_OTLP_ENDPOINT = Setting(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTLP/HTTP endpoint the app sends its spans to; the devstack sets its control plane's.",
+    LOCAL, required=False, parse=loopback_or_https_url,
+)  # fmt: skip
 # Rotation of the partner key (docs/rotation.md): in Azure an app and an identity of its own.
 APP_FUNCTIONS = Setting(
     "APP_FUNCTIONS", "`all` (local), `api` or `rotation`: the functions this app hosts.",
@@ -500,6 +519,7 @@ DECLARED: tuple[Setting[Any], ...] = (
     POSTURE_ROTATION_PRINCIPAL_ID,
     APPLICATIONINSIGHTS_CONNECTION_STRING,
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    *(TRACING_SAMPLE_RATIO, PYTHON_ENABLE_OPENTELEMETRY, OTEL_EXPORTER_OTLP_ENDPOINT),
     FUNCTIONS_WORKER_RUNTIME,
     OUTBOX_SCHEDULE,
     OUTBOX_RESEND_AFTER,

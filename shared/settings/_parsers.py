@@ -62,6 +62,17 @@ def whole_number(minimum: int) -> Parser[int]:
     return parse
 
 
+def ratio(name: str, value: str) -> float:
+    """A share between 0 and 1 (both included)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(name, "must be a number between 0 and 1") from None
+    if not 0 <= number <= 1:
+        raise SettingsError(name, "must be between 0 and 1")
+    return number
+
+
 def flag(name: str, value: str) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 

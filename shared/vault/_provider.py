@@ -32,6 +32,10 @@ cache when it lands. A ``Retry-After`` the vault sends is passed on capped at
 
 Errors carry safe identifiers only (secret name, vault host, HTTP status); the SDK's own
 exception is chained for debugging but its text is never copied into ours.
+
+Each :meth:`SecretProvider.get` is a ``vault get secret`` span saying how the cache
+answered (``app.vault.cache``: ``hit``, ``miss``, or ``stale`` when a cached value was
+served past its freshness limit); the secret's name is on it, its value never.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from shared.net import parse_retry_after, tls_failure
 from shared.redaction import Secret
 from shared.settings import SECRET_CACHE_TTL
 from shared.singleflight import Flight, FlightTimeout
+from shared.tracing import annotate, traced
 from shared.vault.errors import (
     SecretDisabledError,
     SecretNotFoundError,
@@ -164,6 +169,7 @@ class SecretProvider:
         """The vault this provider reads from (part of every cache key)."""
         return self._client.vault_url
 
+    @traced("vault get secret")
     def get(
         self,
         name: str,
@@ -201,6 +207,8 @@ class SecretProvider:
         key: _Key = (self.vault_url, name, version or "")
         fresh_for = self._ttl if max_age is None else max_age
         answer = self._fresh_or_fetch(key, fresh_for, force_fetch, rejected)
+        hit = isinstance(answer, _Entry)
+        annotate({"app.secret.name": name, "app.vault.cache": "hit" if hit else "miss"})
         if isinstance(answer, _Entry):
             return answer.secret
         fetch, has_stale = answer
@@ -221,6 +229,7 @@ class SecretProvider:
         stale = None if force_fetch else self._usable_stale(key, fresh_for)
         if stale is None:
             raise failure
+        annotate({"app.vault.cache": "stale"})
         _LOG.warning(
             "Serving cached secret %r from %s %.0f s old: %s",
             name,

@@ -14,7 +14,7 @@ from azure.storage.queue import QueueServiceClient
 
 from devstack.ports import free_port
 from devstack.runner import ROOT, RunningStack
-from tests.support.canary import leaks, outputs, partner_keys
+from tests.support.canary import leaks, outputs, partner_keys, settled_spans
 from tests.support.processes import devstack_host
 from tests.support.stacks import Stacks
 
@@ -107,4 +107,5 @@ def rehearsal(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Itera
         kept = Rehearsal(stack, [])
         yield kept
         assert stack.process.poll() is None, "the stack stopped during a rehearsal"
+        settled_spans(stack)  # the last spans are searched too
         assert leaks(partner_keys(stack), outputs(stack, kept.responses)) == []

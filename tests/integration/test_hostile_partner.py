@@ -6,8 +6,8 @@ really echoes, trickles, floods or redirects against a careless client). For eac
 submitted and the test asserts the answer's status and code, that no job state or queue
 message was written, and that the key is not in the answer. One test plays every answer
 that echoes the key and then runs the leak canary over everything the stack holds at that
-point (logs with the host's stdout and stderr, state files, every recorded response, queues,
-blobs); the session's canary runs it again at the end.
+point (logs with the host's stdout and stderr, state files and the app's spans among them,
+every recorded response, queues, blobs); the session's canary runs it again at the end.
 """
 
 from __future__ import annotations
@@ -159,6 +159,7 @@ def test_a_key_spread_over_every_field_is_kept_nowhere(
     assert result["language"] == (asked or "en")  # the stub reports "en" when none is asked
     assert result["sentiment"] in ("positive", "negative", "neutral")
     assert "analysis_id" not in result
+    canary.settled_spans(stack)  # the job's spans are exported, then searched too
     pieces = smuggled_pieces(stack)
     assert len(pieces) >= 5 * len(canary.partner_keys(stack))
     searched = canary.outputs(stack, canary.RESPONSES)
@@ -170,11 +171,15 @@ def test_after_every_answer_echoing_the_key_the_key_is_nowhere(
 ) -> None:
     """Each answer that carries the key, played here (whatever ran before), then the leak
     canary, now: logs (the host's stdout and stderr included), state files, every response
-    recorded in the session so far, queue messages and blobs."""
+    recorded in the session so far, the app's spans, queue messages and blobs."""
     for mode in ECHOES:
         hostile(mode)
         refused = api.submit({"text": f"the partner answers with {mode}"})
         assert refused.status_code == 502, refused.text
+    canary.settled_spans(stack)  # the refused calls' spans are exported, then searched
     searched = canary.outputs(stack, canary.RESPONSES)
     assert any(name.startswith("HTTP response") for name in searched)
+    spans = searched[str(canary.spans_file(stack))]
+    assert '"name":"partner POST"' in spans
+    assert '"status":"error"' in spans  # the hostile answers' calls, failed
     assert canary.leaks(canary.partner_keys(stack), searched) == []

@@ -209,7 +209,7 @@ def test_a_job_that_always_fails_ends_failed_via_poison(api: Api, pipeline: Runn
 
 
 def test_a_job_too_large_for_its_message_is_written_first_behind_an_outbox_marker(
-    api: Api, stack: RunningStack
+    api: Api, pipeline: RunningStack
 ) -> None:
     """A new job's message carries the job (shared/jobs/_messages.py); 10,000 control
     characters, escaped in JSON, outgrow the queue's 48 KiB payload, so that job's state is
@@ -217,12 +217,12 @@ def test_a_job_too_large_for_its_message_is_written_first_behind_an_outbox_marke
     all the same; the marker (a write and a delete in the jobs container) shows the way it
     took."""
     text = "\x01" * 10_000  # MAX_TEXT_CHARS, six bytes each once escaped
-    before = stack.stats("storage")["by_target"]
+    before = pipeline.stats("storage")["by_target"]
     response = api.submit({"text": text})
     assert response.status_code == 202, response.text
     done = api.wait_for(response.json()["id"], "completed")
     assert done["result"]["characters"] == len(text)
-    after = stack.stats("storage")["by_target"]
+    after = pipeline.stats("storage")["by_target"]
     deletes = after.get("blob:jobs:blob.delete", 0) - before.get("blob:jobs:blob.delete", 0)
     assert deletes >= 1, "the outbox marker was written and dropped"
 

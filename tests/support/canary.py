@@ -14,7 +14,9 @@ holds that against the repository's own files), so a hit is a leak.
 
 The session's stack runs it when it stops (:func:`assert_nothing_leaked`, called from the
 ``stack`` fixture's teardown in ``tests/conftest.py``), so it sees what every test left
-behind, whatever order they ran in.
+behind, whatever order they ran in. The app's spans are among the state files
+(``traces/spans.jsonl``, what the OTLP exporter sent): the canary waits for the last batch
+to land, and holds that the file was searched.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from azure.keyvault.secrets import SecretClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
+from tests.support.waiting import eventually
 
 #: Fresh for every session, in the audience of every caller token the session's stack
 #: accepts (tests/conftest.py): the host hands the token's claims to the app, and the leak
@@ -210,15 +213,36 @@ def leaks(values: Iterable[str], searched: dict[str, str]) -> list[str]:
     return sorted(name for name, text in searched.items() if holds(text))
 
 
+def spans_file(stack: RunningStack) -> Path:
+    return Path(stack.state_dir, "traces", "spans.jsonl")
+
+
+def settled_spans(stack: RunningStack) -> int:
+    """The spans file's size once the app's exporter has sent its last batch (batches leave
+    every half second: the size is read until two reads a second apart agree)."""
+    path = spans_file(stack)
+    sizes: list[int] = []
+
+    def steady() -> bool:
+        sizes.append(path.stat().st_size if path.exists() else 0)
+        return len(sizes) > 1 and sizes[-1] == sizes[-2]
+
+    eventually(steady, timeout=30, interval=1.0)
+    return sizes[-1]
+
+
 def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
     """The partner key (or, with entra, the partner's tokens and the exchange assertions)
     appears nowhere but where it belongs; no caller token, nor its claims, appears anywhere.
-    ``pipeline_ran``: the jobs pipeline's tests ran in this session, so their responses and
-    result blobs must be among what was searched."""
+    ``pipeline_ran``: the jobs pipeline's tests ran in this session, so their responses,
+    result blobs and spans must be among what was searched."""
+    traced = settled_spans(stack)
     searched = outputs(stack, RESPONSES)
     if pipeline_ran:
         assert RESPONSES, "the pipeline tests recorded no HTTP response to search"
         assert any(name.startswith("blob results/") for name in searched), "no result searched"
+        assert traced > 0, "the app exported no span to search"
+        assert str(spans_file(stack)) in searched, "the spans were not searched"
     credentials = partner_credentials(stack)
     if pipeline_ran:
         assert credentials, f"no partner credential of the {stack.partner_auth} stack to search"

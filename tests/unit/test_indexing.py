@@ -26,6 +26,7 @@ ON_FIRST_USE = (
     "urllib3",
     "jwt",
     "cryptography",
+    "opentelemetry",  # tracing is off without an exporter to send to: nothing of it loads
 )
 
 _INDEX = """

@@ -5,12 +5,17 @@ distribution the deployed code (function_app.py, blueprints, shared, posture: th
 the posture checker) imports, plus a runtime need an import does not show, each with its
 reason. Each product's extra in ``pyproject.toml`` covers what that product's code imports
 (``devstack``: devstack; ``posture``: posture and shared; ``migrate``: migrate, with posture's
-extra) and pins every distribution at the version the requirements files pin. The installed
-products themselves are tested in tests/products (a fresh venv each).
+extra) and pins every distribution at the version the requirements files pin. An import guarded by
+``except ImportError`` is optional: the devstack host makes the app's OpenTelemetry context
+current only when the app brings OpenTelemetry. The app's tracing backends (what
+``shared.tracing.start_tracing`` loads) are the app's alone: only its start-up calls it, so
+no product's extra pins OpenTelemetry. The installed products themselves are tested in
+tests/products (a fresh venv each).
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import tomllib
@@ -29,7 +34,37 @@ DEPLOYED = ("function_app.py", "blueprints", "shared", "posture")
 #: Deployed needs that no import statement shows, and why.
 RUNTIME_ONLY = {
     "cryptography": "PyJWT verifies callers' RS256 tokens with it (shared/callers)",
+    **dict.fromkeys(
+        (
+            "opentelemetry-instrumentation",
+            "opentelemetry-instrumentation-wsgi",
+            "opentelemetry-instrumentation-asgi",
+        ),
+        "the Azure Monitor distro asks for them in ranges pip cannot settle alone",
+    ),
 }
+#: Imported by deployed code only where a local setting asks for it, and why; pinned in
+#: requirements-dev.txt instead.
+LOCAL_ONLY = {
+    "opentelemetry-exporter-otlp-proto-http": "spans go over OTLP only where "
+    "OTEL_EXPORTER_OTLP_ENDPOINT is set: the devstack (infra never sets it)",
+}
+#: Modules only the app's start-up loads (``shared.startup`` -> ``start_tracing``), and the
+#: names that would load them.
+APP_STARTUP_ONLY = (
+    "shared.startup",
+    "shared.tracing._setup",
+    "shared.tracing._otel",
+    "shared.tracing._scrub",
+)
+APP_STARTUP_ONLY_NAMES = (
+    "start_tracing",
+    "stop_tracing",
+    "build_provider",
+    "ScrubbingExporter",
+    "scrub_text",
+    "scrubbed",
+)
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)$")
 
 
@@ -88,7 +123,10 @@ def owner(module: str) -> str | None:
 
     A top-level name one distribution holds is that one's; a namespace package (``azure``)
     is shared, and its part is the distribution named like the longest prefix of the module
-    (``azure.storage.blob.aio`` -> ``azure-storage-blob``), as every Azure SDK is.
+    (``azure.storage.blob.aio`` -> ``azure-storage-blob``), as every Azure SDK is. A namespace
+    whose parts are not named like their modules (``opentelemetry.trace`` is
+    ``opentelemetry-api``'s) resolves to the one distribution whose files hold the longest
+    prefix of the module.
     """
     parts = module.split(".")
     holders = top_level_owners().get(parts[0], [])
@@ -97,22 +135,57 @@ def owner(module: str) -> str | None:
     for n in range(len(parts), 1, -1):
         if (candidate := "-".join(parts[:n]).lower()) in holders:
             return candidate
+    for n in range(len(parts), 1, -1):
+        prefix = "/".join(parts[:n])
+        found = [h for h in holders if any(_holds(f, prefix) for f in files_of(h))]
+        if len(found) == 1:
+            return found[0]
     return None
 
 
-def distributions_imported_by(*roots: str) -> dict[str, str]:
-    """Distribution -> one module:line that imports it, for every import under ``roots``."""
+@cache
+def files_of(distribution: str) -> tuple[str, ...]:
+    return tuple(str(path) for path in metadata.distribution(distribution).files or ())
+
+
+def _holds(path: str, prefix: str) -> bool:
+    return path == f"{prefix}.py" or path.startswith(f"{prefix}/")
+
+
+def optional_import_lines(source: str) -> set[int]:
+    """Lines of the imports inside a ``try`` that catches ``ImportError``."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = [ast.unparse(h.type) if h.type else "" for h in node.handlers]
+        if any("ImportError" in c or "ModuleNotFoundError" in c for c in caught):
+            for statement in node.body:
+                for inner in ast.walk(statement):
+                    if isinstance(inner, ast.Import | ast.ImportFrom):
+                        lines.add(inner.lineno)
+    return lines
+
+
+def distributions_imported_by(*roots: str, product: bool = False) -> dict[str, str]:
+    """Distribution -> one module:line that imports it, for every import under ``roots``;
+    for a ``product``, leaving out optional imports and what only the app's start-up loads."""
     files = []
     for root in roots:
         path = ROOT / root
         files += [path] if path.is_file() else sorted(path.rglob("*.py"))
     found: dict[str, str] = {}
     for path in files:
+        if product and module_name(path) in APP_STARTUP_ONLY:
+            continue
         source = path.read_text(encoding="utf-8")
+        optional = optional_import_lines(source) if product else set()
         for line, target in imported_modules(source, module_name(path)):
             top = target.split(".")[0]
             if not top or top in PROJECT_PACKAGES or top in sys.stdlib_module_names:
                 continue
+            if line in optional or (target == top and len(top_level_owners()[top]) > 1):
+                continue  # optional, or a namespace package (its parts are imported by name)
             holder = owner(target)
             assert holder is not None, f"{module_name(path)}:{line}: no distribution has {target}"
             found.setdefault(holder, f"{module_name(path)}:{line} imports {target}")
@@ -125,16 +198,29 @@ def test_the_import_owners_are_known_for_the_distributions_used() -> None:
     assert owner("azure.mgmt.resource.resources") == "azure-mgmt-resource"
     assert owner("jwt") == "pyjwt"
     assert owner("azure.no_such_sdk") is None
+    assert owner("opentelemetry.trace.propagation.tracecontext") == "opentelemetry-api"
+    assert owner("opentelemetry.sdk.trace.export") == "opentelemetry-sdk"
+    assert owner("opentelemetry.no_such_part") is None
     found = distributions_imported_by("shared")
     assert {"azure-storage-blob", "azure-keyvault-secrets", "pyjwt"} <= found.keys()
+    assert {"opentelemetry-api", "opentelemetry-sdk"} <= found.keys()
+    assert "opentelemetry-sdk" not in distributions_imported_by("shared", product=True)
+
+
+def test_an_import_that_may_fail_is_optional() -> None:
+    source = "try:\n    import a\nexcept ImportError:\n    pass\nimport b\n"
+    assert optional_import_lines(source) == {2}
+    assert optional_import_lines(source.replace("ImportError", "ValueError")) == set()
 
 
 def test_requirements_txt_holds_what_the_deployed_app_imports_and_nothing_else() -> None:
     deployed = requirement_pins("requirements.txt")
     imported = distributions_imported_by(*DEPLOYED)
-    assert sorted(imported.keys() - deployed.keys()) == [], imported
+    assert sorted(imported.keys() - deployed.keys() - LOCAL_ONLY.keys()) == [], imported
     unused = deployed.keys() - imported.keys() - RUNTIME_ONLY.keys()
     assert sorted(unused) == [], "pinned for the deployed app but imported by none of it"
+    assert LOCAL_ONLY.keys() <= requirement_pins("requirements-dev.txt").keys()
+    assert LOCAL_ONLY.keys() <= imported.keys(), "no longer imported: drop it from LOCAL_ONLY"
 
 
 def test_the_check_finds_a_dependency_that_only_a_tool_imports() -> None:
@@ -153,7 +239,7 @@ def test_the_check_finds_a_dependency_that_only_a_tool_imports() -> None:
     ],
 )
 def test_each_product_extra_covers_what_its_code_imports(extra: str, roots: tuple[str]) -> None:
-    imported = distributions_imported_by(*roots)
+    imported = distributions_imported_by(*roots, product=True)
     missing = {name: where for name, where in imported.items() if name not in extra_pins(extra)}
     assert missing == {}
 
@@ -185,3 +271,18 @@ def test_the_distribution_holds_the_products_and_their_library_only() -> None:
     assert scripts["scripts"] == {
         name: f"{name}.command:main" for name in ("devstack", "posture", "migrate")
     }
+
+
+def test_no_product_loads_what_only_the_app_s_start_up_loads() -> None:
+    """What the product extras leave out is reached by none of the products' modules."""
+    reached = []
+    for root in ("devstack", "posture", "migrate", "shared"):
+        for path in sorted((ROOT / root).rglob("*.py")):
+            module = module_name(path)
+            if module in APP_STARTUP_ONLY or module.startswith("shared.tracing"):
+                continue  # the start-up itself, and the tracing package that offers it
+            for line, target in imported_modules(path.read_text(encoding="utf-8"), module):
+                name = target.rsplit(".", 1)[-1]
+                if target in APP_STARTUP_ONLY or name in APP_STARTUP_ONLY_NAMES:
+                    reached.append(f"{module}:{line} imports {target}")
+    assert reached == []

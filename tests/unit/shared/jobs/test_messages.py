@@ -99,3 +99,39 @@ def carried(job: JobRecord, **changes: Any) -> bytes:
 def test_bad_messages_are_refused(body: bytes) -> None:
     with pytest.raises(MessageSchemaError):
         decode_message(body)
+
+
+def test_the_message_carries_its_creation_context() -> None:
+    job_id, traceparent = str(uuid.uuid4()), f"00-{'a1' * 16}-{'b2' * 8}-01"
+    text = JobMessage(job_id, traceparent=traceparent).encode()
+    assert json.loads(text)["traceparent"] == traceparent
+    assert decode_message(text.encode()).traceparent == traceparent
+    assert "traceparent" not in json.loads(JobMessage(job_id).encode())
+
+
+def test_a_carried_job_keeps_the_message_s_trace_for_its_later_sends() -> None:
+    """The worker may write a new job's state from its message: the record then holds the
+    trace the request started, which a replay, a retry or the outbox continues."""
+    traceparent = f"00-{'c3' * 16}-{'d4' * 8}-01"
+    job = new_job()
+    decoded = decode_message(JobMessage(job.id, job=job, traceparent=traceparent).encode().encode())
+    assert decoded.job == replace(job, traceparent=traceparent)
+    untraced = decode_message(JobMessage(job.id, job=job).encode().encode())
+    assert untraced.job == job
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        f"01-{'a1' * 16}-{'b2' * 8}-01",  # another version
+        f"00-{'0' * 32}-{'b2' * 8}-01",  # an all-zero trace id
+        f"00-{'a1' * 16}-{'0' * 16}-01",  # an all-zero span id
+        f"00-{'A1' * 16}-{'b2' * 8}-01",  # upper-case hex
+        f"00-{'a1' * 16}-{'b2' * 8}-01-extra",
+        42,
+    ],
+)
+def test_a_context_that_is_not_valid_is_dropped_not_the_message(traceparent: object) -> None:
+    job_id = str(uuid.uuid4())
+    body = {"schema": "jobs.v1", "job_id": job_id, "traceparent": traceparent}
+    assert decode_message(json.dumps(body).encode()) == JobMessage(job_id)

@@ -16,11 +16,13 @@ import logging
 import math
 import operator
 import pickle
+import random
 import re
 import threading
 import time
 import traceback
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -358,3 +360,33 @@ def test_scrub_of_a_megabyte_completes(record_property) -> None:
     record_property("scrub_seconds", round(time.perf_counter() - started, 3))
     assert len(text) > 1_000_000
     assert cleaned.count("[REDACTED:sas-signature]") == 200
+
+
+def _token(rng: random.Random, header: dict[str, str], claims: dict[str, object]) -> str:
+    def part(document: dict[str, Any]) -> str:
+        text = json.dumps(document, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+    signature = base64.urlsafe_b64encode(rng.randbytes(256)).decode().rstrip("=")
+    return f"{part(header)}.{part(claims)}.{signature}"
+
+
+def test_a_token_that_shares_runs_with_a_registered_one_goes_whole() -> None:
+    """Two tokens of one issuer start alike (same header, same ``iss``); the app registers
+    its own, whose 12-character runs are registered forms. Another token in a text must
+    still go whole, with its kind: masking only the shared runs left the rest of it (its
+    claims and signature) in clear, and no longer shaped like a token."""
+    rng = seeded_rng("shared-runs")
+    header = {"kid": f"k{rng.getrandbits(64):016x}", "alg": "RS256", "typ": "JWT"}
+    issuer = f"https://login.example/{rng.getrandbits(64):016x}/v2.0"
+    registered = _token(rng, header, {"iss": issuer, "sub": "app", "n": rng.random()})
+    register(registered)
+    other = _token(rng, header, {"iss": issuer, "sub": "caller", "n": rng.random()})
+    assert other[:40] == registered[:40]  # the shared runs the registry matches
+    assert scrub(f"Authorization: Bearer {other}") == "Authorization: Bearer [REDACTED:jwt]"
+    assert scrub(f"a {registered} b") == "a [REDACTED] b"  # itself: a registered value
+    # A registered value that runs past the token's end takes both, as registered.
+    key = key_value(rng)
+    register(key)
+    joined = scrub(f"x {other}{key} y")
+    assert joined == "x [REDACTED] y"

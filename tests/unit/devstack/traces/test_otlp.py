@@ -1,0 +1,69 @@
+"""devstack.traces.otlp: the exporter's protobuf requests, decoded; anything else refused.
+
+The requests are made by the real exporter's own encoder (opentelemetry-exporter-otlp-proto-
+common), from spans the SDK ended, so the receiver is held to what the app sends.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request
+
+
+def exported() -> bytes:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource({"service.name": "svc"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("outer", attributes={"n": 3, "l": ["a", "b"]}) as outer:
+        outer.add_event("happened", {"k": True})
+        with tracer.start_as_current_span("inner") as inner:
+            inner.set_status(Status(StatusCode.ERROR, "it broke"))
+    return bytes(encode_spans(memory.get_finished_spans()).SerializeToString())
+
+
+def test_an_export_request_becomes_spans() -> None:
+    inner, outer = decode_request(exported(), content_type=PROTOBUF)
+    assert outer["name"] == "outer"
+    assert outer["parent_id"] == ""
+    assert inner["parent_id"] == outer["span_id"]
+    assert inner["trace_id"] == outer["trace_id"]
+    assert len(outer["trace_id"]) == 32
+    assert outer["attributes"] == {"n": 3, "l": ["a", "b"]}
+    assert outer["events"][0]["name"] == "happened"
+    assert outer["service"] == "svc"
+    assert inner["status"] == "error"
+    assert inner["status_message"] == "it broke"
+    assert outer["start"].endswith("Z")
+    assert outer["start"] <= inner["start"] <= inner["end"] <= outer["end"]
+
+
+def test_gzip_is_taken() -> None:
+    spans = decode_request(gzip.compress(exported()), content_type=PROTOBUF, encoding="gzip")
+    assert len(spans) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "encoding", "status"),
+    [
+        (b"{}", "application/json", "", 415),
+        (b"\xff\xff\xff", PROTOBUF, "", 400),
+        (b"not gzip", PROTOBUF, "gzip", 400),
+        (b"", PROTOBUF, "br", 415),
+    ],
+)
+def test_anything_else_is_refused_with_a_4xx(
+    body: bytes, content_type: str, encoding: str, status: int
+) -> None:
+    with pytest.raises(OtlpError) as refused:
+        decode_request(body, content_type=content_type, encoding=encoding)
+    assert refused.value.status == status
