@@ -37,6 +37,7 @@ from shared.settings import (
     OTEL_EXPORTER_OTLP_ENDPOINT,
     TRACING_SAMPLE_RATIO,
 )
+from shared.settings.errors import SettingsError
 from shared.tracing import _api
 
 if TYPE_CHECKING:
@@ -122,8 +123,7 @@ def build_provider(
 
         sampler = TraceIdRatioBased(ratio)
     if otlp:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
+        OTLPSpanExporter = _otlp_exporter()
         exporter = OTLPSpanExporter(endpoint=otlp.rstrip("/") + "/v1/traces", timeout=10)
         scrubbing = ScrubbingExporter(exporter)
         processors.append(
@@ -133,6 +133,23 @@ def build_provider(
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
+
+
+def _otlp_exporter() -> Any:
+    """The OTLP/HTTP exporter class; a setting that names the cause and the fix when it is
+    not installed (it is the local stack's, a development dependency: the deployed app
+    sends its spans to Application Insights)."""
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError as exc:
+        raise SettingsError(
+            OTEL_EXPORTER_OTLP_ENDPOINT.name,
+            "set, but the OTLP exporter (opentelemetry-exporter-otlp-proto-http, in "
+            "requirements-dev.txt) is not installed: remove the setting (in Azure, spans go "
+            "to Application Insights through APPLICATIONINSIGHTS_CONNECTION_STRING) or "
+            "install the exporter",
+        ) from exc
+    return OTLPSpanExporter
 
 
 def _azure_monitor(connection_string: str, ratio: float) -> tuple[Sampler, Any]:

@@ -61,6 +61,20 @@ def test_a_ratio_outside_0_to_1_is_a_settings_error(ratio: str) -> None:
         tracing.start_tracing({"TRACING_SAMPLE_RATIO": ratio})
 
 
+def test_an_otlp_endpoint_without_its_exporter_names_the_setting_and_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The exporter is a development dependency; an app deployed with the local setting
+    left in fails at start-up with one line that says what to do, not an ImportError."""
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
+    env = {"TRACING_SAMPLE_RATIO": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9/x"}
+    with pytest.raises(SettingsError) as refused:
+        tracing.start_tracing(env)
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT: set, but" in str(refused.value)
+    assert "APPLICATIONINSIGHTS_CONNECTION_STRING" in str(refused.value)
+    assert not tracing.is_enabled()
+
+
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[tuple[str, SpanStore]]:
     store = SpanStore(tmp_path / "traces" / "spans.jsonl")
