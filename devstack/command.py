@@ -1,9 +1,6 @@
 """The ``devstack`` command: the offline local stack, installed with the ``[devstack]`` extra.
 
-Every command is installed with the distribution, each product's dependencies only with its
-extra; so the command checks its extra first and names what is missing in one line, instead
-of a traceback from the first import that fails; then it is ``python -m devstack``
-(:func:`shared.products.run_command`).
+:func:`shared.products.run_command` checks the extra, then runs ``python -m devstack``.
 """
 
 from __future__ import annotations

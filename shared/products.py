@@ -99,8 +99,10 @@ def incomplete(product: str) -> str | None:
 def run_command(product: str) -> int:
     """An installed command: ``product``'s ``python -m`` entry point once its extra is
     complete, else the one line :func:`incomplete` says and :data:`EXIT_NOT_INSTALLED`.
-    The product is imported only after the check, so a missing dependency is named, not
-    met as a traceback."""
+
+    Every command is installed with the distribution, each product's dependencies only with
+    its extra; so the product is imported only after the check, and a missing dependency is
+    named in one line instead of met as a traceback from the first import that fails."""
     problem = incomplete(product)
     if problem is not None:
         print(problem, file=sys.stderr)
