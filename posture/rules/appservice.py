@@ -115,7 +115,6 @@ def auth_problems(
     "(validating bearer tokens needs no secret).",
     reads="ARM: sites/<app> and slots' config/authsettingsV2 (the variant without secrets); "
     "POSTURE_AUTH_EXCLUDED_PATHS; the tenant id of the app's Graph or ARM token",
-    permission=READER,
 )
 def app_auth(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
     body = arm.arm_get(context, f"{r.id}/config/authsettingsV2")

@@ -62,7 +62,6 @@ def audits(setting: dict[str, Any]) -> bool:
     "audit category group) enabled and a Log Analytics workspace, storage account or event hub "
     "as destination: it is the only record of who read the partner key.",
     reads="ARM: <vault>/providers/Microsoft.Insights/diagnosticSettings",
-    permission=READER,
 )
 def vault_audit(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
     settings = arm.arm_list(

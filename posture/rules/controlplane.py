@@ -11,7 +11,7 @@ from typing import Any
 
 from posture.context import CheckContext
 from posture.model import Severity
-from posture.rules.judge import ALL_APPS, READER, old_tls
+from posture.rules.judge import ALL_APPS, old_tls
 from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
@@ -38,7 +38,6 @@ def flex_consumption(resource: ArmResource) -> bool:
     remediation="Set `basicPublishingCredentialsPolicies/ftp` and `/scm` to allow=false; deploy "
     "with Entra ID (azd, OIDC from CI).",
     reads="ARM: sites/<app> and slots' basicPublishingCredentialsPolicies/ftp and /scm",
-    permission=READER,
 )
 def app_basic_auth(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
@@ -60,7 +59,6 @@ def app_basic_auth(context: CheckContext, r: ArmResource) -> list[tuple[str, Any
     "Consumption, which rejects ftpsState: there FTP is off when "
     "basicPublishingCredentialsPolicies/ftp has allow=false (APP-BASICAUTH).",
     reads="Resource Graph: sites' httpsOnly, functionAppConfig, sku; ARM: sites/<app>/config/web",
-    permission=READER,
 )
 def app_transport(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []

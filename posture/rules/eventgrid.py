@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from posture.context import CheckContext
 from posture.model import Severity
-from posture.rules.judge import READER, Scope
+from posture.rules.judge import Scope
 from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
@@ -71,7 +71,6 @@ def delivery_problems(subscription: dict[str, Any]) -> list[str]:
     "delivery header secret.",
     reads="Resource Graph: Event Grid topics, domains and system topics; ARM: each one's "
     "eventSubscriptions (destination type, endpointBaseUrl, identity, delivery attributes)",
-    permission=READER,
 )
 def event_delivery(context: CheckContext, topic: ArmResource) -> list[tuple[str, Any]]:
     subscriptions = arm.arm_list(

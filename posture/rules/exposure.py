@@ -134,7 +134,6 @@ def span_days(value: Any) -> float | None:
     "allowSharedKeyAccess=false, STG-SHAREDKEY).",
     reads="Resource Graph: storage accounts' defaultToOAuthAuthentication, "
     "allowCrossTenantReplication, allowSharedKeyAccess, keyPolicy, sasPolicy",
-    permission=READER,
 )
 def storage_key_hygiene(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []

@@ -29,7 +29,7 @@ from shared.settings import (
 
 LIST_PERMISSION = "Key Vault Reader at the vault: list secret properties (never a value)"
 #: Every rule here reads the vault of KEY_VAULT_URI: without one, what it judges is unseen.
-vault_rule = checked_rule(Category.KEY_VAULT, require_vault)
+vault_rule = checked_rule(Category.KEY_VAULT, require_vault, usual=LIST_PERMISSION)
 
 
 def _enabled(context: CheckContext) -> list[SecretFacts]:
@@ -51,7 +51,6 @@ def _names(found: list[Evidence]) -> str:
         "date' keeps new ones dated."
     ),
     reads=f"secret properties of the vault in {KEY_VAULT_URI.name} (expires_on, enabled)",
-    permission=LIST_PERMISSION,
 )
 def secret_no_expiry(context: CheckContext) -> RuleResult:
     enabled = _enabled(context)
@@ -71,7 +70,6 @@ def secret_no_expiry(context: CheckContext) -> RuleResult:
         "earlier next time."
     ),
     reads=f"secret properties (expires_on); {POSTURE_SECRET_EXPIRY_DAYS.name} (default 30 days)",
-    permission=LIST_PERMISSION,
 )
 def secret_expiring(context: CheckContext) -> RuleResult:
     window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
@@ -128,7 +126,6 @@ def rotation_evidence(context: CheckContext) -> Evidence | None:
     ),
     reads=f"secret properties (updated_on, created_on, expires_on); {POSTURE_ROTATION_DAYS.name} "
     f"(default 90 days), {POSTURE_SECRET_MAX_VALIDITY_DAYS.name} (default 365 days)",
-    permission=LIST_PERMISSION,
 )
 def secret_stale(context: CheckContext) -> RuleResult:
     window = POSTURE_ROTATION_DAYS.get(context.env)
@@ -173,7 +170,6 @@ def _validity_days(secret: SecretFacts) -> float | None:
         "needs it until then."
     ),
     reads=f"settings ending in _SECRET_NAME; secret properties (enabled) of {KEY_VAULT_URI.name}",
-    permission=LIST_PERMISSION,
 )
 def secret_disabled_in_use(context: CheckContext) -> RuleResult:
     used = secrets_in_use(context)

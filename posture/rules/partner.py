@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol, TypeVar
 from posture.context import CheckContext
 from posture.errors import Unseen
 from posture.model import Evidence, RuleResult, Severity
-from posture.rules.judge import GRAPH_APPS, READER, VAULTS
+from posture.rules.judge import GRAPH_APPS, VAULTS
 from posture.rules.kinds import graph_rule, resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
@@ -214,7 +214,6 @@ def partner_owner(context: CheckContext) -> RuleResult:
     "partner: a key the app no longer reads is a secret nobody watches.",
     reads="ARM: each vault's secrets (names and attributes, never a value); PARTNER_AUTH, "
     "PARTNER_API_KEY_SECRET_NAME",
-    permission=READER,
 )
 def no_partner_key(context: CheckContext, vault: ArmResource) -> list[tuple[str, Any]]:
     name = str(context.value(PARTNER_API_KEY_SECRET_NAME)).lower()

@@ -27,7 +27,6 @@ from posture.sources.env import (
 )
 from shared.redaction.shapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 
-NO_PERMISSION = "none (the app's own environment)"
 PINNED_VALUES = frozenset({"prod", "managedidentitycredential"})
 
 
@@ -85,7 +84,6 @@ def _secret_evidence(facts: SettingFacts) -> list[Evidence]:
         "rotate the exposed secret, since it has been in configuration."
     ),
     reads="process environment (app settings), secret patterns of shared/redaction/shapes.py",
-    permission=NO_PERMISSION,
 )
 def env_secrets(context: CheckContext) -> RuleResult:
     failing = _owned(context, OWNER_SECRETS)
@@ -110,7 +108,6 @@ def env_secrets(context: CheckContext) -> RuleResult:
         "and AZURE_PASSWORD from the app settings; the managed identity needs none of them."
     ),
     reads="process environment: " + ", ".join(FALLBACK_SETTINGS),
-    permission=NO_PERMISSION,
 )
 def credential_fallback(context: CheckContext) -> RuleResult:
     present = [name for name in FALLBACK_SETTINGS if context.setting(name)]
@@ -138,7 +135,6 @@ def credential_fallback(context: CheckContext) -> RuleResult:
         "so the credential chain can never reach a developer or secret-based credential."
     ),
     reads="process environment: AZURE_TOKEN_CREDENTIALS, WEBSITE_SITE_NAME, WEBSITE_INSTANCE_ID",
-    permission=NO_PERMISSION,
 )
 def credential_pinned(context: CheckContext) -> RuleResult:
     if not context.in_azure:
@@ -175,7 +171,6 @@ def _sas_evidence(name: str, info: SasInfo, now: datetime) -> Evidence:
         "the managed identity the data roles, disable shared keys, rotate the exposed key."
     ),
     reads=f"process environment: connection strings, {HOST_STORAGE}, {CONTENT_SHARE_CONNECTION}",
-    permission=NO_PERMISSION,
 )
 def connection_keyed(context: CheckContext) -> RuleResult:
     failing = _owned(context, OWNER_KEYED)
@@ -218,7 +213,6 @@ def _fields(value: str) -> dict[str, str]:
     ),
     reads="process environment: APPLICATIONINSIGHTS_CONNECTION_STRING, "
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-    permission=NO_PERMISSION,
 )
 def app_insights_auth(context: CheckContext) -> RuleResult:
     connection = context.setting("APPLICATIONINSIGHTS_CONNECTION_STRING")
@@ -251,7 +245,6 @@ def app_insights_auth(context: CheckContext) -> RuleResult:
         "SAS by rotating the key that signed it."
     ),
     reads="process environment: every value holding `sig=` with sv/se/sp parameters",
-    permission=NO_PERMISSION,
 )
 def sas_classify(context: CheckContext) -> RuleResult:
     failing = _owned(context, OWNER_SAS)

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from posture.context import CheckContext
 from posture.model import Severity
-from posture.rules.judge import READER, VAULTS
+from posture.rules.judge import VAULTS
 from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
@@ -74,7 +74,6 @@ def _max_validity(context: CheckContext) -> int:
     "one expires.",
     reads="ARM: each vault's keys (attributes.enabled, created, exp; rotationPolicy); "
     "POSTURE_SECRET_EXPIRY_DAYS, POSTURE_SECRET_MAX_VALIDITY_DAYS, POSTURE_ROTATION_DAYS",
-    permission=READER,
 )
 def vault_keys(context: CheckContext, vault: ArmResource) -> list[tuple[str, Any]]:
     keys = arm.arm_list(context, f"{vault.id}/keys", api_version=KEYVAULT_API)
