@@ -140,7 +140,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "415": error("The body is not `application/json`."),
                 "500": error(
                     "The deployment is misconfigured (`code`: `vault_access_denied`,"
-                    " `vault_secret_missing`, `vault_secret_disabled`, `partner_key_invalid`;"
+                    " `partner_key_invalid`, `vault_secret_missing` and `vault_secret_disabled`;"
                     " with Entra tokens `partner_token_refused`, whose message ends with"
                     " Entra's `AADSTS` code, and `identity_unavailable`)."
                 ),

@@ -9,8 +9,9 @@ prove the very same invocation can fail.
 * detect-secrets scans every tracked file, offline (``--no-verify``), with no baseline:
   a finding is fixed, never recorded as accepted. The only values it is told to ignore
   are names that look like keywords to it: the Key Vault secret's *name*, the header
-  the partner key travels in, and short lowercase words (``secrets: `get``` in a
-  table). No key, token or signature is a short lowercase word.
+  the partner key travels in, short lowercase words (``secrets: `get``` in a table), and
+  the address of a secret without its version (a recorded ``secretUri``: where a secret
+  lives, not what it holds). No key, token or signature is either.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ BANDIT_PATHS = ("shared", "posture", "blueprints", "function_app.py", "devstack"
 BANDIT_SEVERITY = "medium"
 
 #: Values detect-secrets may flag that are not secrets (see the module docstring).
-NOT_SECRETS = r"^(partner-api-key|X-Api-Key|[a-z]{1,8})$"
+NOT_SECRETS = (
+    r"^(partner-api-key|X-Api-Key|[a-z]{1,8}"
+    r"|https://[a-z0-9-]{3,24}\.vault\.azure\.net/secrets/[a-z0-9-]{1,127})$"
+)
 
 
 def bandit_command(paths: Sequence[str | Path] = BANDIT_PATHS) -> list[str]:

@@ -35,6 +35,8 @@ FICS = ["responses", f"GET /v1.0/applications/{APP_OBJECT}/federatedIdentityCred
 VAULT = REC["resource_graph"][0]["id"]
 SECRETS = ["responses", f"GET {VAULT}/secrets", "value"]
 OTHER = "12121212-1212-4212-8212-121212121212"
+#: Another vault entry's name, as the recording holds it (not the partner key's).
+UNRELATED_ENTRY = "jobs-notification-topic"
 
 
 def _judge(stub: StubCloud, recording: dict[str, Any], *rules: str, **env: str) -> Any:
@@ -157,10 +159,10 @@ def test_a_partner_key_left_in_the_vault_fails_enabled_or_not(
     # Another name for the key: the one the app was configured with.
     renamed = _judge(
         stub, recordings.derive(REC, SECRETS, [*kept, left]), "KV-NO-PARTNER-KEY",
-        PARTNER_API_KEY_SECRET_NAME="jobs-notification-topic",
+        PARTNER_API_KEY_SECRET_NAME=UNRELATED_ENTRY,
     )["KV-NO-PARTNER-KEY"]  # fmt: skip
     assert renamed.status is Status.FAIL
-    assert renamed.evidence[0]["property"] == "secrets/jobs-notification-topic"
+    assert renamed.evidence[0]["property"] == f"secrets/{UNRELATED_ENTRY}"
 
 
 @pytest.mark.parametrize(
