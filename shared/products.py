@@ -15,11 +15,16 @@ Standard library only: it runs before anything a product needs is known to be th
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
+import sys
+from collections.abc import Callable
 from importlib import metadata
 
 DISTRIBUTION = "secretless-functions"
+#: What an installed command exits with when its product's extra is incomplete.
+EXIT_NOT_INSTALLED = 2
 PRODUCTS = ("devstack", "posture", "migrate")
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
@@ -89,3 +94,18 @@ def incomplete(product: str) -> str | None:
         f"{product} needs the [{product}] extra, which is not installed here (missing: "
         f"{', '.join(missing)}): install it with {install_hint(product)}"
     )
+
+
+def run_command(product: str) -> int:
+    """An installed command: ``product``'s ``python -m`` entry point once its extra is
+    complete, else the one line :func:`incomplete` says and :data:`EXIT_NOT_INSTALLED`.
+
+    Every command is installed with the distribution, each product's dependencies only with
+    its extra; so the product is imported only after the check, and a missing dependency is
+    named in one line instead of met as a traceback from the first import that fails."""
+    problem = incomplete(product)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_NOT_INSTALLED
+    main: Callable[[], int] = importlib.import_module(f"{product}.__main__").main
+    return main()

@@ -32,11 +32,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Final, Literal
 
 from starlette.responses import JSONResponse
 
-__all__ = ["EntraError"]
+__all__ = ["AssertionPart", "EntraError"]
+
+AssertionPart = Literal["issuer", "audience", "subject"]
+#: The code Entra answers when no federated identity record matches that part alone.
+_NO_RECORD_FOR: Final[dict[AssertionPart, int]] = {
+    "issuer": 700211,
+    "audience": 700212,
+    "subject": 700213,
+}
 
 
 class EntraError(Exception):
@@ -82,30 +90,13 @@ class EntraError(Exception):
         )
 
     @classmethod
-    def no_record_for_issuer(cls, issuer: str) -> EntraError:
+    def no_record_for(cls, part: AssertionPart, value: str) -> EntraError:
+        """No federated identity record matches the presented assertion's ``part``."""
         return cls(
-            700211,
+            _NO_RECORD_FOR[part],
             "invalid_request",
-            "No matching federated identity record found for presented assertion issuer "
-            f"'{issuer}'.",
-        )
-
-    @classmethod
-    def no_record_for_audience(cls, audience: str) -> EntraError:
-        return cls(
-            700212,
-            "invalid_request",
-            "No matching federated identity record found for presented assertion audience "
-            f"'{audience}'.",
-        )
-
-    @classmethod
-    def no_record_for_subject(cls, subject: str) -> EntraError:
-        return cls(
-            700213,
-            "invalid_request",
-            "No matching federated identity record found for presented assertion subject "
-            f"'{subject}'.",
+            f"No matching federated identity record found for presented assertion {part} "
+            f"'{value}'.",
         )
 
     @classmethod

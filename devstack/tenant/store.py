@@ -243,7 +243,7 @@ class Directory:
             raise EntraError.no_federated_record(issuer, subject, ",".join(presented))
         by_issuer = [f for f in registration.federated if f.issuer == issuer]
         if not by_issuer:
-            raise EntraError.no_record_for_issuer(issuer)
+            raise EntraError.no_record_for("issuer", issuer)
         key = self._trusted.get(issuer)
         if key is None:
             raise EntraError.external_issuer_unreachable()
@@ -263,9 +263,9 @@ class Directory:
             raise EntraError.invalid_jwt("The token is malformed.") from None
         by_subject = [f for f in by_issuer if f.subject == subject]
         if not by_subject:
-            raise EntraError.no_record_for_subject(subject)
+            raise EntraError.no_record_for("subject", subject)
         if not any(a in f.audiences for f in by_subject for a in presented):
-            raise EntraError.no_record_for_audience(",".join(presented))
+            raise EntraError.no_record_for("audience", ",".join(presented))
 
     def _token(self, client_id: str, principal: ServicePrincipal) -> dict[str, Any]:
         roles = [role for role in principal.roles if role in self.api.roles]

@@ -3,8 +3,8 @@
 One module per source of facts, in the order of docs/posture.md: the runtime
 (environment and tokens), Key Vault's data plane, the control plane (the property
 table, App Service, exposure, access, audit trails, Event Grid), Entra (credentials,
-tenant governance), and the partner reached with Entra tokens (``partner``). ``judge``
-and ``permissions`` hold what several of them share.
+tenant governance), and the partner reached with Entra tokens (``partner``). ``judge``,
+``kinds`` and ``permissions`` hold what several of them share.
 """
 
 from posture.rules import (  # noqa: F401

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 from posture.context import CheckContext
 from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.rules.judge import APPS, READER, Scope, judge
+from posture.rules.judge import ALL_APPS, READER, judge
+from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from shared.callers import REFUSED_BY_APP, REFUSED_BY_HEADER
@@ -35,7 +36,6 @@ KEY_LEVELS: Final = frozenset({"function", "admin", "system"})
 #: Python library's HttpTrigger and FunctionApp default to AuthLevel.FUNCTION, and the
 #: function.json reference gives ``function`` as authLevel's default.
 DEFAULT_AUTH_LEVEL: Final = "function"
-_APPS: Final = Scope(APPS, "app(s)", required=True)
 
 
 def _find(tree: Any, suffix: str, path: str = "") -> list[tuple[str, Any]]:
@@ -103,11 +103,11 @@ def auth_problems(
     return found
 
 
-@rule(
+@resource_rule(
     "APP-AUTH",
     title="App Service Authentication guards every app: required, refusing, this tenant, no secret",
     severity=Severity.CRITICAL,
-    category=Category.CONTROL_PLANE,
+    scope=ALL_APPS,
     remediation="In authsettingsV2 set platform.enabled=true, globalValidation."
     "requireAuthentication=true with unauthenticatedClientAction Return401 (or Return403), "
     "excludedPaths only from POSTURE_AUTH_EXCLUDED_PATHS, the Microsoft provider enabled with "
@@ -115,18 +115,14 @@ def auth_problems(
     "(validating bearer tokens needs no secret).",
     reads="ARM: sites/<app> and slots' config/authsettingsV2 (the variant without secrets); "
     "POSTURE_AUTH_EXCLUDED_PATHS; the tenant id of the app's Graph or ARM token",
-    permission=READER,
 )
-def app_auth(context: CheckContext) -> RuleResult:
-    allowed = context.value(POSTURE_AUTH_EXCLUDED_PATHS) or []
-
-    def check(r: ArmResource) -> list[tuple[str, Any]]:
-        body = arm.arm_get(context, f"{r.id}/config/authsettingsV2")
-        return auth_problems(
-            body.get("properties") or {}, allowed_paths=allowed, tenant=_tenant(context)
-        )
-
-    return judge(context, _APPS, check)
+def app_auth(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
+    body = arm.arm_get(context, f"{r.id}/config/authsettingsV2")
+    return auth_problems(
+        body.get("properties") or {},
+        allowed_paths=context.value(POSTURE_AUTH_EXCLUDED_PATHS) or [],
+        tenant=_tenant(context),
+    )
 
 
 def _tenant(context: CheckContext) -> str | None:
@@ -172,7 +168,7 @@ def function_auth_levels(context: CheckContext) -> RuleResult:
                     found.append((f"functions/{name}.authLevel", level))
         return found
 
-    result = judge(context, _APPS, check)
+    result = judge(context, ALL_APPS, check)
     if result.status.value == "pass" and unlisted:
         raise Unseen(
             f"ARM listed no function of {', '.join(sorted(unlisted))}: the host has not synced "

@@ -17,7 +17,8 @@ from typing import Any, Final
 from posture.context import CheckContext
 from posture.errors import Unseen
 from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.rules.judge import READER, Scope, judge
+from posture.rules.judge import READER, VAULTS
+from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from posture.sources.logs import MAX_ROWS, scan_telemetry
@@ -52,28 +53,24 @@ def audits(setting: dict[str, Any]) -> bool:
     return False
 
 
-@rule(
+@resource_rule(
     "KV-AUDIT",
     title="Every Key Vault sends its AuditEvent log to a destination",
     severity=Severity.HIGH,
-    category=Category.CONTROL_PLANE,
+    scope=VAULTS,
     remediation="Add a diagnostic setting on the vault with the AuditEvent category (or the "
     "audit category group) enabled and a Log Analytics workspace, storage account or event hub "
     "as destination: it is the only record of who read the partner key.",
     reads="ARM: <vault>/providers/Microsoft.Insights/diagnosticSettings",
-    permission=READER,
 )
-def vault_audit(context: CheckContext) -> RuleResult:
-    def check(r: ArmResource) -> list[tuple[str, Any]]:
-        settings = arm.arm_list(
-            context, f"{r.id}/providers/Microsoft.Insights/diagnosticSettings",
-            api_version=DIAGNOSTICS_API,
-        )  # fmt: skip
-        if any(audits(s) for s in settings):
-            return []
-        return [("diagnosticSettings.AuditEvent", f"{len(settings)} setting(s), none auditing")]
-
-    return judge(context, Scope((arm.KEY_VAULT,), "vault(s)"), check)
+def vault_audit(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
+    settings = arm.arm_list(
+        context, f"{r.id}/providers/Microsoft.Insights/diagnosticSettings",
+        api_version=DIAGNOSTICS_API,
+    )  # fmt: skip
+    if any(audits(s) for s in settings):
+        return []
+    return [("diagnosticSettings.AuditEvent", f"{len(settings)} setting(s), none auditing")]
 
 
 def _deployment_scopes(context: CheckContext) -> list[str]:

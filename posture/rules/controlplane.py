@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from posture.context import CheckContext
-from posture.model import Category, RuleResult, Severity, rule
-from posture.rules.judge import APPS, READER, Scope, judge, old_tls
+from posture.model import Severity
+from posture.rules.judge import ALL_APPS, old_tls
+from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
-
-_APPS = Scope(APPS, "app(s)", required=True)
 
 
 def flex_consumption(resource: ArmResource) -> bool:
@@ -31,53 +30,45 @@ def flex_consumption(resource: ArmResource) -> bool:
     )
 
 
-@rule(
+@resource_rule(
     "APP-BASICAUTH",
     title="FTP and SCM basic publishing credentials are disabled",
     severity=Severity.HIGH,
-    category=Category.CONTROL_PLANE,
+    scope=ALL_APPS,
     remediation="Set `basicPublishingCredentialsPolicies/ftp` and `/scm` to allow=false; deploy "
     "with Entra ID (azd, OIDC from CI).",
     reads="ARM: sites/<app> and slots' basicPublishingCredentialsPolicies/ftp and /scm",
-    permission=READER,
 )
-def app_basic_auth(context: CheckContext) -> RuleResult:
-    def check(r: ArmResource) -> list[tuple[str, Any]]:
-        found: list[tuple[str, Any]] = []
-        for which in ("ftp", "scm"):
-            body = arm.arm_get(context, f"{r.id}/basicPublishingCredentialsPolicies/{which}")
-            allowed = (body.get("properties") or {}).get("allow")
-            if allowed is not False:
-                found.append((f"{which}.allow", allowed))
-        return found
-
-    return judge(context, _APPS, check)
+def app_basic_auth(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for which in ("ftp", "scm"):
+        body = arm.arm_get(context, f"{r.id}/basicPublishingCredentialsPolicies/{which}")
+        allowed = (body.get("properties") or {}).get("allow")
+        if allowed is not False:
+            found.append((f"{which}.allow", allowed))
+    return found
 
 
-@rule(
+@resource_rule(
     "APP-TRANSPORT",
     title="Apps are HTTPS only, TLS 1.2+, no plain FTP, no remote debugging",
     severity=Severity.MEDIUM,
-    category=Category.CONTROL_PLANE,
+    scope=ALL_APPS,
     remediation="Set httpsOnly=true; in siteConfig minTlsVersion='1.2' and "
     "remoteDebuggingEnabled=false; ftpsState='Disabled' (or 'FtpsOnly') except on Flex "
     "Consumption, which rejects ftpsState: there FTP is off when "
     "basicPublishingCredentialsPolicies/ftp has allow=false (APP-BASICAUTH).",
     reads="Resource Graph: sites' httpsOnly, functionAppConfig, sku; ARM: sites/<app>/config/web",
-    permission=READER,
 )
-def app_transport(context: CheckContext) -> RuleResult:
-    def check(r: ArmResource) -> list[tuple[str, Any]]:
-        found: list[tuple[str, Any]] = []
-        if r.prop("httpsOnly") is not True:
-            found.append(("httpsOnly", r.prop("httpsOnly")))
-        config = arm.arm_get(context, f"{r.id}/config/web").get("properties") or {}
-        if config.get("minTlsVersion") is not None and old_tls(config.get("minTlsVersion")):
-            found.append(("siteConfig.minTlsVersion", config.get("minTlsVersion")))
-        if config.get("ftpsState") == "AllAllowed" and not flex_consumption(r):
-            found.append(("siteConfig.ftpsState", "AllAllowed"))
-        if config.get("remoteDebuggingEnabled") is True:
-            found.append(("siteConfig.remoteDebuggingEnabled", True))
-        return found
-
-    return judge(context, _APPS, check)
+def app_transport(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if r.prop("httpsOnly") is not True:
+        found.append(("httpsOnly", r.prop("httpsOnly")))
+    config = arm.arm_get(context, f"{r.id}/config/web").get("properties") or {}
+    if config.get("minTlsVersion") is not None and old_tls(config.get("minTlsVersion")):
+        found.append(("siteConfig.minTlsVersion", config.get("minTlsVersion")))
+    if config.get("ftpsState") == "AllAllowed" and not flex_consumption(r):
+        found.append(("siteConfig.ftpsState", "AllAllowed"))
+    if config.get("remoteDebuggingEnabled") is True:
+        found.append(("siteConfig.remoteDebuggingEnabled", True))
+    return found

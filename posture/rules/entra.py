@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from posture.context import CheckContext
 from posture.errors import GraphError
-from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.model import Evidence, RuleResult, Severity
 from posture.rules.judge import GRAPH_APPS as APPS
 from posture.rules.judge import GRAPH_POLICY as POLICY
-from posture.rules.judge import judge_graph
+from posture.rules.kinds import graph_rule
 from posture.sources.graph import (
     AppCredential,
     app_credentials,
@@ -38,6 +38,8 @@ RESTRICTIONS = (
     "asymmetricKeyLifetime",
 )
 SECRET_KINDS = frozenset({"password", "symmetric"})
+#: What every rule here asks for when Graph refuses it.
+NEEDS = f"{APPS} and {POLICY}"
 _TARGET = {
     "application": "applicationRestrictions",
     "servicePrincipal": "servicePrincipalRestrictions",
@@ -63,11 +65,11 @@ def _evidence(cred: AppCredential, **extra: str | float | bool | None) -> Eviden
     }
 
 
-@rule(
+@graph_rule(
     "ENT-APP-SECRETS",
     title="No app registration or service principal holds a client secret or symmetric key",
     severity=Severity.HIGH,
-    category=Category.ENTRA,
+    needs=NEEDS,
     remediation="Replace client secrets with managed identities or federated credentials "
     "(workload identity federation for CI), then remove the secrets; block new ones with the "
     "app management policy's passwordAddition restriction (ENT-APP-POLICY).",
@@ -76,29 +78,26 @@ def _evidence(cred: AppCredential, **extra: str | float | bool | None) -> Eviden
     permission=APPS,
 )
 def app_secrets(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        active = [
-            c
-            for c in app_credentials(context)
-            if c.kind in SECRET_KINDS and (c.end is None or c.end > context.now)
-        ]
-        if not active:
-            return RuleResult.passed("no active client secret or symmetric key in the tenant")
-        owners = sorted({c.owner for c in active})
-        return RuleResult.failed(
-            f"{len(active)} client secret(s) or symmetric key(s) on {len(owners)} object(s): "
-            f"{', '.join(owners[:5])}",
-            [_evidence(c) for c in active],
-        )
-
-    return judge_graph(context, f"{APPS} and {POLICY}", judge)
+    active = [
+        c
+        for c in app_credentials(context)
+        if c.kind in SECRET_KINDS and (c.end is None or c.end > context.now)
+    ]
+    if not active:
+        return RuleResult.passed("no active client secret or symmetric key in the tenant")
+    owners = sorted({c.owner for c in active})
+    return RuleResult.failed(
+        f"{len(active)} client secret(s) or symmetric key(s) on {len(owners)} object(s): "
+        f"{', '.join(owners[:5])}",
+        [_evidence(c) for c in active],
+    )
 
 
-@rule(
+@graph_rule(
     "ENT-CRED-EXPIRY",
     title="App credentials end, are not expired or about to expire, not too long-lived",
     severity=Severity.MEDIUM,
-    category=Category.ENTRA,
+    needs=NEEDS,
     remediation="Remove expired credentials and those with no end date; renew (or better, "
     "replace with a federated credential) those expiring within the window; issue credentials "
     "no longer-lived than the policy's passwordLifetime / asymmetricKeyLifetime.",
@@ -107,48 +106,45 @@ def app_secrets(context: CheckContext) -> RuleResult:
     permission=f"{APPS}; {POLICY} for the lifetime check",
 )
 def credential_expiry(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
-        unread: GraphError | None = None
-        try:
-            policy = app_policy(context)
-        except GraphError as exc:
-            policy, unread = {}, exc  # expiry is judged; lifetimes cannot be
-        found: list[Evidence] = []
-        for cred in app_credentials(context):
-            if cred.end is None:
-                found.append(_evidence(cred, problem="no end date"))
-                continue
-            days_left = (cred.end - context.now).total_seconds() / 86400
-            limit = restriction(
-                policy, _TARGET[cred.owner_type], _lifetime_restriction(cred.kind),
-                now=context.now,
-            )  # fmt: skip
-            longest = parse_duration((limit or {}).get("maxLifetime"))
-            if days_left <= 0:
-                found.append(_evidence(cred, problem="expired"))
-            elif days_left <= window:
-                found.append(_evidence(cred, problem=f"expires in {days_left:.0f} days"))
-            elif longest and cred.start and cred.end - cred.start > longest:
-                found.append(_evidence(cred, problem="lives longer than the policy allows"))
-        if found:
-            return RuleResult.failed(f"{len(found)} credential(s) need attention", found)
-        if unread is not None:
-            return RuleResult.unknown(
-                f"no credential expired or expiring within {window} days, but lifetimes were "
-                f"not judged: the app management policy could not be read ({unread}; needs "
-                f"{POLICY})"
-            )
-        return RuleResult.passed(f"no credential expired or expiring within {window} days")
-
-    return judge_graph(context, f"{APPS} and {POLICY}", judge)
+    window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
+    unread: GraphError | None = None
+    try:
+        policy = app_policy(context)
+    except GraphError as exc:
+        policy, unread = {}, exc  # expiry is judged; lifetimes cannot be
+    found: list[Evidence] = []
+    for cred in app_credentials(context):
+        if cred.end is None:
+            found.append(_evidence(cred, problem="no end date"))
+            continue
+        days_left = (cred.end - context.now).total_seconds() / 86400
+        limit = restriction(
+            policy, _TARGET[cred.owner_type], _lifetime_restriction(cred.kind),
+            now=context.now,
+        )  # fmt: skip
+        longest = parse_duration((limit or {}).get("maxLifetime"))
+        if days_left <= 0:
+            found.append(_evidence(cred, problem="expired"))
+        elif days_left <= window:
+            found.append(_evidence(cred, problem=f"expires in {days_left:.0f} days"))
+        elif longest and cred.start and cred.end - cred.start > longest:
+            found.append(_evidence(cred, problem="lives longer than the policy allows"))
+    if found:
+        return RuleResult.failed(f"{len(found)} credential(s) need attention", found)
+    if unread is not None:
+        return RuleResult.unknown(
+            f"no credential expired or expiring within {window} days, but lifetimes were "
+            f"not judged: the app management policy could not be read ({unread}; needs "
+            f"{POLICY})"
+        )
+    return RuleResult.passed(f"no credential expired or expiring within {window} days")
 
 
-@rule(
+@graph_rule(
     "ENT-APP-POLICY",
     title="App management policies enforce every secret restriction, for every app, now",
     severity=Severity.MEDIUM,
-    category=Category.ENTRA,
+    needs=NEEDS,
     remediation="Enable the default app management policy (PATCH "
     "/policies/defaultAppManagementPolicy) with the passwordAddition, passwordLifetime, "
     "customPasswordAddition, symmetricKeyAddition, symmetricKeyLifetime and "
@@ -160,35 +156,29 @@ def credential_expiry(context: CheckContext) -> RuleResult:
     permission=POLICY,
 )
 def app_policy_rule(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        policy = app_policy(context)
-        evidence: list[Evidence] = [
-            {"policy": "default", "isEnabled": bool(policy.get("isEnabled"))}
-        ]
-        if not policy.get("isEnabled"):
-            return RuleResult.failed("the default app management policy is disabled", evidence)
-        missing = []
-        for owner_type, target in _TARGET.items():
-            present = {
-                kind: bool(restriction(policy, target, kind, now=context.now))
-                for kind in RESTRICTIONS
-            }
-            evidence.append({"policy": "default", "target": owner_type, **present})
-            missing += [f"{owner_type} {kind}" for kind, on in present.items() if not on]
-        for custom in custom_policies(context):
-            if not custom.get("isEnabled"):
-                continue
-            name = str(custom.get("displayName") or custom.get("id") or "")
-            present = {
-                kind: bool(restriction(custom, "restrictions", kind, now=context.now))
-                for kind in RESTRICTIONS
-            }
-            evidence.append({"policy": name, "target": "assigned apps", **present})
-            missing += [f"custom policy {name}: {kind}" for kind, on in present.items() if not on]
-        if missing:
-            return RuleResult.failed(
-                f"{len(missing)} restriction(s) not in force: {', '.join(missing)}", evidence
-            )
-        return RuleResult.passed("client secrets are restricted by every policy", evidence)
-
-    return judge_graph(context, f"{APPS} and {POLICY}", judge)
+    policy = app_policy(context)
+    evidence: list[Evidence] = [{"policy": "default", "isEnabled": bool(policy.get("isEnabled"))}]
+    if not policy.get("isEnabled"):
+        return RuleResult.failed("the default app management policy is disabled", evidence)
+    missing = []
+    for owner_type, target in _TARGET.items():
+        present = {
+            kind: bool(restriction(policy, target, kind, now=context.now)) for kind in RESTRICTIONS
+        }
+        evidence.append({"policy": "default", "target": owner_type, **present})
+        missing += [f"{owner_type} {kind}" for kind, on in present.items() if not on]
+    for custom in custom_policies(context):
+        if not custom.get("isEnabled"):
+            continue
+        name = str(custom.get("displayName") or custom.get("id") or "")
+        present = {
+            kind: bool(restriction(custom, "restrictions", kind, now=context.now))
+            for kind in RESTRICTIONS
+        }
+        evidence.append({"policy": name, "target": "assigned apps", **present})
+        missing += [f"custom policy {name}: {kind}" for kind, on in present.items() if not on]
+    if missing:
+        return RuleResult.failed(
+            f"{len(missing)} restriction(s) not in force: {', '.join(missing)}", evidence
+        )
+    return RuleResult.passed("client secrets are restricted by every policy", evidence)

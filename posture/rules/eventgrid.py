@@ -20,8 +20,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from posture.context import CheckContext
-from posture.model import Category, RuleResult, Severity, rule
-from posture.rules.judge import READER, Scope, judge
+from posture.model import Severity
+from posture.rules.judge import Scope
+from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 
@@ -58,11 +59,11 @@ def delivery_problems(subscription: dict[str, Any]) -> list[str]:
     return problems
 
 
-@rule(
+@resource_rule(
     "EG-DELIVERY",
     title="Event Grid subscriptions deliver with a managed identity, never with a key",
     severity=Severity.HIGH,
-    category=Category.CONTROL_PLANE,
+    scope=_TOPICS,
     remediation="Deliver to a Storage queue, Service Bus or Event Hubs with "
     "deliveryWithResourceIdentity (the topic's managed identity, holding the data sender role "
     "on the one destination); protect a webhook with Microsoft Entra authentication "
@@ -70,17 +71,13 @@ def delivery_problems(subscription: dict[str, Any]) -> list[str]:
     "delivery header secret.",
     reads="Resource Graph: Event Grid topics, domains and system topics; ARM: each one's "
     "eventSubscriptions (destination type, endpointBaseUrl, identity, delivery attributes)",
-    permission=READER,
 )
-def event_delivery(context: CheckContext) -> RuleResult:
-    def check(topic: ArmResource) -> list[tuple[str, Any]]:
-        subscriptions = arm.arm_list(
-            context, f"{topic.id}/eventSubscriptions", api_version=EVENT_GRID_API
-        )
-        return [
-            (f"eventSubscriptions/{s.get('name')}", problem)
-            for s in subscriptions
-            for problem in delivery_problems(s)
-        ]
-
-    return judge(context, _TOPICS, check)
+def event_delivery(context: CheckContext, topic: ArmResource) -> list[tuple[str, Any]]:
+    subscriptions = arm.arm_list(
+        context, f"{topic.id}/eventSubscriptions", api_version=EVENT_GRID_API
+    )
+    return [
+        (f"eventSubscriptions/{s.get('name')}", problem)
+        for s in subscriptions
+        for problem in delivery_problems(s)
+    ]

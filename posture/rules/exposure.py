@@ -27,6 +27,7 @@ from typing import Any, Final
 from posture.context import CheckContext
 from posture.model import Category, Evidence, RuleResult, Severity, rule
 from posture.rules.judge import READER, Scope, judge
+from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from shared.settings import POSTURE_NETWORK_MODE
@@ -122,7 +123,19 @@ def span_days(value: Any) -> float | None:
     return days + hours / 24 + minutes / 1440 + seconds / 86400
 
 
-def key_hygiene(r: ArmResource) -> list[tuple[str, Any]]:
+@resource_rule(
+    "STG-KEY-HYGIENE",
+    title="Storage defaults to Entra ID, replicates within the tenant, bounds keys and SAS",
+    severity=Severity.MEDIUM,
+    scope=Scope((arm.STORAGE,), "storage account(s)", required=True),
+    remediation="Set defaultToOAuthAuthentication=true and allowCrossTenantReplication=false; "
+    "while shared keys are allowed at all, set keyPolicy.keyExpirationPeriodInDays <= 90 and a "
+    "sasPolicy with sasExpirationPeriod <= 7.00:00:00 and expirationAction=Block (better: "
+    "allowSharedKeyAccess=false, STG-SHAREDKEY).",
+    reads="Resource Graph: storage accounts' defaultToOAuthAuthentication, "
+    "allowCrossTenantReplication, allowSharedKeyAccess, keyPolicy, sasPolicy",
+)
+def storage_key_hygiene(context: CheckContext, r: ArmResource) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     if r.prop("defaultToOAuthAuthentication") is not True:
         found.append(("defaultToOAuthAuthentication", r.prop("defaultToOAuthAuthentication")))
@@ -140,20 +153,3 @@ def key_hygiene(r: ArmResource) -> list[tuple[str, Any]]:
     if sas.get("expirationAction") != "Block":
         found.append(("sasPolicy.expirationAction", sas.get("expirationAction")))
     return found
-
-
-@rule(
-    "STG-KEY-HYGIENE",
-    title="Storage defaults to Entra ID, replicates within the tenant, bounds keys and SAS",
-    severity=Severity.MEDIUM,
-    category=Category.CONTROL_PLANE,
-    remediation="Set defaultToOAuthAuthentication=true and allowCrossTenantReplication=false; "
-    "while shared keys are allowed at all, set keyPolicy.keyExpirationPeriodInDays <= 90 and a "
-    "sasPolicy with sasExpirationPeriod <= 7.00:00:00 and expirationAction=Block (better: "
-    "allowSharedKeyAccess=false, STG-SHAREDKEY).",
-    reads="Resource Graph: storage accounts' defaultToOAuthAuthentication, "
-    "allowCrossTenantReplication, allowSharedKeyAccess, keyPolicy, sasPolicy",
-    permission=READER,
-)
-def storage_key_hygiene(context: CheckContext) -> RuleResult:
-    return judge(context, Scope((arm.STORAGE,), "storage account(s)", required=True), key_hygiene)

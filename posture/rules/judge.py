@@ -69,6 +69,11 @@ class Scope:
     applies: Callable[[ArmResource], bool] = field(default=lambda r: True)
 
 
+#: Every app and slot: a Functions deployment always has one.
+ALL_APPS: Final = Scope(APPS, "app(s)", required=True)
+VAULTS: Final = Scope((arm.KEY_VAULT,), "vault(s)")
+
+
 def _evidence(resource: ArmResource, prop: str, value: Any) -> Evidence:
     return {
         "resource": resource.name,

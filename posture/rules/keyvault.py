@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from posture.context import CheckContext
-from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.model import Category, Evidence, RuleResult, Severity
+from posture.rules.kinds import checked_rule
 from posture.sources.env import loaded
 from posture.sources.rotation import rotation_state
 from posture.sources.vault import (
@@ -27,6 +28,8 @@ from shared.settings import (
 )
 
 LIST_PERMISSION = "Key Vault Reader at the vault: list secret properties (never a value)"
+#: Every rule here reads the vault of KEY_VAULT_URI: without one, what it judges is unseen.
+vault_rule = checked_rule(Category.KEY_VAULT, require_vault, usual=LIST_PERMISSION)
 
 
 def _enabled(context: CheckContext) -> list[SecretFacts]:
@@ -38,21 +41,18 @@ def _names(found: list[Evidence]) -> str:
     return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")
 
 
-@rule(
+@vault_rule(
     "KV-SECRET-NOEXPIRY",
     title="Every enabled Key Vault secret has an expiration date",
     severity=Severity.HIGH,
-    category=Category.KEY_VAULT,
     remediation=(
         "Set an expiration date on each secret (`az keyvault secret set-attributes --expires`) "
         "and rotate before it; an Azure Policy 'Key Vault secrets should have an expiration "
         "date' keeps new ones dated."
     ),
     reads=f"secret properties of the vault in {KEY_VAULT_URI.name} (expires_on, enabled)",
-    permission=LIST_PERMISSION,
 )
 def secret_no_expiry(context: CheckContext) -> RuleResult:
-    require_vault(context)
     enabled = _enabled(context)
     found: list[Evidence] = [{"secret": s.name} for s in enabled if s.expires_on is None]
     if found:
@@ -60,21 +60,18 @@ def secret_no_expiry(context: CheckContext) -> RuleResult:
     return RuleResult.passed(f"all {len(enabled)} enabled secret(s) have an expiration date")
 
 
-@rule(
+@vault_rule(
     "KV-SECRET-EXPIRING",
     title="No Key Vault secret is expired or about to expire",
     severity=Severity.MEDIUM,
-    category=Category.KEY_VAULT,
     remediation=(
         "Rotate the secret: set a new version with a new expiration date, at the partner first "
         "if it is a third-party key. Subscribe to the vault's SecretNearExpiry event to be told "
         "earlier next time."
     ),
     reads=f"secret properties (expires_on); {POSTURE_SECRET_EXPIRY_DAYS.name} (default 30 days)",
-    permission=LIST_PERMISSION,
 )
 def secret_expiring(context: CheckContext) -> RuleResult:
-    require_vault(context)
     window = POSTURE_SECRET_EXPIRY_DAYS.get(context.env)
     horizon = context.now + timedelta(days=window)
     found: list[Evidence] = []
@@ -118,11 +115,10 @@ def rotation_evidence(context: CheckContext) -> Evidence | None:
     }
 
 
-@rule(
+@vault_rule(
     "KV-SECRET-STALE",
     title="Key Vault secrets are rotated within the rotation window and not valid for too long",
     severity=Severity.MEDIUM,
-    category=Category.KEY_VAULT,
     remediation=(
         "Rotate the secret (a new version, at the issuer first) and automate it: Key Vault "
         "rotation for keys, an Event Grid-triggered function for third-party secrets. Give each "
@@ -130,10 +126,8 @@ def rotation_evidence(context: CheckContext) -> Evidence | None:
     ),
     reads=f"secret properties (updated_on, created_on, expires_on); {POSTURE_ROTATION_DAYS.name} "
     f"(default 90 days), {POSTURE_SECRET_MAX_VALIDITY_DAYS.name} (default 365 days)",
-    permission=LIST_PERMISSION,
 )
 def secret_stale(context: CheckContext) -> RuleResult:
-    require_vault(context)
     window = POSTURE_ROTATION_DAYS.get(context.env)
     cutoff = context.now - timedelta(days=window)
     found: list[Evidence] = []
@@ -166,21 +160,18 @@ def _validity_days(secret: SecretFacts) -> float | None:
     return (secret.expires_on - secret.created_on).total_seconds() / 86400
 
 
-@rule(
+@vault_rule(
     "KV-SECRET-DISABLED-IN-USE",
     title="Every secret the app is configured to use exists and is enabled",
     severity=Severity.HIGH,
-    category=Category.KEY_VAULT,
     remediation=(
         "Enable the secret or set a new version (`az keyvault secret set`), or point the "
         "`*_SECRET_NAME` setting at the secret that replaced it; the app fails every call that "
         "needs it until then."
     ),
     reads=f"settings ending in _SECRET_NAME; secret properties (enabled) of {KEY_VAULT_URI.name}",
-    permission=LIST_PERMISSION,
 )
 def secret_disabled_in_use(context: CheckContext) -> RuleResult:
-    require_vault(context)
     used = secrets_in_use(context)
     if not used and loaded(context.env):
         return RuleResult.skipped("the app is configured to use no secret")

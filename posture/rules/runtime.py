@@ -2,8 +2,9 @@
 
 They need no permission: App Service hands the app its settings as environment
 variables, so the app reads them as they are (Key Vault references already resolved).
-Each first makes sure the environment is an app's (:func:`posture.sources.env.require_loaded`):
-an empty environment holds no secret, and saying so would be a blind pass.
+Each is an :data:`posture.rules.kinds.environment_rule`, so it first makes sure the
+environment is an app's: an empty environment holds no secret, and saying so would be a
+blind pass.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from posture.context import CheckContext
-from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.model import Evidence, RuleResult, Severity
+from posture.rules.kinds import environment_rule
 from posture.sources.env import (
     CONTENT_SHARE_CONNECTION,
     FALLBACK_SETTINGS,
@@ -22,11 +24,9 @@ from posture.sources.env import (
     OWNER_SECRETS,
     SettingFacts,
     analyze_environment,
-    require_loaded,
 )
 from shared.redaction.shapes import KIND_INSTRUMENTATION_KEY, SasInfo, scan
 
-NO_PERMISSION = "none (the app's own environment)"
 PINNED_VALUES = frozenset({"prod", "managedidentitycredential"})
 
 
@@ -40,7 +40,6 @@ def environment_facts(context: CheckContext) -> dict[str, SettingFacts]:
     def build() -> dict[str, SettingFacts]:
         from posture.sources.arm import key_vault_reference_names
 
-        require_loaded(context.env)
         facts = analyze_environment(context.env, fingerprint=context.fingerprint)
         if not any(f.owner != OWNER_PLATFORM for f in facts.values()):
             return facts
@@ -75,18 +74,16 @@ def _secret_evidence(facts: SettingFacts) -> list[Evidence]:
     ]
 
 
-@rule(
+@environment_rule(
     "RT-ENV-SECRETS",
     title="No secret-shaped value in the app's environment",
     severity=Severity.CRITICAL,
-    category=Category.RUNTIME,
     remediation=(
         "Replace the value with an identity-based setting (e.g. `<CONN>__serviceUri`) or move "
         "the secret to Key Vault and read it with the managed identity at run time; then "
         "rotate the exposed secret, since it has been in configuration."
     ),
     reads="process environment (app settings), secret patterns of shared/redaction/shapes.py",
-    permission=NO_PERMISSION,
 )
 def env_secrets(context: CheckContext) -> RuleResult:
     failing = _owned(context, OWNER_SECRETS)
@@ -102,20 +99,17 @@ def env_secrets(context: CheckContext) -> RuleResult:
     )
 
 
-@rule(
+@environment_rule(
     "RT-CRED-FALLBACK",
     title="No secret-based credential for DefaultAzureCredential to fall back to",
     severity=Severity.HIGH,
-    category=Category.RUNTIME,
     remediation=(
         "Remove AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH/_PASSWORD, AZURE_USERNAME "
         "and AZURE_PASSWORD from the app settings; the managed identity needs none of them."
     ),
     reads="process environment: " + ", ".join(FALLBACK_SETTINGS),
-    permission=NO_PERMISSION,
 )
 def credential_fallback(context: CheckContext) -> RuleResult:
-    require_loaded(context.env)
     present = [name for name in FALLBACK_SETTINGS if context.setting(name)]
     if not present:
         return RuleResult.passed("no secret-based credential variable is set")
@@ -132,20 +126,17 @@ def credential_fallback(context: CheckContext) -> RuleResult:
     return RuleResult.failed(f"{', '.join(present)} set: {effect}", evidence)
 
 
-@rule(
+@environment_rule(
     "RT-CRED-PINNED",
     title="DefaultAzureCredential pinned to the managed identity in Azure",
     severity=Severity.MEDIUM,
-    category=Category.RUNTIME,
     remediation=(
         "Set AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential (or `prod`) in the app settings "
         "so the credential chain can never reach a developer or secret-based credential."
     ),
     reads="process environment: AZURE_TOKEN_CREDENTIALS, WEBSITE_SITE_NAME, WEBSITE_INSTANCE_ID",
-    permission=NO_PERMISSION,
 )
 def credential_pinned(context: CheckContext) -> RuleResult:
-    require_loaded(context.env)
     if not context.in_azure:
         return RuleResult.skipped("not running in Azure (WEBSITE_SITE_NAME is not set)")
     value = context.setting("AZURE_TOKEN_CREDENTIALS")
@@ -168,11 +159,10 @@ def _sas_evidence(name: str, info: SasInfo, now: datetime) -> Evidence:
     }
 
 
-@rule(
+@environment_rule(
     "RT-CONN-KEYED",
     title="Connections are identity-based, not connection strings with keys",
     severity=Severity.HIGH,
-    category=Category.RUNTIME,
     remediation=(
         "Replace the connection string with identity-based settings: "
         "`<CONN>__blobServiceUri`/`__queueServiceUri` (Storage), "
@@ -181,7 +171,6 @@ def _sas_evidence(name: str, info: SasInfo, now: datetime) -> Evidence:
         "the managed identity the data roles, disable shared keys, rotate the exposed key."
     ),
     reads=f"process environment: connection strings, {HOST_STORAGE}, {CONTENT_SHARE_CONNECTION}",
-    permission=NO_PERMISSION,
 )
 def connection_keyed(context: CheckContext) -> RuleResult:
     failing = _owned(context, OWNER_KEYED)
@@ -213,11 +202,10 @@ def _fields(value: str) -> dict[str, str]:
     return {key.strip().lower(): item.strip() for key, sep, item in pairs if sep}
 
 
-@rule(
+@environment_rule(
     "RT-AI-AUTH",
     title="Application Insights telemetry is sent with Entra ID, not the instrumentation key",
     severity=Severity.MEDIUM,
-    category=Category.RUNTIME,
     remediation=(
         "Set APPLICATIONINSIGHTS_AUTHENTICATION_STRING=ClientId=<identity client id>;"
         "Authorization=AAD, grant the identity Monitoring Metrics Publisher on the component "
@@ -225,10 +213,8 @@ def _fields(value: str) -> dict[str, str]:
     ),
     reads="process environment: APPLICATIONINSIGHTS_CONNECTION_STRING, "
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-    permission=NO_PERMISSION,
 )
 def app_insights_auth(context: CheckContext) -> RuleResult:
-    require_loaded(context.env)
     connection = context.setting("APPLICATIONINSIGHTS_CONNECTION_STRING")
     if connection is None:
         return RuleResult.skipped("Application Insights is not configured")
@@ -249,18 +235,16 @@ def app_insights_auth(context: CheckContext) -> RuleResult:
     )
 
 
-@rule(
+@environment_rule(
     "RT-SAS-CLASSIFY",
     title="No shared access signature in the app's settings",
     severity=Severity.HIGH,
-    category=Category.RUNTIME,
     remediation=(
         "Use the managed identity with the service instead of a SAS. Where a SAS is "
         "unavoidable, issue a short-lived user delegation SAS at run time; revoke an account-key "
         "SAS by rotating the key that signed it."
     ),
     reads="process environment: every value holding `sig=` with sv/se/sp parameters",
-    permission=NO_PERMISSION,
 )
 def sas_classify(context: CheckContext) -> RuleResult:
     failing = _owned(context, OWNER_SAS)

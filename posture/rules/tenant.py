@@ -13,10 +13,10 @@ from datetime import timedelta
 from typing import Any, Final
 
 from posture.context import CheckContext
-from posture.model import Category, Evidence, RuleResult, Severity, rule
+from posture.model import Evidence, RuleResult, Severity
 from posture.rules.judge import GRAPH_APPS as APPS
 from posture.rules.judge import GRAPH_POLICY as POLICY
-from posture.rules.judge import judge_graph
+from posture.rules.kinds import graph_rule
 from posture.sources.directory import (
     Application,
     admin_consent_policy,
@@ -66,11 +66,11 @@ def _own_issuer(context: CheckContext) -> str | None:
     return f"https://login.microsoftonline.com/{tenant}/v2.0" if tenant else None
 
 
-@rule(
+@graph_rule(
     "ENT-FIC",
     title="Federated credentials are pinned; multi-tenant apps federate instead of holding secrets",
     severity=Severity.HIGH,
-    category=Category.ENTRA,
+    needs=APPS,
     remediation="Give every federated credential the audience api://AzureADTokenExchange, an "
     "issuer of POSTURE_FIC_ISSUERS or this tenant, and for GitHub a subject pinned to an "
     "environment or a branch/tag (never pull_request or a wildcard); replace a multi-tenant "
@@ -80,43 +80,40 @@ def _own_issuer(context: CheckContext) -> str | None:
     permission=APPS,
 )
 def federated_credentials_pinned(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        own = _own_issuer(context)
-        allowed = set(context.value(POSTURE_FIC_ISSUERS) or []) | ({own} if own else set())
-        found: list[Evidence] = []
-        apps = applications(context)
-        checked = 0
-        for app in apps:
-            fics = federated_credentials(context, app)
-            checked += len(fics)
-            for fic in fics:
-                for problem in fic_problems(fic.issuer, fic.subject, fic.audiences, allowed):
-                    found.append(
-                        {"app": app.name, "app_id": app.app_id, "credential": fic.name,
-                         "issuer": fic.issuer, "problem": problem}
-                    )  # fmt: skip
-            if (
-                app.multi_tenant
-                and app.holds_credential
-                and not any(own and fic.issuer.rstrip("/") == own for fic in fics)
-            ):
+    own = _own_issuer(context)
+    allowed = set(context.value(POSTURE_FIC_ISSUERS) or []) | ({own} if own else set())
+    found: list[Evidence] = []
+    apps = applications(context)
+    checked = 0
+    for app in apps:
+        fics = federated_credentials(context, app)
+        checked += len(fics)
+        for fic in fics:
+            for problem in fic_problems(fic.issuer, fic.subject, fic.audiences, allowed):
                 found.append(
-                    {"app": app.name, "app_id": app.app_id, "credential": None,
-                     "issuer": None, "problem": "multi-tenant app holds a password or "
-                     "certificate and no managed identity federated credential"}
+                    {"app": app.name, "app_id": app.app_id, "credential": fic.name,
+                     "issuer": fic.issuer, "problem": problem}
                 )  # fmt: skip
-        if found:
-            apps_at_fault = sorted({str(e["app"]) for e in found})
-            return RuleResult.failed(
-                f"{len(found)} federated credential problem(s) on {', '.join(apps_at_fault[:5])}",
-                found,
-            )
-        return RuleResult.passed(
-            f"{checked} federated credential(s) on {len(apps)} app(s) pinned",
-            [{"apps": len(apps), "federated_credentials": checked}],
+        if (
+            app.multi_tenant
+            and app.holds_credential
+            and not any(own and fic.issuer.rstrip("/") == own for fic in fics)
+        ):
+            found.append(
+                {"app": app.name, "app_id": app.app_id, "credential": None,
+                 "issuer": None, "problem": "multi-tenant app holds a password or "
+                 "certificate and no managed identity federated credential"}
+            )  # fmt: skip
+    if found:
+        apps_at_fault = sorted({str(e["app"]) for e in found})
+        return RuleResult.failed(
+            f"{len(found)} federated credential problem(s) on {', '.join(apps_at_fault[:5])}",
+            found,
         )
-
-    return judge_graph(context, APPS, judge)
+    return RuleResult.passed(
+        f"{checked} federated credential(s) on {len(apps)} app(s) pinned",
+        [{"apps": len(apps), "federated_credentials": checked}],
+    )
 
 
 def fic_problems(
@@ -135,11 +132,11 @@ def fic_problems(
     return problems
 
 
-@rule(
+@graph_rule(
     "ENT-WORKLOAD-CA",
     title="Conditional Access covers single-tenant service principals that hold a credential",
     severity=Severity.MEDIUM,
-    category=Category.ENTRA,
+    needs=f"{POLICY} and {APPS}",
     remediation="Create an enabled Conditional Access policy for workload identities "
     "(clientApplications.includeServicePrincipals: ServicePrincipalsInMyTenant or the listed "
     "ones), e.g. blocking sign-ins from outside named locations; or remove the credentials "
@@ -150,60 +147,57 @@ def fic_problems(
     permission=f"{POLICY}; {APPS}",
 )
 def workload_conditional_access(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        if not context.value(POSTURE_WORKLOAD_ID_PREMIUM):
-            return RuleResult.skipped(
-                "Conditional Access for workload identities needs Workload Identities Premium "
-                f"({POSTURE_WORKLOAD_ID_PREMIUM.name} is not true)"
-            )
-        tenant = tenant_id(context)
-        single = {a.app_id for a in applications(context) if not a.multi_tenant}
-        holding = {a.app_id for a in applications(context) if a.holds_credential}
-        targets = [
-            sp
-            for sp in service_principals(context)
-            if sp.kind == "Application"
-            and sp.app_id in single
-            and (sp.holds_credential or sp.app_id in holding)
-            and (not tenant or not sp.owner_tenant or sp.owner_tenant == tenant)
-        ]
-        if not targets:
-            return RuleResult.passed("no single-tenant service principal holds a credential")
-        covered: set[str] = set()
-        excluded: set[str] = set()
-        for policy in conditional_access_policies(context):
-            if str(policy.get("state")) != "enabled":
-                continue
-            apps = ((policy.get("conditions") or {}).get("clientApplications")) or {}
-            include = set(apps.get("includeServicePrincipals") or [])
-            exclude = set(apps.get("excludeServicePrincipals") or [])
-            for sp in targets:
-                if sp.id in exclude:
-                    excluded.add(sp.id)
-                elif sp.id in include or "ServicePrincipalsInMyTenant" in include:
-                    covered.add(sp.id)
-        missing = [sp for sp in targets if sp.id not in covered]
-        evidence: list[Evidence] = [
-            {"service_principal": sp.name, "app_id": sp.app_id, "covered": sp.id in covered,
-             "excluded_somewhere": sp.id in excluded}
-            for sp in targets
-        ]  # fmt: skip
-        if missing:
-            return RuleResult.failed(
-                f"{len(missing)} credential-holding service principal(s) outside Conditional "
-                f"Access: {', '.join(sp.name for sp in missing[:5])}",
-                evidence,
-            )
-        return RuleResult.passed(f"{len(targets)} service principal(s) covered", evidence)
-
-    return judge_graph(context, f"{POLICY} and {APPS}", judge)
+    if not context.value(POSTURE_WORKLOAD_ID_PREMIUM):
+        return RuleResult.skipped(
+            "Conditional Access for workload identities needs Workload Identities Premium "
+            f"({POSTURE_WORKLOAD_ID_PREMIUM.name} is not true)"
+        )
+    tenant = tenant_id(context)
+    single = {a.app_id for a in applications(context) if not a.multi_tenant}
+    holding = {a.app_id for a in applications(context) if a.holds_credential}
+    targets = [
+        sp
+        for sp in service_principals(context)
+        if sp.kind == "Application"
+        and sp.app_id in single
+        and (sp.holds_credential or sp.app_id in holding)
+        and (not tenant or not sp.owner_tenant or sp.owner_tenant == tenant)
+    ]
+    if not targets:
+        return RuleResult.passed("no single-tenant service principal holds a credential")
+    covered: set[str] = set()
+    excluded: set[str] = set()
+    for policy in conditional_access_policies(context):
+        if str(policy.get("state")) != "enabled":
+            continue
+        apps = ((policy.get("conditions") or {}).get("clientApplications")) or {}
+        include = set(apps.get("includeServicePrincipals") or [])
+        exclude = set(apps.get("excludeServicePrincipals") or [])
+        for sp in targets:
+            if sp.id in exclude:
+                excluded.add(sp.id)
+            elif sp.id in include or "ServicePrincipalsInMyTenant" in include:
+                covered.add(sp.id)
+    missing = [sp for sp in targets if sp.id not in covered]
+    evidence: list[Evidence] = [
+        {"service_principal": sp.name, "app_id": sp.app_id, "covered": sp.id in covered,
+         "excluded_somewhere": sp.id in excluded}
+        for sp in targets
+    ]  # fmt: skip
+    if missing:
+        return RuleResult.failed(
+            f"{len(missing)} credential-holding service principal(s) outside Conditional "
+            f"Access: {', '.join(sp.name for sp in missing[:5])}",
+            evidence,
+        )
+    return RuleResult.passed(f"{len(targets)} service principal(s) covered", evidence)
 
 
-@rule(
+@graph_rule(
     "ENT-APP-GOVERNANCE",
     title="Users cannot register apps or consent freely; apps have owners and are not abandoned",
     severity=Severity.MEDIUM,
-    category=Category.ENTRA,
+    needs=f"{POLICY} and {APPS}",
     remediation="In the authorization policy set allowedToCreateApps=false and assign no "
     "user-consent policy (or only microsoft-user-default-low); turn the admin consent request "
     "workflow on; give every app registration an owner; delete registrations whose every "
@@ -213,36 +207,33 @@ def workload_conditional_access(context: CheckContext) -> RuleResult:
     permission=f"{POLICY}; {APPS}",
 )
 def app_governance(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        found: list[Evidence] = []
-        defaults = authorization_policy(context).get("defaultUserRolePermissions") or {}
-        if defaults.get("allowedToCreateApps") is not False:
-            found.append({"setting": "allowedToCreateApps", "problem": "users can register apps"})
-        consent = [
-            str(p) for p in defaults.get("permissionGrantPoliciesAssigned") or []
-            if "ManagePermissionGrantsForSelf" in str(p)
-        ]  # fmt: skip
-        loose = [p for p in consent if not p.endswith("microsoft-user-default-low")]
-        if loose:
-            found.append({"setting": "permissionGrantPoliciesAssigned",
-                          "problem": f"users may consent ({', '.join(loose)})"})  # fmt: skip
-        if admin_consent_policy(context).get("isEnabled") is not True:
-            found.append({"setting": "adminConsentRequestPolicy.isEnabled",
-                          "problem": "no admin consent workflow"})  # fmt: skip
-        apps = applications(context)
-        for app in apps:
-            if app.owners == 0:
-                found.append({"app": app.name, "app_id": app.app_id, "problem": "no owner"})
-            if _abandoned(app, context):
-                found.append({"app": app.name, "app_id": app.app_id,
-                              "problem": "every credential expired"})  # fmt: skip
-        if found:
-            return RuleResult.failed(f"{len(found)} governance gap(s)", found)
-        return RuleResult.passed(
-            f"app registration and consent restricted; {len(apps)} app(s) owned and in use"
-        )
-
-    return judge_graph(context, f"{POLICY} and {APPS}", judge)
+    found: list[Evidence] = []
+    defaults = authorization_policy(context).get("defaultUserRolePermissions") or {}
+    if defaults.get("allowedToCreateApps") is not False:
+        found.append({"setting": "allowedToCreateApps", "problem": "users can register apps"})
+    consent = [
+        str(p) for p in defaults.get("permissionGrantPoliciesAssigned") or []
+        if "ManagePermissionGrantsForSelf" in str(p)
+    ]  # fmt: skip
+    loose = [p for p in consent if not p.endswith("microsoft-user-default-low")]
+    if loose:
+        found.append({"setting": "permissionGrantPoliciesAssigned",
+                      "problem": f"users may consent ({', '.join(loose)})"})  # fmt: skip
+    if admin_consent_policy(context).get("isEnabled") is not True:
+        found.append({"setting": "adminConsentRequestPolicy.isEnabled",
+                      "problem": "no admin consent workflow"})  # fmt: skip
+    apps = applications(context)
+    for app in apps:
+        if app.owners == 0:
+            found.append({"app": app.name, "app_id": app.app_id, "problem": "no owner"})
+        if _abandoned(app, context):
+            found.append({"app": app.name, "app_id": app.app_id,
+                          "problem": "every credential expired"})  # fmt: skip
+    if found:
+        return RuleResult.failed(f"{len(found)} governance gap(s)", found)
+    return RuleResult.passed(
+        f"app registration and consent restricted; {len(apps)} app(s) owned and in use"
+    )
 
 
 def _abandoned(app: Application, context: CheckContext) -> bool:
@@ -252,11 +243,11 @@ def _abandoned(app: Application, context: CheckContext) -> bool:
     return bool(ends) and all(end is not None and end < cutoff for end in ends)
 
 
-@rule(
+@graph_rule(
     "ENT-ROTATION-ROLE",
     title="Credential rotation runs under a custom role scoped to the app, not tenant-wide",
     severity=Severity.MEDIUM,
-    category=Category.ENTRA,
+    needs=f"{ROLES} and {APPS}",
     remediation="Create a custom Entra role with only microsoft.directory/applications/"
     "credentials/update, assign it to the rotation identity at the scope of the one app "
     "(directoryScopeId /<application object id>), and remove Application/Cloud Application/"
@@ -266,42 +257,37 @@ def _abandoned(app: Application, context: CheckContext) -> bool:
     permission=f"{ROLES}; {APPS}",
 )
 def rotation_role(context: CheckContext) -> RuleResult:
-    def judge() -> RuleResult:
-        principal = context.value(POSTURE_ROTATION_PRINCIPAL_ID)
-        if not principal:
-            return RuleResult.skipped(
-                f"no rotation identity to judge ({POSTURE_ROTATION_PRINCIPAL_ID.name} is not set)"
-            )
-        found: list[Evidence] = []
-        scoped = 0
-        for item in directory_role_assignments(context, principal):
-            definition: dict[str, Any] = item.get("roleDefinition") or {}
-            template = str(definition.get("templateId") or definition.get("id") or "")
-            scope = str(item.get("directoryScopeId") or "/")
-            name = str(definition.get("displayName") or template)
-            actions = {
-                str(a).lower()
-                for perm in definition.get("rolePermissions") or []
-                for a in perm.get("allowedResourceActions") or []
-            }
-            if template in TENANT_WIDE_ROLES:
-                found.append({"role": name, "scope": scope, "problem": "tenant-wide built-in role"})
-            elif definition.get("isBuiltIn") is False and actions == {CREDENTIAL_UPDATE}:
-                if scope == "/":
-                    found.append({"role": name, "scope": scope, "problem": "scoped to the tenant"})
-                else:
-                    scoped += 1
-        for grant in app_role_assignments(context, principal):
-            role = TENANT_WIDE_APP_ROLES.get(str(grant.get("appRoleId")))
-            if role:
-                found.append(
-                    {"role": role, "scope": "/", "problem": "tenant-wide Graph permission"}
-                )
-        if not found and not scoped:
-            missing = "no custom credential-update role scoped to an app"
-            found.append({"role": None, "scope": None, "problem": missing})
-        if found:
-            return RuleResult.failed(f"the rotation identity: {found[0]['problem']}", found)
-        return RuleResult.passed(f"{scoped} app-scoped custom credential role assignment(s)")
-
-    return judge_graph(context, f"{ROLES} and {APPS}", judge)
+    principal = context.value(POSTURE_ROTATION_PRINCIPAL_ID)
+    if not principal:
+        return RuleResult.skipped(
+            f"no rotation identity to judge ({POSTURE_ROTATION_PRINCIPAL_ID.name} is not set)"
+        )
+    found: list[Evidence] = []
+    scoped = 0
+    for item in directory_role_assignments(context, principal):
+        definition: dict[str, Any] = item.get("roleDefinition") or {}
+        template = str(definition.get("templateId") or definition.get("id") or "")
+        scope = str(item.get("directoryScopeId") or "/")
+        name = str(definition.get("displayName") or template)
+        actions = {
+            str(a).lower()
+            for perm in definition.get("rolePermissions") or []
+            for a in perm.get("allowedResourceActions") or []
+        }
+        if template in TENANT_WIDE_ROLES:
+            found.append({"role": name, "scope": scope, "problem": "tenant-wide built-in role"})
+        elif definition.get("isBuiltIn") is False and actions == {CREDENTIAL_UPDATE}:
+            if scope == "/":
+                found.append({"role": name, "scope": scope, "problem": "scoped to the tenant"})
+            else:
+                scoped += 1
+    for grant in app_role_assignments(context, principal):
+        role = TENANT_WIDE_APP_ROLES.get(str(grant.get("appRoleId")))
+        if role:
+            found.append({"role": role, "scope": "/", "problem": "tenant-wide Graph permission"})
+    if not found and not scoped:
+        missing = "no custom credential-update role scoped to an app"
+        found.append({"role": None, "scope": None, "problem": missing})
+    if found:
+        return RuleResult.failed(f"the rotation identity: {found[0]['problem']}", found)
+    return RuleResult.passed(f"{scoped} app-scoped custom credential role assignment(s)")

@@ -7,8 +7,8 @@ once per run.
 from __future__ import annotations
 
 from posture.context import CheckContext
-from posture.model import Category, Evidence, RuleResult, Severity, rule
-from posture.sources.env import require_loaded
+from posture.model import Evidence, RuleResult, Severity
+from posture.rules.kinds import environment_rule
 from posture.sources.probes import FAILURES, NOT_PROBED, OK, ProbeResult, probe_all
 
 DATA_ROLES = "the data roles of each connection (e.g. Storage Blob Data Reader, Key Vault Reader)"
@@ -28,11 +28,10 @@ def _probe_evidence(result: ProbeResult) -> Evidence:
     }
 
 
-@rule(
+@environment_rule(
     "RT-CONN-TOKEN",
     title="Every identity-based connection gets a token the service accepts",
     severity=Severity.HIGH,
-    category=Category.RUNTIME,
     remediation=(
         "For a refused or forbidden connection: assign the managed identity the data role on "
         "the resource (or the container/queue) the setting points at, check that the setting "
@@ -45,7 +44,6 @@ def _probe_evidence(result: ProbeResult) -> Evidence:
     budget=30.0,
 )
 def connection_token(context: CheckContext) -> RuleResult:
-    require_loaded(context.env)
     results = probe_all(context)
     probed = [r for r in results if r.outcome != NOT_PROBED]
     evidence = [_probe_evidence(r) for r in results]
@@ -82,11 +80,10 @@ def _identity_problem(context: CheckContext, result: ProbeResult) -> str | None:
     return None
 
 
-@rule(
+@environment_rule(
     "RT-TOKEN-IDENTITY",
     title="Tokens are issued to the app's managed identity",
     severity=Severity.MEDIUM,
-    category=Category.RUNTIME,
     remediation=(
         "Make the managed identity the only credential the app can use: remove secret-based "
         "variables (RT-CRED-FALLBACK), pin AZURE_TOKEN_CREDENTIALS (RT-CRED-PINNED) and set "
@@ -98,7 +95,6 @@ def _identity_problem(context: CheckContext, result: ProbeResult) -> str | None:
     budget=30.0,
 )
 def token_identity(context: CheckContext) -> RuleResult:
-    require_loaded(context.env)
     tokens = [r for r in probe_all(context) if r.token_ms is not None]
     if not tokens:
         return RuleResult.unknown("no token was obtained to read its identity (see RT-CONN-TOKEN)")

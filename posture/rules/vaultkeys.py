@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from posture.context import CheckContext
-from posture.model import Category, RuleResult, Severity, rule
-from posture.rules.judge import READER, Scope, judge
+from posture.model import Severity
+from posture.rules.judge import VAULTS
+from posture.rules.kinds import resource_rule
 from posture.sources import arm
 from posture.sources.arm import ArmResource
 from posture.sources.graph import parse_duration
@@ -62,24 +63,20 @@ def _max_validity(context: CheckContext) -> int:
     return POSTURE_SECRET_MAX_VALIDITY_DAYS.get(context.env)
 
 
-@rule(
+@resource_rule(
     "KV-KEYS",
     title="Key Vault keys expire, are not about to, are not valid too long, rotate by policy",
     severity=Severity.MEDIUM,
-    category=Category.CONTROL_PLANE,
+    scope=VAULTS,
     remediation="Give each enabled key an expiration date no further than the maximum validity "
     "after its creation and a rotation policy with a Rotate lifetime action within the rotation "
     "window (az keyvault key rotation-policy update), so a new version is made before the old "
     "one expires.",
     reads="ARM: each vault's keys (attributes.enabled, created, exp; rotationPolicy); "
     "POSTURE_SECRET_EXPIRY_DAYS, POSTURE_SECRET_MAX_VALIDITY_DAYS, POSTURE_ROTATION_DAYS",
-    permission=READER,
 )
-def vault_keys(context: CheckContext) -> RuleResult:
-    def check(vault: ArmResource) -> list[tuple[str, Any]]:
-        keys = arm.arm_list(context, f"{vault.id}/keys", api_version=KEYVAULT_API)
-        return [
-            (f"keys/{k.get('name')}", problem) for k in keys for problem in key_problems(k, context)
-        ]
-
-    return judge(context, Scope((arm.KEY_VAULT,), "vault(s)"), check)
+def vault_keys(context: CheckContext, vault: ArmResource) -> list[tuple[str, Any]]:
+    keys = arm.arm_list(context, f"{vault.id}/keys", api_version=KEYVAULT_API)
+    return [
+        (f"keys/{k.get('name')}", problem) for k in keys for problem in key_problems(k, context)
+    ]

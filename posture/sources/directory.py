@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from posture.context import CheckContext
 from posture.sources.graph import graph_collect, graph_get
@@ -88,14 +88,28 @@ class FederatedCredential:
     audiences: tuple[str, ...]
 
 
+class _Named(TypedDict):
+    id: str
+    app_id: str
+    name: str
+
+
+def _named(row: dict[str, Any]) -> _Named:
+    """The ids and the name an application and its service principal both carry (an
+    object without a display name is named by its id)."""
+    return {
+        "id": str(row.get("id") or ""),
+        "app_id": str(row.get("appId") or ""),
+        "name": str(row.get("displayName") or row.get("id") or ""),
+    }
+
+
 def applications(context: CheckContext) -> list[Application]:
     """Every app registration with its owner count and credential counts, once per run."""
     rows = graph_collect(context, f"applications?$select={_APP_SELECT}&$expand=owners($select=id)")
     return [
         Application(
-            id=str(row.get("id") or ""),
-            app_id=str(row.get("appId") or ""),
-            name=str(row.get("displayName") or row.get("id") or ""),
+            **_named(row),
             sign_in_audience=str(row.get("signInAudience") or ""),
             created=_when(row.get("createdDateTime")),
             owners=len(row.get("owners") or []),
@@ -111,9 +125,7 @@ def service_principals(context: CheckContext) -> list[ServicePrincipal]:
     rows = graph_collect(context, f"servicePrincipals?$select={_SP_SELECT}")
     return [
         ServicePrincipal(
-            id=str(row.get("id") or ""),
-            app_id=str(row.get("appId") or ""),
-            name=str(row.get("displayName") or row.get("id") or ""),
+            **_named(row),
             kind=str(row.get("servicePrincipalType") or ""),
             owner_tenant=str(row.get("appOwnerOrganizationId") or ""),
             holds_credential=bool(row.get("passwordCredentials") or row.get("keyCredentials")),

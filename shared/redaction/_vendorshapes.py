@@ -77,9 +77,12 @@ _PRIORITY: Final = 2  # as Azure's identifiable keys: a prefix and a fixed shape
 
 
 def _rule(
-    kind: str, hint: str, body: str, *, folded: bool = False
+    kind: str, hint: str, body: str, *, folded: bool = False, as_word: bool = True
 ) -> tuple[str, int, str, bool, re.Pattern[str]]:
-    return kind, _PRIORITY, hint, folded, re.compile(f"{_WORD_START}({body}){_WORD_END}")
+    """One row: ``body`` is the value, matched as a whole word; with ``as_word`` false it is
+    the whole regex, which reads the value (its group 1) from what surrounds it."""
+    pattern = f"{_WORD_START}({body}){_WORD_END}" if as_word else body
+    return kind, _PRIORITY, hint, folded, re.compile(pattern)
 
 
 #: (kind, priority, hint, hint is lower-cased, regex with the value as group 1)
@@ -90,27 +93,22 @@ VENDOR_RULES: Final = (
     _rule(KIND_STRIPE_KEY, "whsec_", r"whsec_[A-Za-z0-9+/=]{24,128}+"),
     _rule(KIND_SLACK_TOKEN, "xox", r"(?:xoxe\.)?xox[abposre]-[A-Za-z0-9-]{10,250}+"),
     _rule(KIND_SLACK_TOKEN, "xapp-", r"xapp-[0-9]-[A-Za-z0-9-]{10,250}+"),
-    (
+    _rule(
         KIND_SLACK_TOKEN,
-        _PRIORITY,
         "hooks.slack.com",
-        False,
-        re.compile(
-            r"hooks\.slack\.com/(?:services|workflows|triggers)/"
-            r"(T[A-Z0-9]{6,12}+/[A-Za-z0-9]{6,16}+/[A-Za-z0-9/]{16,64}+)"
-        ),
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/"
+        r"(T[A-Z0-9]{6,12}+/[A-Za-z0-9]{6,16}+/[A-Za-z0-9/]{16,64}+)",
+        as_word=False,
     ),
     _rule(KIND_SENDGRID_KEY, "SG.", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
     _rule(KIND_AWS_ACCESS_KEY, "A", r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}"),
-    (
+    _rule(
         KIND_AWS_ACCESS_KEY,
-        _PRIORITY,
         "secret_access_key",
-        True,
-        re.compile(
-            r"(?i:aws_?secret_?access_?key)[\"']?\s*[=:]\s*[\"']?"
-            r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
-        ),
+        r"(?i:aws_?secret_?access_?key)[\"']?\s*[=:]\s*[\"']?"
+        r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+        folded=True,
+        as_word=False,
     ),
     _rule(KIND_GOOGLE_API_KEY, "AIza", r"AIza[0-9A-Za-z_-]{35}"),
 )

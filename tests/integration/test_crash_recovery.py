@@ -20,7 +20,6 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,15 +29,13 @@ from azure.storage.queue import TextBase64EncodePolicy
 from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
 from shared.jobs import (
-    QUEUED,
     IdempotencyRecord,
     JobRecord,
-    JobStore,
     Outbox,
     now,
-    request_hash,
 )
 from tests.integration.conftest import Rehearsal
+from tests.support.job_records import NEUTRAL, job_record, job_store
 from tests.support.jobclient import JobClient
 from tests.support.waiting import eventually
 
@@ -60,13 +57,6 @@ def control(stack: RunningStack, path: str) -> Any:
     response = requests.post(stack.control(path), timeout=180)
     assert response.ok, response.text
     return response.json()
-
-
-def store(stack: RunningStack) -> JobStore:
-    blobs = stack.blob_service()
-    return JobStore(
-        jobs=blobs.get_container_client("jobs"), results=blobs.get_container_client("results")
-    )
 
 
 def records(stack: RunningStack, ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -122,18 +112,8 @@ def test_a_host_killed_during_a_burst_loses_no_accepted_job(client: JobClient) -
 
 def cut_off_job(stack: RunningStack, *, updated: str | None = None) -> JobRecord:
     """A queued job as a crash between its state write and its message leaves it."""
-    body = {"text": f"cut off {uuid.uuid4().hex[:8]}"}
-    record = JobRecord(
-        id=str(uuid.uuid4()),
-        owner=DEV_CALLER_OBJECT_ID,
-        status=QUEUED,
-        input=body,
-        request_hash=request_hash(body),
-        analysis={"language": None, "sentiment": "neutral"},
-    )
-    if updated is not None:
-        record = replace(record, created=updated, updated=updated)
-    store(stack).create(record)
+    record = job_record("cut off", analysis=NEUTRAL, at=updated)
+    job_store(stack).create(record)
     return record
 
 
@@ -158,18 +138,13 @@ def test_a_job_enqueued_but_never_written_is_written_by_the_worker(client: JobCl
     between the two leaves its claim and its message. The worker writes the state from the
     message and completes the job once; a repeat of the request gets that very job."""
     stack = client.stack
-    body = {"text": f"enqueued, never written {uuid.uuid4().hex[:8]}"}
-    record = JobRecord(
-        id=str(uuid.uuid4()),
-        owner=DEV_CALLER_OBJECT_ID,
-        status=QUEUED,
-        input=body,
-        request_hash=request_hash(body),
-        analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
+    record = job_record(
+        "enqueued, never written", analysis={"analysis_id": str(uuid.uuid4()), "language": "en"}
     )
+    body = record.input
     key = f"cut-{uuid.uuid4()}"
     claim = IdempotencyRecord(record.id, record.request_hash, now())
-    assert store(stack).claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None
+    assert job_store(stack).claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None
     queue = stack.queue_service().get_queue_client(
         "jobs", message_encode_policy=TextBase64EncodePolicy()
     )
@@ -192,7 +167,7 @@ def test_a_replay_of_a_job_stuck_in_queued_sends_it_again(client: JobClient) -> 
     record = cut_off_job(stack, updated=OLD)  # no marker: nothing else will ever send it
     key = f"stuck-{uuid.uuid4()}"
     claim = IdempotencyRecord(record.id, record.request_hash, OLD)
-    assert store(stack).claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None
+    assert job_store(stack).claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None
     replayed = client.post(key, record.input["text"])
     assert replayed.status_code == 202
     assert replayed.json()["id"] == record.id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -12,7 +11,8 @@ from azure.storage.blob import BlobServiceClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
-from shared.jobs import PROCESSING, QUEUED, JobRecord, JobStore, request_hash
+from shared.jobs import PROCESSING, QUEUED, JobRecord, JobStore
+from tests.support.job_records import job_record, job_store
 
 
 class CountingTransport(RequestsTransport):  # type: ignore[misc]
@@ -41,14 +41,7 @@ def counted(stack: RunningStack) -> tuple[JobStore, CountingTransport]:
 
 
 def _new_job(store: JobStore) -> JobRecord:
-    body = {"text": "etag test"}
-    record = JobRecord(
-        id=str(uuid.uuid4()),
-        owner="tests",
-        status=QUEUED,
-        input=body,
-        request_hash=request_hash(body),
-    )
+    record = job_record("etag test", owner="tests")
     store.create(record)
     return record
 
@@ -74,10 +67,7 @@ def test_a_remembered_version_never_overwrites_a_newer_one(
     mine, _ = counted
     job = _new_job(mine)
     mine.update(job.id, lambda r: r.evolve(attempts=1))
-    other = JobStore(
-        jobs=stack.blob_service().get_container_client("jobs"),
-        results=stack.blob_service().get_container_client("results"),
-    )
+    other = job_store(stack)
     other.update(job.id, lambda r: r.evolve(status=PROCESSING))
     # ``mine`` still remembers attempts=1/queued; its If-Match fails and it reads afresh.
     mine.update(job.id, lambda r: r.evolve(attempts=r.attempts + 1))
@@ -92,10 +82,7 @@ def test_a_no_change_on_a_remembered_version_is_confirmed_on_the_stored_one(
     mine, _ = counted
     job = _new_job(mine)
     mine.update(job.id, lambda r: r.evolve(status=PROCESSING))
-    other = JobStore(
-        jobs=stack.blob_service().get_container_client("jobs"),
-        results=stack.blob_service().get_container_client("results"),
-    )
+    other = job_store(stack)
     other.update(job.id, lambda r: r.evolve(status=QUEUED))
     # On the remembered (processing) version this is "no change"; the stored one is queued.
     result = mine.update(job.id, lambda r: None if r.status == PROCESSING else r.evolve(attempts=9))

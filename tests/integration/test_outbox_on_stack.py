@@ -29,9 +29,9 @@ from shared.jobs import (
     Outbox,
     now,
     reconcile,
-    request_hash,
     resend_stalled,
 )
+from tests.support.job_records import job_record, job_store
 
 RESEND_AFTER = 60.0
 
@@ -50,10 +50,7 @@ def queue(stack: RunningStack) -> Iterator[QueueClient]:
 
 @pytest.fixture
 def store(stack: RunningStack) -> JobStore:
-    blobs = stack.blob_service()
-    return JobStore(
-        jobs=blobs.get_container_client("jobs"), results=blobs.get_container_client("results")
-    )
+    return job_store(stack)
 
 
 @pytest.fixture
@@ -65,14 +62,7 @@ def outbox(stack: RunningStack, queue: QueueClient) -> Iterator[Outbox]:
 
 
 def job(status: str = QUEUED) -> JobRecord:
-    body = {"text": "cut off"}
-    return JobRecord(
-        id=str(uuid.uuid4()),
-        owner="tests",
-        status=status,
-        input=body,
-        request_hash=request_hash(body),
-    )
+    return job_record("cut off", owner="tests", status=status)
 
 
 def later(seconds: float) -> dt.datetime:

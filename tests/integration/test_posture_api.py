@@ -27,11 +27,12 @@ from azure.keyvault.secrets import SecretClient
 from azure.storage.blob import ContainerClient
 from junitparser import JUnitXml
 
-from devstack.runner import ROOT, RunningStack
+from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
 from posture.model import Category, all_rules
 from posture.report.schema import REPORT_SCHEMA
 from posture.report.store import LATEST, blob_name
+from tests.support.sarif import sarif_validator
 from tests.support.stacks import Stacks
 from tests.support.waiting import eventually
 
@@ -134,8 +135,7 @@ def test_run_on_a_clean_stack_stores_and_serves_a_report_without_critical_or_hig
 
     sarif = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "sarif"})
     assert sarif.headers["Content-Type"].startswith("application/sarif+json")
-    schema = json.loads((ROOT / "tests/support/schemas/sarif-schema-2.1.0.json").read_text())
-    jsonschema.Draft4Validator(schema).validate(sarif.json())
+    sarif_validator().validate(sarif.json())
     junit = call(posture_stack, "GET", "posture", "Posture.Read", params={"format": "junit"})
     assert junit.headers["Content-Type"].startswith("application/xml")
     suites = JUnitXml.fromstring(junit.text)

@@ -16,7 +16,6 @@ import contextlib
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
 import requests
@@ -24,8 +23,9 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
-from shared.jobs import QUEUED, IdempotencyRecord, JobRecord, JobStore, request_hash
+from shared.jobs import IdempotencyRecord
 from shared.settings import OUTBOX_RESEND_AFTER
+from tests.support.job_records import NEUTRAL, job_record, job_store
 from tests.support.jobsapi import Api
 from tests.support.waiting import eventually
 
@@ -56,20 +56,10 @@ def counted_until_now(stack: RunningStack) -> int:
 def test_thirty_replays_and_ten_admin_retries_send_one_message_per_window(
     api: Api, stack: RunningStack
 ) -> None:
-    blobs = stack.blob_service()
-    store = JobStore(
-        jobs=blobs.get_container_client("jobs"), results=blobs.get_container_client("results")
-    )
-    body = {"text": f"stuck in queued {uuid.uuid4().hex[:8]}"}
-    stuck = JobRecord(
-        id=str(uuid.uuid4()),
-        owner=DEV_CALLER_OBJECT_ID,
-        status=QUEUED,
-        input=body,
-        request_hash=request_hash(body),
-        analysis={"language": None, "sentiment": "neutral"},
-    )
-    store.create(replace(stuck, created=LONG_AGO, updated=LONG_AGO))  # no marker, no message
+    store = job_store(stack)
+    stuck = job_record("stuck in queued", analysis=NEUTRAL, at=LONG_AGO)
+    body = stuck.input
+    store.create(stuck)  # no marker, no message
     key = f"stuck-{uuid.uuid4()}"
     claim = IdempotencyRecord(stuck.id, stuck.request_hash, LONG_AGO)
     assert store.claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None

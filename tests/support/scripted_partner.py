@@ -11,6 +11,8 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -91,6 +93,18 @@ class Partner:
     def then(self, *replies: Reply) -> Partner:
         self.script.extend(replies)
         return self
+
+
+@contextmanager
+def serving() -> Iterator[Partner]:
+    """A scripted partner answering on a loopback port for the length of the block."""
+    partner = Partner()
+    partner.thread.start()
+    try:
+        yield partner
+    finally:
+        partner.server.shutdown()
+        partner.server.server_close()
 
 
 class Keys:

@@ -54,21 +54,25 @@ def test_children_die_with_a_killed_parent(tmp_path: Path) -> None:
             os.kill(child, signal.SIGKILL)
 
 
-def test_a_child_that_dies_starting_is_explained_by_its_last_line(tmp_path: Path) -> None:
+def start_up_failure(tmp_path: Path, code: str) -> str:
+    """What the stack says of an ``azurite`` child that runs ``code`` and exits while the
+    stack waits for its port."""
+
     async def start() -> None:
         child = ChildProcess(
-            "azurite",
-            [sys.executable, "-c", "print('starting'); print('Exit due to unhandled error: x')"],
-            env={},
-            cwd=tmp_path,
-            log_dir=tmp_path,
+            "azurite", [sys.executable, "-c", code], env={}, cwd=tmp_path, log_dir=tmp_path
         )
         await child.start()
         await wait_for_port(1, child, timeout=20)
 
     with pytest.raises(StackError) as caught:
         asyncio.run(start())
-    assert str(caught.value) == (
+    return str(caught.value)
+
+
+def test_a_child_that_dies_starting_is_explained_by_its_last_line(tmp_path: Path) -> None:
+    code = "print('starting'); print('Exit due to unhandled error: x')"
+    assert start_up_failure(tmp_path, code) == (
         "azurite exited during start-up: Exit due to unhandled error: x "
         f"(log: {tmp_path / 'azurite.log'})"
     )
@@ -92,21 +96,7 @@ def test_a_node_crash_is_explained_by_its_error_not_by_nodes_version(tmp_path: P
             "Node.js v20.20.2",
         ]
     )
-
-    async def start() -> None:
-        child = ChildProcess(
-            "azurite",
-            [sys.executable, "-c", f"print({crash!r})"],
-            env={},
-            cwd=tmp_path,
-            log_dir=tmp_path,
-        )
-        await child.start()
-        await wait_for_port(1, child, timeout=20)
-
-    with pytest.raises(StackError) as caught:
-        asyncio.run(start())
-    assert str(caught.value) == (
+    assert start_up_failure(tmp_path, f"print({crash!r})") == (
         "azurite exited during start-up: Error: Cannot find module 'tslib' "
         f"(log: {tmp_path / 'azurite.log'})"
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from devstack.host.invocation import HostBindings, Invoker
 from devstack.host.queues import QueueListener
 from devstack.host.queuewatcher import QueueWatcher
 from tests.support.waiting import eventually
-from tests.unit.devstack.host.fakequeue import FakeQueueService
+from tests.unit.devstack.host.fakequeue import FakeQueue, FakeQueueService
 
 SEEN: list[str] = []
 RUNNING: list[str] = []
@@ -101,17 +102,19 @@ def encoded(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def test_a_message_from_the_hosts_own_output_binding_ends_the_back_off(
-    invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The listener waits half an hour to an hour between polls of its empty queue; the
-    host's queue output binding writing to that queue wakes it at once, so the message
-    runs well within the test's bound (without the wake-up it would wait for that poll)."""
+@contextmanager
+def backing_off(
+    function: IndexedFunction,
+    invoker: Invoker,
+    service: FakeQueueService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[QueueWatcher, FakeQueue]]:
+    """A listener of the ``wake`` queue that has polled it once, found it empty and now
+    waits half an hour to an hour before the next poll; its watcher and its queue."""
     monkeypatch.setattr(queues, "MIN_POLL_SECONDS", 1800.0)
-    found = functions()
     watcher = QueueWatcher()
     listener = QueueListener(
-        function=found["woken"],
+        function=function,
         credential=None,
         options=QueueOptions(max_polling_interval=3600.0),
         invoker=invoker,
@@ -122,6 +125,19 @@ def test_a_message_from_the_hosts_own_output_binding_ends_the_back_off(
     listener.start()
     try:
         eventually(lambda: wake.receives)  # polled once, found it empty: backing off
+        yield watcher, wake
+    finally:
+        listener.stop()
+
+
+def test_a_message_from_the_hosts_own_output_binding_ends_the_back_off(
+    invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's queue output binding writing to the listener's queue wakes it at once,
+    so the message runs well within the test's bound (without the wake-up it would wait
+    for that poll)."""
+    found = functions()
+    with backing_off(found["woken"], invoker, service, monkeypatch) as (watcher, wake):
         bindings = HostBindings(
             clients=FakeClients(service), queue_encoding="base64", queue_watcher=watcher
         )
@@ -130,33 +146,16 @@ def test_a_message_from_the_hosts_own_output_binding_ends_the_back_off(
         bindings.write(output, "sent by the output binding", BindingData(method_name="sender"))
         eventually(lambda: SEEN == ["sent by the output binding"], timeout=60)
         assert wake.returned[:2] == [0, 1]  # the poll right after the wake-up found it
-    finally:
-        listener.stop()
 
 
 def test_notify_reaches_only_the_listeners_of_that_queue(
     invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Registrations are per queue name: a message for another queue wakes nobody here."""
-    monkeypatch.setattr(queues, "MIN_POLL_SECONDS", 1800.0)
-    watcher = QueueWatcher()
-    listener = QueueListener(
-        function=functions()["woken"],
-        credential=None,
-        options=QueueOptions(max_polling_interval=3600.0),
-        invoker=invoker,
-        watcher=watcher,
-        service=service,  # type: ignore[arg-type]
-    )
-    wake = service.get_queue_client("wake")
-    listener.start()
-    try:
-        eventually(lambda: wake.receives)
+    with backing_off(functions()["woken"], invoker, service, monkeypatch) as (watcher, wake):
         watcher.notify("some-other-queue")
         watcher.notify("WAKE")  # queue names are case-insensitive (lower-cased by the host)
         eventually(lambda: len(wake.receives) == 2, timeout=60)
-    finally:
-        listener.stop()
 
 
 def test_up_to_batch_size_plus_new_batch_threshold_run_at_once(

@@ -1,7 +1,7 @@
 """A partner's 2xx answer, as the outbound client reads it: bounded, uncompressed, never
 holding a registered secret, and never leaving a cookie behind.
 
-Against the scripted partner of test_outbound.py (a real HTTP server on loopback) and, for
+Against this directory's scripted partner (a real HTTP server on loopback) and, for
 answers without a ``Content-Length``, a chunked one here. Sources held to: requests'
 ``Session.prepare_request`` merges the session's cookie jar into every request and
 ``Session.send`` stores an answer's cookies in it (requests/sessions.py), while
@@ -30,20 +30,6 @@ from shared.redaction import Secret
 from tests.support.scripted_partner import FAST, Keys, Partner, Reply
 
 LIMIT = 4096
-
-
-@pytest.fixture
-def partner() -> Iterator[Partner]:
-    p = Partner()
-    p.thread.start()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
-
-
-@pytest.fixture
-def keys() -> Keys:
-    return Keys()
 
 
 @pytest.fixture

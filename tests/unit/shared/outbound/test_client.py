@@ -26,37 +26,14 @@ from shared.outbound import (
     PartnerUnavailableError,
 )
 from shared.redaction import Secret
+from tests.support.redaction_values import chained_texts
 from tests.support.scripted_partner import FAST, Keys, Partner, Reply
-
-
-@pytest.fixture
-def partner() -> Iterator[Partner]:
-    p = Partner()
-    p.thread.start()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
-
-
-@pytest.fixture
-def keys() -> Keys:
-    return Keys()
 
 
 @pytest.fixture
 def client(partner: Partner, keys: Keys) -> Iterator[OutboundClient]:
     with OutboundClient(partner.url + "/v1", key_provider=keys, **FAST) as c:
         yield c
-
-
-def _texts(exc: BaseException) -> str:
-    """str and repr of an exception and everything chained to it."""
-    parts = []
-    seen: BaseException | None = exc
-    while seen is not None:
-        parts += [str(seen), repr(seen)]
-        seen = seen.__cause__ or seen.__context__
-    return "\n".join(parts)
 
 
 # -- where the key goes -----------------------------------------------------------------
@@ -150,7 +127,7 @@ def test_key_that_is_not_a_header_value_is_refused_without_echo(partner):
     c = OutboundClient(partner.url, key_provider=lambda **_: Secret(value))
     with c, pytest.raises(OutboundError) as caught:
         c.request("GET", "/jobs")
-    assert value.splitlines()[0] not in _texts(caught.value)
+    assert value.splitlines()[0] not in chained_texts(caught.value)
     assert partner.hits == []
 
 
@@ -238,7 +215,7 @@ def test_unreachable_partner_is_unavailable(keys):
         c.request("GET", "/jobs")
     assert caught.value.status is None
     assert isinstance(caught.value.__cause__, requests.ConnectionError)
-    assert keys.current not in _texts(caught.value)
+    assert keys.current not in chained_texts(caught.value)
 
 
 # -- key rotation and refusals ----------------------------------------------------------
@@ -268,7 +245,7 @@ def test_other_4xx_is_rejected_without_the_body(partner, client, status):
     with pytest.raises(PartnerRejectedError) as caught:
         client.request("GET", "/jobs")
     assert caught.value.status == status
-    assert marker not in _texts(caught.value)
+    assert marker not in chained_texts(caught.value)
     assert len(partner.hits) == 1
 
 
@@ -284,7 +261,7 @@ def test_post_json_returns_none_for_an_empty_body_and_refuses_non_json(partner, 
     assert client.post_json("/jobs") is None
     with pytest.raises(OutboundError, match="non-JSON") as caught:
         client.post_json("/jobs")
-    assert "<html>" not in _texts(caught.value)
+    assert "<html>" not in chained_texts(caught.value)
 
 
 # -- what is said about it --------------------------------------------------------------
@@ -307,7 +284,7 @@ def test_nothing_said_contains_the_key(partner, keys, caplog):
                 c.request("GET", path)
             except OutboundError as exc:
                 errors.append(exc)
-    said += [_texts(e) for e in errors] + [caplog.text]
+    said += [chained_texts(e) for e in errors] + [caplog.text]
     said += [str(r.args) for r in caplog.records]
     text = "\n".join(said)
     assert len(errors) == 4

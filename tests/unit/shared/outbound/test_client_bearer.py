@@ -3,7 +3,7 @@
 RFC 6750 section 2.1 gives the header (``Bearer`` and the token, one space between); the key
 path's guarantees hold alike: the token in that one header and nowhere else, a fresh token
 once after a 401/403, a second refusal named as the token's, an answer echoing the token
-refused. The scripted partner is test_client.py's.
+refused. The scripted partner is this directory's (conftest.py).
 """
 
 from __future__ import annotations
@@ -22,15 +22,6 @@ from shared.outbound import (
 )
 from tests.support.redaction_values import chained_texts
 from tests.support.scripted_partner import FAST, Keys, Partner, Reply
-
-
-@pytest.fixture
-def partner() -> Iterator[Partner]:
-    p = Partner()
-    p.thread.start()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
 
 
 @pytest.fixture

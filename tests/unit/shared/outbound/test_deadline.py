@@ -14,7 +14,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -76,15 +75,6 @@ def test_a_trickling_partner_is_cut_off_at_the_deadline(case: str) -> None:
     eventually(partner.cut.is_set, timeout=30)  # the partner's next byte found no reader
     assert not partner.finished.is_set()
     partner.listener.close()
-
-
-@pytest.fixture
-def partner() -> Iterator[Partner]:
-    p = Partner()
-    p.thread.start()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
 
 
 def test_no_retry_starts_that_would_end_past_the_deadline(partner: Partner) -> None:

@@ -11,7 +11,6 @@ and calls ``on_invalid_key`` so the provider drops the cached value.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,15 +18,6 @@ from shared.outbound import OutboundClient, OutboundError, PartnerKeyError
 from shared.outbound._placement import key_problem
 from shared.redaction import Secret, scrub
 from tests.support.scripted_partner import Partner
-
-
-@pytest.fixture
-def partner() -> Iterator[Partner]:
-    p = Partner()
-    p.thread.start()
-    yield p
-    p.server.shutdown()
-    p.server.server_close()
 
 
 def _good() -> str:
