@@ -28,6 +28,13 @@ from migrate.verify.outcome import Outcome
 
 #: Runtime rules that judge settings alone (no token, no network).
 ENV_RULES = ("RT-ENV-SECRETS", "RT-CRED-FALLBACK", "RT-CONN-KEYED", "RT-SAS-CLASSIFY")
+#: Runtime rules that judge what only a deployment has, and why verify leaves them to it: the
+#: posture checker reports them as failures when it cannot see (it never passes blind), so
+#: they are not run here at all, and the outcome says where they are judged instead.
+DEPLOYMENT_ONLY = {
+    "RT-AUTH-PROBE": "judged on the deployed app (App Service Authentication is Azure's "
+    "front end; verify runs the app without it): run the posture checker after deploying",
+}
 _APP_ENV = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
@@ -119,8 +126,12 @@ def _runtime_rules(endpoints: dict[str, Any], outcome: Outcome) -> None:
             credential=ManagedIdentityCredential(),
             client_options={"connection_verify": endpoints["ca_bundle"]},
         )
-        rules = [r for r in all_rules() if r.category == Category.RUNTIME]
+        rules = [
+            r for r in all_rules() if r.category == Category.RUNTIME and r.id not in DEPLOYMENT_ONLY
+        ]
         run = run_rules(context, rules=rules)
+    for rule_id, reason in DEPLOYMENT_ONLY.items():
+        outcome.add(f"posture {rule_id}", None, reason)
     for item in run.outcomes:
         status = item.result.status
         passed = None if status == Status.SKIPPED else status == Status.PASS

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from migrate.fix.runner import fix
-from migrate.verify.runner import verify
+from migrate.verify.runner import DEPLOYMENT_ONLY, verify
 from tests.support import migrate_fixtures as mf
 from tests.support import secret_shapes
 
@@ -40,6 +40,16 @@ def test_every_fixed_v2_app_runs_with_no_secret_and_passes_the_runtime_rules(
     assert names["posture RT-ENV-SECRETS"]
     assert names["posture RT-CONN-KEYED"]
     assert names["posture RT-CONN-TOKEN"], "no identity-based connection was proven with a token"
+    # Left to the deployment, and said so: the checker reports what it cannot see as failed.
+    assert names["posture RT-AUTH-PROBE"] is None
+
+
+def test_what_verify_leaves_to_the_deployment_is_a_runtime_rule_of_the_checker() -> None:
+    from posture.model import Category, get_rule
+
+    assert DEPLOYMENT_ONLY
+    for rule_id in DEPLOYMENT_ONLY:
+        assert get_rule(rule_id).category == Category.RUNTIME
 
 
 @pytest.mark.slow
