@@ -61,7 +61,14 @@ class JobMessage:
         if self.traceparent is not None:
             document["traceparent"] = self.traceparent
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-        if len(text.encode()) > MAX_MESSAGE_BYTES:
+        try:
+            size = len(text.encode())
+        except UnicodeEncodeError:
+            # A lone surrogate (``"\ud800"`` is valid JSON, but no character UTF-8 can
+            # carry): escaped, as JSON allows, so the message stays text the queue takes.
+            text = json.dumps(document, separators=(",", ":"))
+            size = len(text)
+        if size > MAX_MESSAGE_BYTES:
             raise MessageSchemaError(f"message exceeds {MAX_MESSAGE_BYTES} bytes")
         return text
 

@@ -46,6 +46,14 @@ def test_a_new_jobs_message_carries_what_its_state_is_first_written_with() -> No
     assert decoded == JobMessage(job.id, job=job)
 
 
+def test_a_lone_surrogate_travels_escaped_and_comes_back_as_it_was() -> None:
+    """JSON accepts ``"\ud800"``, UTF-8 cannot carry it: the message escapes it."""
+    job = new_job("a\ud800b")
+    text = JobMessage(job.id, job=job).encode()
+    assert text.isascii()
+    assert decode_message(text.encode()) == JobMessage(job.id, job=job)
+
+
 def test_the_largest_text_the_api_takes_fits_unless_json_must_escape_it() -> None:
     """10,000 characters (MAX_TEXT_CHARS) of four UTF-8 bytes each fit the 48 KiB payload;
     10,000 control characters, six bytes each once escaped, do not: that job is sent the
