@@ -79,6 +79,8 @@ ORDER_SLICE := tests/faults/test_fault_run.py tests/integration/test_dependency_
 # 46.6: the blueprints run in the hosts of the stack tests); the floor is that, so adding
 # code without its tests fails make test. Raise it as the measured total rises.
 COVERAGE := $(PY) -m coverage
+# Each phase ends with its slowest tests, so a run that grows shows where the time went.
+SLOWEST := --durations=15 --durations-min=5
 COVERAGE_FLOOR := 83
 SHIPPED := blueprints/*,shared/*,posture/*
 
@@ -94,8 +96,8 @@ integration: $(VENV)/.installed node_modules/.installed
 
 test: lint typecheck
 	$(COVERAGE) erase
-	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(PYTEST_ARGS) $(none_is_fine)
-	$(COVERAGE) run -m pytest -m stack $(ORDER) $(PYTEST_ARGS) $(none_is_fine)
+	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
+	$(COVERAGE) run -m pytest -m stack $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=200 $(PY) -m pytest --order reverse $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) report --skip-covered --sort=cover
