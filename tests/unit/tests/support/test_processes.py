@@ -17,7 +17,6 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from devstack.ports import free_port
-from devstack.runner import stop_process
 from tests.support.processes import NotReady, host_answers, launch, stack_endpoints, wait_ready
 from tests.support.servers import serve
 from tests.support.waiting import eventually
@@ -35,7 +34,10 @@ def sleeper(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
             start_new_session=True,
         )
     yield process, log
-    stop_process(process)
+    # Killed, not stopped as a stack is: a child inherits an ignored SIGINT from an xdist
+    # worker, and the Ctrl-C that stop_process sends first would be waited out for 30 s.
+    process.kill()
+    process.wait(10)
 
 
 def test_the_value_of_the_readiness_check_is_returned(
