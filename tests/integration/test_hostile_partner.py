@@ -161,7 +161,9 @@ def test_a_key_spread_over_every_field_is_kept_nowhere(
     assert "analysis_id" not in result
     canary.settled_spans(stack)  # the job's spans are exported, then searched too
     pieces = smuggled_pieces(stack)
-    assert len(pieces) >= 5 * len(canary.partner_keys(stack))
+    # Three pieces per key always reach 12 characters (the id, the request id, the keywords);
+    # the two numbers do unless their leading bytes happen to be small.
+    assert len(pieces) >= 3 * len(canary.partner_keys(stack))
     searched = canary.outputs(stack, canary.RESPONSES)
     assert [name for name, text in searched.items() if any(p in text for p in pieces)] == []
 

@@ -61,8 +61,14 @@ class Tenant:
 @pytest.fixture
 def tenant(entra_stack: RunningStack) -> Iterator[Tenant]:
     """The tenant, with the app's current token revoked at the partner (so the next job
-    needs a new one); everything put back afterwards."""
+    needs a new one); everything put back afterwards.
+
+    A job first: the token the app holds is then one the partner has seen, so the revocation
+    reaches it. Without it, an exchange an earlier test left retrying (an Entra outage) could
+    land after that test, unseen, and outlive the revocation."""
     found = Tenant(entra_stack)
+    warm = Api(entra_stack).submit({"text": "the token in use, seen by the partner"})
+    assert warm.status_code == 202, warm.text
     found.revoke_partner_tokens()
     yield found
     found.call("POST", "/devstack/directory/reset").raise_for_status()

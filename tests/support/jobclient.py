@@ -74,7 +74,9 @@ class JobClient:
         for _ in range(attempts):
             try:
                 response = self.post(key, text)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                # Refused, reset, or cut while the answer's body was read: the host was
+                # killed mid-request, so the answer never fully arrived.
                 with self.lock:
                     self.refusals["connection"] += 1
                 time.sleep(0.5)
