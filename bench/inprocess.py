@@ -96,4 +96,9 @@ class InProcessHandler:
             raise LoadError(f"submit_job answered {response.status_code}")
 
     def close(self) -> None:
+        """Forget this stack: its spans are sent, and tracing stops before the stack does
+        (an exporter left running would retry a stopped stack through the next cases)."""
+        from shared.tracing import stop_tracing
+
+        stop_tracing()
         reset_app_state()

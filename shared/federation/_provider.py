@@ -17,6 +17,13 @@ token is asked for. The identity's assertion may be reused: the partner never sa
 Every token is wrapped in :class:`Secret` (which registers it with the redaction) before
 anything else sees it. Failures are named by :mod:`shared.federation.errors`, with Entra's
 ``AADSTS`` code when it sent one and never its error description.
+
+Each :meth:`PartnerTokenProvider.get` is an ``entra get token`` span, as the vault's read is
+a ``vault get secret`` one: the authority's ``host:port``, how the cache answered
+(``app.token.cache``: ``hit`` or ``miss``; ``app.token.forced`` after a refusal) and, on a
+failure, our error's class and message (the endpoint and the ``AADSTS`` code). The token,
+the assertion and Entra's error description never reach it: the span is opened before the
+exchange and sees only what this module chose to say.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from shared.federation.errors import (
 from shared.net import host_and_port, parse_retry_after, tls_failure
 from shared.redaction import Secret
 from shared.singleflight import Flight, FlightTimeout
+from shared.tracing import Value, span
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessTokenInfo
@@ -114,23 +122,29 @@ class PartnerTokenProvider:
         :raises AssertionUnavailableError: the managed identity gave no assertion.
         :raises FederationError: any other failure (no trusted TLS connection, ...).
         """
-        with self._lock:
-            if force_fetch:
-                self._drop()
-            held = self._held
-            if held is not None and held.expires_on - self._margin > self._clock():
-                return held.secret
-            flight = self._flight
-            if flight is None or flight.landed:
-                flight = self._flight = Flight()
-                flight.launch(self._exchange(self._generation), name="partner-token")
-        try:
-            return flight.join(timeout=self._wait).secret
-        except FlightTimeout:
-            raise TokenExchangeUnavailableError(
-                f"no partner token from {self._endpoint} within {self._wait:g} s",
-                endpoint=self._endpoint,
-            ) from None
+        attributes: dict[str, Value] = {"server.address": self._endpoint}
+        if force_fetch:
+            attributes["app.token.forced"] = True
+        with span("entra get token", attributes=attributes) as traced:
+            with self._lock:
+                if force_fetch:
+                    self._drop()
+                held = self._held
+                if held is not None and held.expires_on - self._margin > self._clock():
+                    traced.set("app.token.cache", "hit")
+                    return held.secret
+                flight = self._flight
+                if flight is None or flight.landed:
+                    flight = self._flight = Flight()
+                    flight.launch(self._exchange(self._generation), name="partner-token")
+            traced.set("app.token.cache", "miss")
+            try:
+                return flight.join(timeout=self._wait).secret
+            except FlightTimeout:
+                raise TokenExchangeUnavailableError(
+                    f"no partner token from {self._endpoint} within {self._wait:g} s",
+                    endpoint=self._endpoint,
+                ) from None
 
     def invalidate(self) -> None:
         """Forget the token (it cannot be used); the next ``get`` asks for a new one."""

@@ -38,12 +38,14 @@ from shared.redaction._output import (
     uninstall_output_redaction,
 )
 from shared.redaction._registry import MIN_SECRET_LENGTH, encodings
+from shared.redaction._repeats import CleanTexts
 from shared.redaction._secret import REDACTED, Secret, holds_secret, register, scrub
 
 __all__ = [
     "LOGGER_NAMES",
     "MIN_SECRET_LENGTH",
     "REDACTED",
+    "CleanTexts",
     "RedactingFilter",
     "RedactingStream",
     "Secret",

@@ -52,7 +52,7 @@ class Registry:
         # by attribute access from outside (a format string or a template walking objects).
         if name.startswith("__") and name.endswith("__"):
             return _get(self, name)
-        if name in ("add", "spans", "holds"):
+        if name in ("add", "spans", "holds", "generation"):
             return _get(self, name)
         raise AttributeError(f"the registry has no readable attribute {name!r}")
 
@@ -72,6 +72,13 @@ class Registry:
             new = {fold(form) for form in forms} - known
             known |= new
             _get(self, "_pending").update(new)
+
+    def generation(self) -> int:
+        """A number that grows with every registration of a new form: a text found clean at
+        one generation stays clean until the next. Read under the lock :meth:`add` holds,
+        so a generation counted is one whose forms every later search looks for."""
+        with _get(self, "_lock"):
+            return len(_get(self, "_known"))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where registered forms sit in ``text``, sorted; overlapping matches all reported."""

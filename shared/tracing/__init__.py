@@ -29,7 +29,12 @@ from shared.tracing._context import trace_id_of, valid_traceparent
 
 if TYPE_CHECKING:
     from shared.tracing._scrub import ScrubbingExporter, scrub_text, scrubbed
-    from shared.tracing._setup import build_provider, start_tracing, stop_tracing
+    from shared.tracing._setup import (
+        build_provider,
+        flush_tracing,
+        start_tracing,
+        stop_tracing,
+    )
 
 __all__ = [
     "NO_SPAN",
@@ -40,6 +45,7 @@ __all__ = [
     "annotate",
     "build_provider",
     "current_traceparent",
+    "flush_tracing",
     "is_enabled",
     "paused",
     "scrub_text",
@@ -59,6 +65,8 @@ if not TYPE_CHECKING:
         __name__,
         {
             **dict.fromkeys(("ScrubbingExporter", "scrub_text", "scrubbed"), "._scrub"),
-            **dict.fromkeys(("build_provider", "start_tracing", "stop_tracing"), "._setup"),
+            **dict.fromkeys(
+                ("build_provider", "flush_tracing", "start_tracing", "stop_tracing"), "._setup"
+            ),
         },
     )

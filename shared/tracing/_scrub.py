@@ -12,8 +12,10 @@ not know. The resource's attributes are scrubbed once, at start-up.
 Why a wrapped exporter: an ended SDK span is immutable and every processor of a provider
 receives the same object, so redaction cannot be a processor *beside* the exporting one; and
 inside the batch processor it runs on the export thread, not on the request that ended the
-span (scrubbing costs more than the span itself). Nothing reaches an exporter unscrubbed:
-the app builds every exporter wrapped (:mod:`shared.tracing._setup`).
+span (scrubbing costs more than the span itself). A text that came out unchanged is not
+scrubbed again until a value is registered (:class:`~shared.redaction.CleanTexts`): most
+of a span repeats from one job to the next. Nothing reaches an exporter unscrubbed: the app
+builds every exporter wrapped (:mod:`shared.tracing._setup`).
 """
 
 from __future__ import annotations
@@ -27,15 +29,24 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
 
-from shared.redaction import scrub
+from shared.redaction import CleanTexts, scrub
 
 _QUERY = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s?#]*)\?[^\s#]*", re.IGNORECASE)
 QUERY_REMOVED = "?[query removed]"
 
 
+def _scrub_text(text: str) -> str:
+    return scrub(_QUERY.sub(lambda m: m.group(1) + QUERY_REMOVED, text))
+
+
+#: Span names, attribute keys and most values repeat from one job to the next: a text that
+#: came out unchanged is not scrubbed again until a value is registered.
+_REPEATS = CleanTexts(_scrub_text)
+
+
 def scrub_text(text: str) -> str:
     """``text`` with every URL's query removed and secrets redacted."""
-    return scrub(_QUERY.sub(lambda m: m.group(1) + QUERY_REMOVED, text))
+    return _REPEATS(text)
 
 
 def _value(value: Any) -> Any:

@@ -93,6 +93,16 @@ def start_tracing(env: Mapping[str, str] | None = None) -> bool:
     return True
 
 
+def flush_tracing(timeout_s: float = 10.0) -> bool:
+    """Export every span ended so far and wait for it; True when all went (or tracing is
+    off). The benchmarks read the host's heap after it: spans queued for export are in
+    flight, not held (P7, bench/heaptrace)."""
+    provider = getattr(_api._active, "provider", None)
+    if provider is None:
+        return True
+    return bool(provider.force_flush(int(timeout_s * 1000)))
+
+
 def stop_tracing() -> None:
     """Export what is pending and switch tracing off (tests; the end of a benchmark)."""
     backend = _api._active

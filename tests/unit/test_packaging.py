@@ -59,6 +59,7 @@ APP_STARTUP_ONLY = (
 )
 APP_STARTUP_ONLY_NAMES = (
     "start_tracing",
+    "flush_tracing",
     "stop_tracing",
     "build_provider",
     "ScrubbingExporter",

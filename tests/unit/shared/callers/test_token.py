@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import jwt
 import pytest
+from jwt.utils import base64url_encode
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -109,6 +110,10 @@ def test_a_valid_token_gives_the_caller_and_only_its_roles(
         ("no oid", "'oid'"),
         ("unsigned", "malformed"),
         ("garbage", "malformed"),
+        ("a key id that is not a string", "malformed"),
+        ("a header that is not JSON", "malformed"),
+        # The key is looked up from the header alone; the rest is parsed strictly after.
+        ("junk in the payload", "malformed"),
     ],
 )
 def test_a_token_that_fails_any_check_is_refused_saying_which(
@@ -155,6 +160,13 @@ def test_a_token_that_fails_any_check_is_refused_saying_which(
             headers={"kid": issuer.key_id},
         ),
         "garbage": lambda: "not.a.token",
+        "a key id that is not a string": lambda: (
+            base64url_encode(b'{"alg":"RS256","kid":7}').decode()
+            + "."
+            + mint(issuer).split(".", 1)[1]
+        ),
+        "a header that is not JSON": lambda: "bm90IGpzb24." + mint(issuer).split(".", 1)[1],
+        "junk in the payload": lambda: ".!!!!.".join(mint(issuer).split(".")[::2]),
     }
     token = tokens[case]()
     with pytest.raises(CallerTokenError, match=reason) as caught:

@@ -13,24 +13,14 @@ assertion; Entra's refusals, an outage of either end and an unknown identity are
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
 import jwt
 import pytest
-import trustme
-from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 
-from devstack.asgi import EmulatorApp
 from devstack.faults import FaultPlan
-from devstack.identity_server import TOKEN_PATH, create_identity_app
-from devstack.tenant.api import create_tenant_app
-from devstack.tenant.seed import PARTNER_TENANT_ID, local_directory, tenant_settings
-from devstack.tokens import TokenIssuer, v2_issuer_url
+from devstack.tenant.seed import PARTNER_TENANT_ID
+from devstack.tokens import v2_issuer_url
 from shared.federation import (
     AssertionUnavailableError,
     TokenExchangeRefusedError,
@@ -38,68 +28,7 @@ from shared.federation import (
     exchange_audience,
     token_provider,
 )
-from shared.settings import EntraPartner
-from tests.support.servers import serve
-
-
-@dataclass
-class Chain:
-    identity: Starlette  # the identity endpoint (its stats)
-    tenant: EmulatorApp  # the partner's tenant (its directory, faults, counters)
-    partner: EntraPartner
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    folder = tmp_path_factory.mktemp("federation")
-    ca = trustme.CA()
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(folder / "tls.pem"))
-    home = TokenIssuer.generate()
-    header = secrets.token_urlsafe(16)
-    identity = create_identity_app(issuer=home, identity_header=header)
-    holder: dict[str, EmulatorApp] = {}
-
-    async def tenant_app(scope: Scope, receive: Receive, send: Send) -> Any:
-        return await holder["app"](scope, receive, send)
-
-    with (
-        serve(identity) as (identity_base, _),
-        serve(tenant_app, certfile=folder / "tls.pem") as (origin, _),
-        pytest.MonkeyPatch.context() as env,
-    ):
-        settings = tenant_settings({})
-        holder["app"] = create_tenant_app(
-            local_directory(settings, home=home, origin=origin), origin=origin
-        )
-        env.setenv("IDENTITY_ENDPOINT", f"{identity_base}{TOKEN_PATH}")
-        env.setenv("IDENTITY_HEADER", header)
-        env.setenv("REQUESTS_CA_BUNDLE", str(Path(folder / "ca.pem")))
-        partner = EntraPartner(
-            tenant_id=settings["PARTNER_TENANT_ID"],
-            app_client_id=settings["PARTNER_APP_CLIENT_ID"],
-            scope=settings["PARTNER_SCOPE"],
-            authority_host=origin,
-            identity_client_id=None,
-        )
-        yield Chain(identity, holder["app"], partner)
-
-
-@pytest.fixture
-def fresh(chain: Chain) -> Chain:
-    """The chain with the tenant's directory, faults and both servers' counters as started."""
-    chain.tenant.state.directory.reset()
-    chain.tenant.faults.set_plan(None)
-    chain.tenant.counters.reset_stats()
-    chain.identity.state.stats.reset_stats()
-    return chain
-
-
-def counts(chain: Chain) -> tuple[int, int]:
-    """(assertions the identity endpoint issued, token requests the tenant answered)."""
-    assertions = chain.identity.state.stats.stats()["tokens_issued"]
-    tenant = chain.tenant.counters.stats()
-    return assertions.get("api://AzureADTokenExchange", 0), tenant["token_requests"]
+from tests.support.federation_chain import Chain
 
 
 def test_one_assertion_and_one_token_serve_every_call_of_a_lifetime(fresh: Chain) -> None:
@@ -110,10 +39,10 @@ def test_one_assertion_and_one_token_serve_every_call_of_a_lifetime(fresh: Chain
     claims = jwt.decode(first.reveal(), options={"verify_signature": False})
     assert claims["tid"] == PARTNER_TENANT_ID
     assert claims["azp"] == fresh.partner.app_client_id
-    assert counts(fresh) == (1, 1)
+    assert fresh.counts() == (1, 1)
     again = tokens.get(force_fetch=True)
     assert again.reveal() != first.reveal()
-    assert counts(fresh) == (1, 2)  # the tenant asked again; the assertion reused
+    assert fresh.counts() == (1, 2)  # the tenant asked again; the assertion reused
     tokens.close()
 
 
@@ -159,7 +88,7 @@ def test_an_identity_the_endpoint_does_not_serve_is_a_configuration_error(fresh:
     with pytest.raises(AssertionUnavailableError) as failed:
         tokens.get()
     assert failed.value.transient is False
-    assert counts(fresh) == (0, 0)
+    assert fresh.counts() == (0, 0)
     tokens.close()
 
 

@@ -101,6 +101,19 @@ def test_spans_reach_the_local_stack_scrubbed(receiver: tuple[str, SpanStore]) -
     assert key not in store.path.read_text()
 
 
+def test_flushing_exports_what_ended_and_tracing_goes_on(receiver: tuple[str, SpanStore]) -> None:
+    endpoint, store = receiver
+    assert tracing.flush_tracing() is True  # tracing off: nothing to send
+    assert tracing.start_tracing({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}) is True
+    job_id = str(uuid.uuid4())
+    with tracing.span("POST /api/jobs", kind="server", attributes={"app.job.id": job_id}):
+        pass
+    assert tracing.flush_tracing() is True  # returns once the batch has gone (within 500 ms)
+    assert [s["name"] for s in store.job_trace(job_id)] == ["POST /api/jobs"]
+    assert tracing.is_enabled()
+    tracing.stop_tracing()
+
+
 def test_sampling_keeps_a_trace_whole_or_drops_it(receiver: tuple[str, SpanStore]) -> None:
     endpoint, store = receiver
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "TRACING_SAMPLE_RATIO": "0.5"}

@@ -1,0 +1,51 @@
+"""Texts the scrubbing left as they were, remembered for outputs where the same texts repeat.
+
+Every span the app exports is scrubbed (:mod:`shared.tracing._scrub`), and a span's name,
+attribute keys and most of its values are the same from one job to the next: scrubbing
+them again each time was most of what tracing cost a submission. :class:`CleanTexts`
+answers a repeat from memory, and only a text that scrubbing returned unchanged: a text it
+changed held a secret and is never kept. A registration forgets everything (a text clean
+before may hold the value just registered): each text is remembered with the registry's
+generation it was found clean at, read before it was scrubbed, so a text scrubbed while a
+value was being registered is never taken for clean afterwards. At most ``limit`` texts
+are kept; then memory starts afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shared.redaction._secret import _REGISTRY, scrub
+
+__all__ = ["CleanTexts"]
+
+
+class CleanTexts:
+    """Scrubbing with a memory of the texts that came out unchanged; thread-safe."""
+
+    __slots__ = ("_held", "_limit", "_scrubbing")
+
+    def __init__(self, scrubbing: Callable[[str], str] = scrub, *, limit: int = 4096) -> None:
+        """:param scrubbing: what a text goes through (:func:`scrub`, or a function that
+        calls it after a change of its own).
+        :keyword limit: the most texts kept."""
+        self._scrubbing, self._limit = scrubbing, limit
+        # (generation, texts): replaced whole, never changed in place but by adding texts
+        # found clean at that generation, so no thread adds to another generation's set.
+        self._held: tuple[int, set[str]] = (-1, set())
+
+    def __call__(self, text: str) -> str:
+        generation = _REGISTRY.generation()
+        held = self._held
+        if held[0] == generation and text in held[1]:
+            return text
+        result = self._scrubbing(text)
+        if result == text:
+            if held[0] != generation or len(held[1]) >= self._limit:
+                held = (generation, set())
+                self._held = held
+            held[1].add(text)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<texts found clean: {len(self._held[1])}>"

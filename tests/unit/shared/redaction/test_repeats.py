@@ -1,0 +1,87 @@
+"""shared.redaction._repeats: a repeated text costs no second scrub, and nothing the
+scrubbing would now redact is ever answered from memory.
+
+The scrubbing is the real :func:`shared.redaction.scrub`, counted; the secrets are made at
+run time from a seeded RNG (tests/support/redaction_values.py).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from shared.redaction import REDACTED, CleanTexts, register, scrub
+from tests.support import secret_shapes as ss
+from tests.support.redaction_values import key_value, seeded_rng
+
+
+class Counted:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, text: str) -> str:
+        self.calls.append(text)
+        return scrub(text)
+
+
+def test_a_clean_text_is_scrubbed_once_while_nothing_is_registered() -> None:
+    counted = Counted()
+    texts = CleanTexts(counted)
+    for _ in range(5):
+        assert texts("messaging.destination.name") == "messaging.destination.name"
+    assert counted.calls == ["messaging.destination.name"]
+
+
+def test_a_text_the_scrubbing_changed_is_never_remembered() -> None:
+    counted = Counted()
+    texts = CleanTexts(counted)
+    planted = ss.jwt_planted(seeded_rng("repeats", "jwt"))
+    token = planted.value
+    for _ in range(3):
+        assert token not in texts(planted.text)
+    assert len(counted.calls) == 3
+    assert token not in repr(texts)
+
+
+def test_a_value_registered_after_a_text_was_found_clean_is_redacted_at_once() -> None:
+    value = key_value(seeded_rng("repeats", "registered later"))
+    texts = CleanTexts()
+    text = f"the answer held {value}"
+    assert texts(text) == text  # nothing registered holds it yet: clean, and remembered
+    assert texts(text) == text
+    register(value)
+    assert texts(text) == f"the answer held {REDACTED}"
+
+
+def test_memory_is_bounded() -> None:
+    counted = Counted()
+    texts = CleanTexts(counted, limit=3)
+    for name in ("a.b", "c.d", "e.f", "g.h", "a.b"):
+        texts(name)
+    assert counted.calls == ["a.b", "c.d", "e.f", "g.h", "a.b"]  # memory started afresh
+    texts("g.h")
+    assert counted.calls[-1] == "a.b"  # g.h is in the new memory
+
+
+def test_concurrent_registrations_leave_no_value_unredacted() -> None:
+    """Texts scrubbed while their values are being registered: once every registration has
+    returned, no text answers in clear (a text found clean under an older generation is
+    never taken for clean under a newer one)."""
+    rng = seeded_rng("repeats", "concurrent")
+    values = [key_value(rng) for _ in range(40)]
+    texts = CleanTexts()
+    stop = threading.Event()
+
+    def scrubbing() -> None:
+        while not stop.is_set():
+            for value in values:
+                texts(f"held {value}")
+
+    workers = [threading.Thread(target=scrubbing) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for value in values:
+        register(value)
+    stop.set()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert all(texts(f"held {value}") == f"held {REDACTED}" for value in values)
