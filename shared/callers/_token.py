@@ -13,7 +13,9 @@ Checked: the RS256 signature against the issuer's JWKS (cached; an unknown key i
 the set at most once per cooldown, so forged key ids cannot make the app hammer the
 issuer), ``iss`` against the configured issuers, ``aud`` against the configured audiences,
 ``exp``/``nbf`` (with :data:`LEEWAY` seconds of clock skew), an ``oid`` and the tenant. Roles
-come from the token's ``roles`` claim only. Failures say what failed, never the token.
+come from the token's ``roles`` claim only. Failures say what failed, never the token. A
+token that passed proves the same caller when it comes again, for five minutes at most and
+never past its expiry, without a second verification (:mod:`shared.callers._verified`).
 
 Every claim the app reads has the type Entra gives it, checked strictly after the signature
 (PyJWT alone takes ``"exp": "1900000000"`` as a number, and would pass an ``oid`` that is
@@ -41,6 +43,7 @@ import jwt
 from jwt.utils import base64url_decode
 
 from shared.callers._principal import Principal
+from shared.callers._verified import VerifiedTokens
 from shared.callers.errors import CallerTokenError, IssuerKeysUnavailableError
 
 __all__ = ["LEEWAY", "TokenVerifier", "bearer_token", "reset", "tenant_of", "verifier"]
@@ -101,6 +104,7 @@ class TokenVerifier:
             ssl_context=ssl_context,
             cooldown_duration=KEY_REFRESH_COOLDOWN,
         )
+        self._verified = VerifiedTokens(leeway=LEEWAY)
 
     def verify(self, token: str) -> Principal:
         """The caller the token proves.
@@ -109,6 +113,9 @@ class TokenVerifier:
             publish, or fails the issuer, audience, lifetime or ``oid`` checks.
         :raises IssuerKeysUnavailableError: the key set could not be fetched.
         """
+        remembered = self._verified.get(token)  # the same token lately: the same caller
+        if remembered is not None:
+            return remembered
         try:
             key = self._keys.get_signing_key(_key_id(token)).key
         except jwt.PyJWKClientConnectionError as exc:
@@ -129,7 +136,9 @@ class TokenVerifier:
             (claims[c] for c in _NAME_CLAIMS if isinstance(claims.get(c), str) and claims[c]),
             object_id,
         )
-        return Principal(object_id=object_id, name=name, roles=frozenset(roles))
+        principal = Principal(object_id=object_id, name=name, roles=frozenset(roles))
+        self._verified.put(token, principal, expires=float(claims["exp"]))
+        return principal
 
 
 def _key_id(token: str) -> Any:

@@ -8,7 +8,10 @@ changed held a secret and is never kept. A registration forgets everything (a te
 before may hold the value just registered): each text is remembered with the registry's
 generation it was found clean at, read before it was scrubbed, so a text scrubbed while a
 value was being registered is never taken for clean afterwards. At most ``limit`` texts
-are kept; then memory starts afresh.
+are kept; then memory starts afresh. The limit is small on purpose: the texts that repeat
+are few (span names, keys, a few dozen values), while every job brings texts that never
+come again (its id); a large memory would only hold more of those, and the host's heap
+would grow with it until the next fresh start (P7 measures that growth).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ class CleanTexts:
 
     __slots__ = ("_held", "_limit", "_scrubbing")
 
-    def __init__(self, scrubbing: Callable[[str], str] = scrub, *, limit: int = 4096) -> None:
+    def __init__(self, scrubbing: Callable[[str], str] = scrub, *, limit: int = 256) -> None:
         """:param scrubbing: what a text goes through (:func:`scrub`, or a function that
         calls it after a change of its own).
         :keyword limit: the most texts kept."""

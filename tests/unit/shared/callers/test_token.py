@@ -32,6 +32,7 @@ from shared.callers import (
     bearer_token,
     tenant_of,
 )
+from shared.callers import _token as token_module
 from tests.support.servers import serve
 
 AUDIENCE = "api://callertoken-tests"
@@ -274,3 +275,30 @@ def test_the_tenant_is_the_one_the_issuer_names(issuer: TokenIssuer) -> None:
     assert tenant_of(f"https://login.microsoftonline.com/{tenant.upper()}/v2.0") == tenant
     assert tenant_of("https://login.example/v2.0") is None
     assert tenant_of(issuer.issuer) == issuer.tenant_id
+
+
+def test_the_verifier_checks_a_repeated_token_once(
+    issuer: TokenIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    decode = token_module._decode
+
+    def counting(token: str, *args: object) -> dict[str, object]:
+        checked.append(token)
+        return decode(token, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(token_module, "_decode", counting)
+    token, other = mint(issuer, "Jobs.Submit"), mint(issuer, "Jobs.Admin")
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first
+    assert verifier.verify(other).roles == frozenset({"Jobs.Admin"})
+    assert checked == [token, other]
+
+
+def test_a_refused_token_is_verified_at_every_try(
+    issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    expired = mint(issuer, lifetime=-(LEEWAY + 600))
+    for _ in range(2):
+        with pytest.raises(CallerTokenError, match="expired"):
+            verifier.verify(expired)
