@@ -12,7 +12,10 @@ path.
 ``get(force_fetch=True)`` follows a 401 from the partner: the token it holds was refused
 (revoked, or the partner's view of the app changed), so the cache is dropped together with
 the ``ClientAssertionCredential`` (whose own cache would hand the same token back) and a new
-token is asked for. The identity's assertion may be reused: the partner never saw it.
+token is asked for. The identity's assertion may be reused: the partner never saw it. With
+``rejected=`` (the token the caller saw refused), a caller that comes after the refresh has
+begun, or has landed, takes that refresh's token: the calls a revocation refuses together
+cost one exchange, not one each (P3e), as the vault's ``rejected=`` does for the key.
 
 Every token is wrapped in :class:`Secret` (which registers it with the redaction) before
 anything else sees it. Failures are named by :mod:`shared.federation.errors`, with Entra's
@@ -114,8 +117,12 @@ class PartnerTokenProvider:
     def endpoint(self) -> str:
         return self._endpoint
 
-    def get(self, *, force_fetch: bool = False) -> Secret:
+    def get(self, *, force_fetch: bool = False, rejected: Secret | None = None) -> Secret:
         """The current token; a new one when ``force_fetch`` (the partner refused it).
+
+        :keyword rejected: with ``force_fetch``, the token the caller saw refused: when
+            another token is held already, or on its way since that one was let go, the
+            caller gets it and no exchange more is made.
 
         :raises TokenExchangeRefusedError: Entra refused the exchange (its ``AADSTS`` code).
         :raises TokenExchangeUnavailableError: the authority is unreachable, slow or failing.
@@ -127,7 +134,7 @@ class PartnerTokenProvider:
             attributes["app.token.forced"] = True
         with span("entra get token", attributes=attributes) as traced:
             with self._lock:
-                if force_fetch:
+                if force_fetch and not self._replaced(rejected):
                     self._drop()
                 held = self._held
                 if held is not None and held.expires_on - self._margin > self._clock():
@@ -157,6 +164,16 @@ class PartnerTokenProvider:
             self._drop()
         if source is not None:
             source.close()
+
+    def _replaced(self, rejected: Secret | None) -> bool:
+        """Whether a token other than ``rejected`` is held, or on its way (the lock held): a
+        flight in progress while nothing is held began after the last drop, on a new
+        credential, so it brings a new token."""
+        if rejected is None:
+            return False
+        if self._held is not None:
+            return self._held.secret != rejected
+        return self._flight is not None and not self._flight.landed
 
     def _drop(self) -> None:
         # The old credential is let go, not closed: an exchange still in flight on it

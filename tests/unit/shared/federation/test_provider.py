@@ -121,6 +121,36 @@ def test_force_fetch_builds_a_new_credential_and_lets_the_old_one_go() -> None:
     assert new.closed
 
 
+def test_calls_refused_together_cost_one_exchange() -> None:
+    """What a revocation does under load (P3e): every call in flight is refused with the
+    same token and asks for a new one, naming it; the first lets it go, the others wait for
+    that refresh or take its token, and only a refusal of the new token asks again."""
+    old, new, newer = Source(), Source(gate=threading.Event()), Source()
+    tokens, builds = provider(old, new, newer)
+    refused = tokens.get()
+    results: list[Secret] = []
+
+    def refused_call() -> None:
+        results.append(tokens.get(force_fetch=True, rejected=refused))
+
+    threads = [threading.Thread(target=refused_call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    while new.calls == 0:  # the refresh is in flight
+        time.sleep(0.01)
+    assert new.gate is not None
+    new.gate.set()
+    for thread in threads:
+        thread.join(30)
+    assert [r.reveal() for r in results] == new.issued * 8
+    late = tokens.get(force_fetch=True, rejected=refused)  # after the refresh landed
+    assert late.reveal() == new.issued[0]
+    assert (old.calls, new.calls, builds()) == (1, 1, 2)
+    again = tokens.get(force_fetch=True, rejected=late)  # the new token refused in turn
+    assert again.reveal() == newer.issued[0]
+    assert builds() == 3
+
+
 def test_a_slow_exchange_is_not_waited_for_past_the_bound_but_fills_the_cache() -> None:
     source = Source(gate=threading.Event())
     tokens, _ = provider(source, wait=0.2)
