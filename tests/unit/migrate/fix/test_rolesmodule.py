@@ -92,3 +92,13 @@ def test_each_role_is_granted_on_the_entity_the_binding_names() -> None:
     for line in text.splitlines():
         if line.startswith("@description("):
             assert re.fullmatch(r"@description\('(?:[^'\\]|\\.)*'\)", line), line
+
+
+def test_the_role_ids_agree_with_the_reference_the_infra_tests_hold_bicep_to() -> None:
+    """Two tables of built-in role ids, one for other apps' fixes and one for this app's
+    Bicep, read from the same reference page: a role both name has one id."""
+    from tests.support.azure_roles import ROLE_IDS as REFERENCE
+
+    shared = ROLE_IDS.keys() & REFERENCE.keys()
+    assert len(shared) >= 8
+    assert {name: ROLE_IDS[name] for name in shared} == {name: REFERENCE[name] for name in shared}
