@@ -46,8 +46,9 @@ KILL_AFTER = 25  # accepted submissions before the host is killed
 SETTLED = ("completed", "failed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(rehearsal: Rehearsal) -> Iterator[JobClient]:
+    """One client per test: what a test counts as accepted is only what it submitted."""
     jobs = JobClient(rehearsal.stack)
     yield jobs
     rehearsal.responses.extend(jobs.responses)
