@@ -22,10 +22,19 @@ pytest_plugins = ("tests.support.marks", "tests.support.ordering", "pytester")
 
 PIPELINE_TESTS = "tests/integration/test_jobs_pipeline.py"
 
+#: The test files this process ran. Under pytest-xdist every worker collects every test but
+#: runs only its share, so "did the pipeline's tests feed this stack" is asked of this set,
+#: never of the collection.
+RAN_HERE: set[str] = set()
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    RAN_HERE.add(nodeid.split("::", 1)[0])
+
 
 @pytest.fixture(scope="session")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningStack]:
     """The session's stack. Its teardown is the leak canary: once every test that used it is
     done, whatever their order, everything the stack produced is searched for the partner
@@ -34,15 +43,13 @@ def stack(
         tmp_path_factory.mktemp("devstack"), audience=f"{DEFAULT_APP_AUDIENCE}/{AUDIENCE_MARKER}"
     ) as running:
         yield running
-        pipeline_ran = any(
-            PIPELINE_TESTS in str(item.path).replace("\\", "/") for item in request.session.items
-        )
+        pipeline_ran = PIPELINE_TESTS in RAN_HERE
         assert_nothing_leaked(running, pipeline_ran=pipeline_ran)
 
 
 @pytest.fixture(scope="session")
 def entra_stack(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningStack]:
     """A second stack, started on first use, with ``--partner-auth entra``: no partner key
     anywhere, the partner's tenant issuing its token (docs/partner-entra.md). Its teardown is
@@ -53,9 +60,7 @@ def entra_stack(
         partner_auth="entra",
     ) as running:
         yield running
-        pipeline_ran = any(
-            PIPELINE_TESTS in str(item.path).replace("\\", "/") for item in request.session.items
-        )
+        pipeline_ran = PIPELINE_TESTS in RAN_HERE
         assert_nothing_leaked(running, pipeline_ran=pipeline_ran)
 
 
