@@ -9,6 +9,7 @@ the devstack's issuer, and trust the stub's certificate through ``connection_ver
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ from tests.support.arm_stub import CloudModel, create_cloud_stub
 from tests.support.servers import Switch, serve
 
 SUB = "6a1f0c4e-8a36-4b4e-9d55-2f0c7e1b9a10"
+
+
+@functools.cache
+def stub_issuer() -> TokenIssuer:
+    """One signing key for every stub's tokens in a session. The stubs never check a token's
+    signature, and an RSA key costs a fifth of a second to make: more than most rule tests."""
+    return TokenIssuer.generate()
 
 
 class StubCloud:
@@ -50,7 +58,7 @@ class StubCloud:
         }
         return CheckContext(
             env={**base, **env},
-            credential=IssuerCredential(TokenIssuer.generate()),
+            credential=IssuerCredential(stub_issuer()),
             client_options={"connection_verify": str(self.ca)},
         )
 

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 import trustme
 
-from devstack.tokens import IssuerCredential, TokenIssuer
+from devstack.tokens import IssuerCredential
 from posture.context import CheckContext
 from posture.model import Category, RuleResult, Status, all_rules
 from posture.report.document import build_report
 from posture.runner import run_rules
 from tests.support.arm_stub import CloudModel, create_cloud_stub
+from tests.support.cloud import stub_issuer
 from tests.support.cloud_model import (
     HINT,
     NOW,
@@ -84,7 +85,7 @@ class Cloud:
         }
         return CheckContext(
             env={**base, **env},
-            credential=IssuerCredential(TokenIssuer.generate()),
+            credential=IssuerCredential(stub_issuer()),
             client_options={"connection_verify": str(self.ca)},
         )
 
@@ -239,7 +240,7 @@ def test_without_configuration_the_cloud_rules_are_unknown_naming_the_setting(
     cloud: Cloud,
 ) -> None:
     stub = cloud.use(model())
-    context = CheckContext(env={}, credential=IssuerCredential(TokenIssuer.generate()))
+    context = CheckContext(env={}, credential=IssuerCredential(stub_issuer()))
     run = run_rules(context, rules=[r for r in all_rules() if r.category in CLOUD])
     results = {o.rule.id: o.result for o in run.outcomes}
     assert results.pop("NET-PUBLIC").status is Status.SKIPPED  # a mode nobody declared
