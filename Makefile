@@ -65,6 +65,15 @@ typecheck: setup
 # tests of one kind: not a failure of make test.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
+# The stack tests spend most of their time waiting on their stacks (a lease to run out, a
+# job to settle), so they run on more workers than there are cores, each module on one
+# worker; every worker starts the session stacks its modules use (tests/conftest.py).
+STACK_WORKERS ?= 3
+STACK_PARALLEL := -n $(STACK_WORKERS) --dist loadfile
+# The fault scenarios (tests/faults) bring on their faults at fractions of the run, so every
+# fault meets jobs in flight at any size: make test runs them at FAULT_JOBS jobs each, and
+# make test FAULT_JOBS=1000 at full size.
+FAULT_JOBS ?= 300
 none_is_fine := || [ $$? -eq 5 ]
 # make test runs the tests in a random order, a fresh seed each run (pytest's header prints
 # it; make test ORDER_SEED=<seed> repeats a run), then the modules that share a stack again in
@@ -97,8 +106,8 @@ integration: $(VENV)/.installed node_modules/.installed
 test: lint typecheck
 	$(COVERAGE) erase
 	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
-	$(COVERAGE) run -m pytest -m stack $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
-	FAULT_RUN_JOBS=200 $(PY) -m pytest --order reverse $(ORDER_SLICE)
+	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(COVERAGE) run -m pytest -m stack $(STACK_PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
+	FAULT_RUN_JOBS=100 $(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) report --skip-covered --sort=cover
 	@echo "coverage of blueprints/, shared/ and posture/ (the floor is $(COVERAGE_FLOOR)%):"
