@@ -93,9 +93,12 @@ SLOWEST := --durations=15 --durations-min=5
 COVERAGE_FLOOR := 83
 SHIPPED := blueprints/*,shared/*,posture/*
 
+# A test make fast runs that takes over a second is named at the end (tests/support/budget.py).
+BUDGET := --fast-budget 1
+
 # Feedback in under a minute: every test that needs no stack and is not slow, in parallel.
 fast: setup
-	$(PY) -m pytest -m "not stack and not slow" $(PARALLEL) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not stack and not slow" $(PARALLEL) $(BUDGET) $(PYTEST_ARGS)
 
 unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -105,7 +108,7 @@ integration: $(VENV)/.installed node_modules/.installed
 
 test: lint typecheck
 	$(COVERAGE) erase
-	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
+	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(BUDGET) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(COVERAGE) run -m pytest -m stack $(STACK_PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=100 $(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet

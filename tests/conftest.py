@@ -18,7 +18,12 @@ from tests.support.canary import AUDIENCE_MARKER, assert_nothing_leaked
 from tests.support.stacks import Stacks
 
 # pytester: the plugins above are tested on sessions of their own (tests/unit/tests/support).
-pytest_plugins = ("tests.support.marks", "tests.support.ordering", "pytester")
+pytest_plugins = (
+    "tests.support.marks",
+    "tests.support.ordering",
+    "tests.support.budget",
+    "pytester",
+)
 
 PIPELINE_TESTS = "tests/integration/test_jobs_pipeline.py"
 

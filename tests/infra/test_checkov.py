@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.infra.conftest import CHECKOV_CONFIG, INFRA
 
 
+@pytest.mark.slow
 def test_checkov_reports_no_failed_check(checkov_report: dict[str, Any]) -> None:
     failed = checkov_report["results"].get("failed_checks", [])
     described = [

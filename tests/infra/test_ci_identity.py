@@ -162,6 +162,7 @@ def wider_template(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any
     return copy
 
 
+@pytest.mark.slow
 def test_the_check_fails_when_the_template_assigns_a_role_the_condition_omits(
     tmp_path: Path, wider_template: BrokenCopy
 ) -> None:

@@ -105,6 +105,7 @@ def broken_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Fi
     return root, flex_findings(trees, root)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("old", "new", "name"), BREAKAGES, ids=[b[2] for b in BREAKAGES])
 def test_the_check_fails_on_a_broken_copy_naming_file_and_line(
     broken_copy: tuple[Path, list[Finding]], old: str, new: str, name: str

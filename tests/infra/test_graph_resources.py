@@ -126,6 +126,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any]) -> di
     return broken_trees(tmp_path_factory.mktemp("graph"), GRAPH_BREAKAGES, dump)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("breakage", GRAPH_BREAKAGES, ids=[b.id for b in GRAPH_BREAKAGES])
 def test_the_graph_check_fails_on_a_broken_copy(
     broken: dict[str, BrokenCopy], breakage: Breakage

@@ -68,6 +68,7 @@ def ci_sequence(world: World) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shell", ["sh", "bash"])
 def test_up_down_up_never_grants_on_a_missing_secret(tmp_path: Path, shell: str) -> None:
     world = World(tmp_path, shell=shell)
@@ -75,6 +76,7 @@ def test_up_down_up_never_grants_on_a_missing_secret(tmp_path: Path, shell: str)
     assert world.env()["PARTNER_KEY_EXISTS"] == "true"
 
 
+@pytest.mark.slow
 def test_postdown_forgets_the_key_at_once(tmp_path: Path) -> None:
     world = World(tmp_path)
     assert world.up() == []
@@ -84,6 +86,7 @@ def test_postdown_forgets_the_key_at_once(tmp_path: Path) -> None:
     assert world.env()["PARTNER_KEY_EXISTS"] == "false"
 
 
+@pytest.mark.slow
 def test_ci_grants_once_the_key_exists(tmp_path: Path) -> None:
     assert ci_sequence(World(tmp_path, ci=True)) == []
 
@@ -100,6 +103,7 @@ def test_the_hook_asks_arm_with_azds_token_on_stdin(tmp_path: Path) -> None:
         assert call["args"][-1].startswith("https://management.azure.com/subscriptions/")
 
 
+@pytest.mark.slow
 def test_an_unclear_answer_counts_as_no_key(tmp_path: Path) -> None:
     # Signed out of azd (or any answer but 200 and 404): the hook says so, and takes the key
     # as absent, which at worst delays the grants by one provision; a wrong "yes" would fail it.

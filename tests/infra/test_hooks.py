@@ -58,6 +58,7 @@ def fresh_answers(*, owner: str = "1", scope: str = "") -> list[list[Any]]:
     ]
 
 
+@pytest.mark.slow
 def test_preprovision_creates_one_registration_keyed_by_its_client_id(tmp_path: Path) -> None:
     tools = Tools(tmp_path, fresh_answers(), {})
     proc = tools.run(HOOKS / "preprovision.sh", {"AZURE_ENV_NAME": "dev"})
@@ -79,6 +80,7 @@ def test_preprovision_creates_one_registration_keyed_by_its_client_id(tmp_path: 
     assert any(c.startswith("ad app owner list") for c in commands), "ownership is checked"
 
 
+@pytest.mark.slow
 def test_preprovision_sends_the_whole_api_object_and_requires_role_assignment(
     tmp_path: Path,
 ) -> None:
@@ -107,6 +109,7 @@ def test_preprovision_sends_the_whole_api_object_and_requires_role_assignment(
     ]
 
 
+@pytest.mark.slow
 def test_preprovision_reuses_the_existing_scope_on_a_rerun(tmp_path: Path) -> None:
     tools = Tools(tmp_path, fresh_answers(scope=SCOPE), {"KEY_VAULT_SALT": "abcd1234"})
     # azd hands a hook its environment's values as environment variables.

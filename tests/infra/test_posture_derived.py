@@ -40,6 +40,9 @@ from tests.support.arm_stub import create_cloud_stub
 from tests.support.data_plane import DataPlane, serve_data_plane
 from tests.support.servers import Switch, serve
 
+# Each case runs every posture rule over a deployment derived from the templates (about 3 s).
+pytestmark = pytest.mark.slow
+
 SUB = "6a1f0c4e-8a36-4b4e-9d55-2f0c7e1b9a10"
 TENANT = recordings.load("tenant")["tenant_id"]
 TOKEN = "tok5x2"

@@ -83,6 +83,7 @@ def copies(tmp_path_factory: pytest.TempPathFactory, dump: dict[str, Any]) -> di
     return broken_trees(tmp_path_factory.mktemp("names"), BREAKAGES, dump)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: b.id)
 def test_the_check_fails_on_a_broken_copy(
     copies: dict[str, BrokenCopy], breakage: Breakage

@@ -32,6 +32,7 @@ def texts_of(root: Path, trees: dict[str, Any]) -> dict[str, str]:
     return {path: (root / path).read_text(encoding="utf-8") for path in trees}
 
 
+@pytest.mark.slow
 def test_every_resource_and_module_call_matches_its_schema(bicep: dict[str, Any]) -> None:
     findings = bc.check_all(bicep, texts_of(ROOT, bicep))
     assert not findings, "ARM would refuse or drop:\n" + "\n".join(map(str, findings))
@@ -148,6 +149,7 @@ def broken_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bc
 @pytest.mark.parametrize(
     ("rel", "old", "new", "expected"), BREAKAGES, ids=[b[3] for b in BREAKAGES]
 )
+@pytest.mark.slow
 def test_the_check_fails_on_a_broken_copy_naming_file_and_line(
     broken_copy: tuple[Path, list[bc.Finding]], rel: str, old: str, new: str, expected: str
 ) -> None:

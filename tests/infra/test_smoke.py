@@ -110,6 +110,7 @@ def wrong_app(mistake: str) -> Iterator[str]:
         ("health down", "health without a token: expected 200, got 503", 1),
     ],
 )
+@pytest.mark.slow
 def test_smoke_fails_against_a_wrong_app(mistake: str, failing: str | None, count: int) -> None:
     with wrong_app(mistake) as url:
         proc = run_smoke(url, "not-a-real-token")

@@ -155,6 +155,7 @@ def test_every_operation_documents_its_errors_with_the_one_shape(document: dict[
                     assert schema == error_ref, (method, path, code)
 
 
+@pytest.mark.slow
 def test_document_is_valid_openapi_31(document: dict[str, Any]) -> None:
     assert document["openapi"].startswith("3.1.")
     schema = schemathesis.openapi.from_dict(document)

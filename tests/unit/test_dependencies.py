@@ -121,6 +121,7 @@ def imports_of_test_modules(source: str, module: str) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_no_test_module_imports_another() -> None:
     files = [path for path in (ROOT / "tests").rglob("*.py") if "__pycache__" not in path.parts]
     assert len(files) > 150, "too few test files found to be meaningful"
@@ -164,6 +165,7 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("package", ["shared", "posture", "migrate"])
 def test_a_package_imported_alone_loads_none_it_may_not_depend_on(package: str) -> None:
     """Every module of the package imported in a fresh interpreter: no forbidden package

@@ -193,6 +193,7 @@ def distributions_imported_by(*roots: str, product: bool = False) -> dict[str, s
     return found
 
 
+@pytest.mark.slow
 def test_the_import_owners_are_known_for_the_distributions_used() -> None:
     """The mapping the checks below stand on: a namespace package resolves to its part."""
     assert owner("azure.storage.blob.aio") == "azure-storage-blob"
@@ -239,6 +240,7 @@ def test_the_check_finds_a_dependency_that_only_a_tool_imports() -> None:
         ("migrate", ("migrate", "posture", "shared")),
     ],
 )
+@pytest.mark.slow
 def test_each_product_extra_covers_what_its_code_imports(extra: str, roots: tuple[str]) -> None:
     imported = distributions_imported_by(*roots, product=True)
     missing = {name: where for name, where in imported.items() if name not in extra_pins(extra)}

@@ -36,6 +36,7 @@ def test_heap_probe_reads_a_traced_process(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heap-1.json", "heap-2.json"]
 
 
+@pytest.mark.slow
 def test_heap_probe_says_when_the_process_is_not_traced(tmp_path: Path) -> None:
     probe = HeapProbe(tmp_path)
     child = subprocess.Popen(

@@ -109,6 +109,7 @@ def test_the_first_start_installs_once_and_says_so(tmp_path: Path, tools: Path) 
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".install.lock", target.name]
 
 
+@pytest.mark.slow
 def test_two_first_starts_at_once_install_once(
     tmp_path: Path, tools: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

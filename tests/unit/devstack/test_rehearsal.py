@@ -56,6 +56,7 @@ def client(endpoints: dict[str, Any]) -> SecretClient:
     )
 
 
+@pytest.mark.slow
 def test_a_version_without_an_expiry_is_given_one_in_the_window(
     endpoints: dict[str, Any],
 ) -> None:
@@ -75,6 +76,7 @@ def test_a_version_without_an_expiry_is_given_one_in_the_window(
     ]
 
 
+@pytest.mark.slow
 def test_a_version_with_an_expiry_is_moved_back_into_the_window(
     endpoints: dict[str, Any],
 ) -> None:

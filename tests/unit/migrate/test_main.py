@@ -78,6 +78,7 @@ def test_fix_refuses_an_out_that_holds_files(tmp_path: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["yokawasa-v2functions", "data-cleaning-pipeline"])
 def test_no_output_of_scan_or_fix_holds_a_secret_the_app_held(tmp_path: Path, name: str) -> None:
     app = mf.materialize(name, tmp_path / "app")

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from devstack.runner import ROOT
 from posture.report.schema import REPORT_SCHEMA
@@ -59,6 +60,7 @@ def test_an_unloaded_environment_fails_the_gate_naming_what_is_missing() -> None
     assert "ENT-APP-SECRETS (high) unknown: Microsoft Graph rules are off" in blind.stderr
 
 
+@pytest.mark.slow
 def test_waivers_accept_a_gap_and_an_expired_one_fails(tmp_path: Path) -> None:
     def waivers(days: int) -> Path:
         path = tmp_path / f"w{days}.toml"
@@ -109,6 +111,7 @@ def test_a_baseline_runs_its_rules_whatever_rule_says() -> None:
     assert "STG-TLS" not in ids
 
 
+@pytest.mark.slow
 def test_cli_runs_one_rule_and_names_an_unknown_one_or_baseline() -> None:
     one = _cli("--format", "json", "--rule", "RT-CRED-FALLBACK", extra_env=LOADED)
     assert [r["id"] for r in json.loads(one.stdout)["results"]] == ["RT-CRED-FALLBACK"]

@@ -68,6 +68,7 @@ def test_an_unknown_name_is_an_attribute_error(package: str) -> None:
         getattr(importlib.import_module(package), unknown)
 
 
+@pytest.mark.slow
 def test_code_outside_a_package_uses_its_public_face() -> None:
     files = [
         path

@@ -40,6 +40,7 @@ FORMS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_a_twelve_character_run_is_found_in_each_form(form: str) -> None:
     rng = random.Random(f"{SEED}-{form}")
@@ -72,6 +73,7 @@ def tracked_texts() -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_fragments_of_random_keys_are_in_no_ordinary_text() -> None:
     """No false positive: fifty keys' fragments (some 9,000 needles) against every text file
     of the repository and a thousand ordinary values."""

@@ -88,6 +88,7 @@ def test_a_rotation_under_load_costs_one_read_and_one_refusal_per_instance() -> 
     assert outcome.busiest_10s("vault", since=100) <= worst, "the model is an upper bound"
 
 
+@pytest.mark.slow
 def test_steady_state_reads_match_the_model() -> None:
     """100 instances, a short TTL so that many lifetimes fit in the run: reads per 10 s after
     the first lifetime agree with the model's steady rate within 15 %."""

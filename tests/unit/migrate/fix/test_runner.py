@@ -27,6 +27,7 @@ def _hash(root: Path) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_fix_copies_migrates_and_reports(fixture_app: mf.Materialized, tmp_path: Path) -> None:
     before = _hash(fixture_app.app_dir)
     existing = set(tmp_path.rglob("*"))

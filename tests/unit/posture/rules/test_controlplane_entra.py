@@ -159,6 +159,7 @@ def test_entra_rules_on_apps_service_principals_and_the_tenant_policy(cloud: Clo
     assert graph_audiences == {cloud.graph}
 
 
+@pytest.mark.slow
 def test_policy_lifetime_and_restrictions(cloud: Cloud) -> None:
     strict = model()
     lifetime = {"restrictionType": "passwordLifetime", "maxLifetime": "P90D",

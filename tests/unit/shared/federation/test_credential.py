@@ -92,6 +92,7 @@ def test_an_identity_the_endpoint_does_not_serve_is_a_configuration_error(fresh:
     tokens.close()
 
 
+@pytest.mark.slow
 def test_an_unreachable_identity_endpoint_is_transient(
     fresh: Chain, monkeypatch: pytest.MonkeyPatch
 ) -> None:

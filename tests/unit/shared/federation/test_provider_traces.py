@@ -49,6 +49,7 @@ def attributes(span: ReadableSpan) -> dict[str, object]:
     return dict(span.attributes or {})
 
 
+@pytest.mark.slow
 def test_a_miss_a_hit_a_forced_refresh_and_a_refusal(fresh: Chain) -> None:
     tokens = token_provider(fresh.partner)
     with unscrubbed() as exporter:

@@ -148,6 +148,7 @@ def test_retries_are_bounded(partner, client):
     assert len(partner.hits) == 4  # first attempt + total_retries=3
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(partner, client):
     partner.then(Reply(429, headers={"Retry-After": "1"}))
     started = time.perf_counter()

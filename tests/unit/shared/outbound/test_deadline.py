@@ -61,6 +61,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_trickling_partner_is_cut_off_at_the_deadline(case: str) -> None:
     head, slow = CASES[case]
@@ -95,6 +96,7 @@ def test_a_retry_that_fits_in_the_deadline_is_made(partner: Partner) -> None:
     assert len(partner.hits) == 2
 
 
+@pytest.mark.slow
 def test_the_key_providers_time_counts_against_the_deadline(partner: Partner) -> None:
     key = Secret(Keys().current)
 

@@ -99,6 +99,7 @@ def _key() -> str:
     return key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_the_key_reaches_no_descriptor_by_this_path(row: str) -> None:
     key = _key()
@@ -109,6 +110,7 @@ def test_the_key_reaches_no_descriptor_by_this_path(row: str) -> None:
     assert "[REDACTED]" in protected, protected  # the line was written, the value taken out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", sorted(_variants("x" * 24)))
 def test_each_variant_written_to_a_descriptor_is_scrubbed(variant: str) -> None:
     key = _key()
@@ -120,6 +122,7 @@ def test_each_variant_written_to_a_descriptor_is_scrubbed(variant: str) -> None:
     assert "[REDACTED]" in protected, protected
 
 
+@pytest.mark.slow
 def test_eight_megabytes_at_once_while_threads_print_neither_block_nor_lose_a_byte() -> None:
     """One ``os.write`` far larger than the pipe (1 MiB) while 8 threads write lines with
     the key: every byte of the big write arrives, in order, and every line, scrubbed."""

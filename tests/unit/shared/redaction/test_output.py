@@ -140,6 +140,7 @@ def _forms(key: str) -> set[str]:
     return {key, base64.b64encode(raw).decode().rstrip("="), quote(key, safe=""), raw.hex()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_the_value_reaches_no_output_by_this_path(row: str) -> None:
     key = secrets.token_urlsafe(24)

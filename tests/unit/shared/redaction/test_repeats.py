@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from shared.redaction import REDACTED, CleanTexts, register, scrub
 from tests.support import secret_shapes as ss
 from tests.support.redaction_values import key_value, seeded_rng
@@ -62,6 +64,7 @@ def test_memory_is_bounded() -> None:
     assert counted.calls[-1] == "a.b"  # g.h is in the new memory
 
 
+@pytest.mark.slow
 def test_concurrent_registrations_leave_no_value_unredacted() -> None:
     """Texts scrubbed while their values are being registered: once every registration has
     returned, no text answers in clear (a text found clean under an older generation is

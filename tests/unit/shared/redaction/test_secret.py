@@ -248,6 +248,7 @@ def _encoded_forms(value: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_registered_values_are_scrubbed_in_every_encoding() -> None:
     for i in range(50):
         value = key_value(seeded_rng("encodings", i))
@@ -350,6 +351,7 @@ def test_ordinary_text_and_info_kinds_pass_unchanged() -> None:
     assert scrub(connection) == connection
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_scrub_of_a_megabyte_completes(record_property) -> None:
     rng = seeded_rng("megabyte")

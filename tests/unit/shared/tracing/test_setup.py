@@ -159,6 +159,7 @@ print(sorted(set(Credential.scopes)))
 """
 
 
+@pytest.mark.slow
 def test_application_insights_gets_spans_over_entra(tmp_path: Path) -> None:
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
