@@ -22,6 +22,7 @@ pytest_plugins = (
     "tests.support.marks",
     "tests.support.ordering",
     "tests.support.budget",
+    "tests.support.grouping",
     "pytester",
 )
 
