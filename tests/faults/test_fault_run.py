@@ -144,9 +144,11 @@ class Run:
         for _ in range(MAX_SUBMISSIONS):
             try:
                 response = self.post(key, text)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                # No whole answer: the host was killed under the request, before its answer
+                # or halfway through it. The same key is sent again.
                 with self.lock:
-                    self.refusals[0] += 1  # no answer: the host was killed under the request
+                    self.refusals[0] += 1
                 time.sleep(0.5)
                 continue
             if response.status_code == 202:

@@ -14,8 +14,10 @@ import pytest
 
 from tests.infra.conftest import CHECKOV_CONFIG, INFRA
 
+# Every test here reads one checkov run over infra/ (about 9 s, made once per session).
+pytestmark = pytest.mark.slow
 
-@pytest.mark.slow
+
 def test_checkov_reports_no_failed_check(checkov_report: dict[str, Any]) -> None:
     failed = checkov_report["results"].get("failed_checks", [])
     described = [

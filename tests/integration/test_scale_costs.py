@@ -96,6 +96,13 @@ def test_a_job_costs_what_the_scale_model_counts(stack: RunningStack) -> None:
     delta = quiet(stack) - before
     expected = Counter({k: v * JOBS for k, v in {**SUBMIT_PER_JOB}.items()})
     expected.update({k: v * JOBS for k, v in WORKER_PER_JOB.items()})
+    # The one race that costs more (blueprints/worker.py): the message is sent before the
+    # state, so the worker can look for the state just before the request writes it, find
+    # none, find it there when it writes it from the message, and start the job again (one
+    # more read and one more write). On a busy machine any job can meet it; the rest is exact.
+    raced = delta["blob:jobs:blob.write"] - expected["blob:jobs:blob.write"]
+    assert 0 <= raced <= JOBS, (dict(delta), dict(expected))
+    expected.update({"blob:jobs:blob.write": raced, "blob:jobs:blob.read": raced})
     assert dict(delta) == dict(expected)
     receives = stack.stats("storage")["by_target"].get(RECEIVE, 0) - receives_before
     assert receives >= 1, "the worker received its messages"

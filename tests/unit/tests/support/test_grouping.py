@@ -28,7 +28,7 @@ def stacks(): return "stacks"
 """
 MODULES = {
     # First by name and eight tests long: plain load distribution hands out its tests two by
-    # two (pytest-xdist's first round for 4 workers), so it spans workers without the option.
+    # two (pytest-xdist's first round), so it spans both workers without the option.
     "test_a_on_stack": "".join(f"def test_{n}(stack): pass\n" for n in "abcdefgh"),
     "test_on_entra": "def test_a(entra_stack): pass\n",
     "test_on_both": "def test_a(rehearsal): pass\ndef test_b(stack): pass\n",
@@ -71,13 +71,12 @@ def test_the_table_groups_modules_by_the_stack_they_share(session: pytest.Pytest
 
 @pytest.mark.slow  # sessions of pytest-xdist workers
 def test_each_group_runs_on_one_worker(session: pytest.Pytester) -> None:
-    result = session.runpytest(*PLUGIN, "-n", "4", "--stack-groups", "-v")
+    result = session.runpytest(*PLUGIN, "-n", "2", "--stack-groups", "-v")
     result.assert_outcomes(passed=17)
     ran = workers_by_module(result)
     for group, modules in GROUPS.items():
         assert len(set().union(*(ran[module] for module in modules))) == 1, (group, ran)
-    # Four groups on four workers: every worker had one.
-    assert len(set().union(*ran.values())) == 4, ran
+    assert len(set().union(*ran.values())) == 2, "both workers had work"
 
 
 @pytest.mark.slow  # sessions of pytest-xdist workers
@@ -86,6 +85,6 @@ def test_without_the_option_a_module_on_a_shared_stack_is_spread(
 ) -> None:
     """The control: plain load distribution spreads the long module over workers, so the
     grouped run above is this option's doing."""
-    result = session.runpytest(*PLUGIN, "-n", "4", "--dist", "load", "-v")
+    result = session.runpytest(*PLUGIN, "-n", "2", "--dist", "load", "-v")
     result.assert_outcomes(passed=17)
     assert len(workers_by_module(result)["test_a_on_stack.py"]) > 1
