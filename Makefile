@@ -65,10 +65,11 @@ typecheck: setup
 # tests of one kind: not a failure of make test.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
-# The stack tests run on both cores too, the modules that share a session stack on one
-# worker (the devstack's, the rehearsal's: each is started once) and every other module whole
-# on one (tests/support/grouping.py). More workers than cores starve the stacks' hosts.
-STACK_WORKERS ?= 2
+# The stack tests mostly wait on their stacks, so they run on three workers: the modules that
+# share a session stack on one (the devstack's, the rehearsal's: each is started once), the
+# two fault scenarios one after the other on one (together they starve the other stacks),
+# every other module whole on one (tests/support/grouping.py).
+STACK_WORKERS ?= 3
 STACK_PARALLEL := -n $(STACK_WORKERS) --stack-groups
 # The fault scenarios (tests/faults) bring on their faults at fractions of the run, so every
 # fault meets jobs in flight at any size: make test runs them at FAULT_JOBS jobs each, and

@@ -6,10 +6,11 @@ its queues; under ``--dist loadfile`` every worker would start its own copy of e
 modules use, and on a 2-core machine those copies slow every other test. With this option a
 module goes to the worker of the session stack it uses: every module on the session's
 devstack (``stack``, its twin ``entra_stack`` and the hosts started on it) in one group,
-every module on the rehearsal stack in another, and a module with stacks of its own
-(``stacks``) in a group of its own. A module's tests stay together, so its module-scoped
-fixtures are made once, and the largest group is handed out first (pytest-xdist's scope
-scheduling, ``LoadScopeScheduling``, does that for any scope).
+every module on the rehearsal stack in another, the fault scenarios in a third (never two
+at once), and any other module with stacks of its own (``stacks``) in a group of its own.
+A module's tests stay together, so its module-scoped fixtures are made once, and the
+largest group is handed out first (pytest-xdist's scope scheduling, ``LoadScopeScheduling``,
+does that for any scope).
 
 Only the workers see fixtures; the controller that hands out the work sees test ids. So each
 worker writes the module-to-group table it derived (all derive the same) next to its
@@ -34,6 +35,10 @@ SHARED_GROUPS = (
     ("stack", "devstack"),
     ("entra_stack", "devstack"),
 )
+#: Directories whose modules share one worker whatever they use: the fault scenarios drive
+#: hundreds of jobs each at full speed, and two of them at once starve every other stack on
+#: a 2-core machine (a rotation under load then sees its vault reads time out).
+SHARED_DIRS = (("tests/faults/", "faults"),)
 TABLE = "stack-groups.json"
 
 
@@ -42,15 +47,17 @@ def module_of(nodeid: str) -> str:
 
 
 def groups(items: list[pytest.Item]) -> dict[str, str]:
-    """Each module's group: the first shared session stack any of its tests uses, else the
-    module itself."""
+    """Each module's group: its directory's, if its directory shares one; else the first
+    shared session stack any of its tests uses; else the module itself."""
     used: dict[str, set[str]] = defaultdict(set)
     for item in items:
         used[module_of(item.nodeid)] |= set(getattr(item, "fixturenames", ()))
-    return {
-        module: next((group for fixture, group in SHARED_GROUPS if fixture in fixtures), module)
-        for module, fixtures in used.items()
-    }
+    chosen = {}
+    for module, fixtures in used.items():
+        by_dir = (group for folder, group in SHARED_DIRS if module.startswith(folder))
+        by_stack = (group for fixture, group in SHARED_GROUPS if fixture in fixtures)
+        chosen[module] = next(by_dir, next(by_stack, module))
+    return chosen
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -69,6 +69,21 @@ def test_the_table_groups_modules_by_the_stack_they_share(session: pytest.Pytest
     assert len(set(chosen.values())) == len(GROUPS)
 
 
+def test_the_fault_scenarios_share_a_group_whatever_they_use() -> None:
+    from types import SimpleNamespace
+
+    from tests.support.grouping import groups
+
+    items = [
+        SimpleNamespace(nodeid="tests/faults/test_one.py::test_a", fixturenames=["stacks"]),
+        SimpleNamespace(nodeid="tests/faults/test_two.py::test_a", fixturenames=["stack"]),
+        SimpleNamespace(nodeid="tests/other/test_own.py::test_a", fixturenames=["stacks"]),
+    ]
+    chosen = groups(items)  # type: ignore[arg-type]
+    assert chosen["tests/faults/test_one.py"] == chosen["tests/faults/test_two.py"]
+    assert chosen["tests/other/test_own.py"] == "tests/other/test_own.py"
+
+
 @pytest.mark.slow  # sessions of pytest-xdist workers
 def test_each_group_runs_on_one_worker(session: pytest.Pytester) -> None:
     result = session.runpytest(*PLUGIN, "-n", "2", "--stack-groups", "-v")
