@@ -100,6 +100,7 @@ def test_the_check_fails_on_a_broken_copy(
     assert all(f.startswith(f"{EVENTS}: subscription: ") for f in findings), findings
 
 
+@pytest.mark.slow  # the first to ask for the broken copies makes them (5 s)
 def test_copies_are_independent(copies: dict[str, BrokenCopy]) -> None:
     # Each copy carries its own breakage only: the untouched rules still pass in it.
     findings = event_delivery.check(copies["no-subject-ends-with"].bicep)
