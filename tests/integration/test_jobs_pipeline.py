@@ -22,6 +22,7 @@ from azure.storage.queue import TextBase64EncodePolicy
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
 from tests.support.jobsapi import Api, job_blob_names
+from tests.support.waiting import eventually
 
 JSON = {"Content-Type": "application/json"}
 
@@ -206,6 +207,21 @@ def test_a_job_that_always_fails_ends_failed_via_poison(api: Api, pipeline: Runn
     )
     assert retried.status_code == 202
     assert retried.json()["status"] == "queued"
+    # The retry fails the same way; it is waited for here, so that its second kept message
+    # lands in this test and not in whichever test runs next on this stack.
+    again = api.wait_for(job_id, "failed", timeout=90, object_id=owner)
+    assert "job input has no text" in again["reason"]
+
+    def kept_twice() -> list[str] | None:
+        names = [
+            b.name
+            for b in blobs.get_container_client("jobs").list_blobs(
+                name_starts_with=f"poison/{job_id}/"
+            )
+        ]
+        return names if len(names) == 2 else None
+
+    eventually(kept_twice, timeout=60)
 
 
 def test_a_job_too_large_for_its_message_is_written_first_behind_an_outbox_marker(
