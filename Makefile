@@ -118,7 +118,7 @@ test: lint typecheck
 	$(COVERAGE) erase
 	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(BUDGET) $(LINTED) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(COVERAGE) run -m pytest -m stack $(STACK_PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
-	FAULT_RUN_JOBS=100 $(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
+	FAULT_RUN_JOBS=200 $(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) report --skip-covered --sort=cover
 	@echo "coverage of blueprints/, shared/ and posture/ (the floor is $(COVERAGE_FLOOR)%):"
