@@ -19,7 +19,7 @@ import logging
 
 import azure.functions as func
 
-from shared.rotation import EVENTS_QUEUE, load_rotation_config
+from shared.queues import EVENTS_QUEUE  # the rotation package loads on the first event
 
 logger = logging.getLogger("app.rotation")
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -27,7 +27,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 @bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
 def rotate_on_event(msg: func.QueueMessage) -> None:
-    from shared.rotation import Trigger, parse_message, rotator
+    from shared.rotation import Trigger, load_rotation_config, parse_message, rotator
     from shared.rotation.errors import EventError
 
     try:

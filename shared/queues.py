@@ -29,6 +29,7 @@ from typing import Final
 
 __all__ = [
     "EVENTS_ENCODING",
+    "EVENTS_QUEUE",
     "HOST_ENCODINGS",
     "JOBS_ENCODING",
     "MAX_MESSAGE_BYTES",
@@ -40,6 +41,8 @@ __all__ = [
 HOST_ENCODINGS: Final = ("base64", "none")
 #: The jobs app: its host.json and its queue client.
 JOBS_ENCODING: Final[str] = "base64"
+#: The queue Event Grid delivers the vault's events to, on the rotation app's host storage.
+EVENTS_QUEUE: Final = "key-events"
 #: The rotation app in Azure: its host hands ``parse_message`` the text Event Grid wrote.
 EVENTS_ENCODING: Final[str] = "none"
 #: The largest message a Storage queue holds, encoded.

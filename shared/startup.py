@@ -23,7 +23,7 @@ from shared.redaction import (
     install_log_redaction,
     install_output_redaction,
 )
-from shared.settings import get_settings
+from shared.settings import APP_FUNCTIONS, get_settings
 from shared.settings.environment import check_environment
 from shared.tracing import start_tracing
 
@@ -35,10 +35,10 @@ def start() -> str:
     install_output_redaction()
     install_descriptor_redaction()
     check_environment(os.environ)
-    from shared.rotation import hosted_functions, load_rotation_config
-
-    hosted = hosted_functions()
+    hosted = APP_FUNCTIONS.get(os.environ)
     if hosted == "rotation":
+        from shared.rotation import load_rotation_config  # only the rotation app reads it
+
         load_rotation_config()
     else:
         get_settings()

@@ -29,7 +29,7 @@ lacks (the host's storage connection, ``AzureWebJobsStorage`` in one of its form
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 from posture.errors import Unseen
@@ -137,7 +137,7 @@ def require_loaded(env: Mapping[str, str]) -> None:
 
 
 def _keyed(findings: list[Finding], value: str, fingerprint: Fingerprint) -> list[Finding]:
-    return [replace(f, fingerprint=fingerprint(value[f.start : f.end])) for f in findings]
+    return [f._replace(fingerprint=fingerprint(value[f.start : f.end])) for f in findings]
 
 
 def analyze_environment(
@@ -162,7 +162,7 @@ def analyze_environment(
         if not secrets and secret_named(name):  # the start-up check's rule, by name
             secrets = [Finding(KIND_BY_NAME, 0, len(value), fingerprint(value))]
         sas = [
-            replace(info, finding=_keyed([info.finding], value, fingerprint)[0])
+            info._replace(finding=_keyed([info.finding], value, fingerprint)[0])
             for info in classify_sas(value)
         ]
         keyed = keyed_by(value)

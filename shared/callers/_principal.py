@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.callers.errors import PrincipalError
 
@@ -30,8 +30,7 @@ _ROLE_TYPES = {"roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims
 _OID_TYPES = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
+class Principal(NamedTuple):
     object_id: str
     name: str
     roles: frozenset[str]

@@ -24,9 +24,7 @@ W3C Trace Context says); it never makes a message unreadable.
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.jobs._model import QUEUED, JobRecord, request_hash
 from shared.jobs.errors import MessageSchemaError
@@ -39,8 +37,7 @@ MAX_MESSAGE_BYTES = payload_limit(JOBS_ENCODING)
 CARRIED = ("owner", "input", "request_hash", "analysis", "created")
 
 
-@dataclass(frozen=True, slots=True)
-class JobMessage:
+class JobMessage(NamedTuple):
     job_id: str
     attempt: int = 1
     #: The new job itself, as its state is first written (None: the state exists).
@@ -85,6 +82,8 @@ def decode_message(body: bytes) -> JobMessage:
         raise MessageSchemaError(f"message schema is not {SCHEMA}")
     job_id = document.get("job_id")
     attempt = document.get("attempt", 1)
+    import uuid  # here, not at indexing: uuid loads the platform module (about 5 ms)
+
     try:
         uuid.UUID(str(job_id))
     except ValueError as exc:

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
 
@@ -61,8 +61,7 @@ class JobRecord:
         return replace(self, updated=now(), **changes)
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
+class IdempotencyRecord(NamedTuple):
     """A caller's Idempotency-Key, claimed for one job before the partner is called.
 
     ``claimed`` is when (ISO 8601); a claim whose job never appeared is taken over once it

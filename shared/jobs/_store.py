@@ -150,7 +150,7 @@ class JobStore:
             try:
                 self.jobs.upload_blob(
                     name,
-                    json.dumps(asdict(claim)),
+                    json.dumps(claim._asdict()),
                     overwrite=False,
                     content_settings=_json_content(),
                 )
@@ -177,7 +177,7 @@ class JobStore:
             return False
         try:
             blob.upload_blob(
-                json.dumps(asdict(claim)),
+                json.dumps(claim._asdict()),
                 overwrite=True,
                 etag=str(downloader.properties.etag),
                 match_condition=MatchConditions.IfNotModified,

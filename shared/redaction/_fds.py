@@ -42,8 +42,7 @@ import faulthandler
 import os
 import sys
 import threading
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from shared.redaction._secret import scrub
 
@@ -66,16 +65,14 @@ _READ_BYTES: Final = 64 * 1024
 _LOCK: Final = threading.Lock()
 
 
-@dataclass(frozen=True, slots=True)
-class _Channel:
+class _Channel(NamedTuple):
     descriptor: int  # 1 or 2, now the pipe's write end
     saved: int  # the original, under another number
     read: int  # the pipe's read end, the pump's
     pump: threading.Thread
 
 
-@dataclass(slots=True)
-class _State:
+class _State(NamedTuple):
     pid: int
     channels: list[_Channel]
 

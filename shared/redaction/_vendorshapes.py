@@ -40,8 +40,9 @@ possessive runs, so hostile input stays linear.
 
 from __future__ import annotations
 
-import re
 from typing import Final
+
+from shared.redaction._lazyregex import LazyPattern
 
 __all__ = [
     "KIND_AWS_ACCESS_KEY",
@@ -78,11 +79,11 @@ _PRIORITY: Final = 2  # as Azure's identifiable keys: a prefix and a fixed shape
 
 def _rule(
     kind: str, hint: str, body: str, *, folded: bool = False, as_word: bool = True
-) -> tuple[str, int, str, bool, re.Pattern[str]]:
+) -> tuple[str, int, str, bool, LazyPattern]:
     """One row: ``body`` is the value, matched as a whole word; with ``as_word`` false it is
     the whole regex, which reads the value (its group 1) from what surrounds it."""
     pattern = f"{_WORD_START}({body}){_WORD_END}" if as_word else body
-    return kind, _PRIORITY, hint, folded, re.compile(pattern)
+    return kind, _PRIORITY, hint, folded, LazyPattern(pattern)
 
 
 #: (kind, priority, hint, hint is lower-cased, regex with the value as group 1)

@@ -10,7 +10,8 @@ Design choices, and why:
 * Evidence is a :class:`Finding`: kind, span and a short fingerprint. It never holds
   the value, so findings can be logged, stored in a posture report or raised in an
   error message without becoming a leak themselves.
-* Every pattern is precompiled and runs in linear time on hostile input: bare-key
+* Every pattern runs in linear time on hostile input, and is compiled the first time a
+  text holds its hint (:mod:`shared.redaction._lazyregex`), not at import: bare-key
   patterns may only start where a run of key characters starts (a look-behind), so
   a long run is tried once, not at every offset; open quantifiers are possessive;
   the two shapes that need context (SAS signatures, PEM blocks) are resolved with
@@ -28,11 +29,11 @@ import hashlib
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, NamedTuple
 from urllib.parse import unquote
 
+from shared.redaction._lazyregex import LazyPattern
 from shared.redaction._vendorshapes import KIND_AWS_ACCESS_KEY as KIND_AWS_ACCESS_KEY
 from shared.redaction._vendorshapes import KIND_GITHUB_TOKEN as KIND_GITHUB_TOKEN
 from shared.redaction._vendorshapes import KIND_GOOGLE_API_KEY as KIND_GOOGLE_API_KEY
@@ -77,8 +78,7 @@ SECRET_KINDS: Final = frozenset(
 INFO_KINDS: Final = frozenset({KIND_INSTRUMENTATION_KEY})
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """Where a secret-shaped value sits in a text; safe to log, store and show."""
 
     kind: str
@@ -91,8 +91,7 @@ class Finding:
         return self.kind in SECRET_KINDS
 
 
-@dataclass(frozen=True, slots=True)
-class SasInfo:
+class SasInfo(NamedTuple):
     """One SAS found in a text, parsed for rule RT-SAS-CLASSIFY."""
 
     finding: Finding
@@ -107,13 +106,12 @@ def fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
+class _Rule(NamedTuple):
     kind: str
     priority: int  # lower wins when two rules claim the same span
     hint: str  # a literal the text must contain before the regex is worth running
     folded: bool  # hint is searched in the lower-cased text
-    regex: re.Pattern[str]
+    regex: LazyPattern
 
 
 _B64 = "A-Za-z0-9+/"
@@ -121,12 +119,12 @@ _RUN_START = r"(?<![A-Za-z0-9+/_-])"  # a bare key starts where a run of key cha
 _RUN_END = r"(?![A-Za-z0-9+/_=-])"
 
 
-def _bare_key(body: str) -> re.Pattern[str]:
-    return re.compile(f"{_RUN_START}({body}){_RUN_END}")
+def _bare_key(body: str) -> LazyPattern:
+    return LazyPattern(f"{_RUN_START}({body}){_RUN_END}")
 
 
-def _keyword_value(keyword: str, value: str) -> re.Pattern[str]:
-    return re.compile(f"(?i:{keyword})=({value})")
+def _keyword_value(keyword: str, value: str) -> LazyPattern:
+    return LazyPattern(f"(?i:{keyword})=({value})")
 
 
 _OPEN_B64_VALUE = f"[{_B64}]{{16,512}}+={{0,2}}(?![{_B64}=])"
@@ -144,12 +142,12 @@ _IDENTIFIABLE: Final = (
 )
 
 _RULES: Final = (
-    _Rule(KIND_JWT, 1, "eyJ", False, re.compile(
+    _Rule(KIND_JWT, 1, "eyJ", False, LazyPattern(
         _URLSAFE_RUN_START
         + r"(eyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{16,}+)"
     )),
     # Functions keys are URL-safe base64 of 40 bytes and often sit in a ?code= query.
-    _Rule(KIND_FUNCTIONS_KEY, 2, "AzFu", False, re.compile(
+    _Rule(KIND_FUNCTIONS_KEY, 2, "AzFu", False, LazyPattern(
         _URLSAFE_RUN_START
         + r"([A-Za-z0-9_-]{44}AzFu[A-Za-z0-9_-]{5}[AQgw](?:==|%3[Dd]%3[Dd]))(?![A-Za-z0-9_=%-])"
     )),
@@ -160,7 +158,7 @@ _RULES: Final = (
     # 64 random bytes in standard base64: 86 characters and "==".
     _Rule(KIND_STORAGE_ACCOUNT_KEY, 3, "accountkey=", True,
           _keyword_value("AccountKey", f"[{_B64}]{{86}}==(?![{_B64}=])")),
-    _Rule(KIND_ENTRA_CLIENT_SECRET, 5, "Q~", False, re.compile(
+    _Rule(KIND_ENTRA_CLIENT_SECRET, 5, "Q~", False, LazyPattern(
         r"(?<![A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}+)"
         r"(?=\.?(?![A-Za-z0-9_~.-]))"  # a full stop may end the sentence, not the secret
     )),
@@ -183,20 +181,20 @@ _PEM_PRIORITY: Final = 0
 # A SAS signature is an HMAC in base64, usually URL-encoded; the total value is 43 to
 # 129 characters. Alone it could be anything called "sig", so sv=/se=/sp= must sit in
 # the same token (query string or connection-string field).
-_SAS_SIG = re.compile(
+_SAS_SIG = LazyPattern(
     r"(?<![A-Za-z0-9_])sig=([A-Za-z0-9%+/]{40,128}(?:={1,2}|(?:%3[Dd]){1,2}))(?![A-Za-z0-9%+/=])"
 )
-_SAS_CONTEXT = re.compile(r"(?<![A-Za-z0-9_])s[vep]=")
-_SAS_PARAM = re.compile(r"(?<![A-Za-z0-9_%])([a-z]{2,6})=([^&=?#\s\"'<>;`]*)")
+_SAS_CONTEXT = LazyPattern(r"(?<![A-Za-z0-9_])s[vep]=")
+_SAS_PARAM = LazyPattern(r"(?<![A-Za-z0-9_%])([a-z]{2,6})=([^&=?#\s\"'<>;`]*)")
 _SAS_WINDOW = 1024  # a SAS query string is far shorter; the bound keeps hostile input linear
-_TOKEN_BREAK = re.compile(r"[\s\"'<>;`]")
+_TOKEN_BREAK = LazyPattern(r"[\s\"'<>;`]")
 
 _PEM_LABEL = r"-----{} (?:[A-Z0-9]++ ){{0,3}}PRIVATE KEY(?: BLOCK)?-----"
-_PEM_BEGIN = re.compile(_PEM_LABEL.format("BEGIN"))
-_PEM_END = re.compile(_PEM_LABEL.format("END"))
+_PEM_BEGIN = LazyPattern(_PEM_LABEL.format("BEGIN"))
+_PEM_END = LazyPattern(_PEM_LABEL.format("END"))
 # Body of a block whose end marker is missing (truncated log line): base64, header
 # lines, JSON-escaped newlines; it stops at the next "-----".
-_PEM_BODY = re.compile(r"(?:[A-Za-z0-9+/=\s\\:,.]|-(?!----))*+")
+_PEM_BODY = LazyPattern(r"(?:[A-Za-z0-9+/=\s\\:,.]|-(?!----))*+")
 
 
 def _sas_matches(text: str) -> Iterator[tuple[int, int, int, int]]:

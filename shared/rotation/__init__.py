@@ -12,8 +12,8 @@ is imported when first used, so indexing the app loads neither azure-core nor th
 from typing import TYPE_CHECKING
 
 from shared._lazy import lazy_names
+from shared.queues import EVENTS_QUEUE
 from shared.rotation._config import (
-    EVENTS_QUEUE,
     RotationConfig,
     hosted_functions,
     load_rotation_config,

@@ -34,9 +34,6 @@ from shared.settings import (
     declared_settings,
 )
 
-#: The queue Event Grid delivers the vault's events to, on the rotation app's host storage.
-EVENTS_QUEUE = "key-events"
-
 
 @dataclass(frozen=True, slots=True)
 class RotationConfig:

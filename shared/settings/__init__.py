@@ -24,7 +24,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from shared.queues import HOST_ENCODINGS
 from shared.redaction.shapes import INFO_KINDS, scan
@@ -562,8 +562,7 @@ def check_not_secret(name: str, value: str) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class EntraPartner:
+class EntraPartner(NamedTuple):
     """Where the partner's token comes from (``PARTNER_AUTH=entra``): its tenant, the app
     registration the managed identity federates with, the partner's scope, the authority."""
 
@@ -574,8 +573,7 @@ class EntraPartner:
     identity_client_id: str | None  # AZURE_CLIENT_ID: the user-assigned identity (Azure only)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """The app's typed settings; build with :func:`load_settings`.
 
     ``key_vault_uri`` is None only with ``partner_auth == "entra"``, and ``entra`` is set

@@ -36,8 +36,7 @@ that reports a variable and the check that refuses it agree.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
 from shared.redaction.shapes import scan
@@ -126,8 +125,7 @@ _FIXES: Final = {
 _VAULT_FIX: Final = "move it to Key Vault (read with the managed identity) and rotate it"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One refused variable: its name and the kind of problem; never its value."""
 
     variable: str

@@ -27,6 +27,9 @@ ON_FIRST_USE = (
     "jwt",
     "cryptography",
     "opentelemetry",  # tracing is off without an exporter to send to: nothing of it loads
+    "uuid",  # it loads the platform module: a job id is made on the first request
+    "platform",
+    "shared.rotation",  # an app that hosts the rotation reads its settings at start-up
 )
 
 _INDEX = """

@@ -83,7 +83,7 @@ def test_a_tenant_outage_is_transient_with_its_wait(fresh: Chain) -> None:
 
 
 def test_an_identity_the_endpoint_does_not_serve_is_a_configuration_error(fresh: Chain) -> None:
-    unknown = replace(fresh.partner, identity_client_id="12121212-1212-4212-8212-121212121212")
+    unknown = fresh.partner._replace(identity_client_id="12121212-1212-4212-8212-121212121212")
     tokens = token_provider(unknown)
     with pytest.raises(AssertionUnavailableError) as failed:
         tokens.get()
