@@ -27,6 +27,11 @@ from devstack.tokens import TokenIssuer
 from shared.settings import EntraPartner
 from tests.support.servers import serve
 
+#: How long a test's token provider waits for an exchange. The product waits 5 s and then
+#: calls the authority unavailable; these tests judge what the exchange ends in (a token, a
+#: refusal and its AADSTS code), which on a loaded machine can take longer than that.
+OUTCOME_WAIT = 60.0
+
 
 @dataclass
 class Chain:

@@ -38,15 +38,16 @@ sys.path.insert(0, ".")
 settings = json.load(open("local.settings.sample.json"))["Values"]
 import os
 os.environ.update(settings)
+already = set(sys.modules)  # the interpreter's, and a coverage tracer's when one runs
 import function_app
 {after}
-print(json.dumps(sorted(sys.modules)))
+print(json.dumps(sorted(set(sys.modules) - already)))
 """
 
 
 def loaded_by_indexing(after: str = "") -> list[str]:
-    """The modules a fresh interpreter holds once ``function_app`` is imported (then
-    ``after`` run), with the sample's settings."""
+    """The modules a fresh interpreter loads importing ``function_app`` (then running
+    ``after``), with the sample's settings: those it held before do not count."""
     result = subprocess.run(
         [sys.executable, "-c", _INDEX.format(after=after)],
         cwd=ROOT,

@@ -28,11 +28,11 @@ from shared.federation import (
     exchange_audience,
     token_provider,
 )
-from tests.support.federation_chain import Chain
+from tests.support.federation_chain import OUTCOME_WAIT, Chain
 
 
 def test_one_assertion_and_one_token_serve_every_call_of_a_lifetime(fresh: Chain) -> None:
-    tokens = token_provider(fresh.partner)
+    tokens = token_provider(fresh.partner, wait=OUTCOME_WAIT)
     first = tokens.get()
     for _ in range(20):
         assert tokens.get() is first
@@ -62,7 +62,7 @@ def test_a_credential_that_trusts_something_else_is_refused_with_its_code(
     client = fresh.partner.app_client_id
     (current,) = directory.registration(client).federated
     directory.set_federated(client, replace(current, **credential))
-    tokens = token_provider(fresh.partner)
+    tokens = token_provider(fresh.partner, wait=OUTCOME_WAIT)
     with pytest.raises(TokenExchangeRefusedError) as refused:
         tokens.get()
     assert refused.value.aadsts == code, case
@@ -73,7 +73,7 @@ def test_a_credential_that_trusts_something_else_is_refused_with_its_code(
 def test_a_tenant_outage_is_transient_with_its_wait(fresh: Chain) -> None:
     plan = FaultPlan.parse({"mode": "status", "status": 503, "retry_after": 4})
     fresh.tenant.faults.set_plan(plan)
-    tokens = token_provider(fresh.partner)
+    tokens = token_provider(fresh.partner, wait=OUTCOME_WAIT)
     with pytest.raises(TokenExchangeUnavailableError) as down:
         tokens.get()
     assert (down.value.status, down.value.retry_after) == (503, 4.0)
@@ -84,7 +84,7 @@ def test_a_tenant_outage_is_transient_with_its_wait(fresh: Chain) -> None:
 
 def test_an_identity_the_endpoint_does_not_serve_is_a_configuration_error(fresh: Chain) -> None:
     unknown = fresh.partner._replace(identity_client_id="12121212-1212-4212-8212-121212121212")
-    tokens = token_provider(unknown)
+    tokens = token_provider(unknown, wait=OUTCOME_WAIT)
     with pytest.raises(AssertionUnavailableError) as failed:
         tokens.get()
     assert failed.value.transient is False
@@ -97,7 +97,7 @@ def test_an_unreachable_identity_endpoint_is_transient(
     fresh: Chain, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token")
-    tokens = token_provider(fresh.partner)
+    tokens = token_provider(fresh.partner, wait=OUTCOME_WAIT)
     with pytest.raises(AssertionUnavailableError) as failed:
         tokens.get()
     assert failed.value.transient is True

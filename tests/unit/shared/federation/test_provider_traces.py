@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from shared.federation import TokenExchangeRefusedError, token_provider
 from shared.tracing import using
-from tests.support.federation_chain import Chain
+from tests.support.federation_chain import OUTCOME_WAIT, Chain
 
 OTHER_SUBJECT = "12121212-1212-4212-8212-121212121212"
 
@@ -51,7 +51,7 @@ def attributes(span: ReadableSpan) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_a_miss_a_hit_a_forced_refresh_and_a_refusal(fresh: Chain) -> None:
-    tokens = token_provider(fresh.partner)
+    tokens = token_provider(fresh.partner, wait=OUTCOME_WAIT)
     with unscrubbed() as exporter:
         first = tokens.get()
         tokens.get()
@@ -60,7 +60,7 @@ def test_a_miss_a_hit_a_forced_refresh_and_a_refusal(fresh: Chain) -> None:
         client = fresh.partner.app_client_id
         (current,) = directory.registration(client).federated
         directory.set_federated(client, replace(current, subject=OTHER_SUBJECT))
-        refused = token_provider(fresh.partner)
+        refused = token_provider(fresh.partner, wait=OUTCOME_WAIT)
         with pytest.raises(TokenExchangeRefusedError) as failure:
             refused.get()
         spans = list(exporter.get_finished_spans())
