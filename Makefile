@@ -90,6 +90,10 @@ ORDER_SLICE := tests/faults/test_fault_run.py tests/integration/test_dependency_
 # the stack tests); the floor sits under it by the room a random order needs, so adding code
 # without its tests fails make test. Raise it as the measured total rises.
 COVERAGE := $(PY) -m coverage
+# The stack phase measures the processes its tests start (the hosts running the app, the
+# emulators), not the pytest workers, whose own tracing was most of coverage's cost there
+# (tests/support/subprocess_coverage.py); the no-stack phase traces its tests' own process.
+STACK_COVERAGE := --cover-subprocesses pyproject.toml
 # Each phase ends with its slowest tests, so a run that grows shows where the time went.
 SLOWEST := --durations=15 --durations-min=5
 COVERAGE_FLOOR := 92
@@ -118,7 +122,7 @@ integration: $(VENV)/.installed node_modules/.installed
 test: lint typecheck
 	$(COVERAGE) erase
 	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(BUDGET) $(LINTED) $(PYTEST_ARGS) $(none_is_fine)
-	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(COVERAGE) run -m pytest -m stack $(STACK_PARALLEL) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
+	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(PY) -m pytest -m stack $(STACK_PARALLEL) $(STACK_COVERAGE) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=$(FAULT_JOBS) $(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) report --skip-covered --sort=cover

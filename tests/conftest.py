@@ -23,6 +23,7 @@ pytest_plugins = (
     "tests.support.ordering",
     "tests.support.budget",
     "tests.support.grouping",
+    "tests.support.subprocess_coverage",
     "pytester",
 )
 
