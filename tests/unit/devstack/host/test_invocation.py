@@ -32,17 +32,23 @@ from devstack.host.invocation import (
     TriggerValue,
 )
 
-RELEASE = threading.Event()
-CALLS: list[str] = []
+
+class Calls(list[str]):
+    """What one test's functions did, and the event its blocking function waits for: each test
+    has its own, so a function a timed-out test abandoned cannot write into the next one's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
 
 
-def build() -> dict[str, IndexedFunction]:
+def build(calls: Calls) -> dict[str, IndexedFunction]:
     app = func.FunctionApp()
 
     @app.timer_trigger(arg_name="t", schedule="0 0 0 1 1 *")
     def blocks(t: func.TimerRequest) -> None:
-        RELEASE.wait(10)
-        CALLS.append("blocks finished")
+        calls.release.wait(10)
+        calls.append("blocks finished")
 
     @app.timer_trigger(arg_name="t", schedule="0 0 0 1 1 *")
     def returns(t: func.TimerRequest) -> int:
@@ -53,7 +59,7 @@ def build() -> dict[str, IndexedFunction]:
     @app.queue_output(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
     def flaky(t: func.TimerRequest, msg: func.Out[str], context: func.Context) -> None:
         msg.set(f"attempt {context.retry_context.retry_count}")
-        CALLS.append(f"flaky {context.retry_context.retry_count}")
+        calls.append(f"flaky {context.retry_context.retry_count}")
         if context.retry_context.retry_count < 2:
             raise RuntimeError("not yet")
 
@@ -74,39 +80,44 @@ def timer() -> TriggerValue:
 
 
 @pytest.fixture
-def invoker(tmp_path: Path) -> Iterator[tuple[Invoker, Recorder]]:
+def calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture
+def invoker(tmp_path: Path, calls: Calls) -> Iterator[tuple[Invoker, Recorder]]:
     recorder = Recorder()
     invoker = Invoker(app_dir=tmp_path, bindings=recorder, timeout=0.5)
-    CALLS.clear()
-    RELEASE.clear()
     yield invoker, recorder
-    RELEASE.set()
+    calls.release.set()
     invoker.shutdown()
 
 
 def test_timeout_fails_the_invocation(
-    invoker: tuple[Invoker, Recorder], caplog: pytest.LogCaptureFixture
+    invoker: tuple[Invoker, Recorder], calls: Calls, caplog: pytest.LogCaptureFixture
 ) -> None:
     run, _ = invoker
     with pytest.raises(FunctionTimeoutError, match=r"Timeout value of 00:00:00\.5000000"):
-        run.run(build()["blocks"], timer(), reason="test")
+        run.run(build(calls)["blocks"], timer(), reason="test")
     assert "exceeded by function 'Functions.blocks'" in caplog.text
     assert "Executed 'Functions.blocks' (Failed" in caplog.text
-    assert CALLS == []  # abandoned, still waiting
+    assert calls == []  # abandoned, still waiting
 
 
-def test_a_value_without_return_binding_fails(invoker: tuple[Invoker, Recorder]) -> None:
+def test_a_value_without_return_binding_fails(
+    invoker: tuple[Invoker, Recorder], calls: Calls
+) -> None:
     run, _ = invoker
     with pytest.raises(InvocationError):
-        run.run(build()["returns"], timer(), reason="test")
+        run.run(build(calls)["returns"], timer(), reason="test")
 
 
 def test_retries_and_outputs_of_the_successful_attempt_only(
-    invoker: tuple[Invoker, Recorder], caplog: pytest.LogCaptureFixture
+    invoker: tuple[Invoker, Recorder], calls: Calls, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="devstack.host")
     run, recorder = invoker
-    run.run(build()["flaky"], timer(), reason="test")
-    assert CALLS == ["flaky 0", "flaky 1", "flaky 2"]
+    run.run(build(calls)["flaky"], timer(), reason="test")
+    assert calls == ["flaky 0", "flaky 1", "flaky 2"]
     assert recorder.writes == [("msg", "attempt 2")]
     assert caplog.text.count("before retrying function execution") == 2

@@ -37,29 +37,35 @@ from devstack.host.queuewatcher import QueueWatcher
 from tests.support.waiting import eventually
 from tests.unit.devstack.host.fakequeue import FakeQueue, FakeQueueService
 
-SEEN: list[str] = []
-RUNNING: list[str] = []
-PEAK: list[int] = [0]
-GATE = threading.Event()
-STATE = threading.Lock()
+
+class World:
+    """What one test's functions saw and did: each test has its own, so an invocation left
+    running by an earlier test cannot write into a later one's."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.running: list[str] = []
+        self.peak = 0
+        self.gate = threading.Event()
+        self.state = threading.Lock()
 
 
-def functions() -> dict[str, IndexedFunction]:
+def functions(world: World) -> dict[str, IndexedFunction]:
     app = func.FunctionApp()
 
     @app.queue_trigger(arg_name="msg", queue_name="wake", connection="AzureWebJobsStorage")
     def woken(msg: str) -> None:
-        SEEN.append(msg)
+        world.seen.append(msg)
 
     @app.queue_trigger(arg_name="msg", queue_name="busy", connection="AzureWebJobsStorage")
     def busy(msg: str) -> None:
-        with STATE:
-            RUNNING.append(msg)
-            PEAK[0] = max(PEAK[0], len(RUNNING))
+        with world.state:
+            world.running.append(msg)
+            world.peak = max(world.peak, len(world.running))
         if msg.startswith("hold"):
-            GATE.wait(30)
-        with STATE:
-            RUNNING.remove(msg)
+            world.gate.wait(30)
+        with world.state:
+            world.running.remove(msg)
 
     @app.route(route="send")
     @app.queue_output(arg_name="out", queue_name="wake", connection="AzureWebJobsStorage")
@@ -87,14 +93,15 @@ def service() -> FakeQueueService:
 
 
 @pytest.fixture
-def invoker(tmp_path: Path, service: FakeQueueService) -> Iterator[Invoker]:
-    SEEN.clear()
-    RUNNING.clear()
-    PEAK[0] = 0
-    GATE.clear()
+def world() -> World:
+    return World()
+
+
+@pytest.fixture
+def invoker(tmp_path: Path, service: FakeQueueService, world: World) -> Iterator[Invoker]:
     invoker = Invoker(app_dir=tmp_path)
     yield invoker
-    GATE.set()
+    world.gate.set()
     invoker.shutdown()
 
 
@@ -131,12 +138,12 @@ def backing_off(
 
 
 def test_a_message_from_the_hosts_own_output_binding_ends_the_back_off(
-    invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch
+    invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch, world: World
 ) -> None:
     """The host's queue output binding writing to the listener's queue wakes it at once,
     so the message runs well within the test's bound (without the wake-up it would wait
     for that poll)."""
-    found = functions()
+    found = functions(world)
     with backing_off(found["woken"], invoker, service, monkeypatch) as (watcher, wake):
         bindings = HostBindings(
             clients=FakeClients(service), queue_encoding="base64", queue_watcher=watcher
@@ -144,22 +151,22 @@ def test_a_message_from_the_hosts_own_output_binding_ends_the_back_off(
         sender = found["sender"]
         output = next(b for b in sender.bindings if b.type == "queue")
         bindings.write(output, "sent by the output binding", BindingData(method_name="sender"))
-        eventually(lambda: SEEN == ["sent by the output binding"], timeout=60)
+        eventually(lambda: world.seen == ["sent by the output binding"], timeout=60)
         assert wake.returned[:2] == [0, 1]  # the poll right after the wake-up found it
 
 
 def test_notify_reaches_only_the_listeners_of_that_queue(
-    invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch
+    invoker: Invoker, service: FakeQueueService, monkeypatch: pytest.MonkeyPatch, world: World
 ) -> None:
     """Registrations are per queue name: a message for another queue wakes nobody here."""
-    with backing_off(functions()["woken"], invoker, service, monkeypatch) as (watcher, wake):
+    with backing_off(functions(world)["woken"], invoker, service, monkeypatch) as (watcher, wake):
         watcher.notify("some-other-queue")
         watcher.notify("WAKE")  # queue names are case-insensitive (lower-cased by the host)
         eventually(lambda: len(wake.receives) == 2, timeout=60)
 
 
 def test_up_to_batch_size_plus_new_batch_threshold_run_at_once(
-    invoker: Invoker, service: FakeQueueService
+    invoker: Invoker, service: FakeQueueService, world: World
 ) -> None:
     """Defaults 16 + 8: the first batch of 16 runs, 8 of them finish, a second batch of 16
     is fetched while 8 still run: 24 at once, and no third batch while more than 8 run."""
@@ -171,7 +178,7 @@ def test_up_to_batch_size_plus_new_batch_threshold_run_at_once(
     options = QueueOptions()
     assert (options.batch_size, options.new_batch_threshold) == (16, 8)
     listener = QueueListener(
-        function=functions()["busy"],
+        function=functions(world)["busy"],
         credential=None,
         options=options,
         invoker=invoker,
@@ -179,12 +186,12 @@ def test_up_to_batch_size_plus_new_batch_threshold_run_at_once(
     )
     listener.start()
     try:
-        eventually(lambda: PEAK[0] == 24, timeout=60)
+        eventually(lambda: world.peak == 24, timeout=60)
         assert busy.receives == [16, 16]  # full batches, the third one waits
         assert len(busy.visible) == 48 - 32
-        GATE.set()
+        world.gate.set()
         eventually(lambda: len(busy.deleted) == 48, timeout=60)
-        assert PEAK[0] == 24
+        assert world.peak == 24
         assert all(count == 16 for count in busy.receives)
     finally:
         listener.stop()
