@@ -121,8 +121,11 @@ test fast unit integration: export PYTHONDONTWRITEBYTECODE :=
 # Three workers stealing each other's queued tests finish first: many of these tests wait on a
 # subprocess, a browser or a local server, and no module fixture here costs seconds.
 FAST_PARALLEL := -n 3 --dist worksteal
+# Folders that hold stack tests only are not even collected: each worker would import them
+# to deselect them (tests/unit/test_fast_selection.py holds them to that).
+STACK_ONLY := tests/integration tests/conformance tests/lifecycle tests/faults tests/products
 fast: setup
-	$(PY) -m pytest -m "not stack and not slow" $(FAST_PARALLEL) $(BUDGET) $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not stack and not slow" $(FAST_PARALLEL) $(addprefix --ignore=,$(STACK_ONLY)) $(BUDGET) $(PYTEST_ARGS)
 
 unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

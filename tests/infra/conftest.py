@@ -8,6 +8,7 @@ fix in the message, never a silent skip: an unchecked template must not look gre
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -34,12 +35,50 @@ def _require_infra_venv() -> None:
         )
 
 
+DUMP_SCRIPT = Path(__file__).with_name("infra_dump.py")
+CACHE_ENTRY = "infra/dump"
+
+
+def dump_inputs() -> list[Path]:
+    """Every file the dump reads or depends on: the script, the parser's pins, the Bicep
+    files, azure.yaml and the workflows (infra_dump.py's own lists)."""
+    files = [DUMP_SCRIPT, ROOT / "requirements-infra.txt", ROOT / "azure.yaml"]
+    files += sorted(INFRA.rglob("*.bicep"))
+    files += sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+    return [path for path in files if path.is_file()]
+
+
+def digest_of(paths: list[Path], root: Path) -> str:
+    """A digest of each file's path (under ``root``) and bytes."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def dump_key() -> str:
+    """The digest of every input of the dump: equal keys, equal dumps."""
+    return digest_of(dump_inputs(), ROOT)
+
+
 @pytest.fixture(scope="session")
-def dump() -> dict[str, Any]:
-    """Parsed Bicep trees and YAML documents (see infra_dump.py)."""
+def dump(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Parsed Bicep trees and YAML documents (see infra_dump.py).
+
+    Parsing every Bicep file takes a subprocess in the infra venv about 3 s, and each
+    pytest-xdist worker that runs an infra test needs the result: it is kept in pytest's
+    cache under a digest of every input (:func:`dump_key`), so a worker, or a run, that
+    finds the same inputs reads it instead."""
     _require_infra_venv()
+    cache = getattr(request.config, "cache", None)
+    key = dump_key()
+    kept = cache.get(CACHE_ENTRY, None) if cache is not None else None
+    if isinstance(kept, dict) and kept.get("key") == key:
+        cached: dict[str, Any] = kept["dump"]
+        return cached
     proc = subprocess.run(
-        [str(INFRA_PYTHON), str(Path(__file__).with_name("infra_dump.py")), str(ROOT)],
+        [str(INFRA_PYTHON), str(DUMP_SCRIPT), str(ROOT)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,6 +86,8 @@ def dump() -> dict[str, Any]:
     )
     assert proc.returncode == 0, f"infra_dump.py failed:\n{proc.stderr}"
     result: dict[str, Any] = json.loads(proc.stdout)
+    if cache is not None:
+        cache.set(CACHE_ENTRY, {"key": key, "dump": result})  # one entry, the latest inputs'
     return result
 
 

@@ -98,6 +98,7 @@ def test_entra_creates_the_registration_and_no_rotation_nor_grant_on_a_key(
     )
 
 
+@pytest.mark.slow
 def test_every_graph_resource_matches_the_extension_s_types(bicep: dict[str, Any]) -> None:
     texts = {path: (ROOT / path).read_text(encoding="utf-8") for path in bicep}
     findings = [f for f in bc.check_all(bicep, texts) if f.path == FILE]

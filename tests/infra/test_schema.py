@@ -167,6 +167,7 @@ def test_the_check_fails_on_a_broken_copy_naming_file_and_line(
     )
 
 
+@pytest.mark.slow
 def test_the_broken_copy_reports_nothing_else(
     broken_copy: tuple[Path, list[bc.Finding]],
 ) -> None:

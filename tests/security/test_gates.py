@@ -67,6 +67,7 @@ def keyword_positive(draw: Callable[[], str] = lambda: secrets.token_urlsafe(24)
             return value
 
 
+@pytest.mark.slow
 def test_detect_secrets_fails_on_generated_positives(tmp_path: Path) -> None:
     key_value = keyword_positive()
     planted = {
@@ -97,6 +98,7 @@ def test_detect_secrets_exclusions_are_only_names_and_short_words(tmp_path: Path
     assert gates.run(gates.secrets_command([suspicious])).returncode == 1
 
 
+@pytest.mark.slow
 def test_detect_secrets_catches_a_thousand_generated_keys_in_a_row(tmp_path: Path) -> None:
     """The positive of the gate test, drawn 1,000 times from a seeded generator (a repeatable
     run) and scanned in one file: every line is a keyword finding."""

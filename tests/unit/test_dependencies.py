@@ -67,6 +67,7 @@ def code_files() -> list[Path]:
     return [path for path in files if "__pycache__" not in path.parts]
 
 
+@pytest.mark.slow
 def test_every_import_follows_the_dependency_direction() -> None:
     files = code_files()
     assert len(files) > 80, "too few modules found to be meaningful"

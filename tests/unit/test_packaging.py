@@ -225,6 +225,7 @@ def test_requirements_txt_holds_what_the_deployed_app_imports_and_nothing_else()
     assert LOCAL_ONLY.keys() <= imported.keys(), "no longer imported: drop it from LOCAL_ONLY"
 
 
+@pytest.mark.slow
 def test_the_check_finds_a_dependency_that_only_a_tool_imports() -> None:
     """devstack's web stack is a dependency of no deployed module: the check would see it."""
     imported = distributions_imported_by("devstack")
@@ -276,6 +277,7 @@ def test_the_distribution_holds_the_products_and_their_library_only() -> None:
     }
 
 
+@pytest.mark.slow
 def test_no_product_loads_what_only_the_app_s_start_up_loads() -> None:
     """What the product extras leave out is reached by none of the products' modules."""
     reached = []

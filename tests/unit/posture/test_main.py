@@ -35,6 +35,7 @@ def _cli(
     )
 
 
+@pytest.mark.slow
 def test_cli_gate_exits_1_on_a_failure_at_the_threshold_and_0_below_it() -> None:
     keyed = ss.storage_connection_string_planted(random.Random("cli")).text
     seeded = {**LOADED, "AzureWebJobsStorage": keyed}
@@ -95,6 +96,7 @@ def test_a_default_waivers_file_in_the_directory_is_read_and_a_bad_one_is_a_usag
     assert "posture-waivers.toml, waiver 1: scope, reason, owner, expires missing" in bad.stderr
 
 
+@pytest.mark.slow
 def test_sarif_and_junit_are_formats_of_the_cli() -> None:
     sarif = _cli("--format", "sarif", "--rule", "RT-CRED-FALLBACK", extra_env=LOADED)
     assert json.loads(sarif.stdout)["version"] == "2.1.0"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import importlib
 import inspect
 import json
@@ -63,6 +64,18 @@ def http_functions() -> dict[str, Callable[..., Any]]:
     }
 
 
+@functools.cache
+def imports_of(name: str) -> tuple[str, ...] | None:
+    """The modules module ``name`` imports (None: ``name`` is not a module). Read once per
+    module: every HTTP function's walk crosses the same shared modules."""
+    try:
+        loaded = importlib.import_module(name)
+    except ImportError:
+        return None  # "from package import name": the name is not a module
+    source = inspect.getsource(loaded) if loaded.__file__ else ""
+    return tuple(target for _, target in imported_modules(source, name))
+
+
 def reached(module: str) -> set[str]:
     """The shipped modules ``module`` reaches through its imports, itself included."""
     seen: set[str] = set()
@@ -71,13 +84,11 @@ def reached(module: str) -> set[str]:
         name = pending.pop()
         if name in seen or name.split(".")[0] not in SHIPPED:
             continue
-        try:
-            loaded = importlib.import_module(name)
-        except ImportError:
-            continue  # "from package import name": the name is not a module
+        targets = imports_of(name)
+        if targets is None:
+            continue
         seen.add(name)
-        source = inspect.getsource(loaded) if loaded.__file__ else ""
-        pending += [target for _, target in imported_modules(source, name)]
+        pending += targets
     return seen
 
 

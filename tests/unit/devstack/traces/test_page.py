@@ -51,6 +51,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, SpanStore]]:
         yield f"{base}/devstack/traces", store
 
 
+@pytest.mark.slow
 def test_the_waterfall_reads_as_the_trace_happened(
     browser: Browser, served: tuple[str, SpanStore], tmp_path: Path
 ) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from migrate.fix.rolesmodule import Need, render
 from migrate.roles import ROLE_IDS, for_binding
 from tests.infra import bicep_check
@@ -62,6 +64,7 @@ def needs() -> list[Need]:
     ]
 
 
+@pytest.mark.slow
 def test_the_module_parses_and_its_resources_match_the_sdk_models(tmp_path: Path) -> None:
     text, rows = render(needs())
     infra = tmp_path / "infra"

@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from posture.report.page import CONTENT_SECURITY_POLICY, to_html
 from posture.waivers import Waiver
 from tests.support.browser import render
@@ -82,6 +84,7 @@ def test_chromium_renders_the_worst_first_with_waivers_visible_and_nothing_refus
     assert 'href="https://learn.microsoft.com/' in dom
 
 
+@pytest.mark.slow
 def test_the_policy_refuses_what_a_value_could_smuggle_in(tmp_path: Path) -> None:
     """The generated positive of the check above: a script in the page is refused and logged."""
     page = to_html(sample_report()).replace("</body>", "<script>document.title='x'</script></body>")

@@ -33,9 +33,9 @@ def session(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
-    "workers",
-    [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist", marks=pytest.mark.slow)],
+    "workers", [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
 )
 def test_only_what_make_fast_runs_is_named(
     session: pytest.Pytester, workers: tuple[str, ...]
@@ -49,6 +49,7 @@ def test_only_what_make_fast_runs_is_named(
     assert "test_marked_stack" not in out.split("make fast's budget")[1]
 
 
+@pytest.mark.slow
 def test_without_the_option_nothing_is_said(session: pytest.Pytester) -> None:
     result = session.runpytest(*PLUGIN)
     result.assert_outcomes(passed=3)

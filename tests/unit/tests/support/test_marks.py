@@ -64,6 +64,7 @@ def collected(pytester: pytest.Pytester, *args: str) -> list[str]:
     return sorted(line.split("::")[1] for line in result.outlines if "::" in line)
 
 
+@pytest.mark.slow
 def test_a_test_is_marked_by_the_fixtures_it_requests_directly_or_not(
     session: pytest.Pytester,
 ) -> None:

@@ -33,6 +33,7 @@ def modules_stay_together(names: list[str]) -> bool:
     return changes == len(MODULES) - 1
 
 
+@pytest.mark.slow
 def test_without_the_option_the_order_is_the_declared_one(session: pytest.Pytester) -> None:
     assert order(session)[0] == DECLARED
 
@@ -43,6 +44,7 @@ def test_reverse_turns_modules_and_their_tests_round(session: pytest.Pytester) -
     assert "test order: reverse" in header
 
 
+@pytest.mark.slow
 def test_a_seed_gives_one_order_every_time_with_modules_kept_together(
     session: pytest.Pytester,
 ) -> None:
@@ -55,6 +57,7 @@ def test_a_seed_gives_one_order_every_time_with_modules_kept_together(
     assert len(others | {tuple(first), tuple(DECLARED)}) > 2, "the seed changes nothing"
 
 
+@pytest.mark.slow
 def test_without_a_seed_one_is_drawn_and_printed_to_repeat_the_run(
     session: pytest.Pytester,
 ) -> None:
