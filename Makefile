@@ -60,10 +60,11 @@ typecheck: setup
 	$(VENV)/bin/mypy .
 
 # Tests. Those that need no stack (the `stack` marker comes from the fixtures a test requests,
-# tests/support/marks.py) run on every core, each module's tests on one worker (its fixtures
-# are made once). pytest answers 5 when a selection holds no test, as when PYTEST_ARGS names
-# tests of one kind: not a failure of make test.
-TEST_WORKERS ?= 2
+# tests/support/marks.py) run on three workers, one more than the standard machine's cores
+# (many wait on a subprocess, a browser or a local server: 4:24 against 5:10 on two), each
+# module's tests on one worker (its fixtures are made once). pytest answers 5 when a
+# selection holds no test, as when PYTEST_ARGS names tests of one kind: not a failure.
+TEST_WORKERS ?= 3
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 # The stack tests mostly wait on their stacks, so they run on three workers: the modules that
 # share a session stack on one (the devstack's, the rehearsal's: each is started once), the
