@@ -61,7 +61,8 @@ typecheck: setup
 
 # Tests. Those that need no stack (the `stack` marker comes from the fixtures a test requests,
 # tests/support/marks.py) run on three workers, one more than the standard machine's cores
-# (many wait on a subprocess, a browser or a local server: 4:24 against 5:10 on two), each
+# (many wait on a subprocess, a browser or a local server: 4:24 on three, 5:10 on two on a
+# clean clone that compiled as it went), each
 # module's tests on one worker (its fixtures are made once). pytest answers 5 when a
 # selection holds no test, as when PYTEST_ARGS names tests of one kind: not a failure.
 TEST_WORKERS ?= 3
