@@ -135,7 +135,10 @@ unit: setup
 integration: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test: lint typecheck
+# Lint and types first, side by side: each is one process on one core (82 s one after the
+# other on a clean clone, 54 s together).
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck
 	$(COVERAGE) erase
 	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(BUDGET) $(LINTED) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(PY) -m pytest -m stack $(STACK_PARALLEL) $(STACK_COVERAGE) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
