@@ -5,7 +5,7 @@ rotations take turns, ``_partnerkeys`` speaks the partner's key-management API, 
 keeps what the posture checker reports (never a key), ``_flow`` is the dual-key rotation
 itself and ``_config`` its settings; ``_wiring`` builds them once per process, with the
 vault and Storage clients of :mod:`shared.vault` and :mod:`shared.storage`. Only the
-settings are imported with the package (the app's start-up reads them); every other name
+settings are imported with the package (the rotation app's start-up reads them); every other name
 is imported when first used, so indexing the app loads neither azure-core nor the rest.
 """
 
@@ -15,7 +15,6 @@ from shared._lazy import lazy_names
 from shared.queues import EVENTS_QUEUE
 from shared.rotation._config import (
     RotationConfig,
-    hosted_functions,
     load_rotation_config,
 )
 
@@ -67,7 +66,6 @@ __all__ = [
     "StateStore",
     "Trigger",
     "VaultWriteError",
-    "hosted_functions",
     "load_rotation_config",
     "parse_event",
     "parse_message",

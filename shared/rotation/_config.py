@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.settings import (
-    APP_FUNCTIONS,
     KEY_VAULT_URI,
     PARTNER_API_KEY_HEADER,
     PARTNER_API_KEY_SECRET_NAME,
@@ -51,11 +50,6 @@ class RotationConfig:
     connect_timeout: float
     read_timeout: float
     deadline: float
-
-
-def hosted_functions(environ: Mapping[str, str] | None = None) -> str:
-    """``all``, ``api`` or ``rotation``: which functions this app registers."""
-    return APP_FUNCTIONS.get(os.environ if environ is None else environ)
 
 
 def load_rotation_config(environ: Mapping[str, str] | None = None) -> RotationConfig:
