@@ -1,11 +1,19 @@
 """The registered secret values (in all their encodings) and the regexes that find them.
 
 :mod:`shared.redaction` registers every value a :class:`~shared.redaction.Secret` wraps and
-asks this registry where such values sit in a text. Compiling one regex over every form is
-the fast way to match, but compiling is slow for thousands of forms, so new forms go into a
-small regex of their own and regexes of similar size are merged, as in a binary counter: a
-registration costs amortised O(log n) recompiles and a search runs O(log n) regexes.
-Compilation happens lazily, on the first search after registrations.
+asks this registry where such values sit in a text. A regex finds where a form may start,
+and the forms that start with what it found are compared there in full. The regex holds
+each form's first :data:`KEY` characters only: a form is as long as its value or longer
+(an 800-byte token's forms are 40,000 characters together, 4,000 as keys), and compiling
+is what costs, about a second per 300,000 characters of pattern.
+
+Compiling one regex over every key is the fast way to match, but slow for thousands of
+them, so new keys go into a small regex of their own and regexes of similar size are
+merged, as in a binary counter, up to :data:`MAX_LEVEL` keys: a registration costs
+amortised O(log n) recompiles and never one of more than ``MAX_LEVEL`` keys, so a process
+that registers a new token every hour for weeks does not stall its logging for seconds
+while one regex over all of them compiles. Compilation happens lazily, on the first search
+after registrations.
 
 The registry holds every registered value in clear, so it keeps them out of reach the way a
 ``Secret`` does: its attributes cannot be read from outside (``"{0._known}".format(...)``
@@ -31,6 +39,12 @@ MIN_SECRET_LENGTH: Final = 8
 #: compiles them all), so a cut from the middle is caught from 15 characters on.
 WINDOW: Final = 12
 WINDOW_STEP: Final = 4
+#: How much of each form the regexes hold: enough that a candidate is rarely anything but
+#: a registered form (every cut of :data:`WINDOW` characters is a key whole).
+KEY: Final = WINDOW + WINDOW_STEP
+#: The most keys one regex holds: about 0.3 s to compile on one core (about 30 tokens'
+#: forms); past it, regexes are not merged and a search runs one more of them.
+MAX_LEVEL: Final = 8192
 _Trie = dict[str, "_Trie"]
 _get: Final = object.__getattribute__  # the one way in, for this module's own code
 
@@ -38,11 +52,15 @@ _get: Final = object.__getattribute__  # the one way in, for this module's own c
 class Registry:
     """Registered forms and their regexes; thread-safe. Use :meth:`add` and :meth:`spans`."""
 
-    __slots__ = ("_known", "_levels", "_lock", "_patterns", "_pending")
+    __slots__ = ("_by_key", "_keys", "_known", "_levels", "_lock", "_patterns", "_pending")
 
     def __init__(self) -> None:
         object.__setattr__(self, "_lock", threading.Lock())
         object.__setattr__(self, "_known", set())
+        # Each key's forms, longest first; a tuple replaced whole, so a search reads it
+        # without the lock.
+        object.__setattr__(self, "_by_key", {})
+        object.__setattr__(self, "_keys", set())  # keys pending or in a regex
         object.__setattr__(self, "_pending", set())
         object.__setattr__(self, "_levels", [])
         object.__setattr__(self, "_patterns", ())
@@ -71,7 +89,14 @@ class Registry:
             known: set[str] = _get(self, "_known")
             new = {fold(form) for form in forms} - known
             known |= new
-            _get(self, "_pending").update(new)
+            by_key: dict[str, tuple[str, ...]] = _get(self, "_by_key")
+            keys: set[str] = _get(self, "_keys")
+            for form in new:
+                key = form[:KEY]
+                by_key[key] = tuple(sorted((*by_key.get(key, ()), form), key=len, reverse=True))
+                if key not in keys:
+                    keys.add(key)
+                    _get(self, "_pending").add(key)
 
     def generation(self) -> int:
         """A number that grows with every registration of a new form: a text found clean at
@@ -81,14 +106,27 @@ class Registry:
             return len(_get(self, "_known"))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where registered forms sit in ``text``, sorted; overlapping matches all reported."""
+        """Where registered forms sit in ``text``, sorted; overlapping matches all reported
+        (at each offset, the longest form that starts there)."""
         folded = fold(text)
-        return sorted(m.span(1) for p in _patterns(self) for m in p.finditer(folded))
+        by_key: dict[str, tuple[str, ...]] = _get(self, "_by_key")
+        ends: dict[int, int] = {}
+        for pattern in _patterns(self):
+            for match in pattern.finditer(folded):
+                start = match.start()
+                if start not in ends and (end := _longest(folded, start, by_key)):
+                    ends[start] = end
+        return sorted(ends.items())
 
     def holds(self, text: str) -> bool:
         """Whether any registered form occurs in ``text``, in any letter case."""
         folded = fold(text)
-        return any(p.search(folded) for p in _patterns(self))
+        by_key: dict[str, tuple[str, ...]] = _get(self, "_by_key")
+        return any(
+            _longest(folded, match.start(), by_key)
+            for pattern in _patterns(self)
+            for match in pattern.finditer(folded)
+        )
 
 
 def fold(text: str) -> str:
@@ -109,18 +147,39 @@ def _patterns(registry: Registry) -> tuple[re.Pattern[str], ...]:
         with _get(registry, "_lock"):
             pending: set[str] = _get(registry, "_pending")
             if pending:
-                level = set(pending)
+                ordered = sorted(pending)
                 pending.clear()
                 levels: list[tuple[set[str], re.Pattern[str]]] = _get(registry, "_levels")
-                while levels and len(levels[-1][0]) <= 2 * len(level):
-                    level = levels.pop()[0] | level
-                # A look-ahead reports a match at every offset, so values that overlap in
-                # the text are all found, not only the leftmost.
-                levels.append((level, re.compile(f"(?=({_trie_pattern(level)}))")))
+                for first in range(0, len(ordered), MAX_LEVEL):
+                    level = set(ordered[first : first + MAX_LEVEL])
+                    while (
+                        levels
+                        and len(levels[-1][0]) <= 2 * len(level)
+                        and len(levels[-1][0]) + len(level) <= MAX_LEVEL
+                    ):
+                        level = levels.pop()[0] | level
+                    # A look-ahead reports a match at every offset, so values that overlap
+                    # in the text are all found, not only the leftmost.
+                    levels.append((level, re.compile(f"(?=(?:{_trie_pattern(level)}))")))
                 re.purge()  # re's cache would keep the pattern's text (the values) readable
                 object.__setattr__(registry, "_patterns", tuple(p for _, p in levels))
     patterns: tuple[re.Pattern[str], ...] = _get(registry, "_patterns")
     return patterns
+
+
+def _longest(folded: str, start: int, by_key: dict[str, tuple[str, ...]]) -> int:
+    """The end of the longest registered form at ``start`` of ``folded``, or 0.
+
+    The regex found a key there; every key that is a prefix of the text at ``start`` is
+    looked up, longest first, and its forms compared in full. Keys shorter than
+    :data:`KEY` are whole forms, shorter than any form of a full key, so the first form
+    that matches is the longest."""
+    window = folded[start : start + KEY]
+    for length in range(len(window), MIN_SECRET_LENGTH - 1, -1):
+        for form in by_key.get(window[:length], ()):
+            if folded.startswith(form, start):
+                return start + len(form)
+    return 0
 
 
 def _trie_pattern(words: set[str]) -> str:
@@ -225,3 +284,9 @@ def _shifted_base64(raw: bytes) -> set[str]:
 def pattern_count(registry: Registry) -> int:
     """How many regexes a search runs (for tests of the merging)."""
     return len(_patterns(registry))
+
+
+def level_sizes(registry: Registry) -> list[int]:
+    """How many keys each regex holds (for tests of the cap on what one compile costs)."""
+    _patterns(registry)
+    return [len(level) for level, _ in _get(registry, "_levels")]
