@@ -96,7 +96,10 @@ class Outcome:
 
     def count(self, what: str, at: float, n: int = 1) -> None:
         if n:
-            self.per_second.setdefault(what, Counter())[int(at)] += n
+            seconds = self.per_second.get(what)
+            if seconds is None:  # not setdefault: it would build a Counter on every call
+                seconds = self.per_second[what] = Counter()
+            seconds[int(at)] += n
             self.totals[what] += n
 
     def peak_per_s(self, what: str) -> int:
