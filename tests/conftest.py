@@ -24,6 +24,7 @@ pytest_plugins = (
     "tests.support.budget",
     "tests.support.grouping",
     "tests.support.subprocess_coverage",
+    "tests.support.volume",
     "pytester",
 )
 

@@ -32,6 +32,7 @@ def test_a_scale_out_reads_the_key_once_per_instance(instances: int) -> None:
     assert outcome.refused == 0
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_the_vault_limit_is_first_exceeded_past_4000_instances_starting_together() -> None:
     """The model names N = 4,000 (a burst in one 10-s window); the simulation agrees at the
@@ -58,12 +59,14 @@ def refresh_waves() -> dict[float, int]:
     return busiest
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_without_jitter_the_refresh_repeats_the_scale_out(refresh_waves: dict[float, int]) -> None:
     """Caches filled together expire together: most of the 1,000 reads land in one 10 s."""
     assert refresh_waves[0.0] >= 700
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_jitter_spreads_the_refresh_as_the_model_says(refresh_waves: dict[float, int]) -> None:
     """With 20 % jitter the refreshes spread over about a minute; the busiest 10 s falls to
@@ -74,6 +77,7 @@ def test_jitter_spreads_the_refresh_as_the_model_says(refresh_waves: dict[float,
     assert refresh_waves[0.2] * 3 <= refresh_waves[0.0]
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # thousands of simulated instances: seconds of CPU
 def test_a_rotation_under_load_costs_one_read_and_one_refusal_per_instance() -> None:
     """1,000 instances at 300 jobs/s; the key rotates at 100 s. Each instance's next call is
@@ -88,6 +92,7 @@ def test_a_rotation_under_load_costs_one_read_and_one_refusal_per_instance() -> 
     assert outcome.busiest_10s("vault", since=100) <= worst, "the model is an upper bound"
 
 
+@pytest.mark.volume
 @pytest.mark.slow
 def test_steady_state_reads_match_the_model() -> None:
     """100 instances, a short TTL so that many lifetimes fit in the run: reads per 10 s after

@@ -290,6 +290,7 @@ def test_overlapping_values_registered_at_different_times_leave_no_tail() -> Non
     assert scrub(f"<{inner}>") == "<[REDACTED]>"
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_one_by_one_registration_keeps_few_regexes() -> None:
     rng = seeded_rng("levels")
@@ -300,6 +301,7 @@ def test_one_by_one_registration_keeps_few_regexes() -> None:
     assert pattern_count(_secret._REGISTRY) <= 2 * math.log2(known) + 1
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_many_registered_values_are_all_scrubbed(record_property) -> None:
     rng = seeded_rng("many")
@@ -315,6 +317,7 @@ def test_many_registered_values_are_all_scrubbed(record_property) -> None:
     assert not any(v in cleaned for v in chosen)
 
 
+@pytest.mark.volume
 @pytest.mark.slow  # hundreds of registered values, each compiled in: seconds of CPU
 def test_concurrent_registration_loses_nothing() -> None:
     values = [[key_value(seeded_rng("threads", t, i)) for i in range(25)] for t in range(8)]
@@ -351,6 +354,7 @@ def test_ordinary_text_and_info_kinds_pass_unchanged() -> None:
     assert scrub(connection) == connection
 
 
+@pytest.mark.volume
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_scrub_of_a_megabyte_completes(record_property) -> None:
