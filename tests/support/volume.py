@@ -1,10 +1,10 @@
 """``@pytest.mark.volume``: a test that runs, at scale, code its smaller siblings reach runs
 untraced under ``coverage run``.
 
-Such a test scrubs a megabyte, simulates thousands of instances or judges a bound of rows:
-it executes the same lines and branches as the small tests beside it, thousands of times
-over, and coverage.py's tracer pays on every one of them. Traced, the scale simulations
-took 26 s against 11 s, the bound-of-rows scans 9 s against 3 s. With the mark, the
+Such a test registers hundreds of secrets or simulates thousands of instances: it executes
+the same lines and branches as the small tests beside it, thousands of times over, and
+coverage.py's tracer pays on every one of them. Traced, the scale simulations took 26 s
+against 11 s. With the mark, the
 ``Coverage`` that ``coverage run`` started is stopped for the test's setup, call and
 teardown and started again after it; processes the test starts are measured as ever (their
 own coverage starts from the environment, not from this process). Outside ``coverage run``
@@ -12,6 +12,8 @@ the mark changes nothing.
 
 What the mark may not do is hide a line: ``make test`` holds the shipped packages to their
 floor with these tests untraced, so a line only a volume test reached would show as missed.
+A test that is the only one to reach a branch (the scan of a megabyte of adversarial text,
+the bound of log rows) is not a volume test, however long it runs.
 """
 
 from __future__ import annotations

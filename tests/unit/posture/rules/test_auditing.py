@@ -158,7 +158,6 @@ def _rows(count: int) -> list[Any]:
     return (rows * (count // len(rows) + 1))[:count]
 
 
-@pytest.mark.volume
 @pytest.mark.slow
 def test_exactly_the_bound_is_a_complete_scan(stub: StubCloud) -> None:
     from posture.sources import logs
@@ -168,7 +167,6 @@ def test_exactly_the_bound_is_a_complete_scan(stub: StubCloud) -> None:
     assert result.evidence[0] == {"rows": logs.MAX_ROWS, "truncated": False, "partial": False}
 
 
-@pytest.mark.volume
 @pytest.mark.slow
 def test_more_rows_than_the_bound_is_unknown_never_a_pass(stub: StubCloud) -> None:
     """The query asks for one row more than it scans, newest first: a row past the bound
@@ -185,7 +183,6 @@ def test_more_rows_than_the_bound_is_unknown_never_a_pass(stub: StubCloud) -> No
     assert f"take {logs.MAX_ROWS + 1}" in request["body"]["query"]
 
 
-@pytest.mark.volume
 @pytest.mark.slow
 def test_a_secret_past_the_bound_of_a_truncated_scan_still_fails(stub: StubCloud) -> None:
     from posture.sources import logs

@@ -12,7 +12,14 @@ import random
 import pytest
 
 from shared.redaction import _registry
-from shared.redaction._registry import KEY, Registry, encodings, fold, level_sizes
+from shared.redaction._registry import (
+    KEY,
+    Registry,
+    encodings,
+    fold,
+    level_sizes,
+    pattern_count,
+)
 from tests.support.redaction_values import SEED, key_value, seeded_rng
 
 
@@ -94,10 +101,15 @@ def test_no_regex_holds_more_keys_than_the_cap_and_every_value_is_still_found(
 def test_without_the_cap_the_regexes_merge_as_a_binary_counter() -> None:
     rng = seeded_rng("registry-levels")
     registry = Registry()
+    known: set[str] = set()
     for _ in range(64):
-        registry.add(encodings(key_value(rng)))
+        forms = encodings(key_value(rng))
+        known |= {fold(form) for form in forms}
+        registry.add(forms)
         registry.holds("compile what is pending")
     sizes = level_sizes(registry)
+    assert pattern_count(registry) == len(sizes)
+    assert len(registry) == len(known)
     assert sum(sizes) <= _registry.MAX_LEVEL  # the cap is not what shaped these
     assert len(sizes) <= 2 * math.log2(sum(sizes)) + 1, sizes
 

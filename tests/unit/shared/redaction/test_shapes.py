@@ -272,7 +272,6 @@ def _adversarial() -> dict[str, Callable[[], str]]:
     }
 
 
-@pytest.mark.volume
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", sorted(_adversarial()))
