@@ -48,7 +48,10 @@ class _Side:
 
     def small(self, index: int) -> None:
         self.queue.send_message(f"{self.prefix}-{index}")
-        for message in self.queue.receive_messages(max_messages=1):
+        # Hidden for five minutes, not the service's 30 s: Azurite's queue sweep stalls it for
+        # tens of seconds once thousands of messages went (docs/performance.md, "Misses"), and
+        # a message that came back meanwhile would be taken again, its first delete a 404.
+        for message in self.queue.receive_messages(max_messages=1, visibility_timeout=300):
             self.queue.delete_message(message)
         name = f"{self.prefix}/small-{index}"
         self.container.upload_blob(name, SMALL, overwrite=True)
