@@ -62,9 +62,9 @@ typecheck: setup
 # Tests. Those that need no stack (the `stack` marker comes from the fixtures a test requests,
 # tests/support/marks.py) run on three workers, one more than the standard machine's cores
 # (many wait on a subprocess, a browser or a local server: 4:24 on three, 5:10 on two on a
-# clean clone that compiled as it went), each
-# module's tests on one worker (its fixtures are made once). pytest answers 5 when a
-# selection holds no test, as when PYTEST_ARGS names tests of one kind: not a failure.
+# clean clone that compiled as it went), each module's tests on one worker (its fixtures are
+# made once). pytest answers 5 when a selection holds no test, as when PYTEST_ARGS names
+# tests of one kind: not a failure.
 TEST_WORKERS ?= 3
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 # The stack tests mostly wait on their stacks, so they run on three workers: the modules that
@@ -88,9 +88,9 @@ ORDER_SLICE := tests/faults/test_fault_run.py tests/integration/test_dependency_
 	tests/integration/test_hostile_partner.py
 # Coverage of every process the tests start, held to a floor for the shipped packages
 # (statements and branches together; [tool.coverage] in pyproject.toml). A whole make test
-# reaches 94.1 to 94.6% of blueprints/, shared/ and posture/ (the blueprints mostly in the hosts of
-# the stack tests); the floor sits under it by the room a random order needs, so adding code
-# without its tests fails make test. Raise it as the measured total rises.
+# reaches 94.1 to 94.6% of blueprints/, shared/ and posture/ (the blueprints mostly in the
+# hosts of the stack tests); the floor sits under it by the room a random order needs, so
+# adding code without its tests fails make test. Raise it as the measured total rises.
 COVERAGE := $(PY) -m coverage
 # The stack phase measures the processes its tests start (the hosts running the app, the
 # emulators), not the pytest workers, whose own tracing was most of coverage's cost there

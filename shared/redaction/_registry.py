@@ -52,15 +52,14 @@ _get: Final = object.__getattribute__  # the one way in, for this module's own c
 class Registry:
     """Registered forms and their regexes; thread-safe. Use :meth:`add` and :meth:`spans`."""
 
-    __slots__ = ("_by_key", "_keys", "_known", "_levels", "_lock", "_patterns", "_pending")
+    __slots__ = ("_by_key", "_known", "_levels", "_lock", "_patterns", "_pending")
 
     def __init__(self) -> None:
         object.__setattr__(self, "_lock", threading.Lock())
         object.__setattr__(self, "_known", set())
-        # Each key's forms, longest first; a tuple replaced whole, so a search reads it
-        # without the lock.
+        # Each key (pending or in a regex) and its forms, longest first; a tuple replaced
+        # whole, so a search reads it without the lock.
         object.__setattr__(self, "_by_key", {})
-        object.__setattr__(self, "_keys", set())  # keys pending or in a regex
         object.__setattr__(self, "_pending", set())
         object.__setattr__(self, "_levels", [])
         object.__setattr__(self, "_patterns", ())
@@ -90,13 +89,11 @@ class Registry:
             new = {fold(form) for form in forms} - known
             known |= new
             by_key: dict[str, tuple[str, ...]] = _get(self, "_by_key")
-            keys: set[str] = _get(self, "_keys")
             for form in new:
                 key = form[:KEY]
-                by_key[key] = tuple(sorted((*by_key.get(key, ()), form), key=len, reverse=True))
-                if key not in keys:
-                    keys.add(key)
+                if key not in by_key:  # a new key: the next search compiles it in
                     _get(self, "_pending").add(key)
+                by_key[key] = tuple(sorted((*by_key.get(key, ()), form), key=len, reverse=True))
 
     def generation(self) -> int:
         """A number that grows with every registration of a new form: a text found clean at

@@ -4,11 +4,10 @@ untraced under ``coverage run``.
 Such a test registers hundreds of secrets or simulates thousands of instances: it executes
 the same lines and branches as the small tests beside it, thousands of times over, and
 coverage.py's tracer pays on every one of them. Traced, the scale simulations took 26 s
-against 11 s. With the mark, the
-``Coverage`` that ``coverage run`` started is stopped for the test's setup, call and
-teardown and started again after it; processes the test starts are measured as ever (their
-own coverage starts from the environment, not from this process). Outside ``coverage run``
-the mark changes nothing.
+against 11 s. With the mark, the ``Coverage`` that ``coverage run`` started is stopped for
+the test's setup, call and teardown and started again after it; processes the test starts
+are measured as ever (their own coverage starts from the environment, not from this
+process). Outside ``coverage run`` the mark changes nothing.
 
 What the mark may not do is hide a line: ``make test`` holds the shipped packages to their
 floor with these tests untraced, so a line only a volume test reached would show as missed.
