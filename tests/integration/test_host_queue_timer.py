@@ -44,7 +44,9 @@ def test_non_base64_message_is_poisoned_raw_without_running(hostapp: HostApp) ->
     eventually(lambda: raw in _poison_contents(hostapp, "hostapp-ok"))
     assert all(raw not in str(r["body"]) for r in hostapp.records("queue_ok"))
     # The copy goes to the poison queue first and the message is deleted after it, as the
-    # Storage Queues extension moves a poison message: the delete may still be on its way.
+    # Storage Queues extension moves a poison message (azure-sdk-for-net,
+    # Microsoft.Azure.WebJobs.Extensions.Storage.Queues, QueueProcessor.HandlePoisonMessageAsync):
+    # the delete may still be on its way.
     eventually(lambda: _drained(hostapp, "hostapp-ok"))
 
 
