@@ -31,7 +31,7 @@ def run_concurrently(call: Callable[[int], None], *, count: int, concurrency: in
         try:
             call(index)
         except Exception as exc:
-            errors.append(type(exc).__name__)
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
         latencies[index] = time.perf_counter() - started
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-load")

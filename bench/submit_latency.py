@@ -6,7 +6,9 @@ side is ``submit_job`` called in this process as the Python worker calls it
 enqueue made directly with ``requests`` and the Storage SDK, on the same threads and the
 same stack (:mod:`bench.submit_floors`). Beside them, for the local experience, the
 devstack host's own hop: a no-op function through the host (``bench/noop.py``), and
-``POST /api/jobs`` through the host (P4h).
+``POST /api/jobs`` through the host (P4h). P4f, reported, holds the handler to the
+same floor with its clients built as the app's are (the environment's proxies and CA
+bundle read once, :mod:`shared.httpenv`): what the app adds to the three calls.
 
 P4x, on request only (``--only P4x``), holds the handler and the other crash-safe ways of
 submitting that were measured to the same floor: an outbox marker written and deleted
@@ -37,7 +39,7 @@ from bench.load import JobPoster, run_concurrently
 from bench.noop import ROUTE as NOOP_ROUTE
 from bench.report import Row
 from bench.stats import Summary
-from bench.submit_floors import Floor, MarkerFloor, MessageFirstFloor
+from bench.submit_floors import EnvironmentOnceFloor, Floor, MarkerFloor, MessageFirstFloor
 from bench.submit_tracing import seconds_per_span_off, spans_per_submission, tracing_rows
 from shared import tracing
 
@@ -133,6 +135,7 @@ def submit_latency(bench: Bench) -> list[Row]:
     and P4h (the devstack host, reported)."""
     token = bench.stack.caller_token("Jobs.Submit", lifetime=7200)
     floor = Floor(bench)
+    floor_once = EnvironmentOnceFloor(bench)
     handler = InProcessHandler(bench.stack, token)
     traced_on = tracing.is_enabled()  # function_app started it from the stack's settings
     per_submission = spans_per_submission(handler)
@@ -143,6 +146,7 @@ def submit_latency(bench: Bench) -> list[Row]:
             "handler": handler,
             "handler_traced": handler,
             "floor": floor,
+            "floor_once": floor_once,
             "noop": _Poster(bench.stack.api, token, path=NOOP_ROUTE, expect=204),
             "host": _Poster(bench.stack.api, token),
         },
@@ -162,6 +166,20 @@ def submit_latency(bench: Bench) -> list[Row]:
                 goal_text(concurrency),
                 goal_met(concurrency, p50, p99),
                 {"app": asdict(app), "floor": asdict(base), "p99_ratio": p99},
+            )
+        )
+        once = summaries["floor_once"]
+        rows.append(
+            Row(
+                f"P4f.c{concurrency}",
+                f"the handler against the floor's clients built as the app's, "
+                f"concurrency {concurrency}",
+                _ms(app),
+                f"{_ms(once)} ({floor_once.describe})",
+                app.p50 / once.p50,
+                "reported",
+                None,
+                {"floor_once": asdict(once), "p99_ratio": app.p99 / once.p99},
             )
         )
         rows += tracing_rows(

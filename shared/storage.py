@@ -13,6 +13,9 @@ over a minute before an outage surfaces): three retries about 2, 4 and 8 s apart
 storage blip of a few seconds is ridden out and a longer outage answers 503 within ~15 s
 instead of holding an HTTP request for minutes. The rotation's state container, read and
 written with an identity of its own, gets the same retries (:func:`container_at`).
+
+Every client reads the environment's proxies and CA bundle once, when built, rather than on
+each request (:mod:`shared.httpenv`: a millisecond per request with a large environment).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ if TYPE_CHECKING:  # the Storage SDKs are imported on first use, not at indexing
 
     from shared.jobs import JobStore, Outbox
 
+from shared.httpenv import azure_client_keywords
 from shared.identity import get_credential
 from shared.queues import JOBS_ENCODING, poison_queue
 from shared.settings import get_settings
@@ -51,18 +55,16 @@ RETRY_OPTIONS: dict[str, Any] = {
 def blob_service() -> BlobServiceClient:
     from azure.storage.blob import BlobServiceClient
 
-    return BlobServiceClient(
-        get_settings().jobs_blob_service_uri, get_credential(), **RETRY_OPTIONS
-    )
+    uri = get_settings().jobs_blob_service_uri
+    return BlobServiceClient(uri, get_credential(), **RETRY_OPTIONS, **azure_client_keywords(uri))
 
 
 @functools.cache
 def queue_service() -> QueueServiceClient:
     from azure.storage.queue import QueueServiceClient
 
-    return QueueServiceClient(
-        get_settings().jobs_queue_service_uri, get_credential(), **RETRY_OPTIONS
-    )
+    uri = get_settings().jobs_queue_service_uri
+    return QueueServiceClient(uri, get_credential(), **RETRY_OPTIONS, **azure_client_keywords(uri))
 
 
 @functools.cache
@@ -91,7 +93,9 @@ def container_at(url: str, *, credential: TokenCredential) -> ContainerClient:
     (the rotation's own identity; the posture checker's), with the same retries."""
     from azure.storage.blob import ContainerClient
 
-    return ContainerClient.from_container_url(url, credential=credential, **RETRY_OPTIONS)
+    return ContainerClient.from_container_url(
+        url, credential=credential, **RETRY_OPTIONS, **azure_client_keywords(url)
+    )
 
 
 def job_store() -> JobStore:

@@ -28,7 +28,9 @@ token, and a second refusal is ``PartnerTokenRejectedError``. Every other rule h
 An unusable key (too short, a blank or control character) is ``PartnerKeyError``, found
 before sending; ``on_invalid_key`` lets the provider forget it. Each call has an overall
 ``deadline`` (``_deadline``); the 2xx answer is read bounded and refused if it holds a
-registered secret (``_answers``). No cookie is ever stored or sent. Each call is a client
+registered secret (``_answers``). No cookie is ever stored or sent. The environment's
+proxies and CA bundle for ``base_url`` (and a passed-in session's own) are read once, when
+the client is built (:mod:`shared.httpenv`). Each call is a client
 span (``partner <METHOD>``) and one debug line (``_tracing``).
 """
 
@@ -48,6 +50,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from shared.httpenv import settings_for
 from shared.net import host_and_port
 from shared.outbound._answers import decode_json, read_answer
 from shared.outbound._deadline import Deadline, DeadlineAdapter, arm, current_deadline
@@ -116,8 +119,8 @@ class OutboundClient:
         its header; then the header is ``Authorization`` and the credential a token.
     :keyword session: a session to use (e.g. with a CA bundle); the retrying adapter is
         mounted on it for ``base_url``, and it is left open by :meth:`close`. Calls go
-        through the adapters with the session's environment (CA bundle, proxies); its
-        cookies are never sent.
+        through the adapters with the session's CA bundle and proxies and the
+        environment's, read when the client is built; its cookies are never sent.
     :raises KeyPlacementError: ``header_name`` is one that gets logged or forwarded.
     """
 
@@ -178,6 +181,9 @@ class OutboundClient:
             max_retries=retry.new(allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"POST"}),
         )
         self._session.mount(self._base_url + "/", self._adapter)
+        # Proxies and CA bundle for the base URL, read once: requests would read the whole
+        # environment again on every call (shared.httpenv).
+        self._environment = settings_for(self._base_url, session=self._session)
 
     @property
     def endpoint(self) -> str:
@@ -340,7 +346,6 @@ class OutboundClient:
         )
         prepared.headers.pop("Cookie", None)  # a passed-in session's jar is not replayed either
         refuse_misplaced(key, prepared, self._header_name)
-        env = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
         deadline = current_deadline.get()
         left = self._deadline if deadline is None else deadline.remaining()
         if left <= 0:
@@ -354,9 +359,7 @@ class OutboundClient:
                 prepared,
                 stream=True,
                 timeout=(min(self._timeout[0], left), min(self._timeout[1], left)),
-                verify=True if env["verify"] is None else env["verify"],
-                cert=env["cert"],
-                proxies=env["proxies"],
+                **self._environment.as_send_keywords(),
             )
         except requests.RequestException as exc:
             failure, cause = failure_of(exc, self._host, method, url, self._deadline)

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from azure.core.pipeline.policies import RetryPolicy
 
+from shared.httpenv import azure_client_keywords
+
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from azure.core.pipeline import PipelineResponse
@@ -80,4 +82,6 @@ def secret_client(vault_url: str, credential: TokenCredential) -> SecretClient:
     """A ``SecretClient`` for ``vault_url`` with the bounded options above."""
     from azure.keyvault.secrets import SecretClient
 
-    return SecretClient(vault_url, credential, **client_options())
+    return SecretClient(
+        vault_url, credential, **client_options(), **azure_client_keywords(vault_url)
+    )
