@@ -26,13 +26,20 @@ if TYPE_CHECKING:  # imported on first use: the app's modules load at indexing w
 __all__ = ["EnvironmentSettings", "azure_client_keywords", "settings_for"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class EnvironmentSettings:
-    """What ``requests`` would take from the environment for requests to one endpoint."""
+    """What ``requests`` would take from the environment for requests to one endpoint.
+
+    Its repr names the proxies' schemes only: a proxy URL may carry a user and password.
+    """
 
     proxies: dict[str, str]
     verify: bool | str
     cert: Any
+
+    def __repr__(self) -> str:
+        schemes = ", ".join(sorted(self.proxies))
+        return f"EnvironmentSettings(proxies for [{schemes}], verify={self.verify!r})"
 
     def as_send_keywords(self) -> dict[str, Any]:
         """Keywords for ``HTTPAdapter.send`` (a fresh proxies dict: the adapter may keep it)."""

@@ -179,3 +179,14 @@ def test_a_passed_in_sessions_own_settings_are_kept(monkeypatch: pytest.MonkeyPa
         found = settings_for("https://127.0.0.1:1", session=session)
     assert found.verify == "/etc/own-ca.pem"
     assert found.proxies == {"https": "http://127.0.0.1:9"}
+
+
+def test_the_repr_never_shows_a_proxys_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    password = os.urandom(8).hex()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://me:{password}@127.0.0.1:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    found = settings_for("https://127.0.0.1:1")
+    assert password in found.proxies["https"]  # the proxy is used as the environment says
+    assert password not in repr(found)
+    assert "https" in repr(found)
