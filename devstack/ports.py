@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from devstack import procfs, statelock
@@ -36,7 +37,15 @@ DEFAULT_PORTS: dict[str, int] = {
 LOOPBACK = "127.0.0.1"
 
 
-__all__ = ["DEFAULT_PORTS", "LOOPBACK", "PortInUseError", "Ports", "free_port", "resolve_ports"]
+__all__ = [
+    "DEFAULT_PORTS",
+    "LOOPBACK",
+    "PortInUseError",
+    "Ports",
+    "distinct_free_ports",
+    "free_port",
+    "resolve_ports",
+]
 
 
 def env_var(piece: str) -> str:
@@ -100,11 +109,38 @@ def in_use_message(port: int, piece: str) -> str:
     return conflicts_message([(piece, port)])
 
 
-def free_port() -> int:
+#: How many ports the kernel may offer before one outside ``avoid`` is given up on.
+_FREE_PORT_TRIES = 100
+
+
+def _ephemeral_port() -> int:
+    """A port the kernel picks for a bind to port 0, released again at once."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def free_port(*, avoid: Collection[int] = ()) -> int:
+    """A port free now, and none of ``avoid``.
+
+    A port chosen here is released at once, so the kernel may offer it again to the next
+    bind to port 0: ``avoid`` holds the ports a caller has chosen but not yet bound (a
+    stack's public Storage ports are bound only after Azurite listens on its internal ones,
+    which must not be the same).
+    """
+    for _ in range(_FREE_PORT_TRIES):
+        if (port := _ephemeral_port()) not in avoid:
+            return port
+    raise PortInUseError(f"no free port outside the {len(avoid)} already chosen")
+
+
+def distinct_free_ports(names: Iterable[str], *, avoid: Collection[int] = ()) -> dict[str, int]:
+    """A free port for each of ``names``, all different and none of ``avoid``."""
+    chosen: dict[str, int] = {}
+    for name in names:
+        chosen[name] = free_port(avoid={*avoid, *chosen.values()})
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +161,7 @@ def resolve_ports(*, free: bool = False, environ: dict[str, str] | None = None) 
     chosen: dict[str, int] = {}
     for piece, default in DEFAULT_PORTS.items():
         if free:
-            port = free_port()
-            while port in chosen.values():
-                port = free_port()
-            chosen[piece] = port
+            chosen[piece] = free_port(avoid=set(chosen.values()))
             continue
         raw = env.get(env_var(piece), str(default))
         try:

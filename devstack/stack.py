@@ -55,7 +55,7 @@ from devstack.options import StackOptions, devstack_host_argv, host_command
 from devstack.partner.api import create_partner_app
 from devstack.partner.keys import KeyRegistry
 from devstack.partnerkey import open_vault, seed_partner_key
-from devstack.ports import LOOPBACK, Ports, free_port, resolve_ports
+from devstack.ports import LOOPBACK, Ports, distinct_free_ports, resolve_ports
 from devstack.processes import ChildProcess
 from devstack.storagefront.server import StorageFront
 from devstack.storagestats import StorageStats
@@ -151,7 +151,8 @@ class Stack:
         blob = f"https://{LOOPBACK}:{ports['blob']}/{ACCOUNT}"
         queue = f"https://{LOOPBACK}:{ports['queue']}/{ACCOUNT}"
         table = f"https://{LOOPBACK}:{ports['table']}/{ACCOUNT}"
-        internal = {service: free_port() for service in SERVICES}
+        # Azurite's internal ports: none may be a public port the fronts bind after it starts.
+        internal = distinct_free_ports(SERVICES, avoid=ports.by_piece.values())
         self.fronts = [
             StorageFront(
                 service,

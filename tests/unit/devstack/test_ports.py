@@ -18,8 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from devstack import ports as ports_module
 from devstack.errors import PortInUseError
-from devstack.ports import LOOPBACK, free_port, in_use_message, is_free, resolve_ports
+from devstack.ports import (
+    LOOPBACK,
+    distinct_free_ports,
+    free_port,
+    in_use_message,
+    is_free,
+    resolve_ports,
+)
 from devstack.statelock import StateLock
 
 
@@ -173,3 +181,37 @@ def test_ports_held_by_different_processes_are_grouped_by_holder(
     assert f"; port {other} (queue) is already in use by pid {child.pid}" in message
     assert "set DEVSTACK_API_PORT, DEVSTACK_QUEUE_PORT to other ports" in message
     assert "--free-ports" in message
+
+
+def _kernel_offering(monkeypatch: pytest.MonkeyPatch, *offers: int) -> list[int]:
+    """The kernel's picks for a bind to port 0, scripted; the list shrinks as they go."""
+    left = list(offers)
+    monkeypatch.setattr(ports_module, "_ephemeral_port", lambda: left.pop(0))
+    return left
+
+
+def test_a_port_the_kernel_offers_again_is_not_taken_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A released port may be the kernel's next pick: the stack's public Storage ports are
+    # chosen first and bound only after Azurite listens on its internal ones.
+    public = {"blob": 41001, "queue": 41002, "table": 41003}
+    left = _kernel_offering(monkeypatch, 41003, 41003, 42001, 41001, 42001, 42002, 42003)
+    internal = distinct_free_ports(["blob", "queue", "table"], avoid=public.values())
+    assert internal == {"blob": 42001, "queue": 42002, "table": 42003}
+    assert left == []  # every offer was looked at: the avoided ones were passed over
+
+
+def test_free_ports_for_the_pieces_are_distinct(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ports_module, "is_free", lambda port: True)  # the offers are made up
+    _kernel_offering(monkeypatch, 43001, 43001, 43002, 43001, 43003, *range(43004, 43020))
+    values = list(resolve_ports(free=True).by_piece.values())
+    assert values == list(range(43001, 43001 + len(values)))
+
+
+def test_a_kernel_that_only_offers_taken_ports_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ports_module, "_ephemeral_port", lambda: 41003)
+    with pytest.raises(PortInUseError, match="no free port outside the 1 already chosen"):
+        free_port(avoid={41003})
