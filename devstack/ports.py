@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from devstack import procfs, statelock
@@ -155,20 +155,24 @@ class Ports:
         return {DEFAULT_PORTS[piece]: port for piece, port in self.by_piece.items()}
 
 
+def _configured(piece: str, default: int, env: Mapping[str, str]) -> int:
+    """``piece``'s port: DEVSTACK_<PIECE>_PORT if set, else its default."""
+    raw = env.get(env_var(piece), str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise PortInUseError(f"{env_var(piece)}={raw!r} is not a port number") from exc
+
+
 def resolve_ports(*, free: bool = False, environ: dict[str, str] | None = None) -> Ports:
     """Pick every port: free ones (tests), else defaults overridden by the environment."""
-    env = os.environ if environ is None else environ
-    chosen: dict[str, int] = {}
-    for piece, default in DEFAULT_PORTS.items():
-        if free:
-            chosen[piece] = free_port(avoid=set(chosen.values()))
-            continue
-        raw = env.get(env_var(piece), str(default))
-        try:
-            port = int(raw)
-        except ValueError as exc:
-            raise PortInUseError(f"{env_var(piece)}={raw!r} is not a port number") from exc
-        chosen[piece] = port
+    if free:
+        chosen = distinct_free_ports(DEFAULT_PORTS)
+    else:
+        env = os.environ if environ is None else environ
+        chosen = {
+            piece: _configured(piece, default, env) for piece, default in DEFAULT_PORTS.items()
+        }
     taken = [(piece, port) for piece, port in chosen.items() if not is_free(port)]
     if taken:  # all of them in one message: moving them one per attempt takes eight tries
         raise PortInUseError(conflicts_message(taken))

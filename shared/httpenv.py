@@ -42,7 +42,7 @@ class EnvironmentSettings:
         return f"EnvironmentSettings(proxies for [{schemes}], verify={self.verify!r})"
 
     def as_send_keywords(self) -> dict[str, Any]:
-        """Keywords for ``HTTPAdapter.send`` (a fresh proxies dict: the adapter may keep it)."""
+        """Keywords for ``HTTPAdapter.send``, the proxies a copy no call can change."""
         return {"verify": self.verify, "cert": self.cert, "proxies": dict(self.proxies)}
 
 

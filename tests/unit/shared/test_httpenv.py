@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import requests
 import requests.sessions
-from azure.core.credentials import AccessToken
 from azure.core.exceptions import ServiceRequestError
 
 from shared import storage
@@ -26,11 +25,7 @@ from shared.httpenv import azure_client_keywords, settings_for
 from shared.outbound import OutboundClient, OutboundError
 from shared.redaction import Secret
 from shared.vault import _client as vaultclient
-
-
-class _Token:
-    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
-        return AccessToken("not-a-real-token", 2_000_000_000)
+from tests.support.credentials import StaticToken
 
 
 class RefusingProxy:
@@ -62,11 +57,16 @@ class RefusingProxy:
         self._thread.join(timeout=5)
 
 
+def _without_proxies(monkeypatch: pytest.MonkeyPatch, *, bundles: bool = False) -> None:
+    """No ``*_proxy`` variable (any case) in the environment, nor a CA bundle if asked."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or (bundles and name.endswith("_CA_BUNDLE")):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[RefusingProxy]:
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
+    _without_proxies(monkeypatch)
     started = RefusingProxy()
     monkeypatch.setenv("HTTPS_PROXY", started.url)
     yield started
@@ -95,12 +95,12 @@ def _partner(url: str) -> Callable[[], object]:
 
 
 def _storage(url: str) -> Callable[[], object]:
-    client = storage.container_at(f"{url}/jobs", credential=_Token())
+    client = storage.container_at(f"{url}/jobs", credential=StaticToken("not-a-real-token"))
     return client.get_container_properties
 
 
 def _vault(url: str) -> Callable[[], object]:
-    client = vaultclient.secret_client(url, _Token())
+    client = vaultclient.secret_client(url, StaticToken("not-a-real-token"))
     return lambda: client.get_secret("partner-api-key")
 
 
@@ -170,9 +170,7 @@ def test_the_ca_bundle_is_requests_own_choice(
 
 
 def test_a_passed_in_sessions_own_settings_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy") or name.endswith("_CA_BUNDLE"):
-            monkeypatch.delenv(name)  # requests prefers the environment's bundle
+    _without_proxies(monkeypatch, bundles=True)  # requests prefers the environment's bundle
     with requests.Session() as session:
         session.verify = "/etc/own-ca.pem"
         session.proxies = {"https": "http://127.0.0.1:9"}
@@ -183,9 +181,8 @@ def test_a_passed_in_sessions_own_settings_are_kept(monkeypatch: pytest.MonkeyPa
 
 def test_the_repr_never_shows_a_proxys_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     password = os.urandom(8).hex()
+    _without_proxies(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", f"http://me:{password}@127.0.0.1:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
     found = settings_for("https://127.0.0.1:1")
     assert password in found.proxies["https"]  # the proxy is used as the environment says
     assert password not in repr(found)
