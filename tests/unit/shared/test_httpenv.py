@@ -5,6 +5,13 @@ loopback port while ``HTTPS_PROXY`` names a proxy that records what it is asked 
 it: the proxy must see the client's ``CONNECT`` for that port, and nothing when ``NO_PROXY``
 covers the host. The per-request cost this saves is requests' own environment scan
 (``get_environ_proxies``, called from ``Session.merge_environment_settings``), counted here.
+
+Sources: the variables and their meaning are requests' ("Proxies" and "SSL Cert
+Verification" in its advanced usage guide, https://requests.readthedocs.io/en/latest/user/advanced/),
+resolved by requests itself; azure-core's ``RequestsTransport`` reads them per request unless
+built with ``use_env_settings=False`` (its docstring); reading them once per worker holds
+because "changes to function app settings require your function app to be restarted"
+(https://learn.microsoft.com/azure/azure-functions/functions-app-settings).
 """
 
 from __future__ import annotations
