@@ -186,6 +186,9 @@ def test_application_insights_gets_spans_over_entra(tmp_path: Path) -> None:
             "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
             "SSL_CERT_FILE": str(tmp_path / "ca.pem"),
             "PYTHONPATH": str(ROOT),
+            # The exporter keeps telemetry it could not send under the temporary directory
+            # (its offline storage, one folder per instrumentation key): the test's own.
+            "TMPDIR": str(tmp_path),
         }
         child = subprocess.run(
             [sys.executable, "-c", _CHILD, token, key],
