@@ -38,7 +38,20 @@ class CleanTexts:
         self._held: tuple[int, set[str]] = (-1, set())
 
     def __call__(self, text: str) -> str:
+        return self._one(text, _REGISTRY.generation())
+
+    def batch(self) -> Callable[[str], str]:
+        """The same scrubbing for texts handled together (an export batch's spans), with the
+        registry's generation read once for all of them instead of once a text: the read
+        takes the registry's lock, and was most of what a remembered text cost. Every text
+        is then judged as it would have been had the whole batch been handled at the moment
+        this was called: a text not remembered is scrubbed against the registry as it stands,
+        and is remembered under the generation read first, so any later registration
+        forgets it."""
         generation = _REGISTRY.generation()
+        return lambda text: self._one(text, generation)
+
+    def _one(self, text: str, generation: int) -> str:
         held = self._held
         if held[0] == generation and text in held[1]:
             return text

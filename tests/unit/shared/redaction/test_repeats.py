@@ -88,3 +88,34 @@ def test_concurrent_registrations_leave_no_value_unredacted() -> None:
     for worker in workers:
         worker.join(timeout=60)
     assert all(texts(f"held {value}") == f"held {REDACTED}" for value in values)
+
+
+def test_a_batch_scrubs_each_new_text_once_and_answers_repeats_from_memory() -> None:
+    counted = Counted()
+    texts = CleanTexts(counted)
+    one = texts.batch()
+    for _ in range(3):
+        assert one("app.job.id") == "app.job.id"
+        assert texts("app.job.id") == "app.job.id"  # the same memory, called alone
+    assert counted.calls == ["app.job.id"]
+
+
+def test_a_registration_after_a_batch_began_still_reaches_what_it_scrubs() -> None:
+    value = key_value(seeded_rng("repeats", "mid-batch"))
+    counted = Counted()
+    texts = CleanTexts(counted)
+    one = texts.batch()
+    register(value)
+    assert one(f"held {value}") == f"held {REDACTED}"  # a new text meets the registry as it is
+
+
+def test_a_text_a_batch_found_clean_is_scrubbed_again_in_a_batch_after_a_registration() -> None:
+    value = key_value(seeded_rng("repeats", "next batch"))
+    texts = CleanTexts()
+    text = f"the answer held {value}"
+    first = texts.batch()
+    assert first(text) == text  # nothing registered holds it yet: clean, and remembered
+    assert first(text) == text
+    register(value)
+    assert texts.batch()(text) == f"the answer held {REDACTED}"
+    assert texts(text) == f"the answer held {REDACTED}"

@@ -8,6 +8,7 @@ what the exporting processor received.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,68 @@ def test_a_link_to_a_context_keeps_its_ids() -> None:
     copy = tracing.scrubbed(span)
     assert copy.links[0].context == context
     assert copy.context == context
+
+
+def _span(**overrides: object) -> Any:
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Link, SpanContext, Status, StatusCode
+
+    context = SpanContext(trace_id=7, span_id=9, is_remote=False)
+    fields: dict[str, Any] = {
+        "name": "partner POST",
+        "context": context,
+        "attributes": {"url.path": "/v1/analyze", "app.partner.attempts": 1},
+        "events": [],
+        "links": [],
+        "status": Status(StatusCode.ERROR, "partner answered 503"),
+    }
+    fields.update(overrides)
+    fields["events"] = [Event(n, a) for n, a in fields["events"]]
+    fields["links"] = [Link(context, a) for a in fields["links"]]
+    return ReadableSpan(**fields)
+
+
+def test_a_span_with_nothing_to_redact_reaches_the_exporter_as_itself() -> None:
+    span = _span()
+    assert tracing.scrubbed(span) is span
+
+
+def _placed(key: str) -> dict[str, Any]:
+    from opentelemetry.trace import Status, StatusCode
+
+    return {
+        "name": {"name": f"partner POST {key}"},
+        "attribute key": {"attributes": {key: "x"}},
+        "attribute value": {"attributes": {"note": key}},
+        "bytes value": {"attributes": {"note": key.encode()}},
+        "sequence item": {"attributes": {"values": ("plain", key)}},
+        "status": {"status": Status(StatusCode.ERROR, f"refused {key}")},
+        "event": {"events": [("exception", {"exception.message": f"said {key}"})]},
+        "link": {"links": [{"note": key}]},
+    }
+
+
+@pytest.mark.parametrize("place", list(_placed("k")))
+def test_a_value_in_any_one_place_makes_a_scrubbed_copy(key: str, place: str) -> None:
+    span = _span(**_placed(key)[place])
+    copy = tracing.scrubbed(span)
+    assert copy is not span
+    exported = [copy.name, repr(dict(copy.attributes or {})), str(copy.status.description)]
+    exported += [e.name + repr(dict(e.attributes or {})) for e in copy.events]
+    exported += [repr(dict(link.attributes or {})) for link in copy.links]
+    assert key not in "\n".join(exported)
+    assert "[REDACTED]" in "\n".join(exported)
+
+
+def test_the_resource_hashes_and_compares_as_the_sdk_resource_does() -> None:
+    from opentelemetry.sdk.resources import Resource
+
+    from shared.tracing._scrub import SteadyResource, scrub_resource
+
+    attributes = {"service.name": "secretless-functions", "cloud.region": "swedencentral"}
+    steady, plain = scrub_resource(Resource(attributes, "https://x/schema")), Resource(
+        attributes, "https://x/schema"
+    )
+    assert isinstance(steady, SteadyResource)
+    assert steady == plain and hash(steady) == hash(plain)
+    assert len({steady: 1, plain: 2}) == 1  # the encoder groups spans of either together
