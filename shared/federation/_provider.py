@@ -21,12 +21,13 @@ Every token is wrapped in :class:`Secret` (which registers it with the redaction
 anything else sees it. Failures are named by :mod:`shared.federation.errors`, with Entra's
 ``AADSTS`` code when it sent one and never its error description.
 
-Each :meth:`PartnerTokenProvider.get` is an ``entra get token`` span, as the vault's read is
-a ``vault get secret`` one: the authority's ``host:port``, how the cache answered
-(``app.token.cache``: ``hit`` or ``miss``; ``app.token.forced`` after a refusal) and, on a
-failure, our error's class and message (the endpoint and the ``AADSTS`` code). The token,
-the assertion and Entra's error description never reach it: the span is opened before the
-exchange and sees only what this module chose to say.
+Each :meth:`PartnerTokenProvider.get` that waits for an exchange is an ``entra get token``
+span, as the vault's read is a ``vault get secret`` one: the authority's ``host:port``,
+``app.token.cache``: ``miss`` (``app.token.forced`` after a refusal) and, on a failure, our
+error's class and message (the endpoint and the ``AADSTS`` code). A token held fresh is no
+call and no span: the span of the call that asked for it says ``app.token.cache``: ``hit``.
+The token, the assertion and Entra's error description never reach a span: it holds only
+what this module sets on it.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from shared.federation.errors import (
 from shared.net import host_and_port, parse_retry_after, tls_failure
 from shared.redaction import Secret
 from shared.singleflight import Flight, FlightTimeout
-from shared.tracing import Value, span
+from shared.tracing import Value, annotate, span
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessTokenInfo
@@ -129,29 +130,35 @@ class PartnerTokenProvider:
         :raises AssertionUnavailableError: the managed identity gave no assertion.
         :raises FederationError: any other failure (no trusted TLS connection, ...).
         """
-        attributes: dict[str, Value] = {"server.address": self._endpoint}
+        found = self._held_or_flight(force_fetch, rejected)
+        if isinstance(found, Secret):
+            annotate({"app.token.cache": "hit"})
+            return found
+        attributes: dict[str, Value] = {"server.address": self._endpoint, "app.token.cache": "miss"}
         if force_fetch:
             attributes["app.token.forced"] = True
-        with span("entra get token", attributes=attributes) as traced:
-            with self._lock:
-                if force_fetch and not self._replaced(rejected):
-                    self._drop()
-                held = self._held
-                if held is not None and held.expires_on - self._margin > self._clock():
-                    traced.set("app.token.cache", "hit")
-                    return held.secret
-                flight = self._flight
-                if flight is None or flight.landed:
-                    flight = self._flight = Flight()
-                    flight.launch(self._exchange(self._generation), name="partner-token")
-            traced.set("app.token.cache", "miss")
+        with span("entra get token", attributes=attributes):
             try:
-                return flight.join(timeout=self._wait).secret
+                return found.join(timeout=self._wait).secret
             except FlightTimeout:
                 raise TokenExchangeUnavailableError(
                     f"no partner token from {self._endpoint} within {self._wait:g} s",
                     endpoint=self._endpoint,
                 ) from None
+
+    def _held_or_flight(self, force_fetch: bool, rejected: Secret | None) -> Secret | Flight[_Held]:
+        """The token held fresh, or the exchange to wait for (launched if none is on its way)."""
+        with self._lock:
+            if force_fetch and not self._replaced(rejected):
+                self._drop()
+            held = self._held
+            if held is not None and held.expires_on - self._margin > self._clock():
+                return held.secret
+            flight = self._flight
+            if flight is None or flight.landed:
+                flight = self._flight = Flight()
+                flight.launch(self._exchange(self._generation), name="partner-token")
+            return flight
 
     def invalidate(self) -> None:
         """Forget the token (it cannot be used); the next ``get`` asks for a new one."""

@@ -3,19 +3,21 @@
 :class:`ScrubbingExporter` wraps the exporter of the span processor: every span of a batch
 reaches the real exporter with its name, attribute keys and values, status description,
 events (an exception's message and stack among them) and links' attributes passed through
-:func:`shared.redaction.scrub` (as a copy, or the span itself when that changed nothing), the function every log record goes through: a
-value the process registered (the partner key, in all its encodings) or anything shaped
-like a secret (a token, a SAS, a key) becomes ``[REDACTED]``. A URL keeps no query (``?``
-and what follows become ``?[query removed]``): a query may carry a signature the shapes do
-not know. The resource's attributes are scrubbed once, at start-up.
+:func:`shared.redaction.scrub` (as a copy, or the span itself when that changed nothing),
+the function every log record goes through: a value the process registered (the partner
+key, in all its encodings) or anything shaped like a secret (a token, a SAS, a key) becomes
+``[REDACTED]``. A URL keeps no query (``?`` and what follows become ``?[query removed]``):
+a query may carry a signature the shapes do not know. The resource's attributes are
+scrubbed once, at start-up.
 
 Why a wrapped exporter: an ended SDK span is immutable and every processor of a provider
 receives the same object, so redaction cannot be a processor *beside* the exporting one; and
 inside the batch processor it runs on the export thread, not on the request that ended the
 span (scrubbing costs more than the span itself). A text that came out unchanged is not
 scrubbed again until a value is registered (:class:`~shared.redaction.CleanTexts`, asked
-once a batch whether one was): most of a span repeats from one job to the next. Nothing reaches an exporter unscrubbed: the app
-builds every exporter wrapped (:mod:`shared.tracing._setup`).
+once a batch whether one was): most of a span repeats from one job to the next. Nothing
+reaches an exporter unscrubbed: the app builds every exporter wrapped
+(:mod:`shared.tracing._setup`).
 """
 
 from __future__ import annotations

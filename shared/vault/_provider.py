@@ -33,9 +33,11 @@ cache when it lands. A ``Retry-After`` the vault sends is passed on capped at
 Errors carry safe identifiers only (secret name, vault host, HTTP status); the SDK's own
 exception is chained for debugging but its text is never copied into ours.
 
-Each :meth:`SecretProvider.get` is a ``vault get secret`` span saying how the cache
-answered (``app.vault.cache``: ``hit``, ``miss``, or ``stale`` when a cached value was
-served past its freshness limit); the secret's name is on it, its value never.
+Each :meth:`SecretProvider.get` that has to wait for the vault is a ``vault get secret``
+span saying how the cache answered (``app.vault.cache``: ``miss``, or ``stale`` when a
+cached value was served past its freshness limit). A value the cache holds fresh is no call
+and no span: the span of the call that asked for it (``partner POST``) says
+``app.vault.cache``: ``hit``. The secret's name is on either, its value never.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ from shared.net import parse_retry_after, tls_failure
 from shared.redaction import Secret
 from shared.settings import SECRET_CACHE_TTL
 from shared.singleflight import Flight, FlightTimeout
-from shared.tracing import annotate, traced
+from shared.tracing import Value, annotate, span
 from shared.vault.errors import (
     SecretDisabledError,
     SecretNotFoundError,
@@ -169,7 +171,6 @@ class SecretProvider:
         """The vault this provider reads from (part of every cache key)."""
         return self._client.vault_url
 
-    @traced("vault get secret")
     def get(
         self,
         name: str,
@@ -207,10 +208,23 @@ class SecretProvider:
         key: _Key = (self.vault_url, name, version or "")
         fresh_for = self._ttl if max_age is None else max_age
         answer = self._fresh_or_fetch(key, fresh_for, force_fetch, rejected)
-        hit = isinstance(answer, _Entry)
-        annotate({"app.secret.name": name, "app.vault.cache": "hit" if hit else "miss"})
         if isinstance(answer, _Entry):
+            annotate({"app.secret.name": name, "app.vault.cache": "hit"})
             return answer.secret
+        attributes: dict[str, Value] = {"app.secret.name": name, "app.vault.cache": "miss"}
+        with span("vault get secret", attributes=attributes):
+            return self._wait_for(name, key, fresh_for, answer, force_fetch=force_fetch)
+
+    def _wait_for(
+        self,
+        name: str,
+        key: _Key,
+        fresh_for: float,
+        answer: tuple[_Fetch, bool],
+        *,
+        force_fetch: bool,
+    ) -> Secret:
+        """The fetch's value; within the grace, the stale one when the fetch fails or is late."""
         fetch, has_stale = answer
         deadline = self._stale_wait if has_stale else self._wait
         try:

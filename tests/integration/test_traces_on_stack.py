@@ -100,10 +100,11 @@ def test_a_job_is_one_trace_from_the_request_to_the_worker(api: Api, stack: Runn
     assert partner["parent_id"] == submit["span_id"]
     assert partner["attributes"]["http.response.status_code"] == 200
     assert partner["attributes"]["app.partner.attempts"] >= 1
+    # The key came from the vault (a span of its own) or from memory (said on the partner's).
     vault = named(spans, "vault get secret")
-    assert vault
     assert all(v["parent_id"] == partner["span_id"] for v in vault)
-    assert {v["attributes"]["app.vault.cache"] for v in vault} <= {"hit", "miss", "stale"}
+    assert {v["attributes"]["app.vault.cache"] for v in vault} <= {"miss", "stale"}
+    assert vault or partner["attributes"]["app.vault.cache"] == "hit"
     send = one(spans, "send jobs")
     assert send["kind"] == "producer"
     assert send["parent_id"] == submit["span_id"]

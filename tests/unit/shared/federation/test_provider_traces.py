@@ -1,6 +1,6 @@
-"""shared.federation._provider, traced: each token request is an ``entra get token`` span
-saying how the cache answered, and a refusal names its class and AADSTS code, never the
-token, the assertion or Entra's description.
+"""shared.federation._provider, traced: each token exchange waited for is an ``entra get
+token`` span, a token held fresh is said on the caller's span, and a refusal names its class
+and AADSTS code, never the token, the assertion or Entra's description.
 
 The real chain (azure-identity against the identity endpoint and the local tenant, as
 test_credential.py runs it) and the real OpenTelemetry SDK; the spans are read as the app
@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.federation import TokenExchangeRefusedError, token_provider
-from shared.tracing import using
+from shared.tracing import span, using
 from tests.support.federation_chain import OUTCOME_WAIT, Chain
 
 OTHER_SUBJECT = "12121212-1212-4212-8212-121212121212"
@@ -54,7 +54,8 @@ def test_a_miss_a_hit_a_forced_refresh_and_a_refusal(fresh: Chain) -> None:
     tokens = token_provider(fresh.partner, wait=OUTCOME_WAIT)
     with unscrubbed() as exporter:
         first = tokens.get()
-        tokens.get()
+        with span("partner POST", kind="client"):
+            tokens.get()  # held fresh: no call, said on the span of the call that asked
         second = tokens.get(force_fetch=True)
         directory = fresh.tenant.state.directory
         client = fresh.partner.app_client_id
@@ -67,15 +68,17 @@ def test_a_miss_a_hit_a_forced_refresh_and_a_refusal(fresh: Chain) -> None:
     tokens.close()
     refused.close()
 
-    assert [s.name for s in spans] == ["entra get token"] * 4
-    assert [attributes(s)["app.token.cache"] for s in spans] == ["miss", "hit", "miss", "miss"]
-    assert [attributes(s).get("app.token.forced") for s in spans] == [None, None, True, None]
+    assert [s.name for s in spans] == ["entra get token", "partner POST"] + ["entra get token"] * 2
+    assert attributes(spans[1]) == {"app.token.cache": "hit"}
+    spans.pop(1)
+    assert [attributes(s)["app.token.cache"] for s in spans] == ["miss", "miss", "miss"]
+    assert [attributes(s).get("app.token.forced") for s in spans] == [None, True, None]
     endpoint = fresh.partner.authority_host.split("://", 1)[1]
     assert all(attributes(s)["server.address"] == endpoint for s in spans)
-    assert [s.status.status_code.name for s in spans] == ["UNSET"] * 3 + ["ERROR"]
-    assert attributes(spans[3])["error.type"] == "TokenExchangeRefusedError"
+    assert [s.status.status_code.name for s in spans] == ["UNSET"] * 2 + ["ERROR"]
+    assert attributes(spans[2])["error.type"] == "TokenExchangeRefusedError"
     assert failure.value.aadsts == "AADSTS700213"
-    assert "AADSTS700213" in (spans[3].status.description or "")
+    assert "AADSTS700213" in (spans[2].status.description or "")
 
     exported = json.dumps([json.loads(s.to_json()) for s in spans])
     issued = fresh.tenant.state.directory.issued_tokens()

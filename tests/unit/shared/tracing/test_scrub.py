@@ -137,9 +137,11 @@ def test_the_resource_hashes_and_compares_as_the_sdk_resource_does() -> None:
     from shared.tracing._scrub import SteadyResource, scrub_resource
 
     attributes = {"service.name": "secretless-functions", "cloud.region": "swedencentral"}
-    steady, plain = scrub_resource(Resource(attributes, "https://x/schema")), Resource(
-        attributes, "https://x/schema"
+    steady, plain = (
+        scrub_resource(Resource(attributes, "https://x/schema")),
+        Resource(attributes, "https://x/schema"),
     )
     assert isinstance(steady, SteadyResource)
-    assert steady == plain and hash(steady) == hash(plain)
+    assert steady == plain
+    assert hash(steady) == hash(plain)
     assert len({steady: 1, plain: 2}) == 1  # the encoder groups spans of either together
