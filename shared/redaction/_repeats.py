@@ -5,17 +5,22 @@ attribute keys and most of its values are the same from one job to the next: scr
 them again each time was most of what tracing cost a submission. :class:`CleanTexts`
 answers a repeat from memory, and only a text that scrubbing returned unchanged: a text it
 changed held a secret and is never kept. A registration forgets everything (a text clean
-before may hold the value just registered): each text is remembered with the registry's
-generation it was found clean at, read before it was scrubbed, so a text scrubbed while a
-value was being registered is never taken for clean afterwards. At most ``limit`` texts
-are kept; then memory starts afresh. The limit is small on purpose: the texts that repeat
-are few (span names, keys, a few dozen values), while every job brings texts that never
-come again (its id); a large memory would only hold more of those, and the host's heap
-would grow with it until the next fresh start (P7 measures that growth).
+before may hold the value just registered): the memory belongs to the registry's
+generation it was filled at, read before each text was scrubbed, so a text scrubbed while
+a value was being registered is never taken for clean afterwards.
+
+At most ``limit`` texts are kept, and when one more comes the one used longest ago goes.
+The texts that repeat are few (span names, keys, a few dozen values) and stay, because they
+are used all the time; every job also brings texts that never come again (its id), and
+those pass through. So the memory fills once and then holds its size: it neither grows with
+the jobs nor falls back and refills, a saw tooth the host's heap would show as growth or
+shrinkage depending on where it was read (P7 measures that growth).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from shared.redaction._secret import _REGISTRY, scrub
@@ -26,16 +31,16 @@ __all__ = ["CleanTexts"]
 class CleanTexts:
     """Scrubbing with a memory of the texts that came out unchanged; thread-safe."""
 
-    __slots__ = ("_held", "_limit", "_scrubbing")
+    __slots__ = ("_generation", "_limit", "_lock", "_scrubbing", "_texts")
 
     def __init__(self, scrubbing: Callable[[str], str] = scrub, *, limit: int = 256) -> None:
         """:param scrubbing: what a text goes through (:func:`scrub`, or a function that
         calls it after a change of its own).
         :keyword limit: the most texts kept."""
         self._scrubbing, self._limit = scrubbing, limit
-        # (generation, texts): replaced whole, never changed in place but by adding texts
-        # found clean at that generation, so no thread adds to another generation's set.
-        self._held: tuple[int, set[str]] = (-1, set())
+        self._lock = threading.Lock()
+        self._generation = -1  # the registry's generation the texts were found clean at
+        self._texts: OrderedDict[str, None] = OrderedDict()  # the last used at the end
 
     def __call__(self, text: str) -> str:
         return self._one(text, _REGISTRY.generation())
@@ -52,16 +57,32 @@ class CleanTexts:
         return lambda text: self._one(text, generation)
 
     def _one(self, text: str, generation: int) -> str:
-        held = self._held
-        if held[0] == generation and text in held[1]:
-            return text
+        if self._generation == generation:
+            try:
+                # One call that finds and refreshes the text, atomic as every call into the
+                # ordered dict is: no lock on the way that almost every text takes. A text
+                # found here was kept at this generation (a newer one empties the memory).
+                self._texts.move_to_end(text)
+            except KeyError:
+                pass
+            else:
+                return text
         result = self._scrubbing(text)
         if result == text:
-            if held[0] != generation or len(held[1]) >= self._limit:
-                held = (generation, set())
-                self._held = held
-            held[1].add(text)
+            self._keep(text, generation)
         return result
 
+    def _keep(self, text: str, generation: int) -> None:
+        with self._lock:
+            if generation < self._generation:
+                return  # found clean before a registration another text has seen: not kept
+            if generation > self._generation:
+                self._generation = generation
+                self._texts.clear()
+            self._texts[text] = None
+            self._texts.move_to_end(text)
+            if len(self._texts) > self._limit:
+                self._texts.popitem(last=False)
+
     def __repr__(self) -> str:
-        return f"<texts found clean: {len(self._held[1])}>"
+        return f"<texts found clean: {len(self._texts)}>"

@@ -54,14 +54,20 @@ def test_a_value_registered_after_a_text_was_found_clean_is_redacted_at_once() -
     assert texts(text) == f"the answer held {REDACTED}"
 
 
-def test_memory_is_bounded() -> None:
+def test_memory_is_bounded_and_keeps_the_texts_in_use_while_one_time_texts_pass() -> None:
     counted = Counted()
-    texts = CleanTexts(counted, limit=3)
-    for name in ("a.b", "c.d", "e.f", "g.h", "a.b"):
-        texts(name)
-    assert counted.calls == ["a.b", "c.d", "e.f", "g.h", "a.b"]  # memory started afresh
-    texts("g.h")
-    assert counted.calls[-1] == "a.b"  # g.h is in the new memory
+    texts = CleanTexts(counted, limit=4)
+    for job in range(50):
+        for text in ("partner POST", "app.job.id", f"job-{job}"):
+            assert texts(text) == text
+    # The two texts every job repeats were scrubbed once; each job's own text once.
+    assert counted.calls.count("partner POST") == counted.calls.count("app.job.id") == 1
+    assert len(counted.calls) == 2 + 50
+    assert repr(texts) == "<texts found clean: 4>"  # full, and no fuller
+    texts("job-48")
+    assert counted.calls[-1] == "job-49"  # still held: among the last four used
+    texts("job-0")
+    assert counted.calls[-1] == "job-0"  # gone long ago: scrubbed again
 
 
 @pytest.mark.slow
