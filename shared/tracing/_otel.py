@@ -35,13 +35,14 @@ TRACER_NAME = "secretless-functions"
 
 
 def traceparent_of(span_context: trace.SpanContext) -> str | None:
+    """The W3C ``traceparent`` of ``span_context``, as the SDK's propagator writes it
+    (version ``00``); formatted here, because the propagator's way, through a context and a
+    carrier, cost 8 us and a submission asks twice (tests/unit/shared/tracing/test_otel.py
+    holds the two alike)."""
     if not span_context.is_valid:
         return None
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(
-        carrier, context=trace.set_span_in_context(trace.NonRecordingSpan(span_context))
-    )
-    return carrier.get("traceparent")
+    ids = f"{span_context.trace_id:032x}-{span_context.span_id:016x}"
+    return f"00-{ids}-{span_context.trace_flags:02x}"
 
 
 def _span_context(traceparent: str) -> trace.SpanContext | None:
