@@ -74,18 +74,18 @@ PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 STACK_WORKERS ?= 3
 STACK_PARALLEL := -n $(STACK_WORKERS) --stack-groups
 # The fault scenarios (tests/faults) bring on their faults at fractions of the run, so every
-# fault meets jobs in flight at any size: make test runs them (and the reverse slice's) at
-# FAULT_JOBS jobs each, and make test FAULT_JOBS=1000 at full size. Under 200, a run can end
-# before any vault read meets the vault outage, which the fault run rightly refuses.
+# fault meets jobs in flight at any size: make test runs them at FAULT_JOBS jobs each, and
+# make test FAULT_JOBS=1000 at full size. Under 200, a run can end before any vault read
+# meets the vault outage, which the fault run rightly refuses.
 FAULT_JOBS ?= 200
 none_is_fine := || [ $$? -eq 5 ]
 # make test runs the tests in a random order, a fresh seed each run (pytest's header prints
-# it; make test ORDER_SEED=<seed> repeats a run), then the modules that share a stack again in
-# reverse order: no test may lean on another (tests/support/ordering.py).
+# it; make test ORDER_SEED=<seed> repeats a run), then the modules whose tests share a stack
+# again in reverse order: no test may lean on another (tests/support/ordering.py). The fault
+# run's two tests have a stack each, so its long run is not repeated here.
 ORDER_SEED ?=
 ORDER := --order random $(if $(ORDER_SEED),--order-seed $(ORDER_SEED))
-ORDER_SLICE := tests/faults/test_fault_run.py tests/integration/test_dependency_errors.py \
-	tests/integration/test_hostile_partner.py
+ORDER_SLICE := tests/integration/test_dependency_errors.py tests/integration/test_hostile_partner.py
 # Coverage of every process the tests start, held to a floor for the shipped packages
 # (statements and branches together; [tool.coverage] in pyproject.toml). A whole make test
 # reaches 94.1 to 94.6% of blueprints/, shared/ and posture/ (the blueprints mostly in the
@@ -142,7 +142,7 @@ test: setup
 	$(COVERAGE) erase
 	$(COVERAGE) run -m pytest -m "not stack" $(PARALLEL) $(ORDER) $(SLOWEST) $(BUDGET) $(LINTED) $(PYTEST_ARGS) $(none_is_fine)
 	FAULT_RUN_JOBS=$(FAULT_JOBS) ROTATION_LOAD_JOBS=$(FAULT_JOBS) $(PY) -m pytest -m stack $(STACK_PARALLEL) $(STACK_COVERAGE) $(ORDER) $(SLOWEST) $(PYTEST_ARGS) $(none_is_fine)
-	FAULT_RUN_JOBS=$(FAULT_JOBS) $(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
+	$(PY) -m pytest --order reverse $(PARALLEL) $(ORDER_SLICE)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) report --skip-covered --sort=cover
 	@echo "coverage of blueprints/, shared/ and posture/ (the floor is $(COVERAGE_FLOOR)%):"

@@ -1,9 +1,10 @@
 """The long fault run: jobs keep flowing through partner failures, a vault outage and a
 storage restart, and none is lost or done twice.
 
-One stack of its own (Azurite on disk, so a restart keeps its data), a short secret cache
-(so the vault outage hits a refresh), a short partner read timeout (so ``slow`` partner
-answers become client timeouts) and a short queue lease (see ``APP_SETTINGS``). A client
+The run has a stack of its own (Azurite on disk, so a restart keeps its data), a short
+secret cache (so the vault outage hits a refresh), a short partner read timeout (so
+``slow`` partner answers become client timeouts) and a short queue lease (see
+``APP_SETTINGS``); the empty-cache test has another, so the two share nothing. A client
 submits ``FAULT_RUN_JOBS`` jobs (default 1,000), each with its own ``Idempotency-Key``, and
 resubmits after a 502/503 as a well-behaved client would, honouring ``Retry-After`` (capped
 at 2 s to keep the run short). Meanwhile:
@@ -35,6 +36,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,6 +111,14 @@ def fault_stack(stacks: Stacks, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield stack
 
 
+@pytest.fixture
+def cold_stack(stacks: Stacks, tmp_path: Path) -> Iterator[RunningStack]:
+    """The empty-cache test's own stack: the long run's state never reaches it, so the
+    module's two tests share nothing and neither order can matter."""
+    with stacks.running(tmp_path / "state", app_settings=APP_SETTINGS) as stack:
+        yield stack
+
+
 @dataclass
 class Run:
     """What the client saw: one accepted job per submission key, every response kept."""
@@ -173,14 +183,11 @@ def control(stack: RunningStack, method: str, path: str, **body: Any) -> Any:
 
 
 def test_a_vault_outage_with_an_empty_cache_is_a_503_with_retry_after(
-    fault_stack: RunningStack,
+    cold_stack: RunningStack,
 ) -> None:
-    """A host that has read no key yet (started again: its cache is empty, as on a cold
-    start) meets a vault outage: 503 with ``Retry-After``, no partner call, nothing stored
-    or queued. The counts are deltas: the module's other test may have run first."""
-    stack = fault_stack
-    assert control(stack, "POST", "host/kill") == {"running": False}
-    assert control(stack, "POST", "host/start") == {"running": True}
+    """A host that has read no key yet (its cache is empty, as on a cold start) meets a
+    vault outage: 503 with ``Retry-After``, no partner call, nothing stored or queued."""
+    stack = cold_stack
     before = Footprint.of(stack)
     vault_faults = stack.stats("vault")["faults"]
     control(stack, "PUT", "faults/vault", mode="status", retry_after=3, seconds=60)
