@@ -149,7 +149,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
     key = _idempotency_key(req)
     digest = request_hash(body)
     store = storage.job_store()
-    job_id, replayed = _claim(store, caller, key, digest)
+    job_id, replayed, mine = _claim(store, caller, key, digest)
     annotate({"app.job.id": job_id})
     if replayed is not None:
         return _replay(store, replayed)
@@ -161,7 +161,7 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
             logger.error("job not accepted: partner call failed (%s)", type(exc).__name__)
             raise BadGateway("the partner API refused or failed the call") from None
     except BaseException:
-        _release_claim(store, caller, key, job_id)
+        _release_claim(store, caller, key, mine)
         raise
 
     record = JobRecord(
@@ -181,14 +181,19 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
         # replays the job once it is there, or takes the claim over once it is old enough.
         outbox.send(job_id, job=record)
     except MessageSchemaError:  # too large to carry: raised before anything was sent
-        return _submit_state_first(store, outbox, caller, key, record)
+        return _submit_state_first(store, outbox, caller, key, record, mine)
     store.create(record)  # readable at once
     logger.info("job %s accepted", job_id)
     return _accepted(record)
 
 
 def _submit_state_first(
-    store: JobStore, outbox: Outbox, caller: Principal, key: str | None, record: JobRecord
+    store: JobStore,
+    outbox: Outbox,
+    caller: Principal,
+    key: str | None,
+    record: JobRecord,
+    mine: IdempotencyRecord | None,
 ) -> func.HttpResponse:
     """A job too large for its message to carry: the state first, behind an outbox marker,
     then a message with its id only (two storage calls more than the usual way)."""
@@ -197,7 +202,7 @@ def _submit_state_first(
     try:
         outbox.hold(record.id)
     except AzureError:
-        _release_claim(store, caller, key, record.id)  # nothing of this job was written
+        _release_claim(store, caller, key, mine)  # nothing of this job was written
         raise
     # From here the job may exist, whatever an error says: nothing is undone. The outbox
     # sends a job whose state is there.
@@ -209,8 +214,10 @@ def _submit_state_first(
 
 def _claim(
     store: JobStore, caller: Principal, key: str | None, digest: str
-) -> tuple[str, JobRecord | None]:
-    """The job id this request goes on with, or the earlier job it replays.
+) -> tuple[str, JobRecord | None, IdempotencyRecord | None]:
+    """The job id this request goes on with, or the earlier job it replays; and the claim
+    this request wrote afresh, the only one it may release when it fails (None when it took
+    over a claim: the request that died may have sent that job's message already).
 
     :raises Conflict: the key was used with a different body.
     :raises InProgress: the request that claimed the key is still being handled.
@@ -219,11 +226,12 @@ def _claim(
 
     job_id = str(uuid.uuid4())
     if key is None:
-        return job_id, None
+        return job_id, None, None
     owner = caller.object_id
-    earlier = store.claim_idempotency(owner, key, IdempotencyRecord(job_id, digest, now()))
+    mine = IdempotencyRecord(job_id, digest, now())
+    earlier = store.claim_idempotency(owner, key, mine)
     if earlier is None:
-        return job_id, None
+        return job_id, None, mine
     if earlier.request_hash != digest:
         raise Conflict(
             "this Idempotency-Key was used with a different body",
@@ -232,7 +240,7 @@ def _claim(
         )
     found = store.get(earlier.job_id)
     if found is not None:
-        return earlier.job_id, found[0]
+        return earlier.job_id, found[0], None
     in_progress = InProgress(
         "the first request with this Idempotency-Key is still being handled; retry",
         code="idempotency_in_progress",
@@ -246,7 +254,7 @@ def _claim(
     if not store.take_over_idempotency(owner, key, earlier, taken):
         raise in_progress
     logger.warning("job %s: taking over an Idempotency-Key whose request died", earlier.job_id)
-    return earlier.job_id, None
+    return earlier.job_id, None, None
 
 
 def _replay(store: JobStore, record: JobRecord) -> func.HttpResponse:
@@ -264,18 +272,21 @@ def _replay(store: JobStore, record: JobRecord) -> func.HttpResponse:
     return _accepted(record)
 
 
-def _release_claim(store: JobStore, caller: Principal, key: str | None, job_id: str) -> None:
-    """Best effort: free the Idempotency-Key this request claimed, so a retry starts afresh."""
+def _release_claim(
+    store: JobStore, caller: Principal, key: str | None, claim: IdempotencyRecord | None
+) -> None:
+    """Best effort: free the Idempotency-Key claim this request wrote, so a retry starts
+    afresh. A claim it took over is kept (the job the request that died began may still
+    appear, from its message, and a retry must get that job); so is one another request has
+    taken over since (the store frees a claim only while it is the one written here)."""
     from azure.core.exceptions import AzureError
 
-    if key is None:
+    if key is None or claim is None:
         return
     try:
-        claim = store.get_idempotency(caller.object_id, key)
-        if claim is not None and claim.job_id == job_id:
-            store.release_idempotency(caller.object_id, key)
+        store.release_idempotency(caller.object_id, key, claim)
     except AzureError:
-        logger.error("job %s: could not release its Idempotency-Key claim", job_id)
+        logger.error("job %s: could not release its Idempotency-Key claim", claim.job_id)
 
 
 def _job_id(req: func.HttpRequest) -> str:

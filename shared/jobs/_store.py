@@ -31,7 +31,7 @@ from shared.jobs.errors import JobStoreError
 from shared.tracing import annotate, traced
 
 if TYPE_CHECKING:
-    from azure.storage.blob import ContainerClient, ContentSettings
+    from azure.storage.blob import BlobClient, ContainerClient, ContentSettings
 
 __all__ = ["JobStore"]
 
@@ -41,6 +41,18 @@ def _json_content() -> ContentSettings:
     from azure.storage.blob import ContentSettings
 
     return ContentSettings(content_type="application/json")
+
+
+def _holding(blob: BlobClient, claim: IdempotencyRecord) -> str | None:
+    """The ETag of the claim blob while it holds ``claim``; None when it holds another or is
+    gone."""
+    try:
+        downloader = blob.download_blob()
+    except ResourceNotFoundError:
+        return None
+    if IdempotencyRecord(**json.loads(downloader.readall())) != claim:
+        return None
+    return str(downloader.properties.etag)
 
 
 def _idempotency_blob(owner: str, key: str) -> str:
@@ -169,17 +181,14 @@ class JobStore:
         """Replace the claim ``stale`` (whose job never appeared) by ``claim``, only if it is
         still ``stale`` (``If-Match``): of two callers taking over at once, one wins."""
         blob = self.jobs.get_blob_client(_idempotency_blob(owner, key))
-        try:
-            downloader = blob.download_blob()
-        except ResourceNotFoundError:
-            return False
-        if IdempotencyRecord(**json.loads(downloader.readall())) != stale:
+        etag = _holding(blob, stale)
+        if etag is None:
             return False
         try:
             blob.upload_blob(
                 json.dumps(claim._asdict()),
                 overwrite=True,
-                etag=str(downloader.properties.etag),
+                etag=etag,
                 match_condition=MatchConditions.IfNotModified,
                 content_settings=_json_content(),
             )
@@ -187,7 +196,6 @@ class JobStore:
             return False
         return True
 
-    @traced("jobstore get idempotency key")
     def get_idempotency(self, owner: str, key: str) -> IdempotencyRecord | None:
         try:
             data = self.jobs.download_blob(_idempotency_blob(owner, key)).readall()
@@ -196,9 +204,19 @@ class JobStore:
         return IdempotencyRecord(**json.loads(data))
 
     @traced("jobstore release idempotency key")
-    def release_idempotency(self, owner: str, key: str) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            self.jobs.delete_blob(_idempotency_blob(owner, key))
+    def release_idempotency(self, owner: str, key: str, claim: IdempotencyRecord) -> bool:
+        """Free ``key`` if it still holds ``claim``, the one the caller wrote (``If-Match``);
+        True when this call freed it. A claim another request has taken over since is that
+        request's: its job may be on its way, and the key must keep naming it."""
+        blob = self.jobs.get_blob_client(_idempotency_blob(owner, key))
+        etag = _holding(blob, claim)
+        if etag is None:
+            return False
+        try:
+            blob.delete_blob(etag=etag, match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return False
+        return True
 
     # -- results and kept messages ------------------------------------------------
 

@@ -30,6 +30,7 @@ from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
 from shared.jobs import (
     IdempotencyRecord,
+    JobMessage,
     JobRecord,
     Outbox,
     now,
@@ -161,6 +162,47 @@ def test_a_job_enqueued_but_never_written_is_written_by_the_worker(client: JobCl
 
 
 OLD = "2026-01-01T00:00:00.000+00:00"
+
+
+def test_a_taken_over_claim_survives_a_partner_failure_and_its_job_is_the_one_kept(
+    client: JobClient,
+) -> None:
+    """The request that died had sent the job's message (not yet delivered) and left its
+    claim; its repeat takes the claim over, and the partner fails that repeat. The claim
+    must stay: the message will write the job, and the next repeat must get that job, not
+    start a second one."""
+    stack = client.stack
+    record = job_record(
+        "taken over, then the partner failed",
+        analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
+    )
+    marker = record.input["text"]  # unique to this test's job
+    key = f"taken-{uuid.uuid4()}"
+    store = job_store(stack)
+    claim = IdempotencyRecord(record.id, record.request_hash, OLD)  # old: taken over at once
+    assert store.claim_idempotency(DEV_CALLER_OBJECT_ID, key, claim) is None
+    queue = stack.queue_service().get_queue_client(
+        "jobs", message_encode_policy=TextBase64EncodePolicy()
+    )
+    # The message the dead request sent, out of the worker's sight until the repeat is done.
+    queue.send_message(JobMessage(record.id, job=record).encode(), visibility_timeout=20)
+    faults = stack.control("faults/partner")
+    requests.put(faults, json={"mode": "status", "status": 503}, timeout=10).raise_for_status()
+    try:
+        failed = client.post(key, marker)
+    finally:
+        requests.delete(faults, timeout=10).raise_for_status()
+    assert failed.status_code in (502, 503), failed.text
+    kept = store.get_idempotency(DEV_CALLER_OBJECT_ID, key)
+    assert kept is not None
+    assert kept.job_id == record.id
+
+    def completed() -> bool:  # 404 until the message, once visible, writes the job
+        return client.get(f"jobs/{record.id}").json().get("status") == "completed"
+
+    assert eventually(completed, timeout=90)
+    assert client.submit(key, marker) == record.id
+    assert jobs_by_text(stack, marker) == {record.id}
 
 
 def test_a_replay_of_a_job_stuck_in_queued_sends_it_again(client: JobClient) -> None:

@@ -167,5 +167,7 @@ def test_a_claim_is_taken_over_once_and_only_while_it_is_unchanged(store: JobSto
     assert store.take_over_idempotency(owner, key, first, taken)
     assert not store.take_over_idempotency(owner, key, first, taken), "a second taker loses"
     assert store.get_idempotency(owner, key) == taken
-    store.release_idempotency(owner, key)
+    assert not store.release_idempotency(owner, key, first), "taken over: not the first's to free"
+    assert store.get_idempotency(owner, key) == taken
+    assert store.release_idempotency(owner, key, taken)
     assert not store.take_over_idempotency(owner, key, taken, first), "nothing left to take"
