@@ -198,7 +198,7 @@ def test_a_taken_over_claim_survives_a_partner_failure_and_its_job_is_the_one_ke
     assert kept.job_id == record.id
 
     def completed() -> bool:  # 404 until the message, once visible, writes the job
-        return client.get(f"jobs/{record.id}").json().get("status") == "completed"
+        return bool(client.get(f"jobs/{record.id}").json().get("status") == "completed")
 
     assert eventually(completed, timeout=90)
     assert client.submit(key, marker) == record.id
