@@ -70,4 +70,4 @@ class Api:
 def job_blob_names(stack: RunningStack) -> set[str]:
     """The names in the jobs container: what a refused submission must leave as it was."""
     blobs = stack.blob_service()
-    return {b.name for b in blobs.get_container_client("jobs").list_blobs()}
+    return set(blobs.get_container_client("jobs").list_blob_names())  # no properties built
