@@ -20,6 +20,7 @@ from typing import Any
 SHOWN = (
     ("http.response.status_code", "status"),
     ("app.vault.cache", "cache"),
+    ("app.token.cache", "token"),
     ("app.partner.attempts", "attempts"),
     ("app.job.status", "wrote"),
     ("app.delivery.count", "delivery"),

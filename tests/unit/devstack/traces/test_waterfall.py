@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devstack.traces.waterfall import layout, render_text
-from tests.unit.devstack.traces.spans import TRACE, job_trace, span
+from tests.unit.devstack.traces.spans import HOST_SPAN, TRACE, job_trace, span
 
 
 def test_rows_follow_the_tree_and_the_clock() -> None:
@@ -41,3 +41,9 @@ def test_the_text_draws_each_span_on_its_line() -> None:
     assert process.rstrip().endswith("ms !")  # failed
     assert "cache=miss" in text
     assert all(len(line) <= 90 for line in lines)
+
+
+def test_a_key_or_token_from_memory_shows_on_the_call_that_used_it() -> None:
+    for key, note in (("app.vault.cache", "cache=hit"), ("app.token.cache", "token=hit")):
+        (row,) = layout([span("a" * 16, HOST_SPAN, "partner POST", 0, 5, **{key: "hit"})])
+        assert row.notes() == note
