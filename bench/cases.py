@@ -55,9 +55,15 @@ def _import_seconds(statement: str, env: dict[str, str], runs: int) -> list[floa
 def _cold_import_row(
     ident: str, what: str, env: dict[str, str], runs: int, *, goal: float | None
 ) -> Row:
-    """One cold-import row; ``goal`` is the ratio to meet, None for a reported row."""
-    baseline = Summary.of(_import_seconds("import azure.functions", env, runs))
-    app = Summary.of(_import_seconds("import function_app", env, runs))
+    """One cold-import row; ``goal`` is the ratio to meet, None for a reported row. The
+    sides take turns, one interpreter each, so that the machine's load drifting over the
+    run lands on both alike."""
+    base_seconds: list[float] = []
+    app_seconds: list[float] = []
+    for _ in range(runs):
+        base_seconds += _import_seconds("import azure.functions", env, 1)
+        app_seconds += _import_seconds("import function_app", env, 1)
+    baseline, app = Summary.of(base_seconds), Summary.of(app_seconds)
     ratio = app.median / baseline.median
     return Row(
         ident,
