@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -76,16 +75,45 @@ T_co = TypeVar("T_co", covariant=True)
 # -- the registry ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Setting(Generic[T_co]):
-    """One setting: its name, its meaning, where it is set, its default and its parser."""
+    """One setting: its name, its meaning, where it is set, its default and its parser.
 
+    Read-only once built. A plain class with slots, not a frozen dataclass: every setting
+    is declared when the app starts, and building a frozen dataclass costs that start about
+    a millisecond and a half (P1 in docs/performance.md).
+    """
+
+    __slots__ = ("default", "meaning", "name", "parse", "required", "where")
     name: str
     meaning: str
-    where: frozenset[str] = BOTH
-    required: bool = True
-    default: str | None = None
-    parse: Parser[T_co] = field(kw_only=True)
+    where: frozenset[str]
+    required: bool
+    default: str | None
+    parse: Parser[T_co]
+
+    def __init__(
+        self,
+        name: str,
+        meaning: str,
+        where: frozenset[str] = BOTH,
+        required: bool = True,
+        default: str | None = None,
+        *,
+        parse: Parser[T_co],
+    ) -> None:
+        fill = object.__setattr__
+        fill(self, "name", name)
+        fill(self, "meaning", meaning)
+        fill(self, "where", where)
+        fill(self, "required", required)
+        fill(self, "default", default)
+        fill(self, "parse", parse)
+
+    def __setattr__(self, slot: str, value: object) -> None:
+        raise AttributeError(f"setting {self.name} is read-only")
+
+    def __repr__(self) -> str:
+        return f"Setting({self.name!r})"
 
     def read(self, env: Mapping[str, str]) -> T_co | None:
         """The parsed value in ``env`` (blank counts as unset), else the parsed default;

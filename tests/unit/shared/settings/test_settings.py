@@ -206,3 +206,12 @@ def test_a_malformed_entra_setting_is_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as error:
         load_settings({**entra_values(), name: value})
     assert error.value.setting == name
+
+
+def test_a_declared_setting_is_read_only() -> None:
+    """Every part of the app reads the same declaration: none may change it for the rest."""
+    for setting in declared_settings():
+        with pytest.raises(AttributeError, match=setting.name):
+            setting.default = "changed"
+        with pytest.raises(AttributeError):
+            setting.extra = True
