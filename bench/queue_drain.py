@@ -7,7 +7,6 @@ import math
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from bench import progress
 from bench.harness import Bench
 from bench.load import JOB, run_concurrently
 from bench.report import Row
-from shared.jobs import COMPLETED, JobRecord, JobStore, request_hash
+from shared.jobs import COMPLETED, JobRecord, JobStore, now, request_hash
 
 
 def _seed_jobs(bench: Bench, count: int) -> list[str]:
@@ -32,9 +31,11 @@ def _seed_jobs(bench: Bench, count: int) -> list[str]:
             status="queued",
             input=body,
             request_hash=request_hash(body),
+            created=now(),
+            updated=now(),
             analysis={"language": None, "sentiment": "neutral"},
         )
-        blobs.upload_blob(f"{record.id}.json", json.dumps(asdict(record)))
+        blobs.upload_blob(f"{record.id}.json", json.dumps(record._asdict()))
 
     run_concurrently(seed, count=count, concurrency=16)
     return ids

@@ -164,12 +164,15 @@ def submit_job(req: func.HttpRequest) -> func.HttpResponse:
         _release_claim(store, caller, key, mine)
         raise
 
+    stamp = now()
     record = JobRecord(
         id=job_id,
         owner=caller.object_id,
         status=QUEUED,
         input=body,
         request_hash=digest,
+        created=stamp,
+        updated=stamp,
         analysis=analysis,
         traceparent=current_traceparent(),  # the job's trace: later sends continue it
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 QUEUED, PROCESSING, COMPLETED, FAILED = "queued", "processing", "completed", "failed"
@@ -24,15 +23,18 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class JobRecord:
+class JobRecord(NamedTuple):
+    """A job's state. A named tuple, not a frozen dataclass: the app imports it at start-up,
+    where the dataclass cost 1.8 ms and the named tuple 0.4 (P1 in docs/performance.md).
+    Whoever makes a new record stamps ``created`` and ``updated`` (:func:`now`)."""
+
     id: str
     owner: str
     status: str
     input: dict[str, Any]
     request_hash: str
-    created: str = field(default_factory=now)
-    updated: str = field(default_factory=now)
+    created: str
+    updated: str
     analysis: dict[str, Any] | None = None
     result: str | None = None
     reason: str | None = None
@@ -58,7 +60,7 @@ class JobRecord:
         return view
 
     def evolve(self, **changes: Any) -> JobRecord:
-        return replace(self, updated=now(), **changes)
+        return self._replace(updated=now(), **changes)
 
 
 class IdempotencyRecord(NamedTuple):

@@ -44,7 +44,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
@@ -191,7 +191,7 @@ def resend_stalled(
         decided.clear()  # the last call decides: a refused write is retried on a fresh read
         if record.status != QUEUED or seconds_since(record.updated, at) < window:
             return None
-        decided.append(replace(record, updated=stamp, resent=stamp))
+        decided.append(record._replace(updated=stamp, resent=stamp))
         return decided[-1]
 
     record = store.update(job_id, mark)

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +82,7 @@ class JobStore:
         """
         try:
             written = self.jobs.get_blob_client(f"{record.id}.json").upload_blob(
-                json.dumps(asdict(record)),
+                json.dumps(record._asdict()),
                 overwrite=False,
                 content_settings=_json_content(),
             )
@@ -130,7 +129,7 @@ class JobStore:
                 continue
             try:
                 written = self.jobs.get_blob_client(f"{job_id}.json").upload_blob(
-                    json.dumps(asdict(updated)),
+                    json.dumps(updated._asdict()),
                     overwrite=True,
                     etag=etag,
                     match_condition=MatchConditions.IfNotModified,

@@ -13,7 +13,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
@@ -117,7 +116,7 @@ def test_forty_askers_at_once_send_a_stalled_job_once_per_window(
             jobs=blobs.get_container_client("jobs"), results=blobs.get_container_client("results")
         )
 
-    stuck = replace(job(), created=STALLED, updated=STALLED)
+    stuck = job()._replace(created=STALLED, updated=STALLED)
     a_request_store().create(stuck)
 
     def wave(at: dt.datetime | None) -> int:
@@ -146,7 +145,7 @@ def test_the_reconciler_sends_no_job_another_asker_has_just_sent(
 ) -> None:
     """A replay sent the stalled job a moment ago: the reconciler, finding its old marker,
     drops the marker without a second message. A job younger than its marker keeps it."""
-    resent = replace(job(), created=STALLED, updated=STALLED)
+    resent = job()._replace(created=STALLED, updated=STALLED)
     store.create(resent)
     outbox.hold(resent.id)
     moment = later(RESEND_AFTER + 5)  # the marker is old by then; a replay sends the job

@@ -25,7 +25,6 @@ import secrets
 import subprocess
 import sys
 import uuid
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from azure.storage.queue import TextBase64EncodePolicy
 from devstack.runner import ROOT, RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
 from devstack.traces.store import store_at
-from shared.jobs import QUEUED, JobMessage, JobRecord, JobStore, Outbox, request_hash
+from shared.jobs import QUEUED, JobMessage, JobRecord, JobStore, Outbox, now, request_hash
 from tests.integration.conftest import Rehearsal
 from tests.support.browser import Browser
 from tests.support.jobsapi import Api
@@ -181,6 +180,8 @@ def _accepted_job(stack: RunningStack, traceparent: str, text: str = "cut off") 
         status=QUEUED,
         input=body,
         request_hash=request_hash(body),
+        created=now(),
+        updated=now(),
         analysis={"analysis_id": str(uuid.uuid4()), "language": "en"},
         traceparent=traceparent,
     )
@@ -212,7 +213,7 @@ def test_a_job_written_from_its_message_keeps_the_trace_for_later_sends(
     state: the worker writes it from the message, in the message's trace, and the record
     keeps that trace for whatever sends the job again (a replay, a retry, the outbox)."""
     trace_id, traceparent = fresh_traceparent()
-    record = replace(_accepted_job(stack, traceparent, "never written"), traceparent=None)
+    record = _accepted_job(stack, traceparent, "never written")._replace(traceparent=None)
     message = JobMessage(record.id, job=record, traceparent=traceparent).encode()
     stack.queue_service().get_queue_client(
         "jobs", message_encode_policy=TextBase64EncodePolicy()
@@ -233,7 +234,7 @@ def test_every_delivery_of_a_failing_job_and_its_poisoning_stay_in_its_trace(
 ) -> None:
     stack = rehearsal.stack
     trace_id, traceparent = fresh_traceparent()
-    record = replace(_accepted_job(stack, traceparent), input={"text": ""})  # always fails
+    record = _accepted_job(stack, traceparent)._replace(input={"text": ""})  # always fails
     _store(stack).create(record)
     message = JobMessage(record.id, traceparent=traceparent).encode()
     stack.queue_service().get_queue_client(

@@ -9,12 +9,11 @@ builds it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from devstack.runner import RunningStack
 from devstack.tokens import DEV_CALLER_OBJECT_ID
-from shared.jobs import QUEUED, JobRecord, JobStore, request_hash
+from shared.jobs import QUEUED, JobRecord, JobStore, now, request_hash
 
 #: The analysis a queued job carries for a text with no language in it.
 NEUTRAL: dict[str, Any] = {"language": None, "sentiment": "neutral"}
@@ -37,9 +36,11 @@ def job_record(
         status=status,
         input=body,
         request_hash=request_hash(body),
+        created=at or now(),
+        updated=at or now(),
         analysis=analysis,
     )
-    return record if at is None else replace(record, created=at, updated=at)
+    return record
 
 
 def job_store(stack: RunningStack) -> JobStore:

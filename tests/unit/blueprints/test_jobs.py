@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,7 +23,7 @@ from blueprints.contracts.jobs import ADMIN_ROLE, MAX_BODY_BYTES, MAX_TEXT_CHARS
 from blueprints.http.errors import ApiError
 from blueprints.jobs import job_body
 from shared.callers import Principal
-from shared.jobs import FAILED, JobRecord, JobStore
+from shared.jobs import FAILED, JobRecord, JobStore, now
 
 
 def request(body: bytes | str, content_type: str | None = "application/json") -> func.HttpRequest:
@@ -142,7 +141,7 @@ class ContendedContainer:
 
     def download_blob(self, name: str) -> Downloaded:
         if self.record is not None and name == f"{self.record.id}.json":
-            return Downloaded(json.dumps(asdict(self.record)).encode())
+            return Downloaded(json.dumps(self.record._asdict()).encode())
         raise ResourceNotFoundError("the specified blob does not exist")
 
     def get_blob_client(self, name: str) -> ContendedBlob:
@@ -211,6 +210,8 @@ def test_a_retry_that_never_wins_the_update_is_a_503_json_error(
         status=FAILED,
         input={"text": "x"},
         request_hash="0" * 64,
+        created=now(),
+        updated=now(),
     )
     req = func.HttpRequest(
         method="POST",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from blueprints.worker import InvalidJobError, compute_result
-from shared.jobs import QUEUED, JobRecord
+from shared.jobs import QUEUED, JobRecord, now
 from tests.support.partner_answers import SEED, key_like, valid_answer
 
 
@@ -23,6 +23,8 @@ def _record(analysis: dict[str, Any], language: str | None = None) -> JobRecord:
         status=QUEUED,
         input=body,
         request_hash="0" * 64,
+        created=now(),
+        updated=now(),
         analysis=analysis,
     )
 

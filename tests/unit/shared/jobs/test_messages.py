@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from shared.jobs import (
     JobRecord,
     MessageSchemaError,
     decode_message,
+    now,
     request_hash,
 )
 
@@ -29,9 +29,11 @@ def new_job(text: str = "a good day", **changes: Any) -> JobRecord:
         status=QUEUED,
         input=body,
         request_hash=request_hash(body),
+        created=now(),
+        updated=now(),
         analysis={"analysis_id": "a-1", "language": "en", "sentiment": "positive"},
     )
-    return replace(record, updated=record.created, **changes)
+    return record._replace(updated=record.created, **changes)
 
 
 def test_message_round_trip() -> None:
@@ -123,7 +125,7 @@ def test_a_carried_job_keeps_the_message_s_trace_for_its_later_sends() -> None:
     traceparent = f"00-{'c3' * 16}-{'d4' * 8}-01"
     job = new_job()
     decoded = decode_message(JobMessage(job.id, job=job, traceparent=traceparent).encode().encode())
-    assert decoded.job == replace(job, traceparent=traceparent)
+    assert decoded.job == job._replace(traceparent=traceparent)
     untraced = decode_message(JobMessage(job.id, job=job).encode().encode())
     assert untraced.job == job
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.jobs import JobRecord, request_hash
+from shared.jobs import JobRecord, now, request_hash
 
 
 def test_request_hash_ignores_key_order_but_not_values() -> None:
@@ -19,6 +19,8 @@ def test_public_view_hides_owner_and_internal_error() -> None:
         status="failed",
         input={"text": "t"},
         request_hash="h",
+        created=now(),
+        updated=now(),
         reason="processing failed",
         last_error="detail",
     )
