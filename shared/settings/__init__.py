@@ -574,9 +574,12 @@ def declared_settings() -> tuple[Setting[Any], ...]:
 NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "APPINSIGHTS_INSTRUMENTATIONKEY"})
 
 
+_DECLARED_NAMES = frozenset(setting.name for setting in DECLARED)
+
+
 def declared_not_secret(name: str) -> bool:
     """Whether ``name`` is declared here as holding no secret, whatever its name says."""
-    return name in NOT_SECRET_NAMES or any(setting.name == name for setting in DECLARED)
+    return name in NOT_SECRET_NAMES or name in _DECLARED_NAMES
 
 
 def check_not_secret(name: str, value: str) -> None:
