@@ -25,14 +25,15 @@ def _seed_jobs(bench: Bench, count: int) -> list[str]:
     ids = [str(uuid.uuid4()) for _ in range(count)]
 
     def seed(index: int) -> None:
+        stamp = now()
         record = JobRecord(
             id=ids[index],
             owner="bench",
             status="queued",
             input=body,
             request_hash=request_hash(body),
-            created=now(),
-            updated=now(),
+            created=stamp,
+            updated=stamp,
             analysis={"language": None, "sentiment": "neutral"},
         )
         blobs.upload_blob(f"{record.id}.json", json.dumps(record._asdict()))

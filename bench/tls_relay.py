@@ -51,9 +51,13 @@ def _pair(
 ) -> None:
     try:
         near = server.wrap_socket(raw, server_side=True)
-        far = client.wrap_socket(socket.create_connection((HOST, upstream)), server_hostname=HOST)
     except OSError:
         raw.close()
+        return
+    try:
+        far = client.wrap_socket(socket.create_connection((HOST, upstream)), server_hostname=HOST)
+    except OSError:
+        near.close()
         return
     back = threading.Thread(target=_pump, args=(far, near), daemon=True)
     back.start()

@@ -30,17 +30,17 @@ def job_record(
     """A job of ``text`` (with a suffix of its own, so the session's jobs stay apart) as the
     API writes it; ``at``, when given, is when it was created and last updated."""
     body = {"text": f"{text} {uuid.uuid4().hex[:8]}"}
-    record = JobRecord(
+    stamp = at or now()
+    return JobRecord(
         id=str(uuid.uuid4()),
         owner=owner,
         status=status,
         input=body,
         request_hash=request_hash(body),
-        created=at or now(),
-        updated=at or now(),
+        created=stamp,
+        updated=stamp,
         analysis=analysis,
     )
-    return record
 
 
 def job_store(stack: RunningStack) -> JobStore:
