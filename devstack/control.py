@@ -190,21 +190,28 @@ def trace_routes(store: SpanStore) -> list[Route]:
     """The OTLP receiver and the trace views over ``store``."""
     import uuid
 
+    from starlette.concurrency import run_in_threadpool
     from starlette.responses import HTMLResponse
 
     from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request, response_body
     from devstack.traces.page import render_page
 
+    def keep(body: bytes, content_type: str, encoding: str) -> None:
+        store.append(decode_request(body, content_type=content_type, encoding=encoding))
+
     async def receive(request: Request) -> Response:
+        # Decoded and written on a worker thread: the stack's services share this event
+        # loop, and a batch of spans would hold every one of them for as long as it takes.
+        body = await request.body()
         try:
-            spans = decode_request(
-                await request.body(),
-                content_type=request.headers.get("content-type", ""),
-                encoding=request.headers.get("content-encoding", ""),
+            await run_in_threadpool(
+                keep,
+                body,
+                request.headers.get("content-type", ""),
+                request.headers.get("content-encoding", ""),
             )
         except OtlpError as exc:
             return JSONResponse({"error": "invalid_otlp", "detail": str(exc)}, exc.status)
-        store.append(spans)
         return Response(response_body(), media_type=PROTOBUF)
 
     def job_id(request: Request) -> str | None:

@@ -1,8 +1,8 @@
 """OTLP/HTTP trace export requests, decoded into the spans the devstack keeps.
 
-The app's exporter (``opentelemetry-exporter-otlp-proto-http``) posts an
-``ExportTraceServiceRequest`` in protobuf (``application/x-protobuf``), gzip-compressed when
-``OTEL_EXPORTER_OTLP_COMPRESSION=gzip``; the answer is an empty
+The app's exporter (:mod:`shared.tracing._otlp`) posts an ``ExportTraceServiceRequest`` in
+protobuf (``application/x-protobuf``); any OTLP/HTTP exporter may, gzip-compressed too
+(the SDK's, with ``OTEL_EXPORTER_OTLP_COMPRESSION=gzip``); the answer is an empty
 ``ExportTraceServiceResponse`` (https://opentelemetry.io/docs/specs/otlp/#otlphttp). JSON
 OTLP is not taken: the app never sends it, and one encoding keeps the receiver small.
 

@@ -2,8 +2,8 @@
 
 On when ``TRACING_SAMPLE_RATIO`` is above 0 and there is somewhere to send spans:
 
-* ``OTEL_EXPORTER_OTLP_ENDPOINT`` (the local stack): the OpenTelemetry SDK's OTLP/HTTP
-  exporter (protobuf), batched, to ``<endpoint>/v1/traces``;
+* ``OTEL_EXPORTER_OTLP_ENDPOINT`` (the local stack): OTLP/HTTP in protobuf, batched, to
+  ``<endpoint>/v1/traces`` (:mod:`shared.tracing._otlp`);
 * ``APPLICATIONINSIGHTS_CONNECTION_STRING`` (Azure): the Azure Monitor OpenTelemetry distro,
   as "Use OpenTelemetry with Azure Functions" prescribes for Python
   (https://learn.microsoft.com/azure/azure-functions/opentelemetry-howto?pivot=programming-language-python),
@@ -133,8 +133,8 @@ def build_provider(
 
         sampler = TraceIdRatioBased(ratio)
     if otlp:
-        OTLPSpanExporter = _otlp_exporter()
-        exporter = OTLPSpanExporter(endpoint=otlp.rstrip("/") + "/v1/traces", timeout=10)
+        OtlpHttpExporter = _otlp_exporter()
+        exporter = OtlpHttpExporter(otlp.rstrip("/") + "/v1/traces", timeout=10)
         scrubbing = ScrubbingExporter(exporter)
         processors.append(
             BatchSpanProcessor(scrubbing, schedule_delay_millis=LOCAL_EXPORT_DELAY_MS)
@@ -146,20 +146,19 @@ def build_provider(
 
 
 def _otlp_exporter() -> Any:
-    """The OTLP/HTTP exporter class; a setting that names the cause and the fix when it is
-    not installed (it is the local stack's, a development dependency: the deployed app
-    sends its spans to Application Insights)."""
+    """The OTLP/HTTP exporter class; a setting that names the cause and the fix when the
+    OTLP messages it writes are not installed (they are the local stack's, a development
+    dependency: the deployed app sends its spans to Application Insights)."""
     try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from shared.tracing._otlp import OtlpHttpExporter
     except ImportError as exc:
         raise SettingsError(
             OTEL_EXPORTER_OTLP_ENDPOINT.name,
-            "set, but the OTLP exporter (opentelemetry-exporter-otlp-proto-http, in "
-            "requirements-dev.txt) is not installed: remove the setting (in Azure, spans go "
-            "to Application Insights through APPLICATIONINSIGHTS_CONNECTION_STRING) or "
-            "install the exporter",
+            "set, but the OTLP messages (opentelemetry-proto, in requirements-dev.txt) are "
+            "not installed: remove the setting (in Azure, spans go to Application Insights "
+            "through APPLICATIONINSIGHTS_CONNECTION_STRING) or install them",
         ) from exc
-    return OTLPSpanExporter
+    return OtlpHttpExporter
 
 
 def _azure_monitor(connection_string: str, ratio: float) -> tuple[Sampler, Any]:

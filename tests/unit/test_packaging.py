@@ -46,7 +46,7 @@ RUNTIME_ONLY = {
 #: Imported by deployed code only where a local setting asks for it, and why; pinned in
 #: requirements-dev.txt instead.
 LOCAL_ONLY = {
-    "opentelemetry-exporter-otlp-proto-http": "spans go over OTLP only where "
+    "opentelemetry-proto": "spans go over OTLP only where "
     "OTEL_EXPORTER_OTLP_ENDPOINT is set: the devstack (infra never sets it)",
 }
 #: Modules only the app's start-up loads (``shared.startup`` -> ``start_tracing``), and the
@@ -56,6 +56,8 @@ APP_STARTUP_ONLY = (
     "shared.tracing._setup",
     "shared.tracing._otel",
     "shared.tracing._scrub",
+    "shared.tracing._otlp",
+    "shared.tracing._wire",
 )
 APP_STARTUP_ONLY_NAMES = (
     "start_tracing",
@@ -65,6 +67,8 @@ APP_STARTUP_ONLY_NAMES = (
     "ScrubbingExporter",
     "scrub_text",
     "scrubbed",
+    "OtlpHttpExporter",
+    "WireEncoder",
 )
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)$")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,3 +134,51 @@ def test_without_azurite_its_routes_are_404(served: tuple[Switch, str]) -> None:
     with BaseUrlSession(served[1]) as control:
         assert control.get("/devstack/azurite").status_code == 404
         assert "azurite" not in control.get("/devstack").json()
+
+
+def _export_request() -> bytes:
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with provider.get_tracer("t").start_as_current_span("s", attributes={"app.job.id": "j"}):
+        pass
+    return bytes(encode_spans(memory.get_finished_spans()).SerializeToString())
+
+
+def test_spans_are_received_off_the_event_loop_and_bad_ones_refused(
+    served: tuple[Switch, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every service of the stack shares one event loop: a batch of spans decoded on it
+    would hold them all, so it is decoded on a worker thread (where no loop runs)."""
+    from devstack.traces import otlp
+    from devstack.traces.store import SpanStore
+
+    loops: list[bool] = []
+    decode = otlp.decode_request
+
+    def watched(body: bytes, **kwargs: str) -> list[dict[str, Any]]:
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:
+            loops.append(False)
+        return decode(body, **kwargs)
+
+    monkeypatch.setattr(otlp, "decode_request", watched)
+    store = SpanStore(tmp_path / "spans.jsonl")
+    served[0].app = create_control_app(faults={}, counters={}, traces=store)
+    url = "/devstack/otlp/v1/traces"
+    with BaseUrlSession(served[1]) as control:
+        kept = control.post(url, data=_export_request(), headers={"Content-Type": otlp.PROTOBUF})
+        damaged = control.post(url, data=b"\xff\xff", headers={"Content-Type": otlp.PROTOBUF})
+        json_body = control.post(url, data=b"{}", headers={"Content-Type": "application/json"})
+    assert kept.status_code == 200
+    assert [span["name"] for span in store.spans()] == ["s"]
+    assert (damaged.status_code, damaged.json()["error"]) == (400, "invalid_otlp")
+    assert json_body.status_code == 415
+    assert loops == [False, False, False]

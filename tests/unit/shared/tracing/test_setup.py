@@ -66,7 +66,7 @@ def test_an_otlp_endpoint_without_its_exporter_names_the_setting_and_the_fix(
 ) -> None:
     """The exporter is a development dependency; an app deployed with the local setting
     left in fails at start-up with one line that says what to do, not an ImportError."""
-    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
+    monkeypatch.setitem(sys.modules, "shared.tracing._otlp", None)  # as if the import failed
     env = {"TRACING_SAMPLE_RATIO": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9/x"}
     with pytest.raises(SettingsError) as refused:
         tracing.start_tracing(env)

@@ -1,0 +1,88 @@
+"""The OTLP/HTTP span exporter the app uses where ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set
+(the local stack): protobuf requests from :class:`~shared.tracing._wire.WireEncoder`, posted
+as the OTLP specification says (https://opentelemetry.io/docs/specs/otlp/#otlphttp-request):
+``POST <endpoint>/v1/traces``, ``Content-Type: application/x-protobuf``, success a 200.
+
+It takes the place of the SDK's ``OTLPSpanExporter``, whose encoder was most of what tracing
+cost a submission (docs/performance.md, P4t); its transport is what the SDK's is, a
+``requests`` session, here with urllib3's retries for the answers the specification calls
+retryable (429, 502, 503, 504), within the export's timeout. A failed export is logged
+with its cause, never with its spans, and the batch is dropped, as the SDK drops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import requests
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from shared.tracing._wire import WireEncoder
+
+_LOG = logging.getLogger("shared.tracing")
+PROTOBUF = "application/x-protobuf"
+#: The answers OTLP/HTTP says may be retried
+#: (https://opentelemetry.io/docs/specs/otlp/#retryable-response-codes).
+RETRYABLE = (429, 502, 503, 504)
+
+
+class OtlpHttpExporter(SpanExporter):
+    """Spans posted to an OTLP/HTTP endpoint in protobuf; one export thread at a time."""
+
+    def __init__(self, endpoint: str, *, timeout: float = 10.0, retries: int = 3) -> None:
+        """:param endpoint: the traces URL (``<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces``).
+        :keyword timeout: seconds for each attempt.
+        :keyword retries: attempts after the first, on a retryable answer or a refused
+            connection."""
+        self.endpoint = endpoint
+        self._timeout = timeout
+        self._encoder = WireEncoder()
+        self._session = requests.Session()
+        retry = Retry(
+            total=retries,
+            backoff_factor=0.2,
+            status_forcelist=RETRYABLE,
+            allowed_methods=frozenset({"POST"}),
+            raise_on_status=False,
+            respect_retry_after_header=True,
+        )
+        self._session.mount(endpoint.split("://", 1)[0] + "://", HTTPAdapter(max_retries=retry))
+        self._closed = False
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._closed:
+            return SpanExportResult.FAILURE
+        body = self._encoder.request(spans)
+        try:
+            answer = self._session.post(
+                self.endpoint,
+                data=body,
+                headers={"Content-Type": PROTOBUF},
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            _LOG.warning(
+                "%d spans not exported to %s: %s", len(spans), self.endpoint, type(exc).__name__
+            )
+            return SpanExportResult.FAILURE
+        answer.close()
+        if answer.status_code != 200:
+            _LOG.warning(
+                "%d spans not exported to %s: answered %d",
+                len(spans),
+                self.endpoint,
+                answer.status_code,
+            )
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self._session.close()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True  # nothing is held: every export is posted before it returns
