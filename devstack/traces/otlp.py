@@ -106,8 +106,19 @@ def _span(span: Span, service: str) -> dict[str, Any]:
 
 
 def iso(unix_nano: int) -> str:
-    moment = dt.datetime.fromtimestamp(unix_nano // 1000 / 1_000_000, dt.UTC)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """``unix_nano`` as ISO 8601 in UTC to the microsecond, ``Z``-suffixed (the microseconds
+    truncated). The spans of a batch mostly share their second, whose text is kept: the
+    formatting was the largest part of decoding a span."""
+    global _SECOND
+    seconds, micros = divmod(unix_nano // 1000, 1_000_000)
+    kept = _SECOND  # one read: another thread may replace it meanwhile, never change it
+    if kept[0] != seconds:
+        moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        kept = _SECOND = (seconds, moment.strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{kept[1]}.{micros:06d}Z"
+
+
+_SECOND: tuple[int, str] = (-1, "")  # the second last formatted, and its text
 
 
 def _attributes(pairs: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request
+from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request, iso
 
 
 def exported() -> bytes:
@@ -67,3 +67,24 @@ def test_anything_else_is_refused_with_a_4xx(
     with pytest.raises(OtlpError) as refused:
         decode_request(body, content_type=content_type, encoding=encoding)
     assert refused.value.status == status
+
+
+@pytest.mark.parametrize(
+    "unix_nano",
+    [
+        0,
+        999,
+        1_000,
+        999_999_999,
+        1_000_000_000,
+        1_765_000_000_123_456_789,
+        4_102_444_799_999_999_999,
+    ],
+)
+def test_a_time_is_written_as_the_datetime_module_writes_it(unix_nano: int) -> None:
+    import datetime as dt
+
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=unix_nano // 1000)
+    expected = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    assert iso(unix_nano) == expected
+    assert iso(unix_nano + 1_000) != expected  # the kept second does not freeze the microseconds
