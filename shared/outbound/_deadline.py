@@ -117,7 +117,11 @@ class _Watchdog:
                     target=self._run, name="outbound-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0][2] is deadline:
+                # The thread sleeps until the earliest deadline: woken only when that is
+                # this one. Calls share one timeout, so most deadlines come after the
+                # earliest, and a wake on every call cost more than the call's span.
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:

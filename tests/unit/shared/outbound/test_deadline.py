@@ -18,7 +18,7 @@ import time
 import pytest
 
 from shared.outbound import OutboundClient, PartnerUnavailableError
-from shared.outbound._deadline import Deadline, arm
+from shared.outbound._deadline import Deadline, _Watchdog, arm
 from shared.redaction import Secret
 from tests.support.scripted_partner import Keys, Partner, Reply
 from tests.support.waiting import eventually
@@ -137,3 +137,31 @@ def test_a_finished_call_is_never_cut() -> None:
     assert left.recv(1) == b"x"  # still open: the connection may be back in the pool
     left.close()
     right.close()
+
+
+def test_a_deadline_armed_after_a_later_one_still_expires_first() -> None:
+    """The watchdog sleeps until the earliest deadline and is woken only by an earlier one:
+    the short deadline below, armed while it sleeps towards a long one, must cut in time."""
+    watchdog = _Watchdog()
+    long, short = Deadline(600.0), Deadline(0.05)
+    watchdog.arm(long)
+    time.sleep(0.1)  # the thread is asleep until the long deadline
+    watchdog.arm(short)
+    eventually(lambda: short.expired, timeout=10)
+    assert not long.expired
+
+
+def test_a_later_deadline_does_not_wake_the_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    watchdog = _Watchdog()
+    woken: list[None] = []
+    notify = watchdog._wake.notify
+
+    def counted(n: int = 1) -> None:
+        woken.append(None)
+        notify(n)
+
+    monkeypatch.setattr(watchdog._wake, "notify", counted)
+    watchdog.arm(Deadline(600.0))
+    watchdog.arm(Deadline(900.0))
+    watchdog.arm(Deadline(300.0))
+    assert len(woken) == 2  # the first (the earliest then) and the last (earlier still)
