@@ -102,11 +102,11 @@ class OtelBackend:
         links: Sequence[str],
         root: bool,
     ) -> SpanHandle:
-        current = trace.get_current_span().get_span_context()
-        found_links = [Link(c) for c in map(_span_context, links) if c is not None]
+        found_links = [Link(c) for c in map(_span_context, links) if c is not None] if links else []
         context = None
         continued = _span_context(parent) if parent is not None else None
         if continued is not None or root:
+            current = trace.get_current_span().get_span_context()
             # Another trace than the one in progress: continue the job's (or start one),
             # and say where this span was opened from.
             base = context_api.Context()
