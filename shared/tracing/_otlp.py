@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from shared.httpenv import settings_for
 from shared.tracing._wire import WireEncoder
 
 _LOG = logging.getLogger("shared.tracing")
@@ -41,7 +42,12 @@ class OtlpHttpExporter(SpanExporter):
         self.endpoint = endpoint
         self._timeout = timeout
         self._encoder = WireEncoder()
+        # The environment's proxies and CA bundle for the endpoint, read once, as every
+        # client of the app reads them (shared.httpenv: per request it is a scan of the
+        # whole environment).
+        self._environment = settings_for(endpoint)
         self._session = requests.Session()
+        self._session.trust_env = False
         retry = Retry(
             total=retries,
             backoff_factor=0.2,
@@ -63,6 +69,9 @@ class OtlpHttpExporter(SpanExporter):
                 data=body,
                 headers={"Content-Type": PROTOBUF},
                 timeout=self._timeout,
+                proxies=self._environment.proxies,
+                verify=self._environment.verify,
+                cert=self._environment.cert,
             )
         except requests.RequestException as exc:
             _LOG.warning(

@@ -119,3 +119,18 @@ def test_after_shutdown_nothing_is_sent(receiver: _Receiver) -> None:
     exporter.shutdown()
     assert exporter.export(_spans()) is SpanExportResult.FAILURE
     assert receiver.received == []
+
+
+def test_the_environments_proxy_is_read_once_when_the_exporter_is_built(
+    receiver: _Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As every client of the app (shared.httpenv): the receiver here plays the proxy, so a
+    request it gets names the endpoint in full."""
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{receiver.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    exporter = OtlpHttpExporter("http://collector.invalid/v1/traces", retries=0)
+    monkeypatch.delenv("HTTP_PROXY")
+    assert exporter.export(_spans()) is SpanExportResult.SUCCESS
+    [(path, _, _)] = receiver.received
+    assert path == "http://collector.invalid/v1/traces"
