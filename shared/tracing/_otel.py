@@ -1,6 +1,8 @@
-"""The backend behind :mod:`shared.tracing._api` while tracing is on: the OpenTelemetry SDK.
+"""The backend behind :mod:`shared.tracing._api` while tracing is on: the OpenTelemetry SDK's
+sampler, ids, resource and span processors, with spans recorded here (:class:`OtelBackend`
+says why) and handed over as the SDK's own ``ReadableSpan``.
 
-Imported only when tracing starts (:mod:`shared.tracing._setup`). The tracer comes from the
+Imported only when tracing starts (:mod:`shared.tracing._setup`). The provider is the
 app's own ``TracerProvider``, not the global one: nothing else in the process traces (every
 automatic instrumentation stays off), and tests can build as many providers as they like.
 
@@ -12,12 +14,17 @@ context, if any, is linked to.
 
 from __future__ import annotations
 
+import time
+import traceback
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace import Event, ReadableSpan, Tracer, TracerProvider
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.tracing._api import SpanHandle, Value
@@ -53,44 +60,194 @@ def _span_context(traceparent: str) -> trace.SpanContext | None:
     return found if found.is_valid else None
 
 
+class _Current(trace.NonRecordingSpan):
+    """What the context holds while one of the app's spans is open: its span context (so
+    that propagation, ``get_current_span`` and the spans opened inside see it) and the
+    span itself, for :meth:`OtelBackend.current`."""
+
+    def __init__(self, context: trace.SpanContext, handle: _Handle | None) -> None:
+        super().__init__(context)
+        self.handle = handle
+
+
 class _Handle:
-    """An OpenTelemetry span, current until :meth:`end`."""
+    """One recording span of the app's, made current until :meth:`end`, then handed to the
+    provider's span processors as the SDK's own ``ReadableSpan``."""
 
-    __slots__ = ("_span", "_token")
+    __slots__ = (
+        "_attributes",
+        "_backend",
+        "_context",
+        "_ended",
+        "_events",
+        "_kind",
+        "_links",
+        "_name",
+        "_parent",
+        "_start",
+        "_status",
+        "_token",
+    )
 
-    def __init__(self, span: trace.Span, token: object | None) -> None:
-        self._span = span
-        self._token = token
+    def __init__(
+        self,
+        backend: OtelBackend,
+        name: str,
+        kind: SpanKind,
+        context: trace.SpanContext,
+        parent: trace.SpanContext | None,
+        attributes: dict[str, Value],
+        links: Sequence[Link],
+    ) -> None:
+        self._backend, self._name, self._kind = backend, name, kind
+        self._context, self._parent = context, parent
+        self._attributes, self._links = attributes, links
+        self._events: list[Event] = []
+        self._status = _UNSET
+        self._ended = False
+        self._start = time.time_ns()
+        self._token = context_api.attach(trace.set_span_in_context(_Current(context, self)))
 
     @property
     def traceparent(self) -> str | None:
-        return traceparent_of(self._span.get_span_context())
+        return traceparent_of(self._context)
 
     def set(self, key: str, value: Value) -> None:
-        self._span.set_attribute(key, value)
+        if not self._ended:
+            self._attributes[key] = value
 
     def update(self, attributes: Mapping[str, Value]) -> None:
-        self._span.set_attributes(attributes)
+        if not self._ended:
+            self._attributes.update(attributes)
 
     def fail(self, error_type: str, description: str = "") -> None:
-        self._span.set_attribute("error.type", error_type)
-        self._span.set_status(Status(StatusCode.ERROR, description or error_type))
+        if not self._ended:
+            self._attributes["error.type"] = error_type
+            self._status = Status(StatusCode.ERROR, description or error_type)
 
     def end(self, error: BaseException | None = None) -> None:
+        if self._ended:
+            return
         if error is not None:
-            self._span.record_exception(error)
+            self._events.append(_exception_event(error))
             self.fail(type(error).__name__, str(error))
+        self._ended = True
+        context_api.detach(self._token)
+        backend = self._backend
+        backend.processor.on_end(
+            ReadableSpan(
+                name=self._name,
+                context=self._context,
+                parent=self._parent,
+                resource=backend.resource,
+                attributes=self._attributes,
+                events=tuple(self._events),
+                links=tuple(self._links),
+                kind=self._kind,
+                status=self._status,
+                start_time=self._start,
+                end_time=time.time_ns(),
+                instrumentation_scope=backend.scope,
+            )
+        )
+
+
+class _Unrecorded:
+    """A span the sampler dropped: current (its children belong to the same trace, and
+    the sampler drops them too), never recorded."""
+
+    __slots__ = ("_context", "_token")
+
+    def __init__(self, context: trace.SpanContext) -> None:
+        self._context = context
+        self._token: object | None = context_api.attach(
+            trace.set_span_in_context(_Current(context, None))
+        )
+
+    @property
+    def traceparent(self) -> str | None:
+        return traceparent_of(self._context)
+
+    def set(self, key: str, value: Value) -> None:
+        pass
+
+    def update(self, attributes: Mapping[str, Value]) -> None:
+        pass
+
+    def fail(self, error_type: str, description: str = "") -> None:
+        pass
+
+    def end(self, error: BaseException | None = None) -> None:
         if self._token is not None:
             context_api.detach(self._token)  # type: ignore[arg-type]
-        self._span.end()
+            self._token = None
+
+
+class _Outside:
+    """The span in progress when it is not one of the app's (the invocation's, or none):
+    its ``traceparent`` is read, nothing is set on it."""
+
+    __slots__ = ("_context",)
+
+    def __init__(self, context: trace.SpanContext) -> None:
+        self._context = context
+
+    @property
+    def traceparent(self) -> str | None:
+        return traceparent_of(self._context)
+
+    def set(self, key: str, value: Value) -> None:
+        pass
+
+    def update(self, attributes: Mapping[str, Value]) -> None:
+        pass
+
+    def fail(self, error_type: str, description: str = "") -> None:
+        pass
+
+    def end(self, error: BaseException | None = None) -> None:
+        pass
+
+
+def _exception_event(error: BaseException) -> Event:
+    """The event the SDK's ``Span.record_exception`` records, with the same attributes."""
+    module, qualname = type(error).__module__, type(error).__qualname__
+    return Event(
+        "exception",
+        {
+            "exception.type": f"{module}.{qualname}"
+            if module and module != "builtins"
+            else qualname,
+            "exception.message": str(error),
+            "exception.stacktrace": "".join(traceback.format_exception(error)),
+            "exception.escaped": "False",
+        },
+    )
 
 
 class OtelBackend:
-    """Spans from one ``TracerProvider``."""
+    """Spans of one ``TracerProvider``: its sampler, ids, resource and span processors.
+
+    The spans are not the SDK's ``Span`` objects: opening and ending one of those (its
+    tracer's checks, attribute limits and locks) was most of what tracing cost a request's
+    thread, 25 to 30 us a span against about 6 here (docs/performance.md, P4t). A span is
+    recorded as the app opens it (its attributes are the app's own primitive values, never
+    more than a dozen: no limit is applied) and becomes the SDK's ``ReadableSpan`` when it
+    ends, handed to the provider's span processors as the SDK's spans are
+    (``SpanProcessor.on_end``; ``on_start``, which the batch processors ignore, is not
+    called). What the SDK decides stays the SDK's: the sampler is asked for every span with
+    the arguments the SDK's tracer gives it, and ids and trace flags are made as it makes
+    them (tests/unit/shared/tracing/test_otel.py holds the spans of both alike).
+    """
 
     def __init__(self, provider: TracerProvider) -> None:
         self.provider = provider
-        self._tracer = provider.get_tracer(TRACER_NAME)
+        tracer = cast(Tracer, provider.get_tracer(TRACER_NAME))  # the SDK's, from its provider
+        self.sampler = tracer.sampler
+        self.ids = tracer.id_generator
+        self.resource = tracer.resource
+        self.processor = tracer.span_processor
+        self.scope = InstrumentationScope(TRACER_NAME)
 
     def open(
         self,
@@ -117,17 +274,48 @@ class OtelBackend:
             )
             if current.is_valid and all(link.context != current for link in found_links):
                 found_links.append(Link(current))
-        span = self._tracer.start_span(
-            name,
-            context=context,
-            kind=_KINDS[kind],
-            attributes=attributes,
-            links=found_links,
-            record_exception=False,
-            set_status_on_exception=False,
+        parent_context: trace.SpanContext | None = trace.get_current_span(
+            context
+        ).get_span_context()
+        if parent_context is not None and not parent_context.is_valid:
+            parent_context = None
+        span_kind = _KINDS[kind]
+        if parent_context is None:
+            trace_id = self.ids.generate_trace_id()
+            random_id = self.ids.is_trace_id_random()
+        else:
+            trace_id = parent_context.trace_id
+            random_id = parent_context.trace_flags.random_trace_id
+        sampled = self.sampler.should_sample(
+            context, trace_id, name, span_kind, attributes, found_links
         )
-        token = context_api.attach(trace.set_span_in_context(span))
-        return _Handle(span, token)
+        flags = TraceFlags.SAMPLED if sampled.decision is Decision.RECORD_AND_SAMPLE else 0
+        if random_id:
+            flags |= TraceFlags.RANDOM_TRACE_ID
+        span_context = trace.SpanContext(
+            trace_id,
+            self.ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=TraceFlags(flags),
+            trace_state=sampled.trace_state,
+        )
+        if sampled.decision is Decision.DROP:
+            return _Unrecorded(span_context)
+        return _Handle(
+            self,
+            name,
+            span_kind,
+            span_context,
+            parent_context,
+            dict(sampled.attributes or {}),
+            found_links,
+        )
 
     def current(self) -> SpanHandle:
-        return _Handle(trace.get_current_span(), None)
+        found = trace.get_current_span()
+        if isinstance(found, _Current) and found.handle is not None:
+            return found.handle
+        return _Outside(found.get_span_context())
+
+
+_UNSET = Status(StatusCode.UNSET)
