@@ -20,6 +20,7 @@ keeping them keeps nothing that was not about to be sent.
 from __future__ import annotations
 
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -60,9 +61,11 @@ _TIMES = struct.Struct("<BBBQBQHI")
 _SCOPE_SPANS_SPANS = ScopeSpans.DESCRIPTOR.fields_by_name["spans"].number
 _RESOURCE_SPANS_SCOPES = ResourceSpans.DESCRIPTOR.fields_by_name["scope_spans"].number
 _REQUEST_RESOURCE_SPANS = 1  # ExportTraceServiceRequest.resource_spans
-#: The most fragments kept; past it the memory starts again (a job id is a value that never
-#: repeats, and must not crowd out the ones that do for ever).
-FRAGMENT_LIMIT = 4096
+#: The most fragments kept. Once full, the memory forgets the one kept longest ago for
+#: each new one, so it holds its size: a job id is a value that never repeats, and a memory
+#: that grew until a limit and then emptied would be a saw tooth in the process's heap (P7).
+#: A fragment that does repeat and was forgotten is made again, once.
+FRAGMENT_LIMIT = 256
 
 
 def _varint(value: int) -> bytes:
@@ -155,7 +158,7 @@ class WireEncoder:
 
     def __init__(self, *, limit: int = FRAGMENT_LIMIT) -> None:
         self._limit = limit
-        self._fragments: dict[tuple[Any, ...], bytes] = {}
+        self._fragments: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         #: Resources and scopes by identity (a ``Resource`` hashes by writing itself out
         #: as JSON), each kept beside its bytes so that its id cannot be reused meanwhile.
         self._owners: dict[int, tuple[Any, bytes]] = {}
@@ -222,9 +225,9 @@ class WireEncoder:
     def _kept(self, key: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
         found = self._fragments.get(key)
         if found is None:
-            if len(self._fragments) >= self._limit:
-                self._fragments.clear()
             found = self._fragments[key] = make()
+            if len(self._fragments) > self._limit:
+                self._fragments.popitem(last=False)
         return found
 
     def _name(self, name: str) -> bytes:
@@ -254,7 +257,7 @@ class WireEncoder:
     def _owned(self, owner: Any, make: Callable[[Any], bytes]) -> bytes:
         found = self._owners.get(id(owner))
         if found is None or found[0] is not owner:
-            if len(self._owners) >= self._limit:
+            if len(self._owners) >= 16:  # one resource and one scope, in the app
                 self._owners.clear()
             found = self._owners[id(owner)] = (owner, make(owner))
         return found[1]
