@@ -60,6 +60,28 @@ def _span_context(traceparent: str) -> trace.SpanContext | None:
     return found if found.is_valid else None
 
 
+def start_context(
+    parent: str | None, links: Sequence[str], *, root: bool
+) -> tuple[context_api.Context | None, list[Link]]:
+    """The context a span starts from (None: the current one) and its links: with a valid
+    ``parent``, that trace continued; with ``root``, a new one; either way linked to the
+    span in progress, if any, so that it says where it was opened from."""
+    found_links = [Link(c) for c in map(_span_context, links) if c is not None] if links else []
+    continued = _span_context(parent) if parent is not None else None
+    if continued is None and not root:
+        return None, found_links
+    current = trace.get_current_span().get_span_context()
+    base = context_api.Context()
+    context = (
+        base
+        if continued is None
+        else trace.set_span_in_context(trace.NonRecordingSpan(continued), base)
+    )
+    if current.is_valid and all(link.context != current for link in found_links):
+        found_links.append(Link(current))
+    return context, found_links
+
+
 class _Current(trace.NonRecordingSpan):
     """What the context holds while one of the app's spans is open: its span context (so
     that propagation, ``get_current_span`` and the spans opened inside see it) and the
@@ -152,37 +174,6 @@ class _Handle:
         )
 
 
-class _Unrecorded:
-    """A span the sampler dropped: current (its children belong to the same trace, and
-    the sampler drops them too), never recorded."""
-
-    __slots__ = ("_context", "_token")
-
-    def __init__(self, context: trace.SpanContext) -> None:
-        self._context = context
-        self._token: object | None = context_api.attach(
-            trace.set_span_in_context(_Current(context, None))
-        )
-
-    @property
-    def traceparent(self) -> str | None:
-        return traceparent_of(self._context)
-
-    def set(self, key: str, value: Value) -> None:
-        pass
-
-    def update(self, attributes: Mapping[str, Value]) -> None:
-        pass
-
-    def fail(self, error_type: str, description: str = "") -> None:
-        pass
-
-    def end(self, error: BaseException | None = None) -> None:
-        if self._token is not None:
-            context_api.detach(self._token)  # type: ignore[arg-type]
-            self._token = None
-
-
 class _Outside:
     """The span in progress when it is not one of the app's (the invocation's, or none):
     its ``traceparent`` is read, nothing is set on it."""
@@ -207,6 +198,24 @@ class _Outside:
 
     def end(self, error: BaseException | None = None) -> None:
         pass
+
+
+class _Unrecorded(_Outside):
+    """A span the sampler dropped: current (its children belong to the same trace, and
+    the sampler drops them too), never recorded."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, context: trace.SpanContext) -> None:
+        super().__init__(context)
+        self._token: object | None = context_api.attach(
+            trace.set_span_in_context(_Current(context, None))
+        )
+
+    def end(self, error: BaseException | None = None) -> None:
+        if self._token is not None:
+            context_api.detach(self._token)  # type: ignore[arg-type]
+            self._token = None
 
 
 def _exception_event(error: BaseException) -> Event:
@@ -259,21 +268,7 @@ class OtelBackend:
         links: Sequence[str],
         root: bool,
     ) -> SpanHandle:
-        found_links = [Link(c) for c in map(_span_context, links) if c is not None] if links else []
-        context = None
-        continued = _span_context(parent) if parent is not None else None
-        if continued is not None or root:
-            current = trace.get_current_span().get_span_context()
-            # Another trace than the one in progress: continue the job's (or start one),
-            # and say where this span was opened from.
-            base = context_api.Context()
-            context = (
-                base
-                if continued is None
-                else trace.set_span_in_context(trace.NonRecordingSpan(continued), base)
-            )
-            if current.is_valid and all(link.context != current for link in found_links):
-                found_links.append(Link(current))
+        context, found_links = start_context(parent, links, root=root)
         parent_context: trace.SpanContext | None = trace.get_current_span(
             context
         ).get_span_context()

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared import tracing
-from shared.tracing._otel import _KINDS, TRACER_NAME, OtelBackend, _span_context, traceparent_of
+from shared.tracing._otel import _KINDS, TRACER_NAME, OtelBackend, start_context, traceparent_of
 
 
 def _propagated(context: trace.SpanContext) -> str | None:
@@ -83,7 +83,8 @@ def _provider() -> tuple[TracerProvider, InMemorySpanExporter]:
 
 
 class _SdkBackend:
-    """The SDK's own tracer, called as the backend's spans would be: the oracle."""
+    """The SDK's own tracer, called as the backend's spans would be (from the context
+    :func:`start_context` chooses for both): the oracle."""
 
     def __init__(self, provider: TracerProvider) -> None:
         self._tracer = provider.get_tracer(TRACER_NAME)
@@ -91,19 +92,7 @@ class _SdkBackend:
     def open(
         self, name: str, *, kind: str, attributes: Any, parent: Any, links: Any, root: bool
     ) -> Any:
-        context = None
-        found_links = [trace.Link(c) for c in map(_span_context, links) if c is not None]
-        continued = _span_context(parent) if parent is not None else None
-        if continued is not None or root:
-            current = trace.get_current_span().get_span_context()
-            base = otel_context.Context()
-            context = (
-                base
-                if continued is None
-                else trace.set_span_in_context(trace.NonRecordingSpan(continued), base)
-            )
-            if current.is_valid and all(link.context != current for link in found_links):
-                found_links.append(trace.Link(current))
+        context, found_links = start_context(parent, links, root=root)
         span = self._tracer.start_span(
             name,
             context=context,
