@@ -7,7 +7,9 @@ It takes the place of the SDK's ``OTLPSpanExporter``, whose encoder was most of 
 cost a submission (docs/performance.md, P4t); its transport is what the SDK's is, a
 ``requests`` session, here with urllib3's retries for the answers the specification calls
 retryable (429, 502, 503, 504), within the export's timeout. A failed export is logged
-with its cause, never with its spans, and the batch is dropped, as the SDK drops it.
+with its cause, never with its spans or the endpoint's URL, and the batch is dropped, as the
+SDK drops it. The answer's body is never read: a hostile or broken collector can make an
+export fail, not fill the app's memory.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ PROTOBUF = "application/x-protobuf"
 #: The answers OTLP/HTTP says may be retried
 #: (https://opentelemetry.io/docs/specs/otlp/#retryable-response-codes).
 RETRYABLE = (429, 502, 503, 504)
+#: Where a failed export was going, as the logs say it: the setting, never its URL (which
+#: may carry a user and password).
+_WHERE = "the OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT)"
+
+
+def _cause(exc: requests.RequestException) -> str:
+    """What went wrong, by name: behind ``requests``' ``ConnectionError`` urllib3 says which
+    (``NewConnectionError`` when nobody listens, ``ReadTimeoutError`` when nobody answers)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return type(reason if isinstance(reason, Exception) else exc).__name__
 
 
 class OtlpHttpExporter(SpanExporter):
@@ -72,19 +84,15 @@ class OtlpHttpExporter(SpanExporter):
                 proxies=self._environment.proxies,
                 verify=self._environment.verify,
                 cert=self._environment.cert,
+                stream=True,  # the answer's body is never read: a collector's is not trusted
             )
         except requests.RequestException as exc:
-            _LOG.warning(
-                "%d spans not exported to %s: %s", len(spans), self.endpoint, type(exc).__name__
-            )
+            _LOG.warning("%d spans not exported to %s: %s", len(spans), _WHERE, _cause(exc))
             return SpanExportResult.FAILURE
         answer.close()
         if answer.status_code != 200:
             _LOG.warning(
-                "%d spans not exported to %s: answered %d",
-                len(spans),
-                self.endpoint,
-                answer.status_code,
+                "%d spans not exported to %s: answered %d", len(spans), _WHERE, answer.status_code
             )
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS

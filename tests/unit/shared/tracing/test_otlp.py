@@ -6,9 +6,12 @@ receives is parsed with the OTLP messages and compared with the SDK's own encodi
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -111,7 +114,7 @@ def test_nobody_listening_fails_the_export_naming_the_cause(
     exporter = OtlpHttpExporter(f"http://127.0.0.1:{port}/v1/traces", retries=0)
     with caplog.at_level(logging.WARNING, logger="shared.tracing"):
         assert exporter.export(_spans()) is SpanExportResult.FAILURE
-    assert "ConnectionError" in caplog.text
+    assert "NewConnectionError" in caplog.text
 
 
 def test_after_shutdown_nothing_is_sent(receiver: _Receiver) -> None:
@@ -134,3 +137,52 @@ def test_the_environments_proxy_is_read_once_when_the_exporter_is_built(
     assert exporter.export(_spans()) is SpanExportResult.SUCCESS
     [(path, _, _)] = receiver.received
     assert path == "http://collector.invalid/v1/traces"
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """A collector that answers 200 with an endless body, or (``/slow``) not at all."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/slow":
+            time.sleep(2)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(1 << 40))
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            while True:
+                self.wfile.write(b"\0" * 65536)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://user:{secrets.token_hex(8)}@127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_endless_answer_is_not_read(hostile: str) -> None:
+    """The body of the collector's answer is never read (nor held)."""
+    exporter = OtlpHttpExporter(f"{hostile}/v1/traces", retries=0)
+    assert exporter.export(_spans()) is SpanExportResult.SUCCESS
+
+
+def test_a_collector_that_never_answers_fails_the_export_at_the_timeout(
+    hostile: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    exporter = OtlpHttpExporter(f"{hostile}/slow", timeout=0.2, retries=0)
+    with caplog.at_level(logging.WARNING, logger="shared.tracing"):
+        assert exporter.export(_spans()) is SpanExportResult.FAILURE
+    assert "ReadTimeoutError" in caplog.text
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in caplog.text
+    assert hostile.split("@")[0].split(":")[-1] not in caplog.text  # the URL's password
