@@ -26,7 +26,6 @@ Answers are JSON; an unknown piece is a 404 naming the pieces there are.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -193,19 +192,12 @@ def trace_routes(store: SpanStore) -> list[Route]:
 
     from starlette.responses import HTMLResponse
 
-    from devstack.traces.otlp import (
-        PROTOBUF,
-        SPANS_PER_TURN,
-        OtlpError,
-        parse_request,
-        response_body,
-        spans_of,
-    )
+    from devstack.traces.otlp import PROTOBUF, OtlpError, checked_body, response_body
     from devstack.traces.page import render_page
 
     async def receive(request: Request) -> Response:
         try:
-            parsed = parse_request(
+            body = checked_body(
                 await request.body(),
                 content_type=request.headers.get("content-type", ""),
                 encoding=request.headers.get("content-encoding", ""),
@@ -213,15 +205,9 @@ def trace_routes(store: SpanStore) -> list[Route]:
         except OtlpError as exc:
             return JSONResponse({"error": "invalid_otlp", "detail": str(exc)}, exc.status)
         # Every service of the stack (the Storage front, vault, identity, partner) shares
-        # this event loop: the spans are turned into records a few at a time, the loop
-        # serving the others in between, rather than holding them all for a whole batch
-        # (or, on a thread, taking the interpreter's lock from them in 5 ms slices).
-        spans = []
-        for count, span in enumerate(spans_of(parsed), start=1):
-            spans.append(span)
-            if count % SPANS_PER_TURN == 0:
-                await asyncio.sleep(0)
-        store.append(spans)
+        # this event loop: the request is kept as it came, and its spans are decoded only
+        # when a trace is read.
+        store.append_request(body)
         return Response(response_body(), media_type=PROTOBUF)
 
     def job_id(request: Request) -> str | None:

@@ -1,9 +1,10 @@
 """``python -m devstack trace JOB_ID``: a job's trace, from the spans the stack kept.
 
-Reads ``<state>/traces/spans.jsonl`` directly, so it works whether the stack still runs or
-not. ``--format text`` (default) draws the waterfall for the terminal; ``--format json``
-prints the spans (trace id, span id, parent id, name, kind, start, end, status,
-attributes, events, links), one JSON document, for a script or ``jq``.
+Reads ``<state>/traces/spans.otlp`` (the export requests the stack kept) directly, decoding
+their spans, so it works whether the stack still runs or not. ``--format text`` (default)
+draws the waterfall for the terminal; ``--format json`` prints the spans (trace id, span id,
+parent id, name, kind, start, end, status, attributes, events, links), one JSON document,
+for a script or ``jq``.
 """
 
 from __future__ import annotations

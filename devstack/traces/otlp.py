@@ -1,4 +1,4 @@
-"""OTLP/HTTP trace export requests, decoded into the spans the devstack keeps.
+"""OTLP/HTTP trace export requests: checked as they arrive, decoded into spans when read.
 
 The app's exporter (:mod:`shared.tracing._otlp`) posts an ``ExportTraceServiceRequest`` in
 protobuf (``application/x-protobuf``); any OTLP/HTTP exporter may, gzip-compressed too
@@ -6,7 +6,9 @@ protobuf (``application/x-protobuf``); any OTLP/HTTP exporter may, gzip-compress
 ``ExportTraceServiceResponse`` (https://opentelemetry.io/docs/specs/otlp/#otlphttp). JSON
 OTLP is not taken: the app never sends it, and one encoding keeps the receiver small.
 
-A span becomes a plain dict: hex ids (``parent_id`` empty for a root), ISO 8601 times in
+The receiver keeps a request as it came, inflated (:func:`checked_body`). A span becomes a
+plain dict only when a trace is read (:func:`spans_of`, called by
+:mod:`devstack.traces.store`): hex ids (``parent_id`` empty for a root), ISO 8601 times in
 UTC to the microsecond, the kind and status as lower-case words, attributes flattened to
 JSON values, events and links likewise, and the resource's ``service.name``.
 """
@@ -28,9 +30,6 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 PROTOBUF = "application/x-protobuf"
 MAX_BODY_BYTES = 16 * 1024 * 1024
-#: Spans turned into records before the receiver lets the stack's other services run: about
-#: a millisecond of work at a time on the standard machine.
-SPANS_PER_TURN = 32
 _KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
 
@@ -60,9 +59,24 @@ def parse_request(
 ) -> ExportTraceServiceRequest:
     """One export request, parsed (protobuf's own parser: the cheap part).
 
+    :raises OtlpError: see :func:`checked_body`.
+    """
+    return parse_message(_inflated(body, content_type=content_type, encoding=encoding))
+
+
+def checked_body(body: bytes, *, content_type: str, encoding: str = "") -> bytes:
+    """The request's body, inflated, once it has parsed as an export request: what the
+    store keeps.
+
     :raises OtlpError: another media type (415), a body that is not gzip or not the
         message, or too large once inflated (400/413).
     """
+    inflated = _inflated(body, content_type=content_type, encoding=encoding)
+    parse_message(inflated)
+    return inflated
+
+
+def _inflated(body: bytes, *, content_type: str, encoding: str) -> bytes:
     if content_type.split(";")[0].strip().lower() != PROTOBUF:
         raise OtlpError(f"send {PROTOBUF} (OTLP/HTTP protobuf)", status=415)
     if encoding.strip().lower() == "gzip":
@@ -74,6 +88,14 @@ def parse_request(
         raise OtlpError(f"Content-Encoding {encoding!r} is not taken (gzip or none)", status=415)
     if len(body) > MAX_BODY_BYTES:
         raise OtlpError(f"the request exceeds {MAX_BODY_BYTES} bytes", status=413)
+    return body
+
+
+def parse_message(body: bytes | memoryview) -> ExportTraceServiceRequest:
+    """``body`` parsed as an export request (protobuf, inflated).
+
+    :raises OtlpError: it is not one (400).
+    """
     request = ExportTraceServiceRequest()
     try:
         request.ParseFromString(body)
@@ -83,8 +105,7 @@ def parse_request(
 
 
 def spans_of(request: ExportTraceServiceRequest) -> Iterator[dict[str, Any]]:
-    """The request's spans as the devstack keeps them, one at a time (the receiver lets
-    the stack's other services run between them)."""
+    """The request's spans as the devstack shows them, one at a time."""
     for resource_spans in request.resource_spans:
         service = _attributes(resource_spans.resource.attributes).get("service.name", "")
         for scope_spans in resource_spans.scope_spans:

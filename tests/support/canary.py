@@ -15,8 +15,9 @@ holds that against the repository's own files), so a hit is a leak.
 The session's stack runs it when it stops (:func:`assert_nothing_leaked`, called from the
 ``stack`` fixture's teardown in ``tests/conftest.py``), so it sees what every test left
 behind, whatever order they ran in. The app's spans are among the state files
-(``traces/spans.jsonl``, what the OTLP exporter sent): the canary waits for the last batch
-to land, and holds that the file was searched.
+(``traces/spans.otlp``, the export requests as the OTLP exporter sent them, whose strings
+protobuf keeps verbatim), and are searched decoded besides: the canary waits for the last
+batch to land, and holds that both were searched.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from azure.keyvault.secrets import SecretClient
 
 from devstack.runner import RunningStack
 from devstack.tokens import IssuerCredential
+from devstack.traces.store import store_at
 from tests.support.waiting import eventually
 
 #: Fresh for every session, in the audience of every caller token the session's stack
@@ -46,6 +48,9 @@ AUDIENCE_MARKER = f"canary-{secrets.token_hex(12)}"
 
 #: The app setting that names the audiences the app accepts (it holds the marker, rightly).
 AUDIENCES_SETTING = "CALLER_TOKEN_AUDIENCES"
+
+#: The name under which the app's spans, decoded, are searched.
+DECODED_SPANS = "spans (decoded)"
 
 #: Every API response the session's tests received, searched by the canary.
 RESPONSES: list[str] = []
@@ -110,12 +115,13 @@ def partner_credentials(stack: RunningStack) -> set[str]:
 
 def outputs(stack: RunningStack, responses: Iterable[str] = ()) -> dict[str, str]:
     """Every output of the stack, by name: logs, state files but the vault's own store,
-    the given HTTP responses, queue messages and blobs."""
+    the app's spans decoded, the given HTTP responses, queue messages and blobs."""
     found = {"stack log": stack.log_text()}
     for path in Path(stack.state_dir).rglob("*"):
         relative = path.relative_to(stack.state_dir).parts
         if path.is_file() and "vault" not in relative:
             found[str(path)] = path.read_text(errors="replace")
+    found[DECODED_SPANS] = json.dumps(store_at(stack.state_dir).spans())
     for index, response in enumerate(responses):
         found[f"HTTP response {index}"] = response
     queues = stack.queue_service()
@@ -214,7 +220,7 @@ def leaks(values: Iterable[str], searched: dict[str, str]) -> list[str]:
 
 
 def spans_file(stack: RunningStack) -> Path:
-    return Path(stack.state_dir, "traces", "spans.jsonl")
+    return store_at(stack.state_dir).path
 
 
 def settled_spans(stack: RunningStack) -> int:
@@ -243,6 +249,7 @@ def assert_nothing_leaked(stack: RunningStack, *, pipeline_ran: bool) -> None:
         assert any(name.startswith("blob results/") for name in searched), "no result searched"
         assert traced > 0, "the app exported no span to search"
         assert str(spans_file(stack)) in searched, "the spans were not searched"
+        assert '"span_id"' in searched[DECODED_SPANS], "the spans were not searched decoded"
     credentials = partner_credentials(stack)
     if pipeline_ran:
         assert credentials, f"no partner credential of the {stack.partner_auth} stack to search"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,7 +156,7 @@ def test_spans_are_received_and_bad_ones_refused(
     from devstack.traces import otlp
     from devstack.traces.store import SpanStore
 
-    store = SpanStore(tmp_path / "spans.jsonl")
+    store = SpanStore(tmp_path / "spans.otlp")
     served[0].app = create_control_app(faults={}, counters={}, traces=store)
     url = "/devstack/otlp/v1/traces"
     with BaseUrlSession(served[1]) as control:
@@ -170,47 +169,38 @@ def test_spans_are_received_and_bad_ones_refused(
     assert json_body.status_code == 415
 
 
-def test_a_batch_of_spans_lets_the_other_services_run_while_it_is_kept(tmp_path: Path) -> None:
-    """Every service of the stack shares one event loop: the receiver hands it back every
-    few spans. Another task counts its turns while a batch of 320 spans is received."""
-    from starlette.requests import Request
+def test_a_request_is_kept_as_it_came_and_its_spans_decoded_only_when_read(
+    served: tuple[Switch, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every service of the stack shares one event loop: receiving a batch does no work per
+    span. The receiver keeps the request's bytes (inflated, when gzip'd) and answers; the
+    spans are decoded when read."""
+    import gzip
 
-    from devstack.control import trace_routes
     from devstack.traces import otlp
-    from devstack.traces.store import SpanStore
+    from devstack.traces.store import LENGTH, SpanStore
 
-    store = SpanStore(tmp_path / "spans.jsonl")
-    receive = next(r for r in trace_routes(store) if r.path.endswith("/v1/traces")).endpoint
-    body = _export_request(320)
+    def decoding(request: object) -> None:
+        raise AssertionError("a span was decoded on receipt")
 
-    async def scenario() -> tuple[int, int]:
-        turns = 0
-        done = asyncio.Event()
-
-        async def other_service() -> None:
-            nonlocal turns
-            while not done.is_set():
-                turns += 1
-                await asyncio.sleep(0)
-
-        async def request_body() -> dict[str, object]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/devstack/otlp/v1/traces",
-            "headers": [(b"content-type", otlp.PROTOBUF.encode())],
-        }
-        other = asyncio.create_task(other_service())
-        await asyncio.sleep(0)
-        before = turns
-        answer = await receive(Request(scope, request_body))
-        done.set()
-        await other
-        assert answer.status_code == 200
-        return before, turns
-
-    before, after = asyncio.run(scenario())
-    assert after - before >= 320 // otlp.SPANS_PER_TURN
-    assert len(store.spans()) == 320
+    monkeypatch.setattr(otlp, "spans_of", decoding)
+    store = SpanStore(tmp_path / "spans.otlp")
+    served[0].app = create_control_app(faults={}, counters={}, traces=store)
+    url = "/devstack/otlp/v1/traces"
+    many, few = _export_request(320), _export_request(2)
+    with BaseUrlSession(served[1]) as control:
+        plain = control.post(url, data=many, headers={"Content-Type": otlp.PROTOBUF})
+        zipped = control.post(
+            url,
+            data=gzip.compress(few),
+            headers={"Content-Type": otlp.PROTOBUF, "Content-Encoding": "gzip"},
+        )
+    assert (plain.status_code, zipped.status_code) == (200, 200)
+    assert plain.content == zipped.content == otlp.response_body()
+    assert store.path.read_bytes() == LENGTH.pack(len(many)) + many + LENGTH.pack(len(few)) + few
+    monkeypatch.undo()
+    assert [span["name"] for span in store.spans()] == [
+        *(f"s{n}" for n in range(320)),
+        "s0",
+        "s1",
+    ]

@@ -10,6 +10,7 @@ import pytest
 
 from devstack.__main__ import main
 from devstack.traces.store import store_at
+from tests.support.otlp_requests import request_bytes
 from tests.unit.devstack.traces.spans import job_trace
 
 FIELDS = {"trace_id", "span_id", "parent_id", "name", "start", "end", "status", "attributes"}
@@ -22,7 +23,7 @@ def state(tmp_path: Path) -> Path:
 
 def test_the_waterfall_and_the_json(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     job = str(uuid.uuid4())
-    store_at(state).append(job_trace(job))
+    store_at(state).append_request(request_bytes(job_trace(job)))
     assert main(["--state-dir", str(state), "trace", job]) == 0
     text = capsys.readouterr().out
     assert "POST /api/jobs" in text
@@ -45,7 +46,7 @@ def test_a_bad_id_and_a_missing_trace_say_so_in_one_line(
     error = capsys.readouterr().err
     assert "no spans under" in error
     assert len(error.strip().splitlines()) == 1
-    store_at(state).append(job_trace(str(uuid.uuid4())))
+    store_at(state).append_request(request_bytes(job_trace(str(uuid.uuid4()))))
     assert main(["--state-dir", str(state), "trace", job]) == 1
     error = capsys.readouterr().err
     assert f"no span of job {job}" in error

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from devstack.control import trace_routes
 from devstack.traces.store import SpanStore
 from tests.support.browser import Browser
+from tests.support.otlp_requests import request_bytes
 from tests.support.servers import serve
 from tests.unit.devstack.traces.spans import job_trace
 
@@ -46,7 +47,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, SpanStore]]:
-    store = SpanStore(tmp_path / "spans.jsonl")
+    store = SpanStore(tmp_path / "spans.otlp")
     with serve(Starlette(routes=trace_routes(store))) as (base, _):
         yield f"{base}/devstack/traces", store
 
@@ -57,7 +58,7 @@ def test_the_waterfall_reads_as_the_trace_happened(
 ) -> None:
     base, store = served
     job = str(uuid.uuid4())
-    store.append(job_trace(job))
+    store.append_request(request_bytes(job_trace(job)))
     browser.open(f"{base}/{job}")
     assert browser.evaluate("document.title") == f"Trace of job {job}"
     rows: list[dict[str, Any]] = browser.evaluate(GEOMETRY)
@@ -97,7 +98,7 @@ def test_what_the_app_wrote_is_shown_not_run(
     spans = job_trace(job)
     spans[0]["name"] = "<img src=x onerror=\"document.title='ran'\">"
     spans[0]["attributes"]["note"] = "<script>document.title='ran'</script>"
-    store.append(spans)
+    store.append_request(request_bytes(spans))
     browser.open(f"{base}/{job}")
     assert browser.evaluate("document.title") == f"Trace of job {job}"
     assert browser.evaluate("document.querySelectorAll('img, li script').length") == 0

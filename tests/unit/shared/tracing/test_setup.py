@@ -77,7 +77,7 @@ def test_an_otlp_endpoint_without_its_exporter_names_the_setting_and_the_fix(
 
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[tuple[str, SpanStore]]:
-    store = SpanStore(tmp_path / "traces" / "spans.jsonl")
+    store = SpanStore(tmp_path / "traces" / "spans.otlp")
     with serve(Starlette(routes=trace_routes(store))) as (base, _):
         yield f"{base}/devstack/otlp", store
 
@@ -98,7 +98,7 @@ def test_spans_reach_the_local_stack_scrubbed(receiver: tuple[str, SpanStore]) -
     assert spans[1]["parent_id"] == spans[0]["span_id"]
     assert spans[0]["attributes"]["leak"] == "key=[REDACTED]"
     assert spans[0]["service"] == "secretless-functions"
-    assert key not in store.path.read_text()
+    assert key.encode() not in store.path.read_bytes()
 
 
 def test_flushing_exports_what_ended_and_tracing_goes_on(receiver: tuple[str, SpanStore]) -> None:
