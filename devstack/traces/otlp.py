@@ -16,7 +16,6 @@ JSON values, events and links likewise, and the resource's ``service.name``.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -80,15 +79,33 @@ def _inflated(body: bytes, *, content_type: str, encoding: str) -> bytes:
     if content_type.split(";")[0].strip().lower() != PROTOBUF:
         raise OtlpError(f"send {PROTOBUF} (OTLP/HTTP protobuf)", status=415)
     if encoding.strip().lower() == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error):
-            raise OtlpError("the body is not valid gzip") from None
+        body = _gunzip(body)
     elif encoding.strip() not in ("", "identity"):
         raise OtlpError(f"Content-Encoding {encoding!r} is not taken (gzip or none)", status=415)
     if len(body) > MAX_BODY_BYTES:
         raise OtlpError(f"the request exceeds {MAX_BODY_BYTES} bytes", status=413)
     return body
+
+
+def _gunzip(body: bytes) -> bytes:
+    """``body`` inflated, one gzip member after another, never past :data:`MAX_BODY_BYTES`:
+    a few kilobytes of gzip can inflate to gigabytes, which are refused (413) before they
+    are held."""
+    inflated = bytearray()
+    rest = body
+    while True:
+        member = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer
+        try:
+            inflated += member.decompress(rest, MAX_BODY_BYTES + 1 - len(inflated))
+        except zlib.error:
+            raise OtlpError("the body is not valid gzip") from None
+        if len(inflated) > MAX_BODY_BYTES or member.unconsumed_tail:
+            raise OtlpError(f"the request exceeds {MAX_BODY_BYTES} bytes", status=413)
+        if not member.eof:
+            raise OtlpError("the body is not valid gzip") from None
+        rest = member.unused_data
+        if not rest:
+            return bytes(inflated)
 
 
 def parse_message(body: bytes | memoryview) -> ExportTraceServiceRequest:

@@ -7,6 +7,8 @@ common), from spans the SDK ended, so the receiver is held to what the app sends
 from __future__ import annotations
 
 import gzip
+import tracemalloc
+import zlib
 
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -16,6 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
+from devstack.traces import otlp
 from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request, iso
 
 
@@ -50,6 +53,36 @@ def test_an_export_request_becomes_spans() -> None:
 def test_gzip_is_taken() -> None:
     spans = decode_request(gzip.compress(exported()), content_type=PROTOBUF, encoding="gzip")
     assert len(spans) == 2
+
+
+def test_gzip_of_several_members_is_taken_whole() -> None:
+    body = exported()
+    half = len(body) // 2
+    joined = gzip.compress(body[:half]) + gzip.compress(body[half:])
+    assert len(decode_request(joined, content_type=PROTOBUF, encoding="gzip")) == 2
+
+
+def test_gzip_cut_short_is_refused() -> None:
+    with pytest.raises(OtlpError) as refused:
+        decode_request(gzip.compress(exported())[:-12], content_type=PROTOBUF, encoding="gzip")
+    assert refused.value.status == 400
+
+
+def test_gzip_that_inflates_past_the_limit_is_refused_before_it_is_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limit = 64 * 1024
+    monkeypatch.setattr(otlp, "MAX_BODY_BYTES", limit)
+    squeezed = zlib.compress(b"\0" * (64 * 1024 * 1024), 9, wbits=31)  # 64 MiB in ~64 KiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(OtlpError) as refused:
+            decode_request(squeezed, content_type=PROTOBUF, encoding="gzip")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.status == 413
+    assert peak < 8 * limit + 2 * len(squeezed)  # never the 64 MiB
 
 
 @pytest.mark.parametrize(
