@@ -8,12 +8,16 @@ cost a submission (docs/performance.md, P4t); its transport is what the SDK's is
 ``requests`` session, here with urllib3's retries for the answers the specification calls
 retryable (429, 502, 503, 504), within the export's timeout. A failed export is logged
 with its cause, never with its spans or the endpoint's URL, and the batch is dropped, as the
-SDK drops it. The answer's body is never read: a hostile or broken collector can make an
-export fail, not fill the app's memory.
+SDK drops it. An answer is read only when it says it is small (a ``Content-Length`` of at
+most :data:`ANSWER_LIMIT`, as a collector's empty ``ExportTraceServiceResponse`` is), so that
+its connection serves the next export: unread, a connection is closed, and every export paid
+a new TLS handshake on both sides. Any other answer is closed unread: a hostile or broken
+collector can make an export fail, not fill the app's memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -31,9 +35,23 @@ PROTOBUF = "application/x-protobuf"
 #: The answers OTLP/HTTP says may be retried
 #: (https://opentelemetry.io/docs/specs/otlp/#retryable-response-codes).
 RETRYABLE = (429, 502, 503, 504)
+#: The largest answer read (and its connection kept for the next export); the success
+#: answer, an empty ``ExportTraceServiceResponse``, is a few bytes.
+ANSWER_LIMIT = 64 * 1024
 #: Where a failed export was going, as the logs say it: the setting, never its URL (which
 #: may carry a user and password).
 _WHERE = "the OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT)"
+
+
+def _settle(answer: requests.Response) -> None:
+    """Read ``answer`` to its end if it declares itself small, so that its connection goes
+    back to the pool; close it either way (unread, its connection is dropped)."""
+    declared = answer.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) <= ANSWER_LIMIT:
+        with contextlib.suppress(requests.RequestException):
+            for _ in answer.iter_content(8192):
+                pass
+    answer.close()
 
 
 def _cause(exc: requests.RequestException) -> str:
@@ -84,12 +102,12 @@ class OtlpHttpExporter(SpanExporter):
                 proxies=self._environment.proxies,
                 verify=self._environment.verify,
                 cert=self._environment.cert,
-                stream=True,  # the answer's body is never read: a collector's is not trusted
+                stream=True,  # a collector's answer is read only if small (_settle)
             )
         except requests.RequestException as exc:
             _LOG.warning("%d spans not exported to %s: %s", len(spans), _WHERE, _cause(exc))
             return SpanExportResult.FAILURE
-        answer.close()
+        _settle(answer)
         if answer.status_code != 200:
             _LOG.warning(
                 "%d spans not exported to %s: answered %d", len(spans), _WHERE, answer.status_code

@@ -139,6 +139,35 @@ def test_the_environments_proxy_is_read_once_when_the_exporter_is_built(
     assert path == "http://collector.invalid/v1/traces"
 
 
+class _KeepAlive(_Handler):
+    """The receiver over HTTP/1.1, counting the connections it was given."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1  # type: ignore[attr-defined]
+
+
+def test_one_connection_serves_every_export() -> None:
+    """A collector's small answer is read, so its connection is kept: unread, each export
+    opened a new one (a TLS handshake on both sides)."""
+    server = _Receiver()
+    server.RequestHandlerClass = _KeepAlive
+    server.connections = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        exporter = OtlpHttpExporter(_url(server))
+        for _ in range(3):
+            assert exporter.export(_spans()) is SpanExportResult.SUCCESS
+        assert len(server.received) == 3
+        assert server.connections == 1  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class _Hostile(BaseHTTPRequestHandler):
     """A collector that answers 200 with an endless body, or (``/slow``) not at all."""
 
