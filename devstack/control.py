@@ -9,8 +9,11 @@ token travels to it), named ``control`` in ``.devstack/endpoints.json``:
                                         (:mod:`devstack.faults`: ``PUT`` a plan, ``GET``
                                         shows it, ``DELETE`` clears it)
 ``GET|DELETE /devstack/stats/<piece>``  the counters of ``identity``, ``vault``,
-                                        ``partner`` or ``storage`` (Azurite's transactions,
-                                        :mod:`devstack.storagestats`); ``DELETE`` resets them
+                                        ``partner``, ``storage`` (Azurite's transactions,
+                                        :mod:`devstack.storagestats`) or ``traces`` (what
+                                        the OTLP receiver took and its CPU,
+                                        :mod:`devstack.traces.received`); ``DELETE`` resets
+                                        them
 ``GET  /devstack/azurite``, ``POST .../stop``, ``POST .../start``  stop Azurite gracefully
                                         and start it again on the same ports
 ``GET  /devstack/host``, ``POST .../kill``, ``POST .../start``  ``SIGKILL`` the function host
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Protocol
@@ -39,6 +43,7 @@ from starlette.routing import Route
 
 from devstack.asgi import Counters
 from devstack.faults import FaultGate, FaultPlan
+from devstack.traces.received import Received
 from devstack.traces.store import SpanStore
 
 PREFIX = "/devstack"
@@ -77,6 +82,7 @@ def create_control_app(
     azurite: AzuriteSwitch | None = None,
     host: Callable[[], HostSwitch | None] = lambda: None,
     traces: SpanStore | None = None,
+    received: Received | None = None,
 ) -> Starlette:
     """The control plane over the given pieces (a test may give it one emulator alone)."""
 
@@ -169,7 +175,7 @@ def create_control_app(
             return JSONResponse({"error": str(exc)}, status_code=500)
         return JSONResponse({"running": switch.running})
 
-    routes = trace_routes(traces) if traces is not None else []
+    routes = trace_routes(traces, received) if traces is not None else []
     return Starlette(
         routes=[
             *routes,
@@ -186,8 +192,9 @@ def create_control_app(
     )
 
 
-def trace_routes(store: SpanStore) -> list[Route]:
-    """The OTLP receiver and the trace views over ``store``."""
+def trace_routes(store: SpanStore, received: Received | None = None) -> list[Route]:
+    """The OTLP receiver and the trace views over ``store``; ``received`` counts what the
+    receiver took and the CPU it spent."""
     import uuid
 
     from starlette.responses import HTMLResponse
@@ -196,18 +203,24 @@ def trace_routes(store: SpanStore) -> list[Route]:
     from devstack.traces.page import render_page
 
     async def receive(request: Request) -> Response:
+        raw = await request.body()
+        started = time.thread_time()
         try:
             body = checked_body(
-                await request.body(),
+                raw,
                 content_type=request.headers.get("content-type", ""),
                 encoding=request.headers.get("content-encoding", ""),
             )
         except OtlpError as exc:
+            if received is not None:
+                received.refused(time.thread_time() - started)
             return JSONResponse({"error": "invalid_otlp", "detail": str(exc)}, exc.status)
         # Every service of the stack (the Storage front, vault, identity, partner) shares
         # this event loop: the request is kept as it came, and its spans are decoded only
         # when a trace is read.
         store.append_request(body)
+        if received is not None:
+            received.kept(len(body), time.thread_time() - started)
         return Response(response_body(), media_type=PROTOBUF)
 
     def job_id(request: Request) -> str | None:

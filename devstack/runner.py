@@ -143,8 +143,8 @@ class RunningStack:
         return str(self.endpoints.get("partner_auth") or "key")
 
     def stats(self, piece: str) -> dict[str, Any]:
-        """The counters of one piece: ``identity``, ``vault``, ``partner``, ``tenant`` or
-        ``storage``."""
+        """The counters of one piece: ``identity``, ``vault``, ``partner``, ``tenant``,
+        ``storage`` or ``traces``."""
         stats: dict[str, Any] = requests.get(self.control(f"stats/{piece}"), timeout=10).json()
         return stats
 

@@ -68,6 +68,7 @@ from devstack.tenant.seed import (
 )
 from devstack.tokens import IssuerCredential, TokenIssuer
 from devstack.traces import spans_to, store_at
+from devstack.traces.received import Received
 from devstack.vault.api import create_vault_app
 from devstack.vault.backup import BackupSealer
 from devstack.vault.events import VaultEvents, deliver_in_background
@@ -193,6 +194,7 @@ class Stack:
             stop=self._events_stop,
         )
 
+        received = Received()  # what the OTLP receiver took, and its CPU
         control_app = create_control_app(
             faults={
                 "vault": vault_app.faults,
@@ -207,10 +209,12 @@ class Stack:
                 "partner-keys": keys,
                 "storage": storage_stats,
                 "tenant": directory,
+                "traces": received,
             },
             azurite=self.azurite,
             host=lambda: self.host,  # started below
             traces=store_at(self.state),  # the app's spans (OTEL_EXPORTER_OTLP_ENDPOINT)
+            received=received,
         )
         self.servers.append(await serve(control_app, ports["control"], None))
 

@@ -154,19 +154,29 @@ def test_spans_are_received_and_bad_ones_refused(
     served: tuple[Switch, str], tmp_path: Path
 ) -> None:
     from devstack.traces import otlp
+    from devstack.traces.received import Received
     from devstack.traces.store import SpanStore
 
-    store = SpanStore(tmp_path / "spans.otlp")
-    served[0].app = create_control_app(faults={}, counters={}, traces=store)
+    store, received = SpanStore(tmp_path / "spans.otlp"), Received()
+    served[0].app = create_control_app(
+        faults={}, counters={"traces": received}, traces=store, received=received
+    )
     url = "/devstack/otlp/v1/traces"
+    request = _export_request(1)
     with BaseUrlSession(served[1]) as control:
-        kept = control.post(url, data=_export_request(1), headers={"Content-Type": otlp.PROTOBUF})
+        kept = control.post(url, data=request, headers={"Content-Type": otlp.PROTOBUF})
         damaged = control.post(url, data=b"\xff\xff", headers={"Content-Type": otlp.PROTOBUF})
         json_body = control.post(url, data=b"{}", headers={"Content-Type": "application/json"})
+        counted = control.get("/devstack/stats/traces").json()
+        control.delete("/devstack/stats/traces")
+        reset = control.get("/devstack/stats/traces").json()
     assert kept.status_code == 200
     assert [span["name"] for span in store.spans()] == ["s0"]
     assert (damaged.status_code, damaged.json()["error"]) == (400, "invalid_otlp")
     assert json_body.status_code == 415
+    assert (counted["requests"], counted["refused"], counted["bytes"]) == (1, 2, len(request))
+    assert counted["cpu_seconds"] > 0  # the receiver's thread spent some checking them
+    assert reset == {"requests": 0, "refused": 0, "bytes": 0, "cpu_seconds": 0.0}
 
 
 def test_a_request_is_kept_as_it_came_and_its_spans_decoded_only_when_read(
