@@ -8,12 +8,14 @@ batches of their own, taking turns, the same code read 0.97x to 1.13x). Mixed, t
 tracing does off the request's thread, the export thread's (scrubbing, encoding, posting)
 and the stack's receiver's, would slow the untraced calls as much as the traced ones. It is
 counted instead, in CPU seconds (the export thread's from ``/proc``, the receiver's from the
-stack's ``traces`` counters), and added to the traced side as if every traced call had
-waited for its share: the judged value is the p50 ratio times ``1 + off-thread CPU per
-traced call / wall time per call`` (the wall time of the run over its calls: with
-``concurrency`` calls in flight, what one call's worth of the machine is). That is an upper
-bound: the export thread runs beside the requests, on the machine's other core when it
-is free.
+stack's ``traces`` counters), and added to the traced side: the judged value is the p50
+ratio times ``1 + off-thread CPU per traced call / wall time per call`` (the run's wall time
+over its calls: with ``concurrency`` calls in flight, one call's worth of the machine). That
+counts the work as if it had held one core, with nothing else to do, for its share of each
+call: on a saturated two-core machine extra CPU costs half that (it lowers the throughput by
+its share of both cores). Where the app's interpreter lock binds it could cost more; at
+concurrency 8 the benchmark's process held it a little over half the time, and used 1.3
+cores.
 
 P4t0 prices tracing off: the spans one submission opens (counted with a backend that records
 nothing), each a call into the do-nothing span (timed over many calls), against the
