@@ -38,7 +38,6 @@ from bench.load import run_concurrently
 from bench.report import Row
 from bench.stats import Summary
 from shared import tracing
-from shared.tracing import _api
 
 #: Tracing on may add this much to the handler's p50 (P4t); tracing off, this share (P4t0).
 GOAL_TRACED, GOAL_OFF = 1.05, 0.001
@@ -141,7 +140,7 @@ def traced_against_untraced(
     batches (call ``j`` of round ``r`` traced when ``j + r`` is even), with the app's
     tracing backend on; then every span exported, and the export thread's and the
     receiver's CPU (``receiver_cpu``: seconds so far) counted over the run."""
-    backend = _api._active
+    backend = tracing.active()
     if backend is None:
         raise RuntimeError("P4t needs tracing on: OTEL_EXPORTER_OTLP_ENDPOINT is not set")
     chosen = Chosen(backend)

@@ -102,6 +102,12 @@ def is_enabled() -> bool:
     return _active is not None
 
 
+def active() -> Backend | None:
+    """The backend spans go to now (None: tracing off); a benchmark wraps it to trace some
+    calls and not others (:func:`using`)."""
+    return _active
+
+
 @contextmanager
 def paused() -> Iterator[None]:
     """Tracing off for the block (benchmarks compare the same handler with and without it;

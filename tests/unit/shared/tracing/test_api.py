@@ -124,3 +124,22 @@ def test_paused_switches_tracing_off_for_a_block(recorded: Recorded) -> None:
         pass
     assert [s.name for s in recorded.spans()] == ["seen"]
     assert _api.is_enabled()
+
+
+class _Nothing:
+    def open(self, name: str, **options: object) -> tracing.SpanHandle:
+        return tracing.NO_SPAN
+
+    def current(self) -> tracing.SpanHandle:
+        return tracing.NO_SPAN
+
+
+def test_active_names_the_backend_spans_go_to(recorded: Recorded) -> None:
+    backend = tracing.active()
+    assert backend is not None
+    with tracing.paused():
+        assert tracing.active() is None
+    other = _Nothing()
+    with tracing.using(other):
+        assert tracing.active() is other
+    assert tracing.active() is backend
