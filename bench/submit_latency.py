@@ -28,6 +28,7 @@ fills, or a noisy neighbour, lands on every side alike, at the same moments.
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Protocol
@@ -75,18 +76,22 @@ def interleaved(
     rounds: int,
 ) -> dict[str, list[float]]:
     """Latencies of ``count`` calls per side, in ``rounds`` batches that mix every side's
-    calls: the ``j``-th call of round ``r`` is side ``(j + r) % len(sides)``'s, so that at
-    every moment each side has its share of the calls in flight. Sides in batches of their
-    own took turns with a machine whose speed drifts by more than the goals' margins from
-    one second to the next (the same comparison read 0.88x to 1.11x in four runs of 12
-    pairs of batches; mixed, 0.93x to 0.98x)."""
+    calls in an order shuffled afresh for each batch (seeded: the same for every run), so
+    that at every moment each side has its share of the calls in flight, and each side
+    follows every other as often. Sides in batches of their own took turns with a machine
+    whose speed drifts by more than the goals' margins from one second to the next (the
+    same comparison read 0.88x to 1.11x in four runs of 12 pairs of batches; mixed, 0.93x
+    to 0.98x). A fixed cycle of the sides would have one side always follow another: at
+    concurrency 1 the handler came after the call through the host every time, and paid
+    for what the host still did (P4.c1 1.12x in a full run)."""
     names = list(sides)
     samples: dict[str, list[float]] = {name: [] for name in names}
     calls = [sides[name] for name in names]
     for round_index in range(rounds):
         progress.note(f"concurrency {concurrency}: round {round_index + 1} of {rounds}")
         share = count // rounds + (1 if round_index < count % rounds else 0)
-        order = [(j + round_index) % len(names) for j in range(share * len(names))]
+        order = [side for side in range(len(names)) for _ in range(share)]
+        random.Random(f"{concurrency}/{round_index}").shuffle(order)
 
         def call(j: int, order: list[int] = order) -> None:
             calls[order[j]](j)

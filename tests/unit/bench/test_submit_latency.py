@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -19,11 +20,16 @@ def test_interleaved_mixes_the_sides_in_every_batch_and_splits_the_count() -> No
 
         return call
 
-    samples = interleaved(
-        {"a": side("a"), "b": side("b"), "c": side("c")}, count=5, concurrency=1, rounds=2
-    )
+    sides = {"a": side("a"), "b": side("b"), "c": side("c")}
+    samples = interleaved(sides, count=40, concurrency=1, rounds=2)
 
-    assert {name: len(values) for name, values in samples.items()} == {"a": 5, "b": 5, "c": 5}
-    # Rounds of 3 and 2 calls per side, mixed; each round starts one side further on.
-    assert "".join(order) == "abcabcabc" + "bcabca"
+    assert {name: len(values) for name, values in samples.items()} == {"a": 40, "b": 40, "c": 40}
+    first, second = order[:60], order[60:]
+    assert sorted(first) == sorted(second) == sorted("abc" * 20)  # each batch its share
+    assert first != second  # shuffled afresh for each batch
     assert all(latency >= 0 for values in samples.values() for latency in values)
+    # No side always follows the same one: each is followed by every side.
+    followers = set(itertools.pairwise(order))
+    assert followers == {(x, y) for x in "abc" for y in "abc"}
+    interleaved(sides, count=40, concurrency=1, rounds=2)
+    assert order[120:] == order[:120]  # the same order in every run
