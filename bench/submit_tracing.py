@@ -65,8 +65,9 @@ class _Counting:
 class Chosen:
     """The app's tracing backend for the calls that choose it (:meth:`traced`, per thread);
     every other call gets the do-nothing span, as with tracing off. Its calls still pass
-    the tracing API's switch, a few hundred nanoseconds a span that the untraced side pays
-    and tracing off does not (P4t0 prices the whole of tracing off at 2 us a submission)."""
+    the tracing API's switch and this backend: 1.1 us a span more than with tracing off
+    (1.8 against 0.7, timed over 200,000 spans), 4.5 us a submission that the untraced side
+    pays and tracing off does not, under 0.05 % of the handler's p50."""
 
     def __init__(self, backend: tracing.Backend) -> None:
         self.backend = backend
