@@ -90,3 +90,26 @@ def _value(out: AnyValue, value: Any) -> None:
         _set(out.kvlist_value.values, value)
     else:
         raise TypeError(f"an attribute of {type(value).__name__} has no OTLP value")
+
+
+def sdk_request() -> bytes:
+    """An export request as the SDK's own encoder makes it: two spans, the outer with
+    attributes (a list among them) and an event, the inner linked to it and failed."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Link, StatusCode
+    from opentelemetry.trace import Status as SpanStatus
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource({"service.name": "svc"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("outer", attributes={"n": 3, "l": ["a", "b"]}) as outer:
+        outer.add_event("happened", {"k": True, "f": 1.5})
+        link = Link(outer.get_span_context(), {"why": "follows"})
+        with tracer.start_as_current_span("inner", links=[link]) as inner:
+            inner.set_status(SpanStatus(StatusCode.ERROR, "it broke"))
+    return bytes(encode_spans(memory.get_finished_spans()).SerializeToString())

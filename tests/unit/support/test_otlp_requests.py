@@ -7,16 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Link, Status, StatusCode
-
 from devstack.traces.otlp import PROTOBUF, decode_request
 from devstack.traces.store import store_at
-from tests.support.otlp_requests import request_bytes, unix_nanos
+from tests.support.otlp_requests import request_bytes, sdk_request, unix_nanos
 from tests.unit.devstack.traces.spans import job_trace
 
 
@@ -41,16 +34,7 @@ def test_spans_go_through_the_store_unchanged(tmp_path: Path) -> None:
 
 
 def test_what_the_sdk_sent_comes_back_the_same_through_the_helper() -> None:
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource({"service.name": "svc"}))
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracer = provider.get_tracer("t")
-    with tracer.start_as_current_span("outer", attributes={"n": 3, "l": ["a", "b"]}) as outer:
-        outer.add_event("happened", {"k": True, "f": 1.5})
-        link = Link(outer.get_span_context(), {"why": "follows"})
-        with tracer.start_as_current_span("inner", links=[link]) as inner:
-            inner.set_status(Status(StatusCode.ERROR, "it broke"))
-    body = bytes(encode_spans(memory.get_finished_spans()).SerializeToString())
+    body = sdk_request()
     sent = decode_request(body, content_type=PROTOBUF)
     assert len(sent) == 2
     assert decode_request(request_bytes(sent), content_type=PROTOBUF) == sent

@@ -11,31 +11,14 @@ import tracemalloc
 import zlib
 
 import pytest
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Status, StatusCode
 
 from devstack.traces import otlp
 from devstack.traces.otlp import PROTOBUF, OtlpError, decode_request, iso
-
-
-def exported() -> bytes:
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource({"service.name": "svc"}))
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracer = provider.get_tracer("t")
-    with tracer.start_as_current_span("outer", attributes={"n": 3, "l": ["a", "b"]}) as outer:
-        outer.add_event("happened", {"k": True})
-        with tracer.start_as_current_span("inner") as inner:
-            inner.set_status(Status(StatusCode.ERROR, "it broke"))
-    return bytes(encode_spans(memory.get_finished_spans()).SerializeToString())
+from tests.support.otlp_requests import sdk_request
 
 
 def test_an_export_request_becomes_spans() -> None:
-    inner, outer = decode_request(exported(), content_type=PROTOBUF)
+    inner, outer = decode_request(sdk_request(), content_type=PROTOBUF)
     assert outer["name"] == "outer"
     assert outer["parent_id"] == ""
     assert inner["parent_id"] == outer["span_id"]
@@ -51,12 +34,12 @@ def test_an_export_request_becomes_spans() -> None:
 
 
 def test_gzip_is_taken() -> None:
-    spans = decode_request(gzip.compress(exported()), content_type=PROTOBUF, encoding="gzip")
+    spans = decode_request(gzip.compress(sdk_request()), content_type=PROTOBUF, encoding="gzip")
     assert len(spans) == 2
 
 
 def test_gzip_of_several_members_is_taken_whole() -> None:
-    body = exported()
+    body = sdk_request()
     half = len(body) // 2
     joined = gzip.compress(body[:half]) + gzip.compress(body[half:])
     assert len(decode_request(joined, content_type=PROTOBUF, encoding="gzip")) == 2
@@ -64,7 +47,7 @@ def test_gzip_of_several_members_is_taken_whole() -> None:
 
 def test_gzip_cut_short_is_refused() -> None:
     with pytest.raises(OtlpError) as refused:
-        decode_request(gzip.compress(exported())[:-12], content_type=PROTOBUF, encoding="gzip")
+        decode_request(gzip.compress(sdk_request())[:-12], content_type=PROTOBUF, encoding="gzip")
     assert refused.value.status == 400
 
 
