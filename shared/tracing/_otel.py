@@ -14,6 +14,7 @@ context, if any, is linked to.
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -21,10 +22,13 @@ from typing import cast
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
+from opentelemetry.context.context import Context
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk.trace import Event, ReadableSpan, Tracer, TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace.propagation import _SPAN_KEY
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.tracing._api import SpanHandle, Value
@@ -39,6 +43,48 @@ _KINDS = {
 }
 _PROPAGATOR = TraceContextTextMapPropagator()
 TRACER_NAME = "secretless-functions"
+_LOG = logging.getLogger("shared.tracing")
+
+
+class _Contexts:
+    """OpenTelemetry's current context, read and set as its API does (``get_current_span``,
+    ``set_span_in_context``, ``attach``, ``detach``) but without the API's layers: with the
+    default runtime context (contextvars) the context is one ``ContextVar`` holding a
+    ``Context``, a dict, and a span is current under the API's own key. A submission asked
+    the API for its context 45 times, two to four Python calls each, on the request's
+    thread, where code runs with cold caches after every network wait
+    (docs/performance.md, P4t). Any other runtime context goes through the API
+    (tests/unit/shared/tracing/test_otel.py holds the two alike)."""
+
+    def __init__(self) -> None:
+        runtime = context_api._RUNTIME_CONTEXT  # the one the API itself uses
+        self.var = (
+            runtime._current_context if isinstance(runtime, ContextVarsRuntimeContext) else None
+        )
+
+    def now(self) -> Context:
+        return context_api.get_current() if self.var is None else self.var.get()
+
+    def attach(self, now: Context, span: trace.Span) -> object:
+        """Make ``span`` current in a copy of ``now`` (the current context)."""
+        values = dict(now)
+        values[_SPAN_KEY] = span
+        if self.var is None:
+            return context_api.attach(Context(values))
+        return self.var.set(Context(values))
+
+    def detach(self, token: object) -> None:
+        if self.var is None:
+            context_api.detach(token)  # type: ignore[arg-type]
+            return
+        try:
+            self.var.reset(token)  # type: ignore[arg-type]
+        except ValueError:  # made in another context: the API logs it, as here
+            _LOG.warning("a span ended in another context than it was opened in", exc_info=True)
+
+
+def _current_in(context: Context) -> object:
+    return context.get(_SPAN_KEY)
 
 
 def traceparent_of(span_context: trace.SpanContext) -> str | None:
@@ -87,29 +133,18 @@ class _Current(trace.NonRecordingSpan):
     that propagation, ``get_current_span`` and the spans opened inside see it) and the
     span itself, for :meth:`OtelBackend.current`."""
 
-    def __init__(self, context: trace.SpanContext, handle: _Handle | None) -> None:
+    def __init__(
+        self, context: trace.SpanContext, handle: _Handle | None, backend: OtelBackend
+    ) -> None:
         super().__init__(context)
-        self.handle = handle
+        self.handle, self.backend = handle, backend
 
 
-class _Handle:
+class _Handle(ReadableSpan):
     """One recording span of the app's, made current until :meth:`end`, then handed to the
-    provider's span processors as the SDK's own ``ReadableSpan``."""
-
-    __slots__ = (
-        "_attributes",
-        "_backend",
-        "_context",
-        "_ended",
-        "_events",
-        "_kind",
-        "_links",
-        "_name",
-        "_parent",
-        "_start",
-        "_status",
-        "_token",
-    )
+    provider's span processors: it is the SDK's own ``ReadableSpan`` (its fields set here,
+    as ``ReadableSpan.__init__`` sets them, and tests/unit/shared/tracing/test_otel.py
+    holds the two alike), so that ending a span builds no second object."""
 
     def __init__(
         self,
@@ -120,58 +155,57 @@ class _Handle:
         parent: trace.SpanContext | None,
         attributes: dict[str, Value],
         links: Sequence[Link],
+        now: Context,
+        sampler_added: Mapping[str, Value],
     ) -> None:
-        self._backend, self._name, self._kind = backend, name, kind
+        # ReadableSpan's fields, by its own names.
+        self._name, self._kind = name, kind
         self._context, self._parent = context, parent
         self._attributes, self._links = attributes, links
-        self._events: list[Event] = []
+        self._recording = attributes  # the same dict, typed as the one the app adds to
+        self._span_context = context
+        self._events: Sequence[Event] = ()
         self._status = _UNSET
-        self._ended = False
-        self._start = time.time_ns()
-        self._token = context_api.attach(trace.set_span_in_context(_Current(context, self)))
+        self._resource, self._instrumentation_scope = backend.resource, backend.scope
+        self._instrumentation_info = None
+        self._end_time: int | None = None
+        # The handle's own.
+        self._backend = backend
+        self.sampler_added = sampler_added
+        self._traceparent: str | None = None
+        self._start_time = time.time_ns()
+        self._token: object = backend.contexts.attach(now, _Current(context, self, backend))
 
     @property
     def traceparent(self) -> str | None:
-        return traceparent_of(self._context)
+        if self._traceparent is None:
+            self._traceparent = traceparent_of(self._span_context)
+        return self._traceparent
 
     def set(self, key: str, value: Value) -> None:
-        if not self._ended:
-            self._attributes[key] = value
+        if self._end_time is None:
+            self._recording[key] = value
 
     def update(self, attributes: Mapping[str, Value]) -> None:
-        if not self._ended:
-            self._attributes.update(attributes)
+        if self._end_time is None:
+            self._recording.update(attributes)
 
     def fail(self, error_type: str, description: str = "") -> None:
-        if not self._ended:
-            self._attributes["error.type"] = error_type
+        if self._end_time is None:
+            self._recording["error.type"] = error_type
             self._status = Status(StatusCode.ERROR, description or error_type)
 
     def end(self, error: BaseException | None = None) -> None:
-        if self._ended:
+        if self._end_time is not None:
             return
         if error is not None:
-            self._events.append(_exception_event(error))
+            self._events = (*self._events, _exception_event(error))
             self.fail(type(error).__name__, str(error))
-        self._ended = True
-        context_api.detach(self._token)
+        self._end_time = time.time_ns()
         backend = self._backend
-        backend.processor.on_end(
-            ReadableSpan(
-                name=self._name,
-                context=self._context,
-                parent=self._parent,
-                resource=backend.resource,
-                attributes=self._attributes,
-                events=tuple(self._events),
-                links=tuple(self._links),
-                kind=self._kind,
-                status=self._status,
-                start_time=self._start,
-                end_time=time.time_ns(),
-                instrumentation_scope=backend.scope,
-            )
-        )
+        backend.contexts.detach(self._token)
+        self._token = None
+        backend.processor.on_end(self)
 
 
 class _Outside:
@@ -204,17 +238,16 @@ class _Unrecorded(_Outside):
     """A span the sampler dropped: current (its children belong to the same trace, and
     the sampler drops them too), never recorded."""
 
-    __slots__ = ("_token",)
+    __slots__ = ("_contexts", "_token")
 
-    def __init__(self, context: trace.SpanContext) -> None:
+    def __init__(self, context: trace.SpanContext, backend: OtelBackend, now: Context) -> None:
         super().__init__(context)
-        self._token: object | None = context_api.attach(
-            trace.set_span_in_context(_Current(context, None))
-        )
+        self._contexts = backend.contexts
+        self._token: object | None = self._contexts.attach(now, _Current(context, None, backend))
 
     def end(self, error: BaseException | None = None) -> None:
         if self._token is not None:
-            context_api.detach(self._token)  # type: ignore[arg-type]
+            self._contexts.detach(self._token)
             self._token = None
 
 
@@ -244,12 +277,19 @@ class OtelBackend:
     more than a dozen: no limit is applied) and becomes the SDK's ``ReadableSpan`` when it
     ends, handed to the provider's span processors as the SDK's spans are
     (``SpanProcessor.on_end``; ``on_start``, which the batch processors ignore, is not
-    called). What the SDK decides stays the SDK's: the sampler is asked for every span with
-    the arguments the SDK's tracer gives it, and ids and trace flags are made as it makes
-    them (tests/unit/shared/tracing/test_otel.py holds the spans of both alike).
+    called). What the SDK decides stays the SDK's: the sampler is asked with the arguments
+    the SDK's tracer gives it, and ids and trace flags are made as it makes them
+    (tests/unit/shared/tracing/test_otel.py holds the spans of both alike).
+
+    :keyword by_trace_id: the sampler decides on the trace id alone, and what it adds to a
+        span's attributes does not depend on the span (``TraceIdRatioBased``, and the
+        Azure Monitor distro's ``ApplicationInsightsSampler``: the samplers the app builds).
+        A span opened inside one of this backend's spans, in its trace, then takes its
+        parent's answer instead of asking again: the same answer, without the sampler's
+        calls (three spans in four of a submission).
     """
 
-    def __init__(self, provider: TracerProvider) -> None:
+    def __init__(self, provider: TracerProvider, *, by_trace_id: bool = False) -> None:
         self.provider = provider
         tracer = cast(Tracer, provider.get_tracer(TRACER_NAME))  # the SDK's, from its provider
         self.sampler = tracer.sampler
@@ -257,6 +297,8 @@ class OtelBackend:
         self.resource = tracer.resource
         self.processor = tracer.span_processor
         self.scope = InstrumentationScope(TRACER_NAME)
+        self.contexts = _Contexts()
+        self._by_trace_id = by_trace_id
 
     def open(
         self,
@@ -268,10 +310,16 @@ class OtelBackend:
         links: Sequence[str],
         root: bool,
     ) -> SpanHandle:
+        now = self.contexts.now()
+        if parent is None and not links and not root and self._by_trace_id:
+            inside = _current_in(now)
+            if isinstance(inside, _Current) and inside.backend is self:
+                return self._child(inside, name, _KINDS[kind], attributes, now)
         context, found_links = start_context(parent, links, root=root)
-        parent_context: trace.SpanContext | None = trace.get_current_span(
-            context
-        ).get_span_context()
+        parent_span = _current_in(now if context is None else context)
+        parent_context: trace.SpanContext | None = (
+            parent_span.get_span_context() if isinstance(parent_span, trace.Span) else None
+        )
         if parent_context is not None and not parent_context.is_valid:
             parent_context = None
         span_kind = _KINDS[kind]
@@ -281,8 +329,9 @@ class OtelBackend:
         else:
             trace_id = parent_context.trace_id
             random_id = parent_context.trace_flags.random_trace_id
-        sampled = self.sampler.should_sample(
-            context, trace_id, name, span_kind, attributes, found_links
+        given = dict(attributes) if attributes else {}
+        sampled = self.sampler.should_sample(  # a copy: a sampler may add to what it is given
+            context, trace_id, name, span_kind, dict(given) if attributes else None, found_links
         )
         flags = TraceFlags.SAMPLED if sampled.decision is Decision.RECORD_AND_SAMPLE else 0
         if random_id:
@@ -295,22 +344,55 @@ class OtelBackend:
             trace_state=sampled.trace_state,
         )
         if sampled.decision is Decision.DROP:
-            return _Unrecorded(span_context)
+            return _Unrecorded(span_context, self, now)
+        recorded = dict(sampled.attributes or {})
+        added = {k: v for k, v in recorded.items() if k not in given or given[k] != v}
+        return _Handle(
+            self, name, span_kind, span_context, parent_context, recorded, found_links, now, added
+        )
+
+    def _child(
+        self,
+        inside: _Current,
+        name: str,
+        kind: SpanKind,
+        attributes: Mapping[str, Value] | None,
+        now: Context,
+    ) -> SpanHandle:
+        """A span in the trace of ``inside``, one of this backend's: the sampler's answer
+        for its parent is its answer (``by_trace_id``)."""
+        parent_context = inside.get_span_context()
+        span_context = trace.SpanContext(
+            parent_context.trace_id,
+            self.ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=parent_context.trace_flags,
+            trace_state=parent_context.trace_state,
+        )
+        handle = inside.handle
+        if handle is None:  # the parent was dropped, and so is every span of its trace
+            return _Unrecorded(span_context, self, now)
+        recorded = dict(attributes) if attributes else {}
+        recorded.update(handle.sampler_added)
         return _Handle(
             self,
             name,
-            span_kind,
+            kind,
             span_context,
             parent_context,
-            dict(sampled.attributes or {}),
-            found_links,
+            recorded,
+            (),
+            now,
+            handle.sampler_added,
         )
 
     def current(self) -> SpanHandle:
-        found = trace.get_current_span()
+        found = _current_in(self.contexts.now())
         if isinstance(found, _Current) and found.handle is not None:
             return found.handle
-        return _Outside(found.get_span_context())
+        if isinstance(found, trace.Span):
+            return _Outside(found.get_span_context())
+        return _Outside(trace.INVALID_SPAN_CONTEXT)
 
 
 _UNSET = Status(StatusCode.UNSET)

@@ -84,7 +84,7 @@ def start_tracing(env: Mapping[str, str] | None = None) -> bool:
     provider = build_provider(ratio=ratio, otlp=otlp, insights=insights, env=env)
     from shared.tracing._otel import OtelBackend
 
-    _api.activate(OtelBackend(provider))
+    _api.activate(OtelBackend(provider, by_trace_id=True))  # the samplers built below
     _LOG.info(
         "tracing on: %s, %.0f %% of traces kept",
         "Application Insights" if insights else "OTLP",
