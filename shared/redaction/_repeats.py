@@ -53,8 +53,14 @@ class CleanTexts:
         this was called: a text not remembered is scrubbed against the registry as it stands,
         and is remembered under the generation read first, so any later registration
         forgets it."""
+        return self.batch_at()[1]
+
+    def batch_at(self) -> tuple[int, Callable[[str], str]]:
+        """:meth:`batch`, with the registry's generation it judges at: a memory of texts
+        found clean by it (an encoder's fragments) belongs to that generation, and is
+        forgotten at the next."""
         generation = _REGISTRY.generation()
-        return lambda text: self._one(text, generation)
+        return generation, lambda text: self._one(text, generation)
 
     def _one(self, text: str, generation: int) -> str:
         if self._generation == generation:

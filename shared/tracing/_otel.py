@@ -14,7 +14,6 @@ context, if any, is linked to.
 
 from __future__ import annotations
 
-import logging
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -23,16 +22,15 @@ from typing import cast
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.context.context import Context
-from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk.trace import Event, ReadableSpan, Tracer, TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, TraceFlags
-from opentelemetry.trace.propagation import _SPAN_KEY
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.tracing._api import SpanHandle, Value
 from shared.tracing._context import valid_traceparent
+from shared.tracing._otel_context import Contexts, current_in
 
 _KINDS = {
     "internal": SpanKind.INTERNAL,
@@ -43,48 +41,6 @@ _KINDS = {
 }
 _PROPAGATOR = TraceContextTextMapPropagator()
 TRACER_NAME = "secretless-functions"
-_LOG = logging.getLogger("shared.tracing")
-
-
-class _Contexts:
-    """OpenTelemetry's current context, read and set as its API does (``get_current_span``,
-    ``set_span_in_context``, ``attach``, ``detach``) but without the API's layers: with the
-    default runtime context (contextvars) the context is one ``ContextVar`` holding a
-    ``Context``, a dict, and a span is current under the API's own key. A submission asked
-    the API for its context 45 times, two to four Python calls each, on the request's
-    thread, where code runs with cold caches after every network wait
-    (docs/performance.md, P4t). Any other runtime context goes through the API
-    (tests/unit/shared/tracing/test_otel.py holds the two alike)."""
-
-    def __init__(self) -> None:
-        runtime = context_api._RUNTIME_CONTEXT  # the one the API itself uses
-        self.var = (
-            runtime._current_context if isinstance(runtime, ContextVarsRuntimeContext) else None
-        )
-
-    def now(self) -> Context:
-        return context_api.get_current() if self.var is None else self.var.get()
-
-    def attach(self, now: Context, span: trace.Span) -> object:
-        """Make ``span`` current in a copy of ``now`` (the current context)."""
-        values = dict(now)
-        values[_SPAN_KEY] = span
-        if self.var is None:
-            return context_api.attach(Context(values))
-        return self.var.set(Context(values))
-
-    def detach(self, token: object) -> None:
-        if self.var is None:
-            context_api.detach(token)  # type: ignore[arg-type]
-            return
-        try:
-            self.var.reset(token)  # type: ignore[arg-type]
-        except ValueError:  # made in another context: the API logs it, as here
-            _LOG.warning("a span ended in another context than it was opened in", exc_info=True)
-
-
-def _current_in(context: Context) -> object:
-    return context.get(_SPAN_KEY)
 
 
 def traceparent_of(span_context: trace.SpanContext) -> str | None:
@@ -144,7 +100,11 @@ class _Handle(ReadableSpan):
     """One recording span of the app's, made current until :meth:`end`, then handed to the
     provider's span processors: it is the SDK's own ``ReadableSpan`` (its fields set here,
     as ``ReadableSpan.__init__`` sets them, and tests/unit/shared/tracing/test_otel.py
-    holds the two alike), so that ending a span builds no second object."""
+    holds the two alike), so that ending a span builds no second object. Its attributes,
+    events and links are never bounded (the app's spans carry a dozen attributes at most),
+    so nothing was dropped: said here, where the SDK's properties would check."""
+
+    dropped_attributes = dropped_events = dropped_links = 0
 
     def __init__(
         self,
@@ -297,7 +257,7 @@ class OtelBackend:
         self.resource = tracer.resource
         self.processor = tracer.span_processor
         self.scope = InstrumentationScope(TRACER_NAME)
-        self.contexts = _Contexts()
+        self.contexts = Contexts()
         self._by_trace_id = by_trace_id
 
     def open(
@@ -312,11 +272,11 @@ class OtelBackend:
     ) -> SpanHandle:
         now = self.contexts.now()
         if parent is None and not links and not root and self._by_trace_id:
-            inside = _current_in(now)
+            inside = current_in(now)
             if isinstance(inside, _Current) and inside.backend is self:
                 return self._child(inside, name, _KINDS[kind], attributes, now)
         context, found_links = start_context(parent, links, root=root)
-        parent_span = _current_in(now if context is None else context)
+        parent_span = current_in(now if context is None else context)
         parent_context: trace.SpanContext | None = (
             parent_span.get_span_context() if isinstance(parent_span, trace.Span) else None
         )
@@ -387,7 +347,7 @@ class OtelBackend:
         )
 
     def current(self) -> SpanHandle:
-        found = _current_in(self.contexts.now())
+        found = current_in(self.contexts.now())
         if isinstance(found, _Current) and found.handle is not None:
             return found.handle
         if isinstance(found, trace.Span):

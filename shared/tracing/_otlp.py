@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import requests
 from opentelemetry.sdk.trace import ReadableSpan
@@ -73,6 +73,7 @@ class OtlpHttpExporter(SpanExporter):
         self.endpoint = endpoint
         self._timeout = timeout
         self._encoder = WireEncoder()
+        self._scrubbing_encoder = WireEncoder(scrubbing=True)
         # The environment's proxies and CA bundle for the endpoint, read once, as every
         # client of the app reads them (shared.httpenv: per request it is a scan of the
         # whole environment).
@@ -95,10 +96,28 @@ class OtlpHttpExporter(SpanExporter):
         self._closed = False
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Post ``spans``, taken as already scrubbed."""
         if self._closed:
             return SpanExportResult.FAILURE
+        return self._post(self._encoder.request(spans), len(spans))
+
+    def export_scrubbing(
+        self, spans: Sequence[ReadableSpan], *, scrub: Callable[[str], str], generation: int
+    ) -> SpanExportResult:
+        """Post ``spans`` with every text scrubbed as it is encoded
+        (:class:`~shared.tracing._scrub.ScrubbingExporter` calls it).
+
+        :keyword scrub: what each text goes through.
+        :keyword generation: the redaction registry's generation ``scrub`` judges at.
+        """
+        if self._closed:
+            return SpanExportResult.FAILURE
+        body = self._scrubbing_encoder.request(spans, scrub=scrub, generation=generation)
+        return self._post(body, len(spans))
+
+    def _post(self, body: bytes, count: int) -> SpanExportResult:
         prepared = self._prepared.copy()
-        prepared.prepare_body(self._encoder.request(spans), None)
+        prepared.prepare_body(body, None)
         try:
             answer = self._adapter.send(
                 prepared,
@@ -107,12 +126,12 @@ class OtlpHttpExporter(SpanExporter):
                 **self._send_keywords,
             )
         except requests.RequestException as exc:
-            _LOG.warning("%d spans not exported to %s: %s", len(spans), _WHERE, _cause(exc))
+            _LOG.warning("%d spans not exported to %s: %s", count, _WHERE, _cause(exc))
             return SpanExportResult.FAILURE
         _settle(answer)
         if answer.status_code != 200:
             _LOG.warning(
-                "%d spans not exported to %s: answered %d", len(spans), _WHERE, answer.status_code
+                "%d spans not exported to %s: answered %d", count, _WHERE, answer.status_code
             )
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS

@@ -3,8 +3,9 @@
 :class:`ScrubbingExporter` wraps the exporter of the span processor: every span of a batch
 reaches the real exporter with its name, attribute keys and values, status description,
 events (an exception's message and stack among them) and links' attributes passed through
-:func:`shared.redaction.scrub` (as a copy, or the span itself when that changed nothing),
-the function every log record goes through: a value the process registered (the partner
+:func:`shared.redaction.scrub` (as a copy, or the span itself when that changed nothing;
+or, for the app's OTLP exporter, as each text is encoded: ``export_scrubbing``), the
+function every log record goes through: a value the process registered (the partner
 key, in all its encodings) or anything shaped like a secret (a token, a SAS, a key) becomes
 ``[REDACTED]``. A URL keeps no query (``?`` and what follows become ``?[query removed]``):
 a query may carry a signature the shapes do not know. The resource's attributes are
@@ -51,7 +52,8 @@ def scrub_text(text: str) -> str:
     return _REPEATS(text)
 
 
-def _value(value: Any, scrub_one: Callable[[str], str]) -> Any:
+def scrub_value(value: Any, scrub_one: Callable[[str], str]) -> Any:
+    """An attribute value with its texts scrubbed (bytes become text; a sequence, a tuple)."""
     if isinstance(value, str):
         return scrub_one(value)
     if isinstance(value, (bool, int, float)):
@@ -59,7 +61,7 @@ def _value(value: Any, scrub_one: Callable[[str], str]) -> Any:
     if isinstance(value, bytes):
         return scrub_one(value.decode("utf-8", "replace"))
     if isinstance(value, Sequence):
-        return tuple(_value(item, scrub_one) for item in value)
+        return tuple(scrub_value(item, scrub_one) for item in value)
     return value
 
 
@@ -70,7 +72,7 @@ def _attributes(
     found: dict[str, Any] = {}
     changed = False
     for key, value in (attributes or {}).items():
-        clean_key, clean_value = scrub_one(key), _value(value, scrub_one)
+        clean_key, clean_value = scrub_one(key), scrub_value(value, scrub_one)
         changed = changed or clean_key != key or clean_value != value
         found[clean_key] = clean_value
     return found, changed
@@ -147,13 +149,20 @@ def scrubbed(span: ReadableSpan, *, scrub_one: Callable[[str], str] = scrub_text
 
 
 class ScrubbingExporter(SpanExporter):
-    """Hands ``delegate`` (the real exporter) a scrubbed copy of every span."""
+    """Hands ``delegate`` (the real exporter) a scrubbed copy of every span; or, to an
+    exporter that scrubs as it encodes (``export_scrubbing``: the app's OTLP exporter),
+    every span with the scrubbing to apply."""
 
     def __init__(self, delegate: SpanExporter) -> None:
         self.delegate = delegate
+        self._scrubbing: Callable[..., SpanExportResult] | None = getattr(
+            delegate, "export_scrubbing", None
+        )
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        scrub_one = _REPEATS.batch()
+        generation, scrub_one = _REPEATS.batch_at()
+        if self._scrubbing is not None:
+            return self._scrubbing(spans, scrub=scrub_one, generation=generation)
         return self.delegate.export([scrubbed(span, scrub_one=scrub_one) for span in spans])
 
     def shutdown(self) -> None:

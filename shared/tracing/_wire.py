@@ -19,6 +19,7 @@ keeping them keeps nothing that was not about to be sent.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +42,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import (
 )
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind
+
+from shared.tracing._scrub import scrub_value, scrubbed
 
 _KINDS = {
     SpanKind.INTERNAL: Span.SPAN_KIND_INTERNAL,
@@ -154,18 +157,51 @@ def _parent_flags(context: SpanContext | None) -> int:
 
 class WireEncoder:
     """Export requests as bytes, with the fragments that repeat kept; safe for one export
-    thread (a batch span processor exports from one)."""
+    thread (a batch span processor exports from one).
 
-    def __init__(self, *, limit: int = FRAGMENT_LIMIT) -> None:
+    With ``scrubbing``, every text of a span (its name, attribute keys and values, status
+    description, events and links) goes through the ``scrub`` each request is given, as it
+    is encoded: one pass where scrubbing a copy of each span first and encoding the copy
+    took two, each looking every text up again (docs/performance.md, P4t). A fragment is
+    then kept only when scrubbing left its texts as they were, under the redaction
+    registry's ``generation`` the request was scrubbed at: a registration forgets every
+    fragment, and a text that held a secret is never kept, as
+    :class:`~shared.redaction.CleanTexts` never keeps one. Without ``scrubbing`` the spans
+    are taken as already scrubbed.
+    """
+
+    def __init__(self, *, limit: int = FRAGMENT_LIMIT, scrubbing: bool = False) -> None:
         self._limit = limit
+        self._scrubbing = scrubbing
+        self._generation: int | None = None
         self._fragments: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         #: Resources and scopes by identity (a ``Resource`` hashes by writing itself out
         #: as JSON), each kept beside its bytes so that its id cannot be reused meanwhile.
         self._owners: dict[int, tuple[Any, bytes]] = {}
 
-    def request(self, spans: Iterable[ReadableSpan]) -> bytes:
+    def request(
+        self,
+        spans: Iterable[ReadableSpan],
+        *,
+        scrub: Callable[[str], str] | None = None,
+        generation: int | None = None,
+    ) -> bytes:
         """One ``ExportTraceServiceRequest``: the spans grouped by resource, then by
-        instrumentation scope, in the order first met (as the SDK's encoder groups them)."""
+        instrumentation scope, in the order first met (as the SDK's encoder groups them).
+
+        :keyword scrub: what each text goes through (a scrubbing encoder only).
+        :keyword generation: the redaction registry's generation ``scrub`` judges at, read
+            before it scrubbed anything (:meth:`~shared.redaction.CleanTexts.batch_at`).
+        """
+        if self._scrubbing:
+            if scrub is None or generation is None:
+                raise TypeError("a scrubbing encoder needs scrub and its generation")
+            if generation != self._generation:
+                self._fragments.clear()
+                self._generation = generation
+        elif scrub is not None:
+            raise TypeError("this encoder takes spans already scrubbed")
+        encode = self.span if scrub is None else functools.partial(self._scrubbed, scrub=scrub)
         groups: dict[int, tuple[bytes, dict[int, tuple[bytes, list[bytes]]]]] = {}
         for span in spans:
             resource = span.resource
@@ -176,7 +212,7 @@ class WireEncoder:
             spans_of = group[1].get(id(scope))
             if spans_of is None:
                 spans_of = group[1][id(scope)] = (self._owned(scope, _scope), [])
-            spans_of[1].append(_nested(_SCOPE_SPANS_SPANS, self.span(span)))
+            spans_of[1].append(_nested(_SCOPE_SPANS_SPANS, encode(span)))
         out = []
         for resource_bytes, scopes in groups.values():
             scope_spans = b"".join(
@@ -188,28 +224,7 @@ class WireEncoder:
 
     def span(self, span: ReadableSpan) -> bytes:
         """One ``Span`` message's bytes."""
-        context = span.context
-        parent = span.parent
-        parts = [
-            _TRACE_ID,
-            context.trace_id.to_bytes(16, "big"),
-            _SPAN_ID,
-            context.span_id.to_bytes(8, "big"),
-        ]
-        if parent is not None:
-            parts += (_PARENT_SPAN_ID, parent.span_id.to_bytes(8, "big"))
-        parts.append(
-            _TIMES.pack(
-                _KIND_TAG,
-                _KINDS[span.kind],
-                _START_TAG,
-                span.start_time or 0,
-                _END_TAG,
-                span.end_time or 0,
-                _FLAGS_TAG,
-                _REMOTE_PARENT if parent is not None and parent.is_remote else _LOCAL_PARENT,
-            )
-        )
+        parts = _fixed(span)
         parts.append(self._name(span.name))
         fragments = self._fragments
         for key, value in (span.attributes or {}).items():
@@ -222,6 +237,58 @@ class WireEncoder:
         parts.append(self._status(status.status_code.value, status.description))
         return b"".join(parts)
 
+    def _scrubbed(self, span: ReadableSpan, *, scrub: Callable[[str], str]) -> bytes:
+        """One ``Span`` message's bytes, its texts scrubbed; a fragment kept only when its
+        texts came out as they went in."""
+        if span.events or span.links:  # rare, and not kept: a scrubbed copy, scrubbed again
+            span = scrubbed(span, scrub_one=scrub)  # here as every other span (no change)
+        parts = _fixed(span)
+        fragments = self._fragments
+        name = span.name
+        found = fragments.get(("name", name))
+        if found is None:
+            clean = scrub(name)
+            found = self._kept_if(clean == name, ("name", name), _name_bytes(clean))
+        parts.append(found)
+        for key, value in (span.attributes or {}).items():
+            try:
+                found = fragments.get(("attribute", key, type(value), value))
+            except TypeError:  # a value that cannot be a dict key (a list): not kept
+                found = None
+            if found is None:
+                clean_key, clean_value = scrub(key), scrub_value(value, scrub)
+                found = self._kept_if(
+                    clean_key == key and clean_value == value,
+                    ("attribute", key, type(value), value),
+                    _attribute_bytes(clean_key, clean_value),
+                )
+            parts.append(found)
+        rare = _rare(span)
+        if rare is not None:
+            parts.append(rare.SerializeToString())
+        status = span.status
+        code, description = status.status_code.value, status.description
+        found = fragments.get(("status", code, description))
+        if found is None:
+            clean_description = scrub(description) if description else description
+            found = self._kept_if(
+                clean_description == description,
+                ("status", code, description),
+                _status_bytes(code, clean_description),
+            )
+        parts.append(found)
+        return b"".join(parts)
+
+    def _kept_if(self, clean: bool, key: tuple[Any, ...], fragment: bytes) -> bytes:
+        if clean:
+            try:
+                self._fragments[key] = fragment
+            except TypeError:  # a value that cannot be a dict key: not kept
+                return fragment
+            if len(self._fragments) > self._limit:
+                self._fragments.popitem(last=False)
+        return fragment
+
     def _kept(self, key: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
         found = self._fragments.get(key)
         if found is None:
@@ -231,28 +298,18 @@ class WireEncoder:
         return found
 
     def _name(self, name: str) -> bytes:
-        return self._kept(("name", name), lambda: bytes(Span(name=name).SerializeToString()))
+        return self._kept(("name", name), lambda: _name_bytes(name))
 
     def _attribute(self, key: str, value: Any) -> bytes:
-        def make() -> bytes:
-            return bytes(
-                Span(attributes=[KeyValue(key=key, value=_any(value))]).SerializeToString()
-            )
-
         try:
-            return self._kept(("attribute", key, type(value), value), make)
+            return self._kept(
+                ("attribute", key, type(value), value), lambda: _attribute_bytes(key, value)
+            )
         except TypeError:  # a value that cannot be a dict key (a list): not kept
-            return make()
+            return _attribute_bytes(key, value)
 
     def _status(self, code: int, description: str | None) -> bytes:
-        return self._kept(
-            ("status", code, description),
-            lambda: bytes(
-                Span(
-                    status=Status(code=cast(Any, code), message=description or "")
-                ).SerializeToString()
-            ),
-        )
+        return self._kept(("status", code, description), lambda: _status_bytes(code, description))
 
     def _owned(self, owner: Any, make: Callable[[Any], bytes]) -> bytes:
         found = self._owners.get(id(owner))
@@ -261,6 +318,46 @@ class WireEncoder:
                 self._owners.clear()
             found = self._owners[id(owner)] = (owner, make(owner))
         return found[1]
+
+
+def _name_bytes(name: str) -> bytes:
+    return bytes(Span(name=name).SerializeToString())
+
+
+def _attribute_bytes(key: str, value: Any) -> bytes:
+    return bytes(Span(attributes=[KeyValue(key=key, value=_any(value))]).SerializeToString())
+
+
+def _status_bytes(code: int, description: str | None) -> bytes:
+    message = Span(status=Status(code=cast(Any, code), message=description or ""))
+    return bytes(message.SerializeToString())
+
+
+def _fixed(span: ReadableSpan) -> list[bytes]:
+    """The start of a span's bytes: its ids, kind, times and flags."""
+    context = span.context
+    parent = span.parent
+    parts = [
+        _TRACE_ID,
+        context.trace_id.to_bytes(16, "big"),
+        _SPAN_ID,
+        context.span_id.to_bytes(8, "big"),
+    ]
+    if parent is not None:
+        parts += (_PARENT_SPAN_ID, parent.span_id.to_bytes(8, "big"))
+    parts.append(
+        _TIMES.pack(
+            _KIND_TAG,
+            _KINDS[span.kind],
+            _START_TAG,
+            span.start_time or 0,
+            _END_TAG,
+            span.end_time or 0,
+            _FLAGS_TAG,
+            _REMOTE_PARENT if parent is not None and parent.is_remote else _LOCAL_PARENT,
+        )
+    )
+    return parts
 
 
 def _scope(scope: Any) -> bytes:

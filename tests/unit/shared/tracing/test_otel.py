@@ -196,6 +196,7 @@ def _described(span: ReadableSpan) -> dict[str, Any]:
         "links": [(link.context, dict(link.attributes or {})) for link in span.links],
         "resource": dict(span.resource.attributes),
         "scope": span.instrumentation_scope.name if span.instrumentation_scope else None,
+        "dropped": (span.dropped_attributes, span.dropped_events, span.dropped_links),
         "ordered": span.start_time is not None
         and span.end_time is not None
         and span.start_time <= span.end_time,

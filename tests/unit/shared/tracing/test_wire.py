@@ -9,6 +9,7 @@ and without a message, dropped attributes, events and links, two scopes and two 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,12 +20,14 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
+from shared.redaction import CleanTexts, Secret
+from shared.tracing._scrub import scrub_text, scrubbed
 from shared.tracing._wire import WireEncoder
 
 
@@ -191,3 +194,85 @@ def test_a_value_no_attribute_may_hold_is_refused_by_name() -> None:
 
     with pytest.raises(TypeError, match="object"):
         _any(object())
+
+
+# A scrubbing encoder: every text scrubbed as it is encoded is what scrubbing a copy of each
+# span first (shared.tracing._scrub.scrubbed, the path every other exporter takes) and then
+# encoding the copy gives, byte for byte once parsed.
+
+
+def _registered() -> str:
+    value = "pk-" + secrets.token_urlsafe(24)
+    Secret(value, name="partner-api-key")  # registered, as the vault read registers it
+    return value
+
+
+def _spans_holding(key: str) -> list[ReadableSpan]:
+    """A span for each place a text can be in, a value in each; and one with nothing."""
+    context = SpanContext(trace_id=7, span_id=9, is_remote=False)
+    error = Status(StatusCode.ERROR, f"refused {key}")
+    places: list[dict[str, Any]] = [
+        {"name": f"partner POST {key}"},
+        {"attributes": {key: "x", "n": 1}},
+        {"attributes": {"note": key, "url.full": "https://p.example/a?code=abc"}},
+        {"attributes": {"bytes": key.encode(), "values": ("plain", key)}},
+        {"status": error},
+        {"events": [Event("exception", {"exception.message": f"said {key}"})]},
+        {"links": [Link(context, {"note": key})]},
+        {"attributes": {"url.path": "/v1/analyze", "app.partner.attempts": 1}},
+    ]
+    return [
+        ReadableSpan(**{"name": "partner POST", "context": context, **place}) for place in places
+    ]
+
+
+def _both(spans: Sequence[ReadableSpan], encoder: WireEncoder) -> tuple[Any, Any]:
+    generation, scrub_one = CleanTexts(scrub_text).batch_at()
+    fused = encoder.request(spans, scrub=scrub_one, generation=generation)
+    copied = WireEncoder().request([scrubbed(span, scrub_one=scrub_one) for span in spans])
+    return parsed(fused), parsed(copied)
+
+
+def test_scrubbing_as_it_encodes_is_scrubbing_a_copy_then_encoding_it() -> None:
+    key = _registered()
+    spans = [*_spans_holding(key), *varied_spans()]
+    encoder = WireEncoder(scrubbing=True)
+    for _ in range(2):  # the second time from the fragments kept
+        fused, copied = _both(spans, encoder)
+        assert fused == copied
+        assert key.encode() not in fused.SerializeToString()
+        assert b"[REDACTED]" in fused.SerializeToString()
+        assert b"?[query removed]" in fused.SerializeToString()
+
+
+def test_a_text_that_held_a_secret_is_never_kept() -> None:
+    key = _registered()
+    encoder = WireEncoder(scrubbing=True)
+    _both(_spans_holding(key), encoder)
+    kept = repr(list(encoder._fragments.items()))
+    assert key not in kept
+    assert "/v1/analyze" in kept  # the clean ones are
+
+
+def test_a_registration_forgets_every_fragment_kept() -> None:
+    """A value found clean (not yet registered) is redacted in the first request after it
+    is registered, though its fragment was kept."""
+    value = "pk-" + secrets.token_urlsafe(24)
+    span = ReadableSpan(
+        name="call", context=SpanContext(7, 9, is_remote=False), attributes={"note": value}
+    )
+    encoder = WireEncoder(scrubbing=True)
+    before, _ = _both([span], encoder)
+    assert value.encode() in before.SerializeToString()
+    Secret(value, name="partner-api-key")
+    after, copied = _both([span], encoder)
+    assert after == copied
+    assert value.encode() not in after.SerializeToString()
+
+
+def test_a_scrubbing_encoder_needs_its_scrubbing_and_a_plain_one_refuses_it() -> None:
+    with pytest.raises(TypeError, match="needs scrub"):
+        WireEncoder(scrubbing=True).request([])
+    generation, scrub_one = CleanTexts(scrub_text).batch_at()
+    with pytest.raises(TypeError, match="already scrubbed"):
+        WireEncoder().request([], scrub=scrub_one, generation=generation)
