@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import cast
 
 from opentelemetry import context as context_api
@@ -271,12 +272,20 @@ class OtelBackend:
         root: bool,
     ) -> SpanHandle:
         now = self.contexts.now()
-        if parent is None and not links and not root and self._by_trace_id:
-            inside = current_in(now)
-            if isinstance(inside, _Current) and inside.backend is self:
-                return self._child(inside, name, _KINDS[kind], attributes, now)
-        context, found_links = start_context(parent, links, root=root)
-        parent_span = current_in(now if context is None else context)
+        context: Context | None
+        found_links: list[Link]
+        if parent is None and not links and not root:  # most spans: inside the current one
+            parent_span = current_in(now)
+            if (
+                self._by_trace_id
+                and isinstance(parent_span, _Current)
+                and parent_span.backend is self
+            ):
+                return self._child(parent_span, name, _KINDS[kind], attributes, now)
+            context, found_links = None, []
+        else:
+            context, found_links = start_context(parent, links, root=root)
+            parent_span = current_in(now if context is None else context)
         parent_context: trace.SpanContext | None = (
             parent_span.get_span_context() if isinstance(parent_span, trace.Span) else None
         )
@@ -289,9 +298,9 @@ class OtelBackend:
         else:
             trace_id = parent_context.trace_id
             random_id = parent_context.trace_flags.random_trace_id
-        given = dict(attributes) if attributes else {}
-        sampled = self.sampler.should_sample(  # a copy: a sampler may add to what it is given
-            context, trace_id, name, span_kind, dict(given) if attributes else None, found_links
+        offered = dict(attributes) if attributes else None  # a sampler may add to it
+        sampled = self.sampler.should_sample(
+            context, trace_id, name, span_kind, offered, found_links
         )
         flags = TraceFlags.SAMPLED if sampled.decision is Decision.RECORD_AND_SAMPLE else 0
         if random_id:
@@ -306,7 +315,12 @@ class OtelBackend:
         if sampled.decision is Decision.DROP:
             return _Unrecorded(span_context, self, now)
         recorded = dict(sampled.attributes or {})
-        added = {k: v for k, v in recorded.items() if k not in given or given[k] != v}
+        given = attributes or _NOTHING
+        added = (
+            _NOTHING
+            if recorded == given
+            else {k: v for k, v in recorded.items() if k not in given or given[k] != v}
+        )
         return _Handle(
             self, name, span_kind, span_context, parent_context, recorded, found_links, now, added
         )
@@ -333,7 +347,8 @@ class OtelBackend:
         if handle is None:  # the parent was dropped, and so is every span of its trace
             return _Unrecorded(span_context, self, now)
         recorded = dict(attributes) if attributes else {}
-        recorded.update(handle.sampler_added)
+        if handle.sampler_added:
+            recorded.update(handle.sampler_added)
         return _Handle(
             self,
             name,
@@ -356,3 +371,4 @@ class OtelBackend:
 
 
 _UNSET = Status(StatusCode.UNSET)
+_NOTHING: Mapping[str, Value] = MappingProxyType({})
