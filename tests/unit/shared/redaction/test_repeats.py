@@ -125,3 +125,15 @@ def test_a_text_a_batch_found_clean_is_scrubbed_again_in_a_batch_after_a_registr
     register(value)
     assert texts.batch()(text) == f"the answer held {REDACTED}"
     assert texts(text) == f"the answer held {REDACTED}"
+
+
+def test_a_batch_says_the_generation_it_judges_at_and_a_registration_moves_it() -> None:
+    """What an encoder keeps beside the memory belongs to the generation read here."""
+    value = key_value(seeded_rng("repeats", "generation"))
+    texts = CleanTexts()
+    generation, one = texts.batch_at()
+    assert texts.batch_at()[0] == generation  # nothing registered between the two
+    register(value)
+    after, _ = texts.batch_at()
+    assert after > generation
+    assert one(f"held {value}") == f"held {REDACTED}"
