@@ -138,12 +138,17 @@ def test_the_fragments_kept_hold_their_size_once_full() -> None:
         with tracer.start_as_current_span("s", attributes={"app.job.id": f"job-{n}"}):
             pass
     spans = memory.get_finished_spans()
-    encoder = WireEncoder(limit=8)
-    sizes = []
-    for span in spans:
-        assert parsed(encoder.request([span])) == encode_spans([span])
-        sizes.append(len(encoder._fragments))
-    assert sizes[10:] == [8] * (len(sizes) - 10)
+    for encoder in (WireEncoder(limit=8), WireEncoder(limit=8, scrubbing=True)):
+        sizes = []
+        for span in spans:
+            generation, scrub_one = CleanTexts(scrub_text).batch_at()
+            if encoder._scrubbing:
+                made = encoder.request([span], scrub=scrub_one, generation=generation)
+            else:
+                made = encoder.request([span])
+            assert parsed(made) == encode_spans([span])
+            sizes.append(len(encoder._fragments))
+        assert sizes[10:] == [8] * (len(sizes) - 10)
 
 
 def test_no_spans_is_an_empty_request() -> None:
