@@ -9,9 +9,11 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.context.context import Context
 from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
-from opentelemetry.trace.propagation import _SPAN_KEY
 
 _LOG = logging.getLogger("shared.tracing")
+#: The key the API keeps the current span under (made unique when the API loads), read from
+#: the one context the API's own ``set_span_in_context`` makes.
+(_SPAN_KEY,) = trace.set_span_in_context(trace.INVALID_SPAN, Context())
 
 
 class Contexts:

@@ -55,6 +55,7 @@ APP_STARTUP_ONLY = (
     "shared.startup",
     "shared.tracing._setup",
     "shared.tracing._otel",
+    "shared.tracing._otel_context",
     "shared.tracing._scrub",
     "shared.tracing._otlp",
     "shared.tracing._wire",
