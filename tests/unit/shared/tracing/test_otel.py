@@ -324,8 +324,14 @@ def test_a_span_ended_in_another_context_is_exported_and_said(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     provider, memory = _provider(TraceIdRatioBased(1.0))
-    with tracing.using(OtelBackend(provider, by_trace_id=True)):
+
+    def moved() -> None:  # in a context of its own: the span it opens stays current there
         opened = tracing.start("moved")
         contextvars.copy_context().run(opened.end)
+
+    before = trace.get_current_span()
+    with tracing.using(OtelBackend(provider, by_trace_id=True)):
+        contextvars.copy_context().run(moved)
+    assert trace.get_current_span() is before  # nothing left current for the next test
     assert [span.name for span in memory.get_finished_spans()] == ["moved"]
     assert "another context" in caplog.text
