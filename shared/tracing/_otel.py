@@ -124,7 +124,6 @@ class _Handle(ReadableSpan):
         self._context, self._parent = context, parent
         self._attributes, self._links = attributes, links
         self._recording = attributes  # the same dict, typed as the one the app adds to
-        self._span_context = context
         self._events: Sequence[Event] = ()
         self._status = _UNSET
         self._resource, self._instrumentation_scope = backend.resource, backend.scope
@@ -140,7 +139,7 @@ class _Handle(ReadableSpan):
     @property
     def traceparent(self) -> str | None:
         if self._traceparent is None:
-            self._traceparent = traceparent_of(self._span_context)
+            self._traceparent = traceparent_of(cast(trace.SpanContext, self._context))
         return self._traceparent
 
     def set(self, key: str, value: Value) -> None:

@@ -19,7 +19,6 @@ keeping them keeps nothing that was not about to be sent.
 
 from __future__ import annotations
 
-import functools
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -201,7 +200,6 @@ class WireEncoder:
                 self._generation = generation
         elif scrub is not None:
             raise TypeError("this encoder takes spans already scrubbed")
-        encode = self.span if scrub is None else functools.partial(self._scrubbed, scrub=scrub)
         groups: dict[int, tuple[bytes, dict[int, tuple[bytes, list[bytes]]]]] = {}
         for span in spans:
             resource = span.resource
@@ -212,7 +210,7 @@ class WireEncoder:
             spans_of = group[1].get(id(scope))
             if spans_of is None:
                 spans_of = group[1][id(scope)] = (self._owned(scope, _scope), [])
-            spans_of[1].append(_nested(_SCOPE_SPANS_SPANS, encode(span)))
+            spans_of[1].append(_nested(_SCOPE_SPANS_SPANS, self.span(span, scrub=scrub)))
         out = []
         for resource_bytes, scopes in groups.values():
             scope_spans = b"".join(
@@ -222,32 +220,20 @@ class WireEncoder:
             out.append(_nested(_REQUEST_RESOURCE_SPANS, resource_bytes + scope_spans))
         return b"".join(out)
 
-    def span(self, span: ReadableSpan) -> bytes:
-        """One ``Span`` message's bytes."""
-        parts = _fixed(span)
-        parts.append(self._name(span.name))
-        fragments = self._fragments
-        for key, value in (span.attributes or {}).items():
-            found = fragments.get(("attribute", key, type(value), value))
-            parts.append(found if found is not None else self._attribute(key, value))
-        rare = _rare(span)
-        if rare is not None:
-            parts.append(rare.SerializeToString())
-        status = span.status
-        parts.append(self._status(status.status_code.value, status.description))
-        return b"".join(parts)
-
-    def _scrubbed(self, span: ReadableSpan, *, scrub: Callable[[str], str]) -> bytes:
-        """One ``Span`` message's bytes, its texts scrubbed; a fragment kept only when its
-        texts came out as they went in."""
-        if span.events or span.links:  # rare, and not kept: a scrubbed copy, scrubbed again
-            span = scrubbed(span, scrub_one=scrub)  # here as every other span (no change)
+    def span(self, span: ReadableSpan, *, scrub: Callable[[str], str] | None = None) -> bytes:
+        """One ``Span`` message's bytes; with ``scrub``, its texts scrubbed, and a fragment
+        kept only when its texts came out as they went in (without, the texts are taken as
+        already scrubbed, and every fragment is kept)."""
+        if scrub is not None and (span.events or span.links):
+            # Rare, and not kept: a scrubbed copy, scrubbed again below as every span is
+            # (which changes nothing more).
+            span = scrubbed(span, scrub_one=scrub)
         parts = _fixed(span)
         fragments = self._fragments
         name = span.name
         found = fragments.get(("name", name))
         if found is None:
-            clean = scrub(name)
+            clean = name if scrub is None else scrub(name)
             found = self._kept_if(clean == name, ("name", name), _name_bytes(clean))
         parts.append(found)
         for key, value in (span.attributes or {}).items():
@@ -256,7 +242,9 @@ class WireEncoder:
             except TypeError:  # a value that cannot be a dict key (a list): not kept
                 found = None
             if found is None:
-                clean_key, clean_value = scrub(key), scrub_value(value, scrub)
+                clean_key, clean_value = (
+                    (key, value) if scrub is None else (scrub(key), scrub_value(value, scrub))
+                )
                 found = self._kept_if(
                     clean_key == key and clean_value == value,
                     ("attribute", key, type(value), value),
@@ -270,7 +258,7 @@ class WireEncoder:
         code, description = status.status_code.value, status.description
         found = fragments.get(("status", code, description))
         if found is None:
-            clean_description = scrub(description) if description else description
+            clean_description = scrub(description) if scrub and description else description
             found = self._kept_if(
                 clean_description == description,
                 ("status", code, description),
@@ -288,28 +276,6 @@ class WireEncoder:
             if len(self._fragments) > self._limit:
                 self._fragments.popitem(last=False)
         return fragment
-
-    def _kept(self, key: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
-        found = self._fragments.get(key)
-        if found is None:
-            found = self._fragments[key] = make()
-            if len(self._fragments) > self._limit:
-                self._fragments.popitem(last=False)
-        return found
-
-    def _name(self, name: str) -> bytes:
-        return self._kept(("name", name), lambda: _name_bytes(name))
-
-    def _attribute(self, key: str, value: Any) -> bytes:
-        try:
-            return self._kept(
-                ("attribute", key, type(value), value), lambda: _attribute_bytes(key, value)
-            )
-        except TypeError:  # a value that cannot be a dict key (a list): not kept
-            return _attribute_bytes(key, value)
-
-    def _status(self, code: int, description: str | None) -> bytes:
-        return self._kept(("status", code, description), lambda: _status_bytes(code, description))
 
     def _owned(self, owner: Any, make: Callable[[Any], bytes]) -> bytes:
         found = self._owners.get(id(owner))
