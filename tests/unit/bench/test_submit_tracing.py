@@ -85,8 +85,34 @@ def test_the_judged_ratio_adds_the_off_thread_share() -> None:
         wall_per_call=0.010,
     )
     assert run.p50_ratio == pytest.approx(1.02)
+    assert run.paired_ratio == pytest.approx(1.02)
     assert run.off_thread_share == pytest.approx(0.04)
     assert run.judged == pytest.approx(1.02 * 1.04)
+
+
+def test_the_two_calls_of_a_pair_are_judged_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each pair meets its own moment: a wait both of its calls share (here tenfold from
+    one pair to the next, as the crowd of calls in flight gives) drops out of each pair's
+    ratio, whichever of the two went first in its round."""
+    crowd = [1.0, 10.0, 100.0, 3.0, 30.0, 300.0]  # pair k's shared wait, k in call order
+    started: list[int] = []
+
+    def fake_run(call: object, *, count: int, concurrency: int) -> list[float]:
+        latencies: list[float] = []
+        for j in range(count):
+            started.append(j)
+            traced = (j + len(started) // (count + 1)) % 2 == 0  # the round's parity
+            wait = crowd[len(latencies) // 2 % len(crowd)]
+            latencies.append(wait * (1.03 if traced else 1.0))
+        return latencies
+
+    monkeypatch.setattr("bench.submit_tracing.run_concurrently", fake_run)
+    with tracing.using(_Recording()):
+        run = traced_against_untraced(
+            lambda _: None, count=12, concurrency=4, rounds=2, receiver_cpu=lambda: 0.0
+        )
+    assert run.paired_ratio == pytest.approx(1.03)
+    assert [t / o for t, o in zip(run.traced, run.off, strict=True)] == pytest.approx([1.03] * 12)
 
 
 def test_a_threads_cpu_is_read_by_its_name() -> None:
