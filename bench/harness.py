@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from azure.storage.blob import BlobServiceClient
@@ -51,6 +52,14 @@ class Bench:
         raise RuntimeError("VmRSS not found")
 
 
+@dataclass(frozen=True, slots=True)
+class HeapReading:
+    """One reading of a traced process: KiB held by Python objects, and its threads."""
+
+    kib: int
+    threads: int
+
+
 class HeapProbe:
     """Bytes held by Python objects in the host, read through ``bench/heaptrace``.
 
@@ -73,6 +82,11 @@ class HeapProbe:
 
     def traced_kib(self, pid: int, timeout: float = 60.0) -> int:
         """Ask process ``pid`` (started with :meth:`settings`) for its traced bytes."""
+        return self.read(pid, timeout).kib
+
+    def read(self, pid: int, timeout: float = 60.0) -> HeapReading:
+        """Ask process ``pid`` (started with :meth:`settings`) for its traced bytes and its
+        threads."""
         self._reads += 1
         target = self.directory / f"heap-{self._reads}.json"
         os.kill(pid, signal.SIGUSR1)
@@ -81,7 +95,8 @@ class HeapProbe:
             if time.monotonic() > deadline:
                 raise RuntimeError("the host wrote no heap reading (was it started traced?)")
             time.sleep(0.1)
-        return int(json.loads(target.read_text())["traced_bytes"]) // 1024
+        found = json.loads(target.read_text())
+        return HeapReading(int(found["traced_bytes"]) // 1024, int(found["threads"]))
 
 
 def wait_for_drain(bench: Bench, *, timeout: float = 600.0) -> None:

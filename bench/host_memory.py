@@ -96,7 +96,7 @@ def host_memory(bench: Bench, heap: HeapProbe) -> list[Row]:
         except (LoadError, requests.RequestException) as exc:
             refused[str(exc) if isinstance(exc, LoadError) else type(exc).__name__] += 1
 
-    curve: list[tuple[int, int, int]] = []
+    curve: list[tuple[int, int, int, int]] = []
     done = 0
     for mark in marks:
         started = time.perf_counter()
@@ -105,16 +105,18 @@ def host_memory(bench: Bench, heap: HeapProbe) -> list[Row]:
         done = mark
         wait_for_drain(bench, timeout=1800)
         drained = time.perf_counter()
-        rss, traced = bench.host_rss_kib(), heap.traced_kib(bench.host_pid())
-        curve.append((done, traced, rss))
+        rss, reading = bench.host_rss_kib(), heap.read(bench.host_pid())
+        traced = reading.kib
+        curve.append((done, traced, rss, reading.threads))
         progress.note(
             f"{done} of {last} jobs: Python heap {traced / 1024:.2f} MiB, RSS {rss / 1024:.0f} "
-            f"MiB (posted in {posted - started:.0f} s, drained in {drained - posted:.0f} s, "
+            f"MiB, {reading.threads} threads "
+            f"(posted in {posted - started:.0f} s, drained in {drained - posted:.0f} s, "
             f"read in {time.perf_counter() - drained:.1f} s)"
         )
     if sum(refused.values()) > last * MAX_REFUSED:
         raise LoadError(f"P7: {sum(refused.values())} of {last} submissions failed: {refused}")
-    readings = [(jobs, float(h)) for jobs, h, _ in curve]
+    readings = [(jobs, float(h)) for jobs, h, _, _ in curve]
     growth = fit(readings, goal_from=goal_from, goal_to=goal_to)
     failed = f" ({sum(refused.values())} submissions failed)" if refused else ""
     return [
@@ -130,7 +132,10 @@ def host_memory(bench: Bench, heap: HeapProbe) -> list[Row]:
             {
                 "refused": dict(refused),
                 "growth": asdict(growth),
-                "curve": [{"jobs": jobs, "heap_kib": h, "rss_kib": r} for jobs, h, r in curve],
+                "curve": [
+                    {"jobs": jobs, "heap_kib": h, "rss_kib": r, "threads": t}
+                    for jobs, h, r, t in curve
+                ],
             },
         ),
         Row(

@@ -4,7 +4,9 @@ With ``PYTHONTRACEMALLOC`` set, the host traces every Python allocation; on SIGU
 it exports the spans still queued (they are in flight, not kept: with tracing on, how many
 wait for the next batch varies by hundreds of KiB from one reading to the next), collects
 garbage and writes the bytes still held by Python objects to
-``$BENCH_HEAP_DIR/heap-<n>.json``. Set against the process RSS, that separates a
+``$BENCH_HEAP_DIR/heap-<n>.json``, with the process's threads (each pool's threads are
+kept once started: the heap grows with the most calls a pool ever ran at once, up to its
+bound, which is not a leak). Set against the process RSS, that separates a
 leak (Python objects piling up) from the C allocator keeping memory it has grown.
 
 The reading runs on a thread of its own: a signal handler runs on the main thread between
@@ -36,10 +38,13 @@ def _read_heap() -> None:
             tracing.flush_tracing()
         gc.collect()
         current, peak = tracemalloc.get_traced_memory()
+        threads = threading.active_count() - 1  # not this reading's own
         _count += 1
         target = Path(str(_DIR)) / f"heap-{_count}.json"
         partial = target.with_suffix(".partial")
-        partial.write_text(json.dumps({"traced_bytes": current, "peak_bytes": peak}))
+        partial.write_text(
+            json.dumps({"traced_bytes": current, "peak_bytes": peak, "threads": threads})
+        )
         partial.rename(target)  # the reader never sees half a file
 
 

@@ -18,8 +18,13 @@ def test_heap_probe_reads_a_traced_process(tmp_path: Path) -> None:
     # A process that holds about 8 MiB of Python objects, started as the bench starts the host
     # (unmeasured: under make test, coverage's own allocations would be traced too).
     held = "blocks = [bytearray(1024) for _ in range(8192)]"
+    idle = "[threading.Thread(target=time.sleep, args=(60,), daemon=True).start() for _ in '123']"
     child = subprocess.Popen(
-        [sys.executable, "-c", f"import time; {held}; print('ready', flush=True); time.sleep(60)"],
+        [
+            sys.executable,
+            "-c",
+            f"import threading, time; {held}; {idle}; print('ready', flush=True); time.sleep(60)",
+        ],
         env={**unmeasured_env(), **probe.settings()},
         stdout=subprocess.PIPE,
     )
@@ -27,12 +32,13 @@ def test_heap_probe_reads_a_traced_process(tmp_path: Path) -> None:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == b"ready"
         first = probe.traced_kib(child.pid, timeout=20)
-        second = probe.traced_kib(child.pid, timeout=20)
+        reading = probe.read(child.pid, timeout=20)
     finally:
         child.kill()
         child.wait()
     assert 8 * 1024 <= first < 16 * 1024
-    assert abs(second - first) < 256  # nothing allocated in between
+    assert abs(reading.kib - first) < 256  # nothing allocated in between
+    assert reading.threads == 4  # the main thread and three idle ones, not the reading's own
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heap-1.json", "heap-2.json"]
 
 
