@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from bench.host_memory import HEAP_GROWTH_GOAL, fit
+from bench.host_memory import FIRST, HEAP_GROWTH_GOAL, LAST, STEP, fit
 
-MARKS = list(range(300, 1101, 100))  # P7's readings
+MARKS = list(range(FIRST, LAST + 1, STEP))  # P7's readings
 HEAP_KIB = 40 * 1024.0
 GOAL: dict[str, int] = {"goal_from": 1000, "goal_to": 10_000}
 
