@@ -80,10 +80,6 @@ class HeapProbe:
             "BENCH_HEAP_DIR": str(self.directory),
         }
 
-    def traced_kib(self, pid: int, timeout: float = 60.0) -> int:
-        """Ask process ``pid`` (started with :meth:`settings`) for its traced bytes."""
-        return self.read(pid, timeout).kib
-
     def read(self, pid: int, timeout: float = 60.0) -> HeapReading:
         """Ask process ``pid`` (started with :meth:`settings`) for its traced bytes and its
         threads."""

@@ -258,7 +258,9 @@ class WireEncoder:
         code, description = status.status_code.value, status.description
         found = fragments.get(("status", code, description))
         if found is None:
-            clean_description = scrub(description) if scrub and description else description
+            clean_description = (
+                scrub(description) if scrub is not None and description else description
+            )
             found = self._kept_if(
                 clean_description == description,
                 ("status", code, description),

@@ -31,7 +31,7 @@ def test_heap_probe_reads_a_traced_process(tmp_path: Path) -> None:
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == b"ready"
-        first = probe.traced_kib(child.pid, timeout=20)
+        first = probe.read(child.pid, timeout=20).kib
         reading = probe.read(child.pid, timeout=20)
     finally:
         child.kill()
@@ -55,7 +55,7 @@ def test_heap_probe_says_when_the_process_is_not_traced(tmp_path: Path) -> None:
         assert child.stdout.readline().strip() == b"ready"
         # Untraced, the probe installs no handler: SIGUSR1 ends the process, no file appears.
         with pytest.raises(RuntimeError, match="no heap reading"):
-            probe.traced_kib(child.pid, timeout=2)
+            probe.read(child.pid, timeout=2)
     finally:
         child.kill()
         child.wait()
