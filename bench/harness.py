@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient
 
@@ -34,6 +35,26 @@ class Bench:
 
     def n(self, count: int) -> int:
         return max(10, int(count * self.scale))
+
+    def empty_container(self, name: str) -> None:
+        """Delete the container ``name`` and create it again, empty.
+
+        Azurite's in-memory blob store looks a blob up by scanning every blob of the
+        account, so a write slows as blobs pile up: a job-state write took 5.5 ms on a fresh
+        store and 18 to 22 ms once P4t had left 5,600 jobs. Azure's does not, so a case
+        that compares writes starts each measurement from an empty container.
+        """
+        container = self.blobs.get_container_client(name)
+        container.delete_container()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                container.create_container()
+                return
+            except ResourceExistsError:  # Azure keeps a deleted name for a while
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def vault_gets(self) -> int:
         return int(self.stack.stats("vault").get("get_secret", 0))

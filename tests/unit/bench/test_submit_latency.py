@@ -6,7 +6,8 @@ import itertools
 import threading
 from collections.abc import Callable
 
-from bench.submit_latency import interleaved
+from bench.submit_latency import LEVELS, _measure, interleaved
+from shared.storage import JOBS_CONTAINER
 
 
 def test_interleaved_mixes_the_sides_in_every_batch_and_splits_the_count() -> None:
@@ -33,3 +34,45 @@ def test_interleaved_mixes_the_sides_in_every_batch_and_splits_the_count() -> No
     assert followers == {(x, y) for x in "abc" for y in "abc"}
     interleaved(sides, count=40, concurrency=1, rounds=2)
     assert order[120:] == order[:120]  # the same order in every run
+
+
+class _Side:
+    def __init__(self, events: list[str], lock: threading.Lock) -> None:
+        self.events, self.lock = events, lock
+
+    def __call__(self, _: int) -> None:
+        with self.lock:
+            self.events.append("call")
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
+class _Bench:
+    """What _measure uses of a Bench: the count and the container's emptying."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+        self.emptied: list[str] = []
+
+    def n(self, count: int) -> int:
+        return 10
+
+    def empty_container(self, name: str) -> None:
+        self.emptied.append(name)
+        self.events.append("empty")
+
+
+def test_every_level_starts_from_an_empty_jobs_container() -> None:
+    events: list[str] = []
+    lock = threading.Lock()
+    bench = _Bench(events)
+    found = _measure(bench, {"a": _Side(events, lock), "b": _Side(events, lock)})  # type: ignore[arg-type]
+
+    assert list(found) == [concurrency for concurrency, _ in LEVELS]
+    assert bench.emptied == [JOBS_CONTAINER] * len(LEVELS)
+    # The warm-up, then each level's calls right after its emptying, none in between.
+    runs = [(name, len(list(group))) for name, group in itertools.groupby(events)]
+    warm_up = ("call", 2 * 64)
+    level = [("empty", 1), ("call", 2 * 10)]
+    assert runs == [warm_up, *level * len(LEVELS), ("close", 2)]
