@@ -124,9 +124,9 @@ def fresh_store(bench: Bench) -> None:
 
     Every side writes there, so a full container slowed them all, but not alike: with the
     5,600 jobs P4t leaves behind, the floor's state write took 18.5 ms and the handler's
-    22.2 ms, against 7.1 and 6.7 ms once emptied;
-    P4.c1 read 1.08x to 1.11x there and 0.95x emptied, in the same process. Each level
-    starts from the same store, whatever ran before it.
+    22.2 ms, against 7.1 and 6.7 ms once emptied; P4.c1 read 1.08x to 1.11x there and
+    0.95x emptied, in the same process. Each level starts from the same store, whatever
+    ran before it.
     """
     progress.note(f"emptying the {JOBS_CONTAINER} container")
     bench.empty_container(JOBS_CONTAINER)
