@@ -25,7 +25,8 @@ A slow vault: every fetch runs on a thread of its own, and no caller waits for i
 than a deadline. A caller holding a value within the grace waits ``stale_wait`` seconds
 (default 0.5) and is then served that value *while* the refresh goes on; a caller with
 nothing usable waits ``wait`` seconds (default 5) and then gets ``VaultUnavailableError``
-with a ``Retry-After``. A vault that answers in 15 s, or never, therefore costs one
+with a ``Retry-After``; so does a caller whose value aged past the grace while it waited
+(``wait`` in all). A vault that answers in 15 s, or never, therefore costs one
 background thread per secret, not every request thread, and the fetch still fills the
 cache when it lands. A ``Retry-After`` the vault sends is passed on capped at
 :data:`MAX_RETRY_AFTER` seconds.
@@ -224,24 +225,36 @@ class SecretProvider:
         *,
         force_fetch: bool,
     ) -> Secret:
-        """The fetch's value; within the grace, the stale one when the fetch fails or is late."""
+        """The fetch's value; within the grace, the stale one when the fetch fails or is late.
+
+        A caller that held a value within the grace waits ``stale_wait``. If that value
+        aged past the grace meanwhile, the caller holds nothing usable after all, and waits
+        on as such a caller does, up to ``wait`` in all, rather than fail at the shorter
+        deadline: under load a refresh can take longer than the grace has left.
+        """
         fetch, has_stale = answer
-        deadline = self._stale_wait if has_stale else self._wait
-        try:
-            return fetch.flight.join(deadline).secret
-        except FlightTimeout:
-            problem = "refresh still in flight"
-            failure = VaultUnavailableError(
-                f"vault {self._host} did not answer reading {name!r} within {deadline:g} s",
-                secret_name=name,
-                vault=self._host,
-                retry_after=self._wait,
-            )
-        except VaultUnavailableError as exc:
-            detail = type(exc).__name__ if exc.status is None else f"HTTP {exc.status}"
-            problem, failure = f"refresh failed ({detail})", exc
-        stale = None if force_fetch else self._usable_stale(key, fresh_for)
-        if stale is None:
+        waited, deadline = 0.0, self._stale_wait if has_stale else self._wait
+        while True:
+            timed_out = False
+            try:
+                return fetch.flight.join(deadline - waited).secret
+            except FlightTimeout:
+                timed_out, problem = True, "refresh still in flight"
+                failure = VaultUnavailableError(
+                    f"vault {self._host} did not answer reading {name!r} within {deadline:g} s",
+                    secret_name=name,
+                    vault=self._host,
+                    retry_after=self._wait,
+                )
+            except VaultUnavailableError as exc:
+                detail = type(exc).__name__ if exc.status is None else f"HTTP {exc.status}"
+                problem, failure = f"refresh failed ({detail})", exc
+            stale = None if force_fetch else self._usable_stale(key, fresh_for)
+            if stale is not None:
+                break
+            if timed_out and deadline < self._wait:
+                waited, deadline = deadline, self._wait
+                continue
             raise failure
         annotate({"app.vault.cache": "stale"})
         _LOG.warning(

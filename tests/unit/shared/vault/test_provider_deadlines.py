@@ -154,3 +154,57 @@ def test_deadlines_must_make_sense(client: SecretClient) -> None:
         SecretProvider(client, wait=0)
     with pytest.raises(ValueError, match="wait"):
         SecretProvider(client, stale_wait=-1)
+
+
+class _AgingClock(FakeClock):
+    """Once armed, moves on a second at every read, and says when the calling thread has
+    read it twice: the second read is the caller's look for a stale value after its
+    ``stale_wait``, however long the machine took to get there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caller: int | None = None
+        self.caller_reads = 0
+        self.looked_again = threading.Event()
+
+    def __call__(self) -> float:
+        now = self.now
+        if self.caller is not None:
+            self.now += 1.0
+            if threading.get_ident() == self.caller:
+                self.caller_reads += 1
+                if self.caller_reads == 2:
+                    self.looked_again.set()
+        return now
+
+
+def test_a_value_that_ages_past_the_grace_during_the_stale_wait_leaves_the_caller_waiting(
+    vault: ScriptedVault, client: SecretClient
+) -> None:
+    """Seen under load (tests/faults/test_rotation_under_load.py): a caller decided it held
+    a value within the grace, waited ``stale_wait`` for a slow refresh, found the value
+    past the grace by then, and was refused at 0.5 s where a caller with nothing usable
+    waits ``wait``. It now waits on, and gets the refresh when it lands."""
+    clock = _AgingClock()
+    vault.put(client.vault_url, NAME)
+    provider = provider_for(client, clock, stale_wait=0.05, wait=30)
+    provider.get(NAME)
+    clock.advance(TTL + TTL - 0.5)  # stale, half a second inside the grace (the TTL)
+    rotated = vault.put(client.vault_url, NAME)
+    vault.hold = threading.Event()
+    outcome: list[object] = []
+
+    def call() -> None:
+        clock.caller = threading.get_ident()
+        try:
+            outcome.append(provider.get(NAME).reveal())
+        except VaultUnavailableError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert clock.looked_again.wait(10), "the caller never looked for a stale value again"
+    vault.hold.set()  # the refresh lands only after the caller found nothing usable
+    caller.join(10)
+    assert outcome == [rotated]
+    assert vault.count() == 2
