@@ -22,7 +22,8 @@ from shared.vault.errors import (
 
 if TYPE_CHECKING:
     from shared.vault._client import BoundedRetryPolicy, client_options, secret_client
-    from shared.vault._provider import MAX_RETRY_AFTER, SecretProvider
+    from shared.vault._failures import MAX_RETRY_AFTER
+    from shared.vault._provider import SecretProvider
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -45,7 +46,7 @@ if not TYPE_CHECKING:
             "BoundedRetryPolicy": "._client",
             "client_options": "._client",
             "secret_client": "._client",
-            "MAX_RETRY_AFTER": "._provider",
+            "MAX_RETRY_AFTER": "._failures",
             "SecretProvider": "._provider",
         },
     )

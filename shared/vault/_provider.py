@@ -53,43 +53,31 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlparse
 
-from azure.core.exceptions import (
-    AzureError,
-    ClientAuthenticationError,
-    HttpResponseError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import AzureError
 
 if TYPE_CHECKING:
     from azure.keyvault.secrets import SecretClient
 
-from shared.net import parse_retry_after, tls_failure
 from shared.redaction import Secret
 from shared.settings import SECRET_CACHE_TTL
 from shared.singleflight import Flight, FlightTimeout
 from shared.tracing import Value, annotate, span
+from shared.vault._failures import failure_of
 from shared.vault.errors import (
     SecretDisabledError,
     SecretNotFoundError,
     VaultAccessDeniedError,
     VaultError,
-    VaultTlsError,
     VaultUnavailableError,
 )
 
-__all__ = ["MAX_RETRY_AFTER", "SecretProvider"]
+__all__ = ["SecretProvider"]
 
 _LOG = logging.getLogger("shared.vault")  # the package, whose modules are private
 
 # Key Vault's own rules; checking them up front keeps names safe to put in messages.
 _NAME_RE = re.compile(r"[0-9A-Za-z-]{1,127}")
 _VERSION_RE = re.compile(r"[0-9A-Za-z]{1,64}")
-_TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-#: The longest ``Retry-After`` passed on to callers: a throttled vault may ask for a day,
-#: while the cached value, or the next fetch, may well be there in a minute.
-MAX_RETRY_AFTER = 60.0
 #: The TTL of a provider built without one: the setting's default (one decision).
 DEFAULT_TTL: Final = SECRET_CACHE_TTL.get({})
 
@@ -349,60 +337,10 @@ class SecretProvider:
             # never logs this response body, which holds the value before it is registered.
             fetched = self._client.get_secret(name, version or None, logging_enable=False)
         except AzureError as exc:
-            raise _translate(exc, name, self._host) from exc
+            raise failure_of(exc, name, self._host) from exc
         if fetched.value is None:
             raise VaultError(
                 f"secret {name!r} in {self._host} has no value", secret_name=name, vault=self._host
             )
         _LOG.debug("Fetched secret %r from %s", name, self._host)
         return Secret(fetched.value, name=name)
-
-
-def _translate(exc: AzureError, name: str, host: str) -> VaultError:
-    """Map an SDK exception to ours, keeping only the status and the service's error code."""
-    if isinstance(exc, ResourceNotFoundError):
-        message = f"secret {name!r} not found in {host}"
-        return SecretNotFoundError(message, secret_name=name, vault=host, status=404)
-    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
-        return _translate_status(exc, exc.status_code, name, host)
-    if isinstance(exc, ClientAuthenticationError):
-        # No HTTP status: the credential itself could not produce a token. That is an
-        # identity configuration problem, not a vault outage, so no stale value is served.
-        message = f"no token for vault {host} to read {name!r} ({type(exc).__name__})"
-        return VaultAccessDeniedError(message, secret_name=name, vault=host)
-    tls = tls_failure(exc) if isinstance(exc, ServiceRequestError | ServiceResponseError) else None
-    if tls is not None:
-        message = f"no trusted TLS connection to vault {host} reading {name!r}: {tls}"
-        return VaultTlsError(message, secret_name=name, vault=host)
-    if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        message = f"vault {host} unreachable reading {name!r} ({type(exc).__name__})"
-        return VaultUnavailableError(message, secret_name=name, vault=host)
-    message = f"reading secret {name!r} from {host} failed ({type(exc).__name__})"
-    return VaultError(message, secret_name=name, vault=host)
-
-
-def _translate_status(exc: HttpResponseError, status: int, name: str, host: str) -> VaultError:
-    code = exc.error.code if exc.error is not None else None
-    inner = (exc.error.innererror or {}).get("code") if exc.error is not None else None
-    detail = f"HTTP {status}" + (f" {code}" if code else "")
-    if status == 403 and "SecretDisabled" in (inner, code):
-        message = f"secret {name!r} in {host} is disabled"
-        return SecretDisabledError(message, secret_name=name, vault=host, status=status)
-    if status in (401, 403):
-        message = f"access to secret {name!r} in {host} denied ({detail})"
-        return VaultAccessDeniedError(message, secret_name=name, vault=host, status=status)
-    if status in _TRANSIENT_STATUSES:
-        headers = getattr(exc.response, "headers", None) or {}
-        return VaultUnavailableError(
-            f"vault {host} unavailable reading {name!r} ({detail})",
-            secret_name=name,
-            vault=host,
-            status=status,
-            retry_after=_capped(parse_retry_after(headers.get("Retry-After"))),
-        )
-    message = f"reading secret {name!r} from {host} failed ({detail})"
-    return VaultError(message, secret_name=name, vault=host, status=status)
-
-
-def _capped(retry_after: float | None) -> float | None:
-    return None if retry_after is None else min(retry_after, MAX_RETRY_AFTER)
