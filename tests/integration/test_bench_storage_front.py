@@ -16,17 +16,11 @@ from azure.storage.queue import QueueClient
 
 from bench.storage_front import delete_received
 from devstack.runner import RunningStack
-from devstack.tokens import IssuerCredential
 
 
 @pytest.fixture
 def queue(stack: RunningStack) -> Iterator[QueueClient]:
-    client = QueueClient(
-        stack.endpoints["queue"],
-        f"bench-gone-{uuid.uuid4().hex[:8]}",
-        credential=IssuerCredential(stack.issuer()),
-        connection_verify=stack.ca_bundle,
-    )
+    client = stack.queue_service().get_queue_client(f"bench-gone-{uuid.uuid4().hex[:8]}")
     client.create_queue()
     yield client
     client.delete_queue()
